@@ -1,0 +1,47 @@
+"""The one small interface every node shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from backrooms.graph.product import RenderProduct
+from backrooms.params.store import Snapshot
+
+
+@dataclass(frozen=True)
+class GraphContext:
+    """What every node of a run knows up front: buffers are sized and placed once from it."""
+
+    seed: int
+    width: int
+    height: int
+    fps: float
+    device: str
+
+
+class Node:
+    """Reads a render product and a params snapshot, writes into the product.
+
+    ``kind`` is the node's recipe name and also its registry namespace (``/backrooms/<kind>/...``).
+    Nodes allocate their buffers in ``__init__`` and never in ``process``.
+    """
+
+    kind: ClassVar[str] = ""
+
+    def __init__(self, context: GraphContext) -> None:
+        self.context = context
+
+    def history(self, frame: int, params: Snapshot) -> int:
+        """The first frame this node must see again to reproduce its state at ``frame``.
+
+        Stateless nodes return ``frame``; a temporal node returns the frame its state was last
+        reset at, and the executor replays from there (without writing) after a seek.
+        """
+        return frame
+
+    def reset(self) -> None:
+        """Forget temporal state; called before the executor seeks."""
+
+    def process(self, product: RenderProduct, params: Snapshot) -> None:
+        raise NotImplementedError

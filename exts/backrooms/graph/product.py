@@ -1,0 +1,71 @@
+"""The render product: named device buffers for one camera and one frame.
+
+Buffer names, shapes and units follow Omniverse Replicator's annotators so that the Kit host can
+hand RTX annotator output to the same nodes:
+
+=================== ============ ========= ====================================================
+name                Replicator   dtype     shape, meaning
+=================== ============ ========= ====================================================
+``rgb``             LdrColor     uint8     (H, W, 4) sRGB-encoded RGBA, alpha 255
+``distance_to_camera`` distance_to_camera float32 (H, W) metres from the camera centre; inf for misses
+``normals``         normals      float32   (H, W, 4) world-space unit normal xyz, w = 1 on hits
+``motion_vectors``  motion_vectors float32 (H, W, 4) xy: pixels moved since the previous frame
+                                           (x right, y down; previous position = p - xy);
+                                           zw unused (0)
+``instance_id``     instance_id  uint32    (H, W) instance index + 1, 0 for background
+``disocclusion``    (ours)       uint8     (H, W) 1 where the pixel was not visible last frame
+=================== ============ ========= ====================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import warp as wp
+
+RGB = "rgb"
+DEPTH = "distance_to_camera"
+NORMALS = "normals"
+MOTION_VECTORS = "motion_vectors"
+INSTANCE_ID = "instance_id"
+DISOCCLUSION = "disocclusion"
+
+AOV_SPECS: dict[str, tuple[Any, int]] = {
+    RGB: (wp.uint8, 4),
+    DEPTH: (wp.float32, 0),
+    NORMALS: (wp.float32, 4),
+    MOTION_VECTORS: (wp.float32, 4),
+    INSTANCE_ID: (wp.uint32, 0),
+    DISOCCLUSION: (wp.uint8, 0),
+}
+
+
+@dataclass
+class RenderProduct:
+    """All buffers of one frame; nodes read and write them in place on ``device``."""
+
+    frame: int
+    width: int
+    height: int
+    device: str
+    buffers: dict[str, wp.array] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def allocate(self, name: str) -> wp.array:
+        """Return the named buffer, allocating it (zeroed) with its standard dtype and shape."""
+        if name not in self.buffers:
+            dtype, channels = AOV_SPECS[name]
+            shape = (self.height, self.width, channels) if channels else (self.height, self.width)
+            self.buffers[name] = wp.zeros(shape, dtype=dtype, device=self.device)
+        return self.buffers[name]
+
+    def __getitem__(self, name: str) -> wp.array:
+        try:
+            return self.buffers[name]
+        except KeyError:
+            have = ", ".join(sorted(self.buffers)) or "nothing"
+            raise KeyError(f"render product of frame {self.frame} has no {name!r} (it has {have})") from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.buffers
