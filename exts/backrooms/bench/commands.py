@@ -1,0 +1,40 @@
+"""``backrooms bench [--json] [--quick] [area ...]``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+
+from backrooms.bench import AREAS
+from backrooms.bench.core import format_table, machine
+from backrooms.errors import UserError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("bench", help="run the benchmarks and print a table (or JSON)")
+    parser.add_argument(
+        "areas", nargs="*", metavar="AREA", help=f"areas to run (default: all of {', '.join(AREAS)})"
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON with the machine's description")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer repeats (a smoke run)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    unknown = [a for a in args.areas if a not in AREAS]
+    if unknown:
+        raise UserError(f"unknown bench area {unknown[0]!r} (areas: {', '.join(AREAS)})")
+    results = []
+    for area in args.areas or AREAS:
+        print(f"bench: {area} ...", file=sys.stderr, flush=True)
+        results += importlib.import_module(f"backrooms.bench.{area}").run(args.quick)
+    if args.json:
+        print(json.dumps({"machine": machine(), "results": [m.to_json() for m in results]}, indent=2))
+    else:
+        info = machine()
+        cuda = ", ".join(info.get("cuda_devices") or []) or "none"
+        print(f"machine: {info['cpu']}, {info['cores']} cores, {info['memory_gib']} GiB, CUDA: {cuda}")
+        print(format_table(results))
+    return 0

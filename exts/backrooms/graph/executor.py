@@ -1,0 +1,61 @@
+"""Runs a recipe's nodes over render products, one frame at a time, on one device."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import warp as wp
+
+from backrooms.errors import UserError
+from backrooms.graph.catalog import node_class
+from backrooms.graph.node import GraphContext, Node
+from backrooms.graph.product import RenderProduct
+from backrooms.graph.recipe import Recipe
+from backrooms.params.store import Snapshot
+
+ParamsAt = Callable[[int], Snapshot]
+
+
+class Executor:
+    """Owns the nodes and the reused frame buffers of one run.
+
+    ``render(frame)`` works for any frame: when it does not follow the previous one, temporal
+    nodes are reset and replayed from the earliest frame any of them needs (``Node.history``),
+    so a render started at frame 10 matches frames 10.. of a render started at 0.
+    The returned product's buffers are reused by the next call: copy what must outlive it.
+    """
+
+    def __init__(self, recipe: Recipe, params_at: ParamsAt) -> None:
+        wp.init()
+        if recipe.device == "cuda" and not wp.is_cuda_available():
+            raise UserError("--device cuda: no CUDA device is available on this machine")
+        self.context = GraphContext(recipe.seed, recipe.width, recipe.height, recipe.fps, recipe.device)
+        self.params_at = params_at
+        with wp.ScopedDevice(recipe.device):
+            self.nodes: list[Node] = [node_class(kind)(self.context) for kind in recipe.nodes]
+        self._buffers: dict[str, wp.array] = {}
+        self._next_frame: int | None = None
+
+    def render(self, frame: int) -> RenderProduct:
+        if frame != self._next_frame:
+            self._seek(frame)
+        product = self._run(frame)
+        self._next_frame = frame + 1
+        return product
+
+    def _seek(self, frame: int) -> None:
+        for node in self.nodes:
+            node.reset()
+        params = self.params_at(frame)
+        first = min(node.history(frame, params) for node in self.nodes)
+        for warm in range(max(0, first), frame):
+            self._run(warm)
+
+    def _run(self, frame: int) -> RenderProduct:
+        ctx = self.context
+        product = RenderProduct(frame, ctx.width, ctx.height, ctx.device, self._buffers)
+        params = self.params_at(frame)
+        with wp.ScopedDevice(ctx.device):
+            for node in self.nodes:
+                node.process(product, params)
+        return product

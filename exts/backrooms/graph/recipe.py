@@ -1,0 +1,152 @@
+"""Recipes: TOML files naming the nodes, their order, the output settings and parameter values."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from backrooms.errors import UserError
+from backrooms.graph.catalog import NODE_TYPES, declare_all
+from backrooms.params.registry import REGISTRY, ParamError
+
+DEFAULT_SOURCE = "<built-in default recipe>"
+OUTPUT_KEYS = {"seed", "size", "fps", "frames", "seconds", "device"}
+DEVICES = ("cpu", "cuda")
+
+
+class RecipeError(UserError):
+    """A recipe that cannot run; the message names the file, key and problem."""
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A validated recipe; CLI flags override its output settings through ``with_overrides``."""
+
+    source: str
+    nodes: tuple[str, ...]
+    seed: int = 0
+    width: int = 320
+    height: int = 240
+    fps: float = 24.0
+    frames: int = 120
+    device: str = "cpu"
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def with_overrides(self, **changes: Any) -> Recipe:
+        changes = {k: v for k, v in changes.items() if v is not None}
+        return replace(self, **changes)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "nodes": list(self.nodes),
+            "seed": self.seed,
+            "size": f"{self.width}x{self.height}",
+            "fps": self.fps,
+            "frames": self.frames,
+            "device": self.device,
+            "params": dict(self.params),
+        }
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``WxH`` with even sides between 16 and 8192 (H.264 needs even sizes)."""
+    w, sep, h = str(text).lower().partition("x")
+    if not sep or not w.isdigit() or not h.isdigit():
+        raise UserError(f"size {text!r}: expected WxH, e.g. 320x240")
+    width, height = int(w), int(h)
+    for side in (width, height):
+        if not 16 <= side <= 8192 or side % 2:
+            raise UserError(f"size {text!r}: each side must be an even number from 16 to 8192")
+    return width, height
+
+
+def load_recipe(path: str | Path | None = None) -> Recipe:
+    """Load and validate a recipe file, or the built-in default when ``path`` is None."""
+    if path is None:
+        text = resources.files("backrooms.recipes").joinpath("default.toml").read_text()
+        source = DEFAULT_SOURCE
+    else:
+        source = str(path)
+        try:
+            text = Path(path).read_text()
+        except OSError as exc:
+            raise RecipeError(f"{source}: cannot read recipe ({exc.strerror or exc})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RecipeError(f"{source}: not valid TOML ({exc})") from None
+    return _validate(data, source)
+
+
+def _validate(data: dict[str, Any], source: str) -> Recipe:
+    def fail(key: str, problem: str) -> RecipeError:
+        return RecipeError(f"{source}: {key}: {problem}")
+
+    unknown = set(data) - {"nodes", "output", "params"}
+    if unknown:
+        raise fail(sorted(unknown)[0], "unknown key (expected nodes, output, params)")
+    nodes = data.get("nodes")
+    if not isinstance(nodes, list) or not nodes or not all(isinstance(n, str) for n in nodes):
+        raise fail("nodes", "expected a non-empty list of node names")
+    for node in nodes:
+        if node not in NODE_TYPES:
+            raise fail("nodes", f"unknown node {node!r} (known: {', '.join(NODE_TYPES)})")
+    if nodes[0] != "render":
+        raise fail("nodes", "the first node must be 'render' (it creates the render product)")
+
+    settings: dict[str, Any] = {}
+    output = data.get("output", {})
+    if not isinstance(output, dict):
+        raise fail("output", "expected a table")
+    for key, value in output.items():
+        if key not in OUTPUT_KEYS:
+            raise fail(f"output.{key}", f"unknown key (expected {', '.join(sorted(OUTPUT_KEYS))})")
+        try:
+            settings.update(_output_setting(key, value))
+        except UserError as exc:
+            raise fail(f"output.{key}", str(exc)) from None
+
+    if "seconds" in settings:
+        if "frames" in settings:
+            raise fail("output.seconds", "give frames or seconds, not both")
+        settings["frames"] = max(1, round(settings.pop("seconds") * settings.get("fps", Recipe.fps)))
+
+    declare_all()
+    params: dict[str, Any] = {}
+    tables = data.get("params", {})
+    if not isinstance(tables, dict):
+        raise fail("params", "expected tables like [params.decay]")
+    for node, table in tables.items():
+        if not isinstance(table, dict):
+            raise fail(f"params.{node}", "expected a table of name = value")
+        for name, value in table.items():
+            try:
+                params[f"{node}.{name}"] = REGISTRY[f"{node}.{name}"].coerce(value)
+            except ParamError as exc:
+                raise fail(f"params.{node}.{name}", str(exc)) from None
+    return Recipe(source=source, nodes=tuple(nodes), params=params, **settings)
+
+
+def _output_setting(key: str, value: Any) -> dict[str, Any]:
+    if key == "size":
+        width, height = parse_size(value)
+        return {"width": width, "height": height}
+    if key == "device":
+        if value not in DEVICES:
+            raise UserError(f"{value!r} is not one of {', '.join(DEVICES)}")
+        return {"device": value}
+    if key == "fps":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 1 <= value <= 240:
+            raise UserError(f"{value!r} is not a frame rate from 1 to 240")
+        return {"fps": float(value)}
+    if key == "seconds":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 86400:
+            raise UserError(f"{value!r} is not a duration in seconds (0 < s <= 86400)")
+        return {"seconds": float(value)}
+    if isinstance(value, bool) or not isinstance(value, int) or value < (1 if key != "seed" else 0):
+        raise UserError(f"{value!r} is not a {'non-negative' if key == 'seed' else 'positive'} whole number")
+    return {key: value}

@@ -1,0 +1,59 @@
+"""Recipe validation names the file, the key and the problem."""
+
+import pytest
+
+from backrooms.graph.recipe import DEFAULT_SOURCE, RecipeError, load_recipe, parse_size
+
+
+def write(tmp_path, text):
+    path = tmp_path / "r.toml"
+    path.write_text(text)
+    return path
+
+
+def test_builtin_default_recipe_renders_render_diffusion_decay():
+    recipe = load_recipe()
+    assert recipe.source == DEFAULT_SOURCE
+    assert recipe.nodes == ("render", "diffusion", "decay")
+    assert (recipe.width, recipe.height) == (320, 240)
+    assert recipe.frames == round(5 * recipe.fps)
+
+
+def test_seconds_become_frames_at_the_recipe_rate(tmp_path):
+    path = write(tmp_path, 'nodes = ["render"]\n[output]\nfps = 30\nseconds = 2\n')
+    assert load_recipe(path).frames == 60
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ('nodes = ["render"]\ncolour = 1\n', "colour: unknown key"),
+        ('nodes = ["render", "bloom"]\n', "nodes: unknown node 'bloom'"),
+        ('nodes = ["decay"]\n', "first node must be 'render'"),
+        ('nodes = ["render"]\n[output]\nsize = "321x240"\n', "output.size"),
+        ('nodes = ["render"]\n[output]\nframes = -3\n', "output.frames"),
+        ('nodes = ["render"]\n[output]\ndevice = "tpu"\n', "output.device"),
+        ('nodes = ["render"]\n[output]\nfps = 30\nseconds = 2\nframes = 3\n', "not both"),
+        ('nodes = ["render"]\n[params.decay]\nnoize = 1\n', "params.decay.noize: unknown parameter"),
+        ('nodes = ["render"\n', "not valid TOML"),
+    ],
+)
+def test_invalid_recipe_error_names_file_key_and_problem(tmp_path, text, fragment):
+    path = write(tmp_path, text)
+    with pytest.raises(RecipeError) as info:
+        load_recipe(path)
+    message = str(info.value)
+    assert message.startswith(str(path))
+    assert fragment in message
+    assert "\n" not in message
+
+
+def test_missing_recipe_file_is_a_one_line_error(tmp_path):
+    with pytest.raises(RecipeError, match="cannot read recipe"):
+        load_recipe(tmp_path / "nope.toml")
+
+
+@pytest.mark.parametrize("text", ["320", "320x", "axb", "0x240", "20000x240", "321x241"])
+def test_bad_sizes_are_refused(text):
+    with pytest.raises(Exception, match="size"):
+        parse_size(text)

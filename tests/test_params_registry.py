@@ -1,0 +1,65 @@
+"""The registry: every knob declared once, bad values refused with one line."""
+
+import pytest
+
+from backrooms.params import ParamError, ParamStore, Registry, parse_assignment
+
+
+@pytest.fixture
+def registry() -> Registry:
+    reg = Registry()
+    reg.declare("decay", "noise", 0.5, "master noise", min=0.0, max=1.0)
+    reg.declare("decay", "preset", "sp", "tape preset", choices=("sp", "lp", "ep"))
+    reg.declare("render", "spp", 1, "samples per pixel", min=1, max=64)
+    reg.declare("render", "haze", True, "distance haze")
+    return reg
+
+
+def test_osc_address_follows_node_and_name(registry):
+    assert registry["decay.noise"].osc_address == "/backrooms/decay/noise"
+    assert registry.by_address("/backrooms/render/spp") is registry["render.spp"]
+
+
+def test_assignment_parses_text_into_the_declared_type(registry):
+    assert parse_assignment("render.spp=4", registry) == ("render.spp", 4)
+    assert parse_assignment("decay.noise = 0.25", registry) == ("decay.noise", 0.25)
+    assert parse_assignment("render.haze=off", registry) == ("render.haze", False)
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("decay.nois=0.1", "did you mean decay.noise"),
+        ("decay.noise=loud", "expected a number"),
+        ("decay.noise=1.5", "outside 0.0..1.0"),
+        ("decay.noise=nan", "not a finite number"),
+        ("render.spp=2.5", "whole number"),
+        ("decay.preset=vhs", "not one of sp, lp, ep"),
+        ("decay.noise", "expected node.param=value"),
+    ],
+)
+def test_bad_assignment_is_one_line_naming_the_problem(registry, text, fragment):
+    with pytest.raises(ParamError) as info:
+        parse_assignment(text, registry)
+    assert fragment in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_redeclaring_with_another_spec_is_a_programming_error(registry):
+    with pytest.raises(ValueError):
+        registry.declare("decay", "noise", 0.7, "master noise", min=0.0, max=1.0)
+
+
+def test_rejected_update_leaves_the_store_unchanged(registry):
+    store = ParamStore(registry)
+    with pytest.raises(ParamError):
+        store.update({"decay.noise": 0.9, "render.spp": 1000})
+    assert store.snapshot()["decay.noise"] == 0.5
+    assert store.snapshot().version == 0
+
+
+def test_snapshot_is_immutable_and_grouped_by_node(registry):
+    snap = ParamStore(registry).snapshot()
+    assert snap.node("render") == {"spp": 1, "haze": True}
+    with pytest.raises(TypeError):
+        snap._values["render.spp"] = 3
