@@ -1,0 +1,138 @@
+"""The denoiser we ship: a small residual UNet that predicts the clean frame from a noisy one.
+
+It works at half resolution internally (pixel unshuffle in, pixel shuffle out) so a 320x240 frame
+costs a few tens of milliseconds on a laptop CPU. Its conditioning is stacked as input channels,
+which keeps the graph plain convolutions and exports cleanly to ONNX and TensorRT.
+
+Saving writes ``config.json`` + ``model.safetensors``; loading never unpickles.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+from torch.nn import functional as F
+
+from backrooms.errors import UserError
+
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+
+# Input channel layout, in order. The model sees exactly these planes, all at frame resolution.
+INPUT_PLANES: tuple[tuple[str, int], ...] = (
+    ("x_t", 3),  # the noisy frame being denoised
+    ("render", 3),  # the cheap render, linear-ish sRGB in [0, 1]
+    ("previous", 3),  # last output warped along the motion vectors (zeros when unused)
+    ("valid", 1),  # where ``previous`` can be trusted (0 in disoccluded pixels or when unused)
+    ("depth", 1),  # 1 / (1 + distance): near is 1, far and misses are 0
+    ("normals", 3),  # world-space normals in [-1, 1]
+    ("t", 1),  # noise level of x_t, broadcast as a plane
+)
+IN_CHANNELS = sum(n for _, n in INPUT_PLANES)
+
+
+@dataclass(frozen=True)
+class DenoiserConfig:
+    """Everything needed to rebuild the network; stored as config.json beside the weights."""
+
+    widths: tuple[int, ...] = (32, 64, 96)
+    blocks: int = 2
+    model_type: str = "backrooms-remembered-unet"
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> DenoiserConfig:
+        data = json.loads(text)
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown denoiser config keys: {sorted(unknown)}")
+        if "widths" in data:
+            data["widths"] = tuple(data["widths"])
+        return cls(**data)
+
+
+class ResBlock(nn.Module):
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(width, width, 3, padding=1)
+        self.conv2 = nn.Conv2d(width, width, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.conv2(F.silu(self.conv1(F.silu(x))))
+
+
+class Stage(nn.Module):
+    def __init__(self, width: int, blocks: int) -> None:
+        super().__init__()
+        self.blocks = nn.Sequential(*(ResBlock(width) for _ in range(blocks)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.blocks(x)
+
+
+class Denoiser(nn.Module):
+    """``forward(planes) -> x0``: the clean frame predicted as a residual over the cheap render."""
+
+    def __init__(self, config: DenoiserConfig | None = None) -> None:
+        super().__init__()
+        self.config = config or DenoiserConfig()
+        w = self.config.widths
+        self.stem = nn.Conv2d(IN_CHANNELS * 4, w[0], 3, padding=1)
+        self.down_stages = nn.ModuleList(Stage(c, self.config.blocks) for c in w)
+        self.downs = nn.ModuleList(
+            nn.Conv2d(a, b, 3, stride=2, padding=1) for a, b in zip(w, w[1:], strict=False)
+        )
+        self.ups = nn.ModuleList(nn.Conv2d(b, a, 3, padding=1) for a, b in zip(w, w[1:], strict=False))
+        self.up_stages = nn.ModuleList(Stage(c, self.config.blocks) for c in w[:-1])
+        self.head = nn.Conv2d(w[0], 3 * 4, 3, padding=1)
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
+
+    @property
+    def multiple(self) -> int:
+        """Frame sides must be multiples of this (2 for the unshuffle, 2 per down stage)."""
+        return 2 ** len(self.config.widths)
+
+    def forward(self, planes: torch.Tensor) -> torch.Tensor:
+        render = planes[:, 3:6]
+        h = self.stem(F.pixel_unshuffle(planes, 2))
+        skips = []
+        for i, stage in enumerate(self.down_stages):
+            h = stage(h)
+            if i < len(self.downs):
+                skips.append(h)
+                h = self.downs[i](F.silu(h))
+        for i in reversed(range(len(self.ups))):
+            h = self.ups[i](F.interpolate(h, scale_factor=2.0, mode="nearest")) + skips[i]
+            h = self.up_stages[i](h)
+        return render + F.pixel_shuffle(self.head(F.silu(h)), 2)
+
+    def save_pretrained(self, folder: str | Path) -> Path:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / CONFIG_NAME).write_text(self.config.to_json() + "\n")
+        tensors = {k: v.detach().to("cpu").contiguous() for k, v in self.state_dict().items()}
+        save_file(tensors, str(folder / WEIGHTS_NAME), metadata={"format": "pt"})
+        return folder
+
+    @classmethod
+    def from_pretrained(cls, folder: str | Path, device: str | torch.device = "cpu") -> Denoiser:
+        folder = Path(folder)
+        config_path, weights_path = folder / CONFIG_NAME, folder / WEIGHTS_NAME
+        if not config_path.is_file() or not weights_path.is_file():
+            raise UserError(f"{folder}: not a denoiser folder (needs {CONFIG_NAME} and {WEIGHTS_NAME})")
+        model = cls(DenoiserConfig.from_json(config_path.read_text()))
+        model.load_state_dict(load_file(str(weights_path), device=str(device)))
+        return model.to(device).eval()
+
+
+def parameter_count(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
