@@ -1,0 +1,1 @@
+"""Embedded Warp ray tracer: instance BVH + per-prototype mesh BVHs, Backrooms shading, Replicator AOVs."""

@@ -1,0 +1,184 @@
+"""The per-pixel kernels: primary visibility with exact AOVs, then shading into LdrColor."""
+
+from __future__ import annotations
+
+import warp as wp
+
+from backrooms.render.camera import CameraData, camera_ray, project
+from backrooms.render.lighting import LIGHT_TINT, direct_light, panel_gain_at
+from backrooms.render.scene import SceneData
+from backrooms.render.surface import LIGHT_PANEL, surface
+from backrooms.render.trace import hit_normal, occluded, trace_closest
+
+# Rendering needs no gradients; skipping the adjoint code halves compile time.
+wp.set_module_options({"enable_backward": False, "fast_math": True})
+
+FAR = wp.constant(1.0e4)
+HAZE_COLOR = wp.constant(wp.vec3(0.3, 0.27, 0.16))  # the yellow murk at the end of every corridor
+SURFACE_EPS = wp.constant(2.0e-3)
+
+
+@wp.kernel
+def primary(
+    scene: SceneData,
+    cam: CameraData,
+    prev: CameraData,
+    depth: wp.array2d(dtype=wp.float32),
+    normals: wp.array3d(dtype=wp.float32),
+    motion: wp.array3d(dtype=wp.float32),
+    instance_id: wp.array2d(dtype=wp.uint32),
+    disocclusion: wp.array2d(dtype=wp.uint8),
+    material: wp.array2d(dtype=wp.int32),
+):
+    """Trace the pixel centre; write depth, normal, id, material, and motion against ``prev``.
+
+    Motion is exact: the hit point is projected with the previous camera (misses use their direction
+    at infinity). A hit is disoccluded when it falls outside the previous image or something lay
+    between it and the previous camera.
+    """
+    y, x = wp.tid()
+    px = float(x) + 0.5
+    py = float(y) + 0.5
+    d = camera_ray(cam, px, py)
+    hit = trace_closest(scene, cam.position, d, FAR)
+    offset = d
+    revealed = wp.uint8(0)
+    if hit.instance >= 0:
+        p = cam.position + hit.t * d
+        n = hit_normal(scene, hit, d)
+        offset = p - prev.position
+        depth[y, x] = hit.t
+        for c in range(3):
+            normals[y, x, c] = n[c]
+        normals[y, x, 3] = 1.0
+        instance_id[y, x] = wp.uint32(hit.instance + 1)
+        material[y, x] = scene.triangle_material[hit.triangle]
+    else:
+        depth[y, x] = wp.inf
+        for c in range(4):
+            normals[y, x, c] = 0.0
+        instance_id[y, x] = wp.uint32(0)
+        material[y, x] = -1
+    before = project(prev, offset)
+    inside = before[2] > 0.0 and before[0] >= 0.0 and before[1] >= 0.0
+    inside = inside and before[0] <= float(prev.width) and before[1] <= float(prev.height)
+    if hit.instance >= 0:
+        dist = wp.length(offset)
+        if not inside or (
+            dist > SURFACE_EPS
+            and occluded(scene, prev.position, offset / dist, dist * (1.0 - 1.0e-4) - SURFACE_EPS)
+        ):
+            revealed = wp.uint8(1)
+    if before[2] > 0.0:
+        motion[y, x, 0] = px - before[0]
+        motion[y, x, 1] = py - before[1]
+    else:
+        motion[y, x, 0] = 0.0
+        motion[y, x, 1] = 0.0
+    motion[y, x, 2] = 0.0
+    motion[y, x, 3] = 0.0
+    disocclusion[y, x] = revealed
+
+
+@wp.func
+def cosine_direction(n: wp.vec3, rng: wp.uint32) -> wp.vec3:
+    """A cosine-weighted direction about ``n`` (for ambient occlusion)."""
+    r1 = wp.randf(rng)
+    r2 = wp.randf(rng)
+    phi = 6.283185307 * r1
+    r = wp.sqrt(r2)
+    a = wp.where(wp.abs(n[0]) > 0.9, wp.vec3(0.0, 1.0, 0.0), wp.vec3(1.0, 0.0, 0.0))
+    t = wp.normalize(wp.cross(a, n))
+    b = wp.cross(n, t)
+    return wp.normalize(t * (r * wp.cos(phi)) + b * (r * wp.sin(phi)) + n * wp.sqrt(wp.max(0.0, 1.0 - r2)))
+
+
+@wp.func
+def tonemap(x: float) -> float:
+    """Filmic curve (Narkowicz's ACES fit) then the sRGB transfer function."""
+    y = wp.clamp((x * (2.51 * x + 0.03)) / (x * (2.43 * x + 0.59) + 0.14), 0.0, 1.0)
+    return wp.where(y <= 0.0031308, 12.92 * y, 1.055 * wp.pow(y, 1.0 / 2.4) - 0.055)
+
+
+@wp.kernel
+def shade(
+    scene: SceneData,
+    cam: CameraData,
+    depth: wp.array2d(dtype=wp.float32),
+    normals: wp.array3d(dtype=wp.float32),
+    instance_id: wp.array2d(dtype=wp.uint32),
+    material: wp.array2d(dtype=wp.int32),
+    noise_seed: int,
+    pattern_salt: int,
+    spp: int,
+    shadow_rays: int,
+    light_radius: float,
+    ambient: float,
+    ao_strength: float,
+    ao_radius: float,
+    haze: float,
+    wear: float,
+    radiance: float,
+    exposure_scale: float,
+    rgb: wp.array3d(dtype=wp.uint8),
+):
+    """Light the primary hit: panels (with shadows), occluded ambient, emission, then haze and tone."""
+    y, x = wp.tid()
+    d = camera_ray(cam, float(x) + 0.5, float(y) + 0.5)
+    color = HAZE_COLOR
+    m = material[y, x]
+    if m >= 0:
+        t = depth[y, x]
+        p = cam.position + t * d
+        n = wp.vec3(normals[y, x, 0], normals[y, x, 1], normals[y, x, 2])
+        inst = int(instance_id[y, x]) - 1
+        surf = surface(
+            scene.material_pattern[m],
+            scene.material_albedo[m],
+            scene.material_roughness[m],
+            p,
+            n,
+            scene.instance_look[inst],
+            pattern_salt,
+            wear,
+        )
+        emission = scene.material_emissive[m] * surf.emission_scale
+        if scene.material_pattern[m] == LIGHT_PANEL:
+            emission = emission * panel_gain_at(scene, p, radiance)
+        r = surf.roughness
+        shininess = wp.clamp(2.0 / (r * r * r * r + 1.0e-4) - 2.0, 1.0, 2000.0)
+        origin = p + n * (SURFACE_EPS * (1.0 + 0.01 * t))
+        pixel = (y * cam.width + x) * spp
+        diffuse = wp.float32(0.0)
+        specular = wp.float32(0.0)
+        visible_sky = wp.float32(0.0)
+        for s in range(spp):
+            lit = direct_light(
+                scene,
+                origin,
+                n,
+                -d,
+                shininess,
+                light_radius,
+                shadow_rays,
+                wp.rand_init(noise_seed, 2 * (pixel + s)),
+            )
+            diffuse += lit[0]
+            specular += lit[1]
+            if ao_strength > 0.0:
+                ray = cosine_direction(n, wp.rand_init(noise_seed, 2 * (pixel + s) + 1))
+                near = trace_closest(scene, origin, ray, ao_radius).t / ao_radius
+                visible_sky += 1.0 - (1.0 - near) * (1.0 - near)
+            else:
+                visible_sky += 1.0
+        inv = 1.0 / float(spp)
+        ao = 1.0 - ao_strength * (1.0 - visible_sky * inv)
+        light = diffuse * inv * 0.3183099 + ambient * ao
+        color = wp.cw_mul(surf.albedo, LIGHT_TINT) * light + LIGHT_TINT * (0.04 * specular * inv) + emission
+        fog = 1.0 - wp.exp(-haze * t)
+        color = wp.lerp(color, HAZE_COLOR * (ambient * 4.0 + 0.05), fog)
+    else:
+        color = HAZE_COLOR * (ambient * 4.0 + 0.05)
+    for c in range(3):
+        rgb[y, x, c] = wp.uint8(tonemap(color[c] * exposure_scale) * 255.0 + 0.5)
+    rgb[y, x, 3] = wp.uint8(255)

@@ -1,0 +1,136 @@
+"""Ceiling panels as rectangular area lights: per-frame flicker and failure, and direct lighting
+with shadow rays toward the few panels that matter most at each point.
+"""
+
+from __future__ import annotations
+
+import warp as wp
+
+from backrooms.render.scene import SceneData
+from backrooms.render.trace import occluded
+
+MAX_SHADOW_RAYS = wp.constant(4)
+LIGHT_TINT = wp.constant(wp.vec3(1.0, 0.95, 0.78))  # aged cool-white tubes behind yellowed diffusers
+SHADOW_GAP = wp.constant(0.03)  # shadow rays stop short of the panel so they do not hit its own quad
+
+
+@wp.kernel
+def light_gains(
+    scene: SceneData,
+    frame_seed: int,
+    burst_seed: int,
+    failure_seed: int,
+    hum_seed: int,
+    radiance: float,
+    flicker: float,
+    flicker_rate: float,
+    failure: float,
+    hum: float,
+):
+    """Each panel's radiance this frame: dead panels stay dark, flickering ones stutter in bursts."""
+    i = wp.tid()
+    key = int(scene.light_key[i])
+    gain = (
+        radiance * scene.light_intensity[i] * (1.0 + hum * (2.0 * wp.randf(wp.rand_init(hum_seed, 0)) - 1.0))
+    )
+    state = scene.light_state[i]
+    if state == 2 or wp.randf(wp.rand_init(failure_seed, key)) < failure:
+        gain = 0.0
+    elif state == 1:
+        shimmer = 1.0 - 0.08 * flicker * wp.randf(wp.rand_init(frame_seed, key))
+        if wp.randf(wp.rand_init(burst_seed, key)) < flicker_rate:
+            stutter = wp.randf(wp.rand_init(frame_seed, key + 1000003))
+            shimmer = wp.where(stutter < 0.5, 1.0 - flicker, 1.0 - flicker * stutter)
+        gain = gain * shimmer
+    scene.light_gain[i] = gain
+
+
+@wp.func
+def panel_gain_at(scene: SceneData, p: wp.vec3, radiance: float) -> float:
+    """This frame's radiance of the panel whose rectangle contains ``p`` (``radiance`` if none does)."""
+    if scene.light_count == 0:
+        return radiance
+    pad = wp.vec3(0.05, 0.05, 0.05)
+    query = wp.bvh_query_aabb(scene.light_bvh, p - pad, p + pad)
+    i = wp.int32(0)
+    while wp.bvh_query_next(query, i):
+        return scene.light_gain[i]
+    return radiance
+
+
+@wp.func
+def panel_irradiance(gain: float, area: float, p: wp.vec3, n: wp.vec3, s: wp.vec3) -> float:
+    """Irradiance at ``p`` (normal ``n``) from a downward-facing panel treated as a disc around ``s``."""
+    w = s - p
+    d2 = wp.dot(w, w)
+    d = wp.sqrt(d2)
+    cos_surface = wp.dot(n, w) / d
+    cos_light = w[1] / d
+    if cos_surface <= 0.0 or cos_light <= 0.0:
+        return 0.0
+    return gain * area * cos_surface * cos_light / (d2 + 0.25 * area)
+
+
+@wp.func
+def direct_light(
+    scene: SceneData,
+    p: wp.vec3,
+    n: wp.vec3,
+    to_eye: wp.vec3,
+    shininess: float,
+    radius: float,
+    shadow_rays: int,
+    rng: wp.uint32,
+) -> wp.vec3:
+    """(diffuse irradiance, specular, 0): panels within ``radius`` are summed unshadowed, the
+    ``shadow_rays`` brightest get a shadow ray to a random point on them, and the rest borrow
+    those rays' average visibility."""
+    if scene.light_count == 0:
+        return wp.vec3(0.0)
+    top_e = wp.vec4(0.0)
+    top_i = wp.vec4i(-1)
+    total = wp.float32(0.0)
+    query = wp.bvh_query_sphere(scene.light_bvh, p, radius)
+    i = wp.int32(0)
+    while wp.bvh_query_next(query, i):
+        half = scene.light_half_size[i]
+        e = panel_irradiance(scene.light_gain[i], 4.0 * half[0] * half[1], p, n, scene.light_position[i])
+        if e > 0.0:
+            total += e
+            ce = e
+            ci = i
+            for j in range(MAX_SHADOW_RAYS):
+                if ce > top_e[j]:
+                    te = top_e[j]
+                    ti = top_i[j]
+                    top_e[j] = ce
+                    top_i[j] = ci
+                    ce = te
+                    ci = ti
+    if total <= 0.0:
+        return wp.vec3(0.0)
+    diffuse = wp.float32(0.0)
+    specular = wp.float32(0.0)
+    tested = wp.float32(0.0)
+    seen = wp.float32(0.0)
+    for j in range(MAX_SHADOW_RAYS):
+        li = top_i[j]
+        if j < shadow_rays and li >= 0:
+            half = scene.light_half_size[li]
+            offset = wp.vec3(
+                (2.0 * wp.randf(rng) - 1.0) * half[0], 0.0, (2.0 * wp.randf(rng) - 1.0) * half[1]
+            )
+            s = scene.light_position[li] + offset
+            w = s - p
+            d = wp.length(w)
+            e = panel_irradiance(scene.light_gain[li], 4.0 * half[0] * half[1], p, n, s)
+            if e > 0.0 and not occluded(scene, p, w / d, d - SHADOW_GAP):
+                diffuse += e
+                h = wp.normalize(w / d + to_eye)
+                specular += e * wp.pow(wp.max(wp.dot(n, h), 0.0), shininess) * (shininess + 8.0) / 25.13
+                seen += top_e[j]
+            tested += top_e[j]
+    rest = total - tested
+    if tested > 0.0:
+        rest = rest * seen / tested
+    return wp.vec3(diffuse + rest, specular, 0.0)
