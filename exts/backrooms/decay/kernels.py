@@ -1,0 +1,436 @@
+"""Warp kernels of the tape: record (RGB -> YIQ), tape lines (the signal chain), play out (YIQ -> RGB).
+
+The signal chain is row-recursive (causal IIR filters, as in a deck), so ``tape_lines`` runs one
+thread per *segment* of a line: the thread starts ``warmup`` samples before its segment and runs the
+whole chain with every filter state in registers, so its output equals the serial result to within
+``NOISE_RATIO``. CPUs use one segment per line (no warm-up, no redundant work); GPUs use 64-sample
+segments so a 720x480 frame has 5,760 threads instead of 480. All randomness is counter-based on
+(stream seed, row, sample), so it does not depend on how lines are cut into segments.
+"""
+
+from __future__ import annotations
+
+import warp as wp
+
+SQRT12 = wp.constant(3.4641016)
+TWO_PI = wp.constant(6.2831853)
+PAD = wp.constant(256)  # carrier table offset and per-row counter padding (>= chroma delay)
+
+
+@wp.struct
+class Tape:
+    width: int
+    height: int
+    segment: int
+    warmup: int
+    frame: int
+    seed_samples: int
+    seed_lines: int
+    seed_motion: int
+    rate: float  # samples per microsecond
+    px: float  # pixels per 720-px pixel
+    a_i_in: float
+    a_q_in: float
+    n_b0: float
+    n_b1: float
+    n_b2: float
+    n_a1: float
+    n_a2: float
+    a_demod: float
+    a_smear: float
+    a_luma: float
+    a_sharp: float
+    k_sharp: float
+    r_b0: float
+    r_a1: float
+    r_a2: float
+    k_ring: float
+    a_chroma: float
+    chroma_delay: int
+    hue: float
+    phase_noise: float
+    chroma_loss_p: float
+    luma_noise: float
+    a_luma_noise: float
+    chroma_noise: float
+    a_chroma_noise: float
+    comp_noise: float
+    a_comp_noise: float
+    snow_p: float
+    snow_decay: float
+    snow_cos: float
+    snow_sin: float
+    dropout_p: float
+    head_lines: int
+    head_px: float
+    head_jitter_px: float
+    tracking: float
+    tracking_lines: int
+    edge_px: float
+
+
+@wp.struct
+class Play:
+    width: int
+    height: int
+    fields: int  # 0 both, 1 upper only, 2 lower only (line-doubled)
+    jitter: float  # vertical offset in lines
+    iq00: float  # 2x2 tint/saturation matrix on (I, Q)
+    iq01: float
+    iq10: float
+    iq11: float
+    vignette: float
+
+
+@wp.func
+def lattice(seed: int, i: int, j: int) -> float:
+    s = wp.rand_init(seed, i)
+    s = wp.rand_init(int(s & wp.uint32(0x7FFFFFFF)), j)
+    return 2.0 * wp.randf(s) - 1.0
+
+
+@wp.func
+def value_noise(seed: int, u: float, v: float) -> float:
+    """Smooth noise in [-1, 1] over (u, v): stateless, so any frame and row can be made alone."""
+    fu = wp.floor(u)
+    fv = wp.floor(v)
+    i = int(fu)
+    j = int(fv)
+    tu = u - fu
+    tv = v - fv
+    su = tu * tu * (3.0 - 2.0 * tu)
+    sv = tv * tv * (3.0 - 2.0 * tv)
+    a = wp.lerp(lattice(seed, i, j), lattice(seed, i + 1, j), su)
+    b = wp.lerp(lattice(seed, i, j + 1), lattice(seed, i + 1, j + 1), su)
+    return wp.lerp(a, b, sv)
+
+
+@wp.func
+def unit_noise(state: wp.uint32) -> float:
+    """Uniform noise with zero mean and unit variance (cheaper than Gaussian; filtering makes it so)."""
+    return (wp.randf(state) - 0.5) * SQRT12
+
+
+@wp.func
+def osd_glyph(
+    px: int,
+    py: int,
+    lines: wp.array2d(dtype=int),
+    glyphs: wp.array(dtype=int),
+    font: wp.array2d(dtype=int),
+    layer: int,
+) -> int:
+    """1 where a glyph of ``layer`` covers pixel (px, py)."""
+    hit = int(0)
+    for k in range(lines.shape[0]):
+        count = lines[k, 4]
+        if lines[k, 5] == layer and count > 0:
+            sc = lines[k, 2]
+            lx = px - lines[k, 0]
+            ly = py - lines[k, 1]
+            if lx >= 0 and ly >= 0 and ly < 7 * sc and lx < 6 * sc * count:
+                cx = lx // sc
+                cy = ly // sc
+                ch = cx // 6
+                gx = cx - ch * 6
+                if gx < 5:
+                    g = glyphs[lines[k, 3] + ch]
+                    if ((font[g, cy] >> (4 - gx)) & 1) == 1:
+                        hit = 1
+    return hit
+
+
+@wp.func
+def osd_cover(
+    px: int,
+    py: int,
+    lines: wp.array2d(dtype=int),
+    glyphs: wp.array(dtype=int),
+    font: wp.array2d(dtype=int),
+    layer: int,
+) -> int:
+    """0 clear, 1 glyph, 2 drop shadow (the glyph one font pixel up-left)."""
+    if osd_glyph(px, py, lines, glyphs, font, layer) == 1:
+        return 1
+    sc = wp.max(lines[0, 2], 1)
+    if osd_glyph(px - sc, py - sc, lines, glyphs, font, layer) == 1:
+        return 2
+    return 0
+
+
+@wp.kernel
+def record(
+    rgb: wp.array3d(dtype=wp.uint8),
+    osd_on: int,
+    lines: wp.array2d(dtype=int),
+    glyphs: wp.array(dtype=int),
+    font: wp.array2d(dtype=int),
+    y_out: wp.array2d(dtype=float),
+    i_out: wp.array2d(dtype=float),
+    q_out: wp.array2d(dtype=float),
+):
+    """sRGB bytes -> YIQ, with the camcorder's date stamp burned in before the tape."""
+    row, x = wp.tid()
+    r = float(rgb[row, x, 0]) / 255.0
+    g = float(rgb[row, x, 1]) / 255.0
+    b = float(rgb[row, x, 2]) / 255.0
+    if osd_on == 1:
+        cover = osd_cover(x, row, lines, glyphs, font, 0)
+        if cover == 1:
+            r = 1.0
+            g = 0.78
+            b = 0.25
+        elif cover == 2:
+            r = 0.0
+            g = 0.0
+            b = 0.0
+    y_out[row, x] = 0.299 * r + 0.587 * g + 0.114 * b
+    i_out[row, x] = 0.595716 * r - 0.274453 * g - 0.321263 * b
+    q_out[row, x] = 0.211456 * r - 0.522591 * g + 0.311135 * b
+
+
+@wp.func
+def sample_line(src: wp.array2d(dtype=float), row: int, xf: float, width: int) -> float:
+    """Linear interpolation along a line, holding the edge samples."""
+    fx = wp.floor(xf)
+    x0 = wp.clamp(int(fx), 0, width - 1)
+    x1 = wp.clamp(int(fx) + 1, 0, width - 1)
+    return wp.lerp(src[row, x0], src[row, x1], xf - fx)
+
+
+@wp.func
+def line_shift(t: Tape, row: int, field_time: float, u_head: float) -> float:
+    """Horizontal timing error of a line: edge wave, head switching and the tracking band."""
+    shift = t.edge_px * 2.5 * value_noise(t.seed_motion, float(row) * 0.08, field_time * 0.4)
+    from_bottom = t.height - 1 - row
+    if from_bottom < t.head_lines:
+        frac = float(t.head_lines - from_bottom) / float(t.head_lines)
+        shift += t.head_px * frac * wp.sqrt(frac) + t.head_jitter_px * (u_head - 0.5)
+    if from_bottom < t.tracking_lines and t.tracking > 0.0:
+        shift += (
+            10.0
+            * t.px
+            * tracking_level(t, from_bottom, field_time)
+            * value_noise(t.seed_motion ^ 7, float(row) * 0.6, field_time * 3.0)
+        )
+    return shift
+
+
+@wp.func
+def tracking_level(t: Tape, from_bottom: int, field_time: float) -> float:
+    """0..tracking: strongest at the bottom line, breathing slowly over time."""
+    if from_bottom >= t.tracking_lines or t.tracking <= 0.0:
+        return 0.0
+    edge = 1.0 - float(from_bottom) / float(t.tracking_lines)
+    return t.tracking * edge * edge * (0.7 + 0.3 * value_noise(t.seed_motion ^ 13, field_time * 0.02, 0.5))
+
+
+@wp.kernel
+def tape_lines(
+    src_y: wp.array2d(dtype=float),
+    src_i: wp.array2d(dtype=float),
+    src_q: wp.array2d(dtype=float),
+    carrier: wp.array2d(dtype=float),
+    t: Tape,
+    dst_y: wp.array2d(dtype=float),
+    dst_i: wp.array2d(dtype=float),
+    dst_q: wp.array2d(dtype=float),
+):
+    """One record/playback pass over one segment of one line (see the module docstring)."""
+    tid = wp.tid()
+    w = t.width
+    nseg = (w + t.segment - 1) // t.segment
+    row = tid // nseg
+    x0 = (tid - row * nseg) * t.segment
+    x1 = wp.min(x0 + t.segment, w)
+    d = t.chroma_delay
+    start = wp.max(x0 - t.warmup - d, -d)
+
+    # Per line: timing, colour phase, chroma loss, extra noise in the tracking band.
+    field_time = float(2 * t.frame + row % 2)
+    sign = 1.0 - 2.0 * float((row + t.frame) % 2)  # NTSC: the subcarrier phase flips every line
+    ls = wp.rand_init(t.seed_lines, row)
+    u_phase = wp.randf(ls)
+    u_loss = wp.randf(ls)
+    u_head = wp.randf(ls)
+    shift = line_shift(t, row, field_time, u_head)
+    angle = t.hue + t.phase_noise * (u_phase - 0.5) * SQRT12
+    pc = wp.cos(angle)
+    ps = wp.sin(angle)
+    chroma_gain = 1.0
+    if u_loss < t.chroma_loss_p:
+        chroma_gain = 0.0
+    track = tracking_level(t, t.height - 1 - row, field_time)
+    luma_noise = t.luma_noise + 0.12 * track
+    snow_p = t.snow_p + 0.04 * track
+    ln_gain = luma_noise * wp.sqrt((2.0 - t.a_luma_noise) / t.a_luma_noise)
+    cn_gain = t.chroma_noise * wp.sqrt((2.0 - t.a_chroma_noise) / t.a_chroma_noise)
+    pn_gain = t.comp_noise * wp.sqrt((2.0 - t.a_comp_noise) / t.a_comp_noise)
+    stride = w + 2 * PAD
+
+    # Start every filter in the steady state of the first sample, as if the line had held it.
+    xs = float(start) - shift
+    y_first = sample_line(src_y, row, xs, w)
+    i_in = sample_line(src_i, row, xs, w)
+    q_in = sample_line(src_q, row, xs, w)
+    cn = float(0.0)
+    snow_c = float(0.0)
+    snow_s = float(0.0)
+    drop = float(0.0)
+    drop_k = float(0.0)
+    nx1 = y_first
+    nx2 = y_first
+    ny1 = y_first
+    ny2 = y_first
+    di = i_in
+    dq = q_in
+    sm = y_first
+    l1 = y_first
+    l2 = y_first
+    l3 = y_first
+    ln = float(0.0)
+    sh = y_first
+    rx1 = y_first
+    rx2 = y_first
+    ry1 = float(0.0)
+    ry2 = float(0.0)
+    ni = float(0.0)
+    nq = float(0.0)
+    i1 = i_in * pc - q_in * ps
+    i2 = i1
+    i3 = i1
+    q1 = i_in * ps + q_in * pc
+    q2 = q1
+    q3 = q1
+    for x in range(start, x1):
+        xf = float(x) - shift
+        y0 = sample_line(src_y, row, xf, w)
+        st = wp.rand_init(t.seed_samples, row * stride + x + PAD)
+
+        # Record: band-limit chroma, modulate it onto the subcarrier, add the tape's disturbances.
+        i_in += t.a_i_in * (sample_line(src_i, row, xf, w) - i_in)
+        q_in += t.a_q_in * (sample_line(src_q, row, xf, w) - q_in)
+        cs = carrier[x + PAD, 0] * sign
+        sn = carrier[x + PAD, 1] * sign
+        comp = y0 + i_in * cs + q_in * sn
+        cn += t.a_comp_noise * (unit_noise(st) - cn)
+        comp += pn_gain * cn
+        if wp.randf(st) < snow_p:
+            snow_c = (wp.randf(st) - 0.5) * 1.2
+            snow_s = 0.0
+        sc_next = (snow_c * t.snow_cos - snow_s * t.snow_sin) * t.snow_decay
+        snow_s = (snow_c * t.snow_sin + snow_s * t.snow_cos) * t.snow_decay
+        snow_c = sc_next
+        comp += snow_c
+        if wp.randf(st) < t.dropout_p:
+            drop = 1.0
+            drop_k = wp.exp(-1.0 / ((1.0 + 7.0 * wp.randf(st)) * t.rate))
+        if drop > 0.0:
+            comp += drop * (0.85 + 0.1 * unit_noise(st) - comp)
+            drop *= drop_k
+            if drop < 0.02:
+                drop = 0.0
+
+        # Play back: trap the subcarrier out of luma, demodulate what it trapped.
+        luma = t.n_b0 * comp + t.n_b1 * nx1 + t.n_b2 * nx2 - t.n_a1 * ny1 - t.n_a2 * ny2
+        nx2 = nx1
+        nx1 = comp
+        ny2 = ny1
+        ny1 = luma
+        chroma = comp - luma
+        di += t.a_demod * (2.0 * chroma * cs - di)
+        dq += t.a_demod * (2.0 * chroma * sn - dq)
+
+        # Luma: smear, the tape's bandwidth, grain, playback peaking and ringing.
+        sm += t.a_smear * (luma - sm)
+        l1 += t.a_luma * (sm - l1)
+        l2 += t.a_luma * (l1 - l2)
+        l3 += t.a_luma * (l2 - l3)
+        ln += t.a_luma_noise * (unit_noise(st) - ln)
+        yv = l3 + ln_gain * ln
+        sh += t.a_sharp * (yv - sh)
+        yv += t.k_sharp * (yv - sh)
+        rv = t.r_b0 * (yv - rx2) - t.r_a1 * ry1 - t.r_a2 * ry2
+        rx2 = rx1
+        rx1 = yv
+        ry2 = ry1
+        ry1 = rv
+        yv += t.k_ring * rv
+
+        # Chroma: phase error and jitter, colour noise, the colour-under bandwidth.
+        ci = di * pc - dq * ps
+        cq = di * ps + dq * pc
+        ni += t.a_chroma_noise * (unit_noise(st) - ni)
+        nq += t.a_chroma_noise * (unit_noise(st) - nq)
+        i1 += t.a_chroma * (ci + cn_gain * ni - i1)
+        i2 += t.a_chroma * (i1 - i2)
+        i3 += t.a_chroma * (i2 - i3)
+        q1 += t.a_chroma * (cq + cn_gain * nq - q1)
+        q2 += t.a_chroma * (q1 - q2)
+        q3 += t.a_chroma * (q2 - q3)
+
+        if x >= x0:
+            dst_y[row, x] = yv
+        xd = x + d  # colour-under chroma lags luma
+        if xd >= x0 and xd < x1:
+            dst_i[row, xd] = i3 * chroma_gain
+            dst_q[row, xd] = q3 * chroma_gain
+
+
+@wp.kernel
+def play_out(
+    y_in: wp.array2d(dtype=float),
+    i_in: wp.array2d(dtype=float),
+    q_in: wp.array2d(dtype=float),
+    p: Play,
+    osd_on: int,
+    lines: wp.array2d(dtype=int),
+    glyphs: wp.array(dtype=int),
+    font: wp.array2d(dtype=int),
+    rgb: wp.array3d(dtype=wp.uint8),
+):
+    """Fields, vertical jitter, 1H chroma averaging, tint/saturation, vignette, deck OSD -> sRGB bytes."""
+    row, x = wp.tid()
+    src = float(row) + p.jitter
+    if p.fields != 0:
+        src = float((row // 2) * 2 + p.fields - 1) + p.jitter
+    fr = wp.floor(src)
+    r0 = int(fr)
+    frac = src - fr
+    yv = float(0.0)
+    iv = float(0.0)
+    qv = float(0.0)
+    if r0 >= 0 and r0 + 1 < p.height:
+        yv = wp.lerp(y_in[r0, x], y_in[r0 + 1, x], frac)
+        # The deck's 1H delay line averages each line's chroma with the previous line of its field.
+        ra = wp.max(r0 - 2, r0 % 2)
+        iv = 0.5 * (i_in[r0, x] + i_in[ra, x])
+        qv = 0.5 * (q_in[r0, x] + q_in[ra, x])
+    elif r0 == p.height - 1:
+        yv = y_in[r0, x]
+        iv = i_in[r0, x]
+        qv = q_in[r0, x]
+    ti = p.iq00 * iv + p.iq01 * qv
+    tq = p.iq10 * iv + p.iq11 * qv
+    r = yv + 0.9563 * ti + 0.6210 * tq
+    g = yv - 0.2721 * ti - 0.6474 * tq
+    b = yv - 1.1070 * ti + 1.7046 * tq
+    u = 2.0 * float(x) / float(p.width) - 1.0
+    v = 2.0 * float(row) / float(p.height) - 1.0
+    shade = 1.0 - p.vignette * 0.5 * (u * u + v * v)
+    r *= shade
+    g *= shade
+    b *= shade
+    if osd_on == 1:
+        cover = osd_cover(x, row, lines, glyphs, font, 1)
+        if cover == 1:
+            r = 0.92
+            g = 0.92
+            b = 0.92
+        elif cover == 2:
+            r = 0.05
+            g = 0.05
+            b = 0.05
+    rgb[row, x, 0] = wp.uint8(wp.clamp(r * 255.0 + 0.5, 0.0, 255.0))
+    rgb[row, x, 1] = wp.uint8(wp.clamp(g * 255.0 + 0.5, 0.0, 255.0))
+    rgb[row, x, 2] = wp.uint8(wp.clamp(b * 255.0 + 0.5, 0.0, 255.0))

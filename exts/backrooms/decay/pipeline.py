@@ -1,0 +1,128 @@
+"""``VhsTape``: owns the decay pass's device buffers for one resolution and launches its kernels."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import warp as wp
+
+from backrooms.decay import kernels, osd
+from backrooms.decay.settings import SEGMENT, FrameSettings
+from backrooms.seeds import numpy_rng, warp_seed
+
+
+def smooth_noise(seed: int, purpose: str, t: float) -> float:
+    """Host-side 1-D value noise in [-1, 1] (stateless: a pure function of seed and time)."""
+    k = math.floor(t)
+    a, b = (numpy_rng(seed, "decay", purpose, k + j).uniform(-1.0, 1.0) for j in (0, 1))
+    s = t - k
+    return a + (b - a) * s * s * (3.0 - 2.0 * s)
+
+
+def tape_struct(s: FrameSettings, generation: int, device: str) -> kernels.Tape:
+    """Pack one generation's settings into the kernel struct."""
+    f = s.filters
+    t = kernels.Tape()
+    t.width, t.height, t.frame = s.width, s.height, s.frame
+    t.segment = s.width if wp.get_device(device).is_cpu else SEGMENT
+    t.warmup = f.warmup
+    t.seed_samples, t.seed_lines = s.seeds(generation)
+    t.seed_motion = warp_seed(s.seed, "decay", "motion", generation)
+    t.rate = s.width / 52.66
+    t.px = s.width / 720.0
+    t.a_i_in, t.a_q_in = f.a_i_in, f.a_q_in
+    t.n_b0, t.n_b1, t.n_b2, t.n_a1, t.n_a2 = f.notch.b0, f.notch.b1, f.notch.b2, f.notch.a1, f.notch.a2
+    t.a_demod, t.a_smear, t.a_luma, t.a_sharp = f.a_demod, f.a_smear, f.a_luma, f.a_sharp
+    t.k_sharp, t.k_ring = s.sharpen, s.ringing
+    t.r_b0, t.r_a1, t.r_a2 = f.ring.b0, f.ring.a1, f.ring.a2
+    t.a_chroma, t.chroma_delay = f.a_chroma, f.chroma_delay
+    t.hue, t.phase_noise, t.chroma_loss_p = s.hue_rad, s.phase_noise_rad, s.chroma_loss_p
+    t.luma_noise, t.a_luma_noise = s.luma_noise, f.a_luma_noise
+    t.chroma_noise, t.a_chroma_noise = s.chroma_noise, f.a_chroma_noise
+    t.comp_noise, t.a_comp_noise = s.composite_noise, f.a_comp_noise
+    t.snow_p, t.snow_decay = s.snow_p, s.snow_decay
+    t.snow_cos, t.snow_sin = math.cos(2 * math.pi * s.snow_cycles), math.sin(2 * math.pi * s.snow_cycles)
+    t.dropout_p = s.dropout_p
+    t.head_lines, t.head_px, t.head_jitter_px = s.head_lines, s.head_px, s.head_jitter_px
+    t.tracking, t.tracking_lines, t.edge_px = s.tracking, s.tracking_lines, s.edge_px
+    return t
+
+
+def play_struct(s: FrameSettings) -> kernels.Play:
+    """The playback stage: vertical jitter, tint/saturation drift, vignette."""
+    p = kernels.Play()
+    p.width, p.height, p.fields, p.vignette = s.width, s.height, s.fields, s.vignette
+    p.jitter = (
+        s.jitter_lines * numpy_rng(s.seed, "decay", "jitter", s.frame).uniform(-1.0, 1.0) * math.sqrt(3.0)
+    )
+    minutes = s.frame / 1800.0  # drift wanders over about a minute of 30-fps video
+    tint = math.radians(4.0) * s.drift * smooth_noise(s.seed, "tint", minutes * 3.0)
+    sat = s.saturation * (1.0 + 0.08 * s.drift * smooth_noise(s.seed, "saturation", minutes * 2.0))
+    c, n = math.cos(tint) * sat, math.sin(tint) * sat
+    p.iq00, p.iq01, p.iq10, p.iq11 = c, -n, n, c
+    return p
+
+
+class VhsTape:
+    """The decay pass for one frame size on one device; ``apply`` degrades an RGBA frame in place."""
+
+    def __init__(self, width: int, height: int, device: str = "cpu") -> None:
+        self.width, self.height, self.device = width, height, device
+        shape = (height, width)
+        self.planes = [[wp.zeros(shape, dtype=float, device=device) for _ in range(3)] for _ in range(2)]
+        self.font = wp.array(osd.FONT, dtype=int, device=device)
+        self.lines = wp.zeros((osd.MAX_LINES, osd.LINE_FIELDS), dtype=int, device=device)
+        self.glyphs = wp.zeros(osd.MAX_CHARS, dtype=int, device=device)
+        self.carrier = wp.zeros((width + 2 * kernels.PAD, 2), dtype=float, device=device)
+        self._carrier_cycles: float | None = None
+
+    def _set_carrier(self, cycles: float) -> None:
+        """cos/sin of the subcarrier at every sample (line sign applied in the kernel)."""
+        if cycles == self._carrier_cycles:
+            return
+        x = np.arange(-kernels.PAD, self.width + kernels.PAD, dtype=np.float64)
+        phase = 2.0 * np.pi * cycles * x
+        self.carrier.assign(np.stack([np.cos(phase), np.sin(phase)], axis=1).astype(np.float32))
+        self._carrier_cycles = cycles
+
+    def _set_osd(self, s: FrameSettings, fps: float) -> None:
+        lines, glyphs = osd.layout(s.frame, fps, s.osd_start, s.speed_label, s.width, s.height)
+        self.lines.assign(lines)
+        self.glyphs.assign(glyphs)
+
+    def apply(self, rgb: wp.array, s: FrameSettings, fps: float = 30.0) -> None:
+        """Record ``rgb`` (H, W, 4 uint8) to tape ``1 + generations`` times and play it back into ``rgb``."""
+        if (s.height, s.width) != (self.height, self.width):
+            raise ValueError(f"tape built for {self.width}x{self.height}, settings are {s.width}x{s.height}")
+        self._set_carrier(s.filters.carrier)
+        if s.osd:
+            self._set_osd(s, fps)
+        dim2 = (self.height, self.width)
+        osd_on = int(s.osd)
+        src, dst = self.planes
+        wp.launch(
+            kernels.record,
+            dim=dim2,
+            inputs=[rgb, osd_on, self.lines, self.glyphs, self.font],
+            outputs=src,
+            device=self.device,
+        )
+        for generation in range(1 + s.generations):
+            t = tape_struct(s, generation, self.device)
+            threads = self.height * ((self.width + t.segment - 1) // t.segment)
+            wp.launch(
+                kernels.tape_lines,
+                dim=threads,
+                inputs=[*src, self.carrier, t],
+                outputs=dst,
+                device=self.device,
+            )
+            src, dst = dst, src
+        wp.launch(
+            kernels.play_out,
+            dim=dim2,
+            inputs=[*src, play_struct(s), osd_on, self.lines, self.glyphs, self.font],
+            outputs=[rgb],
+            device=self.device,
+        )

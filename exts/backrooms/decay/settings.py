@@ -1,0 +1,264 @@
+"""The decay node's knobs, and their resolution into one frame's numbers.
+
+Knobs are gains on the chosen preset (1 = the preset's amount, 0 = off), so the same OSC fader
+means the same thing on every preset. ``noise`` scales every random effect at once; at 0 only the
+deterministic signal chain is left (filters, delays, halos, hue, vignette, OSD, dubbing).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from backrooms.decay import signal
+from backrooms.decay.presets import PRESETS
+from backrooms.params import declare
+from backrooms.seeds import warp_seed
+
+NODE = "decay"
+
+declare(
+    NODE,
+    "preset",
+    "sp",
+    "tape preset: healthy sp/lp/ep, or decayed worn/found-footage",
+    choices=tuple(PRESETS),
+)
+declare(
+    NODE, "noise", 1.0, "master gain of every random effect (0 = deterministic chain only)", min=0.0, max=8.0
+)
+declare(NODE, "seed", 0, "offset added to the run seed for the tape's noise", min=0, max=2**31 - 1)
+GAINS: dict[str, str] = {
+    "bleed": "chroma bleed: divides the preset's chroma bandwidth",
+    "blur": "luma softness: divides the preset's luma bandwidth",
+    "chroma_delay": "colour-under delay of chroma against luma",
+    "smear": "extra luma low-pass smearing to the right",
+    "sharpen": "playback peaking (white halos)",
+    "ringing": "ringing halos after edges",
+    "luma_noise": "band-limited luma grain",
+    "chroma_noise": "band-limited colour noise streaks",
+    "composite_noise": "noise in the composite signal (crawling dots)",
+    "snow": "speckles",
+    "dropouts": "white dropout streaks",
+    "chroma_loss": "lines that lose their colour",
+    "phase_noise": "per-line hue jitter",
+    "head_switching": "tear at the bottom of the frame",
+    "tracking": "tracking noise band",
+    "edge_wave": "wobble of line starts",
+    "jitter": "vertical jitter",
+    "drift": "slow tint and saturation drift",
+    "saturation": "colour saturation",
+    "vignette": "darkened corners",
+}
+for _name, _text in GAINS.items():
+    declare(NODE, _name, 1.0, f"{_text} (x preset)", min=0.0, max=8.0)
+declare(NODE, "hue", 0.0, "extra chroma phase error", min=-180.0, max=180.0, unit="deg")
+declare(NODE, "generations", 0, "extra dubs (re-recordings) on top of the preset's", min=0, max=8)
+declare(
+    NODE,
+    "fields",
+    "interleaved",
+    "both fields, or one field line-doubled",
+    choices=("interleaved", "upper", "lower"),
+)
+declare(NODE, "osd", False, "on-screen display: camcorder date stamp and VCR PLAY/speed")
+declare(
+    NODE, "osd_start", "1997-06-14 21:32:05", "date and time of the first frame's stamp (YYYY-MM-DD HH:MM:SS)"
+)
+declare(
+    NODE, "adversarial", 0.0, "adversarial noise budget (L-inf, in 1/255 steps; 0 = off)", min=0.0, max=32.0
+)
+
+SEGMENT = 64  # samples per thread on GPUs; CPUs run whole lines
+NOISE_RATIO = 1e-4  # warm-up length: until a filter's memory of earlier samples is this small
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Coefficients of the deterministic chain for one width (see signal.py)."""
+
+    carrier: float  # subcarrier, cycles per sample
+    a_i_in: float
+    a_q_in: float
+    notch: signal.Biquad
+    a_demod: float
+    a_smear: float
+    a_luma: float
+    a_sharp: float
+    ring: signal.Biquad
+    a_chroma: float
+    chroma_delay: int
+    a_luma_noise: float
+    a_chroma_noise: float
+    a_comp_noise: float
+    warmup: int
+
+
+@lru_cache(maxsize=64)
+def design(
+    width: int,
+    preset: str,
+    blur: float,
+    bleed: float,
+    smear: float,
+    delay_gain: float,
+    sharpen: float,
+    ringing: float,
+) -> Filters:
+    """Filter coefficients for a width; the tape poles are solved so the path hits the preset cut."""
+    p = PRESETS[preset]
+    carrier = signal.alias(signal.cycles_per_sample(signal.FSC_MHZ, width))
+    notch = signal.notch(carrier, signal.NOTCH_Q)
+    luma_cut = p.luma_cut_mhz / max(blur, 1e-3)
+    a_sharp = signal.one_pole_alpha(2.0 * luma_cut, width)
+    ring = signal.bandpass(signal.cycles_per_sample(1.3 * luma_cut, width), 2.5)
+
+    def luma_rest(w: np.ndarray) -> np.ndarray:
+        s = 1.0 + p.sharpen * (1.0 - signal.one_pole_response(a_sharp, w))
+        return notch.response(w) * s * (1.0 + p.ringing * ring.response(w))
+
+    a_i_in = signal.one_pole_alpha(signal.I_INPUT_MHZ, width)
+    a_demod = signal.one_pole_alpha(signal.DEMOD_MHZ, width)
+
+    def chroma_rest(w: np.ndarray) -> np.ndarray:
+        wc = 2.0 * math.pi * carrier
+        sep = 0.5 * ((1.0 - notch.response(wc + w)) + np.conj(1.0 - notch.response(wc - w)))
+        return signal.one_pole_response(a_i_in, w) * sep * signal.one_pole_response(a_demod, w)
+
+    a_luma = signal.solve_cascade_pole(luma_cut, width, luma_rest)
+    a_chroma = (
+        signal.solve_cascade_pole(p.chroma_cut_mhz / bleed, width, chroma_rest) if bleed > 1e-3 else 1.0
+    )
+    a_smear = signal.one_pole_alpha(
+        2.0 ** (-4.0 * smear * p.smear) * 0.25 * signal.sample_rate_mhz(width), width
+    )
+    a_smear = 1.0 if smear * p.smear <= 0.0 else a_smear
+    slowest = min(
+        a_i_in, signal.one_pole_alpha(signal.Q_INPUT_MHZ, width), a_demod, a_luma, a_chroma, a_smear
+    )
+    warmup = int(math.ceil(TAPE_WARMUP_POLES * math.log(1.0 / NOISE_RATIO) / slowest))
+    return Filters(
+        carrier=carrier,
+        a_i_in=a_i_in,
+        a_q_in=signal.one_pole_alpha(signal.Q_INPUT_MHZ, width),
+        notch=notch,
+        a_demod=a_demod,
+        a_smear=a_smear,
+        a_luma=a_luma,
+        a_sharp=a_sharp,
+        ring=ring,
+        a_chroma=a_chroma,
+        chroma_delay=min(
+            int(round(p.chroma_delay_us * delay_gain * signal.sample_rate_mhz(width))), MAX_DELAY
+        ),
+        a_luma_noise=signal.one_pole_alpha(min(luma_cut, 3.0), width),
+        a_chroma_noise=signal.one_pole_alpha(0.4 * p.chroma_cut_mhz / 0.32, width),
+        a_comp_noise=signal.one_pole_alpha(4.0, width),
+        warmup=max(warmup, int(DROPOUT_MAX_US * signal.sample_rate_mhz(width)) + 1),
+    )
+
+
+TAPE_WARMUP_POLES = 1.6  # a 3-pole cascade needs ~1.6x a single pole's decay time to forget
+MAX_DELAY = 255  # chroma delay cap in samples (also the per-row counter stride padding)
+DROPOUT_MAX_US = 8.0
+
+
+@dataclass(frozen=True)
+class FrameSettings:
+    """Everything one frame of the tape needs: filters plus the random amounts and their seeds."""
+
+    filters: Filters
+    width: int
+    height: int
+    frame: int
+    generations: int
+    fields: int  # 0 both, 1 upper, 2 lower
+    sharpen: float
+    ringing: float
+    hue_rad: float
+    phase_noise_rad: float
+    saturation: float
+    luma_noise: float
+    chroma_noise: float
+    composite_noise: float
+    snow_p: float  # per sample
+    snow_decay: float
+    snow_cycles: float
+    dropout_p: float  # per sample
+    chroma_loss_p: float  # per line
+    head_lines: int
+    head_px: float
+    head_jitter_px: float
+    tracking: float
+    tracking_lines: int
+    edge_px: float
+    jitter_lines: float
+    drift: float
+    vignette: float
+    osd: bool
+    osd_start: str
+    speed_label: str
+    adversarial: float
+    seed: int
+
+    def seeds(self, generation: int) -> tuple[int, int]:
+        """(per-sample, per-line) stream seeds for one recording generation of this frame."""
+        return (
+            warp_seed(self.seed, "decay", "samples", self.frame, generation),
+            warp_seed(self.seed, "decay", "lines", self.frame, generation),
+        )
+
+    @property
+    def frame_seed(self) -> int:
+        return warp_seed(self.seed, "decay", "frame", self.frame)
+
+
+def resolve(values: dict[str, Any], width: int, height: int, frame: int, run_seed: int) -> FrameSettings:
+    """Turn the node's parameter values (``snapshot.node("decay")``) into one frame's settings."""
+    name = values["preset"]
+    p = PRESETS[name]
+    g = {k: float(values[k]) for k in GAINS}
+    n = float(values["noise"])
+    f = design(width, name, g["blur"], g["bleed"], g["smear"], g["chroma_delay"], g["sharpen"], g["ringing"])
+    rate = signal.sample_rate_mhz(width)
+    px = width / 720.0  # preset distances are in pixels of a 720-px line
+    lines = height / 480.0
+    return FrameSettings(
+        filters=f,
+        width=width,
+        height=height,
+        frame=frame,
+        generations=p.generations + int(values["generations"]),
+        fields=("interleaved", "upper", "lower").index(values["fields"]),
+        sharpen=p.sharpen * g["sharpen"],
+        ringing=p.ringing * g["ringing"],
+        hue_rad=math.radians(p.hue_deg + float(values["hue"])),
+        phase_noise_rad=math.radians(p.phase_noise_deg) * g["phase_noise"] * n,
+        saturation=p.saturation * g["saturation"],
+        luma_noise=p.luma_noise * g["luma_noise"] * n,
+        chroma_noise=p.chroma_noise * g["chroma_noise"] * n,
+        composite_noise=p.composite_noise * g["composite_noise"] * n,
+        snow_p=min(p.snow * g["snow"] * n / 1000.0, 0.5),
+        snow_decay=math.exp(-1.0 / (0.5 * rate)),
+        snow_cycles=signal.cycles_per_sample(2.0, width),
+        dropout_p=min(p.dropouts * g["dropouts"] * n / 1000.0 / width, 0.1),
+        chroma_loss_p=min(p.chroma_loss * g["chroma_loss"] * n, 1.0),
+        head_lines=max(1, int(round(p.head_switching_lines * lines))),
+        head_px=p.head_switching_px * g["head_switching"] * px,
+        head_jitter_px=2.0 * g["head_switching"] * n * px,
+        tracking=min(p.tracking * g["tracking"] * n, 4.0),
+        tracking_lines=max(1, int(round(p.tracking_lines * lines))),
+        edge_px=p.edge_wave_px * g["edge_wave"] * n * px,
+        jitter_lines=p.jitter_lines * g["jitter"] * n * lines,
+        drift=p.drift * g["drift"] * n,
+        vignette=min(p.vignette * g["vignette"], 1.0),
+        osd=bool(values["osd"]),
+        osd_start=str(values["osd_start"]),
+        speed_label=name.upper() if name in ("sp", "lp", "ep") else "EP" if p.luma_cut_mhz < 1.6 else "LP",
+        adversarial=float(values["adversarial"]) / 255.0,
+        seed=run_seed + int(values["seed"]),
+    )

@@ -1,0 +1,124 @@
+"""NTSC/VHS signal facts and filter design, in plain numpy.
+
+One pixel is one sample of the active line: 52.66 us spans the frame width, so a 720-px frame is
+sampled at about 13.7 MHz (close to 4 x fsc) and a 1920-px frame at about 36 MHz. Cut-offs are
+given in MHz and converted here, so the look does not change with resolution.
+
+Every filter is causal and recursive (as in a real deck), described by coefficients that the Warp
+kernels and the numpy reference both consume, and by an analytic frequency response used to
+calibrate presets: a preset's luma and chroma cut-offs are the -3 dB points of the *whole* path.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+FSC_MHZ = 315.0 / 88.0  # NTSC colour subcarrier, 3.579545 MHz
+ACTIVE_LINE_US = 52.66  # active (visible) part of one 63.5 us scan line
+I_INPUT_MHZ = 1.3  # broadcast I bandwidth, applied when the picture is encoded
+Q_INPUT_MHZ = 0.6  # broadcast Q bandwidth
+DEMOD_MHZ = 1.5  # product detector low-pass after demodulation (removes 2 x fsc)
+NOTCH_Q = 1.2  # quality of the luma trap at fsc (the deck's Y/C separation)
+TAPE_POLES = 3  # tape-speed filters are a cascade of three identical one-pole stages
+INV_SQRT2 = 1.0 / math.sqrt(2.0)
+
+# sRGB-encoded RGB -> YIQ (FCC 1953); video works on gamma-encoded signals, so no linearisation.
+RGB_TO_YIQ = np.array(
+    [[0.299, 0.587, 0.114], [0.595716, -0.274453, -0.321263], [0.211456, -0.522591, 0.311135]],
+    dtype=np.float64,
+)
+YIQ_TO_RGB = np.linalg.inv(RGB_TO_YIQ)
+
+
+def sample_rate_mhz(width: int) -> float:
+    """Samples per microsecond when ``width`` pixels span the 52.66 us active line."""
+    return width / ACTIVE_LINE_US
+
+
+def cycles_per_sample(mhz: float, width: int) -> float:
+    return mhz / sample_rate_mhz(width)
+
+
+def one_pole_alpha(mhz: float, width: int) -> float:
+    """Smoothing factor of ``s += a * (x - s)`` whose -3 dB point is ``mhz`` (exact, by bilinear warp)."""
+    w = 2.0 * math.pi * min(cycles_per_sample(mhz, width), 0.499)
+    # |a / (1 - b e^-jw)|^2 = 1/2 with b = 1 - a  ->  solve the quadratic in b.
+    # 2 (1 - b)^2 = 1 - 2 b cos(w) + b^2  ->  b^2 - 2 (2 - cos w) b + 1 = 0, root in (0, 1).
+    k = 2.0 - math.cos(w)
+    b = k - math.sqrt(k * k - 1.0)
+    return 1.0 - b
+
+
+def one_pole_response(alpha: float, w: np.ndarray) -> np.ndarray:
+    return alpha / (1.0 - (1.0 - alpha) * np.exp(-1j * w))
+
+
+@dataclass(frozen=True)
+class Biquad:
+    """Direct form I coefficients with a0 normalised to 1."""
+
+    b0: float
+    b1: float
+    b2: float
+    a1: float
+    a2: float
+
+    def response(self, w: np.ndarray) -> np.ndarray:
+        z1 = np.exp(-1j * w)
+        z2 = z1 * z1
+        return (self.b0 + self.b1 * z1 + self.b2 * z2) / (1.0 + self.a1 * z1 + self.a2 * z2)
+
+
+def notch(cycles: float, q: float) -> Biquad:
+    """RBJ notch: the luma trap that removes the colour subcarrier from the composite signal."""
+    w0 = 2.0 * math.pi * cycles
+    alpha = math.sin(w0) / (2.0 * q)
+    a0 = 1.0 + alpha
+    c = -2.0 * math.cos(w0)
+    return Biquad(1.0 / a0, c / a0, 1.0 / a0, c / a0, (1.0 - alpha) / a0)
+
+
+def bandpass(cycles: float, q: float) -> Biquad:
+    """RBJ band-pass (0 dB peak): its decaying oscillation after an edge is the ringing halo."""
+    w0 = 2.0 * math.pi * cycles
+    alpha = math.sin(w0) / (2.0 * q)
+    a0 = 1.0 + alpha
+    return Biquad(alpha / a0, 0.0, -alpha / a0, -2.0 * math.cos(w0) / a0, (1.0 - alpha) / a0)
+
+
+def alias(cycles: float) -> float:
+    """Where a frequency in cycles/sample lands after sampling (narrow frames alias the subcarrier)."""
+    f = cycles % 1.0
+    return min(f, 1.0 - f)
+
+
+def cutoff_3db(freqs_mhz: np.ndarray, gain: np.ndarray) -> float:
+    """First frequency where ``gain`` (relative to DC) falls below -3 dB, linearly interpolated."""
+    rel = gain / gain[0]
+    below = np.nonzero(rel < INV_SQRT2)[0]
+    if len(below) == 0:
+        return float(freqs_mhz[-1])
+    k = int(below[0])
+    f0, f1, g0, g1 = freqs_mhz[k - 1], freqs_mhz[k], rel[k - 1], rel[k]
+    return float(f0 + (INV_SQRT2 - g0) * (f1 - f0) / (g1 - g0))
+
+
+def solve_cascade_pole(target_mhz: float, width: int, rest: Callable[[np.ndarray], np.ndarray]) -> float:
+    """The one-pole alpha whose TAPE_POLES-fold cascade puts the whole path's -3 dB at ``target_mhz``.
+
+    ``rest(w)`` is the complex response of everything else on the path; bisection on the pole's
+    own cut-off, since the path's gain at the target grows monotonically with it.
+    """
+    w = np.array([2.0 * math.pi * cycles_per_sample(target_mhz, width)])
+    dc = np.array([0.0])
+    lo, hi = target_mhz, sample_rate_mhz(width) * 0.49
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        a = one_pole_alpha(mid, width)
+        g = abs(rest(w) * one_pole_response(a, w) ** TAPE_POLES)[0] / abs(rest(dc))[0]
+        lo, hi = (mid, hi) if g < INV_SQRT2 else (lo, mid)
+    return one_pole_alpha(0.5 * (lo + hi), width)
