@@ -20,7 +20,7 @@ STEPS = 4
 
 
 def adversarial_noise(rgb: torch.Tensor, budget: float, key: int, steps: int = STEPS) -> torch.Tensor:
-    """A perturbation (same shape as NCHW ``rgb`` in [0, 1]) with |delta| <= budget; ``key`` seeds its start."""
+    """A perturbation of NCHW ``rgb`` in [0, 1] with |delta| <= budget; ``key`` seeds its start."""
     gen = torch.Generator(device="cpu").manual_seed(key & 0x7FFFFFFFFFFFFFFF)
     delta = (torch.rand(rgb.shape, generator=gen, dtype=rgb.dtype) * 2.0 - 1.0).to(rgb.device) * budget
     step = 2.5 * budget / steps

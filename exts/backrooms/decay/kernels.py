@@ -121,7 +121,7 @@ def osd_glyph(
     layer: int,
 ) -> int:
     """1 where a glyph of ``layer`` covers pixel (px, py)."""
-    hit = int(0)
+    hit = wp.int32(0)
     for k in range(lines.shape[0]):
         count = lines[k, 4]
         if lines[k, 5] == layer and count > 0:
@@ -273,11 +273,11 @@ def tape_lines(
     y_first = sample_line(src_y, row, xs, w)
     i_in = sample_line(src_i, row, xs, w)
     q_in = sample_line(src_q, row, xs, w)
-    cn = float(0.0)
-    snow_c = float(0.0)
-    snow_s = float(0.0)
-    drop = float(0.0)
-    drop_k = float(0.0)
+    cn = wp.float32(0.0)
+    snow_c = wp.float32(0.0)
+    snow_s = wp.float32(0.0)
+    drop = wp.float32(0.0)
+    drop_k = wp.float32(0.0)
     nx1 = y_first
     nx2 = y_first
     ny1 = y_first
@@ -288,14 +288,14 @@ def tape_lines(
     l1 = y_first
     l2 = y_first
     l3 = y_first
-    ln = float(0.0)
+    ln = wp.float32(0.0)
     sh = y_first
     rx1 = y_first
     rx2 = y_first
-    ry1 = float(0.0)
-    ry2 = float(0.0)
-    ni = float(0.0)
-    nq = float(0.0)
+    ry1 = wp.float32(0.0)
+    ry2 = wp.float32(0.0)
+    ni = wp.float32(0.0)
+    nq = wp.float32(0.0)
     i1 = i_in * pc - q_in * ps
     i2 = i1
     i3 = i1
@@ -397,9 +397,9 @@ def play_out(
     fr = wp.floor(src)
     r0 = int(fr)
     frac = src - fr
-    yv = float(0.0)
-    iv = float(0.0)
-    qv = float(0.0)
+    yv = wp.float32(0.0)
+    iv = wp.float32(0.0)
+    qv = wp.float32(0.0)
     if r0 >= 0 and r0 + 1 < p.height:
         yv = wp.lerp(y_in[r0, x], y_in[r0 + 1, x], frac)
         # The deck's 1H delay line averages each line's chroma with the previous line of its field.

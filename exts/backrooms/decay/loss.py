@@ -25,7 +25,7 @@ def gaussian_taps(cut_mhz: float, width: int) -> torch.Tensor:
     """Horizontal Gaussian FIR whose -3 dB point is ``cut_mhz`` at this frame width."""
     cycles = cut_mhz / (width / ACTIVE_LINE_US)
     sigma = math.sqrt(math.log(2.0) / 2.0) / (math.pi * cycles)
-    radius = max(1, int(math.ceil(3.0 * sigma)))
+    radius = max(1, math.ceil(3.0 * sigma))
     x = torch.arange(-radius, radius + 1, dtype=torch.float64)
     taps = torch.exp(-0.5 * (x / sigma) ** 2)
     return (taps / taps.sum()).float()
@@ -33,7 +33,7 @@ def gaussian_taps(cut_mhz: float, width: int) -> torch.Tensor:
 
 def tape_view(rgb: torch.Tensor, luma_cut_mhz: float = 2.4, chroma_cut_mhz: float = 0.32) -> torch.Tensor:
     """NCHW RGB in [0, 1] -> NCHW YIQ as seen through the tape's bandwidth (differentiable)."""
-    n, c, h, w = rgb.shape
+    c, w = rgb.shape[1], rgb.shape[3]
     if c != 3:
         raise ValueError(f"expected 3 colour channels (NCHW RGB), got {c}")
     m = torch.as_tensor(RGB_TO_YIQ, dtype=rgb.dtype, device=rgb.device)

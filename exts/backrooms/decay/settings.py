@@ -140,7 +140,7 @@ def design(
     slowest = min(
         a_i_in, signal.one_pole_alpha(signal.Q_INPUT_MHZ, width), a_demod, a_luma, a_chroma, a_smear
     )
-    warmup = int(math.ceil(TAPE_WARMUP_POLES * math.log(1.0 / NOISE_RATIO) / slowest))
+    warmup = math.ceil(TAPE_WARMUP_POLES * math.log(1.0 / NOISE_RATIO) / slowest)
     return Filters(
         carrier=carrier,
         a_i_in=a_i_in,
@@ -152,9 +152,7 @@ def design(
         a_sharp=a_sharp,
         ring=ring,
         a_chroma=a_chroma,
-        chroma_delay=min(
-            int(round(p.chroma_delay_us * delay_gain * signal.sample_rate_mhz(width))), MAX_DELAY
-        ),
+        chroma_delay=min(round(p.chroma_delay_us * delay_gain * signal.sample_rate_mhz(width)), MAX_DELAY),
         a_luma_noise=signal.one_pole_alpha(min(luma_cut, 3.0), width),
         a_chroma_noise=signal.one_pole_alpha(0.4 * p.chroma_cut_mhz / 0.32, width),
         a_comp_noise=signal.one_pole_alpha(4.0, width),
@@ -247,11 +245,11 @@ def resolve(values: dict[str, Any], width: int, height: int, frame: int, run_see
         snow_cycles=signal.cycles_per_sample(2.0, width),
         dropout_p=min(p.dropouts * g["dropouts"] * n / 1000.0 / width, 0.1),
         chroma_loss_p=min(p.chroma_loss * g["chroma_loss"] * n, 1.0),
-        head_lines=max(1, int(round(p.head_switching_lines * lines))),
+        head_lines=max(1, round(p.head_switching_lines * lines)),
         head_px=p.head_switching_px * g["head_switching"] * px,
         head_jitter_px=2.0 * g["head_switching"] * n * px,
         tracking=min(p.tracking * g["tracking"] * n, 4.0),
-        tracking_lines=max(1, int(round(p.tracking_lines * lines))),
+        tracking_lines=max(1, round(p.tracking_lines * lines)),
         edge_px=p.edge_wave_px * g["edge_wave"] * n * px,
         jitter_lines=p.jitter_lines * g["jitter"] * n * lines,
         drift=p.drift * g["drift"] * n,
