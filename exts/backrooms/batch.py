@@ -1,37 +1,59 @@
-"""A batch render: executor -> PNG frames -> MP4, resumable and atomic at every step."""
+"""A batch render: shards of frames -> atomic PNGs in OUT/frames -> one join -> manifest.json + clip.mp4.
+
+Resumable and safe at every step: frames and the manifest are replaced atomically, each shard logs
+its own finished frames, and only this driver (holding ``OUT/.lock``) writes the manifest and clip.
+"""
 
 from __future__ import annotations
 
-import time
+import contextlib
+import fcntl
+from collections.abc import Iterator
 from pathlib import Path
 
-from tqdm import tqdm
-
 from backrooms.errors import UserError
-from backrooms.graph.executor import Executor, ParamsAt
-from backrooms.graph.product import RGB
+from backrooms.graph.executor import ParamsAt
 from backrooms.graph.recipe import Recipe
-from backrooms.io.manifest import Manifest
+from backrooms.io.manifest import FRAMES, Manifest
 from backrooms.io.mp4 import write_mp4
-from backrooms.io.png import read_png, write_png
+from backrooms.io.png import read_png
 from backrooms.params.store import Snapshot
+from backrooms.scale.engine import Engine
+from backrooms.scale.local import InProcessEngine
+from backrooms.scale.progress import shard_progress
+from backrooms.scale.shard import FixedParams, ShardJob
 
 VIDEO_NAME = "clip.mp4"
-
-
-def frame_name(frame: int) -> str:
-    return f"frames/frame_{frame:06d}.png"
+LOCK_NAME = ".lock"
 
 
 def prepare_output(out: Path) -> None:
     """Create ``out/frames`` or fail with one line if it cannot be written."""
     try:
-        (out / "frames").mkdir(parents=True, exist_ok=True)
+        (out / FRAMES).mkdir(parents=True, exist_ok=True)
         probe = out / ".write-test"
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
         raise UserError(f"--out {out}: not writable ({exc.strerror or exc})") from None
+
+
+@contextlib.contextmanager
+def lock_output(out: Path) -> Iterator[None]:
+    """Hold ``OUT/.lock`` for the whole render: two drivers never share a folder (released on kill)."""
+    with (out / LOCK_NAME).open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UserError(f"--out {out}: another render is writing into this folder") from None
+        yield
+
+
+def remove_temporaries(out: Path) -> None:
+    """Drop the half-written temporaries a killed render left (final names are never half-written)."""
+    for folder in (out, out / FRAMES):
+        for tmp in folder.glob(".*.tmp*"):
+            tmp.unlink(missing_ok=True)
 
 
 def render_clip(
@@ -42,10 +64,12 @@ def render_clip(
     resume: bool = False,
     params_at: ParamsAt | None = None,
     progress: bool = True,
+    engine: Engine | None = None,
 ) -> Manifest:
-    """Render frames ``start .. start+recipe.frames-1`` of ``recipe`` into ``out``.
+    """Render frames ``start .. start+recipe.frames-1`` of ``recipe`` into ``out`` with ``engine``.
 
-    With ``resume`` the frames a previous run finished are kept and only the rest are rendered.
+    With ``resume`` the frames a previous run finished are kept and only the rest are rendered; the
+    engine (in-process by default) does not change a single output byte.
     """
     out = Path(out)
     prepare_output(out)
@@ -54,20 +78,20 @@ def render_clip(
         "start": start,
         "params": dict(params),
     }
-    manifest_path = out / "manifest.json"
-    manifest = Manifest.resume(manifest_path, job) if resume else Manifest(manifest_path, job)
     wanted = range(start, start + recipe.frames)
-    todo = [f for f in wanted if not (f in manifest.frames and (out / manifest.frames[f]["file"]).exists())]
-    executor = Executor(recipe, params_at or (lambda _frame: params)) if todo else None
-    bar = tqdm(total=len(wanted), initial=len(wanted) - len(todo), unit="frame", disable=not progress)
-    for frame in todo:
-        began = time.perf_counter()
-        product = executor.render(frame)
-        write_png(out / frame_name(frame), product[RGB].numpy())
-        manifest.add_frame(frame, frame_name(frame), time.perf_counter() - began)
-        bar.update(1)
-    bar.close()
-    manifest.video = VIDEO_NAME
-    write_mp4(out / VIDEO_NAME, (read_png(out / frame_name(f)) for f in wanted), recipe.fps)
-    manifest.save()
+    with lock_output(out):
+        remove_temporaries(out)
+        manifest = Manifest.open(out, job, resume)
+        todo = manifest.missing(wanted)
+        if todo:
+            shard_job = ShardJob(recipe, params_at or FixedParams(params, params.version), out.resolve())
+            with shard_progress(out, len(wanted), len(wanted) - len(todo), progress):
+                (engine or InProcessEngine()).run(shard_job, todo)
+            manifest.absorb_parts()
+        lost = manifest.missing(wanted)
+        if lost:
+            raise RuntimeError(f"{out}: {len(lost)} frames missing after every shard finished: {lost[:5]}")
+        manifest.video = VIDEO_NAME
+        write_mp4(out / VIDEO_NAME, (read_png(out / manifest.frames[f]["file"]) for f in wanted), recipe.fps)
+        manifest.save()
     return manifest

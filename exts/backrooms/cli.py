@@ -11,9 +11,10 @@ from typing import NoReturn
 
 from backrooms import __version__
 from backrooms.errors import UserError
+from backrooms.scale.engine import add_engine_options, engine_from_args
 
 # Areas plug their subcommands in here: each module has ``register(subparsers)``.
-COMMAND_MODULES: tuple[str, ...] = ("backrooms.bench.commands",)
+COMMAND_MODULES: tuple[str, ...] = ("backrooms.bench.commands", "backrooms.diffusion.commands")
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -80,6 +81,7 @@ def build_parser() -> ArgumentParser:
     render.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
     render.add_argument("--resume", action="store_true", help="keep finished frames of an interrupted render")
     render.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_engine_options(render)
     render.set_defaults(func=run_render)
 
     params = sub.add_parser("params", help="list every parameter (name, type, range, unit, OSC address)")
@@ -117,8 +119,9 @@ def run_render(args: argparse.Namespace) -> int:
     recipe, params = recipe_from_args(args)
     if recipe.frames == 0:
         raise UserError("--frames: nothing to render (0 frames)")
+    engine = engine_from_args(args)
     manifest = render_clip(
-        recipe, params, args.out, start=args.start, resume=args.resume, progress=not args.quiet
+        recipe, params, args.out, start=args.start, resume=args.resume, progress=not args.quiet, engine=engine
     )
     print(f"wrote {len(manifest.frames)} frames and {args.out / manifest.video}")
     return 0

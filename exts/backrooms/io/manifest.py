@@ -1,9 +1,23 @@
-"""The manifest: what a render is (recipe, seed, parameters, versions) and which frames are done."""
+"""The output folder's bookkeeping: which render it holds and which frames are done.
+
+Several processes (a process pool, Ray tasks on many machines sharing the folder) may finish frames
+into one output folder at once, so no file has two writers:
+
+- ``frames/frame_NNNNNN.png``: each frame is written atomically by whichever shard renders it;
+- ``parts/<shard>.jsonl``: one line per finished frame, appended only by that shard (a retry of the
+  same shard continues its own log); a line torn by a kill is ignored and its frame rendered again;
+- ``manifest.json``: the job (recipe, start, parameters), the versions and the finished frames,
+  written only by the driver, which absorbs the part logs before a render and once more at the join.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import platform
+import socket
+from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -12,6 +26,10 @@ from backrooms.errors import UserError
 from backrooms.io.atomic import write_json
 
 PACKAGES = ("backrooms", "warp-lang", "torch", "usd-core", "numpy", "av")
+MANIFEST = "manifest.json"
+FRAMES = "frames"
+PARTS = "parts"
+HOST = socket.gethostname()
 
 
 def versions() -> dict[str, str]:
@@ -24,39 +42,106 @@ def versions() -> dict[str, str]:
     return found
 
 
-class Manifest:
-    """``OUT/manifest.json``, rewritten atomically after every finished frame."""
+def frame_file(frame: int) -> str:
+    """A frame's path relative to the output folder."""
+    return f"{FRAMES}/frame_{frame:06d}.png"
 
-    def __init__(self, path: Path, job: dict[str, Any]) -> None:
-        self.path = Path(path)
+
+class PartLog:
+    """``OUT/parts/<name>.jsonl``: the frames one shard finished, one JSON object per line."""
+
+    def __init__(self, out: Path, name: str) -> None:
+        self.path = Path(out) / PARTS / f"{name}.jsonl"
+
+    def append(self, frame: int, seconds: float) -> None:
+        """Record a frame whose file is already in place; one ``write`` so lines never interleave."""
+        record = {"frame": frame, "file": frame_file(frame), "seconds": round(seconds, 4), "host": HOST}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, (json.dumps(record, sort_keys=True) + "\n").encode())
+        finally:
+            os.close(fd)
+
+    def read(self) -> dict[int, dict[str, Any]]:
+        """The frames recorded so far; a torn or foreign line is skipped, not trusted."""
+        frames: dict[int, dict[str, Any]] = {}
+        try:
+            lines = self.path.read_bytes().splitlines()
+        except FileNotFoundError:
+            return frames
+        for line in lines:
+            try:
+                record = json.loads(line)
+                frame = record.pop("frame")
+            except (ValueError, AttributeError, KeyError):
+                continue
+            if isinstance(frame, int) and record.get("file") == frame_file(frame):
+                frames[frame] = record
+        return frames
+
+
+def part_logs(out: Path) -> list[PartLog]:
+    return [PartLog(out, p.stem) for p in sorted((Path(out) / PARTS).glob("*.jsonl"))]
+
+
+class Manifest:
+    """``OUT/manifest.json``: the job and its finished frames, written by the driver only."""
+
+    def __init__(self, out: Path, job: dict[str, Any]) -> None:
+        self.out = Path(out)
+        self.path = self.out / MANIFEST
         self.job = job
         self.frames: dict[int, dict[str, Any]] = {}
         self.video: str | None = None
 
     @classmethod
-    def resume(cls, path: Path, job: dict[str, Any]) -> Manifest:
-        """Reopen a manifest for the same job; a different job is refused, not overwritten."""
-        manifest = cls(path, job)
-        if not manifest.path.exists():
-            return manifest
+    def open(cls, out: Path, job: dict[str, Any], resume: bool) -> Manifest:
+        """Start the bookkeeping of a render in ``out``: fresh, or resuming the same job.
+
+        A fresh start drops the part logs of any earlier render; resuming absorbs them, and refuses
+        a folder that holds a different job instead of overwriting it.
+        """
+        manifest = cls(out, job)
+        if resume:
+            manifest._load()
+            manifest.absorb_parts()
+        else:
+            manifest.save()
+            for log in part_logs(out):
+                log.path.unlink()
+        return manifest
+
+    def _load(self) -> None:
+        if not self.path.exists():
+            return
         try:
-            data = json.loads(manifest.path.read_text())
+            data = json.loads(self.path.read_text())
             frames = {int(k): v for k, v in data["frames"].items()}
             previous = data["job"]
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise UserError(f"{manifest.path}: unreadable manifest, cannot resume ({exc})") from None
-        if previous != job:
-            changed = sorted(k for k in set(job) | set(previous) if job.get(k) != previous.get(k))
+            raise UserError(f"{self.path}: unreadable manifest, cannot resume ({exc})") from None
+        if previous != self.job:
+            changed = sorted(k for k in set(self.job) | set(previous) if self.job.get(k) != previous.get(k))
             raise UserError(
-                f"{manifest.path}: holds a different render ({', '.join(changed)} differ); "
+                f"{self.path}: holds a different render ({', '.join(changed)} differ); "
                 "use another --out or drop --resume"
             )
-        manifest.frames = frames
-        return manifest
+        self.frames = frames
 
-    def add_frame(self, frame: int, file: str, seconds: float) -> None:
-        self.frames[frame] = {"file": file, "seconds": round(seconds, 4)}
+    def absorb_parts(self) -> None:
+        """Move the part logs' records into the manifest; the logs go only once it is saved."""
+        logs = part_logs(self.out)
+        for log in logs:
+            self.frames.update(log.read())
         self.save()
+        for log in logs:
+            with contextlib.suppress(FileNotFoundError):
+                log.path.unlink()
+
+    def missing(self, wanted: Iterable[int]) -> list[int]:
+        """The frames of ``wanted`` not yet finished: unrecorded, or recorded but their file is gone."""
+        return [f for f in wanted if f not in self.frames or not (self.out / self.frames[f]["file"]).exists()]
 
     def save(self) -> None:
         write_json(

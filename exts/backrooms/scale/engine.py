@@ -1,0 +1,64 @@
+"""Choosing where shards run: ``--engine local|ray``, ``--workers``, ``--shards``, ``--address``."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
+
+from backrooms.errors import UserError
+
+if TYPE_CHECKING:  # the CLI imports this module; the renderer loads only when a render starts
+    from backrooms.scale.shard import ShardJob
+
+ENGINES = ("local", "ray")
+
+
+class Engine(Protocol):
+    def run(self, job: ShardJob, frames: Sequence[int]) -> None:
+        """Render ``frames`` (sorted, not yet done) into ``job.out``; raise if any shard fails."""
+
+
+def add_engine_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("scale-out (the output is the same bytes with every engine)")
+    group.add_argument("--engine", choices=ENGINES, default="local", help="where shards run (default local)")
+    group.add_argument(
+        "--workers", type=int, metavar="N", help="local worker processes (default 1: render in this process)"
+    )
+    group.add_argument(
+        "--shards",
+        type=int,
+        metavar="N",
+        help="frame ranges to split into (default: one per worker or Ray slot)",
+    )
+    group.add_argument(
+        "--address",
+        metavar="A",
+        help="Ray cluster address (default: $RAY_ADDRESS, else a one-node cluster here)",
+    )
+
+
+def engine_from_args(args: argparse.Namespace) -> Engine:
+    return make_engine(args.engine, args.workers, args.shards, args.address)
+
+
+def make_engine(
+    name: str = "local", workers: int | None = None, shards: int | None = None, address: str | None = None
+) -> Engine:
+    if workers is not None and workers < 1:
+        raise UserError(f"--workers: must be at least 1, got {workers}")
+    if shards is not None and shards < 1:
+        raise UserError(f"--shards: must be at least 1, got {shards}")
+    if name == "local":
+        if address is not None:
+            raise UserError("--address: only used with --engine ray")
+        from backrooms.scale.local import InProcessEngine, ProcessPoolEngine
+
+        return InProcessEngine(shards) if (workers or 1) == 1 else ProcessPoolEngine(workers, shards)
+    if name == "ray":
+        if workers is not None:
+            raise UserError("--workers: only used with --engine local (Ray uses the cluster's GPUs or CPUs)")
+        from backrooms.scale.ray_engine import RayEngine
+
+        return RayEngine(address, shards)
+    raise UserError(f"--engine: unknown engine {name!r} (engines: {', '.join(ENGINES)})")

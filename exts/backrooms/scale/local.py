@@ -1,0 +1,98 @@
+"""The local engines: shards in this process (``--workers 1``), or in a pool of worker processes."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import multiprocessing
+import os
+import pickle
+import signal
+import sys
+from collections.abc import Sequence
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+
+from backrooms.errors import UserError
+from backrooms.scale.shard import ShardJob, plan_shards, render_shard
+
+PR_SET_PDEATHSIG = 1
+
+
+class InProcessEngine:
+    """Shards one after another in this process: the default, and what profilers want."""
+
+    def __init__(self, shards: int | None = None) -> None:
+        self.shards = shards or 1
+
+    def run(self, job: ShardJob, frames: Sequence[int]) -> None:
+        for shard in plan_shards(frames, self.shards):
+            render_shard(job, shard)
+
+
+class ProcessPoolEngine:
+    """One process per worker (spawned, never forked: CUDA and Warp do not survive a fork).
+
+    With ``--device cuda`` worker i sees only GPU ``i mod count`` through ``CUDA_VISIBLE_DEVICES``.
+    Workers die with the driver, so a killed render leaves nothing writing into its folder.
+    """
+
+    def __init__(self, workers: int, shards: int | None = None) -> None:
+        self.workers = workers
+        self.shards = shards or workers
+
+    def run(self, job: ShardJob, frames: Sequence[int]) -> None:
+        try:
+            pickle.dumps(job)
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:
+            raise UserError(
+                f"--workers {self.workers}: the render cannot be sent to workers ({exc})"
+            ) from None
+        context = multiprocessing.get_context("spawn")
+        slots = context.Queue()
+        for slot in gpu_slots(job.recipe.device, self.workers):
+            slots.put(slot)
+        with ProcessPoolExecutor(
+            self.workers, mp_context=context, initializer=start_worker, initargs=(slots, os.getpid())
+        ) as pool:
+            futures = [pool.submit(render_shard, job, shard) for shard in plan_shards(frames, self.shards)]
+            try:
+                finished, _ = wait(futures, return_when=FIRST_EXCEPTION)
+                for future in finished:
+                    future.result()
+            except BaseException:
+                stop_workers(pool)
+                raise
+
+
+def stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Fail fast: drop queued shards and kill running ones (a resume redoes their unlogged frames)."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    # Python 3.14 has pool.kill_workers(); before it the processes are only reachable here.
+    for process in list(getattr(pool, "_processes", {}).values()):
+        process.kill()
+
+
+def gpu_slots(device: str, workers: int) -> list[str | None]:
+    """The ``CUDA_VISIBLE_DEVICES`` value each worker gets (None: leave it alone)."""
+    if device != "cuda":
+        return [None] * workers
+    import warp as wp
+
+    wp.init()
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    ids = visible.split(",") if visible else [str(i) for i in range(wp.get_cuda_device_count())]
+    if not ids:
+        raise UserError("--device cuda: no CUDA device is available on this machine")
+    return [ids[i % len(ids)] for i in range(workers)]
+
+
+def start_worker(slots: multiprocessing.Queue, driver: int) -> None:
+    """Worker initializer: die with the driver, and take this worker's GPU before anything inits CUDA."""
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != driver:
+            os._exit(1)
+    slot = slots.get()
+    if slot is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = slot

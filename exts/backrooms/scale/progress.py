@@ -1,0 +1,62 @@
+"""One progress bar over every shard, fed by the part logs, so it works the same for every engine."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from tqdm import tqdm
+
+from backrooms.io.manifest import PARTS
+
+POLL_SECONDS = 0.25
+
+
+class PartCounter:
+    """Counts the lines appended to ``OUT/parts/*.jsonl``, reading each byte once."""
+
+    def __init__(self, out: Path) -> None:
+        self.folder = Path(out) / PARTS
+        self._seen: dict[Path, tuple[int, int]] = {}
+
+    def count(self) -> int:
+        for path in self.folder.glob("*.jsonl"):
+            offset, lines = self._seen.get(path, (0, 0))
+            try:
+                with path.open("rb") as f:
+                    f.seek(offset)
+                    new = f.read()
+            except FileNotFoundError:
+                continue
+            self._seen[path] = (offset + len(new), lines + new.count(b"\n"))
+        return sum(lines for _, lines in self._seen.values())
+
+
+@contextlib.contextmanager
+def shard_progress(out: Path, total: int, done: int, enabled: bool = True) -> Iterator[None]:
+    """Show ``done + frames logged by shards`` of ``total`` while the block runs."""
+    bar = tqdm(total=total, initial=done, unit="frame", disable=not enabled)
+    counter = PartCounter(out)
+    stop = threading.Event()
+
+    def refresh() -> None:
+        bar.n = min(total, done + counter.count())
+        bar.refresh()
+
+    def poll() -> None:
+        while not stop.wait(POLL_SECONDS):
+            refresh()
+
+    thread = threading.Thread(target=poll, name="shard-progress", daemon=True)
+    if enabled:
+        thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        if enabled:
+            thread.join()
+            refresh()
+        bar.close()

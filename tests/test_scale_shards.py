@@ -1,0 +1,119 @@
+"""Shards in one process: the split, the warm-start, and the per-shard bookkeeping of the output folder."""
+
+import json
+
+import pytest
+from test_scale_nodes import tape_recipe, use_tape
+
+from backrooms.batch import render_clip
+from backrooms.errors import UserError
+from backrooms.io.manifest import PartLog, frame_file
+from backrooms.io.mp4 import read_mp4
+from backrooms.scale.engine import make_engine
+from backrooms.scale.local import InProcessEngine
+from backrooms.scale.shard import FixedParams, plan_shards
+
+PARAMS = FixedParams({})
+
+
+@pytest.fixture(autouse=True)
+def tape(monkeypatch):
+    use_tape(monkeypatch)
+
+
+def frames_of(out):
+    return {p.name: p.read_bytes() for p in sorted((out / "frames").glob("*"))}
+
+
+def render(out, engine=None, frames=24, resume=False):
+    return render_clip(tape_recipe(frames), PARAMS.snapshot, out, resume=resume, progress=False, engine=engine)
+
+
+def test_shards_cover_every_frame_once_in_contiguous_nearly_equal_runs():
+    frames = [*range(3, 13), *range(20, 27)]
+    shards = plan_shards(frames, 4)
+    assert [s.frames for s in shards] == [(3, 4, 5, 6), (7, 8, 9, 10), (11, 12, 20, 21), (22, 23, 24, 25, 26)]
+    assert len(plan_shards(frames[:2], 8)) == 2
+
+
+def test_shards_starting_mid_period_warm_start_to_the_same_bytes(tmp_path):
+    render(tmp_path / "one")
+    render(tmp_path / "five", InProcessEngine(shards=5))  # shards start at 0, 4, 9, 14, 19: mid-period
+    assert frames_of(tmp_path / "five") == frames_of(tmp_path / "one")
+    assert len(frames_of(tmp_path / "one")) == 24
+
+
+def test_join_writes_manifest_and_clip_once_and_leaves_no_part_logs(tmp_path):
+    out = tmp_path / "out"
+    render(out, InProcessEngine(shards=3))
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert sorted(int(f) for f in manifest["frames"]) == list(range(24))
+    assert manifest["video"] == "clip.mp4"
+    assert len(read_mp4(out / "clip.mp4")) == 24
+    assert not list((out / "parts").glob("*"))
+    assert {p.name for p in out.iterdir()} == {".lock", "clip.mp4", "frames", "manifest.json", "parts"}
+
+
+def test_resume_keeps_frames_logged_by_shards_and_renders_only_the_rest(tmp_path):
+    out = tmp_path / "out"
+    render(out)
+    PartLog(out, "shard_000000").append(3, 0.1)  # as a killed run would leave them: logs, no join
+    PartLog(out, "shard_000012").append(12, 0.1)
+    keep = {f: (out / frame_file(f)).stat().st_mtime_ns for f in (3, 12)}
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["frames"] = {}
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    render(out, resume=True)
+    assert {f: (out / frame_file(f)).stat().st_mtime_ns for f in (3, 12)} == keep
+    assert (out / frame_file(4)).stat().st_mtime_ns > keep[3]
+
+
+def test_a_torn_last_line_of_a_part_log_is_ignored(tmp_path):
+    log = PartLog(tmp_path, "shard_000000")
+    log.append(0, 0.5)
+    with log.path.open("a") as f:
+        f.write('{"frame": 1, "fi')
+    assert list(log.read()) == [0]
+
+
+def test_a_fresh_render_drops_part_logs_of_an_earlier_render(tmp_path):
+    render(tmp_path / "clean", frames=8)
+    out = tmp_path / "out"
+    (out / "frames").mkdir(parents=True)
+    (out / frame_file(5)).write_bytes(b"frame 5 of another render")
+    PartLog(out, "shard_000000").append(5, 0.1)
+    render(out, frames=8)
+    assert frames_of(out) == frames_of(tmp_path / "clean")
+
+
+def test_temporaries_of_a_killed_render_are_removed(tmp_path):
+    out = tmp_path / "out"
+    (out / "frames").mkdir(parents=True)
+    (out / "frames" / ".frame_000001.tmp999.png").write_bytes(b"half")
+    render(out, frames=2)
+    assert sorted(p.name for p in (out / "frames").iterdir()) == ["frame_000000.png", "frame_000001.png"]
+
+
+def test_a_second_render_into_a_folder_in_use_is_refused(tmp_path):
+    out = tmp_path / "out"
+    (out / "frames").mkdir(parents=True)
+    with (out / ".lock").open("a") as held:
+        import fcntl
+
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(UserError, match="another render is writing"):
+            render(out, frames=2)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"workers": 0}, "--workers: must be at least 1"),
+        ({"shards": 0}, "--shards: must be at least 1"),
+        ({"address": "10.0.0.1:6379"}, "--address: only used with --engine ray"),
+        ({"name": "ray", "workers": 2}, "--workers: only used with --engine local"),
+    ],
+)
+def test_contradictory_engine_options_are_one_line_errors(kwargs, message):
+    with pytest.raises(UserError, match=message):
+        make_engine(**kwargs)
