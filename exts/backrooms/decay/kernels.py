@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import warp as wp
 
-SQRT12 = wp.constant(3.4641016)
+SQRT12 = wp.constant(3.4641016)  # unit variance from a uniform draw (filtering makes it Gaussian)
 TWO_PI = wp.constant(6.2831853)
 PAD = wp.constant(256)  # carrier table offset and per-row counter padding (>= chroma delay)
 
@@ -103,12 +103,6 @@ def value_noise(seed: int, u: float, v: float) -> float:
     a = wp.lerp(lattice(seed, i, j), lattice(seed, i + 1, j), su)
     b = wp.lerp(lattice(seed, i, j + 1), lattice(seed, i + 1, j + 1), su)
     return wp.lerp(a, b, sv)
-
-
-@wp.func
-def unit_noise(state: wp.uint32) -> float:
-    """Uniform noise with zero mean and unit variance (cheaper than Gaussian; filtering makes it so)."""
-    return (wp.randf(state) - 0.5) * SQRT12
 
 
 @wp.func
@@ -313,7 +307,7 @@ def tape_lines(
         cs = carrier[x + PAD, 0] * sign
         sn = carrier[x + PAD, 1] * sign
         comp = y0 + i_in * cs + q_in * sn
-        cn += t.a_comp_noise * (unit_noise(st) - cn)
+        cn += t.a_comp_noise * ((wp.randf(st) - 0.5) * SQRT12 - cn)
         comp += pn_gain * cn
         if wp.randf(st) < snow_p:
             snow_c = (wp.randf(st) - 0.5) * 1.2
@@ -326,7 +320,7 @@ def tape_lines(
             drop = 1.0
             drop_k = wp.exp(-1.0 / ((1.0 + 7.0 * wp.randf(st)) * t.rate))
         if drop > 0.0:
-            comp += drop * (0.85 + 0.1 * unit_noise(st) - comp)
+            comp += drop * (0.85 + 0.1 * (wp.randf(st) - 0.5) * SQRT12 - comp)
             drop *= drop_k
             if drop < 0.02:
                 drop = 0.0
@@ -346,7 +340,7 @@ def tape_lines(
         l1 += t.a_luma * (sm - l1)
         l2 += t.a_luma * (l1 - l2)
         l3 += t.a_luma * (l2 - l3)
-        ln += t.a_luma_noise * (unit_noise(st) - ln)
+        ln += t.a_luma_noise * ((wp.randf(st) - 0.5) * SQRT12 - ln)
         yv = l3 + ln_gain * ln
         sh += t.a_sharp * (yv - sh)
         yv += t.k_sharp * (yv - sh)
@@ -360,8 +354,8 @@ def tape_lines(
         # Chroma: phase error and jitter, colour noise, the colour-under bandwidth.
         ci = di * pc - dq * ps
         cq = di * ps + dq * pc
-        ni += t.a_chroma_noise * (unit_noise(st) - ni)
-        nq += t.a_chroma_noise * (unit_noise(st) - nq)
+        ni += t.a_chroma_noise * ((wp.randf(st) - 0.5) * SQRT12 - ni)
+        nq += t.a_chroma_noise * ((wp.randf(st) - 0.5) * SQRT12 - nq)
         i1 += t.a_chroma * (ci + cn_gain * ni - i1)
         i2 += t.a_chroma * (i1 - i2)
         i3 += t.a_chroma * (i2 - i3)

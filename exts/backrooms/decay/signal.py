@@ -73,9 +73,14 @@ class Biquad:
         return (self.b0 + self.b1 * z1 + self.b2 * z2) / (1.0 + self.a1 * z1 + self.a2 * z2)
 
 
+def stable_cycles(cycles: float) -> float:
+    """Keep a resonator's centre strictly inside (0, Nyquist); outside it the design is unstable."""
+    return min(max(cycles, 0.01), 0.45)
+
+
 def notch(cycles: float, q: float) -> Biquad:
     """RBJ notch: the luma trap that removes the colour subcarrier from the composite signal."""
-    w0 = 2.0 * math.pi * cycles
+    w0 = 2.0 * math.pi * stable_cycles(cycles)
     alpha = math.sin(w0) / (2.0 * q)
     a0 = 1.0 + alpha
     c = -2.0 * math.cos(w0)
@@ -84,7 +89,7 @@ def notch(cycles: float, q: float) -> Biquad:
 
 def bandpass(cycles: float, q: float) -> Biquad:
     """RBJ band-pass (0 dB peak): its decaying oscillation after an edge is the ringing halo."""
-    w0 = 2.0 * math.pi * cycles
+    w0 = 2.0 * math.pi * stable_cycles(cycles)
     alpha = math.sin(w0) / (2.0 * q)
     a0 = 1.0 + alpha
     return Biquad(alpha / a0, 0.0, -alpha / a0, -2.0 * math.cos(w0) / a0, (1.0 - alpha) / a0)
@@ -113,6 +118,7 @@ def solve_cascade_pole(target_mhz: float, width: int, rest: Callable[[np.ndarray
     ``rest(w)`` is the complex response of everything else on the path; bisection on the pole's
     own cut-off, since the path's gain at the target grows monotonically with it.
     """
+    target_mhz = min(target_mhz, 0.45 * sample_rate_mhz(width))
     w = np.array([2.0 * math.pi * cycles_per_sample(target_mhz, width)])
     dc = np.array([0.0])
     lo, hi = target_mhz, sample_rate_mhz(width) * 0.49

@@ -1,0 +1,228 @@
+"""The tape in plain numpy: the test oracle for the Warp kernels.
+
+It mirrors ``kernels.py`` statement for statement (in float64, vectorised over lines, looping over
+samples), including the counter-based noise (Warp's PCG hash re-implemented on uint32 arrays), so
+kernel and reference agree to float32 rounding with noise on as well as off. The OSD and the
+segmenting of lines for GPUs are not part of it: the oracle is the serial signal chain.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from backrooms.decay import kernels, signal
+from backrooms.decay.pipeline import play_struct, tape_struct
+from backrooms.decay.settings import FrameSettings
+
+M32 = 0xFFFFFFFF
+
+
+def pcg(state: np.ndarray) -> np.ndarray:
+    """Warp's ``rand_pcg`` on uint32 arrays."""
+    b = state * np.uint32(747796405) + np.uint32(2891336453)
+    c = ((b >> ((b >> np.uint32(28)) + np.uint32(4))) ^ b) * np.uint32(277803737)
+    return (c >> np.uint32(22)) ^ c
+
+
+def u32(x: np.ndarray | int) -> np.ndarray:
+    return (np.asarray(x, dtype=np.int64) & M32).astype(np.uint32)
+
+
+def rand_init(seed: np.ndarray | int, offset: np.ndarray | int) -> np.ndarray:
+    return pcg(u32(seed) + pcg(u32(offset)))
+
+
+class Stream:
+    """A per-line vector of Warp ``randf`` states (draws may be taken for some lines only)."""
+
+    def __init__(self, state: np.ndarray) -> None:
+        self.state = state
+
+    def uniform(self, where: np.ndarray | None = None) -> np.ndarray:
+        nxt = pcg(self.state)
+        self.state = nxt if where is None else np.where(where, nxt, self.state)
+        return (nxt >> np.uint32(8)).astype(np.float64) * (1.0 / 16777216.0)
+
+    def unit(self, where: np.ndarray | None = None) -> np.ndarray:
+        return (self.uniform(where) - 0.5) * math.sqrt(12.0)
+
+
+def value_noise(seed: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    u, v = np.broadcast_arrays(np.asarray(u, np.float64), np.asarray(v, np.float64))
+    fu, fv = np.floor(u), np.floor(v)
+    i, j = fu.astype(np.int64), fv.astype(np.int64)
+
+    def lattice(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        s = rand_init(seed, a) & np.uint32(0x7FFFFFFF)
+        return 2.0 * Stream(rand_init(s, b)).uniform() - 1.0
+
+    tu, tv = u - fu, v - fv
+    su, sv = tu * tu * (3.0 - 2.0 * tu), tv * tv * (3.0 - 2.0 * tv)
+    a = lattice(i, j) + (lattice(i + 1, j) - lattice(i, j)) * su
+    b = lattice(i, j + 1) + (lattice(i + 1, j + 1) - lattice(i, j + 1)) * su
+    return a + (b - a) * sv
+
+
+def sample_line(src: np.ndarray, xf: np.ndarray) -> np.ndarray:
+    w = src.shape[1]
+    fx = np.floor(xf)
+    x0 = np.clip(fx.astype(np.int64), 0, w - 1)
+    x1 = np.clip(fx.astype(np.int64) + 1, 0, w - 1)
+    rows = np.arange(src.shape[0])
+    return src[rows, x0] + (src[rows, x1] - src[rows, x0]) * (xf - fx)
+
+
+def tracking_level(t: kernels.Tape, from_bottom: np.ndarray, field_time: np.ndarray) -> np.ndarray:
+    if t.tracking <= 0.0:
+        return np.zeros(from_bottom.shape)
+    edge = 1.0 - from_bottom / t.tracking_lines
+    level = t.tracking * edge * edge * (0.7 + 0.3 * value_noise(t.seed_motion ^ 13, field_time * 0.02, 0.5))
+    return np.where(from_bottom < t.tracking_lines, level, 0.0)
+
+
+def tape_lines(y: np.ndarray, i: np.ndarray, q: np.ndarray, t: kernels.Tape, carrier: float) -> tuple:
+    """One record/playback pass over whole lines (all lines at once)."""
+    h, w = y.shape
+    rows = np.arange(h)
+    d = t.chroma_delay
+    field_time = (2 * t.frame + rows % 2).astype(np.float64)
+    sign = 1.0 - 2.0 * ((rows + t.frame) % 2)
+    ls = Stream(rand_init(t.seed_lines, rows))
+    u_phase, u_loss, u_head = ls.uniform(), ls.uniform(), ls.uniform()
+    shift = t.edge_px * 2.5 * value_noise(t.seed_motion, rows * 0.08, field_time * 0.4)
+    from_bottom = h - 1 - rows
+    frac = np.clip((t.head_lines - from_bottom) / t.head_lines, 0.0, None)
+    head = t.head_px * frac * np.sqrt(frac) + t.head_jitter_px * (u_head - 0.5)
+    shift = shift + np.where(from_bottom < t.head_lines, head, 0.0)
+    track = tracking_level(t, from_bottom, field_time)
+    shift = shift + 10.0 * t.px * track * value_noise(t.seed_motion ^ 7, rows * 0.6, field_time * 3.0)
+    angle = t.hue + t.phase_noise * (u_phase - 0.5) * math.sqrt(12.0)
+    pc, ps = np.cos(angle), np.sin(angle)
+    chroma_gain = np.where(u_loss < t.chroma_loss_p, 0.0, 1.0)
+    ln_gain = (t.luma_noise + 0.12 * track) * math.sqrt((2.0 - t.a_luma_noise) / t.a_luma_noise)
+    snow_p = t.snow_p + 0.04 * track
+    cn_gain = t.chroma_noise * math.sqrt((2.0 - t.a_chroma_noise) / t.a_chroma_noise)
+    pn_gain = t.comp_noise * math.sqrt((2.0 - t.a_comp_noise) / t.a_comp_noise)
+    stride = w + 2 * kernels.PAD
+    out_y, out_i, out_q = np.empty_like(y), np.empty_like(i), np.empty_like(q)
+
+    xs = -d - shift
+    y_first = sample_line(y, xs)
+    i_in, q_in = sample_line(i, xs), sample_line(q, xs)
+    zero = np.zeros(h)
+    cn, snow_c, snow_s, drop, drop_k, ln, ry1, ry2, ni, nq = (zero.copy() for _ in range(10))
+    nx1 = nx2 = ny1 = ny2 = sm = l1 = l2 = l3 = sh = rx1 = rx2 = y_first
+    di, dq = i_in, q_in
+    i1 = i2 = i3 = i_in * pc - q_in * ps
+    q1 = q2 = q3 = i_in * ps + q_in * pc
+    for x in range(-d, w):
+        xf = x - shift
+        y0 = sample_line(y, xf)
+        st = Stream(rand_init(t.seed_samples, rows * stride + x + kernels.PAD))
+        i_in = i_in + t.a_i_in * (sample_line(i, xf) - i_in)
+        q_in = q_in + t.a_q_in * (sample_line(q, xf) - q_in)
+        phase = 2.0 * math.pi * carrier * x
+        cs, sn = math.cos(phase) * sign, math.sin(phase) * sign
+        comp = y0 + i_in * cs + q_in * sn
+        cn = cn + t.a_comp_noise * (st.unit() - cn)
+        comp = comp + pn_gain * cn
+        event = st.uniform() < snow_p
+        amp = (st.uniform(event) - 0.5) * 1.2
+        snow_c, snow_s = np.where(event, amp, snow_c), np.where(event, 0.0, snow_s)
+        snow_c, snow_s = (
+            (snow_c * t.snow_cos - snow_s * t.snow_sin) * t.snow_decay,
+            (snow_c * t.snow_sin + snow_s * t.snow_cos) * t.snow_decay,
+        )
+        comp = comp + snow_c
+        event = st.uniform() < t.dropout_p
+        length = 1.0 + 7.0 * st.uniform(event)
+        drop = np.where(event, 1.0, drop)
+        drop_k = np.where(event, np.exp(-1.0 / (length * t.rate)), drop_k)
+        on = drop > 0.0
+        comp = np.where(on, comp + drop * (0.85 + 0.1 * st.unit(on) - comp), comp)
+        drop = np.where(on, drop * drop_k, drop)
+        drop = np.where(drop < 0.02, 0.0, drop)
+
+        luma = t.n_b0 * comp + t.n_b1 * nx1 + t.n_b2 * nx2 - t.n_a1 * ny1 - t.n_a2 * ny2
+        nx2, nx1, ny2, ny1 = nx1, comp, ny1, luma
+        chroma = comp - luma
+        di = di + t.a_demod * (2.0 * chroma * cs - di)
+        dq = dq + t.a_demod * (2.0 * chroma * sn - dq)
+
+        sm = sm + t.a_smear * (luma - sm)
+        l1 = l1 + t.a_luma * (sm - l1)
+        l2 = l2 + t.a_luma * (l1 - l2)
+        l3 = l3 + t.a_luma * (l2 - l3)
+        ln = ln + t.a_luma_noise * (st.unit() - ln)
+        yv = l3 + ln_gain * ln
+        sh = sh + t.a_sharp * (yv - sh)
+        yv = yv + t.k_sharp * (yv - sh)
+        rv = t.r_b0 * (yv - rx2) - t.r_a1 * ry1 - t.r_a2 * ry2
+        rx2, rx1, ry2, ry1 = rx1, yv, ry1, rv
+        yv = yv + t.k_ring * rv
+
+        ci, cq = di * pc - dq * ps, di * ps + dq * pc
+        ni = ni + t.a_chroma_noise * (st.unit() - ni)
+        nq = nq + t.a_chroma_noise * (st.unit() - nq)
+        i1 = i1 + t.a_chroma * (ci + cn_gain * ni - i1)
+        i2 = i2 + t.a_chroma * (i1 - i2)
+        i3 = i3 + t.a_chroma * (i2 - i3)
+        q1 = q1 + t.a_chroma * (cq + cn_gain * nq - q1)
+        q2 = q2 + t.a_chroma * (q1 - q2)
+        q3 = q3 + t.a_chroma * (q2 - q3)
+
+        if x >= 0:
+            out_y[:, x] = yv
+        if 0 <= x + d < w:
+            out_i[:, x + d] = i3 * chroma_gain
+            out_q[:, x + d] = q3 * chroma_gain
+    return out_y, out_i, out_q
+
+
+def play_out(y: np.ndarray, i: np.ndarray, q: np.ndarray, s: FrameSettings) -> np.ndarray:
+    """Fields, vertical jitter, 1H chroma blend, tint/saturation, vignette -> float RGB."""
+    p = play_struct(s)
+    h, w = y.shape
+    rows = np.arange(h)
+    src = rows + p.jitter if p.fields == 0 else (rows // 2) * 2 + p.fields - 1 + p.jitter
+    r0 = np.floor(src).astype(np.int64)
+    frac = (src - r0)[:, None]
+    inside = (r0 >= 0) & (r0 + 1 < h)
+    last = r0 == h - 1
+    rc = np.clip(r0, 0, h - 1)
+    rn = np.clip(r0 + 1, 0, h - 1)
+    ra = np.maximum(rc - 2, rc % 2)
+    yv = np.where(inside[:, None], y[rc] + (y[rn] - y[rc]) * frac, np.where(last[:, None], y[rc], 0.0))
+    keep = (inside | last)[:, None]
+    blend = inside[:, None]
+    iv = np.where(blend, 0.5 * (i[rc] + i[ra]), np.where(keep, i[rc], 0.0))
+    qv = np.where(blend, 0.5 * (q[rc] + q[ra]), np.where(keep, q[rc], 0.0))
+    ti, tq = p.iq00 * iv + p.iq01 * qv, p.iq10 * iv + p.iq11 * qv
+    rgb = np.einsum("kc,chw->hwk", signal.YIQ_TO_RGB, np.stack([yv, ti, tq]))
+    u = 2.0 * np.arange(w) / w - 1.0
+    v = 2.0 * rows / h - 1.0
+    shade = 1.0 - p.vignette * 0.5 * (u[None, :] ** 2 + v[:, None] ** 2)
+    return rgb * shade[..., None]
+
+
+def to_yiq(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    yiq = np.einsum("kc,hwc->khw", signal.RGB_TO_YIQ, rgb[..., :3].astype(np.float64) / 255.0)
+    return yiq[0], yiq[1], yiq[2]
+
+
+def decay_yiq(rgb: np.ndarray, s: FrameSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The taped YIQ planes of an (H, W, 3|4) uint8 frame, before play-out (for measurements)."""
+    planes = to_yiq(rgb)
+    for generation in range(1 + s.generations):
+        planes = tape_lines(*planes, tape_struct(s, generation, "cpu"), s.filters.carrier)
+    return planes
+
+
+def decay(rgb: np.ndarray, s: FrameSettings) -> np.ndarray:
+    """The whole pass on an (H, W, 4) uint8 frame (OSD excluded); returns a new uint8 frame."""
+    out = rgb.copy()
+    linear = play_out(*decay_yiq(rgb, s), s)
+    out[..., :3] = np.clip(linear * 255.0 + 0.5, 0.0, 255.0).astype(np.uint8)
+    return out
