@@ -3,7 +3,6 @@
 import json
 
 import pytest
-from test_scale_nodes import tape_recipe, use_tape
 
 from backrooms.batch import render_clip
 from backrooms.errors import UserError
@@ -12,6 +11,7 @@ from backrooms.io.mp4 import read_mp4
 from backrooms.scale.engine import make_engine
 from backrooms.scale.local import InProcessEngine
 from backrooms.scale.shard import FixedParams, plan_shards
+from test_scale_nodes import tape_recipe, use_tape
 
 PARAMS = FixedParams({})
 
@@ -26,7 +26,9 @@ def frames_of(out):
 
 
 def render(out, engine=None, frames=24, resume=False):
-    return render_clip(tape_recipe(frames), PARAMS.snapshot, out, resume=resume, progress=False, engine=engine)
+    return render_clip(
+        tape_recipe(frames), PARAMS.snapshot, out, resume=resume, progress=False, engine=engine
+    )
 
 
 def test_shards_cover_every_frame_once_in_contiguous_nearly_equal_runs():

@@ -66,9 +66,10 @@ class ProcessPoolEngine:
 
 def stop_workers(pool: ProcessPoolExecutor) -> None:
     """Fail fast: drop queued shards and kill running ones (a resume redoes their unlogged frames)."""
-    pool.shutdown(wait=False, cancel_futures=True)
     # Python 3.14 has pool.kill_workers(); before it the processes are only reachable here.
-    for process in list(getattr(pool, "_processes", {}).values()):
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
         process.kill()
 
 

@@ -1,0 +1,94 @@
+"""The process-pool engine, and a render killed midway then resumed, as a user would run them."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from backrooms.batch import render_clip
+from backrooms.errors import UserError
+from backrooms.io.mp4 import read_mp4
+from backrooms.io.png import read_png
+from backrooms.scale.local import ProcessPoolEngine
+from backrooms.scale.shard import FixedParams
+from test_scale_nodes import tape_recipe, use_tape
+
+# `backrooms ...` with the tape node as `render`
+CLI = [
+    sys.executable,
+    "-c",
+    "import sys, test_scale_nodes as t; t.use_tape(); from backrooms.cli import main; sys.exit(main())",
+]
+ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}
+FRAMES = 40
+
+
+@pytest.fixture(autouse=True)
+def tape(monkeypatch):
+    use_tape(monkeypatch)
+
+
+def frames_of(out):
+    return {p.name: p.read_bytes() for p in sorted((out / "frames").glob("*"))}
+
+
+def render(out, frames=24, params=None, engine=None):
+    params = params or FixedParams({})
+    return render_clip(
+        tape_recipe(frames), params.snapshot, out, params_at=params, progress=False, engine=engine
+    )
+
+
+def test_two_worker_processes_write_the_bytes_of_one_process(tmp_path):
+    render(tmp_path / "one")
+    render(tmp_path / "pool", engine=ProcessPoolEngine(workers=2, shards=3))
+    assert frames_of(tmp_path / "pool") == frames_of(tmp_path / "one")
+
+
+def test_a_failing_shard_fails_the_render_with_its_error(tmp_path):
+    params = FixedParams({"test.fail_at": 5, "test.markers": str(tmp_path), "test.fail_how": "user"})
+    with pytest.raises(UserError, match="bad tape"):
+        render(tmp_path / "out", params=params, engine=ProcessPoolEngine(workers=2))
+
+
+@pytest.fixture
+def recipe_file(tmp_path):
+    path = tmp_path / "tape.toml"
+    path.write_text('nodes = ["render"]\n[output]\nsize = "32x24"\nseed = 7\n')
+    return path
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_killed_render_resumes_to_the_bytes_of_an_uninterrupted_one(tmp_path, recipe_file, workers):
+    out, whole = tmp_path / "out", tmp_path / "whole"
+    args = ["render", "--recipe", str(recipe_file), "--frames", str(FRAMES), "--quiet"]
+    proc = subprocess.Popen(
+        [*CLI, *args, "--workers", str(workers), "--out", str(out)], env={**ENV, "TAPE_SLEEP": "0.1"}
+    )
+    deadline = time.monotonic() + 60
+    while len(list((out / "frames").glob("frame_*.png"))) < 8 and time.monotonic() < deadline:
+        assert proc.poll() is None, "the render ended before it could be killed"
+        time.sleep(0.05)
+    children = psutil.Process(proc.pid).children(recursive=True)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    psutil.wait_procs(children, timeout=10)
+    assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+    done = sorted((out / "frames").glob("frame_*.png"))
+    assert 8 <= len(done) < FRAMES
+    for png in done:  # every file under its final name is whole
+        assert read_png(png).shape == (24, 32, 3)
+
+    subprocess.run([*CLI, *args, "--out", str(out), "--resume"], env=ENV, check=True)
+    subprocess.run([*CLI, *args, "--out", str(whole)], env=ENV, check=True)
+    assert frames_of(out) == frames_of(whole)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert sorted(int(f) for f in manifest["frames"]) == list(range(FRAMES))
+    assert len(read_mp4(out / "clip.mp4")) == FRAMES
+    assert not list(out.rglob(".*.tmp*"))
