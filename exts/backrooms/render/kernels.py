@@ -21,6 +21,7 @@ SURFACE_EPS = wp.constant(2.0e-3)
 @wp.kernel
 def primary(
     scene: SceneData,
+    row0: int,
     cam: CameraData,
     prev: CameraData,
     depth: wp.array2d(dtype=wp.float32),
@@ -37,6 +38,7 @@ def primary(
     between it and the previous camera.
     """
     y, x = wp.tid()
+    y += row0
     px = float(x) + 0.5
     py = float(y) + 0.5
     d = camera_ray(cam, px, py)
@@ -103,6 +105,7 @@ def tonemap(x: float) -> float:
 @wp.kernel
 def shade(
     scene: SceneData,
+    row0: int,
     cam: CameraData,
     depth: wp.array2d(dtype=wp.float32),
     normals: wp.array3d(dtype=wp.float32),
@@ -124,6 +127,7 @@ def shade(
 ):
     """Light the primary hit: panels (with shadows), occluded ambient, emission, then haze and tone."""
     y, x = wp.tid()
+    y += row0
     d = camera_ray(cam, float(x) + 0.5, float(y) + 0.5)
     color = HAZE_COLOR
     m = material[y, x]

@@ -19,12 +19,12 @@ def light_gains(
     scene: SceneData,
     frame_seed: int,
     burst_seed: int,
-    failure_seed: int,
+    blackout_seed: int,
     hum_seed: int,
     radiance: float,
     flicker: float,
-    flicker_rate: float,
-    failure: float,
+    stutter: float,
+    blackout: float,
     hum: float,
 ):
     """Each panel's radiance this frame: dead panels stay dark, flickering ones stutter in bursts."""
@@ -34,13 +34,13 @@ def light_gains(
         radiance * scene.light_intensity[i] * (1.0 + hum * (2.0 * wp.randf(wp.rand_init(hum_seed, 0)) - 1.0))
     )
     state = scene.light_state[i]
-    if state == 2 or wp.randf(wp.rand_init(failure_seed, key)) < failure:
+    if state == 2 or wp.randf(wp.rand_init(blackout_seed, key)) < blackout:
         gain = 0.0
     elif state == 1:
         shimmer = 1.0 - 0.08 * flicker * wp.randf(wp.rand_init(frame_seed, key))
-        if wp.randf(wp.rand_init(burst_seed, key)) < flicker_rate:
-            stutter = wp.randf(wp.rand_init(frame_seed, key + 1000003))
-            shimmer = wp.where(stutter < 0.5, 1.0 - flicker, 1.0 - flicker * stutter)
+        if wp.randf(wp.rand_init(burst_seed, key)) < stutter:
+            dip = wp.randf(wp.rand_init(frame_seed, key + 1000003))
+            shimmer = wp.where(dip < 0.5, 1.0 - flicker, 1.0 - flicker * dip)
         gain = gain * shimmer
     scene.light_gain[i] = gain
 

@@ -33,10 +33,15 @@ declare(
     unit="m",
 )
 declare(NODE, "flicker", 0.6, "how deep flickering panels dip", min=0.0, max=1.0)
+declare(NODE, "stutter", 0.15, "share of flickering panels stuttering at any moment", min=0.0, max=1.0)
 declare(
-    NODE, "flicker_rate", 0.15, "share of flickering panels that stutter in a given moment", min=0.0, max=1.0
+    NODE,
+    "blackout",
+    0.0,
+    "extra share of panels switched off at render time (the world decides which are broken)",
+    min=0.0,
+    max=1.0,
 )
-declare(NODE, "failure", 0.06, "extra share of panels that are dead", min=0.0, max=1.0)
 declare(NODE, "hum", 0.02, "mains shimmer: per-frame brightness wobble of all panels", min=0.0, max=0.5)
 declare(NODE, "ambient", 0.3, "ambient light bounced off yellow walls", min=0.0, max=2.0)
 declare(NODE, "ao", 0.8, "ambient occlusion strength", min=0.0, max=1.0)

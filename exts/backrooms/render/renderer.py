@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import warp as wp
@@ -16,9 +18,9 @@ from backrooms.graph.product import (
     RGB,
     RenderProduct,
 )
+from backrooms.render import kernels
 from backrooms.render import params as _params  # noqa: F401  (declares render.* knobs)
 from backrooms.render.camera import camera_data
-from backrooms.render.kernels import primary, shade
 from backrooms.render.lighting import light_gains
 from backrooms.render.scene import Scene
 from backrooms.seeds import warp_seed
@@ -26,16 +28,27 @@ from backrooms.world.types import Camera
 
 AOVS = (RGB, DEPTH, NORMALS, MOTION_VECTORS, INSTANCE_ID, DISOCCLUSION)
 BURST_FRAMES = 6  # a flickering panel decides whether to stutter once per this many frames
+BANDS_PER_THREAD = 4  # ceilings are cheaper than corridors: several bands per thread even out the load
 
 
 class Renderer:
-    """Renders ``Scene`` + cameras into a :class:`RenderProduct`; no allocation per frame."""
+    """Renders ``Scene`` + cameras into a :class:`RenderProduct`; no allocation per frame.
 
-    def __init__(self, width: int, height: int, device: str = "cpu") -> None:
+    A Warp CPU launch runs on one thread and releases the GIL, so on CPU the image is cut into
+    row bands launched from a small thread pool (``threads``, default: all cores). Every pixel is
+    computed on its own, so the bytes do not depend on the band layout.
+    """
+
+    def __init__(self, width: int, height: int, device: str = "cpu", threads: int | None = None) -> None:
         self.width = width
         self.height = height
         self.device = device
         self._material = wp.zeros((height, width), dtype=wp.int32, device=device)
+        workers = 1 if wp.get_device(device).is_cuda else max(1, threads or os.cpu_count() or 1)
+        rows = -(-height // (workers * BANDS_PER_THREAD))
+        self._bands = [(y, min(rows, height - y)) for y in range(0, height, rows)]
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="render") if workers > 1 else None
+        wp.load_module(kernels, device=device)  # load once up front, never from several threads at once
 
     def render(
         self,
@@ -54,36 +67,23 @@ class Renderer:
             raise ValueError(
                 f"product is {product.width}x{product.height}, renderer is {self.width}x{self.height}"
             )
-        frame = product.frame
-        s = settings
+        frame, s, data = product.frame, settings, scene.data
         cam = camera_data(camera, self.width, self.height, s["fov"], s["distortion"])
         prev = camera_data(previous, self.width, self.height, s["fov"], s["distortion"])
         out = {name: product.allocate(name) for name in AOVS}
-        data = scene.data
         if data.light_count:
-            wp.launch(
-                light_gains,
-                dim=data.light_count,
-                inputs=[
-                    data,
-                    warp_seed(seed, "render.light", frame),
-                    warp_seed(seed, "render.light_burst", frame // BURST_FRAMES),
-                    warp_seed(seed, "render.light_failure"),
-                    warp_seed(seed, "render.hum", frame),
-                    s["radiance"],
-                    s["flicker"],
-                    s["flicker_rate"],
-                    s["failure"],
-                    s["hum"],
-                ],
-                device=self.device,
-            )
-        dim = (self.height, self.width)
-        wp.launch(
-            primary,
-            dim=dim,
-            inputs=[data, cam, prev],
-            outputs=[
+            seeds = [
+                warp_seed(seed, "render.light", frame),
+                warp_seed(seed, "render.light_burst", frame // BURST_FRAMES),
+                warp_seed(seed, "render.blackout"),
+                warp_seed(seed, "render.hum", frame),
+            ]
+            knobs = [s["radiance"], s["flicker"], s["stutter"], s["blackout"], s["hum"]]
+            wp.launch(light_gains, data.light_count, [data, *seeds, *knobs], device=self.device)
+        self._launch_rows(
+            kernels.primary,
+            [cam, prev],
+            [
                 out[DEPTH],
                 out[NORMALS],
                 out[MOTION_VECTORS],
@@ -91,31 +91,39 @@ class Renderer:
                 out[DISOCCLUSION],
                 self._material,
             ],
-            device=self.device,
+            data,
         )
-        wp.launch(
-            shade,
-            dim=dim,
-            inputs=[
-                data,
-                cam,
-                out[DEPTH],
-                out[NORMALS],
-                out[INSTANCE_ID],
-                self._material,
-                warp_seed(seed, "render.noise", frame),
-                warp_seed(seed, "render.surface") & 0xFFFF,
-                s["spp"],
-                s["shadow_rays"],
-                s["light_radius"],
-                s["ambient"],
-                s["ao"],
-                s["ao_radius"],
-                s["haze"],
-                s["wear"],
-                s["radiance"],
-                2.0 ** s["exposure"],
-            ],
-            outputs=[out[RGB]],
-            device=self.device,
+        shading = [
+            warp_seed(seed, "render.noise", frame),
+            warp_seed(seed, "render.surface") & 0xFFFF,
+            s["spp"],
+            s["shadow_rays"],
+            s["light_radius"],
+            s["ambient"],
+            s["ao"],
+            s["ao_radius"],
+            s["haze"],
+            s["wear"],
+            s["radiance"],
+            2.0 ** s["exposure"],
+        ]
+        self._launch_rows(
+            kernels.shade,
+            [cam, out[DEPTH], out[NORMALS], out[INSTANCE_ID], self._material, *shading],
+            [out[RGB]],
+            data,
         )
+
+    def _launch_rows(self, kernel: wp.Kernel, inputs: list, outputs: list, scene: object) -> None:
+        """Launch ``kernel(scene, row0, *inputs, *outputs)`` over the image, band by band on CPU."""
+        if self._pool is None:
+            wp.launch(kernel, (self.height, self.width), [scene, 0, *inputs], outputs, device=self.device)
+            return
+        jobs = [
+            self._pool.submit(
+                wp.launch, kernel, (rows, self.width), [scene, y, *inputs], outputs, device=self.device
+            )
+            for y, rows in self._bands
+        ]
+        for job in jobs:
+            job.result()

@@ -59,9 +59,9 @@ def stain(uv: wp.vec2, scale: float, salt: int, amount: float) -> float:
 
 
 @wp.func
-def wallpaper(albedo: wp.vec3, uv: wp.vec2, variant: int, salt: int, wear: float) -> Surface:
+def wallpaper(albedo: wp.vec3, uv: wp.vec2, salt: int, wear: float) -> Surface:
     """Vertical two-tone stripes with a faded damask diamond in the wide band, stained and yellowed."""
-    period = 0.12 + 0.04 * float(variant % 3)
+    period = 0.14
     s = uv[0] / period - wp.floor(uv[0] / period)
     tone = wp.where(s < 0.62, 1.0, 0.9)
     tone = tone * wp.where(wp.abs(s - 0.62) < 0.025 or s < 0.025, 0.82, 1.0)
@@ -149,15 +149,20 @@ def surface(
     salt: int,
     wear: float,
 ) -> Surface:
-    """The material at world point ``p``; ``look`` = (wallpaper, carpet, ceiling, wear) variants."""
+    """The material at world point ``p``.
+
+    ``look`` = (wallpaper, carpet, ceiling, wear) variants of the instance: 0 is the plain variant and
+    each step up adds damage to that surface. Pattern scales never vary per instance (that would show
+    seams between neighbouring pieces); only how much damage shows does.
+    """
     uv = surface_coords(p, n)
-    w = wear * (0.5 + 0.25 * float(look[3] % 3))
+    base = 0.4 + 0.15 * float(wp.min(look[3], 4))
     if pattern == WALLPAPER:
-        return wallpaper(albedo, uv, look[0], salt, w)
+        return wallpaper(albedo, uv, salt, wear * (base + 0.3 * float(wp.min(look[0], 3))))
     if pattern == CARPET:
-        return carpet(albedo, uv, roughness, salt + look[1], w)
+        return carpet(albedo, uv, roughness, salt, wear * (base + 0.3 * float(wp.min(look[1], 3))))
     if pattern == CEILING_TILE:
-        return ceiling_tile(albedo, uv, salt + look[2], w)
+        return ceiling_tile(albedo, uv, salt, wear * (base + 0.3 * float(wp.min(look[2], 3))))
     if pattern == LIGHT_PANEL:
         return light_panel(albedo, uv)
     out = Surface()
