@@ -1,0 +1,312 @@
+"""The layout randomizer: which cells are walkable, which walls are open, and each cell's variants.
+
+A pure function of (seed, cell). The world is cut into square chunks; every random choice is a
+hash of (seed, purpose, cell or edge), so a block of chunks is generated in one vectorised pass and
+any chunk generated alone is identical to the same chunk inside a bigger block.
+
+Connectivity, by construction:
+1. Inside a chunk, a minimum spanning tree over all its cells (random weights, walls through solid
+   cells penalised) is pruned back to the cells that must be walkable: every walkable cell of the
+   chunk is joined, carving through solid cells only where needed.
+2. Each chunk border has one forced opening at a hashed position, and both cells beside it are
+   walkable; so neighbouring chunks are always joined, and the whole plane is one walkable region.
+Extra random openings (``loop_rate``; border openings at a matched rate) add loops, and since the
+forced opening moves along each border there is no doorway grid to see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from backrooms.params import Snapshot
+from backrooms.world.cellhash import hash_ints, purpose_key, uniform
+from backrooms.world.forest import minimum_spanning_forest
+
+# Portal bits, counter-clockwise seen from above (+Y): a +90 degree turn about Y shifts them left.
+EAST, NORTH, WEST, SOUTH = 1, 2, 4, 8  # +X, -Z, -X, +Z
+STEPS = {EAST: (1, 0), NORTH: (0, -1), WEST: (-1, 0), SOUTH: (0, 1)}
+
+SOLID, CORRIDOR, ROOM, PILLAR, DOORWAY, LANDMARK = range(6)
+KIND_NAMES = ("solid", "corridor", "room", "pillar_hall", "doorway", "landmark")
+VARIANTS = {
+    "wallpaper": ("pattern", "stains", "peeling"),
+    "carpet": ("clean", "damp", "stained"),
+    "ceiling": ("intact", "missing_tiles", "sagging"),
+    "lights": ("on", "flickering", "dead", "missing"),
+}
+STRAIGHTS = (EAST | WEST, NORTH | SOUTH)
+
+
+def rotate_mask(mask: int | np.ndarray, quarter_turns: int) -> int | np.ndarray:
+    """Portal bits after turning a prototype ``quarter_turns`` x 90 degrees about +Y."""
+    k = quarter_turns % 4
+    return ((mask << k) | (mask >> (4 - k))) & 15
+
+
+@dataclass(frozen=True)
+class LayoutSpec:
+    """Everything the layout depends on: the seed and the ``world.*`` parameters."""
+
+    seed: int
+    chunk_size: int = 16
+    corridor_density: float = 0.55
+    loop_rate: float = 0.3
+    room_rate: float = 0.35
+    pillar_rate: float = 0.35
+    doorway_rate: float = 0.12
+    landmark_rate: float = 0.004
+    light_failure_rate: float = 0.12
+    flicker_rate: float = 0.08
+    missing_light_rate: float = 0.04
+    stain_rate: float = 0.3
+    peel_rate: float = 0.1
+    damp_rate: float = 0.15
+    carpet_stain_rate: float = 0.2
+    missing_tile_rate: float = 0.1
+    sag_rate: float = 0.06
+    decay_scale: float = 12.0
+
+    @classmethod
+    def from_params(cls, seed: int, params: Snapshot) -> LayoutSpec:
+        world = params.node("world")
+        names = {f.name for f in fields(cls)} - {"seed"}
+        return cls(
+            seed=int(seed) + int(world.get("variation", 0)), **{k: world[k] for k in names if k in world}
+        )
+
+    @property
+    def border_rate(self) -> float:
+        """Border openings at the rate interior walls open (tree + loops), so chunk seams don't show."""
+        tree_share = 0.95  # measured: share of interior walkable-pair walls the pruned tree opens
+        return self.loop_rate + (1.0 - self.loop_rate) * tree_share
+
+
+@dataclass
+class CellBlock:
+    """A rectangle of generated cells, rows along +Z, columns along +X, starting at cell (x0, z0)."""
+
+    x0: int
+    z0: int
+    kind: np.ndarray  # (H, W) uint8, one of SOLID..LANDMARK
+    mask: np.ndarray  # (H, W) uint8 portal bits (EAST | NORTH | WEST | SOUTH)
+    wallpaper: np.ndarray  # (H, W) uint8 index into VARIANTS["wallpaper"]
+    carpet: np.ndarray
+    ceiling: np.ndarray
+    lights: np.ndarray
+    wear: np.ndarray  # (H, W) uint8 0..3 grime level of the decay zone
+    pick: np.ndarray  # (H, W) uint32 free random bits (landmark choice, detail seeds)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.kind.shape
+
+    def crop(self, x0: int, z0: int, x1: int, z1: int) -> CellBlock:
+        """The cells [x0, x1) x [z0, z1) in world cell coordinates (must lie inside this block)."""
+        rows = slice(z0 - self.z0, z1 - self.z0)
+        cols = slice(x0 - self.x0, x1 - self.x0)
+        arrays = {
+            f.name: getattr(self, f.name)[rows, cols] for f in fields(self) if f.name not in ("x0", "z0")
+        }
+        return CellBlock(x0, z0, **arrays)
+
+
+class _Keys:
+    """One hash key per purpose, derived once per seed."""
+
+    def __init__(self, seed: int) -> None:
+        for name in (
+            "walk",
+            "portal_e",
+            "portal_s",
+            "room",
+            "weight",
+            "loop",
+            "border",
+            "door",
+            "landmark",
+            "wallpaper",
+            "carpet",
+            "ceiling",
+            "lights",
+            "decay",
+            "pick",
+        ):
+            setattr(self, name, purpose_key(seed, name))
+
+
+def _portal(key: int, cx: np.ndarray, cz: np.ndarray, n: int) -> np.ndarray:
+    return (hash_ints(key, cx, cz) % np.uint64(n)).astype(np.int64)
+
+
+def _border_walkable(spec: LayoutSpec, keys: _Keys, x: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Walkable before carving and rooms: random cells plus the cells beside forced border openings."""
+    n = spec.chunk_size
+    cx, cz = x // n, z // n
+    lx, lz = x - cx * n, z - cz * n
+    walk = uniform(keys.walk, x, z) < spec.corridor_density
+    walk |= (lx == n - 1) & (lz == _portal(keys.portal_e, cx, cz, n))
+    walk |= (lx == 0) & (lz == _portal(keys.portal_e, cx - 1, cz, n))
+    walk |= (lz == n - 1) & (lx == _portal(keys.portal_s, cx, cz, n))
+    walk |= (lz == 0) & (lx == _portal(keys.portal_s, cx, cz - 1, n))
+    return walk
+
+
+def _border_open(spec: LayoutSpec, keys: _Keys, x: np.ndarray, z: np.ndarray, east: bool) -> np.ndarray:
+    """Open walls on chunk borders: the wall east (or south) of cell (x, z), which lies on a border."""
+    n = spec.chunk_size
+    x2, z2 = (x + 1, z) if east else (x, z + 1)
+    cx, cz = x // n, z // n
+    if east:
+        forced = z - cz * n == _portal(keys.portal_e, cx, cz, n)
+    else:
+        forced = x - cx * n == _portal(keys.portal_s, cx, cz, n)
+    both = _border_walkable(spec, keys, x, z) & _border_walkable(spec, keys, x2, z2)
+    return forced | (both & (uniform(keys.border, x, z, int(east)) < spec.border_rate))
+
+
+def _rooms(spec: LayoutSpec, keys: _Keys, x: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Room kind per cell (0 none, ROOM or PILLAR): rectangles placed inside their chunk."""
+    n = spec.chunk_size
+    cx, cz = x // n, z // n
+    lx, lz = x - cx * n, z - cz * n
+    kind = np.zeros(np.broadcast_shapes(x.shape, z.shape), dtype=np.uint8)
+    for slot in range(max(1, n * n // 48)):
+        h = hash_ints(keys.room, cx, cz, slot)
+        present = uniform(keys.room, cx, cz, slot, 1) < spec.room_rate
+        pillar = uniform(keys.room, cx, cz, slot, 2) < spec.pillar_rate
+        big = np.where(pillar, 3, 2)
+        w = np.minimum(n, big + (h % np.uint64(4)).astype(np.int64))
+        d = np.minimum(n, big + ((h >> np.uint64(8)) % np.uint64(4)).astype(np.int64))
+        ox = ((h >> np.uint64(16)) % (n - w + 1).astype(np.uint64)).astype(np.int64)
+        oz = ((h >> np.uint64(32)) % (n - d + 1).astype(np.uint64)).astype(np.int64)
+        inside = present & (lx >= ox) & (lx < ox + w) & (lz >= oz) & (lz < oz + d)
+        kind[inside] = np.where(pillar, PILLAR, ROOM)[inside]
+    return kind
+
+
+def _decay(spec: LayoutSpec, keys: _Keys, x: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Smooth value noise in [0, 1): failures and grime cluster in zones instead of salt-and-pepper."""
+    s = spec.decay_scale
+    fx, fz = x / s, z / s
+    ix, iz = np.floor(fx).astype(np.int64), np.floor(fz).astype(np.int64)
+    tx, tz = fx - ix, fz - iz
+    tx, tz = tx * tx * (3 - 2 * tx), tz * tz * (3 - 2 * tz)
+    c = [[uniform(keys.decay, ix + i, iz + j) for i in (0, 1)] for j in (0, 1)]
+    top = c[0][0] * (1 - tx) + c[0][1] * tx
+    bottom = c[1][0] * (1 - tx) + c[1][1] * tx
+    return top * (1 - tz) + bottom * tz
+
+
+def _choose(u: np.ndarray, rates: list[float]) -> np.ndarray:
+    """Variant index: 1 with probability rates[0], 2 with rates[1], ... else 0."""
+    out = np.zeros(u.shape, dtype=np.uint8)
+    edge = np.zeros(u.shape)
+    for index, rate in enumerate(rates, start=1):
+        hit = (u >= edge) & (u < edge + rate)
+        out[hit] = index
+        edge = edge + rate
+    return out
+
+
+def generate_block(spec: LayoutSpec, cx0: int, cz0: int, cx1: int, cz1: int) -> CellBlock:
+    """Generate the chunks [cx0, cx1) x [cz0, cz1) in one vectorised pass."""
+    if cx1 <= cx0 or cz1 <= cz0:
+        raise ValueError(f"empty chunk range {cx0},{cz0},{cx1},{cz1}")
+    n = spec.chunk_size
+    keys = _Keys(spec.seed)
+    x0, z0 = cx0 * n, cz0 * n
+    width, height = (cx1 - cx0) * n, (cz1 - cz0) * n
+    x = np.arange(x0, x0 + width, dtype=np.int64)[None, :].repeat(height, 0)
+    z = np.arange(z0, z0 + height, dtype=np.int64)[:, None].repeat(width, 1)
+
+    room = _rooms(spec, keys, x, z)
+    walk = _border_walkable(spec, keys, x, z) | (room > 0)
+
+    # Interior walls (not on chunk borders): east walls then south walls, as node pairs.
+    ids = np.arange(width * height, dtype=np.int64).reshape(height, width)
+    inner_e = (x[:, :-1] + 1) % n != 0
+    inner_s = (z[:-1, :] + 1) % n != 0
+    u = np.concatenate([ids[:, :-1][inner_e], ids[:-1, :][inner_s]])
+    v = np.concatenate([ids[:, 1:][inner_e], ids[1:, :][inner_s]])
+    direction = np.concatenate([np.zeros(inner_e.sum(), np.int64), np.ones(inner_s.sum(), np.int64)])
+    ex = x.ravel()[u]
+    ez = z.ravel()[u]
+    flat_walk, flat_room = walk.ravel(), room.ravel() > 0
+    room_pair = flat_room[u] & flat_room[v]
+    weight = uniform(keys.weight, ex, ez, direction) + (~flat_walk[u]) + (~flat_walk[v]) - 2.0 * room_pair
+    tree = minimum_spanning_forest(width * height, u, v, weight)
+
+    # Prune dead branches that end in solid cells: what is left joins walkable cells only.
+    while True:
+        degree = np.bincount(u[tree], minlength=width * height) + np.bincount(
+            v[tree], minlength=width * height
+        )
+        dead = (degree == 1) & ~flat_walk
+        cut = tree & (dead[u] | dead[v])
+        if not cut.any():
+            break
+        tree &= ~cut
+    carved = (degree > 0) & ~flat_walk
+    loops = flat_walk[u] & flat_walk[v] & (uniform(keys.loop, ex, ez, direction) < spec.loop_rate)
+    inner_open = tree | room_pair | loops
+    walk = walk | carved.reshape(height, width)
+
+    # Open walls as (H, W + 1) west-to-east and (H + 1, W) north-to-south grids, borders included.
+    open_e = np.zeros((height, width + 1), dtype=bool)
+    open_s = np.zeros((height + 1, width), dtype=bool)
+    n_e = inner_e.sum()
+    open_e[:, 1:-1][inner_e] = inner_open[:n_e]
+    open_s[1:-1, :][inner_s] = inner_open[n_e:]
+    west_x = np.arange(x0 - 1, x0 + width, dtype=np.int64)[None, :].repeat(height, 0)
+    border_e = (west_x + 1) % n == 0
+    open_e[border_e] = _border_open(
+        spec, keys, west_x[border_e], z[:, :1].repeat(width + 1, 1)[border_e], True
+    )
+    north_z = np.arange(z0 - 1, z0 + height, dtype=np.int64)[:, None].repeat(width, 1)
+    border_s = (north_z + 1) % n == 0
+    open_s[border_s] = _border_open(
+        spec, keys, x[:1, :].repeat(height + 1, 0)[border_s], north_z[border_s], False
+    )
+
+    mask = EAST * open_e[:, 1:] | WEST * open_e[:, :-1] | SOUTH * open_s[1:, :] | NORTH * open_s[:-1, :]
+    mask = mask.astype(np.uint8)
+
+    kind = np.where(walk, CORRIDOR, SOLID).astype(np.uint8)
+    kind[room > 0] = room[room > 0]
+    corridor = kind == CORRIDOR
+    straight = (mask == STRAIGHTS[0]) | (mask == STRAIGHTS[1])
+    kind[corridor & straight & (uniform(keys.door, x, z) < spec.doorway_rate)] = DOORWAY
+    kind[corridor & (uniform(keys.landmark, x, z) < spec.landmark_rate)] = LANDMARK
+
+    zone = _decay(spec, keys, x, z)
+    boost = 0.3 + 1.4 * zone  # mean ~1: rates hold on average, failures cluster in zones
+    lights = _choose(
+        uniform(keys.lights, x, z),
+        [spec.flicker_rate * boost, spec.light_failure_rate * boost, spec.missing_light_rate * boost],
+    )
+    solid = kind == SOLID
+    cells = {
+        "wallpaper": _choose(
+            uniform(keys.wallpaper, x, z), [spec.stain_rate * boost, spec.peel_rate * boost]
+        ),
+        "carpet": _choose(
+            uniform(keys.carpet, x, z), [spec.damp_rate * boost, spec.carpet_stain_rate * boost]
+        ),
+        "ceiling": _choose(
+            uniform(keys.ceiling, x, z), [spec.missing_tile_rate * boost, spec.sag_rate * boost]
+        ),
+        "lights": lights,
+        "wear": np.minimum(3, (zone * 4).astype(np.uint8)),
+    }
+    cells = {k: np.where(solid, 0, a).astype(np.uint8) for k, a in cells.items()}
+    pick = (hash_ints(keys.pick, x, z) >> np.uint64(32)).astype(np.uint32)
+    return CellBlock(x0, z0, kind, mask, pick=pick, **cells)
+
+
+def generate_region(spec: LayoutSpec, x0: int, z0: int, x1: int, z1: int) -> CellBlock:
+    """The cells [x0, x1) x [z0, z1), generated through the chunks that cover them."""
+    n = spec.chunk_size
+    block = generate_block(spec, x0 // n, z0 // n, -(-x1 // n), -(-z1 // n))
+    return block.crop(x0, z0, x1, z1)

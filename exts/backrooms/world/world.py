@@ -1,0 +1,138 @@
+"""The world a run walks through: layout chunks on demand, the camera autopilot, and scene views.
+
+``World(seed, params)`` is all a host needs: ``camera(frame, fps)`` for the walk and
+``view(position)`` for the loaded neighbourhood. Chunks are generated when first needed and kept
+in a bounded cache, so walking forever keeps memory flat.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+
+import backrooms.world.params  # noqa: F401  (declares world.* and camera.*)
+from backrooms.params import ParamStore, Snapshot
+from backrooms.seeds import stream_key
+from backrooms.world.autopilot import Autopilot, CameraSpec
+from backrooms.world.layout import CellBlock, LayoutSpec, generate_block
+from backrooms.world.library import WorldLibrary, shared_library
+from backrooms.world.placement import ChunkScene, PlacementTable, build_scene, concat_scenes
+from backrooms.world.types import Camera, SceneView
+
+CHUNK_CACHE = 64  # chunks kept (a 5 x 5 neighbourhood needs 25)
+
+
+class World:
+    """An endless, seeded Backrooms level with a camera walking through it."""
+
+    def __init__(
+        self, seed: int, params: Snapshot | None = None, library: WorldLibrary | None = None
+    ) -> None:
+        self.seed = int(seed)
+        self.library = library or shared_library()
+        self.table = PlacementTable(self.library)
+        self._chunks: OrderedDict[tuple[int, int], tuple[CellBlock, ChunkScene]] = OrderedDict()
+        self._views: OrderedDict[tuple, SceneView] = OrderedDict()
+        self._autopilot: Autopilot | None = None
+        self.set_params(params if params is not None else ParamStore().snapshot())
+
+    # -- parameters ---------------------------------------------------------------------------------
+    def set_params(self, params: Snapshot) -> None:
+        """Adopt new parameters; chunks are regenerated only if the layout changed, the walk only if
+        the path changed (filming knobs such as shake, bob or fov apply at once)."""
+        spec = LayoutSpec.from_params(self.seed, params)
+        camera = CameraSpec.from_params(params)
+        if getattr(self, "spec", None) != spec:
+            self.spec = spec
+            self._chunks.clear()
+            self._views.clear()
+            self._autopilot = None
+        if self._autopilot is not None and self._autopilot.spec.walk_key != camera.walk_key:
+            self._autopilot = None
+        if self._autopilot is not None:
+            self._autopilot.spec = camera
+        self.camera_spec = camera
+        self.load_radius = int(params["world.load_radius"])
+
+    # -- layout ---------------------------------------------------------------------------------------
+    @property
+    def cell_size(self) -> float:
+        return self.library.library.cell_size
+
+    def chunk_of(self, position: np.ndarray) -> tuple[int, int]:
+        """The chunk containing a world position (metres)."""
+        span = self.cell_size * self.spec.chunk_size
+        return int(np.floor(position[0] / span)), int(np.floor(position[2] / span))
+
+    def _chunk(self, cx: int, cz: int) -> tuple[CellBlock, ChunkScene]:
+        key = (cx, cz)
+        found = self._chunks.get(key)
+        if found is None:
+            cells = generate_block(self.spec, cx, cz, cx + 1, cz + 1)
+            found = (cells, build_scene(cells, self.library, self.table, self.spec.seed))
+            self._chunks[key] = found
+            if len(self._chunks) > CHUNK_CACHE:
+                self._chunks.popitem(last=False)
+        self._chunks.move_to_end(key)
+        return found
+
+    def cells(self, cx: int, cz: int) -> CellBlock:
+        """The generated cells of one chunk."""
+        return self._chunk(cx, cz)[0]
+
+    def mask_at(self, x: int, z: int) -> int:
+        """Open-wall bits of cell (x, z)."""
+        n = self.spec.chunk_size
+        block = self.cells(x // n, z // n)
+        return int(block.mask[z - block.z0, x - block.x0])
+
+    def start_cell(self) -> tuple[int, int]:
+        """The walkable cell nearest the centre of chunk (0, 0): where every walk begins."""
+        block = self.cells(0, 0)
+        zz, xx = np.nonzero(block.mask > 0)
+        centre = (self.spec.chunk_size - 1) / 2
+        best = np.argmin((xx - centre) ** 2 + (zz - centre) ** 2 + 1e-3 * xx)
+        return int(xx[best] + block.x0), int(zz[best] + block.z0)
+
+    # -- camera ---------------------------------------------------------------------------------------
+    @property
+    def autopilot(self) -> Autopilot:
+        if self._autopilot is None:
+            self._autopilot = Autopilot(
+                self.spec.seed, self.camera_spec, self.mask_at, self.cell_size, self.start_cell()
+            )
+        return self._autopilot
+
+    def camera(self, frame: int, fps: float) -> Camera:
+        """The camera at ``frame`` (any frame, in any order: the walk is a pure function of the seed)."""
+        if fps <= 0:
+            raise ValueError(f"fps must be positive, got {fps}")
+        return self.autopilot.camera(frame / fps)
+
+    # -- scene views --------------------------------------------------------------------------------
+    def loaded_chunks(self, position: np.ndarray) -> list[tuple[int, int]]:
+        """Chunks within ``load_radius`` (Chebyshev) of the chunk holding ``position``."""
+        cx, cz = self.chunk_of(position)
+        r = self.load_radius
+        return [(cx + i, cz + j) for j in range(-r, r + 1) for i in range(-r, r + 1)]
+
+    def view(self, position: np.ndarray) -> SceneView:
+        """The loaded neighbourhood of ``position``; its ``version`` changes only with the chunk set."""
+        chunks = tuple(self.loaded_chunks(np.asarray(position, np.float64)))
+        key = (self.spec, chunks)
+        found = self._views.get(key)
+        if found is None:
+            scene = concat_scenes([self._chunk(cx, cz)[1] for cx, cz in chunks])
+            version = stream_key(self.spec.seed, repr(self.spec), chunks) & 0x7FFFFFFFFFFFFFFF
+            found = SceneView(
+                self.library.library,
+                scene.instances,
+                scene.lights,
+                version=version,
+                meta={"chunks": chunks, "chunk_size": self.spec.chunk_size, "seed": self.spec.seed},
+            )
+            self._views[key] = found
+            if len(self._views) > 4:
+                self._views.popitem(last=False)
+        return found
