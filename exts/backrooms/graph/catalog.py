@@ -14,7 +14,7 @@ NODE_TYPES: dict[str, str] = {
 }
 
 # Modules that declare parameters without being nodes themselves (world, camera, output ...).
-PARAM_MODULES: tuple[str, ...] = ()
+PARAM_MODULES: tuple[str, ...] = ("backrooms.world.params",)
 
 
 def node_class(kind: str) -> type[Node]:
