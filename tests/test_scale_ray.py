@@ -1,0 +1,98 @@
+"""The Ray engine on a real one-node cluster (2 CPUs, 2 declared GPUs), shared by every test here."""
+
+import logging
+import os
+from pathlib import Path
+
+import pytest
+
+from backrooms.batch import render_clip
+from backrooms.errors import UserError
+from backrooms.scale.ray_engine import RayEngine, task_options
+from backrooms.scale.shard import FixedParams
+from test_scale_nodes import tape_recipe, use_tape
+
+ray = pytest.importorskip("ray")
+
+FRAMES = 24
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """One cluster for the module (start-up is seconds); workers import the tape node from tests/."""
+    ray.init(
+        num_cpus=2,
+        num_gpus=2,  # declared, not real: scheduling behaves as if they exist
+        include_dashboard=False,
+        object_store_memory=80 * 2**20,
+        logging_level=logging.WARNING,
+        runtime_env={"env_vars": {"PYTHONPATH": str(Path(__file__).parent)}},
+    )
+    yield ray
+    ray.shutdown()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def tape():
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        use_tape(monkeypatch)
+        yield
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reference")
+    render_clip(tape_recipe(FRAMES), FixedParams({}).snapshot, out, progress=False)
+    return frames_of(out)
+
+
+def frames_of(out):
+    return {p.name: p.read_bytes() for p in sorted((out / "frames").glob("*"))}
+
+
+def render_on_ray(out, params=None, shards=3):
+    params = params or FixedParams({})
+    recipe = tape_recipe(FRAMES)
+    engine = RayEngine(shards=shards)
+    return render_clip(recipe, params.snapshot, out, params_at=params, progress=False, engine=engine)
+
+
+def failing_once(tmp_path, how):
+    return FixedParams({"test.fail_at": 13, "test.markers": str(tmp_path), "test.fail_how": how})
+
+
+def test_ray_shards_write_the_bytes_of_one_process(cluster, tmp_path, reference):
+    manifest = render_on_ray(tmp_path / "out")
+    assert frames_of(tmp_path / "out") == reference
+    assert sorted(manifest.frames) == list(range(FRAMES))
+
+
+@pytest.mark.parametrize("how", ["raise", "exit"])
+def test_a_failed_shard_is_retried_without_lost_or_duplicated_frames(cluster, tmp_path, reference, how):
+    manifest = render_on_ray(tmp_path / "out", failing_once(tmp_path, how))
+    assert (tmp_path / "failed_13").exists()  # the first attempt did fail (raised, or its worker died)
+    assert frames_of(tmp_path / "out") == reference
+    assert sorted(manifest.frames) == list(range(FRAMES))
+
+
+def test_a_user_error_in_a_shard_is_final_and_reaches_the_user_unwrapped(cluster, tmp_path):
+    with pytest.raises(UserError, match=r"^bad tape$"):
+        render_on_ray(tmp_path / "out", failing_once(tmp_path, "user"))
+
+
+def test_cuda_shards_each_get_one_whole_gpu(cluster):
+    options, slots = task_options("cuda", ray.cluster_resources())
+    assert slots == 2
+
+    @ray.remote(**options)
+    def visible():
+        return tuple(ray.get_gpu_ids()), os.environ["CUDA_VISIBLE_DEVICES"], os.getpid()
+
+    seen = ray.get([visible.remote() for _ in range(4)])
+    assert all(len(ids) == 1 and cuda == str(ids[0]) for ids, cuda, _ in seen)
+    assert len({pid for *_, pid in seen}) == 4  # a fresh process per task: CUDA cannot switch GPUs
+
+
+def test_a_cuda_render_on_a_cluster_without_gpus_is_refused():
+    with pytest.raises(UserError, match="has no GPUs"):
+        task_options("cuda", {"CPU": 8.0})
