@@ -1,0 +1,1 @@
+"""Live control: OSC (UDP/TCP), OSCQuery, MIDI, a web preview, and the real-time frame loop they feed."""

@@ -1,0 +1,278 @@
+"""OSC in: packets -> checked parameter changes, served over UDP and TCP with python-osc's servers.
+
+:class:`OscReceiver` is the whole protocol logic and never raises: every failure is counted in the
+:class:`Tally` by kind. The python-osc servers call it through the dispatcher hook
+``call_handlers_for_packet``; we do not use python-osc's Dispatcher because it sleeps on future
+timetags (blocking the server) and hands handlers no timetag. Here a bundle's timetag is passed to
+the :class:`Inbox`, which applies it on the frame it names.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import socketserver
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from pythonosc import osc_server, osc_tcp_server, slip
+
+from backrooms.control.access import AllowList
+from backrooms.control.inbox import Inbox
+from backrooms.control.packet import MAX_PACKET, PacketError, parse_packet
+from backrooms.control.tally import Tally
+from backrooms.control.values import Rejected, from_osc
+from backrooms.params.registry import Param, Registry
+
+NATIVE = "/native"
+PATTERN_CHARS = set("*?[]{}")
+MAX_SEGMENTS = 8
+PATTERN_CACHE = 512
+
+Command = Callable[[tuple[Any, ...]], None]
+
+
+def _pattern_regex(pattern: str) -> re.Pattern[str]:
+    """OSC 1.0 address pattern -> regex (``*``, ``?``, ``[a-z]``, ``[!a]``, ``{a,b}``), linear-time safe."""
+    out = []
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "*":
+            out.append("[^/]*")
+            while i + 1 < len(pattern) and pattern[i + 1] == "*":
+                i += 1  # collapse runs of stars: no backtracking blow-up
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[":
+            end = pattern.find("]", i + 1)
+            if end < 0:
+                raise PacketError("bad_pattern", "unclosed [")
+            body = pattern[i + 1 : end]
+            negate = body.startswith("!")
+            body = body[1:] if negate else body
+            if not body:
+                raise PacketError("bad_pattern", "empty []")
+            chars = "".join(re.escape(ch) if ch != "-" else "-" for ch in body)
+            out.append(f"[{'^' if negate else ''}{chars}]")
+            i = end
+        elif c == "{":
+            end = pattern.find("}", i + 1)
+            if end < 0:
+                raise PacketError("bad_pattern", "unclosed {")
+            out.append("(?:" + "|".join(re.escape(p) for p in pattern[i + 1 : end].split(",")) + ")")
+            i = end
+        elif c in "]}":
+            raise PacketError("bad_pattern", f"unmatched {c}")
+        else:
+            out.append(re.escape(c))
+        i += 1
+    try:
+        return re.compile("".join(out) + r"\Z")
+    except re.error as exc:
+        raise PacketError("bad_pattern", str(exc)) from None
+
+
+class OscReceiver:
+    """Turns OSC packets into parameter changes in the inbox; counts, never raises."""
+
+    def __init__(self, registry: Registry, inbox: Inbox, tally: Tally) -> None:
+        self.registry = registry
+        self.inbox = inbox
+        self.tally = tally
+        self.commands: dict[str, Command] = {}
+        self._exact: dict[str, tuple[Param, bool]] = {}
+        for param in registry:
+            self._exact[param.osc_address] = (param, False)
+            self._exact[param.osc_address + NATIVE] = (param, True)
+        self._patterns: OrderedDict[str, list[tuple[Param, bool]]] = OrderedDict()
+        self._pattern_lock = threading.Lock()
+        self.messages = 0
+
+    def call_handlers_for_packet(self, data: bytes, client_address: Any) -> list:
+        """The python-osc dispatcher hook used by its UDP and TCP servers."""
+        self.handle_packet(data)
+        return []
+
+    def handle_packet(self, data: bytes) -> None:
+        try:
+            messages = parse_packet(data)
+        except PacketError as exc:
+            self.tally.add(exc.kind, exc.detail)
+            return
+        except Exception as exc:  # a parser bug must not stop the server; count it instead
+            self.tally.add("internal", repr(exc))
+            return
+        for message in messages:
+            self.messages += 1
+            try:
+                self._apply(message.address, message.args, message.when)
+            except (PacketError, Rejected) as exc:
+                self.tally.add(exc.kind, exc.detail)
+            except Exception as exc:
+                self.tally.add("internal", repr(exc))
+
+    def _apply(self, address: str, args: tuple[Any, ...], when: float | None) -> None:
+        command = self.commands.get(address)
+        if command is not None:
+            command(args)
+            return
+        targets = self._resolve(address)
+        if not targets:
+            raise PacketError("unknown_address", address[:80])
+        changes: dict[str, Any] = {}
+        for param, native in targets:
+            changes[param.key] = from_osc(param, args, self.inbox.target(param.key), native)
+        self.inbox.submit(changes, when)
+
+    def _resolve(self, address: str) -> list[tuple[Param, bool]]:
+        hit = self._exact.get(address)
+        if hit is not None:
+            return [hit]
+        if not PATTERN_CHARS.intersection(address):
+            return []
+        if address.count("/") > MAX_SEGMENTS:
+            raise PacketError("pattern_too_deep", f"{address.count('/')} levels > {MAX_SEGMENTS}")
+        with self._pattern_lock:
+            cached = self._patterns.get(address)
+            if cached is not None:
+                self._patterns.move_to_end(address)
+                return cached
+        regex = _pattern_regex(address)
+        matched = [hit for addr, hit in self._exact.items() if regex.match(addr)]
+        with self._pattern_lock:
+            self._patterns[address] = matched
+            if len(self._patterns) > PATTERN_CACHE:
+                self._patterns.popitem(last=False)
+        return matched
+
+
+class _UdpServer(osc_server.BlockingOSCUDPServer):
+    max_packet_size = MAX_PACKET + 4  # larger datagrams arrive truncated and are counted as oversized
+
+    def __init__(self, address: tuple[str, int], receiver: OscReceiver, allow: AllowList) -> None:
+        self.allow = allow
+        super().__init__(address, receiver)
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+
+    def verify_request(self, request: Any, client_address: Any) -> bool:
+        if self.allow.permits(client_address[0]):
+            return True
+        self.dispatcher.tally.add("sender_not_allowed", client_address[0])
+        return False
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        self.dispatcher.tally.add("internal", "UDP handler error")
+
+
+class _TcpHandler(socketserver.BaseRequestHandler):
+    """OSC over TCP: SLIP (OSC 1.1, python-osc's default) or 32-bit length prefixes (OSC 1.0).
+
+    The framing is detected from the first byte (a length prefix under 16 MiB starts with 0).
+    Buffers are bounded: a stream that exceeds them is counted and closed.
+    """
+
+    def handle(self) -> None:
+        receiver: OscReceiver = self.server.dispatcher  # type: ignore[attr-defined]
+        buffer = b""
+        split = None
+        while True:
+            try:
+                chunk = self.request.recv(65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            buffer += chunk
+            split = split or (_split_length if buffer[0] == 0 else _split_slip)
+            try:
+                packets, buffer = split(buffer)
+            except PacketError as exc:
+                receiver.tally.add(exc.kind, exc.detail)
+                return
+            for packet in packets:
+                if packet is None:
+                    receiver.tally.add("bad_slip", "invalid SLIP escape in a TCP frame")
+                else:
+                    receiver.handle_packet(packet)
+
+
+def _split_length(buffer: bytes) -> tuple[list[bytes | None], bytes]:
+    packets: list[bytes | None] = []
+    while len(buffer) >= 4:
+        size = int.from_bytes(buffer[:4], "big")
+        if size > MAX_PACKET:
+            raise PacketError("oversized", f"TCP frame of {size} bytes; connection closed")
+        if len(buffer) < 4 + size:
+            break
+        packets.append(buffer[4 : 4 + size])
+        buffer = buffer[4 + size :]
+    return packets, buffer
+
+
+def _split_slip(buffer: bytes) -> tuple[list[bytes | None], bytes]:
+    *frames, rest = buffer.split(slip.END)
+    if len(rest) > 2 * MAX_PACKET:
+        raise PacketError("oversized", "SLIP frame too long; connection closed")
+    packets: list[bytes | None] = []
+    for frame in frames:
+        if frame:
+            try:
+                packets.append(slip.decode(frame))
+            except slip.ProtocolError:
+                packets.append(None)
+    return packets, rest
+
+
+class _TcpServer(osc_tcp_server.ThreadingOSCTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], receiver: OscReceiver, allow: AllowList) -> None:
+        self.allow = allow
+        super().__init__(address, receiver)  # type: ignore[arg-type]
+        self.RequestHandlerClass = _TcpHandler
+
+    def verify_request(self, request: Any, client_address: Any) -> bool:
+        if self.allow.permits(client_address[0]):
+            return True
+        self.dispatcher.tally.add("sender_not_allowed", client_address[0])
+        return False
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        self.dispatcher.tally.add("internal", "TCP handler error")
+
+
+class OscServers:
+    """The UDP and TCP servers, each on its own daemon thread."""
+
+    def __init__(self, receiver: OscReceiver, allow: AllowList, udp_port: int, tcp_port: int | None) -> None:
+        self.udp = _UdpServer((allow.bind, udp_port), receiver, allow)
+        self.tcp = _TcpServer((allow.bind, tcp_port), receiver, allow) if tcp_port is not None else None
+        self._threads = []
+        for server in (self.udp, self.tcp):
+            if server is not None:
+                thread = threading.Thread(
+                    target=server.serve_forever,
+                    kwargs={"poll_interval": 0.1},
+                    name=f"osc-{type(server).__name__}",
+                    daemon=True,
+                )
+                thread.start()
+                self._threads.append(thread)
+
+    @property
+    def udp_port(self) -> int:
+        return self.udp.server_address[1]
+
+    @property
+    def tcp_port(self) -> int | None:
+        return self.tcp.server_address[1] if self.tcp else None
+
+    def close(self) -> None:
+        for server in (self.udp, self.tcp):
+            if server is not None:
+                server.shutdown()
+                server.server_close()

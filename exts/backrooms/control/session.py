@@ -1,0 +1,131 @@
+"""A live session: the frame loop plus every way in (OSC UDP/TCP, OSCQuery, MIDI, web preview).
+
+Tests and the benchmark build one directly; ``backrooms live`` builds one from its options.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from backrooms.control.access import AllowList
+from backrooms.control.aio import LoopThread
+from backrooms.control.clock import FrameClock
+from backrooms.control.inbox import Inbox
+from backrooms.control.live import LiveLoop, RenderFn
+from backrooms.control.midi import MidiMap, open_input
+from backrooms.control.osc import OscReceiver, OscServers
+from backrooms.control.oscquery import OscQueryServer
+from backrooms.control.preview import PreviewServer
+from backrooms.control.tally import Tally
+from backrooms.graph.executor import Executor
+from backrooms.graph.product import RGB
+from backrooms.graph.recipe import Recipe
+from backrooms.params.automation import Recorder
+from backrooms.params.registry import Registry
+from backrooms.params.smoothing import Smoother
+from backrooms.params.store import ParamStore, Snapshot
+
+LEARN_ADDRESS = "/backrooms/midi/learn"
+
+
+@dataclass
+class LiveOptions:
+    """Where to listen; a port of 0 lets the system pick one, None turns that way in off."""
+
+    bind: str = "127.0.0.1"
+    allow_remote: bool = False
+    allow: list[str] = field(default_factory=list)
+    osc_port: int = 9000
+    osc_tcp_port: int | None = 9000
+    oscquery_port: int | None = 9001
+    preview_port: int | None = 8000
+    midi_in: str | None = None
+    midi_map: Path | None = None
+    record: Path | None = None
+    smoothing: float = 0.05
+
+
+class GraphFrames:
+    """Renders a recipe's graph frame by frame with the snapshot the live loop hands it."""
+
+    def __init__(self, recipe: Recipe) -> None:
+        self._snapshot: Snapshot | None = None
+        self.executor = Executor(recipe, self._params_at)
+
+    def _params_at(self, frame: int) -> Snapshot:
+        assert self._snapshot is not None
+        return self._snapshot
+
+    def __call__(self, frame: int, snapshot: Snapshot) -> Any:
+        self._snapshot = snapshot
+        return self.executor.render(frame)[RGB].numpy()
+
+
+class LiveSession:
+    def __init__(
+        self,
+        registry: Registry,
+        initial: Mapping[str, Any],
+        fps: float,
+        render: RenderFn,
+        options: LiveOptions,
+        recipe: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.options = options
+        self.allow = AllowList(options.bind, options.allow_remote, options.allow)
+        self.tally = Tally()
+        self.store = ParamStore(registry, initial)
+        start = self.store.snapshot()
+        self.inbox = Inbox(start, FrameClock(fps), self.tally)
+        recorder = Recorder(options.record, recipe or {}, start) if options.record else None
+        smoother = Smoother(registry, start, fps, options.smoothing)
+        self.loop = LiveLoop(self.store, self.inbox, smoother, render, recorder)
+        self.receiver = OscReceiver(registry, self.inbox, self.tally)
+        self.midi = MidiMap(registry, self.inbox, self.tally, options.midi_map)
+        self.receiver.commands[LEARN_ADDRESS] = self.midi.command
+        self._closers: list[Any] = []
+        try:
+            self._open(registry, options)
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, registry: Registry, options: LiveOptions) -> None:
+        self.midi_port = open_input(options.midi_in, self.midi) if options.midi_in else None
+        if self.midi_port is not None:
+            self._closers.append(self.midi_port)
+        tcp = options.osc_tcp_port
+        self.osc = OscServers(self.receiver, self.allow, options.osc_port, tcp)
+        self._closers.append(self.osc)
+        self.aio = LoopThread()
+        self._closers.append(self.aio)
+        self.oscquery = self.preview = None
+        if options.oscquery_port is not None:
+            ports = (self.osc.udp_port, self.osc.tcp_port)
+            self.oscquery = OscQueryServer(
+                self.aio, registry, self.inbox, self.receiver, self.allow, options.oscquery_port, ports
+            )
+            self._closers.append(self.oscquery)
+        if options.preview_port is not None:
+            self.preview = PreviewServer(
+                self.aio, registry, self.inbox, self.tally, self.allow, options.preview_port, self.midi.learn
+            )
+            self._closers.append(self.preview)
+            self.loop.sinks.append(self.preview.sink)
+
+    def run(self, frames: int | None = None) -> None:
+        self.loop.run(frames)
+
+    def close(self) -> None:
+        self.loop.stop()
+        while self._closers:
+            self._closers.pop().close()
+
+    def __enter__(self) -> LiveSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
