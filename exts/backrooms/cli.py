@@ -14,7 +14,12 @@ from backrooms.errors import UserError
 from backrooms.scale.engine import add_engine_options, engine_from_args
 
 # Areas plug their subcommands in here: each module has ``register(subparsers)``.
-COMMAND_MODULES: tuple[str, ...] = ("backrooms.bench.commands", "backrooms.diffusion.commands")
+COMMAND_MODULES: tuple[str, ...] = (
+    "backrooms.bench.commands",
+    "backrooms.diffusion.commands",
+    "backrooms.world.commands",
+    "backrooms.control.commands",
+)
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -81,6 +86,7 @@ def build_parser() -> ArgumentParser:
     render.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
     render.add_argument("--resume", action="store_true", help="keep finished frames of an interrupted render")
     render.add_argument("--quiet", action="store_true", help="no progress bar")
+    render.add_argument("--automation", type=Path, metavar="FILE", help="replay a take from `live --record`")
     add_engine_options(render)
     render.set_defaults(func=run_render)
 
@@ -116,12 +122,25 @@ def recipe_from_args(args: argparse.Namespace):
 def run_render(args: argparse.Namespace) -> int:
     from backrooms.batch import render_clip
 
-    recipe, params = recipe_from_args(args)
+    params_at = None
+    if args.automation:
+        from backrooms.control.replay import replay_recipe
+
+        recipe, params, params_at = replay_recipe(args)
+    else:
+        recipe, params = recipe_from_args(args)
     if recipe.frames == 0:
         raise UserError("--frames: nothing to render (0 frames)")
     engine = engine_from_args(args)
     manifest = render_clip(
-        recipe, params, args.out, start=args.start, resume=args.resume, progress=not args.quiet, engine=engine
+        recipe,
+        params,
+        args.out,
+        start=args.start,
+        resume=args.resume,
+        progress=not args.quiet,
+        engine=engine,
+        params_at=params_at,
     )
     print(f"wrote {len(manifest.frames)} frames and {args.out / manifest.video}")
     return 0
