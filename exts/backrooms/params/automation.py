@@ -64,6 +64,7 @@ class Automation:
         self.source = source
         self.recipe = recipe
         self.frames = frames
+        self._raw = (initial, events)
         self._frames: list[int] = []
         self._snapshots: list[Snapshot] = []
         values = dict(initial)
@@ -75,6 +76,13 @@ class Automation:
             else:
                 self._frames.append(frame)
                 self._snapshots.append(Snapshot(values, len(self._frames)))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Snapshots do not pickle; rebuild from the raw take so process pools and Ray can replay it.
+        return Automation, (self.source, self.recipe, *self._raw, self.frames)
+
+    def __call__(self, frame: int) -> Snapshot:
+        return self.params_at(frame)
 
     def params_at(self, frame: int) -> Snapshot:
         """The values the live loop used for ``frame`` (the last recorded ones after the take)."""

@@ -1,0 +1,102 @@
+"""``backrooms live``: play the graph in real time from OSC, OSCQuery, MIDI and a web preview."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from pathlib import Path
+
+from backrooms.cli import add_render_options, count
+from backrooms.errors import UserError
+
+
+def port(text: str) -> int:
+    value = count(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"not a port number: {text}")
+    return value
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    live = subparsers.add_parser(
+        "live",
+        help="play the graph in real time from OSC / OSCQuery / MIDI, with a web preview",
+        description="Renders frames at the recipe's fps and listens for controllers. Addresses are "
+        "/backrooms/<node>/<param> (see `backrooms params` and docs/osc.md). Port 0 picks a free port.",
+    )
+    add_render_options(live)
+    live.add_argument("--frames", type=count, help="stop after this many frames (default: until Ctrl-C)")
+    live.add_argument("--osc-port", type=port, default=9000, help="OSC over UDP (default 9000)")
+    live.add_argument("--osc-tcp-port", type=port, help="OSC over TCP (default: the UDP port)")
+    live.add_argument("--oscquery-port", type=port, default=9001, help="OSCQuery HTTP + WS (default 9001)")
+    live.add_argument("--preview-port", type=port, default=8000, help="web preview page (default 8000)")
+    live.add_argument("--no-preview", action="store_true", help="do not serve the web preview")
+    live.add_argument("--bind", default="127.0.0.1", help="address to listen on (default: loopback)")
+    live.add_argument("--allow-remote", action="store_true", help="required to --bind beyond loopback")
+    live.add_argument(
+        "--allow",
+        action="append",
+        default=[],
+        metavar="IP[/BITS]",
+        help="with --allow-remote: accept only these senders (repeatable; loopback is always accepted)",
+    )
+    live.add_argument("--midi-in", metavar="PORT", help="MIDI input port name (or part of it)")
+    live.add_argument("--midi-map", type=Path, metavar="FILE", help="MIDI CC mapping JSON (created by learn)")
+    live.add_argument("--record", type=Path, metavar="FILE", help="record every change (automation file)")
+    live.add_argument(
+        "--smoothing", type=float, default=0.05, metavar="SECONDS", help="glide time of continuous knobs"
+    )
+    live.set_defaults(func=run_live)
+
+
+def run_live(args: argparse.Namespace) -> int:
+    from backrooms.cli import recipe_from_args
+    from backrooms.control.session import GraphFrames, LiveOptions, LiveSession
+    from backrooms.params import REGISTRY
+
+    if not 0 <= args.smoothing <= 10:
+        raise UserError(f"--smoothing {args.smoothing}: expected 0 to 10 seconds")
+    recipe, params = recipe_from_args(args)
+    options = LiveOptions(
+        bind=args.bind,
+        allow_remote=args.allow_remote,
+        allow=args.allow,
+        osc_port=args.osc_port,
+        osc_tcp_port=args.osc_port if args.osc_tcp_port is None else args.osc_tcp_port,
+        oscquery_port=args.oscquery_port,
+        preview_port=None if args.no_preview else args.preview_port,
+        midi_in=args.midi_in,
+        midi_map=args.midi_map,
+        record=args.record,
+        smoothing=args.smoothing,
+    )
+    render = GraphFrames(recipe)
+    try:
+        session = LiveSession(REGISTRY, dict(params), recipe.fps, render, options, recipe.to_json())
+    except OSError as exc:
+        raise UserError(f"cannot listen on {args.bind}: {exc.strerror or exc}") from None
+    with session:
+        size, nodes = f"{recipe.width}x{recipe.height}", ", ".join(recipe.nodes)
+        print(f"backrooms live: {size} at {recipe.fps:g} fps, nodes {nodes}")
+        print(
+            f"  OSC      udp://{args.bind}:{session.osc.udp_port}  tcp://{args.bind}:{session.osc.tcp_port}"
+        )
+        if session.oscquery:
+            print(f"  OSCQuery http://{args.bind}:{session.oscquery.port}/")
+        if session.preview:
+            print(f"  preview  {session.preview.url}")
+        if args.record:
+            print(f"  recording to {args.record}")
+        sys.stdout.flush()
+        worker = threading.Thread(target=session.run, args=(args.frames,), name="frame-loop")
+        worker.start()
+        try:
+            while worker.is_alive():
+                worker.join(0.2)
+        except KeyboardInterrupt:
+            session.loop.stop()
+            worker.join()
+        frames = session.loop.frame
+        print(f"played {frames} frames; controller errors: {session.tally.summary()}")
+    return 0
