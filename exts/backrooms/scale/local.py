@@ -11,6 +11,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 
 from backrooms.errors import UserError
 from backrooms.scale.shard import ShardJob, plan_shards, render_shard
@@ -59,6 +60,12 @@ class ProcessPoolEngine:
                 finished, _ = wait(futures, return_when=FIRST_EXCEPTION)
                 for future in finished:
                     future.result()
+            except BrokenProcessPool:
+                stop_workers(pool)
+                raise UserError(
+                    f"{job.out}: a worker process died (out of memory?); its finished frames are kept, "
+                    "run again with --resume"
+                ) from None
             except BaseException:
                 stop_workers(pool)
                 raise

@@ -1,0 +1,58 @@
+"""Scale-out: sharded vs single-process throughput of the default recipe, side by side in one run.
+
+Each engine renders the same frames into its own folder, start-up included (worker processes import
+torch and Warp, every shard replays its warm-up frames); Ray's cluster start is timed on its own,
+as a real cluster is started once, not per render.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from backrooms.batch import render_clip
+from backrooms.bench.core import Measurement
+from backrooms.graph.recipe import load_recipe
+from backrooms.params import ParamStore
+from backrooms.scale.engine import Engine
+from backrooms.scale.local import InProcessEngine, ProcessPoolEngine
+from backrooms.scale.ray_engine import RayEngine
+
+AREA = "scale"
+
+
+def run(quick: bool) -> list[Measurement]:
+    import ray
+
+    workers = os.cpu_count() or 1
+    frames, width, height = (12, 160, 120) if quick else (48, 320, 240)
+    recipe = load_recipe().with_overrides(frames=frames, width=width, height=height)
+    params = ParamStore(values=recipe.params).snapshot()
+    size = f"{frames} frames {width}x{height}"
+
+    def fps(engine: Engine) -> float:
+        with tempfile.TemporaryDirectory() as tmp:
+            began = time.perf_counter()
+            render_clip(recipe, params, Path(tmp), progress=False, engine=engine)
+            return frames / (time.perf_counter() - began)
+
+    single = fps(InProcessEngine())
+    pool = fps(ProcessPoolEngine(workers))
+    began = time.perf_counter()
+    ray.init(num_cpus=workers, include_dashboard=False, logging_level=logging.WARNING)
+    ray_start = time.perf_counter() - began
+    try:
+        on_ray = fps(RayEngine(shards=workers))
+    finally:
+        ray.shutdown()
+    return [
+        Measurement(AREA, f"single process, {size}", single, "fps", "default recipe, in-process engine"),
+        Measurement(AREA, f"process pool, {workers} workers", pool, "fps", "spawn + imports included"),
+        Measurement(AREA, f"ray, {workers} shards on one node", on_ray, "fps", "cluster already up"),
+        Measurement(AREA, "process pool vs single process", pool / single, "x", "throughput ratio"),
+        Measurement(AREA, "ray vs single process", on_ray / single, "x", "throughput ratio"),
+        Measurement(AREA, "ray one-node cluster start-up", ray_start, "s"),
+    ]
