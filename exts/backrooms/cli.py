@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "backrooms.diffusion.commands",
     "backrooms.world.commands",
     "backrooms.control.commands",
+    "backrooms.decay.commands",
 )
 
 
