@@ -111,6 +111,7 @@ def shade(
     normals: wp.array3d(dtype=wp.float32),
     instance_id: wp.array2d(dtype=wp.uint32),
     material: wp.array2d(dtype=wp.int32),
+    haze_light: wp.array(dtype=wp.float32),
     noise_seed: int,
     pattern_salt: int,
     spp: int,
@@ -129,7 +130,8 @@ def shade(
     y, x = wp.tid()
     y += row0
     d = camera_ray(cam, float(x) + 0.5, float(y) + 0.5)
-    color = HAZE_COLOR
+    glow = HAZE_COLOR * (3.0 * ambient * haze_light[0])
+    color = glow
     m = material[y, x]
     if m >= 0:
         t = depth[y, x]
@@ -155,6 +157,7 @@ def shade(
         pixel = (y * cam.width + x) * spp
         diffuse = wp.float32(0.0)
         specular = wp.float32(0.0)
+        bounce = wp.float32(0.0)
         visible_sky = wp.float32(0.0)
         for s in range(spp):
             lit = direct_light(
@@ -169,6 +172,7 @@ def shade(
             )
             diffuse += lit[0]
             specular += lit[1]
+            bounce += lit[2]
             if ao_strength > 0.0:
                 ray = cosine_direction(n, wp.rand_init(noise_seed, 2 * (pixel + s) + 1))
                 near = trace_closest(scene, origin, ray, ao_radius).t / ao_radius
@@ -177,12 +181,12 @@ def shade(
                 visible_sky += 1.0
         inv = 1.0 / float(spp)
         ao = 1.0 - ao_strength * (1.0 - visible_sky * inv)
-        light = diffuse * inv * 0.3183099 + ambient * ao
+        light = (diffuse * 0.3183099 + ambient * bounce * ao) * inv
         color = wp.cw_mul(surf.albedo, LIGHT_TINT) * light + LIGHT_TINT * (0.04 * specular * inv) + emission
         fog = 1.0 - wp.exp(-haze * t)
-        color = wp.lerp(color, HAZE_COLOR * (ambient * 4.0 + 0.05), fog)
+        color = wp.lerp(color, glow, fog)
     else:
-        color = HAZE_COLOR * (ambient * 4.0 + 0.05)
+        color = glow
     for c in range(3):
         rgb[y, x, c] = wp.uint8(tonemap(color[c] * exposure_scale) * 255.0 + 0.5)
     rgb[y, x, 3] = wp.uint8(255)

@@ -46,6 +46,26 @@ def light_gains(
 
 
 @wp.func
+def panel_bounce(scene: SceneData, p: wp.vec3, i: int) -> float:
+    """Panel ``i``'s light reaching ``p`` from any side: what the walls scatter back as ambient."""
+    half = scene.light_half_size[i]
+    area = 4.0 * half[0] * half[1]
+    w = scene.light_position[i] - p
+    return scene.light_gain[i] * area / (wp.dot(w, w) + 0.25 * area)
+
+
+@wp.kernel
+def haze_light(scene: SceneData, eye: wp.vec3, radius: float, level: wp.array(dtype=wp.float32)):
+    """One number per frame: how brightly the air around the camera glows (launched with dim 1)."""
+    total = wp.float32(0.0)
+    query = wp.bvh_query_sphere(scene.light_bvh, eye, radius)
+    i = wp.int32(0)
+    while wp.bvh_query_next(query, i):
+        total += panel_bounce(scene, eye, i)
+    level[0] = total
+
+
+@wp.func
 def panel_gain_at(scene: SceneData, p: wp.vec3, radiance: float) -> float:
     """This frame's radiance of the panel whose rectangle contains ``p`` (``radiance`` if none does)."""
     if scene.light_count == 0:
@@ -82,18 +102,21 @@ def direct_light(
     shadow_rays: int,
     rng: wp.uint32,
 ) -> wp.vec3:
-    """(diffuse irradiance, specular, 0): panels within ``radius`` are summed unshadowed, the
+    """(diffuse irradiance, specular, bounce): panels within ``radius`` are summed unshadowed, the
     ``shadow_rays`` brightest get a shadow ray to a random point on them, and the rest borrow
-    those rays' average visibility."""
+    those rays' average visibility. ``bounce`` is the panels' light arriving from any side, which
+    scales the ambient term, so a corridor whose panels die goes dark, ceiling included."""
     if scene.light_count == 0:
         return wp.vec3(0.0)
     top_e = wp.vec4(0.0)
     top_i = wp.vec4i(-1)
     total = wp.float32(0.0)
+    bounce = wp.float32(0.0)
     query = wp.bvh_query_sphere(scene.light_bvh, p, radius)
     i = wp.int32(0)
     while wp.bvh_query_next(query, i):
         half = scene.light_half_size[i]
+        bounce += panel_bounce(scene, p, i)
         e = panel_irradiance(scene.light_gain[i], 4.0 * half[0] * half[1], p, n, scene.light_position[i])
         if e > 0.0:
             total += e
@@ -108,7 +131,7 @@ def direct_light(
                     ce = te
                     ci = ti
     if total <= 0.0:
-        return wp.vec3(0.0)
+        return wp.vec3(0.0, 0.0, bounce)
     diffuse = wp.float32(0.0)
     specular = wp.float32(0.0)
     tested = wp.float32(0.0)
@@ -133,4 +156,4 @@ def direct_light(
     rest = total - tested
     if tested > 0.0:
         rest = rest * seen / tested
-    return wp.vec3(diffuse + rest, specular, 0.0)
+    return wp.vec3(diffuse + rest, specular, bounce)

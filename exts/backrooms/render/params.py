@@ -43,7 +43,14 @@ declare(
     max=1.0,
 )
 declare(NODE, "hum", 0.02, "mains shimmer: per-frame brightness wobble of all panels", min=0.0, max=0.5)
-declare(NODE, "ambient", 0.3, "ambient light bounced off yellow walls", min=0.0, max=2.0)
+declare(
+    NODE,
+    "ambient",
+    0.08,
+    "light bounced around by the yellow walls, per unit of nearby panel light",
+    min=0.0,
+    max=1.0,
+)
 declare(NODE, "ao", 0.8, "ambient occlusion strength", min=0.0, max=1.0)
 declare(NODE, "ao_radius", 0.6, "ambient occlusion ray length", min=0.05, max=5.0, unit="m")
 declare(NODE, "haze", 0.035, "distance haze density", min=0.0, max=1.0, unit="1/m")

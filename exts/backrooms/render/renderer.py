@@ -21,7 +21,7 @@ from backrooms.graph.product import (
 from backrooms.render import kernels
 from backrooms.render import params as _params  # noqa: F401  (declares render.* knobs)
 from backrooms.render.camera import camera_data
-from backrooms.render.lighting import light_gains
+from backrooms.render.lighting import haze_light, light_gains
 from backrooms.render.scene import Scene
 from backrooms.seeds import warp_seed
 from backrooms.world.types import Camera
@@ -44,6 +44,7 @@ class Renderer:
         self.height = height
         self.device = device
         self._material = wp.zeros((height, width), dtype=wp.int32, device=device)
+        self._haze_light = wp.zeros(1, dtype=wp.float32, device=device)
         workers = 1 if wp.get_device(device).is_cuda else max(1, threads or os.cpu_count() or 1)
         rows = -(-height // (workers * BANDS_PER_THREAD))
         self._bands = [(y, min(rows, height - y)) for y in range(0, height, rows)]
@@ -80,6 +81,10 @@ class Renderer:
             ]
             knobs = [s["radiance"], s["flicker"], s["stutter"], s["blackout"], s["hum"]]
             wp.launch(light_gains, data.light_count, [data, *seeds, *knobs], device=self.device)
+            eye = cam.position
+            wp.launch(haze_light, 1, [data, eye, s["light_radius"], self._haze_light], device=self.device)
+        else:
+            self._haze_light.zero_()
         self._launch_rows(
             kernels.primary,
             [cam, prev],
@@ -109,7 +114,7 @@ class Renderer:
         ]
         self._launch_rows(
             kernels.shade,
-            [cam, out[DEPTH], out[NORMALS], out[INSTANCE_ID], self._material, *shading],
+            [cam, out[DEPTH], out[NORMALS], out[INSTANCE_ID], self._material, self._haze_light, *shading],
             [out[RGB]],
             data,
         )
