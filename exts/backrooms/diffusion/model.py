@@ -9,6 +9,7 @@ Saving writes ``config.json`` + ``model.safetensors``; loading never unpickles.
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -87,10 +88,8 @@ class Denoiser(nn.Module):
         w = self.config.widths
         self.stem = nn.Conv2d(IN_CHANNELS * 4, w[0], 3, padding=1)
         self.down_stages = nn.ModuleList(Stage(c, self.config.blocks) for c in w)
-        self.downs = nn.ModuleList(
-            nn.Conv2d(a, b, 3, stride=2, padding=1) for a, b in zip(w, w[1:], strict=False)
-        )
-        self.ups = nn.ModuleList(nn.Conv2d(b, a, 3, padding=1) for a, b in zip(w, w[1:], strict=False))
+        self.downs = nn.ModuleList(nn.Conv2d(a, b, 3, stride=2, padding=1) for a, b in itertools.pairwise(w))
+        self.ups = nn.ModuleList(nn.Conv2d(b, a, 3, padding=1) for a, b in itertools.pairwise(w))
         self.up_stages = nn.ModuleList(Stage(c, self.config.blocks) for c in w[:-1])
         self.head = nn.Conv2d(w[0], 3 * 4, 3, padding=1)
         nn.init.zeros_(self.head.weight)

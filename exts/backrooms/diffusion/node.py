@@ -16,7 +16,7 @@ import torch
 from torch.nn import functional as F
 
 from backrooms.diffusion.backends import BACKENDS, load_stylizer
-from backrooms.diffusion.controller import NoiseController
+from backrooms.diffusion.controller import motion_strength
 from backrooms.diffusion.frames import FrameAOVs, read_aovs, write_rgb
 from backrooms.diffusion.pipeline import FrameInputs, Stylizer
 from backrooms.diffusion.styles import DEFAULT_STYLE, resolve_style
@@ -85,7 +85,6 @@ class DiffusionNode(Node):
         shape = (1, 3, context.height, context.width)
         self._output = torch.zeros(shape, device=self.device)
         self._noise = torch.zeros(shape, device=self.device)
-        self._controller = NoiseController()
         self._stylizer: Stylizer | None = None
         self._stylizer_key: tuple | None = None
         self._last_frame: int | None = None
@@ -95,7 +94,6 @@ class DiffusionNode(Node):
 
     def reset(self) -> None:
         self._last_frame = None
-        self._controller.reset()
 
     def process(self, product: RenderProduct, params: Snapshot) -> None:
         p = params.node(NODE)
@@ -104,7 +102,6 @@ class DiffusionNode(Node):
         if since_reset == 0 or self._last_frame != frame - 1:
             self.reset()
         aovs = read_aovs(product)
-        self._controller.response = p["motion_response"]
         output, noise = self._stylise(aovs, frame, since_reset, p)
         self._output.copy_(output)
         self._noise.copy_(noise)
@@ -121,15 +118,15 @@ class DiffusionNode(Node):
             previous = warp(self._output, aovs.motion)
             noise = valid * warp(self._noise, aovs.motion, mode="nearest") + (1 - valid) * fresh
             noise = noise if p["warp_noise"] else fresh
-            speed = camera_speed(aovs.motion)
         else:
             valid = torch.zeros_like(aovs.depth)
             previous = torch.zeros_like(aovs.render)
-            noise, speed = fresh, 0.0
+            noise = fresh
         if has_memory and since_reset % p["keyframe_interval"] != 0:
             return valid * previous + (1 - valid) * aovs.render, noise
         inputs = FrameInputs(aovs.render, aovs.depth, aovs.normals, previous, valid * p["temporal_weight"])
-        strength = self._controller.update(p["strength"], speed)
+        speed = 0.0 if aovs.motion is None else camera_speed(aovs.motion)
+        strength = motion_strength(p["strength"], speed, p["motion_response"])
         stylizer = self._load(p)
         return _run_padded(stylizer, inputs, noise, strength, p["steps"]), noise
 

@@ -9,6 +9,7 @@ Images are (1, 3, H, W) tensors in [-1, 1]; the noise is a standard normal tenso
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -32,9 +33,9 @@ class FrameInputs:
         return self.valid * self.previous + (1.0 - self.valid) * self.render
 
 
-def stack_planes(x_t: torch.Tensor, inputs: FrameInputs, t: float) -> torch.Tensor:
-    """The denoiser's input, in ``model.INPUT_PLANES`` order."""
-    t_plane = torch.full_like(inputs.depth, float(t))
+def stack_planes(x_t: torch.Tensor, inputs: FrameInputs, t: float | torch.Tensor) -> torch.Tensor:
+    """The denoiser's input, in ``model.INPUT_PLANES`` order (``t``: a float or per-sample (N, 1, 1, 1))."""
+    t_plane = torch.zeros_like(inputs.depth) + t
     planes = (
         x_t,
         inputs.render,
@@ -72,7 +73,7 @@ class StylisePipeline:
     def __call__(self, inputs: FrameInputs, noise: torch.Tensor, strength: float, steps: int) -> torch.Tensor:
         levels = self.sampler.timesteps(steps, strength)
         x = self.sampler.add_noise(inputs.start(), noise, levels[0])
-        for t, t_next in zip(levels, levels[1:], strict=False):
+        for t, t_next in itertools.pairwise(levels):
             x0 = self.denoise(stack_planes(x, inputs, t))
             x = self.sampler.step(x0, noise, t_next)
         return x.clamp(-1.0, 1.0)

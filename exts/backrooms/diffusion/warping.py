@@ -13,7 +13,7 @@ from torch.nn import functional as F
 
 def source_grid(motion: torch.Tensor) -> torch.Tensor:
     """Normalised grid_sample coordinates of each pixel's previous position. motion: (N, 2, H, W)."""
-    n, _, h, w = motion.shape
+    _, _, h, w = motion.shape
     ys, xs = torch.meshgrid(
         torch.arange(h, dtype=motion.dtype, device=motion.device),
         torch.arange(w, dtype=motion.dtype, device=motion.device),
@@ -32,7 +32,6 @@ def warp(image: torch.Tensor, motion: torch.Tensor, mode: str = "bilinear") -> t
 
 def valid_mask(motion: torch.Tensor, disocclusion: torch.Tensor | None = None) -> torch.Tensor:
     """(N, 1, H, W) float: 1 where the previous frame saw this surface point inside the frame."""
-    _, _, h, w = motion.shape
     grid = source_grid(motion)
     inside = (grid.abs() <= 1.0).all(dim=-1, keepdim=False).unsqueeze(1)
     mask = inside.to(motion.dtype)

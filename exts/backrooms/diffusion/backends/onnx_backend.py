@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,9 @@ def export_onnx(model: Denoiser, path: Path, height: int = 64, width: int = 64) 
     example = torch.zeros(1, IN_CHANNELS, height, width)
     model = model.to("cpu", torch.float32).eval()
     dims = {0: "batch", 2: "height", 3: "width"}
-    with torch.inference_mode():
+    # The TorchScript exporter handles dynamic H/W without onnxscript; torch flags it as legacy.
+    with torch.inference_mode(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
         torch.onnx.export(
             model,
             (example,),

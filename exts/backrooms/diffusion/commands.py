@@ -1,0 +1,103 @@
+"""``backrooms train``: render training pairs, train the denoiser, evaluate it on a held-out walk."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import fields
+from pathlib import Path
+
+from backrooms.errors import UserError
+
+DEFAULT_OUT = Path("models") / "remembered"
+HELD_OUT_WALK = 10_000  # walk index of the evaluation clip, far from the training walks 0..N-1
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from backrooms.diffusion.train import TrainConfig
+
+    p = subparsers.add_parser(
+        "train",
+        help="train the diffusion node's denoiser on pairs the pipeline renders (cheap -> expensive)",
+        description=__doc__,
+    )
+    p.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help=f"model folder to write (default {DEFAULT_OUT})"
+    )
+    p.add_argument("--data", type=Path, default=Path("out/diffusion-data"), help="clip cache folder")
+    p.add_argument("--clips", type=int, default=32, help="training walks to render (default 32)")
+    p.add_argument("--frames", type=int, default=8, help="frames per training walk (default 8)")
+    p.add_argument("--size", default="320x240", help="cheap render size WxH; the expensive one is twice that")
+    p.add_argument("--expensive-spp", type=int, default=8, help="samples per pixel of the expensive render")
+    p.add_argument("--eval-frames", type=int, default=48, help="frames of the held-out walk (0: skip)")
+    p.add_argument("--eval-only", action="store_true", help="evaluate the model in --out without training")
+    defaults = TrainConfig()
+    for f in fields(TrainConfig):
+        if f.name in ("steps", "minutes", "batch", "crop", "lr", "seed"):
+            p.add_argument(
+                f"--{f.name}",
+                type=type(getattr(defaults, f.name)),
+                default=getattr(defaults, f.name),
+                help=f"(default {getattr(defaults, f.name)})",
+            )
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=run_train)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    import torch
+
+    from backrooms.decay.loss import vhs_perceptual_loss
+    from backrooms.diffusion.data import Clip, ensure_clips, mean_timing, render_clip, render_settings, walk
+    from backrooms.diffusion.evaluate import evaluate
+    from backrooms.diffusion.train import TrainConfig, train, write_log
+    from backrooms.graph.recipe import parse_size
+
+    width, height = parse_size(args.size)
+    for name in ("clips", "frames", "steps", "batch", "crop", "expensive_spp"):
+        if getattr(args, name) < (2 if name in ("frames",) else 1):
+            raise UserError(f"--{name.replace('_', '-')}: too small ({getattr(args, name)})")
+    if args.crop % 8 or args.crop > min(width, height):
+        raise UserError(f"--crop {args.crop}: must be a multiple of 8 and fit in {width}x{height}")
+    progress = not args.quiet
+    torch.manual_seed(args.seed)
+    if not args.eval_only:
+        paths = ensure_clips(
+            args.data, args.clips, args.frames, width, height, args.expensive_spp, args.seed, progress
+        )
+        clips = [Clip.load(p) for p in paths]
+        config = TrainConfig(
+            steps=args.steps,
+            minutes=args.minutes,
+            batch=args.batch,
+            crop=args.crop,
+            lr=args.lr,
+            seed=args.seed,
+        )
+        model, log = train(clips, config, vhs_loss=vhs_perceptual_loss, progress=progress)
+        model.save_pretrained(args.out)
+        log["data"] = {
+            "clips": args.clips,
+            "frames": args.frames,
+            "size": [width, height],
+            "expensive_spp": args.expensive_spp,
+            "render_seconds_per_frame": mean_timing(args.data),
+        }
+        write_log(log, args.out / "training.json")
+        print(f"trained {log['steps']} steps in {log['seconds']:.0f} s -> {args.out}")
+    if args.eval_frames:
+        cameras = walk(args.seed, HELD_OUT_WALK, args.eval_frames)
+        held_out, timing = render_clip(
+            cameras,
+            width,
+            height,
+            render_settings(args.seed, HELD_OUT_WALK),
+            seed=args.seed + 1,
+            expensive_spp=args.expensive_spp,
+        )
+        report = evaluate(held_out, str(args.out.resolve()), vhs_loss=vhs_perceptual_loss)
+        report["render_seconds_per_frame"] = timing
+        report["eval_frames"] = args.eval_frames
+        (args.out / "evaluation.json").write_text(json.dumps(report, indent=2) + "\n")
+        print(json.dumps(report, indent=2))
+    return 0

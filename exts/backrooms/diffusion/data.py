@@ -1,0 +1,207 @@
+"""Training pairs made by the pipeline itself: cheap render + AOVs -> the expensive render.
+
+For one camera walk we render every frame twice with the project's own renderer:
+cheap (1 sample per pixel, base resolution, as the live pipeline renders) and expensive (many
+samples at twice the resolution, box-filtered down). Scene detail (wear, haze, exposure, ambient,
+flicker) is randomised per clip, so the model sees many looks of the same geometry. A clip is a
+handful of consecutive frames so the temporal loss has motion vectors and disocclusion to use.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import warp as wp
+from safetensors.torch import load_file, save_file
+from torch.nn import functional as F
+from tqdm import tqdm
+
+from backrooms.diffusion.frames import read_aovs
+from backrooms.errors import UserError
+from backrooms.graph.product import RenderProduct
+from backrooms.params.store import ParamStore
+from backrooms.render import demo
+from backrooms.render.renderer import Renderer
+from backrooms.render.scene import Scene
+from backrooms.seeds import numpy_rng, stream_key
+from backrooms.world.types import Camera
+
+# Scene knobs randomised per clip: (key, low, high).
+RANDOMISED: tuple[tuple[str, float, float], ...] = (
+    ("render.wear", 0.0, 1.0),
+    ("render.haze", 0.0, 0.08),
+    ("render.exposure", -0.7, 0.7),
+    ("render.ambient", 0.02, 0.15),
+    ("render.flicker", 0.0, 0.8),
+)
+
+
+AOV_FIELDS = ("render", "depth", "normals", "motion", "disocclusion")
+
+
+@dataclass
+class Clip:
+    """T consecutive frames of one camera path, all (T, C, H, W) float tensors on the CPU."""
+
+    render: torch.Tensor  # cheap render, [-1, 1]
+    target: torch.Tensor  # expensive render at the same size, [-1, 1]
+    depth: torch.Tensor  # 1 / (1 + distance)
+    normals: torch.Tensor
+    motion: torch.Tensor  # (T, 2, H, W); motion[0] is relative to the frame before the clip
+    disocclusion: torch.Tensor  # (T, 1, H, W)
+
+    def __len__(self) -> int:
+        return self.render.shape[0]
+
+    def save(self, path: Path) -> None:
+        save_file({f.name: getattr(self, f.name).contiguous() for f in fields(self)}, str(path))
+
+    @classmethod
+    def load(cls, path: Path) -> Clip:
+        return cls(**load_file(str(path)))
+
+
+def clip_settings(seed: int, index: int) -> dict[str, Any]:
+    """The randomised scene look of clip ``index`` (a pure function of seed and index)."""
+    rng = numpy_rng(seed, "diffusion.data.look", index)
+    return {key: float(rng.uniform(lo, hi)) for key, lo, hi in RANDOMISED}
+
+
+def walk(seed: int, index: int, frames: int, fps: float = 24.0) -> list[Camera]:
+    """Cameras ``-1 .. frames-1`` of a randomised walk down the demo plan's hallway (index 0 of the
+    list is the frame before the clip, so the clip's first frame has motion vectors too)."""
+    rng = numpy_rng(seed, "diffusion.data.walk", index)
+    speed = float(rng.uniform(0.5, 2.2))
+    # the plan's middle column is open for about 12 m ahead of the start: stay inside it
+    t0 = float(rng.uniform(0.0, max(0.0, 11.0 / speed - frames / fps)))
+    lateral, heading = float(rng.uniform(-0.5, 0.5)), float(rng.uniform(-0.35, 0.35))
+    sway, turn = float(rng.uniform(0.0, 0.2)), float(rng.uniform(-0.6, 0.6))
+    cameras = []
+    for frame in range(-1, frames):
+        base = demo.camera(0, fps)
+        t = t0 + frame / fps
+        yaw = heading + sway * math.sin(1.3 * t) + turn * frame / fps
+        c, s = math.cos(yaw), math.sin(yaw)
+        rotation = np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]], np.float32) @ base.rotation
+        position = base.position + np.array([lateral, 0.05 * math.sin(3.1 * t), -speed * t], np.float32)
+        cameras.append(Camera(position=position.astype(np.float32), rotation=rotation.astype(np.float32)))
+    return cameras
+
+
+def render_clip(
+    cameras: list[Camera],
+    width: int,
+    height: int,
+    settings: dict[str, Any],
+    seed: int,
+    cheap_spp: int = 1,
+    expensive_spp: int = 8,
+    scale: int = 2,
+) -> tuple[Clip, dict[str, float]]:
+    """Render ``cameras[1:]`` (``cameras[0]`` gives the first frame's motion) cheaply and expensively.
+
+    Also returns the seconds per frame of each render, for the cost comparison in the model card.
+    """
+    scene = Scene.from_view(demo.view())
+    began = time.perf_counter()
+    cheap = _render_frames(scene, cameras, width, height, {**settings, "spp": cheap_spp}, seed)
+    middle = time.perf_counter()
+    rich = _render_frames(
+        scene, cameras, width * scale, height * scale, {**settings, "spp": expensive_spp}, seed
+    )
+    ended = time.perf_counter()
+    frames = len(cameras) - 1
+    timing = {"cheap_seconds": (middle - began) / frames, "expensive_seconds": (ended - middle) / frames}
+    clip = Clip(
+        render=cheap["render"],
+        target=F.avg_pool2d(rich["render"], scale) if scale > 1 else rich["render"],
+        depth=cheap["depth"],
+        normals=cheap["normals"],
+        motion=cheap["motion"],
+        disocclusion=cheap["disocclusion"],
+    )
+    return clip, timing
+
+
+def _render_frames(
+    scene: Scene, cameras: list[Camera], width: int, height: int, settings: dict[str, Any], seed: int
+) -> dict[str, torch.Tensor]:
+    renderer = Renderer(width, height, "cpu")
+    buffers: dict[str, wp.array] = {}
+    out: dict[str, list[torch.Tensor]] = {
+        k: [] for k in ("render", "depth", "normals", "motion", "disocclusion")
+    }
+    for frame in range(1, len(cameras)):
+        product = RenderProduct(frame, width, height, "cpu", buffers)
+        renderer.render(scene, cameras[frame], cameras[frame - 1], product, settings, seed)
+        aovs = read_aovs(product)
+        for key in out:
+            out[key].append(getattr(aovs, key).clone())
+    return {k: torch.cat(v) for k, v in out.items()}
+
+
+def render_settings(seed: int, index: int) -> dict[str, Any]:
+    """Default ``render.*`` values (bare names) with this clip's randomised look applied."""
+    values = ParamStore(values=clip_settings(seed, index)).snapshot()
+    return values.node("render")
+
+
+def ensure_clips(
+    folder: Path,
+    count: int,
+    frames: int,
+    width: int,
+    height: int,
+    expensive_spp: int = 8,
+    seed: int = 0,
+    progress: bool = True,
+) -> list[Path]:
+    """Render the clips ``folder`` lacks (clip i is a pure function of its settings); returns all paths.
+
+    ``dataset.json`` records the settings; a folder made with other settings is refused, not mixed.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    spec = {"frames": frames, "width": width, "height": height, "expensive_spp": expensive_spp, "seed": seed}
+    manifest = folder / "dataset.json"
+    record = json.loads(manifest.read_text()) if manifest.is_file() else {"spec": spec, "timing": {}}
+    if record["spec"] != spec:
+        raise UserError(
+            f"{folder}: its clips were made with {record['spec']}, not {spec}; use another --data"
+        )
+    paths = [folder / f"clip-{i:04d}.safetensors" for i in range(count)]
+    for i, path in enumerate(tqdm(paths, desc="render pairs", unit="clip", disable=not progress)):
+        if path.is_file():
+            continue
+        clip_seed = stream_key(seed, "diffusion.data.clip", i) & 0x7FFF_FFFF
+        cameras = walk(seed, i, frames)
+        clip, timing = render_clip(
+            cameras, width, height, render_settings(seed, i), clip_seed, 1, expensive_spp
+        )
+        clip.save(path)
+        record["timing"][path.name] = timing
+        manifest.write_text(json.dumps(record, indent=2) + "\n")
+    return paths
+
+
+def mean_timing(folder: Path) -> dict[str, float]:
+    """Average seconds per frame of the cheap and the expensive render over the clips made."""
+    timing = json.loads((folder / "dataset.json").read_text())["timing"].values()
+    keys = ("cheap_seconds", "expensive_seconds")
+    return {k: sum(t[k] for t in timing) / max(len(timing), 1) for k in keys}
+
+
+def clip_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("clip-*.safetensors"))
+
+
+def load_clips(folder: Path) -> Iterator[Clip]:
+    for path in clip_files(folder):
+        yield Clip.load(path)

@@ -1,0 +1,195 @@
+"""Training the shipped denoiser on clips the pipeline rendered (see ``data``).
+
+Each step takes pairs of consecutive frames (t-1, t) cropped at the same place:
+1. frame t-1 is stylised without memory (as the node does right after a reset), without gradients;
+2. that output and its noise are warped to frame t along the exact motion vectors;
+3. frame t is noised from "memory where valid, render elsewhere" to a random level and denoised.
+Some samples drop the memory so the same weights also work frame by frame (temporal_weight=0).
+
+Loss = L1 + VHS perceptual loss against the expensive render, plus the temporal (warping) loss
+between the output and the warped previous output on pixels that stayed visible.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from torch.nn import functional as F
+from tqdm import tqdm
+
+from backrooms.diffusion.data import Clip
+from backrooms.diffusion.model import Denoiser, DenoiserConfig, parameter_count
+from backrooms.diffusion.pipeline import FrameInputs, stack_planes
+from backrooms.diffusion.warping import valid_mask, warp
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    steps: int = 4000
+    minutes: float = 20.0  # wall-clock budget; whichever of steps/minutes ends first
+    batch: int = 8
+    crop: int = 96
+    lr: float = 2e-3
+    memory_dropout: float = 0.3  # share of samples trained without the warped previous output
+    vhs_weight: float = 0.5
+    temporal_weight: float = 0.5
+    ema: float = 0.995
+    seed: int = 0
+
+
+@dataclass
+class Batch:
+    """Crops of frames t-1 and t, each (B, C, crop, crop)."""
+
+    render_prev: torch.Tensor
+    render: torch.Tensor
+    target: torch.Tensor
+    depth_prev: torch.Tensor
+    depth: torch.Tensor
+    normals_prev: torch.Tensor
+    normals: torch.Tensor
+    motion: torch.Tensor
+    disocclusion: torch.Tensor
+
+
+class PairSampler:
+    """Random (clip, frame, crop) pairs from stacked clips, reproducible from a seed."""
+
+    def __init__(self, clips: Sequence[Clip], crop: int, seed: int) -> None:
+        self.clips = list(clips)
+        self.crop = crop
+        self.generator = torch.Generator().manual_seed(seed)
+        h, w = self.clips[0].render.shape[-2:]
+        if crop > min(h, w):
+            raise ValueError(f"crop {crop} is larger than the clips' {w}x{h} frames")
+
+    def _randint(self, high: int) -> int:
+        return int(torch.randint(high, (1,), generator=self.generator))
+
+    def sample(self, batch: int) -> Batch:
+        parts: dict[str, list[torch.Tensor]] = {}
+        for _ in range(batch):
+            clip = self.clips[self._randint(len(self.clips))]
+            t = 1 + self._randint(len(clip) - 1)
+            h, w = clip.render.shape[-2:]
+            y, x = self._randint(h - self.crop + 1), self._randint(w - self.crop + 1)
+
+            def cut(a: torch.Tensor, i: int, y: int = y, x: int = x) -> torch.Tensor:
+                return a[i : i + 1, :, y : y + self.crop, x : x + self.crop]
+
+            items = {
+                "render_prev": cut(clip.render, t - 1),
+                "render": cut(clip.render, t),
+                "target": cut(clip.target, t),
+                "depth_prev": cut(clip.depth, t - 1),
+                "depth": cut(clip.depth, t),
+                "normals_prev": cut(clip.normals, t - 1),
+                "normals": cut(clip.normals, t),
+                "motion": cut(clip.motion, t),
+                "disocclusion": cut(clip.disocclusion, t),
+            }
+            for k, v in items.items():
+                parts.setdefault(k, []).append(v)
+        return Batch(**{k: torch.cat(v) for k, v in parts.items()})
+
+
+def _levels(generator: torch.Generator, n: int, low: float = 0.0, high: float = 1.0) -> torch.Tensor:
+    return (low + (high - low) * torch.rand(n, 1, 1, 1, generator=generator)).float()
+
+
+def training_losses(
+    model: Denoiser, batch: Batch, config: TrainConfig, generator: torch.Generator, vhs_loss
+) -> dict[str, torch.Tensor]:
+    n = batch.render.shape[0]
+    zeros1 = torch.zeros_like(batch.depth)
+    # 1. frame t-1 without memory, as right after a reset
+    noise_prev = torch.randn(batch.render.shape, generator=generator)
+    with torch.no_grad():
+        level = _levels(generator, n, 0.2, 0.8)
+        inputs_prev = FrameInputs(
+            batch.render_prev, batch.depth_prev, batch.normals_prev, batch.render_prev, zeros1
+        )
+        x = (1 - level) * batch.render_prev + level * noise_prev
+        previous_out = model(stack_planes(x, inputs_prev, level)).clamp(-1, 1)
+    # 2. carry output and noise to frame t
+    valid = valid_mask(batch.motion, batch.disocclusion)
+    keep = (torch.rand(n, 1, 1, 1, generator=generator) >= config.memory_dropout).float()
+    valid = valid * keep
+    previous = warp(previous_out, batch.motion)
+    fresh = torch.randn(batch.render.shape, generator=generator)
+    noise = valid * warp(noise_prev, batch.motion, mode="nearest") + (1 - valid) * fresh
+    # 3. denoise frame t from memory-or-render at a random level
+    inputs = FrameInputs(batch.render, batch.depth, batch.normals, previous, valid)
+    level = _levels(generator, n)
+    x = (1 - level) * inputs.start() + level * noise
+    out = model(stack_planes(x, inputs, level))
+    target01, out01 = (batch.target + 1) / 2, (out.clamp(-1, 1) + 1) / 2
+    losses = {
+        "l1": F.l1_loss(out, batch.target),
+        "vhs": vhs_loss(out01, target01),
+        "temporal": (valid * (out - previous).abs()).sum() / (3 * valid.sum()).clamp(min=1.0),
+    }
+    losses["total"] = (
+        losses["l1"] + config.vhs_weight * losses["vhs"] + config.temporal_weight * losses["temporal"]
+    )
+    return losses
+
+
+def train(
+    clips: Sequence[Clip],
+    config: TrainConfig,
+    model_config: DenoiserConfig | None = None,
+    vhs_loss=None,
+    progress: bool = True,
+) -> tuple[Denoiser, dict]:
+    """Train from scratch; returns the EMA weights and a log (losses, steps, seconds)."""
+    if vhs_loss is None:
+        from backrooms.decay.loss import vhs_perceptual_loss as vhs_loss
+    torch.manual_seed(config.seed)
+    model = Denoiser(model_config or DenoiserConfig()).train()
+    ema = copy.deepcopy(model).eval()
+    optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=1e-4)
+    sampler = PairSampler(clips, config.crop, config.seed)
+    generator = torch.Generator().manual_seed(config.seed + 1)
+    began = time.monotonic()
+    budget = config.minutes * 60.0
+    log: dict = {"config": asdict(config), "parameters": parameter_count(model), "curve": []}
+    running: dict[str, float] = {}
+    bar = tqdm(total=config.steps, desc="train", unit="step", disable=not progress)
+    step = 0
+    while step < config.steps and time.monotonic() - began < budget:
+        done = max(step / config.steps, (time.monotonic() - began) / budget)
+        for group in optimiser.param_groups:
+            group["lr"] = config.lr * 0.5 * (1 + math.cos(math.pi * min(done, 1.0)))
+        losses = training_losses(model, sampler.sample(config.batch), config, generator, vhs_loss)
+        optimiser.zero_grad(set_to_none=True)
+        losses["total"].backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimiser.step()
+        with torch.no_grad():
+            for e, p in zip(ema.parameters(), model.parameters(), strict=True):
+                e.lerp_(p, 1 - config.ema)
+        for k, v in losses.items():
+            value = float(v.detach())
+            running[k] = 0.98 * running.get(k, value) + 0.02 * value
+        step += 1
+        bar.update(1)
+        if step % 25 == 0:
+            bar.set_postfix({k: f"{v:.4f}" for k, v in running.items()})
+            log["curve"].append({"step": step, **{k: round(v, 5) for k, v in running.items()}})
+    bar.close()
+    log["steps"] = step
+    log["seconds"] = round(time.monotonic() - began, 1)
+    log["final"] = {k: round(v, 5) for k, v in running.items()}
+    return ema, log
+
+
+def write_log(log: dict, path: Path) -> None:
+    path.write_text(json.dumps(log, indent=2) + "\n")

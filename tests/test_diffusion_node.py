@@ -1,0 +1,117 @@
+"""The diffusion node: writes the stylised frame, stays reproducible after seeks, follows motion."""
+
+import pytest
+import torch
+import warp as wp
+
+from backrooms.diffusion.model import Denoiser, DenoiserConfig
+from backrooms.diffusion.node import DiffusionNode
+from backrooms.errors import UserError
+from backrooms.graph.node import GraphContext
+from backrooms.graph.product import DISOCCLUSION, MOTION_VECTORS, RGB, RenderProduct
+from backrooms.params import ParamStore
+
+W, H = 40, 24
+
+
+@pytest.fixture(scope="module")
+def style(tmp_path_factory):
+    """A tiny denoiser with random (non-identity) weights."""
+    torch.manual_seed(0)
+    model = Denoiser(DenoiserConfig(widths=(8, 16), blocks=1))
+    for p in model.parameters():
+        torch.nn.init.normal_(p, std=0.1)
+    return str(model.save_pretrained(tmp_path_factory.mktemp("style")))
+
+
+def _params(style: str, **values) -> ParamStore:
+    return ParamStore(values={"diffusion.style": style, **{f"diffusion.{k}": v for k, v in values.items()}})
+
+
+def _product(frame: int, buffers: dict, dx: float = 1.0) -> RenderProduct:
+    """A textured wall scrolling left by ``dx`` pixels per frame, with exact motion vectors."""
+    product = RenderProduct(frame, W, H, "cpu", buffers)
+    g = torch.Generator().manual_seed(7)
+    wall = torch.randint(0, 256, (H, W + 64, 3), generator=g, dtype=torch.uint8)
+    rgb = wp.to_torch(product.allocate(RGB))
+    rgb[..., :3] = wall[:, int(frame * dx) : int(frame * dx) + W]
+    rgb[..., 3] = 255
+    wp.to_torch(product.allocate(MOTION_VECTORS))[..., 0] = -dx
+    product.allocate(DISOCCLUSION)
+    return product
+
+
+def _run(
+    style: str, frames: range, params: ParamStore, node: DiffusionNode | None = None
+) -> dict[int, bytes]:
+    node = node or DiffusionNode(GraphContext(3, W, H, 24.0, "cpu"))
+    buffers: dict = {}
+    out = {}
+    for f in frames:
+        product = _product(f, buffers)
+        node.process(product, params.snapshot())
+        out[f] = wp.to_torch(product[RGB]).numpy().tobytes()
+    return out
+
+
+def test_node_writes_a_changed_uint8_rgba_frame_with_alpha_kept(style):
+    buffers: dict = {}
+    product = _product(0, buffers)
+    before = wp.to_torch(product[RGB]).clone()
+    DiffusionNode(GraphContext(0, W, H, 24.0, "cpu")).process(product, _params(style).snapshot())
+    after = wp.to_torch(product[RGB])
+    assert after.dtype == torch.uint8 and after.shape == (H, W, 4)
+    assert torch.all(after[..., 3] == 255)
+    assert not torch.equal(after[..., :3], before[..., :3])
+
+
+def test_same_seed_gives_identical_bytes_and_another_seed_differs(style):
+    a = _run(style, range(3), _params(style))
+    b = _run(style, range(3), _params(style))
+    c = _run(style, range(3), _params(style, seed=5))
+    assert a == b and a[2] != c[2]
+
+
+def test_frame_replayed_from_history_after_a_seek_is_byte_identical(style):
+    params = _params(style, reset_interval=4)
+    continuous = _run(style, range(8), params)
+    node = DiffusionNode(GraphContext(3, W, H, 24.0, "cpu"))
+    first = node.history(7, params.snapshot())
+    node.reset()
+    replayed = _run(style, range(first, 8), params, node)
+    assert first == 4 and replayed[7] == continuous[7]
+
+
+def test_memory_changes_the_output_after_the_first_frame(style):
+    with_memory = _run(style, range(3), _params(style))
+    frame_by_frame = _run(style, range(3), _params(style, temporal_weight=0.0, warp_noise=False))
+    assert with_memory[0] == frame_by_frame[0] and with_memory[2] != frame_by_frame[2]
+
+
+def test_frame_by_frame_mode_does_not_depend_on_earlier_frames(style):
+    params = _params(style, temporal_weight=0.0, warp_noise=False, reset_interval=100)
+    assert _run(style, range(5), params)[4] == _run(style, range(4, 5), params)[4]
+
+
+def test_in_between_frames_are_the_warped_previous_output(style):
+    out = _run(style, range(2), _params(style, keyframe_interval=2))
+    prev = torch.frombuffer(bytearray(out[0]), dtype=torch.uint8).view(H, W, 4)
+    cur = torch.frombuffer(bytearray(out[1]), dtype=torch.uint8).view(H, W, 4)
+    # the wall moved one pixel left: column x now shows what column x + 1 showed
+    assert torch.equal(cur[:, :-1, :3], prev[:, 1:, :3])
+
+
+def test_unknown_style_is_a_user_error(style):
+    buffers: dict = {}
+    with pytest.raises(UserError, match=r"diffusion\.style"):
+        DiffusionNode(GraphContext(0, W, H, 24.0, "cpu")).process(
+            _product(0, buffers), _params("no-such-style").snapshot()
+        )
+
+
+def test_frame_without_motion_vectors_is_stylised_without_memory(style):
+    buffers: dict = {}
+    product = RenderProduct(0, W, H, "cpu", buffers)
+    wp.to_torch(product.allocate(RGB))[..., 3] = 255
+    DiffusionNode(GraphContext(0, W, H, 24.0, "cpu")).process(product, _params(style).snapshot())
+    assert wp.to_torch(product[RGB]).float()[..., :3].std() > 0

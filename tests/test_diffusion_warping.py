@@ -1,0 +1,65 @@
+"""Motion-vector warping, validity masks and the quality metrics built on them."""
+
+import torch
+
+from backrooms.diffusion.metrics import psnr, ssim, warping_error
+from backrooms.diffusion.warping import camera_speed, valid_mask, warp
+
+
+def _shift(dx: float, h: int = 6, w: int = 8) -> torch.Tensor:
+    motion = torch.zeros(1, 2, h, w)
+    motion[:, 0] = dx
+    return motion
+
+
+def test_integer_motion_warps_like_a_shift():
+    image = torch.rand(1, 3, 6, 8)
+    warped = warp(image, _shift(2.0))
+    assert torch.allclose(warped[..., 2:], image[..., :-2], atol=1e-6)
+
+
+def test_pixels_whose_source_left_the_frame_are_invalid():
+    mask = valid_mask(_shift(2.0))
+    assert mask[0, 0, :, :2].sum() == 0 and mask[0, 0, :, 2:].min() == 1
+
+
+def test_disoccluded_pixels_are_invalid():
+    disocclusion = torch.zeros(1, 1, 6, 8)
+    disocclusion[..., 3, 4] = 1
+    mask = valid_mask(_shift(0.0), disocclusion)
+    assert mask[0, 0, 3, 4] == 0 and mask.sum() == 6 * 8 - 1
+
+
+def test_camera_speed_is_motion_over_diagonal():
+    assert abs(camera_speed(_shift(3.0, 30, 40)) - 3.0 / 50.0) < 1e-6
+
+
+def _moving_sequence(flicker: float) -> tuple[torch.Tensor, torch.Tensor]:
+    torch.manual_seed(0)
+    base = torch.rand(1, 3, 6, 20)
+    frames = torch.cat([torch.roll(base, i, dims=3)[..., :12] for i in range(4)])
+    frames = (frames + flicker * torch.rand(frames.shape)).clamp(0, 1)
+    return frames, torch.cat([_shift(1.0, 6, 12)] * 4)
+
+
+def test_warping_error_is_zero_for_motion_consistent_frames():
+    frames, motion = _moving_sequence(0.0)
+    assert warping_error(frames, motion, None) < 1e-10
+
+
+def test_warping_error_grows_with_flicker():
+    a = warping_error(*_moving_sequence(0.1), None)
+    b = warping_error(*_moving_sequence(0.3), None)
+    assert 0 < a < b
+
+
+def test_identical_frames_have_infinite_psnr_and_unit_ssim():
+    x = torch.rand(2, 3, 16, 16)
+    assert psnr(x, x) == float("inf") and abs(ssim(x, x) - 1) < 1e-5
+
+
+def test_noise_lowers_psnr_and_ssim():
+    torch.manual_seed(1)
+    x = torch.rand(1, 3, 32, 32)
+    y = (x + 0.1 * torch.randn_like(x)).clamp(0, 1)
+    assert psnr(x, y) < 25 and ssim(x, y) < 0.95
