@@ -1,0 +1,66 @@
+"""Static checks of the Kit manifest and build glue (nothing here needs Kit)."""
+
+import dataclasses
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from backrooms.errors import UserError
+from backrooms.kit.settings import EXTENSION, PREFIX, KitSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def manifest():
+    return tomllib.loads((ROOT / "extension.toml").read_text())
+
+
+def test_python_module_path_holds_the_module_package(manifest):
+    (module,) = manifest["python"]["module"]
+    package = ROOT / module["path"] / Path(*module["name"].split("."))
+    assert (package / "__init__.py").is_file()
+    assert "IExt" in (package / "extension.py").read_text()
+
+
+def test_dependencies_name_replicator_warp_and_uiapp_with_omni_ui_optional(manifest):
+    deps = manifest["dependencies"]
+    assert {"omni.replicator.core", "omni.warp.core", "omni.kit.uiapp"} <= deps.keys()
+    assert deps["omni.ui"] == {"optional": True}
+
+
+def test_settings_defaults_are_the_settings_dataclass_defaults(manifest):
+    declared = manifest["settings"]["exts"][EXTENSION]
+    assert declared == dataclasses.asdict(KitSettings())
+
+
+def test_headless_test_section_runs_without_window_and_async_rendering(manifest):
+    (test,) = manifest["test"]
+    assert {"--no-window", "--/app/asyncRendering=false", "--/exts/backrooms/panel=false"} <= set(
+        test["args"]
+    )
+
+
+def test_pip_requirements_cover_what_kit_does_not_ship(manifest):
+    names = {re.split(r"[<>=]", r)[0] for r in manifest["python"]["pipapi"]["requirements"]}
+    assert {"torch", "av", "python-osc", "pillow", "safetensors"} <= names
+    assert manifest["python"]["pipapi"]["use_online_index"] is True
+
+
+def test_premake_links_folders_that_exist():
+    linked = re.findall(r'\{\s*"([^"]+)",\s*ext\.target_dir', (ROOT / "premake5.lua").read_text())
+    assert {"exts", "usd", "models"} <= set(linked)
+    assert all((ROOT / name).exists() for name in linked)
+
+
+def test_settings_read_takes_carb_values_and_keeps_defaults_for_unset_keys():
+    values = {f"{PREFIX}/osc_port": 9100, f"{PREFIX}/panel": "false", f"{PREFIX}/fps": 30}
+    settings = KitSettings.read(values.get)
+    assert (settings.osc_port, settings.panel, settings.fps, settings.seed) == (9100, False, 30.0, 0)
+
+
+def test_settings_read_names_the_key_of_a_wrong_value():
+    with pytest.raises(UserError, match="/exts/backrooms/osc_port: expected int"):
+        KitSettings.read({f"{PREFIX}/osc_port": "nine"}.get)
