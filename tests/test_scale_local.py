@@ -59,7 +59,7 @@ def test_a_failing_shard_fails_the_render_with_its_error(tmp_path):
 
 def test_a_dead_worker_process_is_one_line_that_says_to_resume(tmp_path):
     params = FixedParams({"test.fail_at": 5, "test.markers": str(tmp_path), "test.fail_how": "exit"})
-    with pytest.raises(UserError, match="worker process died.*--resume"):
+    with pytest.raises(UserError, match=r"worker process died.*--resume"):
         render(tmp_path / "out", params=params, engine=ProcessPoolEngine(workers=2))
 
 

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from backrooms.batch import render_clip
+from backrooms.batch import job_record, render_clip
 from backrooms.errors import UserError
-from backrooms.io.manifest import PartLog, frame_file
+from backrooms.io.manifest import PartLog, frame_file, job_key
 from backrooms.io.mp4 import read_mp4
 from backrooms.scale.engine import make_engine
 from backrooms.scale.local import InProcessEngine
@@ -23,6 +23,11 @@ def tape(monkeypatch):
 
 def frames_of(out):
     return {p.name: p.read_bytes() for p in sorted((out / "frames").glob("*"))}
+
+
+def log_of(out, shard, frames=24):
+    """The part log a shard of the tape render writes."""
+    return PartLog(out, f"{job_key(job_record(tape_recipe(frames), PARAMS.snapshot, 0))}_{shard}")
 
 
 def render(out, engine=None, frames=24, resume=False):
@@ -59,8 +64,8 @@ def test_join_writes_manifest_and_clip_once_and_leaves_no_part_logs(tmp_path):
 def test_resume_keeps_frames_logged_by_shards_and_renders_only_the_rest(tmp_path):
     out = tmp_path / "out"
     render(out)
-    PartLog(out, "shard_000000").append(3, 0.1)  # as a killed run would leave them: logs, no join
-    PartLog(out, "shard_000012").append(12, 0.1)
+    log_of(out, "shard_000000").append(3, 0.1)  # as a killed run would leave them: logs, no join
+    log_of(out, "shard_000012").append(12, 0.1)
     keep = {f: (out / frame_file(f)).stat().st_mtime_ns for f in (3, 12)}
     manifest = json.loads((out / "manifest.json").read_text())
     manifest["frames"] = {}
@@ -83,8 +88,18 @@ def test_a_fresh_render_drops_part_logs_of_an_earlier_render(tmp_path):
     out = tmp_path / "out"
     (out / "frames").mkdir(parents=True)
     (out / frame_file(5)).write_bytes(b"frame 5 of another render")
-    PartLog(out, "shard_000000").append(5, 0.1)
+    log_of(out, "shard_000000", frames=8).append(5, 0.1)
     render(out, frames=8)
+    assert frames_of(out) == frames_of(tmp_path / "clean")
+
+
+def test_resume_never_absorbs_part_logs_of_another_job(tmp_path):
+    render(tmp_path / "clean", frames=8)
+    out = tmp_path / "out"
+    (out / "frames").mkdir(parents=True)
+    (out / frame_file(5)).write_bytes(b"frame 5 of a 9-frame render")
+    log_of(out, "shard_000000", frames=9).append(5, 0.1)
+    render(out, frames=8, resume=True)
     assert frames_of(out) == frames_of(tmp_path / "clean")
 
 

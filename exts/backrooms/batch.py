@@ -10,18 +10,19 @@ import contextlib
 import fcntl
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from backrooms.errors import UserError
 from backrooms.graph.executor import ParamsAt
 from backrooms.graph.recipe import Recipe
-from backrooms.io.manifest import FRAMES, Manifest
+from backrooms.io.manifest import FRAMES, Manifest, job_key
 from backrooms.io.mp4 import write_mp4
 from backrooms.io.png import read_png
 from backrooms.params.store import Snapshot
 from backrooms.scale.engine import Engine
 from backrooms.scale.local import InProcessEngine
 from backrooms.scale.progress import shard_progress
-from backrooms.scale.shard import FixedParams, ShardJob
+from backrooms.scale.shard import FixedParams, ShardJob, plan_shards, render_shard
 
 VIDEO_NAME = "clip.mp4"
 LOCK_NAME = ".lock"
@@ -56,6 +57,15 @@ def remove_temporaries(out: Path) -> None:
             tmp.unlink(missing_ok=True)
 
 
+def job_record(recipe: Recipe, params: Snapshot, start: int) -> dict[str, Any]:
+    """What makes two renders the same render (the engine is not part of it: it changes no byte)."""
+    return {
+        "recipe": {k: v for k, v in recipe.to_json().items() if k != "source"},
+        "start": start,
+        "params": dict(params),
+    }
+
+
 def render_clip(
     recipe: Recipe,
     params: Snapshot,
@@ -73,19 +83,17 @@ def render_clip(
     """
     out = Path(out)
     prepare_output(out)
-    job = {
-        "recipe": {k: v for k, v in recipe.to_json().items() if k != "source"},
-        "start": start,
-        "params": dict(params),
-    }
+    job = job_record(recipe, params, start)
     wanted = range(start, start + recipe.frames)
     with lock_output(out):
         remove_temporaries(out)
         manifest = Manifest.open(out, job, resume)
         todo = manifest.missing(wanted)
         if todo:
-            shard_job = ShardJob(recipe, params_at or FixedParams(params, params.version), out.resolve())
-            with shard_progress(out, len(wanted), len(wanted) - len(todo), progress):
+            shard_job = ShardJob(
+                recipe, params_at or FixedParams(params, params.version), out.resolve(), manifest.key
+            )
+            with shard_progress(out, manifest.key, len(wanted), len(wanted) - len(todo), progress):
                 (engine or InProcessEngine()).run(shard_job, todo)
             manifest.absorb_parts()
         lost = manifest.missing(wanted)
@@ -95,3 +103,27 @@ def render_clip(
         write_mp4(out / VIDEO_NAME, (read_png(out / manifest.frames[f]["file"]) for f in wanted), recipe.fps)
         manifest.save()
     return manifest
+
+
+def render_one_shard(
+    recipe: Recipe,
+    params: Snapshot,
+    out: Path,
+    shard: tuple[int, int],
+    start: int = 0,
+    params_at: ParamsAt | None = None,
+) -> int:
+    """Render shard ``i`` of ``n`` (1-based) of a clip into ``out``, for farms that run shards as tasks.
+
+    Many of these run at once on one folder, so none takes the lock or writes the manifest; a final
+    ``render_clip(..., resume=True)`` of the same job joins their frames (and renders any missing).
+    """
+    index, count = shard
+    out = Path(out)
+    prepare_output(out)
+    key = job_key(job_record(recipe, params, start))
+    frames = plan_shards(range(start, start + recipe.frames), count)
+    if index > len(frames):
+        return 0
+    job = ShardJob(recipe, params_at or FixedParams(params, params.version), out.resolve(), key)
+    return render_shard(job, frames[index - 1])

@@ -133,6 +133,12 @@ def run_render(args: argparse.Namespace) -> int:
     if recipe.frames == 0:
         raise UserError("--frames: nothing to render (0 frames)")
     engine = engine_from_args(args)
+    if args.shard:
+        from backrooms.batch import render_one_shard
+
+        done = render_one_shard(recipe, params, args.out, args.shard, start=args.start, params_at=params_at)
+        print(f"rendered {done} frames of shard {args.shard[0]}/{args.shard[1]} into {args.out}")
+        return 0
     manifest = render_clip(
         recipe,
         params,

@@ -4,8 +4,9 @@ Several processes (a process pool, Ray tasks on many machines sharing the folder
 into one output folder at once, so no file has two writers:
 
 - ``frames/frame_NNNNNN.png``: each frame is written atomically by whichever shard renders it;
-- ``parts/<shard>.jsonl``: one line per finished frame, appended only by that shard (a retry of the
-  same shard continues its own log); a line torn by a kill is ignored and its frame rendered again;
+- ``parts/<job key>_<shard>.jsonl``: one line per finished frame, appended only by that shard (a retry
+  of the same shard continues its own log); a line torn by a kill is ignored and its frame rendered
+  again; the job key (a hash of the job) keeps another render's logs from ever being absorbed;
 - ``manifest.json``: the job (recipe, start, parameters), the versions and the finished frames,
   written only by the driver, which absorbs the part logs before a render and once more at the join.
 """
@@ -13,6 +14,7 @@ into one output folder at once, so no file has two writers:
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import platform
@@ -40,6 +42,11 @@ def versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             found[name] = "not installed"
     return found
+
+
+def job_key(job: dict[str, Any]) -> str:
+    """A short fingerprint of a job: part logs carry it, so only the same render absorbs them."""
+    return hashlib.sha256(json.dumps(job, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def frame_file(frame: int) -> str:
@@ -81,8 +88,9 @@ class PartLog:
         return frames
 
 
-def part_logs(out: Path) -> list[PartLog]:
-    return [PartLog(out, p.stem) for p in sorted((Path(out) / PARTS).glob("*.jsonl"))]
+def part_logs(out: Path, key: str = "") -> list[PartLog]:
+    """The part logs in ``out`` (only those of the job with ``key``, if given)."""
+    return [PartLog(out, p.stem) for p in sorted((Path(out) / PARTS).glob(f"{key}*.jsonl"))]
 
 
 class Manifest:
@@ -92,6 +100,7 @@ class Manifest:
         self.out = Path(out)
         self.path = self.out / MANIFEST
         self.job = job
+        self.key = job_key(job)
         self.frames: dict[int, dict[str, Any]] = {}
         self.video: str | None = None
 
@@ -130,8 +139,8 @@ class Manifest:
         self.frames = frames
 
     def absorb_parts(self) -> None:
-        """Move the part logs' records into the manifest; the logs go only once it is saved."""
-        logs = part_logs(self.out)
+        """Move this job's part logs into the manifest; the logs go only once it is saved."""
+        logs = part_logs(self.out, self.key)
         for log in logs:
             self.frames.update(log.read())
         self.save()

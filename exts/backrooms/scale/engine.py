@@ -32,13 +32,31 @@ def add_engine_options(parser: argparse.ArgumentParser) -> None:
         help="frame ranges to split into (default: one per worker or Ray slot)",
     )
     group.add_argument(
+        "--shard",
+        type=shard_spec,
+        metavar="I/N",
+        help="render only shard I of N and skip the join (farm tasks; a final --resume joins)",
+    )
+    group.add_argument(
         "--address",
         metavar="A",
         help="Ray cluster address (default: $RAY_ADDRESS, else a one-node cluster here)",
     )
 
 
+def shard_spec(text: str) -> tuple[int, int]:
+    """``I/N``: shard I (1-based) of N."""
+    index, sep, count = text.partition("/")
+    if not (sep and index.isdigit() and count.isdigit() and 1 <= int(index) <= int(count)):
+        raise argparse.ArgumentTypeError(f"expected I/N with 1 <= I <= N, e.g. 3/8, got {text!r}")
+    return int(index), int(count)
+
+
 def engine_from_args(args: argparse.Namespace) -> Engine:
+    if args.shard and (args.engine != "local" or args.workers or args.shards or args.resume):
+        raise UserError(
+            "--shard: renders one shard in this process; drop --engine, --workers, --shards, --resume"
+        )
     return make_engine(args.engine, args.workers, args.shards, args.address)
 
 

@@ -15,14 +15,15 @@ POLL_SECONDS = 0.25
 
 
 class PartCounter:
-    """Counts the lines appended to ``OUT/parts/*.jsonl``, reading each byte once."""
+    """Counts the lines appended to one job's part logs, reading each byte once."""
 
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, key: str) -> None:
         self.folder = Path(out) / PARTS
+        self.key = key
         self._seen: dict[Path, tuple[int, int]] = {}
 
     def count(self) -> int:
-        for path in self.folder.glob("*.jsonl"):
+        for path in self.folder.glob(f"{self.key}*.jsonl"):
             offset, lines = self._seen.get(path, (0, 0))
             try:
                 with path.open("rb") as f:
@@ -35,10 +36,10 @@ class PartCounter:
 
 
 @contextlib.contextmanager
-def shard_progress(out: Path, total: int, done: int, enabled: bool = True) -> Iterator[None]:
+def shard_progress(out: Path, key: str, total: int, done: int, enabled: bool = True) -> Iterator[None]:
     """Show ``done + frames logged by shards`` of ``total`` while the block runs."""
     bar = tqdm(total=total, initial=done, unit="frame", disable=not enabled)
-    counter = PartCounter(out)
+    counter = PartCounter(out, key)
     stop = threading.Event()
 
     def refresh() -> None:

@@ -58,13 +58,15 @@ class FixedParams:
 class ShardJob:
     """Everything a worker needs besides its frames; it pickles, so it travels to processes and Ray.
 
-    ``out`` must be the same path on every worker (a shared folder on a cluster). ``node_types`` is
-    the driver's node catalogue, so node types registered at run time resolve the same way in workers.
+    ``out`` must be the same path on every worker (a shared folder on a cluster); ``key`` is the
+    render's job key (``io.manifest.job_key``). ``node_types`` is the driver's node catalogue, so node
+    types registered at run time resolve the same way in workers.
     """
 
     recipe: Recipe
     params_at: ParamsAt
     out: Path
+    key: str
     node_types: dict[str, str] = field(default_factory=lambda: dict(NODE_TYPES))
 
 
@@ -75,7 +77,7 @@ def render_shard(job: ShardJob, shard: Shard) -> int:
     rendered seeks, which replays the temporal state from the frames before it.
     """
     NODE_TYPES.update(job.node_types)
-    log = PartLog(job.out, shard.name)
+    log = PartLog(job.out, f"{job.key}_{shard.name}")
     done = log.read()
     todo = [f for f in shard.frames if f not in done or not (job.out / frame_file(f)).exists()]
     if not todo:
