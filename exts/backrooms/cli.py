@@ -175,6 +175,9 @@ def run_params(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import warp
+
+    warp.config.quiet = True  # Warp's start-up banner and module load lines would break the progress bar
     try:
         args = build_parser().parse_args(argv)
         return args.func(args)
