@@ -40,6 +40,16 @@ class LoopThread:
 
         return self.run(start())
 
+    def stop_server(self, server: Any, grace: float = 2.0) -> None:
+        """Close a websockets server; clients that linger past ``grace`` seconds are dropped."""
+
+        async def stop() -> None:
+            server.close()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(server.wait_closed(), grace)
+
+        self.run(stop())
+
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         """Start a fire-and-forget task (call on the loop thread); it is kept alive until done."""
         task = self.loop.create_task(coro)

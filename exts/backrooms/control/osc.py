@@ -55,8 +55,7 @@ def _pattern_regex(pattern: str) -> re.Pattern[str]:
             body = body[1:] if negate else body
             if not body:
                 raise PacketError("bad_pattern", "empty []")
-            chars = "".join(re.escape(ch) if ch != "-" else "-" for ch in body)
-            out.append(f"[{'^' if negate else ''}{chars}]")
+            out.append(f"[{'^' if negate else ''}{_char_class(body)}]")
             i = end
         elif c == "{":
             end = pattern.find("}", i + 1)
@@ -73,6 +72,20 @@ def _pattern_regex(pattern: str) -> re.Pattern[str]:
         return re.compile("".join(out) + r"\Z")
     except re.error as exc:
         raise PacketError("bad_pattern", str(exc)) from None
+
+
+def _char_class(body: str) -> str:
+    """The inside of an OSC ``[...]``: ``a-z`` ranges, every other character literal."""
+    out = []
+    i = 0
+    while i < len(body):
+        if i + 2 < len(body) and body[i + 1] == "-":
+            out.append(f"{re.escape(body[i])}-{re.escape(body[i + 2])}")
+            i += 3
+        else:
+            out.append(re.escape(body[i]) if body[i] != "-" else r"\-")
+            i += 1
+    return "".join(out)
 
 
 class OscReceiver:
@@ -154,10 +167,12 @@ class _UdpServer(osc_server.BlockingOSCUDPServer):
 
     def __init__(self, address: tuple[str, int], receiver: OscReceiver, allow: AllowList) -> None:
         self.allow = allow
+        self.received = 0
         super().__init__(address, receiver)
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
 
     def verify_request(self, request: Any, client_address: Any) -> bool:
+        self.received += 1
         if self.allow.permits(client_address[0]):
             return True
         self.dispatcher.tally.add("sender_not_allowed", client_address[0])

@@ -202,8 +202,4 @@ class OscQueryServer:
                     self.aio.spawn(send_quietly(connection, builder.build().dgram))
 
     def close(self) -> None:
-        async def stop() -> None:
-            self.server.close()
-            await self.server.wait_closed()
-
-        self.aio.run(stop())
+        self.aio.stop_server(self.server)

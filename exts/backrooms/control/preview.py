@@ -157,8 +157,4 @@ class PreviewServer:
             self.aio.spawn(send_quietly(client.connection, text))
 
     def close(self) -> None:
-        async def stop() -> None:
-            self.server.close()
-            await self.server.wait_closed()
-
-        self.aio.run(stop())
+        self.aio.stop_server(self.server)
