@@ -14,7 +14,7 @@ import warp as wp
 
 SQRT12 = wp.constant(3.4641016)  # unit variance from a uniform draw (filtering makes it Gaussian)
 TWO_PI = wp.constant(6.2831853)
-PAD = wp.constant(256)  # carrier table offset and per-row counter padding (>= chroma delay)
+PAD = wp.constant(256)  # carrier table offset and per-row counter padding, in pixels (>= chroma delay)
 
 
 @wp.struct
@@ -23,11 +23,12 @@ class Tape:
     height: int
     segment: int
     warmup: int
+    over: int  # samples per pixel
     frame: int
     seed_samples: int
     seed_lines: int
     seed_motion: int
-    rate: float  # samples per microsecond
+    rate: float  # samples (not pixels) per microsecond
     px: float  # pixels per 720-px pixel
     a_i_in: float
     a_q_in: float
@@ -296,16 +297,19 @@ def tape_lines(
     q1 = i_in * ps + q_in * pc
     q2 = q1
     q3 = q1
-    for x in range(start, x1):
-        xf = float(x) - shift
+    k = t.over
+    x = start
+    sub = wp.int32(0)
+    for _s in range((x1 - start) * k):
+        xf = float(x) + float(sub) / float(k) - shift
         y0 = sample_line(src_y, row, xf, w)
-        st = wp.rand_init(t.seed_samples, row * stride + x + PAD)
+        st = wp.rand_init(t.seed_samples, (row * stride + x + PAD) * k + sub)
 
         # Record: band-limit chroma, modulate it onto the subcarrier, add the tape's disturbances.
         i_in += t.a_i_in * (sample_line(src_i, row, xf, w) - i_in)
         q_in += t.a_q_in * (sample_line(src_q, row, xf, w) - q_in)
-        cs = carrier[x + PAD, 0] * sign
-        sn = carrier[x + PAD, 1] * sign
+        cs = carrier[(x + PAD) * k + sub, 0] * sign
+        sn = carrier[(x + PAD) * k + sub, 1] * sign
         comp = y0 + i_in * cs + q_in * sn
         cn += t.a_comp_noise * ((wp.randf(st) - 0.5) * SQRT12 - cn)
         comp += pn_gain * cn
@@ -318,7 +322,7 @@ def tape_lines(
         comp += snow_c
         if wp.randf(st) < t.dropout_p:
             drop = 1.0
-            drop_k = wp.exp(-1.0 / ((1.0 + 7.0 * wp.randf(st)) * t.rate))
+            drop_k = wp.exp(-3.912 / ((1.0 + 7.0 * wp.randf(st)) * t.rate))  # 2 % after 1-8 us
         if drop > 0.0:
             comp += drop * (0.85 + 0.1 * (wp.randf(st) - 0.5) * SQRT12 - comp)
             drop *= drop_k
@@ -363,12 +367,17 @@ def tape_lines(
         q2 += t.a_chroma * (q1 - q2)
         q3 += t.a_chroma * (q2 - q3)
 
-        if x >= x0:
-            dst_y[row, x] = yv
-        xd = x + d  # colour-under chroma lags luma
-        if xd >= x0 and xd < x1:
-            dst_i[row, xd] = i3 * chroma_gain
-            dst_q[row, xd] = q3 * chroma_gain
+        if sub == 0:
+            if x >= x0:
+                dst_y[row, x] = yv
+            xd = x + d  # colour-under chroma lags luma
+            if xd >= x0 and xd < x1:
+                dst_i[row, xd] = i3 * chroma_gain
+                dst_q[row, xd] = q3 * chroma_gain
+        sub += 1
+        if sub == k:
+            sub = 0
+            x += 1
 
 
 @wp.kernel

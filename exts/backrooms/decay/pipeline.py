@@ -7,7 +7,7 @@ import math
 import numpy as np
 import warp as wp
 
-from backrooms.decay import kernels, osd
+from backrooms.decay import kernels, osd, signal
 from backrooms.decay.settings import SEGMENT, FrameSettings
 from backrooms.seeds import numpy_rng, warp_seed
 
@@ -20,16 +20,16 @@ def smooth_noise(seed: int, purpose: str, t: float) -> float:
     return a + (b - a) * s * s * (3.0 - 2.0 * s)
 
 
-def tape_struct(s: FrameSettings, generation: int, device: str) -> kernels.Tape:
-    """Pack one generation's settings into the kernel struct."""
+def tape_struct(s: FrameSettings, generation: int, segment: int) -> kernels.Tape:
+    """Pack one generation's settings into the kernel struct (``segment``: samples per thread)."""
     f = s.filters
     t = kernels.Tape()
     t.width, t.height, t.frame = s.width, s.height, s.frame
-    t.segment = s.width if wp.get_device(device).is_cpu else SEGMENT
-    t.warmup = f.warmup
+    t.segment = segment
+    t.warmup, t.over = f.warmup, f.over
     t.seed_samples, t.seed_lines = s.seeds(generation)
     t.seed_motion = warp_seed(s.seed, "decay", "motion", generation)
-    t.rate = s.width / 52.66
+    t.rate = s.width * f.over / signal.ACTIVE_LINE_US
     t.px = s.width / 720.0
     t.a_i_in, t.a_q_in = f.a_i_in, f.a_q_in
     t.n_b0, t.n_b1, t.n_b2, t.n_a1, t.n_a2 = f.notch.b0, f.notch.b1, f.notch.b2, f.notch.a1, f.notch.a2
@@ -64,27 +64,29 @@ def play_struct(s: FrameSettings) -> kernels.Play:
     return p
 
 
+def carrier_table(width: int, over: int) -> np.ndarray:
+    """cos/sin of the subcarrier at every sample of a padded line (the line sign is applied in the kernel)."""
+    n = (width + 2 * kernels.PAD) * over
+    sample = np.arange(n, dtype=np.float64) - kernels.PAD * over
+    cycles = signal.alias(signal.cycles_per_sample(signal.FSC_MHZ, width * over))
+    phase = 2.0 * np.pi * cycles * sample
+    return np.stack([np.cos(phase), np.sin(phase)], axis=1).astype(np.float32)
+
+
 class VhsTape:
     """The decay pass for one frame size on one device; ``apply`` degrades an RGBA frame in place."""
 
-    def __init__(self, width: int, height: int, device: str = "cpu") -> None:
+    def __init__(self, width: int, height: int, device: str = "cpu", segment: int | None = None) -> None:
+        """``segment``: samples per thread; default whole lines on CPUs, ``SEGMENT`` on GPUs."""
         self.width, self.height, self.device = width, height, device
+        self.segment = segment or (width if wp.get_device(device).is_cpu else SEGMENT)
         shape = (height, width)
         self.planes = [[wp.zeros(shape, dtype=float, device=device) for _ in range(3)] for _ in range(2)]
         self.font = wp.array(osd.FONT, dtype=int, device=device)
         self.lines = wp.zeros((osd.MAX_LINES, osd.LINE_FIELDS), dtype=int, device=device)
         self.glyphs = wp.zeros(osd.MAX_CHARS, dtype=int, device=device)
-        self.carrier = wp.zeros((width + 2 * kernels.PAD, 2), dtype=float, device=device)
-        self._carrier_cycles: float | None = None
-
-    def _set_carrier(self, cycles: float) -> None:
-        """cos/sin of the subcarrier at every sample (line sign applied in the kernel)."""
-        if cycles == self._carrier_cycles:
-            return
-        x = np.arange(-kernels.PAD, self.width + kernels.PAD, dtype=np.float64)
-        phase = 2.0 * np.pi * cycles * x
-        self.carrier.assign(np.stack([np.cos(phase), np.sin(phase)], axis=1).astype(np.float32))
-        self._carrier_cycles = cycles
+        over = signal.oversampling(width)
+        self.carrier = wp.array(carrier_table(width, over), dtype=float, device=device)
 
     def _set_osd(self, s: FrameSettings, fps: float) -> None:
         lines, glyphs = osd.layout(s.frame, fps, s.osd_start, s.speed_label, s.width, s.height)
@@ -95,7 +97,6 @@ class VhsTape:
         """Record ``rgb`` (H, W, 4 uint8) to tape ``1 + generations`` times and play it back into ``rgb``."""
         if (s.height, s.width) != (self.height, self.width):
             raise ValueError(f"tape built for {self.width}x{self.height}, settings are {s.width}x{s.height}")
-        self._set_carrier(s.filters.carrier)
         if s.osd:
             self._set_osd(s, fps)
         dim2 = (self.height, self.width)
@@ -109,7 +110,7 @@ class VhsTape:
             device=self.device,
         )
         for generation in range(1 + s.generations):
-            t = tape_struct(s, generation, self.device)
+            t = tape_struct(s, generation, self.segment)
             threads = self.height * ((self.width + t.segment - 1) // t.segment)
             wp.launch(
                 kernels.tape_lines,

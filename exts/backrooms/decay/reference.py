@@ -117,13 +117,14 @@ def tape_lines(y: np.ndarray, i: np.ndarray, q: np.ndarray, t: kernels.Tape, car
     di, dq = i_in, q_in
     i1 = i2 = i3 = i_in * pc - q_in * ps
     q1 = q2 = q3 = i_in * ps + q_in * pc
-    for x in range(-d, w):
-        xf = x - shift
+    k = t.over
+    for x, sub in ((x, sub) for x in range(-d, w) for sub in range(k)):
+        xf = x + sub / k - shift
         y0 = sample_line(y, xf)
-        st = Stream(rand_init(t.seed_samples, rows * stride + x + kernels.PAD))
+        st = Stream(rand_init(t.seed_samples, (rows * stride + x + kernels.PAD) * k + sub))
         i_in = i_in + t.a_i_in * (sample_line(i, xf) - i_in)
         q_in = q_in + t.a_q_in * (sample_line(q, xf) - q_in)
-        phase = 2.0 * math.pi * carrier * x
+        phase = 2.0 * math.pi * carrier * (x * k + sub)
         cs, sn = math.cos(phase) * sign, math.sin(phase) * sign
         comp = y0 + i_in * cs + q_in * sn
         cn = cn + t.a_comp_noise * (st.unit() - cn)
@@ -139,7 +140,7 @@ def tape_lines(y: np.ndarray, i: np.ndarray, q: np.ndarray, t: kernels.Tape, car
         event = st.uniform() < t.dropout_p
         length = 1.0 + 7.0 * st.uniform(event)
         drop = np.where(event, 1.0, drop)
-        drop_k = np.where(event, np.exp(-1.0 / (length * t.rate)), drop_k)
+        drop_k = np.where(event, np.exp(-3.912 / (length * t.rate)), drop_k)
         on = drop > 0.0
         comp = np.where(on, comp + drop * (0.85 + 0.1 * st.unit(on) - comp), comp)
         drop = np.where(on, drop * drop_k, drop)
@@ -173,9 +174,9 @@ def tape_lines(y: np.ndarray, i: np.ndarray, q: np.ndarray, t: kernels.Tape, car
         q2 = q2 + t.a_chroma * (q1 - q2)
         q3 = q3 + t.a_chroma * (q2 - q3)
 
-        if x >= 0:
+        if sub == 0 and x >= 0:
             out_y[:, x] = yv
-        if 0 <= x + d < w:
+        if sub == 0 and 0 <= x + d < w:
             out_i[:, x + d] = i3 * chroma_gain
             out_q[:, x + d] = q3 * chroma_gain
     return out_y, out_i, out_q
@@ -216,7 +217,7 @@ def decay_yiq(rgb: np.ndarray, s: FrameSettings) -> tuple[np.ndarray, np.ndarray
     """The taped YIQ planes of an (H, W, 3|4) uint8 frame, before play-out (for measurements)."""
     planes = to_yiq(rgb)
     for generation in range(1 + s.generations):
-        planes = tape_lines(*planes, tape_struct(s, generation, "cpu"), s.filters.carrier)
+        planes = tape_lines(*planes, tape_struct(s, generation, s.width), s.filters.carrier)
     return planes
 
 

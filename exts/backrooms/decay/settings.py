@@ -81,7 +81,7 @@ NOISE_RATIO = 1e-4  # warm-up length: until a filter's memory of earlier samples
 class Filters:
     """Coefficients of the deterministic chain for one width (see signal.py)."""
 
-    carrier: float  # subcarrier, cycles per sample
+    carrier: float  # subcarrier, cycles per sample (all rates below are per sample, not per pixel)
     a_i_in: float
     a_q_in: float
     notch: signal.Biquad
@@ -95,7 +95,8 @@ class Filters:
     a_luma_noise: float
     a_chroma_noise: float
     a_comp_noise: float
-    warmup: int
+    warmup: int  # pixels a GPU segment starts early so its filters forget their start
+    over: int  # samples per pixel (narrow frames are oversampled to keep the subcarrier clean)
 
 
 @lru_cache(maxsize=64)
@@ -111,40 +112,46 @@ def design(
 ) -> Filters:
     """Filter coefficients for a width; the tape poles are solved so the path hits the preset cut."""
     p = PRESETS[preset]
-    carrier = signal.alias(signal.cycles_per_sample(signal.FSC_MHZ, width))
+    over = signal.oversampling(width)
+    n = width * over  # samples per line
+    carrier = signal.alias(signal.cycles_per_sample(signal.FSC_MHZ, n))
     notch = signal.notch(carrier, signal.NOTCH_Q)
     luma_cut = p.luma_cut_mhz / max(blur, 1e-3)
-    a_sharp = signal.one_pole_alpha(2.0 * luma_cut, width)
-    ring = signal.bandpass(signal.cycles_per_sample(1.3 * luma_cut, width), 2.5)
+    a_sharp = signal.one_pole_alpha(2.0 * luma_cut, n)
+    ring = signal.bandpass(signal.cycles_per_sample(1.3 * luma_cut, n), 2.5)
 
     def luma_rest(w: np.ndarray) -> np.ndarray:
         s = 1.0 + p.sharpen * (1.0 - signal.one_pole_response(a_sharp, w))
         return notch.response(w) * s * (1.0 + p.ringing * ring.response(w))
 
-    a_i_in = signal.one_pole_alpha(signal.I_INPUT_MHZ, width)
-    a_demod = signal.one_pole_alpha(signal.DEMOD_MHZ, width)
+    a_i_in = signal.one_pole_alpha(signal.I_INPUT_MHZ, n)
+    a_demod = signal.one_pole_alpha(signal.DEMOD_MHZ, n)
 
     def chroma_rest(w: np.ndarray) -> np.ndarray:
         wc = 2.0 * math.pi * carrier
         sep = 0.5 * ((1.0 - notch.response(wc + w)) + np.conj(1.0 - notch.response(wc - w)))
         return signal.one_pole_response(a_i_in, w) * sep * signal.one_pole_response(a_demod, w)
 
-    a_luma = signal.solve_cascade_pole(luma_cut, width, luma_rest)
+    a_luma = signal.solve_cascade_pole(luma_cut, n, luma_rest)
     a_chroma = (
-        signal.solve_cascade_pole(p.chroma_cut_mhz / bleed, width, chroma_rest) if bleed > 1e-3 else 1.0
+        signal.solve_cascade_pole(p.chroma_cut_mhz / bleed, n, chroma_rest) if bleed > 1e-3 else 1.0
     )
     a_smear = signal.one_pole_alpha(
-        2.0 ** (-4.0 * smear * p.smear) * 0.25 * signal.sample_rate_mhz(width), width
+        2.0 ** (-4.0 * smear * p.smear) * 0.25 * signal.sample_rate_mhz(n), n
     )
     a_smear = 1.0 if smear * p.smear <= 0.0 else a_smear
-    slowest = min(
-        a_i_in, signal.one_pole_alpha(signal.Q_INPUT_MHZ, width), a_demod, a_luma, a_chroma, a_smear
-    )
-    warmup = math.ceil(TAPE_WARMUP_POLES * math.log(1.0 / NOISE_RATIO) / slowest)
+    a_q_in = signal.one_pole_alpha(signal.Q_INPUT_MHZ, n)
+    a_luma_noise = signal.one_pole_alpha(min(luma_cut, 3.0), n)
+    a_chroma_noise = signal.one_pole_alpha(0.4 * p.chroma_cut_mhz / 0.32, n)
+    a_comp_noise = signal.one_pole_alpha(4.0, n)
+    poles = [a_i_in, a_q_in, a_demod, a_luma, a_chroma, a_smear, a_luma_noise, a_chroma_noise, a_comp_noise]
+    poles += [1.0 - math.sqrt(b.a2) for b in (notch, ring)]  # resonators: pole radius sqrt(a2)
+    memory = max(math.log(1.0 / NOISE_RATIO) / -math.log(1.0 - min(a, 0.999)) for a in poles)
+    warmup = max(math.ceil(TAPE_WARMUP_POLES * memory), math.ceil(DROPOUT_MAX_US * signal.sample_rate_mhz(n)))
     return Filters(
         carrier=carrier,
         a_i_in=a_i_in,
-        a_q_in=signal.one_pole_alpha(signal.Q_INPUT_MHZ, width),
+        a_q_in=a_q_in,
         notch=notch,
         a_demod=a_demod,
         a_smear=a_smear,
@@ -153,16 +160,17 @@ def design(
         ring=ring,
         a_chroma=a_chroma,
         chroma_delay=min(round(p.chroma_delay_us * delay_gain * signal.sample_rate_mhz(width)), MAX_DELAY),
-        a_luma_noise=signal.one_pole_alpha(min(luma_cut, 3.0), width),
-        a_chroma_noise=signal.one_pole_alpha(0.4 * p.chroma_cut_mhz / 0.32, width),
-        a_comp_noise=signal.one_pole_alpha(4.0, width),
-        warmup=max(warmup, int(DROPOUT_MAX_US * signal.sample_rate_mhz(width)) + 1),
+        a_luma_noise=a_luma_noise,
+        a_chroma_noise=a_chroma_noise,
+        a_comp_noise=a_comp_noise,
+        warmup=math.ceil(warmup / over),
+        over=over,
     )
 
 
 TAPE_WARMUP_POLES = 1.6  # a 3-pole cascade needs ~1.6x a single pole's decay time to forget
 MAX_DELAY = 255  # chroma delay cap in samples (also the per-row counter stride padding)
-DROPOUT_MAX_US = 8.0
+DROPOUT_MAX_US = 8.0  # a dropout fades out (to 2 %) within this time; segments warm up over it
 
 
 @dataclass(frozen=True)
@@ -220,9 +228,10 @@ def resolve(values: dict[str, Any], width: int, height: int, frame: int, run_see
     name = values["preset"]
     p = PRESETS[name]
     g = {k: float(values[k]) for k in GAINS}
-    n = float(values["noise"])
+    noise = float(values["noise"])
     f = design(width, name, g["blur"], g["bleed"], g["smear"], g["chroma_delay"], g["sharpen"], g["ringing"])
-    rate = signal.sample_rate_mhz(width)
+    n = width * f.over
+    rate = signal.sample_rate_mhz(n)
     px = width / 720.0  # preset distances are in pixels of a 720-px line
     lines = height / 480.0
     return FrameSettings(
@@ -235,24 +244,24 @@ def resolve(values: dict[str, Any], width: int, height: int, frame: int, run_see
         sharpen=p.sharpen * g["sharpen"],
         ringing=p.ringing * g["ringing"],
         hue_rad=math.radians(p.hue_deg + float(values["hue"])),
-        phase_noise_rad=math.radians(p.phase_noise_deg) * g["phase_noise"] * n,
+        phase_noise_rad=math.radians(p.phase_noise_deg) * g["phase_noise"] * noise,
         saturation=p.saturation * g["saturation"],
-        luma_noise=p.luma_noise * g["luma_noise"] * n,
-        chroma_noise=p.chroma_noise * g["chroma_noise"] * n,
-        composite_noise=p.composite_noise * g["composite_noise"] * n,
-        snow_p=min(p.snow * g["snow"] * n / 1000.0, 0.5),
+        luma_noise=p.luma_noise * g["luma_noise"] * noise,
+        chroma_noise=p.chroma_noise * g["chroma_noise"] * noise,
+        composite_noise=p.composite_noise * g["composite_noise"] * noise,
+        snow_p=min(p.snow * g["snow"] * noise / 1000.0 / f.over, 0.5),
         snow_decay=math.exp(-1.0 / (0.5 * rate)),
-        snow_cycles=signal.cycles_per_sample(2.0, width),
-        dropout_p=min(p.dropouts * g["dropouts"] * n / 1000.0 / width, 0.1),
-        chroma_loss_p=min(p.chroma_loss * g["chroma_loss"] * n, 1.0),
+        snow_cycles=signal.cycles_per_sample(2.0, n),
+        dropout_p=min(p.dropouts * g["dropouts"] * noise / 1000.0 / n, 0.1),
+        chroma_loss_p=min(p.chroma_loss * g["chroma_loss"] * noise, 1.0),
         head_lines=max(1, round(p.head_switching_lines * lines)),
         head_px=p.head_switching_px * g["head_switching"] * px,
-        head_jitter_px=2.0 * g["head_switching"] * n * px,
-        tracking=min(p.tracking * g["tracking"] * n, 4.0),
+        head_jitter_px=2.0 * g["head_switching"] * noise * px,
+        tracking=min(p.tracking * g["tracking"] * noise, 4.0),
         tracking_lines=max(1, round(p.tracking_lines * lines)),
-        edge_px=p.edge_wave_px * g["edge_wave"] * n * px,
-        jitter_lines=p.jitter_lines * g["jitter"] * n * lines,
-        drift=p.drift * g["drift"] * n,
+        edge_px=p.edge_wave_px * g["edge_wave"] * noise * px,
+        jitter_lines=p.jitter_lines * g["jitter"] * noise * lines,
+        drift=p.drift * g["drift"] * noise,
         vignette=min(p.vignette * g["vignette"], 1.0),
         osd=bool(values["osd"]),
         osd_start=str(values["osd_start"]),

@@ -22,7 +22,7 @@ ACTIVE_LINE_US = 52.66  # active (visible) part of one 63.5 us scan line
 I_INPUT_MHZ = 1.3  # broadcast I bandwidth, applied when the picture is encoded
 Q_INPUT_MHZ = 0.6  # broadcast Q bandwidth
 DEMOD_MHZ = 1.5  # product detector low-pass after demodulation (removes 2 x fsc)
-NOTCH_Q = 1.2  # quality of the luma trap at fsc (the deck's Y/C separation)
+NOTCH_Q = 2.5  # quality of the luma trap at fsc (the deck's Y/C separation)
 TAPE_POLES = 3  # tape-speed filters are a cascade of three identical one-pole stages
 INV_SQRT2 = 1.0 / math.sqrt(2.0)
 
@@ -37,6 +37,11 @@ YIQ_TO_RGB = np.linalg.inv(RGB_TO_YIQ)
 def sample_rate_mhz(width: int) -> float:
     """Samples per microsecond when ``width`` pixels span the 52.66 us active line."""
     return width / ACTIVE_LINE_US
+
+
+def oversampling(width: int) -> int:
+    """Samples per pixel so that the 2 x fsc image of demodulation lands above 2 MHz (narrow frames)."""
+    return max(1, math.ceil((2.0 * FSC_MHZ + 2.0) / sample_rate_mhz(width)))
 
 
 def cycles_per_sample(mhz: float, width: int) -> float:
