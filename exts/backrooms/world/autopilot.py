@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from backrooms.params import Snapshot
-from backrooms.world.cellhash import purpose_key, uniform
+from backrooms.world.cellhash import purpose_key, uniform_one
 from backrooms.world.layout import EAST, NORTH, SOUTH, STEPS, WEST
 from backrooms.world.types import Camera
 
@@ -35,6 +35,8 @@ OPPOSITE = {EAST: WEST, WEST: EAST, NORTH: SOUTH, SOUTH: NORTH}
 MEMORY = 4096  # cells remembered as "visited lately"
 PAUSE_NONE, PAUSE_STOP, PAUSE_LOOK, PAUSE_TURN = range(4)
 STRIDE = 1.5  # metres per full gait cycle (two steps)
+GOAL_LEG = 150  # cells walked before the wander heading changes
+LOOKAHEAD = 4  # an opening whose unvisited cells end sooner than this is a dead end to skip
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,7 @@ class Autopilot:
 
     # -- the walk ---------------------------------------------------------------------------------
     def _u(self, step: int, what: int) -> float:
-        return float(uniform(self.key, step, what))
+        return uniform_one(self.key, step, what)
 
     def _choose_exit(self, step: int, mask: int, entry: int) -> tuple[int, int]:
         """Exit side and pause kind for the cell entered through side ``entry`` (0 at the start)."""
@@ -123,13 +125,41 @@ class Autopilot:
         elif u < s.stop_rate + s.look_rate:
             pause = PAUSE_LOOK
         x, z = self._here
-        fresh = [d for d in forward if (x + STEPS[d][0], z + STEPS[d][1]) not in self._recent]
-        pool = fresh if fresh and self._u(step, 2) < s.explore else forward
+        neighbour = {d: (x + STEPS[d][0], z + STEPS[d][1]) for d in forward}
+        fresh = [d for d in forward if neighbour[d] not in self._recent]
+        if self._u(step, 2) >= s.explore:
+            pool = forward
+        elif fresh:
+            reach = {d: self._fresh_reach(neighbour[d], (x, z)) for d in fresh}
+            pool = [d for d in fresh if reach[d] >= LOOKAHEAD] or fresh  # skip short dead ends
+        else:  # everything near was seen lately: head for what was seen longest ago
+            pool = [min(forward, key=lambda d: self._recent[neighbour[d]])]
         straight = OPPOSITE[entry] if entry else None
         if straight in pool and (len(pool) == 1 or self._u(step, 3) >= s.turn_rate):
             return straight, pause
         turns = [d for d in pool if d != straight] or pool
-        return turns[int(self._u(step, 4) * len(turns)) % len(turns)], pause
+        # A slowly wandering goal heading (new every GOAL_LEG cells) carries the walk into new ground.
+        goal = 2 * math.pi * self._u(step // GOAL_LEG, 7)
+        aim = np.array([math.cos(goal), -math.sin(goal)])
+        score = [float(DIRS[d] @ aim) + 1.5 * self._u(step, 10 + d) for d in turns]
+        return turns[int(np.argmax(score))], pause
+
+    def _fresh_reach(self, start: tuple[int, int], came_from: tuple[int, int]) -> int:
+        """Unvisited cells reachable from ``start`` within LOOKAHEAD steps (capped at LOOKAHEAD)."""
+        seen, frontier = {came_from, start}, [start]
+        for _ in range(LOOKAHEAD):
+            nxt = []
+            for x, z in frontier:
+                mask = self.mask_at(x, z)
+                for d, (dx, dz) in STEPS.items():
+                    cell = (x + dx, z + dz)
+                    if mask & d and cell not in seen and cell not in self._recent:
+                        seen.add(cell)
+                        nxt.append(cell)
+            frontier = nxt
+            if len(seen) - 2 >= LOOKAHEAD or not frontier:
+                break
+        return min(len(seen) - 1, LOOKAHEAD)
 
     def _piece_length(self, entry: int, exit_: int) -> float:
         if entry == 0:
@@ -262,6 +292,6 @@ class Autopilot:
         """Smooth seeded noise in about [-1, 1]: three incommensurate sines with hashed phases."""
         total = 0.0
         for k, freq in enumerate((0.31, 0.73, 1.9)):
-            phase = 2 * math.pi * float(uniform(self.shake_key, channel, k))
+            phase = 2 * math.pi * uniform_one(self.shake_key, channel, k)
             total += math.sin(2 * math.pi * freq * t + phase) / (k + 1)
         return total / 1.83

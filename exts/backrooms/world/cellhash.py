@@ -40,3 +40,17 @@ def hash_ints(key: int, *coords: np.ndarray | int) -> np.ndarray:
 def uniform(key: int, *coords: np.ndarray | int) -> np.ndarray:
     """Floats in [0, 1) with 53 random bits, one per broadcast coordinate tuple."""
     return (hash_ints(key, *coords) >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
+
+
+_MASK64 = (1 << 64) - 1
+
+
+def uniform_one(key: int, *coords: int) -> float:
+    """:func:`uniform` for one coordinate tuple in plain Python (no numpy overhead per call)."""
+    h = key & _MASK64
+    for c in coords:
+        h = (h + 0x9E3779B97F4A7C15 + (int(c) & _MASK64)) & _MASK64
+        h = ((h ^ (h >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+        h = ((h ^ (h >> 27)) * 0x94D049BB133111EB) & _MASK64
+        h ^= h >> 31
+    return (h >> 11) * (1.0 / (1 << 53))

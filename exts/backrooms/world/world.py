@@ -32,7 +32,8 @@ class World:
         self.seed = int(seed)
         self.library = library or shared_library()
         self.table = PlacementTable(self.library)
-        self._chunks: OrderedDict[tuple[int, int], tuple[CellBlock, ChunkScene]] = OrderedDict()
+        self._chunks: OrderedDict[tuple[int, int], tuple[CellBlock, list[list[int]]]] = OrderedDict()
+        self._scenes: OrderedDict[tuple[int, int], ChunkScene] = OrderedDict()
         self._views: OrderedDict[tuple, SceneView] = OrderedDict()
         self._autopilot: Autopilot | None = None
         self.set_params(params if params is not None else ParamStore().snapshot())
@@ -46,6 +47,7 @@ class World:
         if getattr(self, "spec", None) != spec:
             self.spec = spec
             self._chunks.clear()
+            self._scenes.clear()
             self._views.clear()
             self._autopilot = None
         if self._autopilot is not None and self._autopilot.spec.walk_key != camera.walk_key:
@@ -65,27 +67,41 @@ class World:
         span = self.cell_size * self.spec.chunk_size
         return int(np.floor(position[0] / span)), int(np.floor(position[2] / span))
 
-    def _chunk(self, cx: int, cz: int) -> tuple[CellBlock, ChunkScene]:
+    def cells(self, cx: int, cz: int) -> CellBlock:
+        """The generated cells of one chunk (cached)."""
+        return self._cached_cells(cx, cz)[0]
+
+    def _cached_cells(self, cx: int, cz: int) -> tuple[CellBlock, list[list[int]]]:
         key = (cx, cz)
         found = self._chunks.get(key)
         if found is None:
-            cells = generate_block(self.spec, cx, cz, cx + 1, cz + 1)
-            found = (cells, build_scene(cells, self.library, self.table, self.spec.seed))
+            block = generate_block(self.spec, cx, cz, cx + 1, cz + 1)
+            found = (block, block.mask.tolist())  # plain lists: the walk reads single cells a lot
             self._chunks[key] = found
             if len(self._chunks) > CHUNK_CACHE:
                 self._chunks.popitem(last=False)
-        self._chunks.move_to_end(key)
+        else:
+            self._chunks.move_to_end(key)
         return found
 
-    def cells(self, cx: int, cz: int) -> CellBlock:
-        """The generated cells of one chunk."""
-        return self._chunk(cx, cz)[0]
+    def _scene(self, cx: int, cz: int) -> ChunkScene:
+        """Placed instances and lights of one chunk (cached)."""
+        key = (cx, cz)
+        found = self._scenes.get(key)
+        if found is None:
+            found = build_scene(self.cells(cx, cz), self.library, self.table, self.spec.seed)
+            self._scenes[key] = found
+            if len(self._scenes) > CHUNK_CACHE:
+                self._scenes.popitem(last=False)
+        else:
+            self._scenes.move_to_end(key)
+        return found
 
     def mask_at(self, x: int, z: int) -> int:
         """Open-wall bits of cell (x, z)."""
         n = self.spec.chunk_size
-        block = self.cells(x // n, z // n)
-        return int(block.mask[z - block.z0, x - block.x0])
+        cx, cz = x // n, z // n
+        return self._cached_cells(cx, cz)[1][z - cz * n][x - cx * n]
 
     def start_cell(self) -> tuple[int, int]:
         """The walkable cell nearest the centre of chunk (0, 0): where every walk begins."""
@@ -123,7 +139,7 @@ class World:
         key = (self.spec, chunks)
         found = self._views.get(key)
         if found is None:
-            scene = concat_scenes([self._chunk(cx, cz)[1] for cx, cz in chunks])
+            scene = concat_scenes([self._scene(cx, cz) for cx, cz in chunks])
             version = stream_key(self.spec.seed, repr(self.spec), chunks) & 0x7FFFFFFFFFFFFFFF
             found = SceneView(
                 self.library.library,
