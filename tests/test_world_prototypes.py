@@ -35,7 +35,7 @@ def library():
 
 def test_committed_files_are_what_the_builder_writes(tmp_path: Path) -> None:
     written = write_library(tmp_path)
-    for path in written + [tmp_path / "library.json"]:
+    for path in [*written, tmp_path / "library.json"]:
         committed = USD_DIR / path.relative_to(tmp_path)
         assert committed.read_text() == path.read_text(), committed
 
@@ -152,5 +152,5 @@ def test_broken_geometry_fails_naming_file_and_prim(tmp_path: Path) -> None:
 def test_a_missing_prototype_file_fails_with_its_name(tmp_path: Path) -> None:
     shutil.copytree(USD_DIR, tmp_path / "usd")
     (tmp_path / "usd" / "prototypes" / "room_tee.usda").unlink()
-    with pytest.raises(UserError, match="room_tee.usda: prototype file not found"):
+    with pytest.raises(UserError, match=r"room_tee\.usda: prototype file not found"):
         load_library(tmp_path / "usd")
