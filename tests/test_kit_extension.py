@@ -122,6 +122,11 @@ def test_world_trigger_change_sends_the_reshuffle_event_from_the_update_loop(kit
     assert rec.called("rep.utils.send_og_event") == [((), {"event_name": "backrooms_reshuffle"})]
 
 
+def test_panel_frames_are_published_as_a_dynamic_texture(kit):
+    rec, _ = kit
+    assert rec.called("ui.DynamicTextureProvider") == [(("backrooms_vhs",), {})]
+
+
 def test_update_shows_the_decayed_preview_frame_in_the_panel(kit):
     rec, _ = kit
     rec.annotator_data["LdrColor"] = np.full((H, W, 4), 128, np.uint8)

@@ -52,7 +52,7 @@ def used_names(path: Path) -> set[str]:
     return {n for n in names if not any(other.startswith(n + ".") for other in names)}
 
 
-ADAPTER_SOURCES = sorted(KIT.glob("*.py")) + sorted((ROOT / "examples").glob("*.py"))
+ADAPTER_SOURCES = sorted(KIT.rglob("*.py")) + sorted((ROOT / "examples").glob("*.py"))
 
 
 @pytest.mark.parametrize("source", ADAPTER_SOURCES, ids=lambda p: p.name)

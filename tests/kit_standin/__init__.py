@@ -289,6 +289,10 @@ def _ui(rec: Recorder) -> types.ModuleType:
         def __init__(self) -> None:
             rec.record("ui.ByteImageProvider")
 
+    class DynamicTextureProvider(ByteImageProvider):
+        def __init__(self, name: str) -> None:
+            rec.record("ui.DynamicTextureProvider", name)
+
         def set_bytes_data(self, data: list, size: list) -> None:
             rec.record("ui.ByteImageProvider.set_bytes_data", len(data), size)
 
@@ -312,6 +316,7 @@ def _ui(rec: Recorder) -> types.ModuleType:
         setattr(ui, name, type(name, (Widget,), {}))
     ui.Window = Window
     ui.ByteImageProvider = ByteImageProvider
+    ui.DynamicTextureProvider = DynamicTextureProvider
     return ui
 
 

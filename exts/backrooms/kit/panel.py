@@ -14,6 +14,7 @@ from backrooms.params.registry import Param, Registry
 from backrooms.params.store import ParamStore
 
 TITLE = "Backrooms"
+TEXTURE = "backrooms_vhs"  # materials can show the live frame as dynamic://backrooms_vhs
 
 
 class BackroomsPanel:
@@ -25,7 +26,7 @@ class BackroomsPanel:
         self._pending: set[str] = set()
         self._lock = threading.Lock()
         self._shown: wp.array | None = None
-        self.provider = ui.ByteImageProvider()
+        self.provider = ui.DynamicTextureProvider(TEXTURE)  # a ByteImageProvider that USD can also see
         self.window = ui.Window(TITLE, width=420, height=760)
         with self.window.frame, ui.ScrollingFrame(), ui.VStack(spacing=4):
             ui.ImageWithProvider(self.provider, height=240)
