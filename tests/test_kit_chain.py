@@ -105,3 +105,23 @@ def test_augmentation_applies_the_decay_node_with_the_session_params(params):
     reference = PostChain.for_kinds(("decay",), GraphContext(3, W, H, 24.0, "cpu"))
     assert isinstance(out, np.ndarray)
     assert np.array_equal(out, reference.process(0, {RGB: frame(128)}, params)[RGB].numpy())
+
+
+def test_augmentation_returns_a_warp_array_on_the_device_it_was_given(params):
+    live.bind(live.LiveSession(ParamStore(), seed=3, fps=24.0))
+    try:
+        out = live.decay_augmentation(wp.array(frame(128), dtype=wp.uint8, device="cpu"), seed=3)
+    finally:
+        live.unbind()
+    assert isinstance(out, wp.array) and str(out.device) == "cpu"
+    assert not np.array_equal(out.numpy(), frame(128))
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not wp.is_cuda_available(), reason="needs a CUDA device")
+def test_cuda_annotator_frames_are_decayed_without_leaving_the_gpu(params):
+    chain = PostChain.for_kinds(("decay",), GraphContext(3, W, H, 24.0, "cuda"))
+    source = wp.array(frame(128), dtype=wp.uint8, device="cuda")
+    product = chain.process(4, {RGB: source}, params)
+    assert product[RGB].device.is_cuda
+    assert not np.array_equal(product[RGB].numpy(), frame(128))
