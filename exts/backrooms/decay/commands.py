@@ -21,7 +21,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("output", type=Path, metavar="OUT", help="PNG/JPEG for images, MP4 for video")
     p.add_argument("--preset", help="tape preset (sp, lp, ep, worn, found-footage)")
     p.add_argument("--seed", type=int, default=0, help="seed of the tape's noise (default 0)")
-    p.add_argument("--frame", type=int, default=0, help="frame number of a still (picks its noise; default 0)")
+    p.add_argument(
+        "--frame", type=int, default=0, help="frame number of a still (picks its noise; default 0)"
+    )
     p.add_argument("--device", default="cpu", help="Warp device, e.g. cpu or cuda (default cpu)")
     p.add_argument(
         "--set",
@@ -49,7 +51,9 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"{args.input}: no such file")
     if suffix_in in IMAGE_SUFFIXES:
         if suffix_out not in IMAGE_SUFFIXES:
-            raise UserError(f"{args.output}: an image goes to .png, .jpg or .jpeg, not {suffix_out or 'no suffix'}")
+            raise UserError(
+                f"{args.output}: an image goes to .png, .jpg or .jpeg, not {suffix_out or 'no suffix'}"
+            )
         decay_image(args.input, args.output, params, args.seed, args.frame, args.device)
         print(f"wrote {args.output}")
     else:
@@ -70,7 +74,9 @@ def read_image(path: Path) -> np.ndarray:
             mode = image.mode
             if mode not in IMAGE_MODES:
                 bands = len(image.getbands())
-                raise UserError(f"{path}: expected an RGB, RGBA or greyscale image, got {mode} ({bands} channels)")
+                raise UserError(
+                    f"{path}: expected an RGB, RGBA or greyscale image, got {mode} ({bands} channels)"
+                )
             if image.width == 0 or image.height == 0:
                 raise UserError(f"{path}: the image is empty ({image.width}x{image.height})")
             return np.asarray(image.convert("RGBA"))

@@ -12,8 +12,13 @@ from __future__ import annotations
 
 import warp as wp
 
+# The tape runs forward only (the adversarial mode differentiates a torch mirror), so skip adjoints:
+# half the compile time.
+wp.set_module_options({"enable_backward": False})
+
 SQRT12 = wp.constant(3.4641016)  # unit variance from a uniform draw (filtering makes it Gaussian)
 TWO_PI = wp.constant(6.2831853)
+GOLDEN = wp.constant(wp.uint32(0x9E3779B9))  # spreads sample counters over the 32-bit key space
 PAD = wp.constant(256)  # carrier table offset and per-row counter padding, in pixels (>= chroma delay)
 
 
@@ -153,9 +158,19 @@ def osd_cover(
     return 0
 
 
+@wp.func
+def run_bounds(tid: int, width: int, run: int) -> wp.vec3i:
+    """(row, first x, end x) of a thread that covers ``run`` pixels of one row."""
+    runs = (width + run - 1) // run
+    row = tid // runs
+    x0 = (tid - row * runs) * run
+    return wp.vec3i(row, x0, wp.min(x0 + run, width))
+
+
 @wp.kernel
 def record(
     rgb: wp.array3d(dtype=wp.uint8),
+    run: int,
     osd_on: int,
     lines: wp.array2d(dtype=int),
     glyphs: wp.array(dtype=int),
@@ -164,24 +179,36 @@ def record(
     i_out: wp.array2d(dtype=float),
     q_out: wp.array2d(dtype=float),
 ):
-    """sRGB bytes -> YIQ, with the camcorder's date stamp burned in before the tape."""
-    row, x = wp.tid()
-    r = float(rgb[row, x, 0]) / 255.0
-    g = float(rgb[row, x, 1]) / 255.0
-    b = float(rgb[row, x, 2]) / 255.0
-    if osd_on == 1:
-        cover = osd_cover(x, row, lines, glyphs, font, 0)
-        if cover == 1:
-            r = 1.0
-            g = 0.78
-            b = 0.25
-        elif cover == 2:
-            r = 0.0
-            g = 0.0
-            b = 0.0
-    y_out[row, x] = 0.299 * r + 0.587 * g + 0.114 * b
-    i_out[row, x] = 0.595716 * r - 0.274453 * g - 0.321263 * b
-    q_out[row, x] = 0.211456 * r - 0.522591 * g + 0.311135 * b
+    """sRGB bytes -> YIQ, with the camcorder's date stamp burned in before the tape.
+
+    Each thread covers ``run`` pixels of a row: whole rows on CPUs (no per-pixel launch cost),
+    single pixels on GPUs.
+    """
+    span = run_bounds(wp.tid(), rgb.shape[1], run)
+    row = span[0]
+    for x in range(span[1], span[2]):
+        r = float(rgb[row, x, 0]) / 255.0
+        g = float(rgb[row, x, 1]) / 255.0
+        b = float(rgb[row, x, 2]) / 255.0
+        if osd_on == 1:
+            cover = osd_cover(x, row, lines, glyphs, font, 0)
+            if cover == 1:
+                r = 1.0
+                g = 0.78
+                b = 0.25
+            elif cover == 2:
+                r = 0.0
+                g = 0.0
+                b = 0.0
+        y_out[row, x] = 0.299 * r + 0.587 * g + 0.114 * b
+        i_out[row, x] = 0.595716 * r - 0.274453 * g - 0.321263 * b
+        q_out[row, x] = 0.211456 * r - 0.522591 * g + 0.311135 * b
+
+
+@wp.func
+def half_noise(bits: wp.uint32) -> float:
+    """Zero-mean, unit-variance noise from 16 random bits (plenty once the noise is filtered)."""
+    return (float(bits) * (1.0 / 65536.0) - 0.5) * SQRT12
 
 
 @wp.func
@@ -261,7 +288,8 @@ def tape_lines(
     ln_gain = luma_noise * wp.sqrt((2.0 - t.a_luma_noise) / t.a_luma_noise)
     cn_gain = t.chroma_noise * wp.sqrt((2.0 - t.a_chroma_noise) / t.a_chroma_noise)
     pn_gain = t.comp_noise * wp.sqrt((2.0 - t.a_comp_noise) / t.a_comp_noise)
-    stride = w + 2 * PAD
+    row_key = wp.rand_init(t.seed_samples, row)
+    inv_k = 1.0 / float(t.over)
 
     # Start every filter in the steady state of the first sample, as if the line had held it.
     xs = float(start) - shift
@@ -301,26 +329,35 @@ def tape_lines(
     x = start
     sub = wp.int32(0)
     for _s in range((x1 - start) * k):
-        xf = float(x) + float(sub) / float(k) - shift
-        y0 = sample_line(src_y, row, xf, w)
-        st = wp.rand_init(t.seed_samples, (row * stride + x + PAD) * k + sub)
+        xf = float(x) + float(sub) * inv_k - shift
+        fx = wp.floor(xf)
+        fr = xf - fx
+        a0 = wp.clamp(int(fx), 0, w - 1)
+        a1 = wp.clamp(int(fx) + 1, 0, w - 1)
+        y0 = wp.lerp(src_y[row, a0], src_y[row, a1], fr)
+        # Counter-based noise for this sample: two 32-bit draws give four 16-bit uniforms, a third
+        # decides the rare events (snow, dropouts), which draw more only when they happen.
+        st = row_key ^ (wp.uint32((x + PAD) * k + sub) * GOLDEN)
+        h1 = wp.randu(st)
+        h2 = wp.randu(st)
+        u_event = wp.randf(st)
 
         # Record: band-limit chroma, modulate it onto the subcarrier, add the tape's disturbances.
-        i_in += t.a_i_in * (sample_line(src_i, row, xf, w) - i_in)
-        q_in += t.a_q_in * (sample_line(src_q, row, xf, w) - q_in)
+        i_in += t.a_i_in * (wp.lerp(src_i[row, a0], src_i[row, a1], fr) - i_in)
+        q_in += t.a_q_in * (wp.lerp(src_q[row, a0], src_q[row, a1], fr) - q_in)
         cs = carrier[(x + PAD) * k + sub, 0] * sign
         sn = carrier[(x + PAD) * k + sub, 1] * sign
         comp = y0 + i_in * cs + q_in * sn
-        cn += t.a_comp_noise * ((wp.randf(st) - 0.5) * SQRT12 - cn)
+        cn += t.a_comp_noise * (half_noise(h1 & wp.uint32(0xFFFF)) - cn)
         comp += pn_gain * cn
-        if wp.randf(st) < snow_p:
+        if u_event < snow_p:
             snow_c = (wp.randf(st) - 0.5) * 1.2
             snow_s = 0.0
         sc_next = (snow_c * t.snow_cos - snow_s * t.snow_sin) * t.snow_decay
         snow_s = (snow_c * t.snow_sin + snow_s * t.snow_cos) * t.snow_decay
         snow_c = sc_next
         comp += snow_c
-        if wp.randf(st) < t.dropout_p:
+        if 1.0 - u_event < t.dropout_p:
             drop = 1.0
             drop_k = wp.exp(-3.912 / ((1.0 + 7.0 * wp.randf(st)) * t.rate))  # 2 % after 1-8 us
         if drop > 0.0:
@@ -344,7 +381,7 @@ def tape_lines(
         l1 += t.a_luma * (sm - l1)
         l2 += t.a_luma * (l1 - l2)
         l3 += t.a_luma * (l2 - l3)
-        ln += t.a_luma_noise * ((wp.randf(st) - 0.5) * SQRT12 - ln)
+        ln += t.a_luma_noise * (half_noise(h1 >> wp.uint32(16)) - ln)
         yv = l3 + ln_gain * ln
         sh += t.a_sharp * (yv - sh)
         yv += t.k_sharp * (yv - sh)
@@ -358,8 +395,8 @@ def tape_lines(
         # Chroma: phase error and jitter, colour noise, the colour-under bandwidth.
         ci = di * pc - dq * ps
         cq = di * ps + dq * pc
-        ni += t.a_chroma_noise * ((wp.randf(st) - 0.5) * SQRT12 - ni)
-        nq += t.a_chroma_noise * ((wp.randf(st) - 0.5) * SQRT12 - nq)
+        ni += t.a_chroma_noise * (half_noise(h2 & wp.uint32(0xFFFF)) - ni)
+        nq += t.a_chroma_noise * (half_noise(h2 >> wp.uint32(16)) - nq)
         i1 += t.a_chroma * (ci + cn_gain * ni - i1)
         i2 += t.a_chroma * (i1 - i2)
         i3 += t.a_chroma * (i2 - i3)
@@ -386,6 +423,7 @@ def play_out(
     i_in: wp.array2d(dtype=float),
     q_in: wp.array2d(dtype=float),
     p: Play,
+    run: int,
     osd_on: int,
     lines: wp.array2d(dtype=int),
     glyphs: wp.array(dtype=int),
@@ -393,47 +431,55 @@ def play_out(
     rgb: wp.array3d(dtype=wp.uint8),
 ):
     """Fields, vertical jitter, 1H chroma averaging, tint/saturation, vignette, deck OSD -> sRGB bytes."""
-    row, x = wp.tid()
+    span = run_bounds(wp.tid(), p.width, run)
+    row = span[0]
     src = float(row) + p.jitter
     if p.fields != 0:
         src = float((row // 2) * 2 + p.fields - 1) + p.jitter
     fr = wp.floor(src)
     r0 = int(fr)
     frac = src - fr
-    yv = wp.float32(0.0)
-    iv = wp.float32(0.0)
-    qv = wp.float32(0.0)
-    if r0 >= 0 and r0 + 1 < p.height:
-        yv = wp.lerp(y_in[r0, x], y_in[r0 + 1, x], frac)
-        # The deck's 1H delay line averages each line's chroma with the previous line of its field.
-        ra = wp.max(r0 - 2, r0 % 2)
-        iv = 0.5 * (i_in[r0, x] + i_in[ra, x])
-        qv = 0.5 * (q_in[r0, x] + q_in[ra, x])
-    elif r0 == p.height - 1:
-        yv = y_in[r0, x]
-        iv = i_in[r0, x]
-        qv = q_in[r0, x]
-    ti = p.iq00 * iv + p.iq01 * qv
-    tq = p.iq10 * iv + p.iq11 * qv
-    r = yv + 0.9563 * ti + 0.6210 * tq
-    g = yv - 0.2721 * ti - 0.6474 * tq
-    b = yv - 1.1070 * ti + 1.7046 * tq
-    u = 2.0 * float(x) / float(p.width) - 1.0
+    # Rows to read: the line (and the next, for sub-line jitter) and, for chroma, the previous line
+    # of the same field (the deck's 1H delay line averages them). Off-frame lines are black.
+    inside = r0 >= 0 and r0 + 1 < p.height
+    last = r0 == p.height - 1
+    rc = wp.clamp(r0, 0, p.height - 1)
+    rn = wp.min(rc + 1, p.height - 1)
+    ra = wp.max(rc - 2, rc % 2)
+    wy0 = 0.0
+    wy1 = 0.0
+    wc0 = 0.0
+    wc1 = 0.0
+    if inside:
+        wy0 = 1.0 - frac
+        wy1 = frac
+        wc0 = 0.5
+        wc1 = 0.5
+    elif last:
+        wy0 = 1.0
+        wc0 = 1.0
     v = 2.0 * float(row) / float(p.height) - 1.0
-    shade = 1.0 - p.vignette * 0.5 * (u * u + v * v)
-    r *= shade
-    g *= shade
-    b *= shade
-    if osd_on == 1:
-        cover = osd_cover(x, row, lines, glyphs, font, 1)
-        if cover == 1:
-            r = 0.92
-            g = 0.92
-            b = 0.92
-        elif cover == 2:
-            r = 0.05
-            g = 0.05
-            b = 0.05
-    rgb[row, x, 0] = wp.uint8(wp.clamp(r * 255.0 + 0.5, 0.0, 255.0))
-    rgb[row, x, 1] = wp.uint8(wp.clamp(g * 255.0 + 0.5, 0.0, 255.0))
-    rgb[row, x, 2] = wp.uint8(wp.clamp(b * 255.0 + 0.5, 0.0, 255.0))
+    for x in range(span[1], span[2]):
+        yv = wy0 * y_in[rc, x] + wy1 * y_in[rn, x]
+        iv = wc0 * i_in[rc, x] + wc1 * i_in[ra, x]
+        qv = wc0 * q_in[rc, x] + wc1 * q_in[ra, x]
+        ti = p.iq00 * iv + p.iq01 * qv
+        tq = p.iq10 * iv + p.iq11 * qv
+        u = 2.0 * float(x) / float(p.width) - 1.0
+        shade = 1.0 - p.vignette * 0.5 * (u * u + v * v)
+        r = (yv + 0.9563 * ti + 0.6210 * tq) * shade
+        g = (yv - 0.2721 * ti - 0.6474 * tq) * shade
+        b = (yv - 1.1070 * ti + 1.7046 * tq) * shade
+        if osd_on == 1:
+            cover = osd_cover(x, row, lines, glyphs, font, 1)
+            if cover == 1:
+                r = 0.92
+                g = 0.92
+                b = 0.92
+            elif cover == 2:
+                r = 0.05
+                g = 0.05
+                b = 0.05
+        rgb[row, x, 0] = wp.uint8(wp.clamp(r * 255.0 + 0.5, 0.0, 255.0))
+        rgb[row, x, 1] = wp.uint8(wp.clamp(g * 255.0 + 0.5, 0.0, 255.0))
+        rgb[row, x, 2] = wp.uint8(wp.clamp(b * 255.0 + 0.5, 0.0, 255.0))

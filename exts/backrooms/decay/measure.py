@@ -52,7 +52,9 @@ def band_amplitudes(planes: np.ndarray, channel: int, freqs_mhz: np.ndarray) -> 
         rows = planes[channel, lines, lo:hi]
         w = 2.0 * np.pi * f / signal.sample_rate_mhz(width) * x
         basis = np.stack([np.sin(w), np.cos(w), np.ones_like(w)], axis=1)
-        fit = np.linalg.lstsq(basis, np.stack([rows.mean(axis=0), planes[0, lines, lo:hi].mean(axis=0)], 1))[0]
+        fit = np.linalg.lstsq(basis, np.stack([rows.mean(axis=0), planes[0, lines, lo:hi].mean(axis=0)], 1))[
+            0
+        ]
         out.append(np.hypot(fit[0, 0], fit[1, 0]) / fit[2, 1])
     return np.array(out)
 

@@ -79,7 +79,9 @@ class VhsTape:
     def __init__(self, width: int, height: int, device: str = "cpu", segment: int | None = None) -> None:
         """``segment``: samples per thread; default whole lines on CPUs, ``SEGMENT`` on GPUs."""
         self.width, self.height, self.device = width, height, device
-        self.segment = segment or (width if wp.get_device(device).is_cpu else SEGMENT)
+        cpu = wp.get_device(device).is_cpu
+        self.segment = segment or (width if cpu else SEGMENT)
+        self.run = width if cpu else 1  # pixels per thread of the per-pixel stages
         shape = (height, width)
         self.planes = [[wp.zeros(shape, dtype=float, device=device) for _ in range(3)] for _ in range(2)]
         self.font = wp.array(osd.FONT, dtype=int, device=device)
@@ -99,13 +101,13 @@ class VhsTape:
             raise ValueError(f"tape built for {self.width}x{self.height}, settings are {s.width}x{s.height}")
         if s.osd:
             self._set_osd(s, fps)
-        dim2 = (self.height, self.width)
         osd_on = int(s.osd)
         src, dst = self.planes
+        pixels = self.height * ((self.width + self.run - 1) // self.run)
         wp.launch(
             kernels.record,
-            dim=dim2,
-            inputs=[rgb, osd_on, self.lines, self.glyphs, self.font],
+            dim=pixels,
+            inputs=[rgb, self.run, osd_on, self.lines, self.glyphs, self.font],
             outputs=src,
             device=self.device,
         )
@@ -122,8 +124,8 @@ class VhsTape:
             src, dst = dst, src
         wp.launch(
             kernels.play_out,
-            dim=dim2,
-            inputs=[*src, play_struct(s), osd_on, self.lines, self.glyphs, self.font],
+            dim=pixels,
+            inputs=[*src, play_struct(s), self.run, osd_on, self.lines, self.glyphs, self.font],
             outputs=[rgb],
             device=self.device,
         )

@@ -40,13 +40,20 @@ class Stream:
     def __init__(self, state: np.ndarray) -> None:
         self.state = state
 
-    def uniform(self, where: np.ndarray | None = None) -> np.ndarray:
+    def bits(self, where: np.ndarray | None = None) -> np.ndarray:
         nxt = pcg(self.state)
         self.state = nxt if where is None else np.where(where, nxt, self.state)
-        return (nxt >> np.uint32(8)).astype(np.float64) * (1.0 / 16777216.0)
+        return nxt
+
+    def uniform(self, where: np.ndarray | None = None) -> np.ndarray:
+        return (self.bits(where) >> np.uint32(8)).astype(np.float64) * (1.0 / 16777216.0)
 
     def unit(self, where: np.ndarray | None = None) -> np.ndarray:
         return (self.uniform(where) - 0.5) * math.sqrt(12.0)
+
+
+def half_noise(bits: np.ndarray) -> np.ndarray:
+    return ((bits & np.uint32(0xFFFF)).astype(np.float64) / 65536.0 - 0.5) * math.sqrt(12.0)
 
 
 def value_noise(seed: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -105,7 +112,7 @@ def tape_lines(y: np.ndarray, i: np.ndarray, q: np.ndarray, t: kernels.Tape, car
     snow_p = t.snow_p + 0.04 * track
     cn_gain = t.chroma_noise * math.sqrt((2.0 - t.a_chroma_noise) / t.a_chroma_noise)
     pn_gain = t.comp_noise * math.sqrt((2.0 - t.a_comp_noise) / t.a_comp_noise)
-    stride = w + 2 * kernels.PAD
+    row_key = rand_init(t.seed_samples, rows)
     out_y, out_i, out_q = np.empty_like(y), np.empty_like(i), np.empty_like(q)
 
     xs = -d - shift
@@ -121,15 +128,18 @@ def tape_lines(y: np.ndarray, i: np.ndarray, q: np.ndarray, t: kernels.Tape, car
     for x, sub in ((x, sub) for x in range(-d, w) for sub in range(k)):
         xf = x + sub / k - shift
         y0 = sample_line(y, xf)
-        st = Stream(rand_init(t.seed_samples, (rows * stride + x + kernels.PAD) * k + sub))
+        counter = u32((((x + kernels.PAD) * k + sub) * 0x9E3779B9) & M32)
+        st = Stream(row_key ^ counter)
+        h1, h2 = st.bits(), st.bits()
+        u_event = st.uniform()
         i_in = i_in + t.a_i_in * (sample_line(i, xf) - i_in)
         q_in = q_in + t.a_q_in * (sample_line(q, xf) - q_in)
         phase = 2.0 * math.pi * carrier * (x * k + sub)
         cs, sn = math.cos(phase) * sign, math.sin(phase) * sign
         comp = y0 + i_in * cs + q_in * sn
-        cn = cn + t.a_comp_noise * (st.unit() - cn)
+        cn = cn + t.a_comp_noise * (half_noise(h1) - cn)
         comp = comp + pn_gain * cn
-        event = st.uniform() < snow_p
+        event = u_event < snow_p
         amp = (st.uniform(event) - 0.5) * 1.2
         snow_c, snow_s = np.where(event, amp, snow_c), np.where(event, 0.0, snow_s)
         snow_c, snow_s = (
@@ -137,7 +147,7 @@ def tape_lines(y: np.ndarray, i: np.ndarray, q: np.ndarray, t: kernels.Tape, car
             (snow_c * t.snow_sin + snow_s * t.snow_cos) * t.snow_decay,
         )
         comp = comp + snow_c
-        event = st.uniform() < t.dropout_p
+        event = 1.0 - u_event < t.dropout_p
         length = 1.0 + 7.0 * st.uniform(event)
         drop = np.where(event, 1.0, drop)
         drop_k = np.where(event, np.exp(-3.912 / (length * t.rate)), drop_k)
@@ -156,7 +166,7 @@ def tape_lines(y: np.ndarray, i: np.ndarray, q: np.ndarray, t: kernels.Tape, car
         l1 = l1 + t.a_luma * (sm - l1)
         l2 = l2 + t.a_luma * (l1 - l2)
         l3 = l3 + t.a_luma * (l2 - l3)
-        ln = ln + t.a_luma_noise * (st.unit() - ln)
+        ln = ln + t.a_luma_noise * (half_noise(h1 >> np.uint32(16)) - ln)
         yv = l3 + ln_gain * ln
         sh = sh + t.a_sharp * (yv - sh)
         yv = yv + t.k_sharp * (yv - sh)
@@ -165,8 +175,8 @@ def tape_lines(y: np.ndarray, i: np.ndarray, q: np.ndarray, t: kernels.Tape, car
         yv = yv + t.k_ring * rv
 
         ci, cq = di * pc - dq * ps, di * ps + dq * pc
-        ni = ni + t.a_chroma_noise * (st.unit() - ni)
-        nq = nq + t.a_chroma_noise * (st.unit() - nq)
+        ni = ni + t.a_chroma_noise * (half_noise(h2) - ni)
+        nq = nq + t.a_chroma_noise * (half_noise(h2 >> np.uint32(16)) - nq)
         i1 = i1 + t.a_chroma * (ci + cn_gain * ni - i1)
         i2 = i2 + t.a_chroma * (i1 - i2)
         i3 = i3 + t.a_chroma * (i2 - i3)

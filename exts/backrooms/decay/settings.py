@@ -133,12 +133,8 @@ def design(
         return signal.one_pole_response(a_i_in, w) * sep * signal.one_pole_response(a_demod, w)
 
     a_luma = signal.solve_cascade_pole(luma_cut, n, luma_rest)
-    a_chroma = (
-        signal.solve_cascade_pole(p.chroma_cut_mhz / bleed, n, chroma_rest) if bleed > 1e-3 else 1.0
-    )
-    a_smear = signal.one_pole_alpha(
-        2.0 ** (-4.0 * smear * p.smear) * 0.25 * signal.sample_rate_mhz(n), n
-    )
+    a_chroma = signal.solve_cascade_pole(p.chroma_cut_mhz / bleed, n, chroma_rest) if bleed > 1e-3 else 1.0
+    a_smear = signal.one_pole_alpha(2.0 ** (-4.0 * smear * p.smear) * 0.25 * signal.sample_rate_mhz(n), n)
     a_smear = 1.0 if smear * p.smear <= 0.0 else a_smear
     a_q_in = signal.one_pole_alpha(signal.Q_INPUT_MHZ, n)
     a_luma_noise = signal.one_pole_alpha(min(luma_cut, 3.0), n)
