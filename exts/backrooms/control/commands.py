@@ -52,11 +52,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_live(args: argparse.Namespace) -> int:
     from backrooms.cli import recipe_from_args
+    from backrooms.control.access import AllowList
     from backrooms.control.session import GraphFrames, LiveOptions, LiveSession
     from backrooms.params import REGISTRY
 
     if not 0 <= args.smoothing <= 10:
         raise UserError(f"--smoothing {args.smoothing}: expected 0 to 10 seconds")
+    AllowList(args.bind, args.allow_remote, args.allow)  # refuse a bad bind before building the graph
     recipe, params = recipe_from_args(args)
     options = LiveOptions(
         bind=args.bind,

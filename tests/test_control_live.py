@@ -1,0 +1,65 @@
+"""The live loop: a change arriving during frame N shows in frame N+1; `backrooms live` end to end."""
+
+import numpy as np
+import pytest
+from pythonosc.osc_message_builder import OscMessageBuilder
+
+from backrooms.cli import main
+from backrooms.control.session import LiveOptions, LiveSession
+from backrooms.params import Registry
+from backrooms.params.automation import load_automation
+
+
+def registry() -> Registry:
+    reg = Registry()
+    reg.declare("decay", "noise", 0.0, "noise amount", min=0.0, max=1.0)
+    reg.declare("decay", "preset", "lp", "tape speed", choices=("sp", "lp", "ep"))
+    return reg
+
+
+@pytest.mark.parametrize(
+    "address, value", [("/backrooms/decay/noise", 1.0), ("/backrooms/decay/preset", "ep")]
+)
+def test_change_arriving_during_frame_n_shows_in_frame_n_plus_1(address, value):
+    seen: dict[int, tuple] = {}
+    holder: list[LiveSession] = []
+    packet = _message(address, value)
+
+    def render(frame, snapshot):
+        seen[frame] = (snapshot["decay.noise"], snapshot["decay.preset"])
+        if frame == 5:
+            holder[0].receiver.handle_packet(packet)  # arrives while frame 5 renders
+        return np.zeros((4, 4, 4), np.uint8)
+
+    options = LiveOptions(osc_port=0, osc_tcp_port=None, oscquery_port=None, preview_port=None, smoothing=0.2)
+    with LiveSession(registry(), {}, 200, render, options) as live:
+        holder.append(live)
+        live.run(8)
+    assert seen[5] == (0.0, "lp")
+    assert seen[6] != (0.0, "lp")
+
+
+def _message(address: str, value) -> bytes:
+    builder = OscMessageBuilder(address)
+    builder.add_arg(value)
+    return builder.build().dgram
+
+
+def test_live_command_plays_frames_and_records_a_take(tmp_path, capsys):
+    take = tmp_path / "take.jsonl"
+    args = ["live", "--frames", "6", "--size", "32x24", "--osc-port", "0", "--oscquery-port", "0"]
+    args += ["--preview-port", "0", "--record", str(take), "--recipe", str(_recipe(tmp_path))]
+    assert main(args) == 0
+    assert "played 6 frames" in capsys.readouterr().out
+    assert load_automation(take).frames == 6
+
+
+def _recipe(tmp_path):
+    path = tmp_path / "recipe.toml"
+    path.write_text('nodes = ["render", "decay"]\n[output]\nfps = 30\n')
+    return path
+
+
+def test_live_refuses_a_remote_bind_without_the_flag(capsys):
+    assert main(["live", "--bind", "0.0.0.0", "--frames", "1"]) == 2
+    assert "--allow-remote" in capsys.readouterr().err
