@@ -8,6 +8,8 @@ import pytest
 
 from backrooms.batch import render_clip
 from backrooms.errors import UserError
+from backrooms.graph.recipe import load_recipe
+from backrooms.params import ParamStore
 from backrooms.scale.ray_engine import RayEngine, task_options
 from backrooms.scale.shard import FixedParams
 from test_scale_nodes import tape_recipe, use_tape
@@ -32,17 +34,17 @@ def cluster():
     ray.shutdown()
 
 
-@pytest.fixture(scope="module", autouse=True)
-def tape():
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        use_tape(monkeypatch)
-        yield
+@pytest.fixture
+def tape(monkeypatch):
+    use_tape(monkeypatch)
 
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
     out = tmp_path_factory.mktemp("reference")
-    render_clip(tape_recipe(FRAMES), FixedParams({}).snapshot, out, progress=False)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        use_tape(monkeypatch)
+        render_clip(tape_recipe(FRAMES), FixedParams({}).snapshot, out, progress=False)
     return frames_of(out)
 
 
@@ -61,21 +63,21 @@ def failing_once(tmp_path, how):
     return FixedParams({"test.fail_at": 13, "test.markers": str(tmp_path), "test.fail_how": how})
 
 
-def test_ray_shards_write_the_bytes_of_one_process(cluster, tmp_path, reference):
+def test_ray_shards_write_the_bytes_of_one_process(cluster, tape, tmp_path, reference):
     manifest = render_on_ray(tmp_path / "out")
     assert frames_of(tmp_path / "out") == reference
     assert sorted(manifest.frames) == list(range(FRAMES))
 
 
 @pytest.mark.parametrize("how", ["raise", "exit"])
-def test_a_failed_shard_is_retried_without_lost_or_duplicated_frames(cluster, tmp_path, reference, how):
+def test_a_failed_shard_is_retried_without_lost_or_duplicated_frames(cluster, tape, tmp_path, reference, how):
     manifest = render_on_ray(tmp_path / "out", failing_once(tmp_path, how))
     assert (tmp_path / "failed_13").exists()  # the first attempt did fail (raised, or its worker died)
     assert frames_of(tmp_path / "out") == reference
     assert sorted(manifest.frames) == list(range(FRAMES))
 
 
-def test_a_user_error_in_a_shard_is_final_and_reaches_the_user_unwrapped(cluster, tmp_path):
+def test_a_user_error_in_a_shard_is_final_and_reaches_the_user_unwrapped(cluster, tape, tmp_path):
     with pytest.raises(UserError, match=r"^bad tape$"):
         render_on_ray(tmp_path / "out", failing_once(tmp_path, "user"))
 
@@ -96,3 +98,27 @@ def test_cuda_shards_each_get_one_whole_gpu(cluster):
 def test_a_cuda_render_on_a_cluster_without_gpus_is_refused():
     with pytest.raises(UserError, match="has no GPUs"):
         task_options("cuda", {"CPU": 8.0})
+
+
+@pytest.fixture(scope="module")
+def tiny_style(tmp_path_factory):
+    """A small random denoiser, so the default recipe runs its real diffusion node in seconds."""
+    import torch
+
+    from backrooms.diffusion.model import Denoiser, DenoiserConfig
+
+    torch.manual_seed(0)
+    model = Denoiser(DenoiserConfig(widths=(8, 16), blocks=1))
+    return str(model.save_pretrained(tmp_path_factory.mktemp("style")))
+
+
+@pytest.mark.slow
+def test_default_pipeline_on_ray_shards_matches_one_process_byte_for_byte(cluster, tmp_path, tiny_style):
+    """render -> diffusion -> decay; the diffusion state restarts every 8 frames, shards start mid-run."""
+    recipe = load_recipe().with_overrides(frames=16, width=64, height=48)
+    store = ParamStore(values=recipe.params)
+    store.update({"diffusion.style": tiny_style, "diffusion.reset_interval": 8})
+    render_clip(recipe, store.snapshot(), tmp_path / "one", progress=False)
+    render_clip(recipe, store.snapshot(), tmp_path / "ray", progress=False, engine=RayEngine(shards=3))
+    assert len(frames_of(tmp_path / "one")) == 16
+    assert frames_of(tmp_path / "ray") == frames_of(tmp_path / "one")
