@@ -137,11 +137,12 @@ def author_camera(stage: Usd.Stage, world: World, frames: int, fps: float) -> No
     cam.CreateVerticalApertureAttr(vertical)
     cam.CreateFocalLengthAttr(vertical / (2 * math.tan(math.radians(fov) / 2)))
     cam.CreateClippingRangeAttr(Gf.Vec2f(0.05, 500.0))
-    op = cam.AddTransformOp()
-    attr = op.GetAttr()
-    with Sdf.ChangeBlock():
-        for f in range(frames):
-            attr.Set(camera_matrix(world.camera(f, fps)), Usd.TimeCode(f))
+    attr_path = cam.AddTransformOp().GetAttr().GetPath()
+    samples = [camera_matrix(world.camera(f, fps)) for f in range(frames)]
+    layer = stage.GetEditTarget().GetLayer()
+    with Sdf.ChangeBlock():  # Sdf only while the block is open
+        for f, matrix in enumerate(samples):
+            layer.SetTimeSample(attr_path, f, matrix)
     stage.SetStartTimeCode(0)
     stage.SetEndTimeCode(max(frames - 1, 0))
     stage.SetTimeCodesPerSecond(fps)

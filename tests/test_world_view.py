@@ -1,0 +1,90 @@
+"""What the world hands the renderer: the loaded neighbourhood, its lights, its version."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from backrooms.params import ParamStore
+from backrooms.world import World
+from backrooms.world.library import shared_library
+from backrooms.world.placement import LIGHT_DEAD
+from backrooms.world.world import CHUNK_CACHE
+
+SPAN = 64.0  # metres per chunk at the defaults
+
+
+def test_the_version_changes_only_when_the_chunk_set_changes() -> None:
+    world = World(12)
+    a = world.view(np.array([10.0, 1.6, 10.0]))
+    b = world.view(np.array([60.0, 1.6, 3.0]))
+    c = world.view(np.array([70.0, 1.6, 3.0]))
+    assert a.version == b.version and a.version != c.version
+    assert World(12).view(np.array([70.0, 1.6, 3.0])).version == c.version
+
+
+def test_a_view_holds_the_cells_of_the_load_radius() -> None:
+    store = ParamStore()
+    store.update({"world.load_radius": 2})
+    world = World(12, store.snapshot())
+    view = world.view(np.array([1.0, 1.6, 1.0]))
+    centres = view.instances.transform[:, [0, 2], 3]
+    assert centres.min() >= -2 * SPAN and centres.max() <= 3 * SPAN
+    assert len(view.meta["chunks"]) == 25
+
+
+def test_the_library_is_loaded_once_and_shared() -> None:
+    assert World(1).library is World(2).library is shared_library()
+    view_a, view_b = World(1).view(np.zeros(3)), World(2).view(np.zeros(3))
+    assert view_a.library is view_b.library
+
+
+def test_every_light_has_a_glowing_panel_with_the_same_key() -> None:
+    world = World(5)
+    view = world.view(np.zeros(3))
+    lib = view.library
+    panels = view.instances.mesh == world.library.panel
+    assert panels.sum() == len(view.lights.key) > 100
+    assert np.array_equal(np.sort(view.instances.key[panels]), np.sort(view.lights.key))
+    panel_centres = view.instances.transform[panels][:, :3, 3]
+    by_key = dict(zip(view.instances.key[panels].tolist(), panel_centres, strict=True))
+    for key, pos in zip(view.lights.key.tolist(), view.lights.position, strict=True):
+        assert np.allclose(by_key[key][[0, 2]], pos[[0, 2]])
+    glow = {m.pattern for m in lib.materials if max(m.emissive) > 0}
+    assert "light_panel" in glow
+
+
+def test_dead_lights_give_no_light_and_failure_rate_zero_means_none_dead() -> None:
+    store = ParamStore()
+    store.update({"world.light_failure_rate": 0.0})
+    lights = World(5, store.snapshot()).view(np.zeros(3)).lights
+    assert not (lights.state == LIGHT_DEAD).any()
+    dead = World(5).view(np.zeros(3)).lights
+    assert (dead.intensity[dead.state == LIGHT_DEAD] == 0).all() and (dead.state == LIGHT_DEAD).any()
+
+
+def test_instance_transforms_are_quarter_turns_about_y() -> None:
+    t = World(5).view(np.zeros(3)).instances.transform
+    rot = t[:, :3, :3]
+    assert np.allclose(np.einsum("kji,kjl->kil", rot, rot), np.eye(3), atol=1e-6)
+    assert np.allclose(rot[:, 1], [0, 1, 0]) and set(np.unique(np.round(rot[:, 0, 0]))) <= {-1.0, 0.0, 1.0}
+
+
+def test_walking_far_keeps_the_chunk_cache_bounded() -> None:
+    world = World(7)
+    for frame in range(0, 30 * 60 * 60, 30 * 20):  # an hour of walking, a view every 20 s
+        world.view(world.camera(frame, 30.0).position)
+    assert len(world._chunks) <= CHUNK_CACHE and len(world._scenes) <= CHUNK_CACHE
+    assert world.autopilot.cells_walked(3600.0) > 800
+
+
+def test_filming_knobs_keep_the_walk_and_layout_knobs_rebuild_the_world() -> None:
+    store = ParamStore()
+    world = World(3, store.snapshot())
+    before = world.view(np.zeros(3)).version
+    walk = world.autopilot
+    store.update({"camera.shake": 1.5})
+    world.set_params(store.snapshot())
+    assert world.autopilot is walk and world.view(np.zeros(3)).version == before
+    store.update({"world.corridor_density": 0.8})
+    world.set_params(store.snapshot())
+    assert world.view(np.zeros(3)).version != before
