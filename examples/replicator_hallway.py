@@ -10,7 +10,8 @@ below; nothing else needs to change. Not run on the machines this project was bu
 import omni.replicator.core as rep
 import omni.usd
 
-from backrooms.kit import hallway, refs
+from backrooms.kit import hallway
+from backrooms.kit.walk import write_walk_stage
 from backrooms.kit.writer import WRITER
 from backrooms.params import ParamStore
 
@@ -22,9 +23,7 @@ OUT = "/tmp/backrooms_kit"
 STAGE = f"{OUT}/hallway.usda"
 
 rep.set_global_seed(SEED)
-camera = refs.resolve("write_walk_stage")(
-    STAGE, seed=SEED, start=0, frames=FRAMES, fps=FPS, params=ParamStore().snapshot()
-)
+camera = write_walk_stage(STAGE, seed=SEED, start=0, frames=FRAMES, fps=FPS, params=ParamStore().snapshot())
 omni.usd.get_context().open_stage(STAGE)
 
 with rep.new_layer():

@@ -9,26 +9,16 @@ import pytest
 import kit_standin
 
 BATCH = Path(__file__).resolve().parents[1] / "exts" / "backrooms" / "kit" / "batch.py"
-CAMERA = "/World/Walk/Camera"
-authored = []
-
-
-def write_walk_stage(path, seed, start, frames, fps, params):
-    """STAND-IN for backrooms.world.stage.write_walk_stage (not written yet): records, writes nothing."""
-    authored.append({"path": Path(path), "seed": seed, "start": start, "frames": frames, "fps": fps})
-    return CAMERA
+CAMERA = "/World/Camera"
 
 
 @pytest.fixture
 def batch(monkeypatch, tmp_path):
     rec = kit_standin.install(monkeypatch)
-    from backrooms.kit import hallway, refs, writer
+    from backrooms.kit import hallway, writer
 
-    monkeypatch.setitem(refs.EXPECTED, "write_walk_stage", f"{__name__}:write_walk_stage")
-    monkeypatch.setitem(refs.EXPECTED, "cell_pattern", "kit_standin:CELL_PATTERN")
     writer.register()  # the enabled extension has done these before Kit runs the script
     hallway.register()
-    authored.clear()
     argv = [
         str(BATCH),
         "--frames",
@@ -47,10 +37,15 @@ def batch(monkeypatch, tmp_path):
     return rec
 
 
-def test_batch_seeds_replicator_and_authors_the_walk_for_the_requested_frames(batch, tmp_path):
+def test_batch_seeds_replicator_and_opens_the_walk_stage_it_authored(batch, tmp_path):
+    from pxr import Usd
+
     assert batch.called("rep.set_global_seed") == [((7,), {})]
-    assert authored == [{"path": tmp_path / "hallway.usda", "seed": 7, "start": 10, "frames": 3, "fps": 24.0}]
     assert batch.called("omni.usd.open_stage") == [((str(tmp_path / "hallway.usda"),), {})]
+    stage = Usd.Stage.Open(str(tmp_path / "hallway.usda"))
+    assert (
+        stage.GetPrimAtPath(CAMERA).GetAttribute("xformOp:transform").GetTimeSamples()[-1] == 12
+    )  # frames 10, 11, 12
 
 
 def test_batch_steps_the_timeline_through_each_frame_once(batch):

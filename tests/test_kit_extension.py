@@ -166,15 +166,15 @@ def test_failed_startup_releases_what_it_had_acquired(monkeypatch, tmp_path):
     assert rec.handles and rec.live() == []
 
 
-def test_hallway_triggers_reroll_every_variant_set_on_the_event_and_every_n_frames(kit, monkeypatch):
+def test_hallway_triggers_reroll_every_variant_set_on_the_event_and_every_n_frames(kit):
     rec, _ = kit
-    from backrooms.kit import hallway, refs
+    from backrooms.kit import hallway
+    from backrooms.kit.walk import CELL_PATTERN
     from backrooms.world.layout import VARIANTS
 
-    monkeypatch.setitem(refs.EXPECTED, "cell_pattern", "kit_standin:CELL_PATTERN")
     hallway.add_triggers(reshuffle_every=24)
     assert rec.called("rep.trigger.on_custom_event") == [((), {"event_name": "backrooms_reshuffle"})]
     assert rec.called("rep.trigger.on_frame") == [((), {"interval": 24})]
-    assert rec.called("rep.get.prims")[0][1] == {"path_pattern": kit_standin.CELL_PATTERN}
+    assert rec.called("rep.get.prims")[0][1] == {"path_pattern": CELL_PATTERN}
     rolled = [args[0] for args, _ in rec.called("rep.modify.variant")]
     assert rolled == list(VARIANTS) * 2

@@ -10,7 +10,7 @@ PACKAGE = ROOT / "exts" / "backrooms"
 KIT = PACKAGE / "kit"
 KIT_ROOTS = ("omni", "carb")
 # Modules of backrooms.kit that must import without Kit (the tested, Kit-free half).
-KIT_FREE = ("settings", "chain", "live", "output", "refs", "osc")
+KIT_FREE = ("settings", "chain", "live", "output", "osc", "walk")
 # docs/kit.md writes the two big modules by their usual aliases.
 SHORT = {"omni.replicator.core": "rep", "omni.ui": "ui"}
 

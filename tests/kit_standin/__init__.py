@@ -385,6 +385,3 @@ def install(monkeypatch: Any, settings: dict[str, Any] | None = None) -> Recorde
     for name in [m for m in sys.modules if m.startswith("backrooms.kit")]:
         monkeypatch.delitem(sys.modules, name)  # re-import the adapter against this stand-in
     return rec
-
-
-CELL_PATTERN = "/World/Hallway/Chunk_.*/Cell_.*"  # stand-in value for the world stage pattern

@@ -27,8 +27,9 @@ import omni.replicator.core as rep
 import omni.usd
 
 from backrooms.graph.recipe import load_recipe, parse_size
-from backrooms.kit import hallway, refs, writer
+from backrooms.kit import hallway, writer
 from backrooms.kit.settings import KitSettings
+from backrooms.kit.walk import write_walk_stage
 from backrooms.params import ParamStore
 
 
@@ -70,7 +71,7 @@ def main(argv: list[str]) -> None:
     rep.settings.carb_settings("/omni/replicator/RTSubframes", settings.rt_subframes)
     params = ParamStore(values=recipe.params).snapshot()
     stage_file = out / "hallway.usda"
-    camera = refs.resolve("write_walk_stage")(
+    camera = write_walk_stage(
         stage_file,
         seed=settings.seed,
         start=settings.start,

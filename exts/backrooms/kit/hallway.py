@@ -10,23 +10,20 @@ from __future__ import annotations
 
 import omni.replicator.core as rep
 
-from backrooms.kit import refs
+from backrooms.kit.walk import CELL_PATTERN
+from backrooms.world.layout import VARIANTS
 
 RANDOMIZER = "backrooms_hallway"
 RESHUFFLE_EVENT = "backrooms_reshuffle"
 
 
 def register() -> None:
-    """Make ``rep.randomizer.backrooms_hallway()`` available to Replicator scripts.
-
-    The world's names are looked up when a script builds the graph, not when Kit starts.
-    """
+    """Make ``rep.randomizer.backrooms_hallway()`` available to Replicator scripts."""
 
     def backrooms_hallway():
-        variants = refs.resolve("variants")
-        cells = rep.get.prims(path_pattern=refs.resolve("cell_pattern"))
+        cells = rep.get.prims(path_pattern=CELL_PATTERN)
         with cells:
-            for variant_set, options in variants.items():
+            for variant_set, options in VARIANTS.items():
                 rep.modify.variant(variant_set, rep.distribution.choice(list(options)))
         return cells.node
 
