@@ -81,7 +81,7 @@ class BackroomsExtension(omni.ext.IExt):
 
     def _on_params(self, changes: dict) -> None:
         if self._reshuffle_keys & changes.keys():
-            self._reshuffle = True  # OSC thread: the event is sent from the main thread
+            self._reshuffle = True  # listeners may run on any thread; the event goes out in _on_update
 
     def _on_update(self, _event: object) -> None:
         self.osc.step()
