@@ -126,6 +126,10 @@ class World:
             raise ValueError(f"fps must be positive, got {fps}")
         return self.autopilot.camera(frame / fps)
 
+    def cameras(self, frame: int, fps: float) -> tuple[Camera, Camera]:
+        """(previous, current) cameras for exact motion vectors; frame 0 is its own previous."""
+        return self.camera(max(frame - 1, 0), fps), self.camera(frame, fps)
+
     # -- scene views --------------------------------------------------------------------------------
     def loaded_chunks(self, position: np.ndarray) -> list[tuple[int, int]]:
         """Chunks within ``load_radius`` (Chebyshev) of the chunk holding ``position``."""
@@ -146,7 +150,12 @@ class World:
                 scene.instances,
                 scene.lights,
                 version=version,
-                meta={"chunks": chunks, "chunk_size": self.spec.chunk_size, "seed": self.spec.seed},
+                meta={
+                    "chunks": chunks,
+                    "chunk_size": self.spec.chunk_size,
+                    "cell_size": self.cell_size,
+                    "seed": self.spec.seed,
+                },
             )
             self._views[key] = found
             if len(self._views) > 4:
