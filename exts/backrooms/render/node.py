@@ -3,13 +3,12 @@ every AOV of the frame into the render product."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from backrooms.graph.node import GraphContext, Node
 from backrooms.graph.product import RenderProduct
 from backrooms.params.store import Snapshot
 from backrooms.render.renderer import Renderer
 from backrooms.render.scene import Scene
+from backrooms.world import World
 
 
 class RenderNode(Node):
@@ -22,17 +21,16 @@ class RenderNode(Node):
         super().__init__(context)
         self.renderer = Renderer(context.width, context.height, context.device)
         self.scene = Scene(context.device)
-        self._world: Any = None
-        self._world_params: dict[str, Any] | None = None
+        self._world: World | None = None
+        self._params: Snapshot | None = None
 
-    def world(self, params: Snapshot) -> Any:
-        """The world for these params, rebuilt only when a ``world.*`` value changes."""
-        from backrooms.world import World
-
-        world_params = params.node("world")
-        if self._world is None or world_params != self._world_params:
+    def world(self, params: Snapshot) -> World:
+        """The world, created on first use and handed each new snapshot (it decides what to rebuild)."""
+        if self._world is None:
             self._world = World(self.context.seed, params)
-            self._world_params = world_params
+        elif params is not self._params:
+            self._world.set_params(params)
+        self._params = params
         return self._world
 
     def process(self, product: RenderProduct, params: Snapshot) -> None:

@@ -20,13 +20,13 @@ declare(
 declare(NODE, "exposure", 0.0, "exposure compensation before tone mapping", min=-8.0, max=8.0, unit="EV")
 declare(NODE, "distortion", 0.04, "radial lens distortion k1 (0 = pinhole, > 0 barrel)", min=0.0, max=0.5)
 declare(
-    NODE, "radiance", 6.0, "radiance of a healthy ceiling panel (LightSet.intensity 1)", min=0.0, max=100.0
+    NODE, "radiance", 5.0, "radiance of a healthy ceiling panel (LightSet.intensity 1)", min=0.0, max=100.0
 )
 declare(NODE, "shadow_rays", 2, "nearest lights per pixel that get a shadow ray", min=0, max=4)
 declare(
     NODE,
     "light_radius",
-    9.0,
+    7.0,
     "lights farther than this from a surface are ignored",
     min=1.0,
     max=50.0,
@@ -51,7 +51,7 @@ declare(
     min=0.0,
     max=1.0,
 )
-declare(NODE, "ao", 0.8, "ambient occlusion strength", min=0.0, max=1.0)
+declare(NODE, "ao", 0.6, "ambient occlusion strength", min=0.0, max=1.0)
 declare(NODE, "ao_radius", 0.6, "ambient occlusion ray length", min=0.05, max=5.0, unit="m")
 declare(NODE, "haze", 0.035, "distance haze density", min=0.0, max=1.0, unit="1/m")
 declare(NODE, "wear", 0.5, "stains, damp patches and discoloured tiles", min=0.0, max=1.0)
