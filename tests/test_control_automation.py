@@ -8,6 +8,7 @@ import pytest
 from pythonosc.udp_client import SimpleUDPClient
 
 from backrooms.cli import main
+from backrooms.control.live import host_rgb
 from backrooms.control.session import GraphFrames, LiveOptions, LiveSession
 from backrooms.errors import UserError
 from backrooms.graph.catalog import declare_all
@@ -67,7 +68,6 @@ def test_take_with_a_bad_value_names_file_and_line(tmp_path):
         load_automation(path, registry())
 
 
-@pytest.mark.slow
 def test_live_take_replays_as_byte_identical_batch_render(tmp_path):
     declare_all()
     recipe = Recipe(source="test", nodes=("render", "decay"), width=64, height=48, fps=24, frames=24)
@@ -76,7 +76,7 @@ def test_live_take_replays_as_byte_identical_batch_render(tmp_path):
         osc_port=0, osc_tcp_port=None, oscquery_port=None, preview_port=None, record=tmp_path / "take.jsonl"
     )
     with LiveSession(REGISTRY, {}, recipe.fps, GraphFrames(recipe), options, recipe.to_json()) as live:
-        live.loop.sinks.append(lambda f, rgb, snap: frames.__setitem__(f, rgb.copy()))
+        live.loop.sinks.append(lambda f, rgb, snap: frames.__setitem__(f, host_rgb(rgb)))
         client = SimpleUDPClient("127.0.0.1", live.osc.udp_port)
         runner = threading.Thread(target=live.run, args=(recipe.frames,))
         runner.start()

@@ -22,8 +22,14 @@ from backrooms.params.automation import Recorder
 from backrooms.params.smoothing import Smoother
 from backrooms.params.store import ParamStore, Snapshot
 
-RenderFn = Callable[[int, Snapshot], np.ndarray | None]
-Sink = Callable[[int, np.ndarray | None, Snapshot], None]
+# A frame is an (H, W, 4) uint8 RGBA array: numpy, or a device array with ``.numpy()`` (wp.array).
+RenderFn = Callable[[int, Snapshot], Any]
+Sink = Callable[[int, Any, Snapshot], None]
+
+
+def host_rgb(rgb: Any) -> np.ndarray:
+    """A host copy of a frame (device arrays are copied over; numpy arrays are copied too)."""
+    return np.array(rgb.numpy() if hasattr(rgb, "numpy") else rgb)
 
 
 class LiveLoop:

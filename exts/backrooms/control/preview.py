@@ -28,6 +28,7 @@ from websockets.http11 import Request, Response
 from backrooms.control.access import AllowList
 from backrooms.control.aio import Coalescer, LoopThread, respond, respond_json, send_quietly
 from backrooms.control.inbox import Inbox
+from backrooms.control.live import host_rgb
 from backrooms.control.tally import Tally
 from backrooms.control.values import Rejected, bang, native
 from backrooms.params.registry import ParamError, Registry
@@ -72,11 +73,11 @@ class PreviewServer:
     def url(self) -> str:
         return f"http://{self.allow.bind}:{self.port}/"
 
-    def sink(self, frame: int, rgb: np.ndarray | None, snapshot: Snapshot) -> None:
+    def sink(self, frame: int, rgb: Any, snapshot: Snapshot) -> None:
         """Frame-loop sink: keep a copy of the newest frame when someone is watching."""
         if rgb is None or not self._clients:
             return
-        self._latest = (frame, np.ascontiguousarray(rgb[..., :3]))
+        self._latest = (frame, np.ascontiguousarray(host_rgb(rgb)[..., :3]))
         if not self._frame_scheduled:
             self._frame_scheduled = True
             self.aio.call_soon(self._encode)

@@ -49,7 +49,10 @@ class LiveOptions:
 
 
 class GraphFrames:
-    """Renders a recipe's graph frame by frame with the snapshot the live loop hands it."""
+    """Renders a recipe's graph frame by frame with the snapshot the live loop hands it.
+
+    The returned buffer is reused by the next frame; sinks copy what they keep.
+    """
 
     def __init__(self, recipe: Recipe) -> None:
         self._snapshot: Snapshot | None = None
@@ -60,8 +63,9 @@ class GraphFrames:
         return self._snapshot
 
     def __call__(self, frame: int, snapshot: Snapshot) -> Any:
+        """The frame's ``rgb`` buffer, left on the device (sinks copy it only if they need it)."""
         self._snapshot = snapshot
-        return self.executor.render(frame)[RGB].numpy()
+        return self.executor.render(frame)[RGB]
 
 
 class LiveSession:

@@ -30,6 +30,10 @@ function makeControl(param) {
     input = document.createElement("select");
     for (const choice of param.choices) input.add(new Option(choice, choice));
     input.addEventListener("change", () => send({ set: { [param.key]: input.value } }));
+  } else if (param.type === "str") {
+    input = document.createElement("input");
+    input.type = "text";
+    input.addEventListener("change", () => send({ set: { [param.key]: input.value } }));
   } else if (param.type === "bool") {
     input = document.createElement("input");
     input.type = "checkbox";
