@@ -90,7 +90,7 @@ def decay_image(src: Path, dst: Path, params, seed: int, frame: int, device: str
     from backrooms.io.atomic import atomic_path
 
     rgba = read_image(src)
-    out = Tape(rgba.shape[1], rgba.shape[0], seed, 30.0, device).process(rgba, frame, params)
+    out = HostTape(rgba.shape[1], rgba.shape[0], seed, 30.0, device).process(rgba, frame, params)
     fmt = IMAGE_SUFFIXES[dst.suffix.lower()]
     try:
         with atomic_path(dst) as tmp:
@@ -131,7 +131,7 @@ def decay_video(src: Path, dst: Path, params, seed: int, device: str) -> int:
     first = next(frames, None)
     if first is None or first.size == 0:
         raise UserError(f"{src}: the video has no frames")
-    tape = Tape(first.shape[1], first.shape[0], seed, fps, device)
+    tape = HostTape(first.shape[1], first.shape[0], seed, fps, device)
 
     def decayed() -> Iterator[np.ndarray]:
         for index, rgb in enumerate(_chain(first, frames)):
@@ -150,7 +150,7 @@ def _chain(first: np.ndarray, rest: Iterator[np.ndarray]) -> Iterator[np.ndarray
     yield from rest
 
 
-class Tape:
+class HostTape:
     """The decay node outside a graph: host frames in, host frames out."""
 
     def __init__(self, width: int, height: int, seed: int, fps: float, device: str) -> None:

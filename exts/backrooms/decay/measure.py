@@ -85,7 +85,7 @@ def flat_snr_db(tape: Tape, width: int = 720, height: int = 480, level: float = 
     video noise meter gates them out; line and column means are removed so the (separable)
     vignette does not count as noise.
     """
-    v = int(round(level * 255))
+    v = round(level * 255)
     frame = np.full((height, width, 4), 255, dtype=np.uint8)
     frame[..., :3] = v
     y = yiq(tape(frame))[0]

@@ -1,0 +1,85 @@
+"""``backrooms decay IN OUT`` on real PNG, JPEG and MP4 files, and its one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+from backrooms.cli import main
+from backrooms.io.mp4 import read_mp4, write_mp4
+
+
+def picture(width: int = 160, height: int = 96) -> np.ndarray:
+    x = np.linspace(0, 255, width, dtype=np.uint8)
+    rgb = np.zeros((height, width, 3), dtype=np.uint8)
+    rgb[..., 0], rgb[..., 1], rgb[height // 3 : 2 * height // 3, :, 2] = x, x[::-1], 230
+    return rgb
+
+
+def run(capsys, *argv: str) -> tuple[int, str]:
+    code = main(["decay", *argv])
+    return code, capsys.readouterr().err.strip()
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg"])
+def test_an_image_is_decayed_to_the_same_size(tmp_path: Path, capsys, suffix: str):
+    src, dst = tmp_path / f"in{suffix}", tmp_path / f"out{suffix}"
+    Image.fromarray(picture()).save(src)
+    assert run(capsys, str(src), str(dst), "--preset", "worn", "--set", "decay.snow=2")[0] == 0
+    out = np.asarray(Image.open(dst).convert("RGB")).astype(int)
+    assert out.shape == (96, 160, 3)
+    assert np.abs(out - picture()).mean() > 5.0
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([src.name, dst.name])  # no temp left
+
+
+def test_a_video_is_decayed_frame_by_frame(tmp_path: Path, capsys):
+    src, dst = tmp_path / "in.mp4", tmp_path / "out.mp4"
+    write_mp4(src, [picture()] * 6, fps=24.0)
+    assert run(capsys, str(src), str(dst), "--seed", "3")[0] == 0
+    frames = read_mp4(dst)
+    assert len(frames) == 6 and frames[0].shape == (96, 160, 3)
+    assert np.abs(frames[0].astype(int) - frames[1]).mean() > 0.5  # every frame its own noise
+
+
+def test_an_unreadable_input_is_a_one_line_error(tmp_path: Path, capsys):
+    src = tmp_path / "broken.png"
+    src.write_bytes(b"not a picture")
+    code, err = run(capsys, str(src), str(tmp_path / "out.png"))
+    assert code == 2 and "broken.png" in err and "\n" not in err
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_a_wrong_channel_count_is_a_one_line_error(tmp_path: Path, capsys):
+    src = tmp_path / "two.png"
+    Image.fromarray(picture()[..., 0]).convert("LA").save(src)
+    code, err = run(capsys, str(src), str(tmp_path / "out.png"))
+    assert code == 2 and "2 channels" in err and "\n" not in err
+
+
+def test_a_video_without_frames_is_a_one_line_error(tmp_path: Path, capsys):
+    src = tmp_path / "empty.y4m"  # a valid stream header, then no frames
+    src.write_text("YUV4MPEG2 W64 H48 F24:1 Ip A1:1 C420jpeg\n")
+    code, err = run(capsys, str(src), str(tmp_path / "out.mp4"))
+    assert code == 2 and "no frames" in err and "\n" not in err
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def test_a_file_without_a_video_stream_is_a_one_line_error(tmp_path: Path, capsys):
+    src = tmp_path / "nothing.mp4"
+    with av.open(str(src), mode="w") as container:
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        container.start_encoding()
+    code, err = run(capsys, str(src), str(tmp_path / "out.mp4"))
+    assert code == 2 and "nothing.mp4" in err and "\n" not in err
+
+
+def test_a_bad_parameter_is_a_one_line_error(tmp_path: Path, capsys):
+    src = tmp_path / "in.png"
+    Image.fromarray(picture()).save(src)
+    code, err = run(capsys, str(src), str(tmp_path / "out.png"), "--set", "decay.snow=lots")
+    assert code == 2 and "decay.snow" in err and "\n" not in err
