@@ -140,12 +140,12 @@ def _portal(key: int, cx: np.ndarray, cz: np.ndarray, n: int) -> np.ndarray:
     return (hash_ints(key, cx, cz) % np.uint64(n)).astype(np.int64)
 
 
-def _border_walkable(spec: LayoutSpec, keys: _Keys, x: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """Walkable before carving and rooms: random cells plus the cells beside forced border openings."""
+def _walkable(spec: LayoutSpec, keys: _Keys, x: np.ndarray, z: np.ndarray, room: np.ndarray) -> np.ndarray:
+    """Walkable before carving: random cells, rooms, and the cells beside forced border openings."""
     n = spec.chunk_size
     cx, cz = x // n, z // n
     lx, lz = x - cx * n, z - cz * n
-    walk = uniform(keys.walk, x, z) < spec.corridor_density
+    walk = (uniform(keys.walk, x, z) < spec.corridor_density) | (room > 0)
     walk |= (lx == n - 1) & (lz == _portal(keys.portal_e, cx, cz, n))
     walk |= (lx == 0) & (lz == _portal(keys.portal_e, cx - 1, cz, n))
     walk |= (lz == n - 1) & (lx == _portal(keys.portal_s, cx, cz, n))
@@ -154,7 +154,11 @@ def _border_walkable(spec: LayoutSpec, keys: _Keys, x: np.ndarray, z: np.ndarray
 
 
 def _border_open(spec: LayoutSpec, keys: _Keys, x: np.ndarray, z: np.ndarray, east: bool) -> np.ndarray:
-    """Open walls on chunk borders: the wall east (or south) of cell (x, z), which lies on a border."""
+    """Open walls on chunk borders: the wall east (or south) of cell (x, z), which lies on a border.
+
+    Open if it is the border's forced opening, if it joins two room cells (rooms straddle borders),
+    or, between two walkable cells, at ``border_rate``.
+    """
     n = spec.chunk_size
     x2, z2 = (x + 1, z) if east else (x, z + 1)
     cx, cz = x // n, z // n
@@ -162,27 +166,45 @@ def _border_open(spec: LayoutSpec, keys: _Keys, x: np.ndarray, z: np.ndarray, ea
         forced = z - cz * n == _portal(keys.portal_e, cx, cz, n)
     else:
         forced = x - cx * n == _portal(keys.portal_s, cx, cz, n)
-    both = _border_walkable(spec, keys, x, z) & _border_walkable(spec, keys, x2, z2)
-    return forced | (both & (uniform(keys.border, x, z, int(east)) < spec.border_rate))
+    room_a, room_b = _rooms(spec, keys, x, z), _rooms(spec, keys, x2, z2)
+    both = _walkable(spec, keys, x, z, room_a) & _walkable(spec, keys, x2, z2, room_b)
+    return (
+        forced
+        | ((room_a > 0) & (room_b > 0))
+        | (both & (uniform(keys.border, x, z, int(east)) < spec.border_rate))
+    )
 
 
 def _rooms(spec: LayoutSpec, keys: _Keys, x: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """Room kind per cell (0 none, ROOM or PILLAR): rectangles placed inside their chunk."""
+    """Room kind per cell (0 none, ROOM or PILLAR).
+
+    Each chunk has a few room slots; a room's corner lies in its chunk, and since it is at most a
+    chunk wide it may reach into the chunks east and south, so rooms straddle chunk borders like
+    anything else. A cell checks the slots of its own chunk and of the three chunks west/north of it.
+    """
+    kind = np.zeros(np.broadcast_shapes(x.shape, z.shape), dtype=np.uint8)
+    if kind.size == 0:
+        return kind
     n = spec.chunk_size
     cx, cz = x // n, z // n
-    lx, lz = x - cx * n, z - cz * n
-    kind = np.zeros(np.broadcast_shapes(x.shape, z.shape), dtype=np.uint8)
+    gx0, gz0 = int(cx.min()) - 1, int(cz.min()) - 1
+    gx = np.arange(gx0, int(cx.max()) + 1, dtype=np.int64)[None, :]
+    gz = np.arange(gz0, int(cz.max()) + 1, dtype=np.int64)[:, None]
     for slot in range(max(1, n * n // 48)):
-        h = hash_ints(keys.room, cx, cz, slot)
-        present = uniform(keys.room, cx, cz, slot, 1) < spec.room_rate
-        pillar = uniform(keys.room, cx, cz, slot, 2) < spec.pillar_rate
+        h = hash_ints(keys.room, gx, gz, slot)
+        present = uniform(keys.room, gx, gz, slot, 1) < spec.room_rate
+        pillar = uniform(keys.room, gx, gz, slot, 2) < spec.pillar_rate
         big = np.where(pillar, 3, 2)
         w = np.minimum(n, big + (h % np.uint64(4)).astype(np.int64))
         d = np.minimum(n, big + ((h >> np.uint64(8)) % np.uint64(4)).astype(np.int64))
-        ox = ((h >> np.uint64(16)) % (n - w + 1).astype(np.uint64)).astype(np.int64)
-        oz = ((h >> np.uint64(32)) % (n - d + 1).astype(np.uint64)).astype(np.int64)
-        inside = present & (lx >= ox) & (lx < ox + w) & (lz >= oz) & (lz < oz + d)
-        kind[inside] = np.where(pillar, PILLAR, ROOM)[inside]
+        ox = gx * n + ((h >> np.uint64(16)) % np.uint64(n)).astype(np.int64)
+        oz = gz * n + ((h >> np.uint64(32)) % np.uint64(n)).astype(np.int64)
+        code = np.where(pillar, PILLAR, ROOM).astype(np.uint8)
+        for dx, dz in ((0, 0), (-1, 0), (0, -1), (-1, -1)):
+            ix, iz = cx + dx - gx0, cz + dz - gz0
+            rx, rz = ox[iz, ix], oz[iz, ix]
+            inside = present[iz, ix] & (x >= rx) & (x < rx + w[iz, ix]) & (z >= rz) & (z < rz + d[iz, ix])
+            kind[inside] = code[iz, ix][inside]
     return kind
 
 
@@ -222,7 +244,7 @@ def generate_block(spec: LayoutSpec, cx0: int, cz0: int, cx1: int, cz1: int) -> 
     z = np.arange(z0, z0 + height, dtype=np.int64)[:, None].repeat(width, 1)
 
     room = _rooms(spec, keys, x, z)
-    walk = _border_walkable(spec, keys, x, z) | (room > 0)
+    walk = _walkable(spec, keys, x, z, room)
 
     # Interior walls (not on chunk borders): east walls then south walls, as node pairs.
     ids = np.arange(width * height, dtype=np.int64).reshape(height, width)
