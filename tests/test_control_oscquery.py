@@ -108,3 +108,12 @@ def test_binary_websocket_frames_are_osc_input(live):
 
     asyncio.run(scenario())
     assert live.inbox.target("decay.preset") == "ep"
+
+
+def test_websocket_from_another_web_origin_is_refused(live):
+    async def scenario():
+        async with websockets.connect(f"ws://127.0.0.1:{live.oscquery.port}/", origin="http://evil.example"):
+            pass
+
+    with pytest.raises(websockets.InvalidStatus, match="403"):
+        asyncio.run(scenario())

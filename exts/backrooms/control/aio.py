@@ -13,10 +13,11 @@ import threading
 from collections.abc import Callable, Coroutine
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlsplit
 
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
-from websockets.http11 import Response
+from websockets.http11 import Request, Response
 
 
 class LoopThread:
@@ -64,6 +65,12 @@ class LoopThread:
         if self.loop.is_running():
             self.loop.call_soon_threadsafe(self.loop.stop)
             self._thread.join(5)
+
+
+def cross_origin(request: Request) -> bool:
+    """A browser handshake from another web origin (native clients send no Origin header)."""
+    origin = request.headers.get("Origin")
+    return bool(origin) and urlsplit(origin).netloc != request.headers.get("Host")
 
 
 def respond(

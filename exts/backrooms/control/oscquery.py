@@ -24,7 +24,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from backrooms.control.access import AllowList
-from backrooms.control.aio import Coalescer, LoopThread, respond, respond_json, send_quietly
+from backrooms.control.aio import Coalescer, LoopThread, cross_origin, respond, respond_json, send_quietly
 from backrooms.control.inbox import Inbox
 from backrooms.control.osc import NATIVE, OscReceiver
 from backrooms.control.values import normalized
@@ -162,6 +162,8 @@ class OscQueryServer:
         if not self.allow.permits(connection.remote_address[0]):
             return respond(connection, HTTPStatus.FORBIDDEN, "sender not allowed\n")
         if request.headers.get("Upgrade", "").lower() == "websocket":
+            if cross_origin(request):
+                return respond(connection, HTTPStatus.FORBIDDEN, "cross-origin WebSocket refused\n")
             return None
         return self.namespace.respond(connection, request.path)
 

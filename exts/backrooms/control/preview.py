@@ -26,7 +26,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from backrooms.control.access import AllowList
-from backrooms.control.aio import Coalescer, LoopThread, respond, respond_json, send_quietly
+from backrooms.control.aio import Coalescer, LoopThread, cross_origin, respond, respond_json, send_quietly
 from backrooms.control.inbox import Inbox
 from backrooms.control.live import host_rgb
 from backrooms.control.tally import Tally
@@ -98,8 +98,7 @@ class PreviewServer:
             return respond(connection, HTTPStatus.FORBIDDEN, "sender not allowed\n")
         path = urlsplit(request.path).path
         if request.headers.get("Upgrade", "").lower() == "websocket":
-            origin = request.headers.get("Origin")
-            if path != "/ws" or (origin and urlsplit(origin).netloc != request.headers.get("Host")):
+            if path != "/ws" or cross_origin(request):
                 return respond(connection, HTTPStatus.FORBIDDEN, "cross-origin WebSocket refused\n")
             return None
         if path == "/params.json":
