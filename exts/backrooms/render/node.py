@@ -12,7 +12,7 @@ from backrooms.world import World
 
 
 class RenderNode(Node):
-    """Stateless across frames: the previous camera comes from ``world.camera(frame - 1)``, so any
+    """Stateless across frames: the previous camera comes from the world (``world.cameras``), so any
     frame renders alone. Only caches persist (device meshes, the instance BVH of the current view)."""
 
     kind = "render"
@@ -35,8 +35,6 @@ class RenderNode(Node):
 
     def process(self, product: RenderProduct, params: Snapshot) -> None:
         world = self.world(params)
-        fps = self.context.fps
-        camera = world.camera(product.frame, fps)
-        previous = world.camera(product.frame - 1, fps)
+        previous, camera = world.cameras(product.frame, self.context.fps)
         self.scene.update(world.view(camera.position))
         self.renderer.render(self.scene, camera, previous, product, params.node("render"), self.context.seed)
