@@ -1,0 +1,129 @@
+"""The VHS decay pass: frames per second, against its numpy oracle and an ffmpeg VHS filtergraph.
+
+Figures are for the full ``sp`` preset (every effect on) on one 720x480 RGBA frame resident on the
+device. CPU figures are wall clock of one Warp launch sequence (Warp runs a CPU launch on one
+thread); "per core" uses the thread's CPU time, which other processes on a shared machine do not
+inflate. The fidelity numbers the issue asks for are printed alongside, from the same kernels.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+
+import numpy as np
+import warp as wp
+
+from backrooms.bench.core import Measurement, best_of
+from backrooms.decay import measure, reference
+from backrooms.decay.commands import HostTape
+from backrooms.decay.pipeline import VhsTape
+from backrooms.decay.settings import resolve
+from backrooms.params import ParamStore
+
+AREA = "decay"
+# A common "realistic VHS" ffmpeg recipe at equal size: halve horizontal luma resolution, blur
+# chroma / sharpen luma, luma noise changing every frame, a little saturation.
+FFMPEG_VHS = "scale=360:480,scale=720:480,unsharp=7:7:1.0:7:7:-2.0,noise=c0s=13:c0f=t+u,eq=saturation=1.2"
+
+
+def test_frame(width: int, height: int) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    frame = np.full((height, width, 4), 255, dtype=np.uint8)
+    frame[..., :3] = (
+        rng.integers(0, 256, (height // 16 + 1, width // 16 + 1, 3))
+        .repeat(16, 0)
+        .repeat(16, 1)[:height, :width]
+    )
+    return frame
+
+
+def kernel_seconds(width: int, height: int, device: str, frames: int) -> tuple[float, float]:
+    """(wall, thread CPU) seconds per frame of the sp pass, best of a few runs of ``frames`` frames."""
+    values = ParamStore().snapshot().node("decay")
+    settings = [resolve(values, width, height, f, 1) for f in range(frames)]
+    tape = VhsTape(width, height, device)
+    rgb = wp.array(test_frame(width, height), dtype=wp.uint8, device=device)
+
+    def clip() -> None:
+        for s in settings:
+            tape.apply(rgb, s)
+        wp.synchronize_device(device)
+
+    clip()  # compile / warm up
+    cpu = []
+    for _ in range(3):
+        began = time.thread_time()
+        clip()
+        cpu.append(time.thread_time() - began)
+    return best_of(clip, 3) / frames, min(cpu) / frames
+
+
+def reference_seconds(width: int, height: int) -> float:
+    s = resolve(ParamStore().snapshot().node("decay"), width, height, 1, 1)
+    frame = test_frame(width, height)
+    return best_of(lambda: reference.decay(frame, s), 1)
+
+
+def ffmpeg_fps(frames: int) -> float | None:
+    """Frames per second of the ffmpeg recipe (single-threaded, source generation subtracted)."""
+    if shutil.which("ffmpeg") is None:
+        return None
+
+    def seconds(graph: str) -> float:
+        cmd = [
+            "ffmpeg", "-hide_banner", "-loglevel", "error", "-threads", "1", "-filter_threads", "1",
+            "-f", "lavfi", "-i", "testsrc2=size=720x480:rate=30,format=yuv420p",
+            "-frames:v", str(frames), "-vf", graph, "-f", "null", "-",
+        ]  # fmt: skip
+        return best_of(lambda: subprocess.run(cmd, check=True), 2)
+
+    work = seconds(FFMPEG_VHS) - seconds("null")
+    return frames / work if work > 0 else None
+
+
+def fidelity() -> list[Measurement]:
+    store = ParamStore()
+    store.update({"decay.noise": 0.0})
+    quiet = store.snapshot()
+    noisy = ParamStore().snapshot()
+
+    def tape(params):
+        return lambda frame: HostTape(frame.shape[1], frame.shape[0], 1, 30.0, "cpu").process(
+            frame, 3, params
+        )
+
+    return [
+        Measurement(AREA, "sp luma -3 dB point", measure.luma_cutoff(tape(quiet)), "MHz", "target 2.0-3.0"),
+        Measurement(
+            AREA, "sp chroma (I) -3 dB point", measure.chroma_cutoff(tape(quiet)), "MHz", "target 0.25-0.6"
+        ),
+        Measurement(AREA, "sp flat-field luma SNR", measure.flat_snr_db(tape(noisy)), "dB", "target 40-48"),
+    ]
+
+
+def run(quick: bool) -> list[Measurement]:
+    frames = 10 if quick else 60
+    wall, cpu = kernel_seconds(720, 480, "cpu", frames)
+    ref = reference_seconds(720, 480)
+    out = [
+        Measurement(AREA, "720x480 sp, CPU (Warp)", 1.0 / wall, "fps", "wall clock, one launch thread"),
+        Measurement(AREA, "720x480 sp, CPU per core", 1.0 / cpu, "fps", "thread CPU time; ntsc-rs ~25/core"),
+        Measurement(AREA, "numpy reference 720x480 sp", 1.0 / ref, "fps", "the test oracle"),
+        Measurement(AREA, "Warp CPU vs numpy reference", ref / wall, "x"),
+    ]
+    ff = ffmpeg_fps(60 if quick else 300)
+    if ff is not None:
+        out.append(Measurement(AREA, "ffmpeg VHS filtergraph 720x480", ff, "fps", "1 thread, fewer effects"))
+        out.append(Measurement(AREA, "Warp CPU vs ffmpeg filtergraph", (1.0 / wall) / ff, "x"))
+    if wp.is_cuda_available():
+        for width, height in ((720, 480), (1920, 1080)):
+            gpu_wall, _ = kernel_seconds(width, height, "cuda", frames * 10)
+            out.append(
+                Measurement(
+                    AREA, f"{width}x{height} sp, CUDA", 1.0 / gpu_wall, "fps", wp.get_device("cuda").name
+                )
+            )
+    out += fidelity()
+    return out
