@@ -166,13 +166,12 @@ def _border_open(spec: LayoutSpec, keys: _Keys, x: np.ndarray, z: np.ndarray, ea
         forced = z - cz * n == _portal(keys.portal_e, cx, cz, n)
     else:
         forced = x - cx * n == _portal(keys.portal_s, cx, cz, n)
-    room_a, room_b = _rooms(spec, keys, x, z), _rooms(spec, keys, x2, z2)
-    both = _walkable(spec, keys, x, z, room_a) & _walkable(spec, keys, x2, z2, room_b)
-    return (
-        forced
-        | ((room_a > 0) & (room_b > 0))
-        | (both & (uniform(keys.border, x, z, int(east)) < spec.border_rate))
-    )
+    xs, zs = np.concatenate([x, x2]), np.concatenate([z, z2])  # both sides in one pass
+    room = _rooms(spec, keys, xs, zs)
+    walk = _walkable(spec, keys, xs, zs, room)
+    k = len(x)
+    rooms = (room[:k] > 0) & (room[k:] > 0)
+    return forced | rooms | (walk[:k] & walk[k:] & (uniform(keys.border, x, z, int(east)) < spec.border_rate))
 
 
 def _rooms(spec: LayoutSpec, keys: _Keys, x: np.ndarray, z: np.ndarray) -> np.ndarray:
