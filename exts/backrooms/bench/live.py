@@ -112,7 +112,7 @@ def _play(render: Any, fps: float, seconds: float, flood: bool) -> dict[str, flo
         runner.join()
         if flooder is not None:
             flooder.join(10)
-        received = live.osc.udp.received
+        received = live.osc.udp.received - i  # the probes are not part of the flood
         frame_seconds = list(live.loop.frame_seconds[5:])
     latencies = []
     last = max(shown)
