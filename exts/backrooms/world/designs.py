@@ -7,6 +7,7 @@ a shape's open sides in its own frame; the layout turns prototypes in quarter tu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from backrooms.world.geometry import QuadSoup
@@ -176,7 +177,13 @@ FAMILY_PANELS = {
 LOOSE_TILES = {(1, 3), (4, 2), (5, 5)}
 
 
-def _design(name: str, family: str, shape: str, panels: list[tuple[int, int]], extra=None) -> Design:
+def _design(
+    name: str,
+    family: str,
+    shape: str,
+    panels: list[tuple[int, int]],
+    extra: Callable[[QuadSoup], None] | None,
+) -> Design:
     soup, loose = QuadSoup(), QuadSoup()
     portals = SHAPES[shape]
     _walls(soup, portals)
