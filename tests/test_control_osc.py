@@ -169,3 +169,14 @@ def test_allow_list_admits_only_listed_senders_and_loopback():
 
 def test_loopback_bind_refuses_remote_senders():
     assert not AllowList("127.0.0.1").permits("192.168.1.7")
+
+
+def test_closing_a_session_does_not_wait_for_connected_tcp_clients():
+    options = LiveOptions(osc_port=0, osc_tcp_port=0, oscquery_port=None, preview_port=None)
+    live = LiveSession(registry(), {}, 50, frame_value, options)
+    client = socket.create_connection(("127.0.0.1", live.osc.tcp_port))
+    time.sleep(0.1)
+    began = time.monotonic()
+    live.close()
+    client.close()
+    assert time.monotonic() - began < 5

@@ -91,7 +91,15 @@ def run_live(args: argparse.Namespace) -> int:
         if args.record:
             print(f"  recording to {args.record}")
         sys.stdout.flush()
-        worker = threading.Thread(target=session.run, args=(args.frames,), name="frame-loop")
+        failures: list[BaseException] = []
+
+        def play() -> None:
+            try:
+                session.run(args.frames)
+            except BaseException as exc:  # handed to the main thread, which reports it
+                failures.append(exc)
+
+        worker = threading.Thread(target=play, name="frame-loop")
         worker.start()
         try:
             while worker.is_alive():
@@ -99,6 +107,8 @@ def run_live(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             session.loop.stop()
             worker.join()
+        if failures:
+            raise failures[0]
         frames = session.loop.frame
         print(f"played {frames} frames; controller errors: {session.tally.summary()}")
     return 0

@@ -77,15 +77,17 @@ class LiveLoop:
     def run(self, frames: int | None = None) -> None:
         """Play frames at the clock's rate until ``frames`` are done or ``stop()`` is called."""
         end = None if frames is None else self.frame + frames
-        while not self.stop_event.is_set() and (end is None or self.frame < end):
-            delay = self.clock.due(self.frame) - time.perf_counter()
-            if delay > 0 and self.stop_event.wait(delay):
-                break
-            began = time.perf_counter()
-            self.step()
-            self.frame_seconds.append(time.perf_counter() - began)
-        if self.recorder is not None:
-            self.recorder.close()
+        try:
+            while not self.stop_event.is_set() and (end is None or self.frame < end):
+                delay = self.clock.due(self.frame) - time.perf_counter()
+                if delay > 0 and self.stop_event.wait(delay):
+                    break
+                began = time.perf_counter()
+                self.step()
+                self.frame_seconds.append(time.perf_counter() - began)
+        finally:
+            if self.recorder is not None:
+                self.recorder.close()
 
     def stop(self) -> None:
         self.stop_event.set()
