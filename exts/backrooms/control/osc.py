@@ -242,8 +242,7 @@ def _split_slip(buffer: bytes) -> tuple[list[bytes | None], bytes]:
 
 
 class _TcpServer(osc_tcp_server.ThreadingOSCTCPServer):
-    daemon_threads = True
-    block_on_close = False  # a client that stays connected must not hold up shutdown
+    daemon_threads = True  # not joined on close: a connected client must not hold up shutdown
     allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int], receiver: OscReceiver, allow: AllowList) -> None:
