@@ -266,7 +266,9 @@ def tape_lines(
     x0 = (tid - row * nseg) * t.segment
     x1 = wp.min(x0 + t.segment, w)
     d = t.chroma_delay
-    start = wp.max(x0 - t.warmup - d, -d)
+    lead = wp.max(d, 0)  # chroma written d pixels right of where it is computed: start earlier
+    lag = wp.max(-d, 0)  # or left of it: run on past the segment
+    start = wp.max(x0 - t.warmup - lead, -lead)
 
     # Per line: timing, colour phase, chroma loss, extra noise in the tracking band.
     field_time = float(2 * t.frame + row % 2)
@@ -328,7 +330,7 @@ def tape_lines(
     k = t.over
     x = start
     sub = wp.int32(0)
-    for _s in range((x1 - start) * k):
+    for _s in range((x1 + lag - start) * k):
         xf = float(x) + float(sub) * inv_k - shift
         fx = wp.floor(xf)
         fr = xf - fx
@@ -405,9 +407,9 @@ def tape_lines(
         q3 += t.a_chroma * (q2 - q3)
 
         if sub == 0:
-            if x >= x0:
+            if x >= x0 and x < x1:
                 dst_y[row, x] = yv
-            xd = x + d  # colour-under chroma lags luma
+            xd = x + d
             if xd >= x0 and xd < x1:
                 dst_i[row, xd] = i3 * chroma_gain
                 dst_q[row, xd] = q3 * chroma_gain

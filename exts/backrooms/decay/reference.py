@@ -115,7 +115,8 @@ def tape_lines(y: np.ndarray, i: np.ndarray, q: np.ndarray, t: kernels.Tape, car
     row_key = rand_init(t.seed_samples, rows)
     out_y, out_i, out_q = np.empty_like(y), np.empty_like(i), np.empty_like(q)
 
-    xs = -d - shift
+    lead, lag = max(d, 0), max(-d, 0)
+    xs = -lead - shift
     y_first = sample_line(y, xs)
     i_in, q_in = sample_line(i, xs), sample_line(q, xs)
     zero = np.zeros(h)
@@ -125,7 +126,7 @@ def tape_lines(y: np.ndarray, i: np.ndarray, q: np.ndarray, t: kernels.Tape, car
     i1 = i2 = i3 = i_in * pc - q_in * ps
     q1 = q2 = q3 = i_in * ps + q_in * pc
     k = t.over
-    for x, sub in ((x, sub) for x in range(-d, w) for sub in range(k)):
+    for x, sub in ((x, sub) for x in range(-lead, w + lag) for sub in range(k)):
         xf = x + sub / k - shift
         y0 = sample_line(y, xf)
         counter = u32((((x + kernels.PAD) * k + sub) * 0x9E3779B9) & M32)
@@ -184,7 +185,7 @@ def tape_lines(y: np.ndarray, i: np.ndarray, q: np.ndarray, t: kernels.Tape, car
         q2 = q2 + t.a_chroma * (q1 - q2)
         q3 = q3 + t.a_chroma * (q2 - q3)
 
-        if sub == 0 and x >= 0:
+        if sub == 0 and 0 <= x < w:
             out_y[:, x] = yv
         if sub == 0 and 0 <= x + d < w:
             out_i[:, x + d] = i3 * chroma_gain

@@ -91,7 +91,7 @@ class Filters:
     a_sharp: float
     ring: signal.Biquad
     a_chroma: float
-    chroma_delay: int
+    chroma_delay: int  # pixels chroma is moved right after the filters (negative: left)
     a_luma_noise: float
     a_chroma_noise: float
     a_comp_noise: float
@@ -144,6 +144,10 @@ def design(
     poles += [1.0 - math.sqrt(b.a2) for b in (notch, ring)]  # resonators: pole radius sqrt(a2)
     memory = max(math.log(1.0 / NOISE_RATIO) / -math.log(1.0 - min(a, 0.999)) for a in poles)
     warmup = max(math.ceil(TAPE_WARMUP_POLES * memory), math.ceil(DROPOUT_MAX_US * signal.sample_rate_mhz(n)))
+    # The causal filters already make chroma lag luma by their group delay; the preset's colour-under
+    # delay is the total, so the kernel shifts chroma by what is left (backwards if need be).
+    lag_px = sum((1.0 - a) / a for a in (a_i_in, a_demod, a_chroma, a_chroma, a_chroma)) / over
+    delay_px = p.chroma_delay_us * delay_gain * signal.sample_rate_mhz(width)
     return Filters(
         carrier=carrier,
         a_i_in=a_i_in,
@@ -155,7 +159,7 @@ def design(
         a_sharp=a_sharp,
         ring=ring,
         a_chroma=a_chroma,
-        chroma_delay=min(round(p.chroma_delay_us * delay_gain * signal.sample_rate_mhz(width)), MAX_DELAY),
+        chroma_delay=max(-MAX_DELAY, min(round(delay_px - lag_px), MAX_DELAY)),
         a_luma_noise=a_luma_noise,
         a_chroma_noise=a_chroma_noise,
         a_comp_noise=a_comp_noise,
