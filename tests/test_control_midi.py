@@ -7,7 +7,7 @@ import pytest
 
 from backrooms.control.clock import FrameClock
 from backrooms.control.inbox import Inbox
-from backrooms.control.midi import MidiMap
+from backrooms.control.midi import MidiMap, open_input
 from backrooms.control.tally import Tally
 from backrooms.errors import UserError
 from backrooms.params import Registry
@@ -85,3 +85,8 @@ def test_bad_mapping_file_is_a_one_line_user_error(tmp_path):
     path.write_text(json.dumps({"format": "backrooms-midi-map/1", "bindings": [{"channel": 99}]}))
     with pytest.raises(UserError, match="binding 0"):
         midi_map(path)
+
+
+def test_missing_midi_input_is_a_one_line_user_error():
+    with pytest.raises(UserError, match="--midi-in"):
+        open_input("no-such-port-anywhere", midi_map())
