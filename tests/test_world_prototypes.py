@@ -154,3 +154,12 @@ def test_a_missing_prototype_file_fails_with_its_name(tmp_path: Path) -> None:
     (tmp_path / "usd" / "prototypes" / "room_tee.usda").unlink()
     with pytest.raises(UserError, match=r"room_tee\.usda: prototype file not found"):
         load_library(tmp_path / "usd")
+
+
+def test_every_prototype_file_passes_every_usd_validator() -> None:
+    from pxr import UsdValidation
+
+    context = UsdValidation.ValidationContext(UsdValidation.ValidationRegistry().GetOrLoadAllValidators())
+    for path in PROTOTYPES:
+        errors = context.Validate(Usd.Stage.Open(str(path)))
+        assert [f"{e.GetName()}: {e.GetMessage()}" for e in errors] == [], path.name

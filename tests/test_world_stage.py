@@ -160,3 +160,11 @@ def test_bad_world_arguments_give_one_line_and_exit_2(capsys, argv, fragment) ->
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and fragment in err
+
+
+def test_the_exported_stage_passes_every_usd_validator(exported) -> None:
+    from pxr import UsdValidation
+
+    validators = UsdValidation.ValidationRegistry().GetOrLoadAllValidators()
+    errors = UsdValidation.ValidationContext(validators).Validate(Usd.Stage.Open(str(exported[1])))
+    assert [f"{e.GetName()}: {e.GetMessage()}" for e in errors] == []
