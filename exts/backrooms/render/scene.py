@@ -26,6 +26,8 @@ class SceneData:
     instance_bvh: wp.uint64
     instance_count: int
     instance_mesh: wp.array(dtype=wp.int32)
+    instance_lower: wp.array(dtype=wp.vec3)  # world bounds, for nearest-first candidate order
+    instance_upper: wp.array(dtype=wp.vec3)
     world_to_local: wp.array(dtype=wp.mat44)
     instance_look: wp.array(dtype=wp.vec4i)
     instance_key: wp.array(dtype=wp.uint32)
@@ -140,6 +142,8 @@ class Scene:
         d.world_to_local = self._array(np.linalg.inv(transforms).astype(np.float32), wp.mat44)
         d.instance_look = self._array(np.asarray(inst.look, np.int32).reshape(-1, 4), wp.vec4i)
         d.instance_key = self._array(np.asarray(inst.key, np.uint32), wp.uint32)
+        d.instance_lower = self._array(lowers.astype(np.float32), wp.vec3)
+        d.instance_upper = self._array(uppers.astype(np.float32), wp.vec3)
         self._instance_bvh = self._bvh(lowers, uppers)
         d.instance_bvh = self._instance_bvh.id if self._instance_bvh else wp.uint64(0)
         self.instance_builds += 1

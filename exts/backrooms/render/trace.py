@@ -21,32 +21,85 @@ class Hit:
     v: float  # ... of its second vertex
 
 
+BATCH = wp.constant(8)
+batch_f = wp.types.vector(length=8, dtype=wp.float32)
+batch_i = wp.types.vector(length=8, dtype=wp.int32)
+
+
+@wp.func
+def entry_distance(lower: wp.vec3, upper: wp.vec3, origin: wp.vec3, inv_dir: wp.vec3) -> float:
+    """Where the ray enters a box (0 if it starts inside)."""
+    a = wp.cw_mul(lower - origin, inv_dir)
+    b = wp.cw_mul(upper - origin, inv_dir)
+    near = wp.max(wp.max(wp.min(a[0], b[0]), wp.min(a[1], b[1])), wp.min(a[2], b[2]))
+    return wp.max(near, 0.0)
+
+
+@wp.func
+def test_instance(scene: SceneData, i: int, origin: wp.vec3, direction: wp.vec3, hit: Hit) -> Hit:
+    """``hit`` updated with instance ``i``'s closest triangle, if it is nearer."""
+    to_local = scene.world_to_local[i]
+    mesh = scene.instance_mesh[i]
+    q = wp.mesh_query_ray(
+        scene.mesh_ids[mesh],
+        wp.transform_point(to_local, origin),
+        wp.transform_vector(to_local, direction),
+        hit.t,
+    )
+    if q.result:
+        hit.t = q.t
+        hit.instance = i
+        hit.triangle = scene.mesh_first_triangle[mesh] + q.face
+        hit.u = q.u
+        hit.v = q.v
+    return hit
+
+
+@wp.func
+def test_nearest_first(
+    scene: SceneData, near: batch_f, ids: batch_i, count: int, origin: wp.vec3, direction: wp.vec3, hit: Hit
+) -> Hit:
+    """Test buffered candidates in order of entry distance, stopping once the rest lie behind the hit."""
+    for _ in range(count):
+        best = wp.int32(-1)
+        best_t = wp.float32(wp.inf)
+        for k in range(count):
+            if near[k] < best_t:
+                best_t = near[k]
+                best = k
+        if best < 0 or best_t >= hit.t:
+            return hit
+        near[best] = wp.inf
+        hit = test_instance(scene, ids[best], origin, direction, hit)
+    return hit
+
+
 @wp.func
 def trace_closest(scene: SceneData, origin: wp.vec3, direction: wp.vec3, t_max: float) -> Hit:
-    """Closest hit along a unit ``direction`` within ``t_max`` metres."""
+    """Closest hit along a unit ``direction`` within ``t_max`` metres.
+
+    The instance BVH yields candidates in no particular order; testing them nearest-first lets the
+    first hit cull the instances behind it, so fewer mesh BVHs are walked.
+    """
     hit = Hit()
     hit.t = t_max
     hit.instance = -1
     if scene.instance_count == 0:
         return hit
+    inv_dir = wp.vec3(1.0 / direction[0], 1.0 / direction[1], 1.0 / direction[2])
+    near = batch_f()
+    ids = batch_i()
+    count = wp.int32(0)
     query = wp.bvh_query_ray(scene.instance_bvh, origin, direction)
     i = wp.int32(0)
     while wp.bvh_query_next(query, i, hit.t):
-        to_local = scene.world_to_local[i]
-        mesh = scene.instance_mesh[i]
-        q = wp.mesh_query_ray(
-            scene.mesh_ids[mesh],
-            wp.transform_point(to_local, origin),
-            wp.transform_vector(to_local, direction),
-            hit.t,
-        )
-        if q.result:
-            hit.t = q.t
-            hit.instance = i
-            hit.triangle = scene.mesh_first_triangle[mesh] + q.face
-            hit.u = q.u
-            hit.v = q.v
-    return hit
+        if count == BATCH:
+            hit = test_nearest_first(scene, near, ids, count, origin, direction, hit)
+            count = 0
+        near[count] = entry_distance(scene.instance_lower[i], scene.instance_upper[i], origin, inv_dir)
+        ids[count] = i
+        count += 1
+    return test_nearest_first(scene, near, ids, count, origin, direction, hit)
 
 
 @wp.func
