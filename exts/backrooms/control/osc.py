@@ -102,7 +102,6 @@ class OscReceiver:
             self._exact[param.osc_address + NATIVE] = (param, True)
         self._patterns: OrderedDict[str, list[tuple[Param, bool]]] = OrderedDict()
         self._pattern_lock = threading.Lock()
-        self.messages = 0
 
     def call_handlers_for_packet(self, data: bytes, client_address: Any) -> list:
         """The python-osc dispatcher hook used by its UDP and TCP servers."""
@@ -118,27 +117,31 @@ class OscReceiver:
         except Exception as exc:  # a parser bug must not stop the server; count it instead
             self.tally.add("internal", repr(exc))
             return
+        # Messages of one bundle (one timetag) reach the frame loop together, as OSC 1.0 asks.
+        groups: dict[float | None, dict[str, Any]] = {}
         for message in messages:
-            self.messages += 1
             try:
-                self._apply(message.address, message.args, message.when)
+                changes = self._changes(message.address, message.args)
             except (PacketError, Rejected) as exc:
                 self.tally.add(exc.kind, exc.detail)
+                continue
             except Exception as exc:
                 self.tally.add("internal", repr(exc))
+                continue
+            groups.setdefault(message.when, {}).update(changes)
+        for when, changes in groups.items():
+            self.inbox.submit(changes, when)
 
-    def _apply(self, address: str, args: tuple[Any, ...], when: float | None) -> None:
+    def _changes(self, address: str, args: tuple[Any, ...]) -> dict[str, Any]:
         command = self.commands.get(address)
         if command is not None:
             command(args)
-            return
+            return {}
         targets = self._resolve(address)
         if not targets:
             raise PacketError("unknown_address", address[:80])
-        changes: dict[str, Any] = {}
-        for param, native in targets:
-            changes[param.key] = from_osc(param, args, self.inbox.target(param.key), native)
-        self.inbox.submit(changes, when)
+        current = self.inbox.target
+        return {param.key: from_osc(param, args, current(param.key), native) for param, native in targets}
 
     def _resolve(self, address: str) -> list[tuple[Param, bool]]:
         hit = self._exact.get(address)
