@@ -142,3 +142,30 @@ def test_a_stage_without_meshes_is_refused(tmp_path: Path) -> None:
     UsdGeom.Xform.Define(stage, "/Empty")
     with pytest.raises(ValueError, match="no visible meshes"):
         view_from_stage(stage)
+
+
+def test_the_worlds_usd_export_renders_like_the_world_itself(tmp_path: Path) -> None:
+    from backrooms.graph.node import GraphContext
+    from backrooms.render.node import RenderNode
+    from backrooms.render.usd_scene import camera_from_stage
+    from backrooms.world.stage import Region, write_stage
+
+    node = RenderNode(GraphContext(seed=11, width=W, height=H, fps=24.0, device="cpu"))
+    params = ParamStore().snapshot()
+    world = node.world(params)
+    x, z = world.start_cell()
+    write_stage(world, Region(x - 12, z - 12, x + 12, z + 12), tmp_path / "walk.usda", frames=31, fps=24.0)
+    stage = Usd.Stage.Open(str(tmp_path / "walk.usda"))
+    camera, previous = camera_from_stage(stage, 30), camera_from_stage(stage, 29)
+    np.testing.assert_allclose(camera.position, world.camera(30, 24.0).position, atol=1e-5)
+
+    direct = RenderProduct(30, W, H, "cpu")
+    node.process(direct, params)
+    exported = RenderProduct(30, W, H, "cpu")
+    Renderer(W, H).render(Scene.from_stage(stage), camera, previous, exported, params.node("render"), 11)
+    a, b = direct["distance_to_camera"].numpy(), exported["distance_to_camera"].numpy()
+    near = a < 20.0  # the exported region is 96 m across; compare what lies well inside it
+    assert near.mean() > 0.8
+    assert (np.abs(a - b)[near] < 1e-3).mean() > 0.98
+    mv_a, mv_b = direct["motion_vectors"].numpy(), exported["motion_vectors"].numpy()
+    assert (np.abs(mv_a - mv_b)[near].max(axis=-1) < 0.01).mean() > 0.98

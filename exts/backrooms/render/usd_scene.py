@@ -15,7 +15,7 @@ import zlib
 import numpy as np
 from pxr import Usd, UsdGeom, UsdLux, UsdShade
 
-from backrooms.world.types import InstanceSet, LightSet, Material, Mesh, PrototypeLibrary, SceneView
+from backrooms.world.types import Camera, InstanceSet, LightSet, Material, Mesh, PrototypeLibrary, SceneView
 
 HEALTHY_PANEL = 12.0  # UsdLux intensity of a healthy ceiling panel as backrooms.world authors it
 DEFAULT_MATERIAL = Material("default", (0.18, 0.18, 0.18))
@@ -24,6 +24,25 @@ DEFAULT_MATERIAL = Material("default", (0.18, 0.18, 0.18))
 def view_from_stage(stage: Usd.Stage, time: Usd.TimeCode | None = None) -> SceneView:
     """All visible geometry and rect lights of ``stage`` at ``time`` (default time if None)."""
     return _StageReader(stage, Usd.TimeCode.Default() if time is None else time).read()
+
+
+def camera_from_stage(stage: Usd.Stage, time: float, path: str | None = None) -> Camera:
+    """The stage's camera (``path``, or the first ``UsdGeom.Camera``) at a time code."""
+    prim = stage.GetPrimAtPath(path) if path else None
+    if prim is None:
+        prim = next((p for p in stage.Traverse() if p.IsA(UsdGeom.Camera)), None)
+    if not prim or not prim.IsA(UsdGeom.Camera):
+        raise ValueError(
+            f"stage {stage.GetRootLayer().identifier} has no camera{f' at {path}' if path else ''}"
+        )
+    code = Usd.TimeCode(time)
+    gf = UsdGeom.Camera(prim).GetCamera(code)
+    to_world = _column_major(UsdGeom.Xformable(prim).ComputeLocalToWorldTransform(code))
+    axes = to_world[:3, :3] / np.linalg.norm(to_world[:3, :3], axis=0)
+    fov = 2.0 * np.degrees(np.arctan(gf.verticalAperture / (2.0 * gf.focalLength)))
+    return Camera(
+        position=to_world[:3, 3].astype(np.float32), rotation=axes.astype(np.float32), fov_y=float(fov)
+    )
 
 
 def _column_major(m: object) -> np.ndarray:
