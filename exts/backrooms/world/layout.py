@@ -78,8 +78,10 @@ class LayoutSpec:
 
     @property
     def border_rate(self) -> float:
-        """Border openings at the rate interior walls open (tree + loops), so chunk seams don't show."""
-        tree_share = 0.95  # measured: share of interior walkable-pair walls the pruned tree opens
+        """How often a border wall between two walkable cells opens, so seams open as often as
+        interior walls do (tested): inside a chunk the tree joins nearly every walkable pair, and
+        border pairs touching carved cells can never open, so border pairs open nearly always."""
+        tree_share = 0.97
         return self.loop_rate + (1.0 - self.loop_rate) * tree_share
 
 
@@ -136,8 +138,26 @@ class _Keys:
             setattr(self, name, purpose_key(seed, name))
 
 
-def _portal(key: int, cx: np.ndarray, cz: np.ndarray, n: int) -> np.ndarray:
-    return (hash_ints(key, cx, cz) % np.uint64(n)).astype(np.int64)
+def _portal(spec: LayoutSpec, keys: _Keys, cx: np.ndarray, cz: np.ndarray, east: bool) -> np.ndarray:
+    """Where along chunk (cx, cz)'s east (or south) border its forced opening lies: the first
+    position, in hashed order, whose cells on both sides are walkable anyway (so forcing adds no
+    walkable cells there and the border looks like anywhere else); any position if there is none."""
+    n = spec.chunk_size
+    if cx.size == 0:
+        return np.zeros(cx.shape, np.int64)
+    gx0, gz0 = int(cx.min()), int(cz.min())
+    gx = np.arange(gx0, int(cx.max()) + 1, dtype=np.int64)[None, :, None]
+    gz = np.arange(gz0, int(cz.max()) + 1, dtype=np.int64)[:, None, None]
+    p = np.arange(n, dtype=np.int64)[None, None, :]
+    if east:
+        xa, za, xb, zb = gx * n + n - 1, gz * n + p, gx * n + n, gz * n + p
+    else:
+        xa, za, xb, zb = gx * n + p, gz * n + n - 1, gx * n + p, gz * n + n
+    both = (uniform(keys.walk, xa, za) < spec.corridor_density) & (
+        uniform(keys.walk, xb, zb) < spec.corridor_density
+    )
+    priority = uniform(keys.portal_e if east else keys.portal_s, gx, gz, p) + 2.0 * ~both
+    return priority.argmin(axis=2)[cz - gz0, cx - gx0]
 
 
 def _walkable(spec: LayoutSpec, keys: _Keys, x: np.ndarray, z: np.ndarray, room: np.ndarray) -> np.ndarray:
@@ -146,10 +166,10 @@ def _walkable(spec: LayoutSpec, keys: _Keys, x: np.ndarray, z: np.ndarray, room:
     cx, cz = x // n, z // n
     lx, lz = x - cx * n, z - cz * n
     walk = (uniform(keys.walk, x, z) < spec.corridor_density) | (room > 0)
-    walk |= (lx == n - 1) & (lz == _portal(keys.portal_e, cx, cz, n))
-    walk |= (lx == 0) & (lz == _portal(keys.portal_e, cx - 1, cz, n))
-    walk |= (lz == n - 1) & (lx == _portal(keys.portal_s, cx, cz, n))
-    walk |= (lz == 0) & (lx == _portal(keys.portal_s, cx, cz - 1, n))
+    walk |= (lx == n - 1) & (lz == _portal(spec, keys, cx, cz, east=True))
+    walk |= (lx == 0) & (lz == _portal(spec, keys, cx - 1, cz, east=True))
+    walk |= (lz == n - 1) & (lx == _portal(spec, keys, cx, cz, east=False))
+    walk |= (lz == 0) & (lx == _portal(spec, keys, cx, cz - 1, east=False))
     return walk
 
 
@@ -163,9 +183,9 @@ def _border_open(spec: LayoutSpec, keys: _Keys, x: np.ndarray, z: np.ndarray, ea
     x2, z2 = (x + 1, z) if east else (x, z + 1)
     cx, cz = x // n, z // n
     if east:
-        forced = z - cz * n == _portal(keys.portal_e, cx, cz, n)
+        forced = z - cz * n == _portal(spec, keys, cx, cz, east=True)
     else:
-        forced = x - cx * n == _portal(keys.portal_s, cx, cz, n)
+        forced = x - cx * n == _portal(spec, keys, cx, cz, east=False)
     xs, zs = np.concatenate([x, x2]), np.concatenate([z, z2])  # both sides in one pass
     room = _rooms(spec, keys, xs, zs)
     walk = _walkable(spec, keys, xs, zs, room)
