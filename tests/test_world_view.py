@@ -71,10 +71,11 @@ def test_instance_transforms_are_quarter_turns_about_y() -> None:
 
 def test_walking_far_keeps_the_chunk_cache_bounded() -> None:
     world = World(7)
-    for frame in range(0, 30 * 60 * 60, 30 * 20):  # an hour of walking, a view every 20 s
+    for frame in range(0, 30 * 4 * 3600, 30 * 30):  # four hours of walking, a view every 30 s
         world.view(world.camera(frame, 30.0).position)
     assert len(world._chunks) <= CHUNK_CACHE and len(world._scenes) <= CHUNK_CACHE
-    assert world.autopilot.cells_walked(3600.0) > 800
+    assert len(world._chunks) == CHUNK_CACHE  # the walk went far enough to fill it
+    assert world.autopilot.cells_walked(4 * 3600.0) > 3000
 
 
 def test_filming_knobs_keep_the_walk_and_layout_knobs_rebuild_the_world() -> None:
@@ -88,3 +89,12 @@ def test_filming_knobs_keep_the_walk_and_layout_knobs_rebuild_the_world() -> Non
     store.update({"world.corridor_density": 0.8})
     world.set_params(store.snapshot())
     assert world.view(np.zeros(3)).version != before
+
+
+def test_the_cache_holds_a_wide_neighbourhood_twice() -> None:
+    store = ParamStore()
+    store.update({"world.load_radius": 4})
+    world = World(3, store.snapshot())
+    world.view(np.zeros(3))
+    world.view(np.array([5 * SPAN, 0.0, 0.0]))
+    assert len(world._scenes) == 2 * 81 - 36  # both 9 x 9 neighbourhoods, overlap once

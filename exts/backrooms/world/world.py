@@ -20,7 +20,7 @@ from backrooms.world.library import WorldLibrary, shared_library
 from backrooms.world.placement import ChunkScene, PlacementTable, build_scene, concat_scenes
 from backrooms.world.types import Camera, SceneView
 
-CHUNK_CACHE = 64  # chunks kept (a 5 x 5 neighbourhood needs 25)
+CHUNK_CACHE = 64  # chunks kept at least; always more than two loaded neighbourhoods
 
 
 class World:
@@ -56,6 +56,7 @@ class World:
             self._autopilot.spec = camera
         self.camera_spec = camera
         self.load_radius = int(params["world.load_radius"])
+        self.cache_size = max(CHUNK_CACHE, 2 * (2 * self.load_radius + 1) ** 2)
 
     # -- layout ---------------------------------------------------------------------------------------
     @property
@@ -78,7 +79,7 @@ class World:
             block = generate_block(self.spec, cx, cz, cx + 1, cz + 1)
             found = (block, block.mask.tolist())  # plain lists: the walk reads single cells a lot
             self._chunks[key] = found
-            if len(self._chunks) > CHUNK_CACHE:
+            if len(self._chunks) > self.cache_size:
                 self._chunks.popitem(last=False)
         else:
             self._chunks.move_to_end(key)
@@ -91,7 +92,7 @@ class World:
         if found is None:
             found = build_scene(self.cells(cx, cz), self.library, self.table, self.spec.seed)
             self._scenes[key] = found
-            if len(self._scenes) > CHUNK_CACHE:
+            if len(self._scenes) > self.cache_size:
                 self._scenes.popitem(last=False)
         else:
             self._scenes.move_to_end(key)
