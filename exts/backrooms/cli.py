@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "backrooms.world.commands",
     "backrooms.control.commands",
     "backrooms.decay.commands",
+    "backrooms.render.commands",
 )
 
 
