@@ -32,6 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     live.add_argument("--oscquery-port", type=port, default=9001, help="OSCQuery HTTP + WS (default 9001)")
     live.add_argument("--preview-port", type=port, default=8000, help="web preview page (default 8000)")
     live.add_argument("--no-preview", action="store_true", help="do not serve the web preview")
+    live.add_argument(
+        "--no-announce", action="store_true", help="do not announce OSC/OSCQuery over zeroconf (Bonjour)"
+    )
     live.add_argument("--bind", default="127.0.0.1", help="address to listen on (default: loopback)")
     live.add_argument("--allow-remote", action="store_true", help="required to --bind beyond loopback")
     live.add_argument(
@@ -72,6 +75,7 @@ def run_live(args: argparse.Namespace) -> int:
         midi_map=args.midi_map,
         record=args.record,
         smoothing=args.smoothing,
+        announce=not args.no_announce,
     )
     render = GraphFrames(recipe)
     try:

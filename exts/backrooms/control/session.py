@@ -13,6 +13,7 @@ from typing import Any
 from backrooms.control.access import AllowList
 from backrooms.control.aio import LoopThread
 from backrooms.control.clock import FrameClock
+from backrooms.control.discovery import Announcer
 from backrooms.control.inbox import Inbox
 from backrooms.control.live import LiveLoop, RenderFn
 from backrooms.control.midi import MidiMap, open_input
@@ -46,6 +47,7 @@ class LiveOptions:
     midi_map: Path | None = None
     record: Path | None = None
     smoothing: float = 0.05
+    announce: bool = False
 
 
 class GraphFrames:
@@ -113,6 +115,9 @@ class LiveSession:
                 self.aio, registry, self.inbox, self.receiver, self.allow, options.oscquery_port, ports
             )
             self._closers.append(self.oscquery)
+        if options.announce:
+            query_port = self.oscquery.port if self.oscquery else None
+            self._closers.append(Announcer(self.allow.bind, "backrooms", query_port, self.osc.udp_port))
         if options.preview_port is not None:
             self.preview = PreviewServer(
                 self.aio, registry, self.inbox, self.tally, self.allow, options.preview_port, self.midi.learn
