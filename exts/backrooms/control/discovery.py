@@ -28,7 +28,12 @@ class Announcer:
             self._zeroconf = None
             return
         wildcard = ipaddress.ip_address(bind).is_unspecified
-        address = socket.gethostbyname(socket.gethostname()) if wildcard else bind
+        try:
+            address = socket.gethostbyname(socket.gethostname()) if wildcard else bind
+        except OSError as exc:
+            LOG.warning("control: no address to announce (%s); the session is not announced", exc)
+            self._zeroconf = None
+            return
         self._zeroconf: Any = Zeroconf(
             interfaces=InterfaceChoice.All if wildcard else [bind], ip_version=IPVersion.V4Only
         )
