@@ -30,13 +30,13 @@ class Announcer:
         wildcard = ipaddress.ip_address(bind).is_unspecified
         try:
             address = socket.gethostbyname(socket.gethostname()) if wildcard else bind
-        except OSError as exc:
-            LOG.warning("control: no address to announce (%s); the session is not announced", exc)
+            self._zeroconf: Any = Zeroconf(
+                interfaces=InterfaceChoice.All if wildcard else [bind], ip_version=IPVersion.V4Only
+            )
+        except OSError as exc:  # no usable address or multicast: a convenience lost, not a failure
+            LOG.warning("control: cannot announce the session (%s)", exc)
             self._zeroconf = None
             return
-        self._zeroconf: Any = Zeroconf(
-            interfaces=InterfaceChoice.All if wildcard else [bind], ip_version=IPVersion.V4Only
-        )
         server = f"{socket.gethostname().split('.')[0]}.local."
         services = [(OSC_SERVICE, osc_port)]
         if oscquery_port is not None:
