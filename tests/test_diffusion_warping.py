@@ -3,7 +3,7 @@
 import torch
 
 from backrooms.diffusion.metrics import psnr, ssim, warping_error
-from backrooms.diffusion.warping import camera_speed, valid_mask, warp
+from backrooms.diffusion.warping import camera_speed, source_grid, valid_mask, warp
 
 
 def _shift(dx: float, h: int = 6, w: int = 8) -> torch.Tensor:
@@ -14,19 +14,19 @@ def _shift(dx: float, h: int = 6, w: int = 8) -> torch.Tensor:
 
 def test_integer_motion_warps_like_a_shift():
     image = torch.rand(1, 3, 6, 8)
-    warped = warp(image, _shift(2.0))
+    warped = warp(image, source_grid(_shift(2.0)))
     assert torch.allclose(warped[..., 2:], image[..., :-2], atol=1e-6)
 
 
 def test_pixels_whose_source_left_the_frame_are_invalid():
-    mask = valid_mask(_shift(2.0))
+    mask = valid_mask(source_grid(_shift(2.0)))
     assert mask[0, 0, :, :2].sum() == 0 and mask[0, 0, :, 2:].min() == 1
 
 
 def test_disoccluded_pixels_are_invalid():
     disocclusion = torch.zeros(1, 1, 6, 8)
     disocclusion[..., 3, 4] = 1
-    mask = valid_mask(_shift(0.0), disocclusion)
+    mask = valid_mask(source_grid(_shift(0.0)), disocclusion)
     assert mask[0, 0, 3, 4] == 0 and mask.sum() == 6 * 8 - 1
 
 

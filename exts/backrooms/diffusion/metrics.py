@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
-from backrooms.diffusion.warping import valid_mask, warp
+from backrooms.diffusion.warping import source_grid, valid_mask, warp
 
 
 def warping_error(frames: torch.Tensor, motion: torch.Tensor, disocclusion: torch.Tensor | None) -> float:
@@ -16,9 +16,9 @@ def warping_error(frames: torch.Tensor, motion: torch.Tensor, disocclusion: torc
     """
     errors = []
     for t in range(1, frames.shape[0]):
-        mv = motion[t : t + 1]
-        mask = valid_mask(mv, None if disocclusion is None else disocclusion[t : t + 1])
-        diff = (frames[t : t + 1] - warp(frames[t - 1 : t], mv)) * mask
+        grid = source_grid(motion[t : t + 1])
+        mask = valid_mask(grid, None if disocclusion is None else disocclusion[t : t + 1])
+        diff = (frames[t : t + 1] - warp(frames[t - 1 : t], grid)) * mask
         count = mask.sum() * frames.shape[1]
         count = count if count > 0 else torch.tensor(float(diff.numel()))
         errors.append(float((diff**2).sum() / count))

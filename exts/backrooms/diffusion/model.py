@@ -41,8 +41,8 @@ IN_CHANNELS = sum(n for _, n in INPUT_PLANES)
 class DenoiserConfig:
     """Everything needed to rebuild the network; stored as config.json beside the weights."""
 
-    widths: tuple[int, ...] = (32, 64, 96)
-    blocks: int = 2
+    widths: tuple[int, ...] = (24, 48, 72)
+    blocks: int = 1
     model_type: str = "backrooms-remembered-unet"
 
     def to_json(self) -> str:
@@ -67,7 +67,7 @@ class ResBlock(nn.Module):
         self.conv2 = nn.Conv2d(width, width, 3, padding=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.conv2(F.silu(self.conv1(F.silu(x))))
+        return x + self.conv2(F.relu(self.conv1(F.relu(x))))
 
 
 class Stage(nn.Module):
@@ -108,11 +108,11 @@ class Denoiser(nn.Module):
             h = stage(h)
             if i < len(self.downs):
                 skips.append(h)
-                h = self.downs[i](F.silu(h))
+                h = self.downs[i](F.relu(h))
         for i in reversed(range(len(self.ups))):
             h = self.ups[i](F.interpolate(h, scale_factor=2.0, mode="nearest")) + skips[i]
             h = self.up_stages[i](h)
-        return render + F.pixel_shuffle(self.head(F.silu(h)), 2)
+        return render + F.pixel_shuffle(self.head(F.relu(h)), 2)
 
     def save_pretrained(self, folder: str | Path) -> Path:
         folder = Path(folder)

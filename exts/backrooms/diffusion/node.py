@@ -20,7 +20,7 @@ from backrooms.diffusion.controller import motion_strength
 from backrooms.diffusion.frames import FrameAOVs, read_aovs, write_rgb
 from backrooms.diffusion.pipeline import FrameInputs, Stylizer
 from backrooms.diffusion.styles import DEFAULT_STYLE, resolve_style
-from backrooms.diffusion.warping import camera_speed, valid_mask, warp
+from backrooms.diffusion.warping import camera_speed, source_grid, valid_mask, warp
 from backrooms.graph.node import GraphContext, Node
 from backrooms.graph.product import RenderProduct
 from backrooms.params import declare
@@ -114,9 +114,10 @@ class DiffusionNode(Node):
         fresh = self._fresh_noise(frame, p["seed"])
         has_memory = self._last_frame is not None and aovs.motion is not None
         if has_memory:
-            valid = valid_mask(aovs.motion, aovs.disocclusion)
-            previous = warp(self._output, aovs.motion)
-            noise = valid * warp(self._noise, aovs.motion, mode="nearest") + (1 - valid) * fresh
+            grid = source_grid(aovs.motion)
+            valid = valid_mask(grid, aovs.disocclusion)
+            previous = warp(self._output, grid)
+            noise = valid * warp(self._noise, grid, mode="nearest") + (1 - valid) * fresh
             noise = noise if p["warp_noise"] else fresh
         else:
             valid = torch.zeros_like(aovs.depth)

@@ -27,7 +27,7 @@ from tqdm import tqdm
 from backrooms.diffusion.data import Clip
 from backrooms.diffusion.model import Denoiser, DenoiserConfig, parameter_count
 from backrooms.diffusion.pipeline import FrameInputs, stack_planes
-from backrooms.diffusion.warping import valid_mask, warp
+from backrooms.diffusion.warping import source_grid, valid_mask, warp
 
 
 @dataclass(frozen=True)
@@ -119,12 +119,13 @@ def training_losses(
         x = (1 - level) * batch.render_prev + level * noise_prev
         previous_out = model(stack_planes(x, inputs_prev, level)).clamp(-1, 1)
     # 2. carry output and noise to frame t
-    valid = valid_mask(batch.motion, batch.disocclusion)
+    grid = source_grid(batch.motion)
+    valid = valid_mask(grid, batch.disocclusion)
     keep = (torch.rand(n, 1, 1, 1, generator=generator) >= config.memory_dropout).float()
     valid = valid * keep
-    previous = warp(previous_out, batch.motion)
+    previous = warp(previous_out, grid)
     fresh = torch.randn(batch.render.shape, generator=generator)
-    noise = valid * warp(noise_prev, batch.motion, mode="nearest") + (1 - valid) * fresh
+    noise = valid * warp(noise_prev, grid, mode="nearest") + (1 - valid) * fresh
     # 3. denoise frame t from memory-or-render at a random level
     inputs = FrameInputs(batch.render, batch.depth, batch.normals, previous, valid)
     level = _levels(generator, n)

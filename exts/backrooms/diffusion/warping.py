@@ -25,18 +25,18 @@ def source_grid(motion: torch.Tensor) -> torch.Tensor:
     return torch.stack(((2 * src_x + 1) / w - 1, (2 * src_y + 1) / h - 1), dim=-1)
 
 
-def warp(image: torch.Tensor, motion: torch.Tensor, mode: str = "bilinear") -> torch.Tensor:
-    """Sample ``image`` (N, C, H, W) of the previous frame at each current pixel's source."""
-    return F.grid_sample(image, source_grid(motion), mode=mode, padding_mode="border", align_corners=False)
+def warp(image: torch.Tensor, grid: torch.Tensor, mode: str = "bilinear") -> torch.Tensor:
+    """Sample ``image`` (N, C, H, W) of the previous frame at each current pixel's source
+    (``grid`` from :func:`source_grid`; computed once per frame, shared by every warp)."""
+    return F.grid_sample(image, grid, mode=mode, padding_mode="border", align_corners=False)
 
 
-def valid_mask(motion: torch.Tensor, disocclusion: torch.Tensor | None = None) -> torch.Tensor:
+def valid_mask(grid: torch.Tensor, disocclusion: torch.Tensor | None = None) -> torch.Tensor:
     """(N, 1, H, W) float: 1 where the previous frame saw this surface point inside the frame."""
-    grid = source_grid(motion)
     inside = (grid.abs() <= 1.0).all(dim=-1, keepdim=False).unsqueeze(1)
-    mask = inside.to(motion.dtype)
+    mask = inside.to(grid.dtype)
     if disocclusion is not None:
-        mask = mask * (disocclusion <= 0).to(motion.dtype)
+        mask = mask * (disocclusion <= 0).to(grid.dtype)
     return mask
 
 

@@ -1,0 +1,87 @@
+"""Diffusion node speed: the denoiser alone, the whole node per frame, keyframes, ONNX Runtime, CUDA."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import torch
+import warp as wp
+
+from backrooms.bench.core import Measurement, best_of
+from backrooms.diffusion.backends.onnx_backend import OnnxDenoiser, export_onnx
+from backrooms.diffusion.backends.torch_backend import TorchDenoiser
+from backrooms.diffusion.model import IN_CHANNELS, Denoiser, parameter_count
+from backrooms.diffusion.node import DiffusionNode
+from backrooms.diffusion.styles import DEFAULT_STYLE, models_dir
+from backrooms.graph.node import GraphContext
+from backrooms.graph.product import DISOCCLUSION, MOTION_VECTORS, RGB, RenderProduct
+from backrooms.params import ParamStore
+
+AREA = "diffusion"
+
+
+def _style(tmp: Path) -> tuple[str, str]:
+    """The shipped model if present, else an untrained one of the default size (same cost)."""
+    shipped = models_dir() / DEFAULT_STYLE
+    if (shipped / "model.safetensors").is_file():
+        return str(shipped), "shipped weights"
+    return str(Denoiser().save_pretrained(tmp / "untrained")), "untrained default-size model"
+
+
+def _node_seconds(style: str, width: int, height: int, device: str, frames: int, **values) -> float:
+    """Mean seconds per frame of the node over ``frames`` frames after one warm-up frame."""
+    node = DiffusionNode(GraphContext(0, width, height, 24.0, device))
+    params = ParamStore(values={"diffusion.style": style, **{f"diffusion.{k}": v for k, v in values.items()}})
+    snap = params.snapshot()
+    buffers: dict = {}
+    generator = torch.Generator().manual_seed(0)
+    image = torch.randint(0, 256, (height, width, 4), generator=generator, dtype=torch.uint8)
+    with wp.ScopedDevice(device):
+
+        def frame(i: int) -> None:
+            product = RenderProduct(i, width, height, device, buffers)
+            wp.to_torch(product.allocate(RGB)).copy_(image)
+            wp.to_torch(product.allocate(MOTION_VECTORS))[..., 0] = 1.5
+            product.allocate(DISOCCLUSION)
+            node.process(product, snap)
+
+        frame(0)
+        total = sum(best_of(lambda i=i: frame(i), repeats=1) for i in range(1, frames + 1))
+    return total / frames
+
+
+def run(quick: bool) -> list[Measurement]:
+    frames = 4 if quick else 24
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        style, what = _style(Path(tmp))
+        model = Denoiser.from_pretrained(style)
+        results.append(Measurement(AREA, "denoiser parameters", parameter_count(model), "", what))
+        planes = torch.randn(1, IN_CHANNELS, 240, 320)
+        torch_denoiser = TorchDenoiser(model)
+        torch_denoiser(planes)
+        results.append(
+            Measurement(
+                AREA, "denoiser 320x240 torch cpu", best_of(lambda: torch_denoiser(planes), 3) * 1e3, "ms"
+            )
+        )
+        onnx = OnnxDenoiser(export_onnx(model, Path(tmp) / "d.onnx"))
+        onnx(planes)
+        results.append(
+            Measurement(
+                AREA, "denoiser 320x240 onnxruntime cpu", best_of(lambda: onnx(planes), 3) * 1e3, "ms"
+            )
+        )
+        for steps, k in ((1, 1), (2, 1), (1, 2), (1, 4)):
+            seconds = _node_seconds(style, 320, 240, "cpu", frames, steps=steps, keyframe_interval=k)
+            results.append(
+                Measurement(AREA, f"node 320x240 cpu steps={steps} keyframes={k}", seconds * 1e3, "ms/frame")
+            )
+        if torch.cuda.is_available():
+            torch.cuda.reset_peak_memory_stats()
+            seconds = _node_seconds(style, 720, 480, "cuda", frames * 4)
+            results.append(Measurement(AREA, "node 720x480 cuda steps=1", seconds * 1e3, "ms/frame"))
+            peak = torch.cuda.max_memory_allocated() / 2**20
+            results.append(Measurement(AREA, "node 720x480 cuda peak torch memory", peak, "MiB"))
+    return results
