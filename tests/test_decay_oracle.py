@@ -51,3 +51,12 @@ def test_gpu_segments_with_warm_up_equal_whole_lines():
     segmented = run_kernels(frame, s, segment=64)
     assert np.abs(segmented - whole).max() <= 1
     assert (segmented != whole).mean() < 1e-3
+
+
+def test_cpu_bands_on_several_threads_equal_one_launch():
+    frame = blocks(320, 96)
+    s = settings(320, 96, preset="worn")
+    one, three = (wp.array(frame, dtype=wp.uint8, device="cpu") for _ in range(2))
+    VhsTape(320, 96, "cpu", bands=1).apply(one, s)
+    VhsTape(320, 96, "cpu", bands=3).apply(three, s)
+    assert np.array_equal(one.numpy(), three.numpy())

@@ -175,6 +175,7 @@ def record(
     lines: wp.array2d(dtype=int),
     glyphs: wp.array(dtype=int),
     font: wp.array2d(dtype=int),
+    first: int,
     y_out: wp.array2d(dtype=float),
     i_out: wp.array2d(dtype=float),
     q_out: wp.array2d(dtype=float),
@@ -182,9 +183,9 @@ def record(
     """sRGB bytes -> YIQ, with the camcorder's date stamp burned in before the tape.
 
     Each thread covers ``run`` pixels of a row: whole rows on CPUs (no per-pixel launch cost),
-    single pixels on GPUs.
+    single pixels on GPUs; ``first`` offsets the thread ids of one band of a split launch.
     """
-    span = run_bounds(wp.tid(), rgb.shape[1], run)
+    span = run_bounds(wp.tid() + first, rgb.shape[1], run)
     row = span[0]
     for x in range(span[1], span[2]):
         r = float(rgb[row, x, 0]) / 255.0
@@ -254,12 +255,13 @@ def tape_lines(
     src_q: wp.array2d(dtype=float),
     carrier: wp.array2d(dtype=float),
     t: Tape,
+    first: int,
     dst_y: wp.array2d(dtype=float),
     dst_i: wp.array2d(dtype=float),
     dst_q: wp.array2d(dtype=float),
 ):
     """One record/playback pass over one segment of one line (see the module docstring)."""
-    tid = wp.tid()
+    tid = wp.tid() + first
     w = t.width
     nseg = (w + t.segment - 1) // t.segment
     row = tid // nseg
@@ -430,10 +432,11 @@ def play_out(
     lines: wp.array2d(dtype=int),
     glyphs: wp.array(dtype=int),
     font: wp.array2d(dtype=int),
+    first: int,
     rgb: wp.array3d(dtype=wp.uint8),
 ):
     """Fields, vertical jitter, 1H chroma averaging, tint/saturation, vignette, deck OSD -> sRGB bytes."""
-    span = run_bounds(wp.tid(), p.width, run)
+    span = run_bounds(wp.tid() + first, p.width, run)
     row = span[0]
     src = float(row) + p.jitter
     if p.fields != 0:

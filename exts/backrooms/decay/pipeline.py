@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import warp as wp
@@ -10,6 +13,8 @@ import warp as wp
 from backrooms.decay import kernels, osd, signal
 from backrooms.decay.settings import SEGMENT, FrameSettings
 from backrooms.seeds import numpy_rng, warp_seed
+
+MAX_BANDS = 8
 
 
 def smooth_noise(seed: int, purpose: str, t: float) -> float:
@@ -73,15 +78,33 @@ def carrier_table(width: int, over: int) -> np.ndarray:
     return np.stack([np.cos(phase), np.sin(phase)], axis=1).astype(np.float32)
 
 
-class VhsTape:
-    """The decay pass for one frame size on one device; ``apply`` degrades an RGBA frame in place."""
+def cpu_cores() -> int:
+    return min(len(os.sched_getaffinity(0)), MAX_BANDS)
 
-    def __init__(self, width: int, height: int, device: str = "cpu", segment: int | None = None) -> None:
-        """``segment``: samples per thread; default whole lines on CPUs, ``SEGMENT`` on GPUs."""
+
+class VhsTape:
+    """The decay pass for one frame size on one device; ``apply`` degrades an RGBA frame in place.
+
+    On CPUs each stage is split into ``bands`` of lines launched from as many Python threads (a
+    Warp CPU launch runs on one thread and releases the GIL), like ntsc-rs's row-parallel passes.
+    """
+
+    def __init__(
+        self,
+        width: int,
+        height: int,
+        device: str = "cpu",
+        segment: int | None = None,
+        bands: int | None = None,
+    ) -> None:
+        """``segment``: samples per thread (default whole lines on CPUs, ``SEGMENT`` on GPUs);
+        ``bands``: concurrent CPU launches per stage (default one per core)."""
         self.width, self.height, self.device = width, height, device
         cpu = wp.get_device(device).is_cpu
         self.segment = segment or (width if cpu else SEGMENT)
         self.run = width if cpu else 1  # pixels per thread of the per-pixel stages
+        self.bands = max(1, min(bands or cpu_cores(), height)) if cpu else 1
+        self.pool = ThreadPoolExecutor(self.bands, thread_name_prefix="vhs") if self.bands > 1 else None
         shape = (height, width)
         self.planes = [[wp.zeros(shape, dtype=float, device=device) for _ in range(3)] for _ in range(2)]
         self.font = wp.array(osd.FONT, dtype=int, device=device)
@@ -95,6 +118,22 @@ class VhsTape:
         self.lines.assign(lines)
         self.glyphs.assign(glyphs)
 
+    def _launch(self, kernel: wp.Kernel, threads: int, inputs: list, outputs: list) -> None:
+        """Launch ``threads`` threads (the kernel's ``first`` input offsets each band's thread ids)."""
+        if self.pool is None:
+            wp.launch(kernel, dim=threads, inputs=[*inputs, 0], outputs=outputs, device=self.device)
+            return
+        cuts = [threads * b // self.bands for b in range(self.bands + 1)]
+        jobs = [
+            self.pool.submit(
+                wp.launch, kernel, dim=hi - lo, inputs=[*inputs, lo], outputs=outputs, device=self.device
+            )
+            for lo, hi in itertools.pairwise(cuts)
+            if hi > lo
+        ]
+        for job in jobs:
+            job.result()
+
     def apply(self, rgb: wp.array, s: FrameSettings, fps: float = 30.0) -> None:
         """Record ``rgb`` (H, W, 4 uint8) to tape ``1 + generations`` times and play it back into ``rgb``."""
         if (s.height, s.width) != (self.height, self.width):
@@ -104,28 +143,11 @@ class VhsTape:
         osd_on = int(s.osd)
         src, dst = self.planes
         pixels = self.height * ((self.width + self.run - 1) // self.run)
-        wp.launch(
-            kernels.record,
-            dim=pixels,
-            inputs=[rgb, self.run, osd_on, self.lines, self.glyphs, self.font],
-            outputs=src,
-            device=self.device,
-        )
+        self._launch(kernels.record, pixels, [rgb, self.run, osd_on, self.lines, self.glyphs, self.font], src)
         for generation in range(1 + s.generations):
             t = tape_struct(s, generation, self.segment)
-            threads = self.height * ((self.width + t.segment - 1) // t.segment)
-            wp.launch(
-                kernels.tape_lines,
-                dim=threads,
-                inputs=[*src, self.carrier, t],
-                outputs=dst,
-                device=self.device,
-            )
+            segments = self.height * ((self.width + t.segment - 1) // t.segment)
+            self._launch(kernels.tape_lines, segments, [*src, self.carrier, t], dst)
             src, dst = dst, src
-        wp.launch(
-            kernels.play_out,
-            dim=pixels,
-            inputs=[*src, play_struct(s), self.run, osd_on, self.lines, self.glyphs, self.font],
-            outputs=[rgb],
-            device=self.device,
-        )
+        play = [*src, play_struct(s), self.run, osd_on, self.lines, self.glyphs, self.font]
+        self._launch(kernels.play_out, pixels, play, [rgb])
