@@ -92,7 +92,7 @@ class LiveSession:
         self.receiver = OscReceiver(registry, self.inbox, self.tally)
         self.midi = MidiMap(registry, self.inbox, self.tally, options.midi_map)
         self.receiver.commands[LEARN_ADDRESS] = self.midi.command
-        self._closers: list[Any] = []
+        self._closers: list[Any] = [recorder] if recorder else []  # closed last: it keeps the take
         try:
             self._open(registry, options)
         except BaseException:
@@ -103,8 +103,7 @@ class LiveSession:
         self.midi_port = open_input(options.midi_in, self.midi) if options.midi_in else None
         if self.midi_port is not None:
             self._closers.append(self.midi_port)
-        tcp = options.osc_tcp_port
-        self.osc = OscServers(self.receiver, self.allow, options.osc_port, tcp)
+        self.osc = OscServers(self.receiver, self.allow, options.osc_port, options.osc_tcp_port)
         self._closers.append(self.osc)
         self.aio = LoopThread()
         self._closers.append(self.aio)
