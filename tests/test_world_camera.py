@@ -149,3 +149,17 @@ def test_camera_rotation_is_orthonormal_and_right_handed() -> None:
     r = cam.rotation.astype(np.float64)
     assert np.allclose(r.T @ r, np.eye(3), atol=1e-5)
     assert np.linalg.det(r) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_turns_ease_in_and_out_while_walking() -> None:
+    """The view turns along a chord of the path, so its turn rate ramps instead of jumping."""
+    w = world(6, shake=0.0, bob=0.0, stop_rate=0.0, look_rate=0.0, backtrack_rate=0.0)
+    poses = [w.autopilot.pose(f / FPS) for f in range(0, 6000)]
+    ground = np.array([p[0] for p in poses])
+    yaw = np.unwrap([p[1] for p in poses])
+    moving = np.linalg.norm(np.diff(ground, axis=0), axis=1) > 1e-6
+    steady = moving[:-1] & moving[1:]  # both neighbouring frames walk (no U-turn in place)
+    accel = np.abs(np.diff(yaw, 2))[steady]
+    turning = np.abs(np.diff(yaw))[:-1][steady] > 1e-3
+    assert turning.sum() > 300  # it did turn a lot
+    assert accel.max() < 0.004  # rad/frame^2 at 30 fps: no jump in turn rate

@@ -36,6 +36,7 @@ MEMORY = 4096  # cells remembered as "visited lately"
 PAUSE_NONE, PAUSE_STOP, PAUSE_LOOK, PAUSE_TURN = range(4)
 STRIDE = 1.5  # metres per full gait cycle (two steps)
 GOAL_LEG = 150  # cells walked before the wander heading changes
+HEADING_CHORD = 0.8  # metres behind and ahead whose chord sets the view direction
 LOOKAHEAD = 4  # an opening whose unvisited cells end sooner than this is a dead end to skip
 
 
@@ -247,8 +248,30 @@ class Autopilot:
             s = min(length / 2 + (local - half - hold) * speed, length)
         centre = (np.array([x, z], np.float64) + 0.5) * self.cell
         point, tangent = self._on_piece(centre, entry, exit_, s, length)
+        walked = float(self._d0[i] + s)
+        # Look along a chord of the path so turns ease in and out; a U-turn's chord stays on the
+        # side of its turning point the camera is on.
+        lo, hi = walked - HEADING_CHORD, walked + HEADING_CHORD
+        if exit_ == entry:
+            middle = float(self._d0[i]) + length / 2
+            lo, hi = (lo, min(hi, middle)) if s <= length / 2 else (max(lo, middle), hi)
+        chord = self._ground_at(hi) - self._ground_at(lo)
+        norm = float(np.hypot(*chord))
+        if norm > 1e-6:
+            tangent = chord / norm
         heading = math.atan2(-tangent[1], tangent[0]) + extra_yaw
-        return point, heading, float(self._d0[i] + s)
+        return point, heading, walked
+
+    def _ground_at(self, distance: float) -> np.ndarray:
+        """Ground position after walking ``distance`` metres (pauses take no distance)."""
+        distance = max(distance, 0.0)
+        while self._n == 0 or self._d0[self._n] <= distance:
+            self._extend()
+        i = int(np.searchsorted(self._d0[1 : self._n + 1], distance, side="right"))
+        x, z, entry, exit_ = (int(v) for v in self._cells[i])
+        centre = (np.array([x, z], np.float64) + 0.5) * self.cell
+        length = self._piece_length(entry, exit_)
+        return self._on_piece(centre, entry, exit_, distance - self._d0[i], length)[0]
 
     def _on_piece(self, centre: np.ndarray, entry: int, exit_: int, s: float, length: float):
         r = self.cell / 2
