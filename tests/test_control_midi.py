@@ -90,3 +90,11 @@ def test_bad_mapping_file_is_a_one_line_user_error(tmp_path):
 def test_missing_midi_input_is_a_one_line_user_error():
     with pytest.raises(UserError, match="--midi-in"):
         open_input("no-such-port-anywhere", midi_map())
+
+
+def test_fourteen_bit_pair_refines_the_coarse_value():
+    midi = midi_map()
+    midi.learn("decay.noise")
+    midi.handle(cc(1, 64))
+    midi.handle(cc(33, 127))  # LSB of CC 1
+    assert midi.inbox.target("decay.noise") == pytest.approx(2.0 * (64 * 128 + 127) / 16383)

@@ -1,6 +1,7 @@
 """MIDI CC -> parameters (mido + python-rtmidi), with learn mode and a saved mapping file.
 
-A CC value 0..127 is read as 0..1 over the parameter's range (the same rule as normalised OSC).
+A CC value 0..127 is read as 0..1 over the parameter's range (the same rule as normalised OSC);
+14-bit controllers (MSB on CC n < 32, LSB on CC n + 32) are read at full resolution.
 Triggers fire when a CC crosses from below 64 to 64 or above (a button press). In learn mode
 the next CC that arrives is bound to the parameter being learned and the mapping file is saved.
 """
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from backrooms.params.registry import ParamError, Registry
 
 FORMAT = "backrooms-midi-map/1"
 PRESSED = 64
+FINE_OFFSET = 32  # CC n + 32 carries the low 7 bits of a 14-bit CC n (n < 32)
 
 Binding = tuple[int, int]  # (channel 0..15, control 0..127)
 
@@ -37,7 +38,6 @@ class MidiMap:
         self._learning: str | None = None
         self._last: dict[Binding, int] = {}
         self._lock = threading.Lock()
-        self.on_learned: Callable[[Binding, str], None] | None = None
         if self.path and self.path.exists():
             self.bindings = load_mapping(self.path, registry)
 
@@ -46,10 +46,6 @@ class MidiMap:
         self.registry[key]
         with self._lock:
             self._learning = key
-
-    @property
-    def learning(self) -> str | None:
-        return self._learning
 
     def handle(self, message: Any) -> None:
         """mido callback: never raises (runs on the MIDI backend's thread)."""
@@ -64,8 +60,16 @@ class MidiMap:
             key = self.bindings.get(binding)
             previous = self._last.get(binding, 0)
             self._last[binding] = message.value
+            value = message.value / 127
+            if key is None and FINE_OFFSET <= message.control < 2 * FINE_OFFSET:
+                # The LSB of a 14-bit pair (CC n + 32) refines the MSB bound at CC n.
+                coarse = (message.channel, message.control - FINE_OFFSET)
+                key = self.bindings.get(coarse)
+                value = (self._last.get(coarse, 0) << 7 | message.value) / 16383
+                if key is not None and self.registry[key].kind == "trigger":
+                    return
         if learned is not None:
-            self._saved(binding, learned)
+            self._save()
         if key is None:
             return
         param = self.registry[key]
@@ -74,18 +78,16 @@ class MidiMap:
                 if previous < PRESSED <= message.value:
                     self.inbox.submit({key: bang(param, self.inbox.target(key))})
             else:
-                self.inbox.submit({key: from_normalized(param, message.value / 127)})
+                self.inbox.submit({key: from_normalized(param, value)})
         except Rejected as exc:
             self.tally.add(exc.kind, exc.detail)
 
-    def _saved(self, binding: Binding, key: str) -> None:
+    def _save(self) -> None:
         if self.path is not None:
             try:
                 save_mapping(self.path, self.bindings)
             except OSError as exc:
                 self.tally.add("midi_map_not_saved", f"{self.path}: {exc.strerror or exc}")
-        if self.on_learned is not None:
-            self.on_learned(binding, key)
 
     def command(self, args: tuple[Any, ...]) -> None:
         """OSC ``/backrooms/midi/learn s:<node.param>``: arm learn mode from a controller."""
