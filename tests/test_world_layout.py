@@ -166,3 +166,22 @@ def test_scalar_and_vector_cell_hashes_agree() -> None:
 
     xs = np.array([-7, 0, 3, 2**40])
     assert [uniform_one(99, x, -2, 5) for x in xs] == uniform(99, xs, -2, 5).tolist()
+
+
+def test_doorway_rate_sets_the_share_of_straight_corridors_with_a_door() -> None:
+    from backrooms.world.layout import CORRIDOR, DOORWAY, STRAIGHTS
+
+    cells = generate_block(LayoutSpec(seed=4, doorway_rate=0.5, landmark_rate=0.0), 0, 0, 16, 16)
+    straight = np.isin(cells.mask, STRAIGHTS) & np.isin(cells.kind, (CORRIDOR, DOORWAY))
+    assert (cells.kind[straight] == DOORWAY).mean() == pytest.approx(0.5, abs=0.05)
+
+
+def test_the_variation_knob_gives_a_new_world_for_the_same_seed() -> None:
+    from backrooms.params import ParamStore
+
+    store = ParamStore()
+    plain = LayoutSpec.from_params(7, store.snapshot())
+    store.update({"world.variation": 1})
+    varied = LayoutSpec.from_params(7, store.snapshot())
+    a, b = generate_block(plain, 0, 0, 1, 1), generate_block(varied, 0, 0, 1, 1)
+    assert (a.mask != b.mask).mean() > 0.3
