@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from backrooms.batch import job_record, render_clip
+from backrooms.batch import job_record, render_clip, render_one_shard
+from backrooms.cli import main
 from backrooms.errors import UserError
 from backrooms.io.manifest import PartLog, frame_file, job_key
 from backrooms.io.mp4 import read_mp4
@@ -103,6 +104,17 @@ def test_resume_never_absorbs_part_logs_of_another_job(tmp_path):
     assert frames_of(out) == frames_of(tmp_path / "clean")
 
 
+def test_farm_shard_tasks_then_a_resume_join_without_rendering_again(tmp_path):
+    render(tmp_path / "one")
+    out = tmp_path / "out"
+    done = [render_one_shard(tape_recipe(24), PARAMS.snapshot, out, (i, 3)) for i in (2, 3, 1)]
+    assert done == [8, 8, 8]
+    rendered = {p.name: p.stat().st_mtime_ns for p in (out / "frames").iterdir()}
+    render(out, resume=True)
+    assert {p.name: p.stat().st_mtime_ns for p in (out / "frames").iterdir()} == rendered
+    assert frames_of(out) == frames_of(tmp_path / "one")
+
+
 def test_temporaries_of_a_killed_render_are_removed(tmp_path):
     out = tmp_path / "out"
     (out / "frames").mkdir(parents=True)
@@ -134,3 +146,19 @@ def test_a_second_render_into_a_folder_in_use_is_refused(tmp_path):
 def test_contradictory_engine_options_are_one_line_errors(kwargs, message):
     with pytest.raises(UserError, match=message):
         make_engine(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["--shard", "0/3"], "expected I/N with 1 <= I <= N"),
+        (["--shard", "4/3"], "expected I/N with 1 <= I <= N"),
+        (["--shard", "1/3", "--workers", "2"], "--shard: renders one shard in this process"),
+        (["--engine", "mars"], "invalid choice: 'mars'"),
+    ],
+)
+def test_bad_scale_options_on_the_command_line_give_one_line_and_exit_2(capsys, tmp_path, argv, fragment):
+    assert main(["render", "--frames", "2", "--out", str(tmp_path), *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert fragment in err
