@@ -42,3 +42,16 @@ def test_sp_flat_field_luma_snr_with_noise_is_40_to_48_db():
 
 def test_noise_zero_leaves_a_noise_free_flat_field():
     assert measure.flat_snr_db(tape(preset="found-footage", noise=0.0)) > 55.0
+
+
+def test_each_dub_loses_more_luma_bandwidth():
+    first = measure.luma_cutoff(tape(preset="sp", noise=0.0))
+    third = measure.luma_cutoff(tape(preset="sp", noise=0.0, generations=2))
+    assert third < 0.85 * first
+
+
+def test_single_field_mode_doubles_every_line():
+    frame = measure.grating(np.array([0.5, 1.0, 2.0]), 320, 0, 0.2)
+    frame[::3, :, :3] = 40  # detail that differs between the two fields
+    out = tape(preset="sp", noise=0.0, fields="upper", vignette=0.0)(frame)
+    assert np.array_equal(out[0::2], out[1::2])

@@ -58,3 +58,17 @@ def test_every_effect_is_a_registry_knob_with_an_osc_address():
         "osd",
     } <= names
     assert REGISTRY["decay.noise"].osc_address == "/backrooms/decay/noise"
+
+
+def test_adversarial_mode_changes_the_frame_reproducibly():
+    store = ParamStore()
+    store.update({"decay.adversarial": 8.0, "decay.noise": 0.0})
+    plain = ParamStore()
+    plain.update({"decay.noise": 0.0})
+    node = DecayNode(GraphContext(1, 96, 64, 30.0, "cpu"))
+    a, b, c = product(), product(), product()
+    node.process(a, store.snapshot())
+    node.process(b, store.snapshot())
+    node.process(c, plain.snapshot())
+    assert np.array_equal(a[RGB].numpy(), b[RGB].numpy())
+    assert not np.array_equal(a[RGB].numpy(), c[RGB].numpy())

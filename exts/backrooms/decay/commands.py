@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from backrooms.decay.settings import NODE  # declares the decay.* knobs
 from backrooms.errors import UserError
 
 IMAGE_SUFFIXES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
@@ -37,7 +38,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from backrooms.decay.settings import NODE
     from backrooms.params import ParamStore, parse_assignment
 
     store = ParamStore()
