@@ -1,8 +1,15 @@
 """The live loop: a change arriving during frame N shows in frame N+1; `backrooms live` end to end."""
 
+import re
+import signal
+import subprocess
+import sys
+import time
+
 import numpy as np
 import pytest
 from pythonosc.osc_message_builder import OscMessageBuilder
+from pythonosc.udp_client import SimpleUDPClient
 
 from backrooms.cli import main
 from backrooms.control.session import LiveOptions, LiveSession
@@ -63,3 +70,28 @@ def _recipe(tmp_path):
 def test_live_refuses_a_remote_bind_without_the_flag(capsys):
     assert main(["live", "--bind", "0.0.0.0", "--frames", "1"]) == 2
     assert "--allow-remote" in capsys.readouterr().err
+
+
+def test_ctrl_c_ends_a_live_take_cleanly_with_the_changes_recorded(tmp_path):
+    take = tmp_path / "take.jsonl"
+    command = [sys.executable, "-m", "backrooms.cli", "live", "--size", "32x24", "--record", str(take)]
+    command += ["--recipe", str(_recipe(tmp_path)), "--osc-port", "0", "--oscquery-port", "0"]
+    command += ["--no-preview", "--no-announce"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        banner = ""
+        while "OSC " not in banner:
+            line = proc.stdout.readline()
+            assert line, "backrooms live exited before listening"
+            banner += line
+        port = int(re.search(r"udp://127\.0\.0\.1:(\d+)", banner).group(1))
+        SimpleUDPClient("127.0.0.1", port).send_message("/backrooms/decay/preset", "ep")
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0 and "played" in out
+    replay = load_automation(take)
+    assert replay.params_at(replay.frames - 1)["decay.preset"] == "ep"
+    assert '"end"' in take.read_text().splitlines()[-1]
