@@ -163,3 +163,31 @@ def test_turns_ease_in_and_out_while_walking() -> None:
     turning = np.abs(np.diff(yaw))[:-1][steady] > 1e-3
     assert turning.sum() > 300  # it did turn a lot
     assert accel.max() < 0.004  # rad/frame^2 at 30 fps: no jump in turn rate
+
+
+def test_a_live_speed_change_carries_on_from_where_the_camera_is() -> None:
+    store = ParamStore()
+    w = World(4, store.snapshot())
+    t = 95.3
+    before = w.autopilot.pose(t)[0]
+    route = [w.autopilot.path_cell(i) for i in range(60)]
+    store.update({"camera.speed": 3.0})
+    w.set_params(store.snapshot(), time=t)
+    assert np.allclose(w.autopilot.pose(t)[0], before)
+    assert [w.autopilot.path_cell(i) for i in range(60)] == route
+    steps = [
+        np.linalg.norm(w.autopilot.pose(t + k / FPS)[0] - w.autopilot.pose(t + (k - 1) / FPS)[0])
+        for k in range(1, 200)
+    ]
+    assert np.median(steps) == pytest.approx(3.0 / FPS, rel=0.01)
+
+
+def test_a_speed_change_without_a_time_is_as_if_the_walk_always_went_that_fast() -> None:
+    store = ParamStore()
+    w = World(4, store.snapshot())
+    w.camera(3000, FPS)
+    store.update({"camera.speed": 2.2})
+    w.set_params(store.snapshot())
+    fresh = World(4, store.snapshot())
+    for frame in (0, 700, 3000):
+        assert np.allclose(w.camera(frame, FPS).position, fresh.camera(frame, FPS).position, atol=1e-5)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -37,6 +37,7 @@ PAUSE_NONE, PAUSE_STOP, PAUSE_LOOK, PAUSE_TURN = range(4)
 STRIDE = 1.5  # metres per full gait cycle (two steps)
 GOAL_LEG = 150  # cells walked before the wander heading changes
 HEADING_CHORD = 0.8  # metres behind and ahead whose chord sets the view direction
+MIN_SPEED = 0.01  # m/s; a stopped camera still creeps, so time keeps mapping to a place
 LOOKAHEAD = 4  # an opening whose unvisited cells end sooner than this is a dead end to skip
 
 
@@ -62,10 +63,9 @@ class CameraSpec:
         return cls(**{k: cam[k] for k in cls.__dataclass_fields__ if k in cam})
 
     @property
-    def walk_key(self) -> tuple:
-        """The fields that change the path (not just how it is filmed)."""
+    def path_key(self) -> tuple:
+        """The fields that change which way the walk goes (speed only changes when it gets there)."""
         return (
-            self.speed,
             self.turn_rate,
             self.explore,
             self.stop_rate,
@@ -97,6 +97,7 @@ class Autopilot:
         self._n = 0
         self._cells = np.zeros((256, 4), np.int64)
         self._pause = np.zeros((256, 2), np.float64)
+        self._speed = np.zeros(256, np.float64)  # walking speed of each piece (retime changes it)
         self._t0 = np.zeros(257, np.float64)
         self._d0 = np.zeros(257, np.float64)
         self._here = start
@@ -173,6 +174,7 @@ class Autopilot:
         size = len(self._cells) * 2
         self._cells = np.resize(self._cells, (size, 4))
         self._pause = np.resize(self._pause, (size, 2))
+        self._speed = np.resize(self._speed, size)
         self._t0 = np.resize(self._t0, size + 1)
         self._d0 = np.resize(self._d0, size + 1)
 
@@ -193,7 +195,8 @@ class Autopilot:
             hold = self.spec.pause * (0.6 + 0.8 * self._u(step, 5))
         self._cells[step] = (x, z, self._entry, exit_)
         self._pause[step] = (pause, hold)
-        speed = max(self.spec.speed, 1e-3)
+        speed = max(self.spec.speed, MIN_SPEED)
+        self._speed[step] = speed
         self._t0[step + 1] = self._t0[step] + length / speed + hold
         self._d0[step + 1] = self._d0[step] + length
         self._recent[(x, z)] = step
@@ -218,6 +221,28 @@ class Autopilot:
             self._extend()
         return int(self._cells[index, 0]), int(self._cells[index, 1])
 
+    def retime(self, t: float, speed: float) -> None:
+        """Walk on at ``speed`` from time ``t`` (a live speed change): the camera stays where it is
+        at ``t`` and the pieces after it are re-timed; earlier pieces keep their timing."""
+        t = max(t, 0.0)
+        i = self.piece_at(t)
+        entry, exit_ = int(self._cells[i, 2]), int(self._cells[i, 3])
+        length, hold = self._piece_length(entry, exit_), self._pause[i, 1]
+        old, new = self._speed[i], max(speed, MIN_SPEED)
+        local = t - self._t0[i]
+        if entry == 0 or local < length / 2 / old:
+            local = local * old / new
+        elif local < length / 2 / old + hold:
+            local = length / 2 / new + (local - length / 2 / old)
+        else:
+            local = length / 2 / new + hold + (local - length / 2 / old - hold) * old / new
+        n = self._n
+        self._speed[i:n] = new
+        self._t0[i] = t - local
+        lengths = self._d0[i + 1 : n + 1] - self._d0[i:n]
+        self._t0[i + 1 : n + 1] = self._t0[i] + np.cumsum(lengths / new + self._pause[i:n, 1])
+        self.spec = replace(self.spec, speed=speed)
+
     # -- evaluation ---------------------------------------------------------------------------------
     def pose(self, t: float) -> tuple[np.ndarray, float, float]:
         """Ground position (x, z), heading (radians from +X towards -Z, i.e. counter-clockwise seen
@@ -226,7 +251,7 @@ class Autopilot:
         x, z, entry, exit_ = (int(v) for v in self._cells[i])
         pause, hold = self._pause[i]
         length = self._piece_length(entry, exit_)
-        speed = max(self.spec.speed, 1e-3)
+        speed = self._speed[i]
         local = max(t, 0.0) - self._t0[i]
         half = length / 2 / speed
         extra_yaw = 0.0

@@ -1,7 +1,8 @@
 """Knobs of the world (layout, variants, streaming) and of the camera autopilot.
 
 Layout knobs are ``discrete``: changing one regenerates chunks (a new world), so a controller
-should step them, not sweep them. Variant rates and camera knobs may move continuously.
+should step them, not sweep them; so are the camera's route knobs (turn, explore, stop... rates),
+which re-plan the walk. Variant rates, speed and the filming knobs may move continuously.
 """
 
 from __future__ import annotations
@@ -99,7 +100,15 @@ declare(
     WORLD, "decay_scale", 12.0, "size of the zones where failures cluster", min=1.0, max=200.0, unit="cells"
 )
 
-declare(CAMERA, "speed", 1.4, "walking speed along the path", min=0.0, max=8.0, unit="m/s", kind="discrete")
+declare(
+    CAMERA,
+    "speed",
+    1.4,
+    "walking speed; live changes carry on from where the camera is",
+    min=0.0,
+    max=8.0,
+    unit="m/s",
+)
 declare(CAMERA, "fov", 62.0, "vertical field of view", min=20.0, max=120.0, unit="deg")
 declare(CAMERA, "height", 1.6, "eye height above the carpet", min=0.5, max=2.4, unit="m")
 declare(CAMERA, "shake", 0.35, "handheld shake amount", min=0.0, max=2.0)

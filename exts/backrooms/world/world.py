@@ -39,9 +39,12 @@ class World:
         self.set_params(params if params is not None else ParamStore().snapshot())
 
     # -- parameters ---------------------------------------------------------------------------------
-    def set_params(self, params: Snapshot) -> None:
-        """Adopt new parameters; chunks are regenerated only if the layout changed, the walk only if
-        the path changed (filming knobs such as shake, bob or fov apply at once)."""
+    def set_params(self, params: Snapshot, time: float | None = None) -> None:
+        """Adopt new parameters: chunks are regenerated only if the layout changed and the walk is
+        re-planned only if its route knobs changed. Filming knobs (shake, bob, fov, height) apply at
+        once; a new ``camera.speed`` given with ``time`` (seconds, the frame being shown) carries on
+        from where the camera is then (live play), without ``time`` the whole walk is re-timed, as if
+        it had always gone at that speed (same route either way)."""
         spec = LayoutSpec.from_params(self.seed, params)
         camera = CameraSpec.from_params(params)
         if getattr(self, "spec", None) != spec:
@@ -50,10 +53,13 @@ class World:
             self._scenes.clear()
             self._views.clear()
             self._autopilot = None
-        if self._autopilot is not None and self._autopilot.spec.walk_key != camera.walk_key:
-            self._autopilot = None
-        if self._autopilot is not None:
-            self._autopilot.spec = camera
+        walk = self._autopilot
+        if walk is not None and walk.spec.path_key != camera.path_key:
+            self._autopilot = walk = None
+        if walk is not None:
+            if walk.spec.speed != camera.speed:
+                walk.retime(0.0 if time is None else time, camera.speed)
+            walk.spec = camera
         self.camera_spec = camera
         self.load_radius = int(params["world.load_radius"])
         self.cache_size = max(CHUNK_CACHE, 2 * (2 * self.load_radius + 1) ** 2)
