@@ -115,6 +115,14 @@ def test_farm_shard_tasks_then_a_resume_join_without_rendering_again(tmp_path):
     assert frames_of(out) == frames_of(tmp_path / "one")
 
 
+def test_resume_with_other_per_frame_parameters_is_refused(tmp_path):
+    take = FixedParams({"test.take": 1})
+    render_clip(tape_recipe(4), PARAMS.snapshot, tmp_path, params_at=take, progress=False)
+    other = FixedParams({"test.take": 2})
+    with pytest.raises(UserError, match="params_at differ"):
+        render_clip(tape_recipe(4), PARAMS.snapshot, tmp_path, resume=True, params_at=other, progress=False)
+
+
 def test_temporaries_of_a_killed_render_are_removed(tmp_path):
     out = tmp_path / "out"
     (out / "frames").mkdir(parents=True)

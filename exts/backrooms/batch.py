@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
+import pickle
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -57,13 +59,25 @@ def remove_temporaries(out: Path) -> None:
             tmp.unlink(missing_ok=True)
 
 
-def job_record(recipe: Recipe, params: Snapshot, start: int) -> dict[str, Any]:
-    """What makes two renders the same render (the engine is not part of it: it changes no byte)."""
-    return {
+def job_record(
+    recipe: Recipe, params: Snapshot, start: int, params_at: ParamsAt | None = None
+) -> dict[str, Any]:
+    """What makes two renders the same render (the engine is not part of it: it changes no byte).
+
+    Per-frame parameters (a replayed take) count by the hash of their pickle, so resuming with a
+    different take is refused instead of mixing frames of two takes.
+    """
+    job = {
         "recipe": {k: v for k, v in recipe.to_json().items() if k != "source"},
         "start": start,
         "params": dict(params),
     }
+    if params_at is not None:
+        try:
+            job["params_at"] = hashlib.sha256(pickle.dumps(params_at)).hexdigest()[:16]
+        except (pickle.PicklingError, TypeError, AttributeError):
+            job["params_at"] = f"unpicklable {type(params_at).__qualname__}"
+    return job
 
 
 def render_clip(
@@ -83,7 +97,7 @@ def render_clip(
     """
     out = Path(out)
     prepare_output(out)
-    job = job_record(recipe, params, start)
+    job = job_record(recipe, params, start, params_at)
     wanted = range(start, start + recipe.frames)
     with lock_output(out):
         remove_temporaries(out)
@@ -121,7 +135,7 @@ def render_one_shard(
     index, count = shard
     out = Path(out)
     prepare_output(out)
-    key = job_key(job_record(recipe, params, start))
+    key = job_key(job_record(recipe, params, start, params_at))
     frames = plan_shards(range(start, start + recipe.frames), count)
     if index > len(frames):
         return 0
