@@ -180,3 +180,12 @@ def test_closing_a_session_does_not_wait_for_connected_tcp_clients():
     live.close()
     client.close()
     assert time.monotonic() - began < 5
+
+
+def test_bang_steps_a_discrete_choice_to_the_next_preset(session):
+    assert apply(session, message("/backrooms/decay/preset"))["decay.preset"] == "ep"
+
+
+def test_bang_on_a_continuous_knob_is_refused(session):
+    assert apply(session, message("/backrooms/decay/noise"))["decay.noise"] == 0.2
+    assert session.tally.counts() == {"missing_argument": 1}

@@ -8,8 +8,8 @@ nothing a controller sends can leave a parameter outside its range.
   Values outside 0..1 are clamped.
 - Native input (OSC ints, strings, T/F, and floats on ``<address>/native``; the web page's sliders):
   the parameter's own units, clamped to ``min..max``; ints of a choice parameter pick by index.
-- A bang (no argument, OSC ``I`` impulse or nil) steps a trigger: ints +1 (wrapping to ``min``),
-  booleans flip, choices move to the next.
+- A bang (no argument, OSC ``I`` impulse or nil) steps a trigger or discrete knob: ints +1 (wrapping
+  to ``min``), booleans flip, choices move to the next. Continuous knobs need a value.
 """
 
 from __future__ import annotations
@@ -35,9 +35,9 @@ def is_bang(args: tuple[Any, ...]) -> bool:
 
 
 def bang(param: Param, current: Any) -> Any:
-    """The next value of a trigger."""
-    if param.kind != "trigger":
-        raise Rejected("missing_argument", f"{param.osc_address} needs a value (only triggers take a bang)")
+    """The next value of a trigger or discrete knob (the "next preset" / "new seed" button)."""
+    if param.kind == "continuous":
+        raise Rejected("missing_argument", f"{param.osc_address} needs a value (continuous: no bang)")
     if param.type is bool:
         return not current
     if param.choices:
@@ -45,7 +45,7 @@ def bang(param: Param, current: Any) -> Any:
     if param.type is int:
         nxt = current + 1
         return param.min if param.max is not None and nxt > param.max else nxt
-    raise Rejected("missing_argument", f"{param.osc_address}: a float trigger needs a value")
+    raise Rejected("missing_argument", f"{param.osc_address}: a float knob needs a value")
 
 
 def from_normalized(param: Param, x: float) -> Any:
