@@ -133,9 +133,16 @@ def test_streaming_edits_the_stage_load_set(exported) -> None:
 
 def test_stage_command_writes_a_stage(tmp_path: Path, capsys) -> None:
     out = tmp_path / "s.usda"
-    assert main(["stage", "--seed", "4", "--region", "0,0,12,12", "--out", str(out), "--frames", "3"]) == 0
-    assert "wrote" in capsys.readouterr().out
+    assert main(["stage", "--seed", "4", "--region=-4,-4,12,12", "--out", str(out), "--frames", "3"]) == 0
+    printed = capsys.readouterr().out
+    assert "wrote" in printed and "leaves the region" not in printed
     assert cell_prims(Usd.Stage.Open(str(out)))
+
+
+def test_stage_command_says_when_the_camera_walks_off_the_region(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "s.usda"
+    assert main(["stage", "--seed", "4", "--region", "40,40,44,44", "--out", str(out), "--frames", "3"]) == 0
+    assert "leaves the region at frame 0" in capsys.readouterr().out
 
 
 def test_layout_command_prints_a_map_and_json(capsys) -> None:

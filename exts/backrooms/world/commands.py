@@ -14,7 +14,11 @@ def _add_world_options(parser: argparse.ArgumentParser) -> None:
     from backrooms.cli import add_param_options, count
 
     parser.add_argument("--seed", type=count, default=0, help="world seed (default 0)")
-    parser.add_argument("--region", required=True, help="cells x0,z0,x1,z1 (x1, z1 exclusive)")
+    parser.add_argument(
+        "--region",
+        required=True,
+        help="cells x0,z0,x1,z1, x1 and z1 exclusive (negative: --region=-8,-8,8,8)",
+    )
     add_param_options(parser)
 
 
@@ -57,6 +61,12 @@ def run_stage(args: argparse.Namespace) -> int:
         f"wrote {report.path}: {report.cells} cells, {report.instances} instances in {report.chunks} chunk "
         f"payloads, {args.frames} camera frames ({time.perf_counter() - began:.2f} s)"
     )
+    if report.camera_leaves_at is not None:
+        start = world.start_cell()
+        print(
+            f"note: the camera (which starts at cell {start[0]},{start[1]}) leaves the region at frame "
+            f"{report.camera_leaves_at}; widen --region to keep it on stage"
+        )
     return 0
 
 

@@ -59,6 +59,10 @@ class Region:
     def cells(self) -> int:
         return (self.x1 - self.x0) * (self.z1 - self.z0)
 
+    def contains(self, position: np.ndarray, cell_size: float) -> bool:
+        x, z = np.floor(np.asarray(position)[[0, 2]] / cell_size)
+        return self.x0 <= x < self.x1 and self.z0 <= z < self.z1
+
     def chunks(self, n: int) -> list[tuple[int, int]]:
         return [
             (cx, cz)
@@ -155,6 +159,7 @@ class StageReport:
     chunks: int
     instances: int
     cells: int
+    camera_leaves_at: int | None = None  # first camera frame outside the region, if any
 
 
 def write_stage(world: World, region: Region, out: Path, frames: int = 0, fps: float = 24.0) -> StageReport:
@@ -211,7 +216,11 @@ def write_stage(world: World, region: Region, out: Path, frames: int = 0, fps: f
         for (cx, cz), path in zip(chunks, chunk_files, strict=True):
             spec = Sdf.PrimSpec(chunks_spec, chunk_prim_name(cx, cz), Sdf.SpecifierDef, "Xform")
             spec.payloadList.Prepend(Sdf.Payload(f"./{assets.name}/chunks/{path.name}"))
+    leaves = None
     if frames > 0:
         author_camera(stage, world, frames, fps)
+        cell = world.library.library.cell_size
+        outside = (f for f in range(frames) if not region.contains(world.camera(f, fps).position, cell))
+        leaves = next(outside, None)
     layer.Save()
-    return StageReport(out, len(chunks), instances, region.cells)
+    return StageReport(out, len(chunks), instances, region.cells, leaves)
