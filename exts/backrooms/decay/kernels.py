@@ -289,6 +289,7 @@ def tape_lines(
     track = tracking_level(t, t.height - 1 - row, field_time)
     luma_noise = t.luma_noise + 0.12 * track
     snow_p = t.snow_p + 0.04 * track
+    dropout_p = t.dropout_p + 0.004 * track  # the band's long white streaks
     ln_gain = luma_noise * wp.sqrt((2.0 - t.a_luma_noise) / t.a_luma_noise)
     cn_gain = t.chroma_noise * wp.sqrt((2.0 - t.a_chroma_noise) / t.a_chroma_noise)
     pn_gain = t.comp_noise * wp.sqrt((2.0 - t.a_comp_noise) / t.a_comp_noise)
@@ -361,7 +362,7 @@ def tape_lines(
         snow_s = (snow_c * t.snow_sin + snow_s * t.snow_cos) * t.snow_decay
         snow_c = sc_next
         comp += snow_c
-        if 1.0 - u_event < t.dropout_p:
+        if 1.0 - u_event < dropout_p:
             drop = 1.0
             drop_k = wp.exp(-3.912 / ((1.0 + 7.0 * wp.randf(st)) * t.rate))  # 2 % after 1-8 us
         if drop > 0.0:

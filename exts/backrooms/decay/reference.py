@@ -110,6 +110,7 @@ def tape_lines(y: np.ndarray, i: np.ndarray, q: np.ndarray, t: kernels.Tape, car
     chroma_gain = np.where(u_loss < t.chroma_loss_p, 0.0, 1.0)
     ln_gain = (t.luma_noise + 0.12 * track) * math.sqrt((2.0 - t.a_luma_noise) / t.a_luma_noise)
     snow_p = t.snow_p + 0.04 * track
+    dropout_p = t.dropout_p + 0.004 * track
     cn_gain = t.chroma_noise * math.sqrt((2.0 - t.a_chroma_noise) / t.a_chroma_noise)
     pn_gain = t.comp_noise * math.sqrt((2.0 - t.a_comp_noise) / t.a_comp_noise)
     row_key = rand_init(t.seed_samples, rows)
@@ -148,7 +149,7 @@ def tape_lines(y: np.ndarray, i: np.ndarray, q: np.ndarray, t: kernels.Tape, car
             (snow_c * t.snow_sin + snow_s * t.snow_cos) * t.snow_decay,
         )
         comp = comp + snow_c
-        event = 1.0 - u_event < t.dropout_p
+        event = 1.0 - u_event < dropout_p
         length = 1.0 + 7.0 * st.uniform(event)
         drop = np.where(event, 1.0, drop)
         drop_k = np.where(event, np.exp(-3.912 / (length * t.rate)), drop_k)
