@@ -13,7 +13,7 @@ from backrooms.errors import UserError
 
 IMAGE_SUFFIXES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v")
-IMAGE_MODES = {"RGB": "RGB", "RGBA": "RGBA", "L": "RGB", "P": "RGBA"}  # P: palette, expands to colour
+IMAGE_MODES = ("RGB", "RGBA", "L", "P")  # colour, colour + alpha, grey, palette
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

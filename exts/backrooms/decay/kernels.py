@@ -1,11 +1,12 @@
 """Warp kernels of the tape: record (RGB -> YIQ), tape lines (the signal chain), play out (YIQ -> RGB).
 
 The signal chain is row-recursive (causal IIR filters, as in a deck), so ``tape_lines`` runs one
-thread per *segment* of a line: the thread starts ``warmup`` samples before its segment and runs the
+thread per *segment* of a line: the thread starts ``warmup`` pixels before its segment and runs the
 whole chain with every filter state in registers, so its output equals the serial result to within
-``NOISE_RATIO``. CPUs use one segment per line (no warm-up, no redundant work); GPUs use 64-sample
-segments so a 720x480 frame has 5,760 threads instead of 480. All randomness is counter-based on
-(stream seed, row, sample), so it does not depend on how lines are cut into segments.
+``NOISE_RATIO`` (the block-overlap form of a parallel IIR). CPUs use one segment per line (no
+warm-up, no redundant work); GPUs use 64-pixel segments, so a 720x480 frame has 5,760 threads
+instead of 480. All randomness is counter-based on (stream seed, row, sample), so it does not depend
+on how lines are cut into segments.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import warp as wp
 wp.set_module_options({"enable_backward": False})
 
 SQRT12 = wp.constant(3.4641016)  # unit variance from a uniform draw (filtering makes it Gaussian)
-TWO_PI = wp.constant(6.2831853)
 GOLDEN = wp.constant(wp.uint32(0x9E3779B9))  # spreads sample counters over the 32-bit key space
 PAD = wp.constant(256)  # carrier table offset and per-row counter padding, in pixels (>= chroma delay)
 

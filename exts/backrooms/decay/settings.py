@@ -218,10 +218,6 @@ class FrameSettings:
             warp_seed(self.seed, "decay", "lines", self.frame, generation),
         )
 
-    @property
-    def frame_seed(self) -> int:
-        return warp_seed(self.seed, "decay", "frame", self.frame)
-
 
 def resolve(values: dict[str, Any], width: int, height: int, frame: int, run_seed: int) -> FrameSettings:
     """Turn the node's parameter values (``snapshot.node("decay")``) into one frame's settings."""
