@@ -11,7 +11,7 @@ from backrooms.render.surface import LIGHT_PANEL, surface
 from backrooms.render.trace import hit_normal, occluded, trace_closest
 
 # Rendering needs no gradients; skipping the adjoint code halves compile time.
-wp.set_module_options({"enable_backward": False, "fast_math": True})
+wp.set_module_options({"enable_backward": False})
 
 FAR = wp.constant(1.0e4)
 HAZE_COLOR = wp.constant(wp.vec3(0.3, 0.27, 0.16))  # the yellow murk at the end of every corridor
@@ -185,8 +185,6 @@ def shade(
         color = wp.cw_mul(surf.albedo, LIGHT_TINT) * light + LIGHT_TINT * (0.04 * specular * inv) + emission
         fog = 1.0 - wp.exp(-haze * t)
         color = wp.lerp(color, glow, fog)
-    else:
-        color = glow
     for c in range(3):
         rgb[y, x, c] = wp.uint8(tonemap(color[c] * exposure_scale) * 255.0 + 0.5)
     rgb[y, x, 3] = wp.uint8(255)

@@ -9,6 +9,8 @@ import warp as wp
 from backrooms.render.scene import SceneData
 from backrooms.render.trace import occluded
 
+wp.set_module_options({"enable_backward": False})  # no gradients through the lights
+
 MAX_SHADOW_RAYS = wp.constant(4)
 LIGHT_TINT = wp.constant(wp.vec3(1.0, 0.95, 0.78))  # aged cool-white tubes behind yellowed diffusers
 SHADOW_GAP = wp.constant(0.03)  # shadow rays stop short of the panel so they do not hit its own quad
