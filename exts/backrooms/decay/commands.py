@@ -131,7 +131,10 @@ def decay_video(src: Path, dst: Path, params, seed: int, device: str) -> int:
     first = next(frames, None)
     if first is None or first.size == 0:
         raise UserError(f"{src}: the video has no frames")
-    tape = HostTape(first.shape[1], first.shape[0], seed, fps, device)
+    height, width = first.shape[:2]
+    if width % 2 or height % 2:
+        raise UserError(f"{src}: H.264 output needs an even frame size, the video is {width}x{height}")
+    tape = HostTape(width, height, seed, fps, device)
 
     def decayed() -> Iterator[np.ndarray]:
         for index, rgb in enumerate(_chain(first, frames)):
