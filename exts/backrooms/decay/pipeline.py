@@ -79,7 +79,9 @@ def carrier_table(width: int, over: int) -> np.ndarray:
 
 
 def cpu_cores() -> int:
-    return min(len(os.sched_getaffinity(0)), MAX_BANDS)
+    """Cores this process may use (affinity where the OS has it), capped at ``MAX_BANDS``."""
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return min(usable, MAX_BANDS)
 
 
 class VhsTape:
