@@ -39,9 +39,10 @@ def light_gains(
     if state == 2 or wp.randf(wp.rand_init(blackout_seed, key)) < blackout:
         gain = 0.0
     elif state == 1:
-        shimmer = 1.0 - 0.08 * flicker * wp.randf(wp.rand_init(frame_seed, key))
+        rng = wp.rand_init(frame_seed, key)
+        shimmer = 1.0 - 0.08 * flicker * wp.randf(rng)
         if wp.randf(wp.rand_init(burst_seed, key)) < stutter:
-            dip = wp.randf(wp.rand_init(frame_seed, key + 1000003))
+            dip = wp.randf(rng)
             shimmer = wp.where(dip < 0.5, 1.0 - flicker, 1.0 - flicker * dip)
         gain = gain * shimmer
     scene.light_gain[i] = gain

@@ -32,7 +32,8 @@ class Surface:
 @wp.func
 def lattice(ix: int, iy: int, salt: int) -> float:
     """A repeatable random number in [0, 1) per integer lattice point."""
-    return wp.randf(wp.rand_init(salt, ix * 73856093 + iy * 19349663))
+    h = wp.uint32(ix) * wp.uint32(73856093) + wp.uint32(iy) * wp.uint32(19349663)  # wraps, unsigned
+    return wp.randf(wp.rand_init(salt, int(h)))
 
 
 @wp.func
