@@ -287,6 +287,7 @@ def tape_lines(
     if u_loss < t.chroma_loss_p:
         chroma_gain = 0.0
     track = tracking_level(t, t.height - 1 - row, field_time)
+    torn = t.height - 1 - row < t.head_lines or track > 0.0
     luma_noise = t.luma_noise + 0.12 * track
     snow_p = t.snow_p + 0.04 * track
     dropout_p = t.dropout_p + 0.004 * track  # the band's long white streaks
@@ -339,7 +340,11 @@ def tape_lines(
         fr = xf - fx
         a0 = wp.clamp(int(fx), 0, w - 1)
         a1 = wp.clamp(int(fx) + 1, 0, w - 1)
-        y0 = wp.lerp(src_y[row, a0], src_y[row, a1], fr)
+        # Lines torn by head switching or mistracking expose the blanking (black) at their start.
+        seen = 1.0
+        if torn:
+            seen = wp.clamp(xf + 1.0, 0.0, 1.0)
+        y0 = seen * wp.lerp(src_y[row, a0], src_y[row, a1], fr)
         # Counter-based noise for this sample: two 32-bit draws give four 16-bit uniforms, a third
         # decides the rare events (snow, dropouts), which draw more only when they happen.
         st = row_key ^ (wp.uint32((x + PAD) * k + sub) * GOLDEN)
@@ -348,8 +353,8 @@ def tape_lines(
         u_event = wp.randf(st)
 
         # Record: band-limit chroma, modulate it onto the subcarrier, add the tape's disturbances.
-        i_in += t.a_i_in * (wp.lerp(src_i[row, a0], src_i[row, a1], fr) - i_in)
-        q_in += t.a_q_in * (wp.lerp(src_q[row, a0], src_q[row, a1], fr) - q_in)
+        i_in += t.a_i_in * (seen * wp.lerp(src_i[row, a0], src_i[row, a1], fr) - i_in)
+        q_in += t.a_q_in * (seen * wp.lerp(src_q[row, a0], src_q[row, a1], fr) - q_in)
         cs = carrier[(x + PAD) * k + sub, 0] * sign
         sn = carrier[(x + PAD) * k + sub, 1] * sign
         comp = y0 + i_in * cs + q_in * sn

@@ -104,6 +104,7 @@ def tape_lines(y: np.ndarray, i: np.ndarray, q: np.ndarray, t: kernels.Tape, car
     head = t.head_px * frac * np.sqrt(frac) + t.head_jitter_px * (u_head - 0.5)
     shift = shift + np.where(from_bottom < t.head_lines, head, 0.0)
     track = tracking_level(t, from_bottom, field_time)
+    torn = (from_bottom < t.head_lines) | (track > 0.0)
     shift = shift + 10.0 * t.px * track * value_noise(t.seed_motion ^ 7, rows * 0.6, field_time * 3.0)
     angle = t.hue + t.phase_noise * (u_phase - 0.5) * math.sqrt(12.0)
     pc, ps = np.cos(angle), np.sin(angle)
@@ -129,13 +130,14 @@ def tape_lines(y: np.ndarray, i: np.ndarray, q: np.ndarray, t: kernels.Tape, car
     k = t.over
     for x, sub in ((x, sub) for x in range(-lead, w + lag) for sub in range(k)):
         xf = x + sub / k - shift
-        y0 = sample_line(y, xf)
+        seen = np.where(torn, np.clip(xf + 1.0, 0.0, 1.0), 1.0)
+        y0 = seen * sample_line(y, xf)
         counter = u32((((x + kernels.PAD) * k + sub) * 0x9E3779B9) & M32)
         st = Stream(row_key ^ counter)
         h1, h2 = st.bits(), st.bits()
         u_event = st.uniform()
-        i_in = i_in + t.a_i_in * (sample_line(i, xf) - i_in)
-        q_in = q_in + t.a_q_in * (sample_line(q, xf) - q_in)
+        i_in = i_in + t.a_i_in * (seen * sample_line(i, xf) - i_in)
+        q_in = q_in + t.a_q_in * (seen * sample_line(q, xf) - q_in)
         phase = 2.0 * math.pi * carrier * (x * k + sub)
         cs, sn = math.cos(phase) * sign, math.sin(phase) * sign
         comp = y0 + i_in * cs + q_in * sn
