@@ -35,12 +35,17 @@ class Inbox:
         self._targets = dict(initial)
         self._listeners: list[TargetListener] = []
 
-    def submit(self, changes: Mapping[str, Any], when: float | None = None) -> None:
-        """Queue checked values for the next frame, or for the frame the Unix time ``when`` names."""
+    def submit(self, changes: Mapping[str, Any], when: float | None = None) -> int | None:
+        """Queue checked values for the next frame, or for the frame the Unix time ``when`` names.
+
+        Returns the frame in progress when they were queued (None if refused): immediate changes
+        are applied from the frame after it.
+        """
         if not changes:
-            return
+            return None
         frame = None if when is None else self.clock.frame_for(when)
         with self._lock:
+            queued_during = self.clock.current
             if frame is not None and frame <= self.clock.current:
                 frame = None  # late or past timetags apply on the next frame
             if frame is None:
@@ -49,16 +54,17 @@ class Inbox:
                     self._targets[key] = value
             elif frame - self.clock.current > MAX_AHEAD_SECONDS * self.clock.fps:
                 self.tally.add("timetag_too_far", f"frame {frame} is more than an hour ahead")
-                return
+                return None
             elif len(self._scheduled) + len(changes) > MAX_SCHEDULED:
                 self.tally.add("schedule_full", f"more than {MAX_SCHEDULED} timetagged changes waiting")
-                return
+                return None
             else:
                 for key, value in changes.items():
                     heapq.heappush(self._scheduled, (frame, next(self._seq), key, value))
             listeners = list(self._listeners) if frame is None else []
         for listener in listeners:
             listener(dict(changes))
+        return queued_during
 
     def take(self, frame: int) -> dict[str, Any]:
         """Everything due at ``frame``, in arrival order (the latest value wins)."""
