@@ -53,6 +53,9 @@ def test_unknown_config_key_is_refused():
         DenoiserConfig.from_json('{"widths": [8], "depth": 3}')
 
 
-def test_untrained_model_returns_the_render_plane():
+def test_untrained_model_returns_memory_where_valid_and_the_render_elsewhere():
     x = torch.randn(2, IN_CHANNELS, 16, 16)
-    assert torch.equal(Denoiser(TINY)(x), x[:, 3:6])
+    x[:, 9] = (torch.rand(2, 16, 16) > 0.5).float()  # valid
+    x[:, 6:9] *= x[:, 9:10]  # the previous plane is stored pre-masked
+    start = torch.where(x[:, 9:10] > 0, x[:, 6:9], x[:, 3:6])
+    assert torch.allclose(Denoiser(TINY)(x), start)

@@ -2,9 +2,12 @@
 
 For one camera walk we render every frame twice with the project's own renderer:
 cheap (1 sample per pixel, base resolution, as the live pipeline renders) and expensive (many
-samples at twice the resolution, box-filtered down). Scene detail (wear, haze, exposure, ambient,
-flicker) is randomised per clip, so the model sees many looks of the same geometry. A clip is a
-handful of consecutive frames so the temporal loss has motion vectors and disocclusion to use.
+samples at twice the resolution, box-filtered down) with what a live frame cannot afford: more
+surface wear (stains and damp the cheap frame does not show, so the model has to invent them),
+denser haze, and light bleed (a wide glow around the ceiling panels). Scene detail (wear, haze,
+exposure, ambient, flicker) is randomised per clip, so the model sees many looks of the same
+geometry. A clip is a handful of consecutive frames so the temporal loss has motion vectors and
+disocclusion to use.
 """
 
 from __future__ import annotations
@@ -67,6 +70,37 @@ class Clip:
     @classmethod
     def load(cls, path: Path) -> Clip:
         return cls(**load_file(str(path)))
+
+
+TARGET_VERSION = 2  # bump when the expensive render's recipe changes: cached clips are then refused
+# What the expensive render adds on top of the clip's cheap settings.
+EXTRA_WEAR = 0.3
+EXTRA_HAZE = 0.03
+BLEED_THRESHOLD = 0.75  # linear luminance above which light bleeds
+BLEED_SIGMA = 0.025  # glow radius as a fraction of the frame width
+BLEED_GAIN = 0.8
+
+
+def light_bleed(image: torch.Tensor) -> torch.Tensor:
+    """(N, 3, H, W) in [-1, 1] -> the same with a soft glow around bright pixels (lens/film bleed)."""
+    linear = ((image + 1) / 2).clamp(0, 1) ** 2.2
+    bright = (linear - BLEED_THRESHOLD).clamp(min=0)
+    sigma = BLEED_SIGMA * image.shape[-1]
+    radius = int(3 * sigma)
+    x = torch.arange(-radius, radius + 1, dtype=image.dtype)
+    taps = torch.exp(-0.5 * (x / sigma) ** 2)
+    taps = taps / taps.sum()
+    glow = F.conv2d(
+        F.pad(bright, (radius, radius, 0, 0), mode="replicate"),
+        taps.view(1, 1, 1, -1).expand(3, 1, 1, -1),
+        groups=3,
+    )
+    glow = F.conv2d(
+        F.pad(glow, (0, 0, radius, radius), mode="replicate"),
+        taps.view(1, 1, -1, 1).expand(3, 1, -1, 1),
+        groups=3,
+    )
+    return ((linear + BLEED_GAIN * glow).clamp(0, 1) ** (1 / 2.2)) * 2 - 1
 
 
 def clip_settings(seed: int, index: int) -> dict[str, Any]:
@@ -169,7 +203,14 @@ def ensure_clips(
     ``dataset.json`` records the settings; a folder made with other settings is refused, not mixed.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    spec = {"frames": frames, "width": width, "height": height, "expensive_spp": expensive_spp, "seed": seed}
+    spec = {
+        "frames": frames,
+        "width": width,
+        "height": height,
+        "expensive_spp": expensive_spp,
+        "seed": seed,
+        "target": TARGET_VERSION,
+    }
     manifest = folder / "dataset.json"
     record = json.loads(manifest.read_text()) if manifest.is_file() else {"spec": spec, "timing": {}}
     if record["spec"] != spec:

@@ -80,7 +80,12 @@ class Stage(nn.Module):
 
 
 class Denoiser(nn.Module):
-    """``forward(planes) -> x0``: the clean frame predicted as a residual over the cheap render."""
+    """``forward(planes) -> x0``: the clean frame, predicted as a residual over the start image
+    (the warped previous output where it is valid, the cheap render elsewhere).
+
+    Starting from memory makes "keep what was there" the model's zero, so invented detail stays
+    put unless the evidence says otherwise; frame by frame (valid = 0) the start is the render.
+    """
 
     def __init__(self, config: DenoiserConfig | None = None) -> None:
         super().__init__()
@@ -101,7 +106,7 @@ class Denoiser(nn.Module):
         return 2 ** len(self.config.widths)
 
     def forward(self, planes: torch.Tensor) -> torch.Tensor:
-        render = planes[:, 3:6]
+        start = planes[:, 6:9] + (1.0 - planes[:, 9:10]) * planes[:, 3:6]  # previous is stored pre-masked
         h = self.stem(F.pixel_unshuffle(planes, 2))
         skips = []
         for i, stage in enumerate(self.down_stages):
@@ -112,7 +117,7 @@ class Denoiser(nn.Module):
         for i in reversed(range(len(self.ups))):
             h = self.ups[i](F.interpolate(h, scale_factor=2.0, mode="nearest")) + skips[i]
             h = self.up_stages[i](h)
-        return render + F.pixel_shuffle(self.head(F.relu(h)), 2)
+        return start + F.pixel_shuffle(self.head(F.relu(h)), 2)
 
     def save_pretrained(self, folder: str | Path) -> Path:
         folder = Path(folder)

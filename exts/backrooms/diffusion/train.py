@@ -42,6 +42,7 @@ class TrainConfig:
     temporal_weight: float = 0.5
     ema: float = 0.995
     seed: int = 0
+    log_every: int = 25
 
 
 @dataclass
@@ -182,7 +183,7 @@ def train(
             running[k] = 0.98 * running.get(k, value) + 0.02 * value
         step += 1
         bar.update(1)
-        if step % 25 == 0:
+        if step % config.log_every == 0:
             bar.set_postfix({k: f"{v:.4f}" for k, v in running.items()})
             log["curve"].append({"step": step, **{k: round(v, 5) for k, v in running.items()}})
     bar.close()

@@ -1,0 +1,81 @@
+"""Training pairs from the real renderer, the training step, and the ``backrooms train`` command."""
+
+import json
+
+import pytest
+import torch
+
+from backrooms.cli import main
+from backrooms.diffusion.data import Clip, ensure_clips, render_clip, render_settings, walk
+from backrooms.diffusion.model import DenoiserConfig
+from backrooms.diffusion.train import PairSampler, TrainConfig, train, training_losses
+from backrooms.errors import UserError
+
+TINY = DenoiserConfig(widths=(8, 16), blocks=1)
+
+
+def _l1(a, b):
+    return (a - b).abs().mean()
+
+
+@pytest.fixture(scope="module")
+def clip() -> Clip:
+    """Three frames of a real walk, cheap (1 spp) and expensive (4 spp at twice the size)."""
+    clip, _ = render_clip(walk(0, 0, 3), 64, 48, render_settings(0, 0), seed=1, expensive_spp=4)
+    return clip
+
+
+def test_walks_are_reproducible_and_differ_between_indices():
+    a, b, c = walk(0, 1, 4), walk(0, 1, 4), walk(0, 2, 4)
+    assert all((x.position == y.position).all() for x, y in zip(a, b, strict=True))
+    assert not (a[2].position == c[2].position).all()
+
+
+def test_rendered_pair_has_aovs_and_a_cleaner_target(clip):
+    assert clip.render.shape == clip.target.shape == (3, 3, 48, 64)
+    assert clip.motion.shape == (3, 2, 48, 64) and clip.motion.abs().max() > 0
+
+    # the expensive render is the converged one: less pixel-to-pixel noise than 1 spp
+    def grain(x):
+        return (x[..., 1:] - x[..., :-1]).abs().mean()
+
+    assert grain(clip.target) < grain(clip.render)
+
+
+def test_clip_round_trips_through_safetensors(clip, tmp_path):
+    clip.save(tmp_path / "c.safetensors")
+    loaded = Clip.load(tmp_path / "c.safetensors")
+    assert torch.equal(loaded.target, clip.target) and torch.equal(loaded.disocclusion, clip.disocclusion)
+
+
+def test_clip_folder_made_with_other_settings_is_refused(tmp_path):
+    spec = {"frames": 2, "width": 64, "height": 48, "expensive_spp": 4, "seed": 0, "target": 2}
+    (tmp_path / "dataset.json").write_text(json.dumps({"spec": spec, "timing": {}}))
+    with pytest.raises(UserError, match="another --data"):
+        ensure_clips(tmp_path, 1, 3, 64, 48, 4, 0, progress=False)
+
+
+def test_training_losses_are_finite_and_reach_every_weight(clip):
+    from backrooms.diffusion.model import Denoiser
+
+    torch.manual_seed(0)
+    model = Denoiser(TINY)
+    for p in model.head.parameters():
+        torch.nn.init.normal_(p, std=0.01)
+    batch = PairSampler([clip], 32, 0).sample(2)
+    losses = training_losses(model, batch, TrainConfig(), torch.Generator().manual_seed(0), _l1)
+    losses["total"].backward()
+    assert all(torch.isfinite(v) for v in losses.values())
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())
+
+
+def test_training_lowers_the_loss_on_a_fixed_batch(clip):
+    config = TrainConfig(steps=30, minutes=5, batch=4, crop=32, lr=3e-3, ema=0.0, log_every=5)
+    _, log = train([clip], config, TINY, vhs_loss=_l1, progress=False)
+    assert log["steps"] == 30
+    assert log["curve"][-1]["l1"] < log["curve"][0]["l1"]
+
+
+def test_train_command_refuses_a_crop_that_is_not_a_multiple_of_8(capsys):
+    assert main(["train", "--crop", "90", "--eval-frames", "0"]) == 2
+    assert "--crop 90" in capsys.readouterr().err
