@@ -19,6 +19,7 @@ wp.set_module_options({"enable_backward": False})
 
 SQRT12 = wp.constant(3.4641016)  # unit variance from a uniform draw (filtering makes it Gaussian)
 GOLDEN = wp.constant(wp.uint32(0x9E3779B9))  # spreads sample counters over the 32-bit key space
+INV_255 = wp.constant(1.0 / 255.0)  # multiply: without fast-math a division stays a division
 PAD = wp.constant(256)  # carrier table offset and per-row counter padding, in pixels (>= chroma delay)
 
 
@@ -188,9 +189,9 @@ def record(
     span = run_bounds(wp.tid() + first, rgb.shape[1], run)
     row = span[0]
     for x in range(span[1], span[2]):
-        r = float(rgb[row, x, 0]) / 255.0
-        g = float(rgb[row, x, 1]) / 255.0
-        b = float(rgb[row, x, 2]) / 255.0
+        r = float(rgb[row, x, 0]) * INV_255
+        g = float(rgb[row, x, 1]) * INV_255
+        b = float(rgb[row, x, 2]) * INV_255
         if osd_on == 1:
             cover = osd_cover(x, row, lines, glyphs, font, 0)
             if cover == 1:
@@ -470,13 +471,14 @@ def play_out(
         wy0 = 1.0
         wc0 = 1.0
     v = 2.0 * float(row) / float(p.height) - 1.0
+    du = 2.0 / float(p.width)
     for x in range(span[1], span[2]):
         yv = wy0 * y_in[rc, x] + wy1 * y_in[rn, x]
         iv = wc0 * i_in[rc, x] + wc1 * i_in[ra, x]
         qv = wc0 * q_in[rc, x] + wc1 * q_in[ra, x]
         ti = p.iq00 * iv + p.iq01 * qv
         tq = p.iq10 * iv + p.iq11 * qv
-        u = 2.0 * float(x) / float(p.width) - 1.0
+        u = float(x) * du - 1.0
         shade = 1.0 - p.vignette * 0.5 * (u * u + v * v)
         r = (yv + 0.9563 * ti + 0.6210 * tq) * shade
         g = (yv - 0.2721 * ti - 0.6474 * tq) * shade
