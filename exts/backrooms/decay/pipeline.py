@@ -98,13 +98,15 @@ class VhsTape:
         device: str = "cpu",
         segment: int | None = None,
         bands: int | None = None,
+        run: int | None = None,
     ) -> None:
-        """``segment``: samples per thread (default whole lines on CPUs, ``SEGMENT`` on GPUs);
+        """``segment``: pixels per thread of the tape (default whole lines on CPUs, ``SEGMENT`` on
+        GPUs); ``run``: pixels per thread of the per-pixel stages (whole lines on CPUs, 1 on GPUs);
         ``bands``: concurrent CPU launches per stage (default one per core)."""
         self.width, self.height, self.device = width, height, device
         cpu = wp.get_device(device).is_cpu
         self.segment = segment or (width if cpu else SEGMENT)
-        self.run = width if cpu else 1  # pixels per thread of the per-pixel stages
+        self.run = run or (width if cpu else 1)
         self.bands = max(1, min(bands or cpu_cores(), height)) if cpu else 1
         self.pool = ThreadPoolExecutor(self.bands, thread_name_prefix="vhs") if self.bands > 1 else None
         shape = (height, width)
