@@ -189,3 +189,36 @@ def test_bang_steps_a_discrete_choice_to_the_next_preset(session):
 def test_bang_on_a_continuous_knob_is_refused(session):
     assert apply(session, message("/backrooms/decay/noise"))["decay.noise"] == 0.2
     assert session.tally.counts() == {"missing_argument": 1}
+
+
+def _lan_address() -> str | None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("10.255.255.255", 1))  # no packet is sent; this picks the outgoing interface
+        except OSError:
+            return None
+        address = probe.getsockname()[0]
+    return None if address.startswith("127.") else address
+
+
+def test_remote_sender_outside_the_allow_list_is_dropped_and_counted():
+    lan = _lan_address()
+    if lan is None:
+        pytest.skip("this machine has no non-loopback IPv4 address")
+    options = LiveOptions(
+        bind="0.0.0.0",
+        allow_remote=True,
+        allow=["10.9.9.9"],
+        osc_port=0,
+        osc_tcp_port=None,
+        oscquery_port=None,
+        preview_port=None,
+    )
+    with LiveSession(registry(), {}, 50, frame_value, options) as live:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+            sender.bind((lan, 0))
+            sender.sendto(message("/backrooms/render/spp", 9), (lan, live.osc.udp_port))
+        SimpleUDPClient("127.0.0.1", live.osc.udp_port).send_message("/backrooms/decay/preset", "sp")
+        wait_for(live, "decay.preset", "sp")
+        assert live.inbox.target("render.spp") == 1
+        assert live.tally.counts() == {"sender_not_allowed": 1}
