@@ -196,6 +196,21 @@ def test_disocclusion_marks_points_hidden_from_the_previous_camera() -> None:
     assert not out["disocclusion"][out["instance_id"] == 2].any()
 
 
+def test_turning_on_the_spot_reveals_only_what_was_off_screen() -> None:
+    back = placed((5.0, 2.0, 1.0), (0.0, -1.0, -8.0))
+    post = placed((0.125, 2.0, 1.0), (0.0, -1.0, -3.0))
+    view = view_of([WALL, WALL], [back, post])
+    camera, previous = look_at((0.0, 1.0, 0.0), yaw=0.3), look_at((0.0, 1.0, 0.0))
+    out = render(view, camera, previous)
+    hit = out["instance_id"] > 0
+    points = camera.position + pixel_rays(camera) * out["distance_to_camera"][..., None]
+    px = project(previous, points[hit])
+    off = np.zeros((H, W), bool)
+    off[hit] = (px[:, 0] < 0) | (px[:, 0] > W) | (px[:, 1] < 0) | (px[:, 1] > H)
+    assert off.sum() > 20
+    assert (out["disocclusion"].astype(bool) == off).all()
+
+
 def test_device_buffers_have_replicator_dtypes_and_shapes(floor_view: SceneView) -> None:
     camera = look_at((0.0, 1.5, 0.0), pitch=-0.2)
     product = RenderProduct(0, W, H, "cpu")

@@ -24,6 +24,7 @@ def primary(
     row0: int,
     cam: CameraData,
     prev: CameraData,
+    moved: bool,
     depth: wp.array2d(dtype=wp.float32),
     normals: wp.array3d(dtype=wp.float32),
     motion: wp.array3d(dtype=wp.float32),
@@ -66,11 +67,11 @@ def primary(
     inside = inside and before[0] <= float(prev.width) and before[1] <= float(prev.height)
     if hit.instance >= 0:
         dist = wp.length(offset)
-        if not inside or (
-            dist > SURFACE_EPS
-            and occluded(scene, prev.position, offset / dist, dist * (1.0 - 1.0e-4) - SURFACE_EPS)
-        ):
+        if not inside:
             revealed = wp.uint8(1)
+        elif moved and dist > SURFACE_EPS:  # unmoved: the way back is the primary ray, free by construction
+            blocked = occluded(scene, prev.position, offset / dist, dist * (1.0 - 1.0e-4) - SURFACE_EPS)
+            revealed = wp.where(blocked, wp.uint8(1), wp.uint8(0))
     if before[2] > 0.0:
         motion[y, x, 0] = px - before[0]
         motion[y, x, 1] = py - before[1]

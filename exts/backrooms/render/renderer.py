@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import numpy as np
 import warp as wp
 
 from backrooms.graph.product import (
@@ -87,7 +88,7 @@ class Renderer:
             self._haze_light.zero_()
         self._launch_rows(
             kernels.primary,
-            [cam, prev],
+            [cam, prev, bool(np.any(camera.position != previous.position))],
             [
                 out[DEPTH],
                 out[NORMALS],
