@@ -71,6 +71,7 @@ class Tape:
     head_lines: int
     head_px: float
     head_jitter_px: float
+    head_mid_jitter: float
     tracking: float
     tracking_lines: int
     edge_px: float
@@ -280,7 +281,14 @@ def tape_lines(
     u_phase = wp.randf(ls)
     u_loss = wp.randf(ls)
     u_head = wp.randf(ls)
+    u_mid = wp.randf(ls)
     shift = line_shift(t, row, field_time, u_head)
+    # The line where the heads swap tears part-way along, with a burst of noise at the switch.
+    mid = w + PAD
+    mid_shift = 0.0
+    if t.height - 1 - row == t.head_lines and t.head_px > 0.0:
+        mid = int(float(w) * (0.95 + t.head_mid_jitter * (2.0 * u_mid - 1.0)))
+        mid_shift = 0.25 * t.head_px
     angle = t.hue + t.phase_noise * (u_phase - 0.5) * SQRT12
     pc = wp.cos(angle)
     ps = wp.sin(angle)
@@ -337,6 +345,8 @@ def tape_lines(
     sub = wp.int32(0)
     for _s in range((x1 + lag - start) * k):
         xf = float(x) + float(sub) * inv_k - shift
+        if x >= mid:
+            xf -= mid_shift
         fx = wp.floor(xf)
         fr = xf - fx
         a0 = wp.clamp(int(fx), 0, w - 1)
@@ -363,6 +373,9 @@ def tape_lines(
         comp += pn_gain * cn
         if u_event < snow_p:
             snow_c = (wp.randf(st) - 0.5) * 1.2
+            snow_s = 0.0
+        if x == mid and sub == 0:
+            snow_c = 0.5
             snow_s = 0.0
         sc_next = (snow_c * t.snow_cos - snow_s * t.snow_sin) * t.snow_decay
         snow_s = (snow_c * t.snow_sin + snow_s * t.snow_cos) * t.snow_decay

@@ -50,6 +50,7 @@ def tape_struct(s: FrameSettings, generation: int, segment: int) -> kernels.Tape
     t.snow_cos, t.snow_sin = math.cos(2 * math.pi * s.snow_cycles), math.sin(2 * math.pi * s.snow_cycles)
     t.dropout_p = s.dropout_p
     t.head_lines, t.head_px, t.head_jitter_px = s.head_lines, s.head_px, s.head_jitter_px
+    t.head_mid_jitter = s.head_mid_jitter
     t.tracking, t.tracking_lines, t.edge_px = s.tracking, s.tracking_lines, s.edge_px
     return t
 

@@ -97,9 +97,14 @@ def tape_lines(y: np.ndarray, i: np.ndarray, q: np.ndarray, t: kernels.Tape, car
     field_time = (2 * t.frame + rows % 2).astype(np.float64)
     sign = 1.0 - 2.0 * ((rows + t.frame) % 2)
     ls = Stream(rand_init(t.seed_lines, rows))
-    u_phase, u_loss, u_head = ls.uniform(), ls.uniform(), ls.uniform()
+    u_phase, u_loss, u_head, u_mid = ls.uniform(), ls.uniform(), ls.uniform(), ls.uniform()
     shift = t.edge_px * 2.5 * value_noise(t.seed_motion, rows * 0.08, field_time * 0.4)
     from_bottom = h - 1 - rows
+    switch = (from_bottom == t.head_lines) & (t.head_px > 0.0)
+    mid = np.where(
+        switch, (w * (0.95 + t.head_mid_jitter * (2.0 * u_mid - 1.0))).astype(np.int64), w + kernels.PAD
+    )
+    mid_shift = np.where(switch, 0.25 * t.head_px, 0.0)
     frac = np.clip((t.head_lines - from_bottom) / t.head_lines, 0.0, None)
     head = t.head_px * frac * np.sqrt(frac) + t.head_jitter_px * (u_head - 0.5)
     shift = shift + np.where(from_bottom < t.head_lines, head, 0.0)
@@ -129,7 +134,7 @@ def tape_lines(y: np.ndarray, i: np.ndarray, q: np.ndarray, t: kernels.Tape, car
     q1 = q2 = q3 = i_in * ps + q_in * pc
     k = t.over
     for x, sub in ((x, sub) for x in range(-lead, w + lag) for sub in range(k)):
-        xf = x + sub / k - shift
+        xf = x + sub / k - shift - np.where(x >= mid, mid_shift, 0.0)
         seen = np.where(torn, np.clip(xf + 1.0, 0.0, 1.0), 1.0)
         y0 = seen * sample_line(y, xf)
         counter = u32((((x + kernels.PAD) * k + sub) * 0x9E3779B9) & M32)
@@ -146,6 +151,8 @@ def tape_lines(y: np.ndarray, i: np.ndarray, q: np.ndarray, t: kernels.Tape, car
         event = u_event < snow_p
         amp = (st.uniform(event) - 0.5) * 1.2
         snow_c, snow_s = np.where(event, amp, snow_c), np.where(event, 0.0, snow_s)
+        burst = (x == mid) & (sub == 0)
+        snow_c, snow_s = np.where(burst, 0.5, snow_c), np.where(burst, 0.0, snow_s)
         snow_c, snow_s = (
             (snow_c * t.snow_cos - snow_s * t.snow_sin) * t.snow_decay,
             (snow_c * t.snow_sin + snow_s * t.snow_cos) * t.snow_decay,

@@ -199,6 +199,7 @@ class FrameSettings:
     head_lines: int
     head_px: float
     head_jitter_px: float
+    head_mid_jitter: float  # share of the line the switch point wanders
     tracking: float
     tracking_lines: int
     edge_px: float
@@ -253,6 +254,7 @@ def resolve(values: dict[str, Any], width: int, height: int, frame: int, run_see
         head_lines=max(1, round(p.head_switching_lines * lines)),
         head_px=p.head_switching_px * g["head_switching"] * px,
         head_jitter_px=2.0 * g["head_switching"] * noise * px,
+        head_mid_jitter=min(0.03 * noise, 0.05),
         tracking=min(p.tracking * g["tracking"] * noise, 4.0),
         tracking_lines=max(1, round(p.tracking_lines * lines)),
         edge_px=p.edge_wave_px * g["edge_wave"] * noise * px,
