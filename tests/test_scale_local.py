@@ -15,9 +15,9 @@ from backrooms.batch import render_clip
 from backrooms.errors import UserError
 from backrooms.io.mp4 import read_mp4
 from backrooms.io.png import read_png
-from backrooms.scale.local import ProcessPoolEngine
+from backrooms.scale.local import ProcessPoolEngine, cpu_slots
 from backrooms.scale.shard import FixedParams
-from test_scale_nodes import tape_recipe, use_tape
+from test_scale_nodes import save_tiny_style, tape_recipe, use_tape
 
 # `backrooms ...` with the tape node as `render`
 CLI = [
@@ -51,6 +51,12 @@ def test_two_worker_processes_write_the_bytes_of_one_process(tmp_path):
     assert frames_of(tmp_path / "pool") == frames_of(tmp_path / "one")
 
 
+def test_workers_get_disjoint_equal_shares_of_the_cores(monkeypatch):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3, 4, 5, 6, 7})
+    assert cpu_slots(3) == [[0, 1], [2, 3, 4], [5, 6, 7]]
+    assert cpu_slots(10)[8:] == [[0], [1]]
+
+
 def test_a_failing_shard_fails_the_render_with_its_error(tmp_path):
     params = FixedParams({"test.fail_at": 5, "test.markers": str(tmp_path), "test.fail_how": "user"})
     with pytest.raises(UserError, match="bad tape"):
@@ -70,31 +76,58 @@ def recipe_file(tmp_path):
     return path
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_a_killed_render_resumes_to_the_bytes_of_an_uninterrupted_one(tmp_path, recipe_file, workers):
-    out, whole = tmp_path / "out", tmp_path / "whole"
-    args = ["render", "--recipe", str(recipe_file), "--frames", str(FRAMES), "--quiet"]
-    proc = subprocess.Popen(
-        [*CLI, *args, "--workers", str(workers), "--out", str(out)], env={**ENV, "TAPE_SLEEP": "0.1"}
-    )
-    deadline = time.monotonic() + 60
+def kill_midway(command, out, env, frames):
+    """Start a render, SIGKILL it once 8 frames are done; returns its processes, now dead or not."""
+    proc = subprocess.Popen(command, env=env)
+    deadline = time.monotonic() + 120
     while len(list((out / "frames").glob("frame_*.png"))) < 8 and time.monotonic() < deadline:
         assert proc.poll() is None, "the render ended before it could be killed"
-        time.sleep(0.05)
+        time.sleep(0.02)
     children = psutil.Process(proc.pid).children(recursive=True)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     psutil.wait_procs(children, timeout=10)
-    assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
     done = sorted((out / "frames").glob("frame_*.png"))
-    assert 8 <= len(done) < FRAMES
+    assert 8 <= len(done) < frames
     for png in done:  # every file under its final name is whole
-        assert read_png(png).shape == (24, 32, 3)
+        read_png(png)
+    return children
 
-    subprocess.run([*CLI, *args, "--out", str(out), "--resume"], env=ENV, check=True)
-    subprocess.run([*CLI, *args, "--out", str(whole)], env=ENV, check=True)
+
+def assert_same_complete_render(out, whole, frames):
     assert frames_of(out) == frames_of(whole)
     manifest = json.loads((out / "manifest.json").read_text())
-    assert sorted(int(f) for f in manifest["frames"]) == list(range(FRAMES))
-    assert len(read_mp4(out / "clip.mp4")) == FRAMES
+    assert sorted(int(f) for f in manifest["frames"]) == list(range(frames))
+    assert len(read_mp4(out / "clip.mp4")) == frames
     assert not list(out.rglob(".*.tmp*"))
+
+
+def test_a_killed_worker_pool_render_resumes_to_the_bytes_of_an_uninterrupted_one(tmp_path, recipe_file):
+    out, whole = tmp_path / "out", tmp_path / "whole"
+    args = ["render", "--recipe", str(recipe_file), "--frames", str(FRAMES), "--quiet"]
+    slow = {**ENV, "TAPE_SLEEP": "0.1"}
+    workers = kill_midway([*CLI, *args, "--workers", "2", "--out", str(out)], out, slow, FRAMES)
+    assert not [w for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE]
+
+    subprocess.run([*CLI, *args, "--out", str(out), "--resume", "--workers", "2"], env=ENV, check=True)
+    subprocess.run([*CLI, *args, "--out", str(whole)], env=ENV, check=True)
+    assert_same_complete_render(out, whole, FRAMES)
+
+
+@pytest.fixture
+def tiny_style(tmp_path):
+    return save_tiny_style(tmp_path / "style")
+
+
+@pytest.mark.slow
+def test_a_killed_default_pipeline_render_resumes_to_the_same_bytes(tmp_path, tiny_style):
+    """`backrooms render` with render -> diffusion -> decay; the kill lands inside a diffusion run."""
+    frames, out, whole = 48, tmp_path / "out", tmp_path / "whole"
+    backrooms = [str(Path(sys.executable).parent / "backrooms"), "render", "--frames", str(frames)]
+    args = [*backrooms, "--size", "64x48", "--quiet", "--set", f"diffusion.style={tiny_style}"]
+    args += ["--set", "diffusion.reset_interval=12"]
+    kill_midway([*args, "--out", str(out)], out, os.environ, frames)
+
+    subprocess.run([*args, "--out", str(out), "--resume"], check=True, capture_output=True)
+    subprocess.run([*args, "--out", str(whole)], check=True, capture_output=True)
+    assert_same_complete_render(out, whole, frames)

@@ -1,4 +1,4 @@
-"""A tiny deterministic temporal node for the scale tests (this module holds no tests).
+"""Helpers of the scale tests (this module holds no tests): a tiny temporal node, a tiny style.
 
 ``TapeNode`` folds every frame since its last reset (every ``PERIOD`` frames) into its state, so a
 shard that skipped the executor's warm-up would write different bytes. Optional behaviours come in
@@ -77,3 +77,13 @@ def use_tape(monkeypatch=None) -> None:
 
 def tape_recipe(frames: int = 24, size: tuple[int, int] = (32, 24)) -> Recipe:
     return Recipe(source="test", nodes=("render",), width=size[0], height=size[1], frames=frames, seed=7)
+
+
+def save_tiny_style(folder: Path) -> str:
+    """A small random denoiser, so the real diffusion node runs in milliseconds per frame."""
+    import torch
+
+    from backrooms.diffusion.model import Denoiser, DenoiserConfig
+
+    torch.manual_seed(0)
+    return str(Denoiser(DenoiserConfig(widths=(8, 16), blocks=1)).save_pretrained(folder))

@@ -12,7 +12,7 @@ from backrooms.graph.recipe import load_recipe
 from backrooms.params import ParamStore
 from backrooms.scale.ray_engine import RayEngine, task_options
 from backrooms.scale.shard import FixedParams
-from test_scale_nodes import tape_recipe, use_tape
+from test_scale_nodes import save_tiny_style, tape_recipe, use_tape
 
 ray = pytest.importorskip("ray")
 
@@ -102,14 +102,7 @@ def test_a_cuda_render_on_a_cluster_without_gpus_is_refused():
 
 @pytest.fixture(scope="module")
 def tiny_style(tmp_path_factory):
-    """A small random denoiser, so the default recipe runs its real diffusion node in seconds."""
-    import torch
-
-    from backrooms.diffusion.model import Denoiser, DenoiserConfig
-
-    torch.manual_seed(0)
-    model = Denoiser(DenoiserConfig(widths=(8, 16), blocks=1))
-    return str(model.save_pretrained(tmp_path_factory.mktemp("style")))
+    return save_tiny_style(tmp_path_factory.mktemp("style"))
 
 
 @pytest.mark.slow

@@ -33,8 +33,10 @@ class InProcessEngine:
 class ProcessPoolEngine:
     """One process per worker (spawned, never forked: CUDA and Warp do not survive a fork).
 
-    With ``--device cuda`` worker i sees only GPU ``i mod count`` through ``CUDA_VISIBLE_DEVICES``.
-    Workers die with the driver, so a killed render leaves nothing writing into its folder.
+    Each worker gets its own share of the CPU cores (affinity and ``OMP_NUM_THREADS``), so workers
+    whose nodes spread over all cores do not fight over them; with ``--device cuda`` worker i sees
+    only GPU ``i mod count`` through ``CUDA_VISIBLE_DEVICES``. Workers die with the driver, so a
+    killed render leaves nothing writing into its folder.
     """
 
     def __init__(self, workers: int, shards: int | None = None) -> None:
@@ -50,7 +52,7 @@ class ProcessPoolEngine:
             ) from None
         context = multiprocessing.get_context("spawn")
         slots = context.Queue()
-        for slot in gpu_slots(job.recipe.device, self.workers):
+        for slot in zip(gpu_slots(job.recipe.device, self.workers), cpu_slots(self.workers), strict=True):
             slots.put(slot)
         with ProcessPoolExecutor(
             self.workers, mp_context=context, initializer=start_worker, initargs=(slots, os.getpid())
@@ -94,13 +96,30 @@ def gpu_slots(device: str, workers: int) -> list[str | None]:
     return [ids[i % len(ids)] for i in range(workers)]
 
 
+def cpu_slots(workers: int) -> list[list[int]]:
+    """The cores each worker may use: equal, disjoint shares of this process's cores."""
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if not cores:
+        return [[] for _ in range(workers)]
+    if workers >= len(cores):
+        return [[cores[i % len(cores)]] for i in range(workers)]
+    return [cores[len(cores) * i // workers : len(cores) * (i + 1) // workers] for i in range(workers)]
+
+
 def start_worker(slots: multiprocessing.Queue, driver: int) -> None:
-    """Worker initializer: die with the driver, and take this worker's GPU before anything inits CUDA."""
+    """Worker initializer: die with the driver, then take this worker's cores and GPU.
+
+    This runs before the nodes load, so thread pools size themselves to the share and CUDA starts on
+    the right GPU.
+    """
     if sys.platform == "linux":
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() != driver:
             os._exit(1)
-    slot = slots.get()
-    if slot is not None:
-        os.environ["CUDA_VISIBLE_DEVICES"] = slot
+    gpu, cores = slots.get()
+    if gpu is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = gpu
+    if cores:
+        os.sched_setaffinity(0, cores)
+        os.environ["OMP_NUM_THREADS"] = str(len(cores))
