@@ -3,12 +3,12 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: render test lint format bench
+.PHONY: render test lint format bench browser
 
 render: $(VENV)/.installed
 	$(BIN)/backrooms render --out out
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
@@ -21,6 +21,12 @@ format: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed
 	$(BIN)/backrooms bench
+
+# Debian's Chromium for the live preview's browser test (skipped, with a note, where it cannot be installed).
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
+	  || echo "note: chromium not installed; the browser test will be skipped"
 
 $(VENV)/bin/pip:
 	$(PYTHON) -m venv $(VENV)

@@ -7,6 +7,7 @@ a real mouse click on its track.
 import asyncio
 import itertools
 import json
+import os
 import shutil
 import subprocess
 import threading
@@ -53,6 +54,8 @@ def render(frame: int, snapshot) -> np.ndarray:
 @pytest.fixture
 def browser(tmp_path):
     if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the browser test: `make test` installs Debian's chromium as root")
         pytest.skip("Debian package chromium is not installed")
     profile = tmp_path / "profile"
     proc = subprocess.Popen(
