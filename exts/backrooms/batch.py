@@ -9,7 +9,9 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import os
 import pickle
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,9 +36,9 @@ def prepare_output(out: Path) -> None:
     """Create ``out/frames`` or fail with one line if it cannot be written."""
     try:
         (out / FRAMES).mkdir(parents=True, exist_ok=True)
-        probe = out / ".write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
+        fd, probe = tempfile.mkstemp(prefix=".write-test", dir=out)  # unique: farm tasks probe at once
+        os.close(fd)
+        os.unlink(probe)
     except OSError as exc:
         raise UserError(f"--out {out}: not writable ({exc.strerror or exc})") from None
 
