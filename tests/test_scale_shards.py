@@ -11,6 +11,7 @@ from backrooms.io.manifest import PartLog, frame_file, job_key
 from backrooms.io.mp4 import read_mp4
 from backrooms.scale.engine import make_engine
 from backrooms.scale.local import InProcessEngine
+from backrooms.scale.progress import PartCounter
 from backrooms.scale.shard import FixedParams, plan_shards
 from test_scale_nodes import tape_recipe, use_tape
 
@@ -121,6 +122,16 @@ def test_resume_with_other_per_frame_parameters_is_refused(tmp_path):
     other = FixedParams({"test.take": 2})
     with pytest.raises(UserError, match="params_at differ"):
         render_clip(tape_recipe(4), PARAMS.snapshot, tmp_path, resume=True, params_at=other, progress=False)
+
+
+def test_progress_counts_frames_of_every_shard_of_this_job_only(tmp_path):
+    counter = PartCounter(tmp_path, "job1")
+    PartLog(tmp_path, "job1_shard_000000").append(0, 0.1)
+    PartLog(tmp_path, "job1_shard_000010").append(10, 0.1)
+    PartLog(tmp_path, "job2_shard_000000").append(0, 0.1)
+    assert counter.count() == 2
+    PartLog(tmp_path, "job1_shard_000000").append(1, 0.1)
+    assert counter.count() == 3
 
 
 def test_temporaries_of_a_killed_render_are_removed(tmp_path):
