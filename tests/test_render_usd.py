@@ -169,3 +169,39 @@ def test_the_worlds_usd_export_renders_like_the_world_itself(tmp_path: Path) -> 
     assert (np.abs(a - b)[near] < 1e-3).mean() > 0.98
     mv_a, mv_b = direct["motion_vectors"].numpy(), exported["motion_vectors"].numpy()
     assert (np.abs(mv_a - mv_b)[near].max(axis=-1) < 0.01).mean() > 0.98
+
+
+def test_a_diffuse_texture_shows_through_face_varying_uvs(tmp_path: Path) -> None:
+    from PIL import Image
+
+    Image.fromarray(np.array([[[255, 0, 0], [0, 0, 255]], [[0, 0, 255], [255, 0, 0]]], np.uint8)).resize(
+        (64, 64), Image.NEAREST
+    ).save(tmp_path / "checker.png")  # red top-left and bottom-right, blue elsewhere
+    stage = Usd.Stage.CreateNew(str(tmp_path / "textured.usda"))
+    mat = UsdShade.Material.Define(stage, "/World/Looks/checker")
+    surface = UsdShade.Shader.Define(stage, "/World/Looks/checker/Surface")
+    surface.CreateIdAttr("UsdPreviewSurface")
+    image = UsdShade.Shader.Define(stage, "/World/Looks/checker/Image")
+    image.CreateIdAttr("UsdUVTexture")
+    image.CreateInput("file", Sdf.ValueTypeNames.Asset).Set(str(tmp_path / "checker.png"))
+    surface.CreateInput("diffuseColor", Sdf.ValueTypeNames.Color3f).ConnectToSource(
+        image.ConnectableAPI(), "rgb"
+    )
+    mat.CreateSurfaceOutput().ConnectToSource(surface.ConnectableAPI(), "surface")
+    wall = quad_mesh(stage, "/World/Wall", [(-1, 0, -2), (1, 0, -2), (1, 2, -2), (-1, 2, -2)], mat)
+    st = UsdGeom.PrimvarsAPI(wall).CreatePrimvar(
+        "st", Sdf.ValueTypeNames.TexCoord2fArray, UsdGeom.Tokens.faceVarying
+    )
+    st.Set(Vt.Vec2fArray([Gf.Vec2f(0, 0), Gf.Vec2f(1, 0), Gf.Vec2f(1, 1), Gf.Vec2f(0, 1)]))
+    light = UsdLux.RectLight.Define(stage, "/World/Light")
+    light.CreateIntensityAttr(12.0)
+    UsdGeom.Xformable(light).AddTranslateOp().Set(Gf.Vec3d(0, 2.5, -0.5))
+    UsdGeom.Xformable(light).AddRotateXOp().Set(-90.0)
+    camera = Camera(np.array([0.0, 1.0, 0.0], np.float32), np.eye(3, dtype=np.float32), fov_y=40.0)
+    rgb = render(stage, camera)["rgb"][..., :3].astype(float)
+    quadrant = {
+        (row, col): rgb[H // 2 + row * 6 - 3, W // 2 + col * 6 - 3] for row in (0, 1) for col in (0, 1)
+    }  # 3 px into each quarter of the wall around the image centre
+    for (row, col), color in quadrant.items():
+        red = row == col
+        assert (color[0] > 2 * color[2]) if red else (color[2] > 2 * color[0]), (row, col, color)

@@ -7,8 +7,8 @@ import warp as wp
 from backrooms.render.camera import CameraData, camera_ray, project
 from backrooms.render.lighting import LIGHT_TINT, direct_light, panel_gain_at
 from backrooms.render.scene import SceneData
-from backrooms.render.surface import LIGHT_PANEL, surface
-from backrooms.render.trace import hit_normal, occluded, trace_closest
+from backrooms.render.surface import LIGHT_PANEL, surface, texel
+from backrooms.render.trace import hit_normal, hit_uv, occluded, trace_closest
 
 # Rendering needs no gradients; skipping the adjoint code halves compile time.
 wp.set_module_options({"enable_backward": False})
@@ -31,6 +31,7 @@ def primary(
     instance_id: wp.array2d(dtype=wp.uint32),
     disocclusion: wp.array2d(dtype=wp.uint8),
     material: wp.array2d(dtype=wp.int32),
+    uv: wp.array2d(dtype=wp.vec2),
 ):
     """Trace the pixel centre; write depth, normal, id, material, and motion against ``prev``.
 
@@ -56,6 +57,7 @@ def primary(
         normals[y, x, 3] = 1.0
         instance_id[y, x] = wp.uint32(hit.instance + 1)
         material[y, x] = scene.triangle_material[hit.triangle]
+        uv[y, x] = hit_uv(scene, hit)
     else:
         depth[y, x] = wp.inf
         for c in range(4):
@@ -112,6 +114,7 @@ def shade(
     normals: wp.array3d(dtype=wp.float32),
     instance_id: wp.array2d(dtype=wp.uint32),
     material: wp.array2d(dtype=wp.int32),
+    uv: wp.array2d(dtype=wp.vec2),
     haze_light: wp.array(dtype=wp.float32),
     noise_seed: int,
     pattern_salt: int,
@@ -139,9 +142,12 @@ def shade(
         p = cam.position + t * d
         n = wp.vec3(normals[y, x, 0], normals[y, x, 1], normals[y, x, 2])
         inst = int(instance_id[y, x]) - 1
+        albedo = scene.material_albedo[m]
+        if scene.material_texture[m] >= 0:
+            albedo = texel(scene.textures, scene.material_texture[m], uv[y, x])
         surf = surface(
             scene.material_pattern[m],
-            scene.material_albedo[m],
+            albedo,
             scene.material_roughness[m],
             p,
             n,

@@ -45,6 +45,7 @@ class Renderer:
         self.height = height
         self.device = device
         self._material = wp.zeros((height, width), dtype=wp.int32, device=device)
+        self._uv = wp.zeros((height, width), dtype=wp.vec2, device=device)
         self._haze_light = wp.zeros(1, dtype=wp.float32, device=device)
         workers = 1 if wp.get_device(device).is_cuda else max(1, threads or os.cpu_count() or 1)
         rows = -(-height // (workers * BANDS_PER_THREAD))
@@ -96,6 +97,7 @@ class Renderer:
                 out[INSTANCE_ID],
                 out[DISOCCLUSION],
                 self._material,
+                self._uv,
             ],
             data,
         )
@@ -115,7 +117,16 @@ class Renderer:
         ]
         self._launch_rows(
             kernels.shade,
-            [cam, out[DEPTH], out[NORMALS], out[INSTANCE_ID], self._material, self._haze_light, *shading],
+            [
+                cam,
+                out[DEPTH],
+                out[NORMALS],
+                out[INSTANCE_ID],
+                self._material,
+                self._uv,
+                self._haze_light,
+                *shading,
+            ],
             [out[RGB]],
             data,
         )

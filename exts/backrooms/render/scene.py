@@ -36,11 +36,14 @@ class SceneData:
     mesh_first_vertex: wp.array(dtype=wp.int32)
     triangles: wp.array(dtype=wp.vec3i)
     normals: wp.array(dtype=wp.vec3)
+    uvs: wp.array(dtype=wp.vec2)
     triangle_material: wp.array(dtype=wp.int32)
     material_albedo: wp.array(dtype=wp.vec3)
     material_emissive: wp.array(dtype=wp.vec3)
     material_roughness: wp.array(dtype=wp.float32)
     material_pattern: wp.array(dtype=wp.int32)
+    material_texture: wp.array(dtype=wp.int32)  # index into textures, -1 for a constant colour
+    textures: wp.array3d(dtype=wp.vec3)  # (count, size, size) linear RGB, row 0 at v = 1
     light_bvh: wp.uint64
     light_count: int
     light_position: wp.array(dtype=wp.vec3)
@@ -117,6 +120,7 @@ class Scene:
         d.mesh_first_vertex = self._array(np.concatenate([[0], np.cumsum(vert_counts)[:-1]]), wp.int32)
         d.triangles = self._array(np.concatenate([m.triangles for m in meshes]).astype(np.int32), wp.vec3i)
         d.normals = self._array(np.concatenate([m.normals for m in meshes]).astype(np.float32), wp.vec3)
+        d.uvs = self._array(np.concatenate([m.uvs for m in meshes]).astype(np.float32), wp.vec2)
         d.triangle_material = self._array(
             np.concatenate([m.tri_material for m in meshes]).astype(np.int32), wp.int32
         )
@@ -126,6 +130,11 @@ class Scene:
         d.material_pattern = self._array(
             np.array([_pattern_index(m.pattern) for m in mats], np.int32), wp.int32
         )
+        images = [getattr(m, "texture", None) for m in mats]  # see usd_scene.TexturedMaterial
+        has = np.array([img is not None for img in images])
+        d.material_texture = self._array(np.where(has, np.cumsum(has) - 1, -1).astype(np.int32), wp.int32)
+        stack = [img for img in images if img is not None] or [np.zeros((1, 1, 3), np.float32)]
+        d.textures = self._array(np.stack(stack).astype(np.float32), wp.vec3)
         self.library = library
         self.mesh_builds += 1
 

@@ -30,6 +30,25 @@ class Surface:
 
 
 @wp.func
+def texel(textures: wp.array3d(dtype=wp.vec3), index: int, uv: wp.vec2) -> wp.vec3:
+    """Bilinear, repeating lookup of texture ``index`` (uv in [0, 1) per repeat, v up)."""
+    size = textures.shape[1]
+    x = (uv[0] - wp.floor(uv[0])) * float(size) - 0.5
+    y = (wp.ceil(uv[1]) - uv[1]) * float(size) - 0.5
+    fx = wp.floor(x)
+    fy = wp.floor(y)
+    tx = x - fx
+    ty = y - fy
+    x0 = (int(fx) % size + size) % size
+    y0 = (int(fy) % size + size) % size
+    x1 = (x0 + 1) % size
+    y1 = (y0 + 1) % size
+    top = wp.lerp(textures[index, y0, x0], textures[index, y0, x1], tx)
+    bottom = wp.lerp(textures[index, y1, x0], textures[index, y1, x1], tx)
+    return wp.lerp(top, bottom, ty)
+
+
+@wp.func
 def lattice(ix: int, iy: int, salt: int) -> float:
     """A repeatable random number in [0, 1) per integer lattice point."""
     h = wp.uint32(ix) * wp.uint32(73856093) + wp.uint32(iy) * wp.uint32(19349663)  # wraps, unsigned

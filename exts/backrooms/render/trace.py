@@ -136,3 +136,12 @@ def hit_normal(scene: SceneData, hit: Hit, direction: wp.vec3) -> wp.vec3:
     if wp.dot(n, direction) > 0.0:
         n = -n
     return n
+
+
+@wp.func
+def hit_uv(scene: SceneData, hit: Hit) -> wp.vec2:
+    """Interpolated texture coordinates at a hit."""
+    tri = scene.triangles[hit.triangle]
+    base = scene.mesh_first_vertex[scene.instance_mesh[hit.instance]]
+    w = 1.0 - hit.u - hit.v
+    return hit.u * scene.uvs[base + tri[0]] + hit.v * scene.uvs[base + tri[1]] + w * scene.uvs[base + tri[2]]

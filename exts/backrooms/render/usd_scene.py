@@ -4,21 +4,32 @@ What is understood: ``UsdGeom.Mesh`` prims (polygons fan-triangulated, vertex no
 ones, material bindings incl. ``materialBind`` GeomSubsets), instanceable prims (one library mesh
 per prototype, merged from all its visible meshes), ``UsdGeom.PointInstancer`` (one library mesh per
 prototype target), ``UsdLux.RectLight`` panels (also inside instance prototypes), and
-``UsdPreviewSurface`` diffuseColor / roughness / emissiveColor plus the ``backrooms:pattern``
+``UsdPreviewSurface`` diffuseColor (a constant, or a ``UsdUVTexture`` image read through the ``st``
+primvar, vertex or faceVarying) / roughness / emissiveColor plus the ``backrooms:pattern``
 attribute on the material prim. Nested instancing inside prototypes is not expanded.
 """
 
 from __future__ import annotations
 
 import zlib
+from dataclasses import dataclass, field
 
 import numpy as np
+from PIL import Image
 from pxr import Usd, UsdGeom, UsdLux, UsdShade
 
 from backrooms.world.types import Camera, InstanceSet, LightSet, Material, Mesh, PrototypeLibrary, SceneView
 
 HEALTHY_PANEL = 12.0  # UsdLux intensity of a healthy ceiling panel as backrooms.world authors it
 DEFAULT_MATERIAL = Material("default", (0.18, 0.18, 0.18))
+TEXTURE_SIZE = 256  # every texture is resampled to this square, so they stack in one device array
+
+
+@dataclass(frozen=True)
+class TexturedMaterial(Material):
+    """A material whose diffuse colour is an image: linear RGB, TEXTURE_SIZE square, row 0 at v = 1."""
+
+    texture: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 def view_from_stage(stage: Usd.Stage, time: Usd.TimeCode | None = None) -> SceneView:
@@ -150,24 +161,29 @@ class _StageReader:
         if len(points) == 0 or len(counts) == 0:
             return None
         starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        face_of, tris = [], []
+        face_of, fans = [], []
         for face, (start, n) in enumerate(zip(starts, counts, strict=True)):
-            for k in range(1, n - 1):  # fan triangulation of convex polygons
-                tris.append((corners[start], corners[start + k], corners[start + k + 1]))
+            for k in range(1, n - 1):  # fan triangulation of convex polygons, as face-corner indices
+                fans.append((start, start + k, start + k + 1))
                 face_of.append(face)
-        tris = np.array(tris, np.int64).reshape(-1, 3)
+        fans = np.array(fans, np.int64).reshape(-1, 3)
         if mesh.GetOrientationAttr().Get(self.time) == UsdGeom.Tokens.leftHanded:
-            tris = tris[:, ::-1]
-        world_points = points @ to_root[:3, :3].T + to_root[:3, 3]
+            fans = fans[:, ::-1]
+        tris = corners[fans]
         normals = np.asarray(mesh.GetNormalsAttr().Get(self.time) or [], np.float64).reshape(-1, 3)
         if len(normals) != len(points) or mesh.GetNormalsInterpolation() != UsdGeom.Tokens.vertex:
             normals = _vertex_normals(points, tris)
+        st = UsdGeom.PrimvarsAPI(mesh).GetPrimvar("st")
+        uvs = np.asarray(st.ComputeFlattened(self.time) if st and st.HasValue() else [], np.float32).reshape(
+            -1, 2
+        )
+        if st and st.GetInterpolation() == UsdGeom.Tokens.faceVarying and len(uvs) == len(corners):
+            points, normals, tris = points[corners], normals[corners], fans  # one vertex per face corner
+        elif len(uvs) != len(points):
+            uvs = np.zeros((len(points), 2), np.float32)
+        world_points = points @ to_root[:3, :3].T + to_root[:3, 3]
         normals = normals @ np.linalg.inv(to_root[:3, :3])
         normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
-        st = UsdGeom.PrimvarsAPI(mesh).GetPrimvar("st")
-        uvs = np.asarray(st.Get(self.time) if st and st.HasValue() else [], np.float32).reshape(-1, 2)
-        if len(uvs) != len(points):
-            uvs = np.zeros((len(points), 2), np.float32)
         face_material = self._face_materials(mesh, len(counts))
         return world_points, tris, normals, uvs, face_material[np.array(face_of, np.int64)]
 
@@ -251,10 +267,36 @@ def _read_material(material: UsdShade.Material, time: Usd.TimeCode) -> Material:
         return default if got is None else got
 
     pattern = _tag(material.GetPrim(), "pattern") or "plain"
-    return Material(
+    texture = _diffuse_texture(shader, time) if shader else None
+    albedo = texture.mean(axis=(0, 1)) if texture is not None else value("diffuseColor", (0.18, 0.18, 0.18))
+    return TexturedMaterial(
         name=material.GetPrim().GetName(),
-        albedo=tuple(float(c) for c in value("diffuseColor", (0.18, 0.18, 0.18))),
+        albedo=tuple(float(c) for c in albedo),
         roughness=float(value("roughness", 0.5)),
         emissive=tuple(float(c) for c in value("emissiveColor", (0.0, 0.0, 0.0))),
         pattern=pattern,
+        texture=texture,
     )
+
+
+def _diffuse_texture(shader: UsdShade.Shader, time: Usd.TimeCode) -> np.ndarray | None:
+    """The image behind ``diffuseColor`` when it is connected to a UsdUVTexture, as linear RGB."""
+    inp = shader.GetInput("diffuseColor")
+    sources = inp.GetConnectedSources()[0] if inp else []
+    if not sources:
+        return None
+    source = UsdShade.Shader(sources[0].source.GetPrim())
+    file_input = source.GetInput("file")
+    asset = file_input.Get(time) if file_input else None
+    path = asset.resolvedPath if asset is not None else ""
+    if not path:
+        raise ValueError(f"{source.GetPath()}: texture {asset} cannot be found")
+    with Image.open(path) as image:
+        rgb = np.asarray(
+            image.convert("RGB").resize((TEXTURE_SIZE, TEXTURE_SIZE), Image.BILINEAR), np.float32
+        )
+    rgb /= 255.0
+    space = source.GetInput("sourceColorSpace")
+    if not (space and space.Get(time) == "raw"):  # sRGB unless the file says it holds data
+        rgb = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    return rgb.astype(np.float32)
