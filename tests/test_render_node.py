@@ -42,11 +42,12 @@ def test_a_frame_rendered_alone_matches_the_same_frame_in_sequence(node: RenderN
         assert values.tobytes() == alone[name].tobytes(), name
 
 
-def test_walking_on_keeps_the_prototype_meshes(node: RenderNode) -> None:
+def test_walking_into_new_chunks_rebuilds_instances_but_keeps_the_prototype_meshes(node: RenderNode) -> None:
     frame(node, 0)
-    builds = node.scene.mesh_builds
-    frame(node, 24 * 20)  # twenty seconds later, chunks may have streamed
-    assert node.scene.mesh_builds == builds
+    meshes, instances = node.scene.mesh_builds, node.scene.instance_builds
+    frame(node, 24 * 120)  # two minutes on, the walk has crossed into other chunks
+    assert node.scene.instance_builds > instances
+    assert node.scene.mesh_builds == meshes
 
 
 def test_render_params_reach_the_renderer(node: RenderNode) -> None:
