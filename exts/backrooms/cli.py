@@ -74,7 +74,11 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> ArgumentParser:
-    parser = ArgumentParser(prog="backrooms", description=__doc__)
+    parser = ArgumentParser(
+        prog="backrooms",
+        description="Endless Backrooms hallways: render, stylise, decay like VHS, play live over OSC.",
+        epilog="Each command documents itself: backrooms COMMAND --help.",
+    )
     parser.add_argument("--version", action="version", version=f"backrooms {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     sub.required = True
