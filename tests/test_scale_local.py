@@ -17,15 +17,8 @@ from backrooms.io.mp4 import read_mp4
 from backrooms.io.png import read_png
 from backrooms.scale.local import ProcessPoolEngine, cpu_slots
 from backrooms.scale.shard import FixedParams
-from test_scale_nodes import save_tiny_style, tape_recipe, use_tape
+from test_scale_nodes import CLI, ENV, save_tiny_style, tape_recipe, use_tape
 
-# `backrooms ...` with the tape node as `render`
-CLI = [
-    sys.executable,
-    "-c",
-    "import sys, test_scale_nodes as t; t.use_tape(); from backrooms.cli import main; sys.exit(main())",
-]
-ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}
 FRAMES = 40
 
 

@@ -9,6 +9,7 @@ the ``TAPE_SLEEP`` environment variable.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -23,6 +24,13 @@ from backrooms.seeds import numpy_rng
 
 PERIOD = 8
 TAPE = f"{__name__}:TapeNode"
+# `backrooms ...` in a subprocess, with the tape node as `render`
+CLI = [
+    sys.executable,
+    "-c",
+    "import sys, test_scale_nodes as t; t.use_tape(); from backrooms.cli import main; sys.exit(main())",
+]
+ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}
 
 
 class TapeNode(Node):

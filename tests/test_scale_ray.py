@@ -2,6 +2,7 @@
 
 import logging
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from backrooms.graph.recipe import load_recipe
 from backrooms.params import ParamStore
 from backrooms.scale.ray_engine import RayEngine, task_options
 from backrooms.scale.shard import FixedParams
-from test_scale_nodes import save_tiny_style, tape_recipe, use_tape
+from test_scale_nodes import CLI, ENV, save_tiny_style, tape_recipe, use_tape
 
 ray = pytest.importorskip("ray")
 
@@ -80,6 +81,16 @@ def test_a_failed_shard_is_retried_without_lost_or_duplicated_frames(cluster, ta
 def test_a_user_error_in_a_shard_is_final_and_reaches_the_user_unwrapped(cluster, tape, tmp_path):
     with pytest.raises(UserError, match=r"^bad tape$"):
         render_on_ray(tmp_path / "out", failing_once(tmp_path, "user"))
+
+
+@pytest.mark.slow
+def test_the_cli_starts_and_stops_its_own_cluster_when_none_is_up(tmp_path, reference):
+    recipe = tmp_path / "tape.toml"
+    recipe.write_text('nodes = ["render"]\n[output]\nsize = "32x24"\nseed = 7\n')
+    argv = ["render", "--recipe", str(recipe), "--frames", str(FRAMES), "--engine", "ray", "--shards", "3"]
+    env = {k: v for k, v in ENV.items() if k != "RAY_ADDRESS"}
+    subprocess.run([*CLI, *argv, "--quiet", "--out", str(tmp_path / "out")], env=env, check=True)
+    assert frames_of(tmp_path / "out") == reference
 
 
 def test_cuda_shards_each_get_one_whole_gpu(cluster):
