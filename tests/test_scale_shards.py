@@ -12,7 +12,7 @@ from backrooms.io.mp4 import read_mp4
 from backrooms.scale.engine import make_engine
 from backrooms.scale.local import InProcessEngine
 from backrooms.scale.progress import PartCounter
-from backrooms.scale.shard import FixedParams, plan_shards
+from backrooms.scale.shard import FixedParams, Shard, ShardJob, plan_shards, render_shard
 from test_scale_nodes import tape_recipe, use_tape
 
 PARAMS = FixedParams({})
@@ -45,11 +45,29 @@ def test_shards_cover_every_frame_once_in_contiguous_nearly_equal_runs():
     assert len(plan_shards(frames[:2], 8)) == 2
 
 
+def test_cuts_move_to_where_the_temporal_state_restarts_when_that_saves_work():
+    restarts_every_16 = lambda f: f - f % 16  # noqa: E731
+    assert [s.frames[0] for s in plan_shards(range(48), 4)] == [0, 12, 24, 36]
+    # frames rendered + replayed per shard: 12+0, 12+12, 12+8, 12+4 -> 16+0, 8+8, 12+8, 12+4
+    assert [s.frames[0] for s in plan_shards(range(48), 4, restarts_every_16)] == [0, 16, 24, 36]
+
+
 def test_shards_starting_mid_period_warm_start_to_the_same_bytes(tmp_path):
     render(tmp_path / "one")
-    render(tmp_path / "five", InProcessEngine(shards=5))  # shards start at 0, 4, 9, 14, 19: mid-period
+    out = tmp_path / "out"
+    (out / "frames").mkdir(parents=True)
+    job = ShardJob(tape_recipe(24), PARAMS, out, job_key(job_record(tape_recipe(24), PARAMS.snapshot, 0)))
+    for first, end in ((13, 24), (0, 5), (5, 13)):  # 5 and 13 are mid-period: their shards replay
+        render_shard(job, Shard(tuple(range(first, end))))
+    render(out, resume=True)
+    assert frames_of(out) == frames_of(tmp_path / "one")
+    assert len(frames_of(out)) == 24
+
+
+def test_a_sharded_render_plans_cuts_from_the_recipes_nodes(tmp_path):
+    render(tmp_path / "one")
+    render(tmp_path / "five", InProcessEngine(shards=5))
     assert frames_of(tmp_path / "five") == frames_of(tmp_path / "one")
-    assert len(frames_of(tmp_path / "one")) == 24
 
 
 def test_join_writes_manifest_and_clip_once_and_leaves_no_part_logs(tmp_path):

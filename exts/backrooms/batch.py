@@ -26,7 +26,7 @@ from backrooms.params.store import Snapshot
 from backrooms.scale.engine import Engine
 from backrooms.scale.local import InProcessEngine
 from backrooms.scale.progress import shard_progress
-from backrooms.scale.shard import FixedParams, ShardJob, plan_shards, render_shard
+from backrooms.scale.shard import FixedParams, ShardJob, plan_job, render_shard
 
 VIDEO_NAME = "clip.mp4"
 LOCK_NAME = ".lock"
@@ -138,8 +138,6 @@ def render_one_shard(
     out = Path(out)
     prepare_output(out)
     key = job_key(job_record(recipe, params, start, params_at))
-    frames = plan_shards(range(start, start + recipe.frames), count)
-    if index > len(frames):
-        return 0
     job = ShardJob(recipe, params_at or FixedParams(params, params.version), out.resolve(), key)
-    return render_shard(job, frames[index - 1])
+    shards = plan_job(job, range(start, start + recipe.frames), count)
+    return render_shard(job, shards[index - 1]) if index <= len(shards) else 0

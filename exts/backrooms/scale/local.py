@@ -14,7 +14,7 @@ from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
 from backrooms.errors import UserError
-from backrooms.scale.shard import ShardJob, plan_shards, render_shard
+from backrooms.scale.shard import ShardJob, plan_job, render_shard
 
 PR_SET_PDEATHSIG = 1
 
@@ -26,7 +26,7 @@ class InProcessEngine:
         self.shards = shards or 1
 
     def run(self, job: ShardJob, frames: Sequence[int]) -> None:
-        for shard in plan_shards(frames, self.shards):
+        for shard in plan_job(job, frames, self.shards):
             render_shard(job, shard)
 
 
@@ -57,7 +57,7 @@ class ProcessPoolEngine:
         with ProcessPoolExecutor(
             self.workers, mp_context=context, initializer=start_worker, initargs=(slots, os.getpid())
         ) as pool:
-            futures = [pool.submit(render_shard, job, shard) for shard in plan_shards(frames, self.shards)]
+            futures = [pool.submit(render_shard, job, shard) for shard in plan_job(job, frames, self.shards)]
             try:
                 finished, _ = wait(futures, return_when=FIRST_EXCEPTION)
                 for future in finished:

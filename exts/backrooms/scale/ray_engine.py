@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from backrooms.errors import UserError
-from backrooms.scale.shard import ShardJob, plan_shards, render_shard
+from backrooms.scale.shard import ShardJob, plan_job, render_shard
 
 # Transient failures worth another attempt (device faults, I/O, memory); a UserError is final.
 RETRIED_EXCEPTIONS = [RuntimeError, OSError, MemoryError]
@@ -37,7 +37,7 @@ class RayEngine:
             options, slots = task_options(job.recipe.device, ray.cluster_resources())
             options.update(max_retries=self.max_retries, retry_exceptions=RETRIED_EXCEPTIONS)
             task = ray.remote(**options)(render_shard)
-            pending = [task.remote(job, shard) for shard in plan_shards(frames, self.shards or slots)]
+            pending = [task.remote(job, shard) for shard in plan_job(job, frames, self.shards or slots)]
             try:
                 while pending:
                     finished, pending = ray.wait(pending, num_returns=1)

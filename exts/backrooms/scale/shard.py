@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,8 @@ from backrooms.graph.recipe import Recipe
 from backrooms.io.manifest import PartLog, frame_file
 from backrooms.io.png import write_png
 from backrooms.params.store import Snapshot
+
+History = Callable[[int], int]
 
 
 @dataclass(frozen=True)
@@ -34,11 +36,45 @@ class Shard:
         return f"shard_{self.frames[0]:06d}"
 
 
-def plan_shards(frames: Sequence[int], count: int) -> list[Shard]:
-    """Split sorted ``frames`` into at most ``count`` contiguous runs of nearly equal length."""
+def plan_shards(frames: Sequence[int], count: int, history: History | None = None) -> list[Shard]:
+    """Split sorted ``frames`` into at most ``count`` contiguous runs of nearly equal length.
+
+    ``history(f)`` is the first frame a seek to ``f`` replays from. With it, each cut moves (by at most
+    half a shard) to where the frames the next shard replays plus the frames the cut moved is least:
+    a shard that starts where the temporal state restarts replays nothing.
+    """
     count = max(1, min(count, len(frames)))
-    bounds = [len(frames) * i // count for i in range(count + 1)]
-    return [Shard(tuple(frames[a:b])) for a, b in itertools.pairwise(bounds)]
+    half = len(frames) // count // 2
+    cuts = [0]
+    for i in range(1, count):
+        even = len(frames) * i // count
+        if history is not None:
+            lo = max(cuts[-1] + 1, even - half)
+            hi = max(lo, min(len(frames) - (count - i), even + half))
+            even = min(
+                range(lo, hi + 1),
+                key=lambda c: (frames[c] - history(frames[c]) + abs(c - even), abs(c - even)),
+            )
+        cuts.append(even)
+    cuts.append(len(frames))
+    return [Shard(tuple(frames[a:b])) for a, b in itertools.pairwise(cuts)]
+
+
+def plan_job(job: ShardJob, frames: Sequence[int], count: int) -> list[Shard]:
+    """Shards of ``frames`` for ``job``, cut where its nodes' temporal state restarts when possible.
+
+    The nodes are built once on the CPU to ask their ``history``; planning is deterministic, so farm
+    tasks that each plan the same job agree on every shard.
+    """
+    if count < 2 or len(frames) < 2:
+        return plan_shards(frames, count)
+    NODE_TYPES.update(job.node_types)
+    nodes = Executor(job.recipe.with_overrides(device="cpu"), job.params_at).nodes
+
+    def history(frame: int) -> int:
+        return min(node.history(frame, job.params_at(frame)) for node in nodes)
+
+    return plan_shards(frames, count, history)
 
 
 class FixedParams:
