@@ -2,6 +2,7 @@
 
 import logging
 import os
+import socket
 import subprocess
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from backrooms.batch import render_clip
 from backrooms.errors import UserError
 from backrooms.graph.recipe import load_recipe
 from backrooms.params import ParamStore
-from backrooms.scale.ray_engine import RayEngine, task_options
+from backrooms.scale.ray_engine import RayEngine, check_reachable, task_options
 from backrooms.scale.shard import FixedParams
 from test_scale_nodes import CLI, ENV, save_tiny_style, tape_recipe, use_tape
 
@@ -126,3 +127,11 @@ def test_default_pipeline_on_ray_shards_matches_one_process_byte_for_byte(cluste
     render_clip(recipe, store.snapshot(), tmp_path / "ray", progress=False, engine=RayEngine(shards=3))
     assert len(frames_of(tmp_path / "one")) == 16
     assert frames_of(tmp_path / "ray") == frames_of(tmp_path / "one")
+
+
+def test_an_address_where_no_cluster_answers_fails_in_seconds_with_one_line():
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{unused.getsockname()[1]}"  # bound, not listening: refused
+        with pytest.raises(UserError, match=f"--address {address}: no Ray cluster answers there"):
+            check_reachable(address)

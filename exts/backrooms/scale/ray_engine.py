@@ -8,6 +8,7 @@ backrooms must be installed on every node.
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Sequence
 from typing import Any
 
@@ -55,11 +56,26 @@ class RayEngine:
                 ray.shutdown()
 
     def _connect(self, ray: Any) -> None:
+        if self.address:
+            check_reachable(self.address)
         try:
             ray.init(address=self.address, include_dashboard=False, logging_level=logging.WARNING)
         except (ConnectionError, RuntimeError, ValueError) as exc:
             where = self.address or "a local cluster"
             raise UserError(f"--address {where}: cannot connect to Ray ({exc})") from None
+
+
+def check_reachable(address: str, timeout: float = 5.0) -> None:
+    """Fail in seconds on a ``host:port`` (or ``ray://host:port``) nobody answers at: Ray retries forever."""
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit():
+        return  # "auto", "local" and other forms Ray resolves itself
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise UserError(
+            f"--address {address}: no Ray cluster answers there ({exc.strerror or exc})"
+        ) from None
 
 
 def task_options(device: str, resources: dict[str, float]) -> tuple[dict[str, Any], int]:
