@@ -7,7 +7,7 @@ as a real cluster is started once, not per render.
 
 from __future__ import annotations
 
-import logging
+import importlib.util
 import os
 import tempfile
 import time
@@ -19,14 +19,12 @@ from backrooms.graph.recipe import load_recipe
 from backrooms.params import ParamStore
 from backrooms.scale.engine import Engine
 from backrooms.scale.local import InProcessEngine, ProcessPoolEngine
-from backrooms.scale.ray_engine import RayEngine
+from backrooms.scale.ray_engine import QUIET, RayEngine
 
 AREA = "scale"
 
 
 def run(quick: bool) -> list[Measurement]:
-    import ray
-
     workers = os.cpu_count() or 1
     frames, width, height = (12, 160, 120) if quick else (48, 320, 240)
     recipe = load_recipe().with_overrides(frames=frames, width=width, height=height)
@@ -41,18 +39,25 @@ def run(quick: bool) -> list[Measurement]:
 
     single = fps(InProcessEngine())
     pool = fps(ProcessPoolEngine(workers))
+    results = [
+        Measurement(AREA, f"single process, {size}", single, "fps", "default recipe, in-process engine"),
+        Measurement(AREA, f"process pool, {workers} workers", pool, "fps", "spawn + imports included"),
+        Measurement(AREA, "process pool vs single process", pool / single, "x", "throughput ratio"),
+    ]
+    if importlib.util.find_spec("ray") is None:
+        return results  # Ray is the optional `scale` extra
+    import ray
+
     began = time.perf_counter()
-    ray.init(num_cpus=workers, include_dashboard=False, logging_level=logging.WARNING)
+    ray.init(num_cpus=workers, **QUIET)
     ray_start = time.perf_counter() - began
     try:
         on_ray = fps(RayEngine(shards=workers))
     finally:
         ray.shutdown()
     return [
-        Measurement(AREA, f"single process, {size}", single, "fps", "default recipe, in-process engine"),
-        Measurement(AREA, f"process pool, {workers} workers", pool, "fps", "spawn + imports included"),
+        *results,
         Measurement(AREA, f"ray, {workers} shards on one node", on_ray, "fps", "cluster already up"),
-        Measurement(AREA, "process pool vs single process", pool / single, "x", "throughput ratio"),
         Measurement(AREA, "ray vs single process", on_ray / single, "x", "throughput ratio"),
         Measurement(AREA, "ray one-node cluster start-up", ray_start, "s"),
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
@@ -76,6 +77,8 @@ def make_engine(
     if name == "ray":
         if workers is not None:
             raise UserError("--workers: only used with --engine local (Ray uses the cluster's GPUs or CPUs)")
+        if importlib.util.find_spec("ray") is None:
+            raise UserError("--engine ray: Ray is not installed (pip install 'backrooms[scale]')")
         from backrooms.scale.ray_engine import RayEngine
 
         return RayEngine(address, shards)

@@ -117,6 +117,7 @@ def start_worker(slots: multiprocessing.Queue, driver: int) -> None:
             ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() != driver:
             os._exit(1)
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # the driver's stdout carries results (--json)
     gpu, cores = slots.get()
     if gpu is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = gpu

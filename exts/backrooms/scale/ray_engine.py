@@ -17,6 +17,9 @@ from backrooms.scale.shard import ShardJob, plan_job, render_shard
 
 # Transient failures worth another attempt (device faults, I/O, memory); a UserError is final.
 RETRIED_EXCEPTIONS = [RuntimeError, OSError, MemoryError]
+# Workers' prints stay in Ray's logs: the driver's stdout carries results (--json); errors still
+# come back as exceptions with their traceback.
+QUIET = {"include_dashboard": False, "logging_level": logging.WARNING, "log_to_driver": False}
 
 
 class RayEngine:
@@ -59,7 +62,7 @@ class RayEngine:
         if self.address:
             check_reachable(self.address)
         try:
-            ray.init(address=self.address, include_dashboard=False, logging_level=logging.WARNING)
+            ray.init(**QUIET, address=self.address)
         except (ConnectionError, RuntimeError, ValueError) as exc:
             where = self.address or "a local cluster"
             raise UserError(f"--address {where}: cannot connect to Ray ({exc})") from None
