@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import warp as wp
 
-from backrooms.graph.catalog import declare_all
-from backrooms.graph.node import GraphContext, Node
+from backrooms.graph.catalog import NODE_TYPES, declare_all
+from backrooms.graph.node import Node
 from backrooms.graph.product import DEPTH, NORMALS, RGB
 from backrooms.kit import live
-from backrooms.kit.chain import PostChain, annotator_aovs
+from backrooms.kit.chain import annotator_aovs, post_render_executor
 from backrooms.params import ParamStore
 
 W, H = 32, 24
@@ -36,6 +36,10 @@ class Brighten(Node):
         product[RGB].assign(wp.array(product[RGB].numpy() + 10, dtype=wp.uint8, device=product.device))
 
 
+def chain(kinds, params, seed=3, device="cpu"):
+    return post_render_executor(kinds, W, H, device, seed, 24.0, lambda _frame: params)
+
+
 @pytest.fixture(scope="module")
 def params():
     declare_all()
@@ -50,43 +54,41 @@ def test_annotator_names_map_to_aovs_and_payload_dicts_are_unwrapped():
 
 
 def test_chain_copies_frames_so_reused_annotator_buffers_cannot_change_them(params):
-    chain = PostChain([], GraphContext(0, W, H, 24.0, "cpu"))
     source = frame(50)
-    product = chain.process(0, {RGB: source}, params)
+    product = chain((), params).render(0, {RGB: source})
     source[:] = 0  # Replicator reuses zero-copy buffers on the next frame
     assert product[RGB].numpy()[0, 0, 0] == 50
 
 
 def test_chain_reshapes_single_channel_depth_and_pads_three_channel_normals(params):
-    chain = PostChain([], GraphContext(0, W, H, 24.0, "cpu"))
     depth = np.full((H, W, 1), 2.5, np.float32)
     normals = np.ones((H, W, 3), np.float32)
-    product = chain.process(0, {DEPTH: depth, NORMALS: normals}, params)
+    product = chain((), params).render(0, {DEPTH: depth, NORMALS: normals})
     assert product[DEPTH].shape == (H, W) and float(product[DEPTH].numpy()[3, 4]) == 2.5
     assert product[NORMALS].numpy()[0, 0].tolist() == [1.0, 1.0, 1.0, 0.0]
 
 
 def test_chain_refuses_a_frame_of_another_size(params):
-    chain = PostChain([], GraphContext(0, W, H, 24.0, "cpu"))
     with pytest.raises(ValueError, match=r"\(16, 16, 4\)"):
-        chain.process(0, {RGB: np.zeros((16, 16, 4), np.uint8)}, params)
+        chain((), params).render(0, {RGB: np.zeros((16, 16, 4), np.uint8)})
 
 
-def test_chain_runs_its_nodes_and_resets_them_only_when_frames_jump(params):
-    chain = PostChain([Brighten], GraphContext(0, W, H, 24.0, "cpu"))
-    out = [chain.process(f, {RGB: frame(100)}, params)[RGB].numpy()[0, 0, 0] for f in (0, 1, 2, 7)]
+def test_chain_runs_its_nodes_and_resets_them_only_when_frames_jump(params, monkeypatch):
+    monkeypatch.setitem(NODE_TYPES, "brighten", f"{__name__}:Brighten")
+    brighten = chain(("brighten",), params)
+    out = [brighten.render(f, {RGB: frame(100)})[RGB].numpy()[0, 0, 0] for f in (0, 1, 2, 7)]
     assert out == [110] * 4
-    assert chain.nodes[0].resets == 2  # before frame 0 and before the jump to 7
+    assert brighten.nodes[0].resets == 2  # before frame 0 and before the jump to 7
 
 
 def test_real_decay_node_corrupts_each_frame_differently_and_reproducibly(params):
-    chain = PostChain.for_kinds(("decay",), GraphContext(3, W, H, 24.0, "cpu"))
-    first = chain.process(5, {RGB: frame(128)}, params)[RGB].numpy().copy()
-    second = chain.process(6, {RGB: frame(128)}, params)[RGB].numpy().copy()
-    again = PostChain.for_kinds(("decay",), GraphContext(3, W, H, 24.0, "cpu"))
+    decay = chain(("decay",), params)
+    first = decay.render(5, {RGB: frame(128)})[RGB].numpy().copy()
+    second = decay.render(6, {RGB: frame(128)})[RGB].numpy().copy()
+    again = chain(("decay",), params)
     assert not np.array_equal(first, frame(128))
     assert not np.array_equal(first, second)
-    assert np.array_equal(again.process(5, {RGB: frame(128)}, params)[RGB].numpy(), first)
+    assert np.array_equal(again.render(5, {RGB: frame(128)})[RGB].numpy(), first)
 
 
 def test_augmentation_passes_frames_through_without_a_live_session():
@@ -102,9 +104,9 @@ def test_augmentation_applies_the_decay_node_with_the_session_params(params):
         out = live.decay_augmentation(frame(128), seed=3)
     finally:
         live.unbind()
-    reference = PostChain.for_kinds(("decay",), GraphContext(3, W, H, 24.0, "cpu"))
+    reference = chain(("decay",), params)
     assert isinstance(out, np.ndarray)
-    assert np.array_equal(out, reference.process(0, {RGB: frame(128)}, params)[RGB].numpy())
+    assert np.array_equal(out, reference.render(0, {RGB: frame(128)})[RGB].numpy())
 
 
 def test_augmentation_returns_a_warp_array_on_the_device_it_was_given(params):
@@ -120,8 +122,7 @@ def test_augmentation_returns_a_warp_array_on_the_device_it_was_given(params):
 @pytest.mark.gpu
 @pytest.mark.skipif(not wp.is_cuda_available(), reason="needs a CUDA device")
 def test_cuda_annotator_frames_are_decayed_without_leaving_the_gpu(params):
-    chain = PostChain.for_kinds(("decay",), GraphContext(3, W, H, 24.0, "cuda"))
     source = wp.array(frame(128), dtype=wp.uint8, device="cuda")
-    product = chain.process(4, {RGB: source}, params)
+    product = chain(("decay",), params, device="cuda").render(4, {RGB: source})
     assert product[RGB].device.is_cuda
     assert not np.array_equal(product[RGB].numpy(), frame(128))

@@ -31,7 +31,9 @@ declare(
 declare(
     NODE, "noise", 1.0, "master gain of every random effect (0 = deterministic chain only)", min=0.0, max=8.0
 )
-declare(NODE, "seed", 0, "offset added to the run seed for the tape's noise", min=0, max=2**31 - 1, kind="trigger")
+declare(
+    NODE, "seed", 0, "offset added to the run seed for the tape's noise", min=0, max=2**31 - 1, kind="trigger"
+)
 GAINS: dict[str, str] = {
     "bleed": "chroma bleed: divides the preset's chroma bandwidth",
     "blur": "luma softness: divides the preset's luma bandwidth",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import warp as wp
 
@@ -36,24 +37,33 @@ class Executor:
         self._buffers: dict[str, wp.array] = {}
         self._next_frame: int | None = None
 
-    def render(self, frame: int) -> RenderProduct:
+    def first_needed(self, frame: int) -> int:
+        """The earliest frame a seek to ``frame`` replays from (``frame`` itself for stateless graphs)."""
+        params = self.params_at(frame)
+        return max(0, min((node.history(frame, params) for node in self.nodes), default=frame))
+
+    def render(self, frame: int, inputs: Mapping[str, Any] | None = None) -> RenderProduct:
+        """Run the nodes for ``frame``.
+
+        ``inputs`` (AOV name -> array) come from a host that renders frames itself (Kit's
+        annotators); they are copied into the product first, since such hosts reuse their buffers.
+        Such a host cannot replay earlier frames, so a seek then only resets the temporal nodes.
+        """
         if frame != self._next_frame:
-            self._seek(frame)
-        product = self._run(frame)
+            for node in self.nodes:
+                node.reset()
+            if inputs is None:
+                for warm in range(self.first_needed(frame), frame):
+                    self._run(warm, None)
+        product = self._run(frame, inputs)
         self._next_frame = frame + 1
         return product
 
-    def _seek(self, frame: int) -> None:
-        for node in self.nodes:
-            node.reset()
-        params = self.params_at(frame)
-        first = min(node.history(frame, params) for node in self.nodes)
-        for warm in range(max(0, first), frame):
-            self._run(warm)
-
-    def _run(self, frame: int) -> RenderProduct:
+    def _run(self, frame: int, inputs: Mapping[str, Any] | None) -> RenderProduct:
         ctx = self.context
         product = RenderProduct(frame, ctx.width, ctx.height, ctx.device, self._buffers)
+        for name, source in (inputs or {}).items():
+            product.load(name, source)
         params = self.params_at(frame)
         with wp.ScopedDevice(ctx.device):
             for node in self.nodes:

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import warp as wp
 
 RGB = "rgb"
@@ -59,6 +60,31 @@ class RenderProduct:
             shape = (self.height, self.width, channels) if channels else (self.height, self.width)
             self.buffers[name] = wp.zeros(shape, dtype=dtype, device=self.device)
         return self.buffers[name]
+
+    def load(self, name: str, source: Any) -> wp.array:
+        """Copy an array from another host (numpy or Warp) into the named buffer.
+
+        Layouts are fitted to ours: (H, W) <-> (H, W, 1), and 3 <-> 4 channels (padding with 0).
+        A Warp array of the same layout is copied on its device without a trip through the host.
+        """
+        target = self.allocate(name)
+        if isinstance(source, wp.array) and source.shape == target.shape and source.dtype == target.dtype:
+            wp.copy(target, source)
+            return target
+        host = source.numpy() if isinstance(source, wp.array) else np.asarray(source)
+        if host.shape[:2] != (self.height, self.width):
+            raise ValueError(
+                f"{name}: array of shape {host.shape} does not fit a {self.width}x{self.height} product"
+            )
+        host = host.reshape(self.height, self.width, -1)
+        if target.ndim == 2:
+            fitted = host[..., 0]
+        else:
+            fitted = np.zeros(target.shape, dtype=host.dtype)
+            channels = min(target.shape[2], host.shape[2])
+            fitted[..., :channels] = host[..., :channels]
+        wp.copy(target, wp.array(fitted, dtype=target.dtype, device=target.device))
+        return target
 
     def __getitem__(self, name: str) -> wp.array:
         try:

@@ -2,8 +2,8 @@
 
 In the embedded host the ``render`` node fills the render product; in Kit, Replicator's annotators do.
 Annotator names map one to one onto our AOV names (see ``backrooms.graph.product``). With
-``do_array_copy=False`` Replicator reuses its buffers on the next frame, so every frame is copied
-into buffers this chain owns (allocated once) before any node touches it.
+``do_array_copy=False`` Replicator reuses its buffers on the next frame; the executor copies every
+frame into buffers it owns (allocated once) before any node touches it.
 """
 
 from __future__ import annotations
@@ -11,14 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import numpy as np
-import warp as wp
-
-from backrooms.graph.catalog import node_class
-from backrooms.graph.node import GraphContext, Node
-from backrooms.graph.product import DEPTH, MOTION_VECTORS, NORMALS, RGB, RenderProduct
+from backrooms.graph.executor import Executor, ParamsAt
+from backrooms.graph.product import DEPTH, MOTION_VECTORS, NORMALS, RGB
 from backrooms.graph.recipe import Recipe
-from backrooms.params.store import Snapshot
 
 # Replicator annotator name -> our AOV name. "LdrColor" and "rgb" are the same annotator.
 ANNOTATOR_AOVS: dict[str, str] = {
@@ -48,54 +43,9 @@ def annotator_aovs(data: Mapping[str, Any]) -> dict[str, Any]:
     return aovs
 
 
-class PostChain:
-    """Owns the post-render nodes and the frame buffers of one render product (one camera, one size)."""
-
-    def __init__(self, node_types: Iterable[type[Node]], context: GraphContext) -> None:
-        self.context = context
-        with wp.ScopedDevice(context.device):
-            self.nodes: list[Node] = [node_type(context) for node_type in node_types]
-        self._buffers: dict[str, wp.array] = {}
-        self._next_frame: int | None = None
-
-    @classmethod
-    def for_kinds(cls, kinds: Iterable[str], context: GraphContext) -> PostChain:
-        return cls([node_class(kind) for kind in kinds], context)
-
-    def process(self, frame: int, aovs: Mapping[str, Any], params: Snapshot) -> RenderProduct:
-        """Copy the frame's AOVs in, run the nodes, return the product (its buffers are reused next call)."""
-        ctx = self.context
-        if frame != self._next_frame:
-            for node in self.nodes:
-                node.reset()
-        product = RenderProduct(frame, ctx.width, ctx.height, ctx.device, self._buffers)
-        for name, source in aovs.items():
-            _copy_into(product.allocate(name), source)
-        with wp.ScopedDevice(ctx.device):
-            for node in self.nodes:
-                node.process(product, params)
-        self._next_frame = frame + 1
-        return product
-
-
-def _copy_into(target: wp.array, source: Any) -> None:
-    """Copy an annotator array into ``target``: zero-copy-sized device copy when layouts match."""
-    if isinstance(source, wp.array) and source.shape == target.shape and source.dtype == target.dtype:
-        wp.copy(target, source)
-        return
-    host = source.numpy() if isinstance(source, wp.array) else np.asarray(source)
-    wp.copy(target, wp.array(_fit(host, target.shape), dtype=target.dtype, device=target.device))
-
-
-def _fit(host: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Reshape an annotator array to our layout: (H, W) <-> (H, W, 1), 3 <-> 4 channels (padding with 0)."""
-    height, width = shape[:2]
-    if host.shape[:2] != (height, width):
-        raise ValueError(f"annotator array of shape {host.shape} does not fit a {width}x{height} chain")
-    if len(shape) == 2:
-        return host.reshape(height, width, -1)[..., 0]
-    host = host.reshape(height, width, -1)
-    out = np.zeros(shape, dtype=host.dtype)
-    channels = min(shape[2], host.shape[2])
-    out[..., :channels] = host[..., :channels]
-    return out
+def post_render_executor(
+    kinds: Iterable[str], width: int, height: int, device: str, seed: int, fps: float, params_at: ParamsAt
+) -> Executor:
+    """An executor for the nodes after ``render``; feed it annotator frames with ``render(frame, aovs)``."""
+    recipe = Recipe("<kit render product>", tuple(kinds), seed, width, height, fps, 1, device)
+    return Executor(recipe, params_at)

@@ -97,7 +97,7 @@ class BackroomsExtension(omni.ext.IExt):
         height, width = aovs[RGB].shape[:2]
         device = str(aovs[RGB].device) if isinstance(aovs[RGB], wp.array) else "cpu"
         chain = self.session.chain(self._kinds, width, height, device, self.session.seed)
-        product = chain.process(self.session.next_frame("preview"), aovs, self.store.snapshot())
+        product = chain.render(self.session.next_frame("preview"), aovs)
         self.panel.show(product[RGB])
 
     def on_shutdown(self) -> None:

@@ -11,9 +11,9 @@ from typing import Any
 
 import warp as wp
 
-from backrooms.graph.node import GraphContext
+from backrooms.graph.executor import Executor
 from backrooms.graph.product import RGB
-from backrooms.kit.chain import PostChain
+from backrooms.kit.chain import post_render_executor
 from backrooms.params.store import ParamStore
 
 DECAY_ONLY = ("decay",)
@@ -26,14 +26,15 @@ class LiveSession:
         self.store = store
         self.seed = seed
         self.fps = fps
-        self._chains: dict[tuple, PostChain] = {}
+        self._chains: dict[tuple, Executor] = {}
         self._frames: dict[str, int] = {}
 
-    def chain(self, kinds: tuple[str, ...], width: int, height: int, device: str, seed: int) -> PostChain:
+    def chain(self, kinds: tuple[str, ...], width: int, height: int, device: str, seed: int) -> Executor:
         key = (kinds, width, height, device, seed)
         if key not in self._chains:
-            context = GraphContext(seed, width, height, self.fps, device)
-            self._chains[key] = PostChain.for_kinds(kinds, context)
+            self._chains[key] = post_render_executor(
+                kinds, width, height, device, seed, self.fps, lambda _frame: self.store.snapshot()
+            )
         return self._chains[key]
 
     def next_frame(self, stream: str) -> int:
@@ -72,5 +73,5 @@ def decay_augmentation(data_in: Any, seed: int) -> Any:
     device = str(data_in.device) if isinstance(data_in, wp.array) else "cpu"
     height, width = data_in.shape[:2]
     chain = session.chain(DECAY_ONLY, width, height, device, seed)
-    product = chain.process(session.next_frame("augmentation"), {RGB: data_in}, session.store.snapshot())
+    product = chain.render(session.next_frame("augmentation"), {RGB: data_in})
     return product[RGB] if isinstance(data_in, wp.array) else product[RGB].numpy()

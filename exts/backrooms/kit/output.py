@@ -13,12 +13,12 @@ from typing import Any
 import warp as wp
 
 from backrooms.batch import VIDEO_NAME, prepare_output
-from backrooms.graph.node import GraphContext
+from backrooms.graph.executor import Executor
 from backrooms.graph.product import RGB
 from backrooms.io.manifest import frame_file
 from backrooms.io.mp4 import write_mp4
 from backrooms.io.png import read_png, write_png
-from backrooms.kit.chain import PostChain
+from backrooms.kit.chain import post_render_executor
 from backrooms.params.store import Snapshot
 
 
@@ -45,7 +45,7 @@ class ClipOutput:
         self.fps = fps
         self.start = start
         self.params = params
-        self._chains: dict[str, PostChain] = {}
+        self._chains: dict[str, Executor] = {}
         self._written: dict[str, list[Path]] = {}
 
     def write(self, render_product: str, aovs: Mapping[str, Any]) -> Path:
@@ -55,12 +55,13 @@ class ClipOutput:
         if chain is None:
             device = str(rgb.device) if isinstance(rgb, wp.array) else "cpu"
             height, width = rgb.shape[:2]
-            context = GraphContext(self.seed, width, height, self.fps, device)
-            chain = self._chains[render_product] = PostChain.for_kinds(self.kinds, context)
+            chain = self._chains[render_product] = post_render_executor(
+                self.kinds, width, height, device, self.seed, self.fps, lambda _frame: self.params()
+            )
             prepare_output(self.out / folder_name(render_product))
         written = self._written.setdefault(render_product, [])
         frame = self.start + len(written)
-        product = chain.process(frame, aovs, self.params())
+        product = chain.render(frame, aovs)
         path = self.out / folder_name(render_product) / frame_file(frame)
         write_png(path, product[RGB].numpy())
         written.append(path)

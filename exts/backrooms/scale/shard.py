@@ -69,12 +69,8 @@ def plan_job(job: ShardJob, frames: Sequence[int], count: int) -> list[Shard]:
     if count < 2 or len(frames) < 2:
         return plan_shards(frames, count)
     NODE_TYPES.update(job.node_types)
-    nodes = Executor(job.recipe.with_overrides(device="cpu"), job.params_at).nodes
-
-    def history(frame: int) -> int:
-        return min(node.history(frame, job.params_at(frame)) for node in nodes)
-
-    return plan_shards(frames, count, history)
+    executor = Executor(job.recipe.with_overrides(device="cpu"), job.params_at)
+    return plan_shards(frames, count, executor.first_needed)
 
 
 class FixedParams:
