@@ -53,9 +53,9 @@ def test_unknown_config_key_is_refused():
         DenoiserConfig.from_json('{"widths": [8], "depth": 3}')
 
 
-def test_untrained_model_returns_memory_where_valid_and_the_render_elsewhere():
+def test_untrained_model_stays_close_to_memory_where_valid_and_the_render_elsewhere():
     x = torch.randn(2, IN_CHANNELS, 16, 16)
     x[:, 9] = (torch.rand(2, 16, 16) > 0.5).float()  # valid
     x[:, 6:9] *= x[:, 9:10]  # the previous plane is stored pre-masked
     start = torch.where(x[:, 9:10] > 0, x[:, 6:9], x[:, 3:6])
-    assert torch.allclose(Denoiser(TINY)(x), start)
+    assert (Denoiser(TINY)(x) - start).abs().max() < 0.05

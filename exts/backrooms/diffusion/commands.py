@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--out", type=Path, default=DEFAULT_OUT, help=f"model folder to write (default {DEFAULT_OUT})"
     )
     p.add_argument("--data", type=Path, default=Path("out/diffusion-data"), help="clip cache folder")
-    p.add_argument("--clips", type=int, default=32, help="training walks to render (default 32)")
+    p.add_argument("--clips", type=int, default=24, help="training walks to render (default 24)")
     p.add_argument("--frames", type=int, default=8, help="frames per training walk (default 8)")
     p.add_argument("--size", default="320x240", help="cheap render size WxH; the expensive one is twice that")
     p.add_argument("--expensive-spp", type=int, default=8, help="samples per pixel of the expensive render")

@@ -60,6 +60,11 @@ class DenoiserConfig:
         return cls(**data)
 
 
+def _act(x: torch.Tensor) -> torch.Tensor:
+    """Leaky ReLU: as cheap as ReLU on a CPU, and units cannot die in a short training run."""
+    return F.leaky_relu(x, 0.2)
+
+
 class ResBlock(nn.Module):
     def __init__(self, width: int) -> None:
         super().__init__()
@@ -67,7 +72,7 @@ class ResBlock(nn.Module):
         self.conv2 = nn.Conv2d(width, width, 3, padding=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.conv2(F.relu(self.conv1(F.relu(x))))
+        return x + self.conv2(_act(self.conv1(_act(x))))
 
 
 class Stage(nn.Module):
@@ -97,7 +102,7 @@ class Denoiser(nn.Module):
         self.ups = nn.ModuleList(nn.Conv2d(b, a, 3, padding=1) for a, b in itertools.pairwise(w))
         self.up_stages = nn.ModuleList(Stage(c, self.config.blocks) for c in w[:-1])
         self.head = nn.Conv2d(w[0], 3 * 4, 3, padding=1)
-        nn.init.zeros_(self.head.weight)
+        nn.init.normal_(self.head.weight, std=1e-3)  # starts near "keep the start image"
         nn.init.zeros_(self.head.bias)
 
     @property
@@ -113,11 +118,11 @@ class Denoiser(nn.Module):
             h = stage(h)
             if i < len(self.downs):
                 skips.append(h)
-                h = self.downs[i](F.relu(h))
+                h = self.downs[i](_act(h))
         for i in reversed(range(len(self.ups))):
             h = self.ups[i](F.interpolate(h, scale_factor=2.0, mode="nearest")) + skips[i]
             h = self.up_stages[i](h)
-        return start + F.pixel_shuffle(self.head(F.relu(h)), 2)
+        return start + F.pixel_shuffle(self.head(_act(h)), 2)
 
     def save_pretrained(self, folder: str | Path) -> Path:
         folder = Path(folder)

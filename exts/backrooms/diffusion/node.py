@@ -41,7 +41,7 @@ declare(NODE, "prompt", "", "text prompt, used only by diffusers checkpoints")
 declare(
     NODE,
     "temporal_weight",
-    1.0,
+    0.8,
     "trust in the motion-warped previous output (0 = frame by frame)",
     min=0.0,
     max=1.0,
