@@ -2,7 +2,7 @@
 
 import torch
 
-from backrooms.diffusion.data import render_clip, render_settings, walk
+from backrooms.diffusion.data import clip_settings, clip_world, render_clip
 from backrooms.diffusion.evaluate import run_node
 from backrooms.diffusion.metrics import warping_error
 from backrooms.diffusion.model import Denoiser, parameter_count
@@ -24,9 +24,7 @@ def test_model_card_names_the_command_that_trains_it():
 
 
 def test_memory_lowers_the_warping_error_on_a_walk_the_model_never_saw():
-    clip, _ = render_clip(
-        walk(7, 123, 8), 160, 120, render_settings(7, 123), seed=7, expensive_spp=1, scale=1
-    )
+    clip, _ = render_clip(*clip_world(7, 123), 8, 160, 120, clip_settings(7, 123), expensive_spp=1, scale=1)
     style = {"diffusion.style": str(SHIPPED)}
     with_memory = run_node(clip, style).frames
     frame_by_frame = run_node(

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from backrooms.cli import main
-from backrooms.diffusion.data import Clip, ensure_clips, render_clip, render_settings, walk
+from backrooms.diffusion.data import Clip, clip_settings, clip_world, ensure_clips, render_clip
 from backrooms.diffusion.model import DenoiserConfig
 from backrooms.diffusion.train import PairSampler, TrainConfig, train, training_losses
 from backrooms.errors import UserError
@@ -21,14 +21,14 @@ def _l1(a, b):
 @pytest.fixture(scope="module")
 def clip() -> Clip:
     """Three frames of a real walk, cheap (1 spp) and expensive (4 spp at twice the size)."""
-    clip, _ = render_clip(walk(0, 0, 3), 64, 48, render_settings(0, 0), seed=1, expensive_spp=4)
+    clip, _ = render_clip(*clip_world(0, 0), 3, 64, 48, clip_settings(0, 0), expensive_spp=4)
     return clip
 
 
-def test_walks_are_reproducible_and_differ_between_indices():
-    a, b, c = walk(0, 1, 4), walk(0, 1, 4), walk(0, 2, 4)
-    assert all((x.position == y.position).all() for x, y in zip(a, b, strict=True))
-    assert not (a[2].position == c[2].position).all()
+def test_each_clip_walks_its_own_world_reproducibly():
+    assert clip_world(0, 1) == clip_world(0, 1)
+    assert clip_world(0, 1)[0] != clip_world(0, 2)[0]
+    assert clip_settings(0, 1) == clip_settings(0, 1) != clip_settings(0, 2)
 
 
 def test_rendered_pair_has_aovs_and_a_cleaner_target(clip):
@@ -49,7 +49,7 @@ def test_clip_round_trips_through_safetensors(clip, tmp_path):
 
 
 def test_clip_folder_made_with_other_settings_is_refused(tmp_path):
-    spec = {"frames": 2, "width": 64, "height": 48, "expensive_spp": 4, "seed": 0, "target": 2}
+    spec = {"frames": 2, "width": 64, "height": 48, "expensive_spp": 4, "seed": 0, "target": 3}
     (tmp_path / "dataset.json").write_text(json.dumps({"spec": spec, "timing": {}}))
     with pytest.raises(UserError, match="another --data"):
         ensure_clips(tmp_path, 1, 3, 64, 48, 4, 0, progress=False)

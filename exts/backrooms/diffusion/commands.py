@@ -10,7 +10,7 @@ from pathlib import Path
 from backrooms.errors import UserError
 
 DEFAULT_OUT = Path("models") / "remembered"
-HELD_OUT_WALK = 10_000  # walk index of the evaluation clip, far from the training walks 0..N-1
+HELD_OUT_WALK = 10_000  # clip index of the evaluation walk (its own world seed), far from 0..N-1
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -48,7 +48,14 @@ def run_train(args: argparse.Namespace) -> int:
     import torch
 
     from backrooms.decay.loss import vhs_perceptual_loss
-    from backrooms.diffusion.data import Clip, ensure_clips, mean_timing, render_clip, render_settings, walk
+    from backrooms.diffusion.data import (
+        Clip,
+        clip_settings,
+        clip_world,
+        ensure_clips,
+        mean_timing,
+        render_clip,
+    )
     from backrooms.diffusion.evaluate import evaluate
     from backrooms.diffusion.train import TrainConfig, train, write_log
     from backrooms.graph.recipe import parse_size
@@ -86,14 +93,10 @@ def run_train(args: argparse.Namespace) -> int:
         write_log(log, args.out / "training.json")
         print(f"trained {log['steps']} steps in {log['seconds']:.0f} s -> {args.out}")
     if args.eval_frames:
-        cameras = walk(args.seed, HELD_OUT_WALK, args.eval_frames)
+        world_seed, start = clip_world(args.seed, HELD_OUT_WALK)
+        look = clip_settings(args.seed, HELD_OUT_WALK)
         held_out, timing = render_clip(
-            cameras,
-            width,
-            height,
-            render_settings(args.seed, HELD_OUT_WALK),
-            seed=args.seed + 1,
-            expensive_spp=args.expensive_spp,
+            world_seed, start, args.eval_frames, width, height, look, expensive_spp=args.expensive_spp
         )
         report = evaluate(held_out, str(args.out.resolve()), vhs_loss=vhs_perceptual_loss)
         report["render_seconds_per_frame"] = timing

@@ -1,6 +1,7 @@
 """Training pairs made by the pipeline itself: cheap render + AOVs -> the expensive render.
 
-For one camera walk we render every frame twice with the project's own renderer:
+For one walk through a generated world (the world's own camera autopilot, a different world seed
+and start frame per clip) we render every frame twice with the pipeline's render node:
 cheap (1 sample per pixel, base resolution, as the live pipeline renders) and expensive (many
 samples at twice the resolution, box-filtered down) with what a live frame cannot afford: more
 surface wear (stains and damp the cheap frame does not show, so the model has to invent them),
@@ -13,14 +14,12 @@ disocclusion to use.
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 import warp as wp
 from safetensors.torch import load_file, save_file
@@ -29,13 +28,10 @@ from tqdm import tqdm
 
 from backrooms.diffusion.frames import read_aovs
 from backrooms.errors import UserError
+from backrooms.graph.node import GraphContext
 from backrooms.graph.product import RenderProduct
 from backrooms.params.store import ParamStore
-from backrooms.render import demo
-from backrooms.render.renderer import Renderer
-from backrooms.render.scene import Scene
 from backrooms.seeds import numpy_rng, stream_key
-from backrooms.world.types import Camera
 
 # Scene knobs randomised per clip: (key, low, high).
 RANDOMISED: tuple[tuple[str, float, float], ...] = (
@@ -72,7 +68,7 @@ class Clip:
         return cls(**load_file(str(path)))
 
 
-TARGET_VERSION = 2  # bump when the expensive render's recipe changes: cached clips are then refused
+TARGET_VERSION = 3  # bump when the expensive render's recipe changes: cached clips are then refused
 # What the expensive render adds on top of the clip's cheap settings.
 EXTRA_WEAR = 0.3
 EXTRA_HAZE = 0.03
@@ -109,54 +105,48 @@ def clip_settings(seed: int, index: int) -> dict[str, Any]:
     return {key: float(rng.uniform(lo, hi)) for key, lo, hi in RANDOMISED}
 
 
-def walk(seed: int, index: int, frames: int, fps: float = 24.0) -> list[Camera]:
-    """Cameras ``-1 .. frames-1`` of a randomised walk down the demo plan's hallway (index 0 of the
-    list is the frame before the clip, so the clip's first frame has motion vectors too)."""
-    rng = numpy_rng(seed, "diffusion.data.walk", index)
-    speed = float(rng.uniform(0.5, 2.2))
-    # the plan's middle column is open for about 12 m ahead of the start: stay inside it
-    t0 = float(rng.uniform(0.0, max(0.0, 11.0 / speed - frames / fps)))
-    lateral, heading = float(rng.uniform(-0.5, 0.5)), float(rng.uniform(-0.35, 0.35))
-    sway, turn = float(rng.uniform(0.0, 0.2)), float(rng.uniform(-0.6, 0.6))
-    cameras = []
-    for frame in range(-1, frames):
-        base = demo.camera(0, fps)
-        t = t0 + frame / fps
-        yaw = heading + sway * math.sin(1.3 * t) + turn * frame / fps
-        c, s = math.cos(yaw), math.sin(yaw)
-        rotation = np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]], np.float32) @ base.rotation
-        position = base.position + np.array([lateral, 0.05 * math.sin(3.1 * t), -speed * t], np.float32)
-        cameras.append(Camera(position=position.astype(np.float32), rotation=rotation.astype(np.float32)))
-    return cameras
+def clip_world(seed: int, index: int) -> tuple[int, int]:
+    """(world seed, first frame) of clip ``index``: every clip walks a different generated world."""
+    world_seed = stream_key(seed, "diffusion.data.world", index) & 0x7FFF_FFFF
+    start = int(numpy_rng(seed, "diffusion.data.start", index).integers(0, 2400))
+    return world_seed, start
 
 
 def render_clip(
-    cameras: list[Camera],
+    world_seed: int,
+    start: int,
+    frames: int,
     width: int,
     height: int,
     settings: dict[str, Any],
-    seed: int,
     cheap_spp: int = 1,
     expensive_spp: int = 8,
     scale: int = 2,
+    fps: float = 24.0,
 ) -> tuple[Clip, dict[str, float]]:
-    """Render ``cameras[1:]`` (``cameras[0]`` gives the first frame's motion) cheaply and expensively.
+    """Render frames ``start .. start+frames-1`` of world ``world_seed`` with the pipeline's own render
+    node, cheaply and expensively; ``settings`` holds ``render.*`` values.
 
     Also returns the seconds per frame of each render, for the cost comparison in the model card.
     """
-    scene = Scene.from_view(demo.view())
+    rich_settings = {
+        **settings,
+        "render.spp": expensive_spp,
+        "render.wear": min(1.0, settings.get("render.wear", 0.5) + EXTRA_WEAR),
+        "render.haze": settings.get("render.haze", 0.035) + EXTRA_HAZE,
+    }
     began = time.perf_counter()
-    cheap = _render_frames(scene, cameras, width, height, {**settings, "spp": cheap_spp}, seed)
-    middle = time.perf_counter()
-    rich = _render_frames(
-        scene, cameras, width * scale, height * scale, {**settings, "spp": expensive_spp}, seed
+    cheap = _render_frames(
+        world_seed, start, frames, width, height, fps, {**settings, "render.spp": cheap_spp}
     )
+    middle = time.perf_counter()
+    rich = _render_frames(world_seed, start, frames, width * scale, height * scale, fps, rich_settings)
     ended = time.perf_counter()
-    frames = len(cameras) - 1
     timing = {"cheap_seconds": (middle - began) / frames, "expensive_seconds": (ended - middle) / frames}
+    target = light_bleed(rich["render"])
     clip = Clip(
         render=cheap["render"],
-        target=F.avg_pool2d(rich["render"], scale) if scale > 1 else rich["render"],
+        target=F.avg_pool2d(target, scale) if scale > 1 else target,
         depth=cheap["depth"],
         normals=cheap["normals"],
         motion=cheap["motion"],
@@ -166,26 +156,21 @@ def render_clip(
 
 
 def _render_frames(
-    scene: Scene, cameras: list[Camera], width: int, height: int, settings: dict[str, Any], seed: int
+    world_seed: int, start: int, frames: int, width: int, height: int, fps: float, values: dict[str, Any]
 ) -> dict[str, torch.Tensor]:
-    renderer = Renderer(width, height, "cpu")
+    from backrooms.render.node import RenderNode
+
+    node = RenderNode(GraphContext(world_seed, width, height, fps, "cpu"))
+    params = ParamStore(values=values).snapshot()
     buffers: dict[str, wp.array] = {}
-    out: dict[str, list[torch.Tensor]] = {
-        k: [] for k in ("render", "depth", "normals", "motion", "disocclusion")
-    }
-    for frame in range(1, len(cameras)):
+    out: dict[str, list[torch.Tensor]] = {k: [] for k in AOV_FIELDS}
+    for frame in range(start, start + frames):
         product = RenderProduct(frame, width, height, "cpu", buffers)
-        renderer.render(scene, cameras[frame], cameras[frame - 1], product, settings, seed)
+        node.process(product, params)
         aovs = read_aovs(product)
         for key in out:
             out[key].append(getattr(aovs, key).clone())
     return {k: torch.cat(v) for k, v in out.items()}
-
-
-def render_settings(seed: int, index: int) -> dict[str, Any]:
-    """Default ``render.*`` values (bare names) with this clip's randomised look applied."""
-    values = ParamStore(values=clip_settings(seed, index)).snapshot()
-    return values.node("render")
 
 
 def ensure_clips(
@@ -221,10 +206,10 @@ def ensure_clips(
     for i, path in enumerate(tqdm(paths, desc="render pairs", unit="clip", disable=not progress)):
         if path.is_file():
             continue
-        clip_seed = stream_key(seed, "diffusion.data.clip", i) & 0x7FFF_FFFF
-        cameras = walk(seed, i, frames)
+        world_seed, start = clip_world(seed, i)
+        look = clip_settings(seed, i)
         clip, timing = render_clip(
-            cameras, width, height, render_settings(seed, i), clip_seed, 1, expensive_spp
+            world_seed, start, frames, width, height, look, expensive_spp=expensive_spp
         )
         clip.save(path)
         record["timing"][path.name] = timing
