@@ -182,7 +182,7 @@ def run_params(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     import warp
 
-    warp.config.log_level = warp.LOG_WARNING  # no start-up banner or module-load lines around the progress bar
+    warp.config.log_level = warp.LOG_WARNING  # no banner or module-load lines around the progress bar
     try:
         args = build_parser().parse_args(argv)
         return args.func(args)
