@@ -7,6 +7,7 @@ import json
 from dataclasses import fields
 from pathlib import Path
 
+from backrooms.diffusion.train_config import TrainConfig
 from backrooms.errors import UserError
 
 DEFAULT_OUT = Path("models") / "remembered"
@@ -14,8 +15,6 @@ HELD_OUT_WALK = 10_000  # clip index of the evaluation walk (its own world seed)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from backrooms.diffusion.train import TrainConfig
-
     p = subparsers.add_parser(
         "train",
         help="train the diffusion node's denoiser on pairs the pipeline renders (cheap -> expensive)",
@@ -57,7 +56,7 @@ def run_train(args: argparse.Namespace) -> int:
         render_clip,
     )
     from backrooms.diffusion.evaluate import evaluate
-    from backrooms.diffusion.train import TrainConfig, train, write_log
+    from backrooms.diffusion.train import train, write_log
     from backrooms.graph.recipe import parse_size
 
     width, height = parse_size(args.size)

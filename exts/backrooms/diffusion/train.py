@@ -27,22 +27,8 @@ from tqdm import tqdm
 from backrooms.diffusion.data import Clip
 from backrooms.diffusion.model import Denoiser, DenoiserConfig, parameter_count
 from backrooms.diffusion.pipeline import FrameInputs, stack_planes
+from backrooms.diffusion.train_config import TrainConfig
 from backrooms.diffusion.warping import source_grid, valid_mask, warp
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    steps: int = 6000
-    minutes: float = 16.0  # wall-clock budget; whichever of steps/minutes ends first
-    batch: int = 8
-    crop: int = 96
-    lr: float = 1e-3
-    memory_dropout: float = 0.5  # share of samples trained without the warped previous output
-    vhs_weight: float = 0.5
-    temporal_weight: float = 5.0
-    ema: float = 0.995
-    seed: int = 0
-    log_every: int = 25
 
 
 @dataclass

@@ -1,0 +1,20 @@
+"""Training knobs, kept free of torch so the CLI can show them without importing it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    steps: int = 6000
+    minutes: float = 16.0  # wall-clock budget; whichever of steps/minutes ends first
+    batch: int = 8
+    crop: int = 96
+    lr: float = 1e-3
+    memory_dropout: float = 0.5  # share of samples trained without the warped previous output
+    vhs_weight: float = 0.5
+    temporal_weight: float = 5.0
+    ema: float = 0.995
+    seed: int = 0
+    log_every: int = 25
