@@ -5,10 +5,11 @@ import pytest
 import warp as wp
 
 from backrooms.graph.catalog import NODE_TYPES, declare_all
+from backrooms.graph.executor import Executor
 from backrooms.graph.node import Node
 from backrooms.graph.product import DEPTH, NORMALS, RGB
 from backrooms.kit import live
-from backrooms.kit.chain import annotator_aovs, post_render_executor
+from backrooms.kit.chain import annotator_aovs
 from backrooms.params import ParamStore
 
 W, H = 32, 24
@@ -37,7 +38,7 @@ class Brighten(Node):
 
 
 def chain(kinds, params, seed=3, device="cpu"):
-    return post_render_executor(kinds, W, H, device, seed, 24.0, lambda _frame: params)
+    return Executor.for_frames(kinds, W, H, device, seed, 24.0, lambda _frame: params)
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -137,7 +138,7 @@ def decay_video(src: Path, dst: Path, params, seed: int, device: str) -> int:
     tape = HostTape(width, height, seed, fps, device)
 
     def decayed() -> Iterator[np.ndarray]:
-        for index, rgb in enumerate(_chain(first, frames)):
+        for index, rgb in enumerate(itertools.chain([first], frames)):
             rgba = np.empty((*rgb.shape[:2], 4), dtype=np.uint8)
             rgba[..., :3], rgba[..., 3] = rgb, 255
             yield tape.process(rgba, index, params)
@@ -148,31 +149,25 @@ def decay_video(src: Path, dst: Path, params, seed: int, device: str) -> int:
         raise UserError(f"{dst}: cannot write ({exc.strerror or exc})") from None
 
 
-def _chain(first: np.ndarray, rest: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
-    yield first
-    yield from rest
-
-
 class HostTape:
     """The decay node outside a graph: host frames in, host frames out."""
 
     def __init__(self, width: int, height: int, seed: int, fps: float, device: str) -> None:
         import warp as wp
 
-        from backrooms.decay.node import DecayNode
-        from backrooms.graph.node import GraphContext
-        from backrooms.graph.product import RGB, RenderProduct
+        from backrooms.graph.executor import Executor
 
         try:
             wp.get_device(device)
         except (RuntimeError, ValueError):
             raise UserError(f"--device: {device!r} is not available here") from None
-        self.node = DecayNode(GraphContext(seed, width, height, fps, device))
-        self.product = RenderProduct(0, width, height, device)
-        self.rgb = self.product.allocate(RGB)
+        self._params = None
+        self.executor = Executor.for_frames(
+            ("decay",), width, height, device, seed, fps, lambda _f: self._params
+        )
 
     def process(self, rgba: np.ndarray, frame: int, params) -> np.ndarray:
-        self.product.frame = frame
-        self.rgb.assign(rgba)
-        self.node.process(self.product, params)
-        return self.rgb.numpy()
+        from backrooms.graph.product import RGB
+
+        self._params = params
+        return self.executor.render(frame, {RGB: rgba})[RGB].numpy()

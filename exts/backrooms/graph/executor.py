@@ -37,6 +37,22 @@ class Executor:
         self._buffers: dict[str, wp.array] = {}
         self._next_frame: int | None = None
 
+    @classmethod
+    def for_frames(
+        cls,
+        kinds: tuple[str, ...],
+        width: int,
+        height: int,
+        device: str,
+        seed: int,
+        fps: float,
+        params_at: ParamsAt,
+    ) -> Executor:
+        """Nodes without a ``render`` node, for frames a host supplies to ``render(frame, inputs)``."""
+        return cls(
+            Recipe("<frames from the host>", tuple(kinds), seed, width, height, fps, 1, device), params_at
+        )
+
     def first_needed(self, frame: int) -> int:
         """The earliest frame a seek to ``frame`` replays from (``frame`` itself for stateless graphs)."""
         params = self.params_at(frame)

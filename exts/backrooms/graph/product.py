@@ -79,11 +79,13 @@ class RenderProduct:
         host = host.reshape(self.height, self.width, -1)
         if target.ndim == 2:
             fitted = host[..., 0]
+        elif host.shape == target.shape:
+            fitted = host
         else:
             fitted = np.zeros(target.shape, dtype=host.dtype)
             channels = min(target.shape[2], host.shape[2])
             fitted[..., :channels] = host[..., :channels]
-        wp.copy(target, wp.array(fitted, dtype=target.dtype, device=target.device))
+        target.assign(np.ascontiguousarray(fitted, dtype=wp.dtype_to_numpy(target.dtype)))
         return target
 
     def __getitem__(self, name: str) -> wp.array:

@@ -8,10 +8,9 @@ frame into buffers it owns (allocated once) before any node touches it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from backrooms.graph.executor import Executor, ParamsAt
 from backrooms.graph.product import DEPTH, MOTION_VECTORS, NORMALS, RGB
 from backrooms.graph.recipe import Recipe
 
@@ -41,11 +40,3 @@ def annotator_aovs(data: Mapping[str, Any]) -> dict[str, Any]:
             continue
         aovs[aov] = value["data"] if isinstance(value, Mapping) else value
     return aovs
-
-
-def post_render_executor(
-    kinds: Iterable[str], width: int, height: int, device: str, seed: int, fps: float, params_at: ParamsAt
-) -> Executor:
-    """An executor for the nodes after ``render``; feed it annotator frames with ``render(frame, aovs)``."""
-    recipe = Recipe("<kit render product>", tuple(kinds), seed, width, height, fps, 1, device)
-    return Executor(recipe, params_at)

@@ -13,7 +13,6 @@ import warp as wp
 
 from backrooms.graph.executor import Executor
 from backrooms.graph.product import RGB
-from backrooms.kit.chain import post_render_executor
 from backrooms.params.store import ParamStore
 
 DECAY_ONLY = ("decay",)
@@ -32,7 +31,7 @@ class LiveSession:
     def chain(self, kinds: tuple[str, ...], width: int, height: int, device: str, seed: int) -> Executor:
         key = (kinds, width, height, device, seed)
         if key not in self._chains:
-            self._chains[key] = post_render_executor(
+            self._chains[key] = Executor.for_frames(
                 kinds, width, height, device, seed, self.fps, lambda _frame: self.store.snapshot()
             )
         return self._chains[key]

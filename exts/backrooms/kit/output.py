@@ -18,7 +18,6 @@ from backrooms.graph.product import RGB
 from backrooms.io.manifest import frame_file
 from backrooms.io.mp4 import write_mp4
 from backrooms.io.png import read_png, write_png
-from backrooms.kit.chain import post_render_executor
 from backrooms.params.store import Snapshot
 
 
@@ -55,7 +54,7 @@ class ClipOutput:
         if chain is None:
             device = str(rgb.device) if isinstance(rgb, wp.array) else "cpu"
             height, width = rgb.shape[:2]
-            chain = self._chains[render_product] = post_render_executor(
+            chain = self._chains[render_product] = Executor.for_frames(
                 self.kinds, width, height, device, self.seed, self.fps, lambda _frame: self.params()
             )
             prepare_output(self.out / folder_name(render_product))
