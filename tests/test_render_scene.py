@@ -21,7 +21,7 @@ def test_streaming_a_new_version_rebuilds_instances_but_not_meshes() -> None:
     fewer.instances.transform = view.instances.transform[:10]
     scene.update(fewer)
     assert (scene.mesh_builds, scene.instance_builds) == (1, 2)
-    assert scene.data.instance_count == 10
+    assert scene.data.instance_mesh.shape[0] == 10
 
 
 def test_the_same_version_uploads_nothing() -> None:

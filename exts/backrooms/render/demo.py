@@ -139,6 +139,7 @@ def view(lib: PrototypeLibrary | None = None, version: int = 0) -> SceneView:
             key=keys,
         ),
         version=version,
+        meta={"cell_size": CELL},
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import warp as wp
 
 from backrooms.render.scene import SceneData
-from backrooms.render.trace import occluded
+from backrooms.render.trace import cell_number, cell_of, occluded
 
 wp.set_module_options({"enable_backward": False})  # no gradients through the lights
 
@@ -57,27 +57,34 @@ def panel_bounce(scene: SceneData, p: wp.vec3, i: int) -> float:
     return scene.light_gain[i] * area / (wp.dot(w, w) + 0.25 * area)
 
 
+@wp.func
+def panel_distance(scene: SceneData, p: wp.vec3, i: int) -> float:
+    """How far ``p`` is from panel ``i``'s rectangle."""
+    half = scene.light_half_size[i]
+    gap = wp.abs(p - scene.light_position[i]) - wp.vec3(half[0], 0.0, half[1])
+    return wp.length(wp.max(gap, wp.vec3(0.0)))
+
+
 @wp.kernel
 def haze_light(scene: SceneData, eye: wp.vec3, radius: float, level: wp.array(dtype=wp.float32)):
     """One number per frame: how brightly the air around the camera glows (launched with dim 1)."""
     total = wp.float32(0.0)
-    query = wp.bvh_query_sphere(scene.light_bvh, eye, radius)
-    i = wp.int32(0)
-    while wp.bvh_query_next(query, i):
-        total += panel_bounce(scene, eye, i)
+    c = cell_number(scene.lights, cell_of(scene.lights, eye))
+    for k in range(scene.lights.start[c], scene.lights.start[c + 1]):
+        i = scene.lights.items[k]
+        if panel_distance(scene, eye, i) <= radius:
+            total += panel_bounce(scene, eye, i)
     level[0] = total
 
 
 @wp.func
 def panel_gain_at(scene: SceneData, p: wp.vec3, radiance: float) -> float:
     """This frame's radiance of the panel whose rectangle contains ``p`` (``radiance`` if none does)."""
-    if scene.light_count == 0:
-        return radiance
-    pad = wp.vec3(0.05, 0.05, 0.05)
-    query = wp.bvh_query_aabb(scene.light_bvh, p - pad, p + pad)
-    i = wp.int32(0)
-    while wp.bvh_query_next(query, i):
-        return scene.light_gain[i]
+    c = cell_number(scene.lights, cell_of(scene.lights, p))
+    for k in range(scene.lights.start[c], scene.lights.start[c + 1]):
+        i = scene.lights.items[k]
+        if panel_distance(scene, p, i) <= 0.05:
+            return scene.light_gain[i]
     return radiance
 
 
@@ -115,9 +122,11 @@ def direct_light(
     top_i = wp.vec4i(-1)
     total = wp.float32(0.0)
     bounce = wp.float32(0.0)
-    query = wp.bvh_query_sphere(scene.light_bvh, p, radius)
-    i = wp.int32(0)
-    while wp.bvh_query_next(query, i):
+    c = cell_number(scene.lights, cell_of(scene.lights, p))
+    for k in range(scene.lights.start[c], scene.lights.start[c + 1]):
+        i = scene.lights.items[k]
+        if panel_distance(scene, p, i) > radius:
+            continue
         half = scene.light_half_size[i]
         bounce += panel_bounce(scene, p, i)
         e = panel_irradiance(scene.light_gain[i], 4.0 * half[0] * half[1], p, n, scene.light_position[i])

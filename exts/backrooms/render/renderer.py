@@ -74,6 +74,7 @@ class Renderer:
         cam = camera_data(camera, self.width, self.height, s["fov"], s["distortion"])
         prev = camera_data(previous, self.width, self.height, s["fov"], s["distortion"])
         out = {name: product.allocate(name) for name in AOVS}
+        scene.reach_lights(s["light_radius"])
         if data.light_count:
             seeds = [
                 warp_seed(seed, "render.light", frame),

@@ -1,10 +1,11 @@
 """Device-side acceleration structures for a :class:`~backrooms.world.types.SceneView`.
 
 Two levels, so memory grows with the number of prototypes rather than with the size of the world:
-one ``wp.Mesh`` (triangle BVH) per library mesh, built once per library, and a ``wp.Bvh`` over the
-world bounds of the placed instances, rebuilt only when the view's ``version`` changes (chunks
-streaming in and out). Ceiling panels get their own small ``wp.Bvh`` so shading finds nearby lights
-without looping over all of them.
+small ``wp.Mesh`` BVHs per library mesh (one per flat part, :mod:`backrooms.render.parts`), built
+once per library, and a uniform grid over
+the world bounds of the placed instances (:mod:`backrooms.render.grid`), rebuilt only when the
+view's ``version`` changes (chunks streaming in and out). The same grid lists, per cell, the
+ceiling panels within the light radius, so shading finds nearby lights without a search.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 import warp as wp
 
+from backrooms.render.grid import Grid, bin_boxes, fit_grid, light_reach
+from backrooms.render.parts import planar_parts
 from backrooms.world.types import InstanceSet, LightSet, PrototypeLibrary, SceneView
 
 PATTERNS = ("plain", "wallpaper", "carpet", "ceiling_tile", "light_panel", "trim")
@@ -20,19 +23,33 @@ _BOUNDS_PAD = 1.0e-3  # flat quads have zero-thickness boxes; pad them so slab t
 
 
 @wp.struct
+class GridData:
+    """A :class:`~backrooms.render.grid.Grid` and what each cell holds: ``items[start[c]:start[c + 1]]``."""
+
+    lower: wp.vec3
+    pitch: float
+    dims: wp.vec3i
+    start: wp.array(dtype=wp.int32)
+    items: wp.array(dtype=wp.int32)
+
+
+@wp.struct
 class SceneData:
     """Everything a kernel needs to trace and shade, passed by value (ids and array views only)."""
 
-    instance_bvh: wp.uint64
-    instance_count: int
+    grid: GridData  # instances by grid cell (rays walk it)
     instance_mesh: wp.array(dtype=wp.int32)
-    instance_lower: wp.array(dtype=wp.vec3)  # world bounds, for nearest-first candidate order
+    instance_lower: wp.array(dtype=wp.vec3)  # world bounds
     instance_upper: wp.array(dtype=wp.vec3)
     world_to_local: wp.array(dtype=wp.mat44)
     instance_look: wp.array(dtype=wp.vec4i)
     instance_key: wp.array(dtype=wp.uint32)
-    mesh_ids: wp.array(dtype=wp.uint64)
-    mesh_first_triangle: wp.array(dtype=wp.int32)
+    mesh_first_part: wp.array(dtype=wp.int32)  # mesh m's parts: mesh_first_part[m] .. [m + 1] - 1
+    part_ids: wp.array(dtype=wp.uint64)  # see backrooms.render.parts
+    part_lower: wp.array(dtype=wp.vec3)  # prototype-local bounds
+    part_upper: wp.array(dtype=wp.vec3)
+    part_first_triangle: wp.array(dtype=wp.int32)  # a part's face f is part_triangles[first + f]
+    part_triangles: wp.array(dtype=wp.int32)  # index into triangles
     mesh_first_vertex: wp.array(dtype=wp.int32)
     triangles: wp.array(dtype=wp.vec3i)
     normals: wp.array(dtype=wp.vec3)
@@ -44,7 +61,7 @@ class SceneData:
     material_pattern: wp.array(dtype=wp.int32)
     material_texture: wp.array(dtype=wp.int32)  # index into textures, -1 for a constant colour
     textures: wp.array3d(dtype=wp.vec3)  # (count, size, size) linear RGB, row 0 at v = 1
-    light_bvh: wp.uint64
+    lights: GridData  # coarse grid listing the panels within the light radius of each cell
     light_count: int
     light_position: wp.array(dtype=wp.vec3)
     light_half_size: wp.array(dtype=wp.vec2)
@@ -64,10 +81,14 @@ class Scene:
         self.version: int | None = None
         self.mesh_builds = 0  # library uploads so far (tests check that streaming does not rebuild)
         self.instance_builds = 0
-        self._meshes: list[wp.Mesh] = []
-        self._local_corners = np.zeros((0, 8, 3), np.float32)
-        self._instance_bvh: wp.Bvh | None = None
-        self._light_bvh: wp.Bvh | None = None
+        self._meshes: list[wp.Mesh] = []  # one per part
+        self._mesh_box = np.zeros((0, 2, 3), np.float32)  # prototype-local (lower, upper) per mesh
+        self._part_box = np.zeros((0, 2, 3), np.float32)  # ... and per part
+        self._mesh_first_part = np.zeros(1, np.int64)
+        self._light_grid: Grid | None = None
+        self._light_position = np.zeros((0, 3), np.float32)
+        self._light_half = np.zeros((0, 2), np.float32)
+        self._reach: float | None = None  # the light radius the per-cell panel lists were built for
 
     @classmethod
     def from_view(cls, view: SceneView, device: str = "cpu") -> Scene:
@@ -88,9 +109,19 @@ class Scene:
             self._upload_library(view.library)
             self.version = None
         if view.version != self.version:
-            self._upload_instances(view.instances)
+            cell = view.meta.get("cell_size")
+            self._upload_instances(view.instances, cell)
             self._upload_lights(view.lights)
             self.version = view.version
+
+    def reach_lights(self, radius: float) -> None:
+        """List, per light-grid cell, the panels within ``radius`` of it; rebuilt only when the radius
+        (a live parameter) or the view changed."""
+        if radius == self._reach:
+            return
+        lowers, uppers = light_reach(self._light_position, self._light_half, radius)
+        self.data.lights = self._grid_data(self._light_grid, lowers, uppers)
+        self._reach = radius
 
     def _array(self, values: np.ndarray, dtype: object) -> wp.array:
         return wp.array(values, dtype=dtype, device=self.device)
@@ -99,24 +130,32 @@ class Scene:
         meshes = library.meshes
         if not meshes:
             raise ValueError("prototype library has no meshes")
-        self._meshes = [
-            wp.Mesh(
-                points=self._array(np.ascontiguousarray(m.points, np.float32), wp.vec3),
-                indices=self._array(np.ascontiguousarray(m.triangles, np.int32).ravel(), wp.int32),
-            )
-            for m in meshes
-        ]
-        corners = []
-        for m in meshes:
-            lo, hi = m.points.min(axis=0), m.points.max(axis=0)
-            corners.append([[(hi if (c >> a) & 1 else lo)[a] for a in range(3)] for c in range(8)])
-        self._local_corners = np.asarray(corners, np.float32)
         tri_counts = np.array([len(m.triangles) for m in meshes], np.int32)
         vert_counts = np.array([len(m.points) for m in meshes], np.int32)
+        first_triangle = np.concatenate([[0], np.cumsum(tri_counts)[:-1]])
+        self._meshes, boxes, part_tris, parts_per_mesh = [], [], [], []
+        for m, base in zip(meshes, first_triangle, strict=True):
+            points = self._array(np.ascontiguousarray(m.points, np.float32), wp.vec3)
+            parts = planar_parts(m)
+            for tris in parts:
+                used = m.points[m.triangles[tris].ravel()]
+                boxes.append((used.min(axis=0), used.max(axis=0)))
+                part_tris.append(base + tris)
+                indices = np.ascontiguousarray(m.triangles[tris], np.int32).ravel()
+                self._meshes.append(wp.Mesh(points=points, indices=self._array(indices, wp.int32)))
+            parts_per_mesh.append(len(parts))
+        part_sizes = [len(t) for t in part_tris]
+        self._part_box = np.array(boxes, np.float32).reshape(-1, 2, 3)
+        self._mesh_box = np.array([(m.points.min(axis=0), m.points.max(axis=0)) for m in meshes], np.float32)
+        self._mesh_first_part = np.concatenate([[0], np.cumsum(parts_per_mesh)]).astype(np.int64)
         mats = library.materials
         d = self.data
-        d.mesh_ids = self._array(np.array([m.id for m in self._meshes], np.uint64), wp.uint64)
-        d.mesh_first_triangle = self._array(np.concatenate([[0], np.cumsum(tri_counts)[:-1]]), wp.int32)
+        d.mesh_first_part = self._array(self._mesh_first_part, wp.int32)
+        d.part_ids = self._array(np.array([m.id for m in self._meshes], np.uint64), wp.uint64)
+        d.part_lower = self._array(self._part_box[:, 0] - _BOUNDS_PAD, wp.vec3)
+        d.part_upper = self._array(self._part_box[:, 1] + _BOUNDS_PAD, wp.vec3)
+        d.part_first_triangle = self._array(np.concatenate([[0], np.cumsum(part_sizes)[:-1]]), wp.int32)
+        d.part_triangles = self._array(np.concatenate([np.zeros(0, np.int32), *part_tris]), wp.int32)
         d.mesh_first_vertex = self._array(np.concatenate([[0], np.cumsum(vert_counts)[:-1]]), wp.int32)
         d.triangles = self._array(np.concatenate([m.triangles for m in meshes]).astype(np.int32), wp.vec3i)
         d.normals = self._array(np.concatenate([m.normals for m in meshes]).astype(np.float32), wp.vec3)
@@ -138,46 +177,48 @@ class Scene:
         self.library = library
         self.mesh_builds += 1
 
-    def _upload_instances(self, inst: InstanceSet) -> None:
+    def _upload_instances(self, inst: InstanceSet, cell: float | None) -> None:
         d = self.data
         transforms = np.asarray(inst.transform, np.float32).reshape(-1, 4, 4)
-        count = len(transforms)
-        corners = self._local_corners[np.asarray(inst.mesh, np.int64)]  # (K, 8, 3)
-        world = np.einsum("kij,kcj->kci", transforms[:, :3, :3], corners) + transforms[:, None, :3, 3]
-        lowers = world.min(axis=1) - _BOUNDS_PAD if count else np.zeros((0, 3), np.float32)
-        uppers = world.max(axis=1) + _BOUNDS_PAD if count else np.zeros((0, 3), np.float32)
-        d.instance_count = count
-        d.instance_mesh = self._array(np.asarray(inst.mesh, np.int32), wp.int32)
+        mesh = np.asarray(inst.mesh, np.int64)
+        box = self._mesh_box[mesh]  # (K, 2, 3) prototype-local bounds
+        corner = np.array([[(c >> a) & 1 for a in range(3)] for c in range(8)], np.float32)
+        local = box[:, None, 0] + corner[None] * (box[:, None, 1] - box[:, None, 0])  # (K, 8, 3)
+        world = np.einsum("kij,kcj->kci", transforms[:, :3, :3], local) + transforms[:, None, :3, 3]
+        lowers = (world.min(axis=1) - _BOUNDS_PAD).astype(np.float32)
+        uppers = (world.max(axis=1) + _BOUNDS_PAD).astype(np.float32)
+        d.instance_mesh = self._array(mesh.astype(np.int32), wp.int32)
+        d.instance_lower = self._array(lowers, wp.vec3)
+        d.instance_upper = self._array(uppers, wp.vec3)
         d.world_to_local = self._array(np.linalg.inv(transforms).astype(np.float32), wp.mat44)
         d.instance_look = self._array(np.asarray(inst.look, np.int32).reshape(-1, 4), wp.vec4i)
         d.instance_key = self._array(np.asarray(inst.key, np.uint32), wp.uint32)
-        d.instance_lower = self._array(lowers.astype(np.float32), wp.vec3)
-        d.instance_upper = self._array(uppers.astype(np.float32), wp.vec3)
-        self._instance_bvh = self._bvh(lowers, uppers)
-        d.instance_bvh = self._instance_bvh.id if self._instance_bvh else wp.uint64(0)
+        d.grid = self._grid_data(fit_grid(lowers, uppers, cell), lowers, uppers)
+        self._light_grid = fit_grid(lowers, uppers, cell or float(d.grid.pitch))
         self.instance_builds += 1
+
+    def _grid_data(self, grid: Grid, lowers: np.ndarray, uppers: np.ndarray) -> GridData:
+        start, items = bin_boxes(grid, lowers, uppers)
+        g = GridData()
+        g.lower = wp.vec3(*grid.lower.tolist())
+        g.pitch = grid.pitch
+        g.dims = wp.vec3i(*grid.dims.tolist())
+        g.start = self._array(start, wp.int32)
+        g.items = self._array(items, wp.int32)
+        return g
 
     def _upload_lights(self, lights: LightSet) -> None:
         d = self.data
-        pos = np.asarray(lights.position, np.float32).reshape(-1, 3)
-        half = np.asarray(lights.half_size, np.float32).reshape(-1, 2)
-        extent = np.stack([half[:, 0], np.full(len(half), _BOUNDS_PAD, np.float32), half[:, 1]], axis=1)
-        d.light_count = len(pos)
-        d.light_position = self._array(pos, wp.vec3)
-        d.light_half_size = self._array(half, wp.vec2)
+        self._light_position = np.asarray(lights.position, np.float32).reshape(-1, 3)
+        self._light_half = np.asarray(lights.half_size, np.float32).reshape(-1, 2)
+        d.light_count = len(self._light_position)
+        d.light_position = self._array(self._light_position, wp.vec3)
+        d.light_half_size = self._array(self._light_half, wp.vec2)
         d.light_intensity = self._array(np.asarray(lights.intensity, np.float32), wp.float32)
         d.light_state = self._array(np.asarray(lights.state, np.int32), wp.int32)
         d.light_key = self._array(np.asarray(lights.key, np.uint32), wp.uint32)
-        d.light_gain = wp.zeros(len(pos), dtype=wp.float32, device=self.device)
-        self._light_bvh = self._bvh(pos - extent, pos + extent)
-        d.light_bvh = self._light_bvh.id if self._light_bvh else wp.uint64(0)
-
-    def _bvh(self, lowers: np.ndarray, uppers: np.ndarray) -> wp.Bvh | None:
-        if len(lowers) == 0:
-            return None
-        return wp.Bvh(
-            self._array(lowers.astype(np.float32), wp.vec3), self._array(uppers.astype(np.float32), wp.vec3)
-        )
+        d.light_gain = wp.zeros(d.light_count, dtype=wp.float32, device=self.device)
+        self._reach = None
 
 
 def _pattern_index(name: str) -> int:

@@ -1,5 +1,5 @@
-"""Two-level ray queries: the instance BVH finds candidate instances, each instance's mesh BVH is
-queried with the ray moved into its local space.
+"""Two-level ray queries: a walk through the scene grid finds candidate instances front to back, and
+each instance's mesh BVH is queried with the ray moved into its local space.
 
 The local direction is the world direction transformed, not renormalised, so the mesh query's ``t``
 is the world distance even for scaled instances, and ``t`` of the closest hit so far prunes both levels.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import warp as wp
 
-from backrooms.render.scene import SceneData
+from backrooms.render.scene import GridData, SceneData
 
 
 @wp.struct
@@ -21,103 +21,174 @@ class Hit:
     v: float  # ... of its second vertex
 
 
-BATCH = wp.constant(8)
-batch_f = wp.types.vector(length=8, dtype=wp.float32)
-batch_i = wp.types.vector(length=8, dtype=wp.int32)
+@wp.struct
+class Walk:
+    """A ray's place in the grid: its cell, and the ray distance to the next cell plane per axis."""
+
+    cell: wp.vec3i
+    step: wp.vec3i
+    next_t: wp.vec3
+    delta: wp.vec3  # ray distance between two planes of one axis
+    entry: float  # where the ray enters the current cell
+    exit: float  # where the ray leaves the grid
+    done: bool
 
 
 @wp.func
-def entry_distance(lower: wp.vec3, upper: wp.vec3, origin: wp.vec3, inv_dir: wp.vec3) -> float:
-    """Where the ray enters a box (0 if it starts inside)."""
+def inverse(direction: wp.vec3) -> wp.vec3:
+    """1 / direction, with zero components made tiny first so slab tests never compute 0 * inf."""
+    tiny = 1.0e-20
+    return wp.vec3(
+        1.0 / wp.where(direction[0] == 0.0, tiny, direction[0]),
+        1.0 / wp.where(direction[1] == 0.0, tiny, direction[1]),
+        1.0 / wp.where(direction[2] == 0.0, tiny, direction[2]),
+    )
+
+
+@wp.func
+def slab(lower: wp.vec3, upper: wp.vec3, origin: wp.vec3, inv_dir: wp.vec3) -> wp.vec2:
+    """(entry, exit) ray distances of a box; the ray misses it when entry > exit."""
     a = wp.cw_mul(lower - origin, inv_dir)
     b = wp.cw_mul(upper - origin, inv_dir)
     near = wp.max(wp.max(wp.min(a[0], b[0]), wp.min(a[1], b[1])), wp.min(a[2], b[2]))
-    return wp.max(near, 0.0)
+    far = wp.min(wp.min(wp.max(a[0], b[0]), wp.max(a[1], b[1])), wp.max(a[2], b[2]))
+    return wp.vec2(near, far)
+
+
+@wp.func
+def cell_of(grid: GridData, p: wp.vec3) -> wp.vec3i:
+    """The grid cell holding ``p`` (clamped to the grid)."""
+    c = wp.vec3i()
+    for a in range(3):
+        i = int(wp.floor((p[a] - grid.lower[a]) / grid.pitch))
+        c[a] = wp.clamp(i, 0, grid.dims[a] - 1)
+    return c
+
+
+@wp.func
+def cell_number(grid: GridData, c: wp.vec3i) -> int:
+    return (c[2] * grid.dims[1] + c[1]) * grid.dims[0] + c[0]
+
+
+@wp.func
+def walk_start(grid: GridData, origin: wp.vec3, direction: wp.vec3, inv_dir: wp.vec3) -> Walk:
+    """The cell where the ray enters the grid (or starts, inside it)."""
+    w = Walk()
+    upper = grid.lower + grid.pitch * wp.vec3(float(grid.dims[0]), float(grid.dims[1]), float(grid.dims[2]))
+    span = slab(grid.lower, upper, origin, inv_dir)
+    w.entry = wp.max(span[0], 0.0)
+    w.exit = span[1]
+    w.done = w.entry > span[1]
+    w.cell = cell_of(grid, origin + w.entry * direction)
+    for a in range(3):
+        forward = direction[a] > 0.0
+        w.step[a] = wp.where(forward, 1, wp.where(direction[a] < 0.0, -1, 0))
+        plane = grid.lower[a] + grid.pitch * float(w.cell[a] + wp.where(forward, 1, 0))
+        w.next_t[a] = wp.where(w.step[a] == 0, wp.inf, (plane - origin[a]) * inv_dir[a])
+        w.delta[a] = wp.where(w.step[a] == 0, wp.inf, grid.pitch * wp.abs(inv_dir[a]))
+    return w
+
+
+@wp.func
+def cell_exit(w: Walk) -> float:
+    """Where the ray leaves its current cell."""
+    return wp.min(wp.min(w.next_t[0], w.next_t[1]), w.next_t[2])
+
+
+@wp.func
+def walk_next(grid: GridData, w: Walk) -> Walk:
+    """Step into the neighbouring cell the ray crosses into; ``done`` once it leaves the grid."""
+    t = cell_exit(w)
+    a = wp.where(w.next_t[0] == t, 0, wp.where(w.next_t[1] == t, 1, 2))
+    w.cell[a] = w.cell[a] + w.step[a]
+    w.next_t[a] = w.next_t[a] + w.delta[a]
+    w.entry = t
+    w.done = t >= w.exit or w.cell[a] < 0 or w.cell[a] >= grid.dims[a]
+    return w
+
+
+@wp.func
+def pierces(scene: SceneData, i: int, origin: wp.vec3, inv_dir: wp.vec3, t_max: float) -> bool:
+    """Whether the ray passes through instance ``i``'s box before ``t_max``."""
+    span = slab(scene.instance_lower[i], scene.instance_upper[i], origin, inv_dir)
+    return span[0] <= span[1] and span[0] < t_max and span[1] >= 0.0
 
 
 @wp.func
 def test_instance(scene: SceneData, i: int, origin: wp.vec3, direction: wp.vec3, hit: Hit) -> Hit:
-    """``hit`` updated with instance ``i``'s closest triangle, if it is nearer."""
+    """``hit`` updated with instance ``i``'s closest triangle, if it is nearer: the ray moves into the
+    prototype's space (direction transformed, not renormalised, so ``t`` stays the world distance even
+    for scaled instances) and queries the parts whose boxes it pierces before ``hit.t``."""
     to_local = scene.world_to_local[i]
+    o = wp.transform_point(to_local, origin)
+    d = wp.transform_vector(to_local, direction)
+    inv_dir = inverse(d)
     mesh = scene.instance_mesh[i]
-    q = wp.mesh_query_ray(
-        scene.mesh_ids[mesh],
-        wp.transform_point(to_local, origin),
-        wp.transform_vector(to_local, direction),
-        hit.t,
-    )
-    if q.result:
-        hit.t = q.t
-        hit.instance = i
-        hit.triangle = scene.mesh_first_triangle[mesh] + q.face
-        hit.u = q.u
-        hit.v = q.v
+    for part in range(scene.mesh_first_part[mesh], scene.mesh_first_part[mesh + 1]):
+        span = slab(scene.part_lower[part], scene.part_upper[part], o, inv_dir)
+        if span[0] <= span[1] and span[0] < hit.t and span[1] >= 0.0:
+            q = wp.mesh_query_ray(scene.part_ids[part], o, d, hit.t)
+            if q.result:
+                hit.t = q.t
+                hit.instance = i
+                hit.triangle = scene.part_triangles[scene.part_first_triangle[part] + q.face]
+                hit.u = q.u
+                hit.v = q.v
     return hit
 
 
 @wp.func
-def test_nearest_first(
-    scene: SceneData, near: batch_f, ids: batch_i, count: int, origin: wp.vec3, direction: wp.vec3, hit: Hit
-) -> Hit:
-    """Test buffered candidates in order of entry distance, stopping once the rest lie behind the hit."""
-    for _ in range(count):
-        best = wp.int32(-1)
-        best_t = wp.float32(wp.inf)
-        for k in range(count):
-            if near[k] < best_t:
-                best_t = near[k]
-                best = k
-        if best < 0 or best_t >= hit.t:
-            return hit
-        near[best] = wp.inf
-        hit = test_instance(scene, ids[best], origin, direction, hit)
-    return hit
+def blocks(scene: SceneData, i: int, origin: wp.vec3, direction: wp.vec3, t_max: float) -> bool:
+    """Whether instance ``i`` has any triangle along the ray within ``t_max``."""
+    to_local = scene.world_to_local[i]
+    o = wp.transform_point(to_local, origin)
+    d = wp.transform_vector(to_local, direction)
+    inv_dir = inverse(d)
+    mesh = scene.instance_mesh[i]
+    for part in range(scene.mesh_first_part[mesh], scene.mesh_first_part[mesh + 1]):
+        span = slab(scene.part_lower[part], scene.part_upper[part], o, inv_dir)
+        pierced = span[0] <= span[1] and span[0] < t_max and span[1] >= 0.0
+        if pierced and wp.mesh_query_ray_anyhit(scene.part_ids[part], o, d, t_max):
+            return True
+    return False
 
 
 @wp.func
 def trace_closest(scene: SceneData, origin: wp.vec3, direction: wp.vec3, t_max: float) -> Hit:
     """Closest hit along a unit ``direction`` within ``t_max`` metres.
 
-    The instance BVH yields candidates in no particular order; testing them nearest-first lets the
-    first hit cull the instances behind it, so fewer mesh BVHs are walked.
+    Cells are visited front to back; the walk ends in the cell that contains the closest hit so far,
+    since everything in later cells lies farther along the ray.
     """
     hit = Hit()
     hit.t = t_max
     hit.instance = -1
-    if scene.instance_count == 0:
-        return hit
-    inv_dir = wp.vec3(1.0 / direction[0], 1.0 / direction[1], 1.0 / direction[2])
-    near = batch_f()
-    ids = batch_i()
-    count = wp.int32(0)
-    query = wp.bvh_query_ray(scene.instance_bvh, origin, direction)
-    i = wp.int32(0)
-    while wp.bvh_query_next(query, i, hit.t):
-        if count == BATCH:
-            hit = test_nearest_first(scene, near, ids, count, origin, direction, hit)
-            count = 0
-        near[count] = entry_distance(scene.instance_lower[i], scene.instance_upper[i], origin, inv_dir)
-        ids[count] = i
-        count += 1
-    return test_nearest_first(scene, near, ids, count, origin, direction, hit)
+    inv_dir = inverse(direction)
+    w = walk_start(scene.grid, origin, direction, inv_dir)
+    while not w.done:
+        c = cell_number(scene.grid, w.cell)
+        for j in range(scene.grid.start[c], scene.grid.start[c + 1]):
+            i = scene.grid.items[j]
+            if pierces(scene, i, origin, inv_dir, hit.t):
+                hit = test_instance(scene, i, origin, direction, hit)
+        if hit.t <= cell_exit(w):
+            return hit
+        w = walk_next(scene.grid, w)
+    return hit
 
 
 @wp.func
 def occluded(scene: SceneData, origin: wp.vec3, direction: wp.vec3, t_max: float) -> bool:
     """Whether anything lies along a unit ``direction`` within ``t_max`` metres (any hit, no sorting)."""
-    if scene.instance_count == 0:
-        return False
-    query = wp.bvh_query_ray(scene.instance_bvh, origin, direction)
-    i = wp.int32(0)
-    while wp.bvh_query_next(query, i, t_max):
-        to_local = scene.world_to_local[i]
-        if wp.mesh_query_ray_anyhit(
-            scene.mesh_ids[scene.instance_mesh[i]],
-            wp.transform_point(to_local, origin),
-            wp.transform_vector(to_local, direction),
-            t_max,
-        ):
-            return True
+    inv_dir = inverse(direction)
+    w = walk_start(scene.grid, origin, direction, inv_dir)
+    while not w.done and w.entry < t_max:
+        c = cell_number(scene.grid, w.cell)
+        for j in range(scene.grid.start[c], scene.grid.start[c + 1]):
+            i = scene.grid.items[j]
+            if pierces(scene, i, origin, inv_dir, t_max) and blocks(scene, i, origin, direction, t_max):
+                return True
+        w = walk_next(scene.grid, w)
     return False
 
 

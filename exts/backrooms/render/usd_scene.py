@@ -236,7 +236,15 @@ class _StageReader:
                 state=np.array(light_cols[3], np.int32),
                 key=np.array(light_cols[4], np.uint32),
             ),
+            meta=self._meta(),
         )
+
+    def _meta(self) -> dict:
+        """The module pitch a backrooms stage declares on its default prim, for the ray grid."""
+        prim = self.stage.GetDefaultPrim()
+        info = prim.GetCustomDataByKey("backrooms") if prim else None
+        cell = info.get("cellSize") if isinstance(info, dict) else None
+        return {"cell_size": float(cell)} if isinstance(cell, int | float) and cell > 0 else {}
 
 
 def _tag(prim: Usd.Prim, name: str) -> str | None:

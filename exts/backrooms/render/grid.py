@@ -1,0 +1,99 @@
+"""A uniform grid over the scene: the top level of ray traversal and the index of nearby lights.
+
+Rays walk its cells front to back and stop in the first cell that holds their closest hit, so a ray
+down a corridor tests the pieces it passes and nothing beyond the wall it meets. The world is built
+from equal square cells; a grid with the same pitch and origin puts about one module, its panels and
+its loose tiles in each cell, which a BVH over 5,000 instance boxes cannot exploit (measured: the
+grid walk is about twice as fast, see the README's renderer table).
+
+Built with numpy on the host whenever the instance set changes: ``bin_boxes`` for 5,000 instances
+takes about a millisecond.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+MAX_CELLS = 1 << 21  # a sparse scene spread over kilometres coarsens the pitch rather than exhaust memory
+_TOUCH = 5.0e-3  # metres; a box reaching into a cell by no more than this (padding, a shared wall) skips it
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Cells of edge ``pitch`` from ``lower``; ``dims`` cells along x, y, z; cell (i, j, k) is
+    number ``(k * dims[1] + j) * dims[0] + i``."""
+
+    lower: np.ndarray  # (3,) float32
+    pitch: float
+    dims: np.ndarray  # (3,) int32
+
+    @property
+    def count(self) -> int:
+        return int(np.prod(self.dims))
+
+
+def fit_grid(lowers: np.ndarray, uppers: np.ndarray, pitch: float | None = None) -> Grid:
+    """A grid covering the boxes. ``pitch`` is the scene's own cell size when it has one; otherwise
+    about two boxes per cell of the occupied volume. Cell planes sit where most boxes start, so a
+    modular scene's cells and the grid's coincide."""
+    if len(lowers) == 0:
+        return Grid(np.zeros(3, np.float32), float(pitch or 1.0), np.ones(3, np.int32))
+    lo = lowers.min(axis=0).astype(np.float64)
+    hi = uppers.max(axis=0).astype(np.float64)
+    extent = np.maximum(hi - lo, 1.0e-3)
+    if pitch is None or pitch <= 0.0:
+        pitch = float(np.cbrt(np.prod(extent) * 2.0 / max(len(lowers), 1)))
+        pitch = max(pitch, float(extent.max()) / 1024.0)
+    volume = np.prod(uppers - lowers, axis=1)
+    while True:
+        phase = _phase(lowers, volume, pitch)
+        origin = phase + np.floor((lo - phase) / pitch) * pitch
+        dims = np.maximum(np.ceil((hi - origin) / pitch - 1.0e-9), 1).astype(np.int64)
+        if np.prod(dims) <= MAX_CELLS:
+            return Grid(origin.astype(np.float32), float(pitch), dims.astype(np.int32))
+        pitch *= 2.0
+
+
+def _phase(lowers: np.ndarray, volume: np.ndarray, pitch: float) -> np.ndarray:
+    """Per axis, the offset (modulo ``pitch``) where most box volume starts, to within 1 mm: big
+    modules, not the many small panels inside them, set the rhythm."""
+    step = max(1.0e-3, pitch / 4096.0)
+    bins = round(pitch / step)
+    found = np.zeros(3)
+    for a in range(3):
+        slot = np.round(np.mod(lowers[:, a].astype(np.float64), pitch) / step).astype(np.int64) % bins
+        found[a] = np.bincount(slot, weights=volume, minlength=bins).argmax() * step
+    return found
+
+
+def bin_boxes(grid: Grid, lowers: np.ndarray, uppers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(start, items): the boxes overlapping cell ``c`` are ``items[start[c]:start[c + 1]]``, in
+    ascending box order (so traversal, and with it every image, is deterministic)."""
+    dims = grid.dims.astype(np.int64)
+    if len(lowers) == 0:
+        return np.zeros(grid.count + 1, np.int32), np.zeros(0, np.int32)
+    scale = 1.0 / grid.pitch
+    a = np.floor((lowers + _TOUCH - grid.lower) * scale).astype(np.int64)
+    b = np.floor((uppers - _TOUCH - grid.lower) * scale).astype(np.int64)
+    a = np.clip(a, 0, dims - 1)
+    b = np.clip(np.maximum(a, b), 0, dims - 1)  # boxes thinner than 2 * touch keep one cell
+    span = b - a + 1
+    per_box = span.prod(axis=1)
+    box = np.repeat(np.arange(len(lowers), dtype=np.int64), per_box)
+    rank = np.arange(len(box)) - np.repeat(np.cumsum(per_box) - per_box, per_box)
+    sx, sy = span[box, 0], span[box, 1]
+    i = a[box, 0] + rank % sx
+    j = a[box, 1] + (rank // sx) % sy
+    k = a[box, 2] + rank // (sx * sy)
+    cell = (k * dims[1] + j) * dims[0] + i
+    order = np.argsort(cell, kind="stable")
+    start = np.searchsorted(cell[order], np.arange(grid.count + 1))
+    return start.astype(np.int32), box[order].astype(np.int32)
+
+
+def light_reach(position: np.ndarray, half_size: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """Boxes around each panel holding every point within ``radius`` of it (for ``bin_boxes``)."""
+    extent = np.stack([half_size[:, 0], np.zeros(len(half_size)), half_size[:, 1]], axis=1) + radius
+    return position - extent, position + extent

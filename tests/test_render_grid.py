@@ -1,0 +1,180 @@
+"""The ray grid and the flat parts: binning is exact, and walking them finds what brute force finds."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import warp as wp
+
+from backrooms.params import ParamStore
+from backrooms.render import demo
+from backrooms.render.grid import MAX_CELLS, bin_boxes, fit_grid
+from backrooms.render.parts import MAX_PARTS, planar_parts
+from backrooms.render.scene import Scene, SceneData
+from backrooms.render.trace import occluded, trace_closest
+from backrooms.world import World
+from backrooms.world.types import Mesh, SceneView
+
+
+def test_each_box_is_listed_in_exactly_the_cells_it_reaches_into() -> None:
+    rng = np.random.default_rng(3)
+    lowers = rng.uniform(-10, 10, (300, 3)).astype(np.float32)
+    uppers = lowers + rng.uniform(0.0, 5.0, (300, 3)).astype(np.float32)
+    grid = fit_grid(lowers, uppers, 2.0)
+    start, items = bin_boxes(grid, lowers, uppers)
+    dims = grid.dims
+    for c in range(grid.count):
+        i, j, k = c % dims[0], (c // dims[0]) % dims[1], c // (dims[0] * dims[1])
+        cell_lo = grid.lower + grid.pitch * np.array([i, j, k])
+        cell_hi = cell_lo + grid.pitch
+        reaches = np.all((uppers - 0.005 > cell_lo) & (lowers + 0.005 < cell_hi), axis=1)
+        thin = np.any(uppers - lowers < 0.01, axis=1)  # thin boxes keep the one cell they start in
+        listed = set(items[start[c] : start[c + 1]].tolist())
+        assert set(np.flatnonzero(reaches & ~thin)) <= listed
+        assert listed <= set(np.flatnonzero(reaches | thin))
+    assert (np.diff(start) >= 0).all() and start[-1] == len(items)
+
+
+def test_a_modular_scene_puts_each_piece_in_one_cell() -> None:
+    world = World(0, ParamStore().snapshot())
+    view = world.view(world.cameras(0, 24.0)[1].position)
+    scene = Scene.from_view(view)
+    grid = scene.data.grid
+    assert grid.pitch == pytest.approx(view.meta["cell_size"])
+    assert len(grid.items.numpy()) == view.instances.mesh.shape[0]  # nothing straddles a cell plane
+
+
+def test_a_huge_sparse_scene_coarsens_the_grid_instead_of_exhausting_memory() -> None:
+    lowers = np.array([[0, 0, 0], [5000, 0, 5000], [-5000, 3000, 0]], np.float32)
+    grid = fit_grid(lowers, lowers + 1.0, 0.5)
+    assert grid.count <= MAX_CELLS and grid.pitch > 0.5
+
+
+def _quad_mesh(quads: list[np.ndarray], name: str = "m") -> Mesh:
+    points = np.concatenate(quads).astype(np.float32)
+    tris = np.concatenate([np.array([[0, 1, 2], [0, 2, 3]]) + 4 * q for q in range(len(quads))])
+    return Mesh(
+        name,
+        points,
+        tris.astype(np.int32),
+        np.tile([0.0, 1.0, 0.0], (len(points), 1)).astype(np.float32),
+        np.zeros((len(points), 2), np.float32),
+        np.zeros(len(tris), np.int32),
+    )
+
+
+def _wall(z: float, height: float = 2.8) -> np.ndarray:
+    return np.array([[-2, 0, z], [2, 0, z], [2, height, z], [-2, height, z]], np.float32)
+
+
+def test_a_wall_and_its_baseboard_share_a_part_but_parallel_walls_do_not() -> None:
+    baseboard = _wall(-1.88, 0.1)
+    top = np.array([[-2, 0.1, -1.9], [2, 0.1, -1.9], [2, 0.1, -1.88], [-2, 0.1, -1.88]], np.float32)
+    floor = np.array([[-2, 0, -2], [2, 0, -2], [2, 0, 2], [-2, 0, 2]], np.float32)
+    mesh = _quad_mesh([floor, _wall(-1.9), baseboard, top, _wall(1.9)])
+    parts = planar_parts(mesh)
+    assert sorted(np.concatenate(parts).tolist()) == list(range(10))  # every triangle once
+    as_sets = sorted(sorted(p.tolist()) for p in parts)
+    assert as_sets == [[0, 1], [2, 3, 4, 5, 6, 7], [8, 9]]
+
+
+def test_degenerate_triangles_are_left_out_and_curved_meshes_stay_whole() -> None:
+    mesh = _quad_mesh([_wall(0.0)])
+    mesh.triangles = np.concatenate([mesh.triangles, [[0, 0, 1]]]).astype(np.int32)
+    assert sorted(np.concatenate(planar_parts(mesh)).tolist()) == [0, 1]
+    angles = np.linspace(0, 2 * np.pi, 4 * MAX_PARTS, endpoint=False)  # a 3 m column of narrow facets
+    rim = 3.0 * np.stack([np.cos(angles), np.zeros_like(angles), np.sin(angles)], axis=1)
+    up = np.array([0.0, 1.0, 0.0])
+    facets = [np.array([a, b, b + up, a + up]) for a, b in zip(rim, np.roll(rim, -1, axis=0), strict=True)]
+    assert len(planar_parts(_quad_mesh(facets))) == 1
+
+
+@wp.kernel
+def _cast(
+    scene: SceneData,
+    origins: wp.array(dtype=wp.vec3),
+    directions: wp.array(dtype=wp.vec3),
+    t_max: float,
+    t: wp.array(dtype=wp.float32),
+    instance: wp.array(dtype=wp.int32),
+    blocked: wp.array(dtype=wp.int32),
+):
+    i = wp.tid()
+    hit = trace_closest(scene, origins[i], directions[i], t_max)
+    t[i] = hit.t
+    instance[i] = hit.instance
+    blocked[i] = wp.where(occluded(scene, origins[i], directions[i], t_max), 1, 0)
+
+
+def _brute_force(view: SceneView, origins: np.ndarray, directions: np.ndarray, t_max: float) -> np.ndarray:
+    """Closest distance per ray over every triangle of every instance (Moller-Trumbore in numpy)."""
+    lib, inst = view.library, view.instances
+    tris = []
+    for m, xf in zip(inst.mesh, inst.transform, strict=True):
+        mesh = lib.meshes[m]
+        pts = mesh.points @ xf[:3, :3].T + xf[:3, 3]
+        tris.append(pts[mesh.triangles])
+    v0, v1, v2 = np.moveaxis(np.concatenate(tris).astype(np.float64), 1, 0)
+    e1, e2 = v1 - v0, v2 - v0
+    best = np.full(len(origins), t_max)
+    for r, (o, d) in enumerate(zip(origins, directions, strict=True)):
+        p = np.cross(d, e2)
+        det = (e1 * p).sum(1)
+        ok = np.abs(det) > 1e-12
+        inv = 1.0 / np.where(ok, det, 1.0)
+        s = o - v0
+        u = (s * p).sum(1) * inv
+        q = np.cross(s, e1)
+        v = (q @ d) * inv
+        t = (q * e2).sum(1) * inv
+        hit = ok & (u >= 0) & (v >= 0) & (u + v <= 1) & (t > 0) & (t < t_max)
+        if hit.any():
+            best[r] = t[hit].min()
+    return best
+
+
+def test_walking_the_grid_finds_the_closest_hit_brute_force_finds() -> None:
+    world = World(4, ParamStore().snapshot())
+    full = world.view(world.cameras(0, 24.0)[1].position)
+    centre = full.instances.transform[:, :3, 3]
+    near = np.flatnonzero(np.abs(centre - centre.mean(axis=0))[:, [0, 2]].max(axis=1) < 14.0)
+    view = dataclasses.replace(
+        full,
+        instances=dataclasses.replace(
+            full.instances,
+            mesh=full.instances.mesh[near],
+            transform=full.instances.transform[near],
+            look=full.instances.look[near],
+            key=full.instances.key[near],
+        ),
+    )
+    rng = np.random.default_rng(7)
+    count = 400
+    lo, hi = centre[near].min(axis=0) - 2.0, centre[near].max(axis=0) + 2.0
+    origins = rng.uniform([lo[0], 0.3, lo[2]], [hi[0], 2.7, hi[2]], (count, 3)).astype(np.float32)
+    directions = rng.normal(size=(count, 3))
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    directions = directions.astype(np.float32)
+    scene = Scene.from_view(view)
+    t = wp.zeros(count, dtype=wp.float32)
+    instance = wp.zeros(count, dtype=wp.int32)
+    blocked = wp.zeros(count, dtype=wp.int32)
+    t_max = 30.0
+    wp.launch(
+        _cast,
+        count,
+        [scene.data, wp.array(origins, dtype=wp.vec3), wp.array(directions, dtype=wp.vec3), t_max],
+        [t, instance, blocked],
+    )
+    expected = _brute_force(view, origins.astype(np.float64), directions.astype(np.float64), t_max)
+    got = t.numpy()
+    assert (expected < t_max).sum() > count * 0.4  # many rays hit something: the test has teeth
+    assert np.abs(got - expected).max() < 1e-3
+    assert ((instance.numpy() >= 0) == (expected < t_max)).all()
+    assert (blocked.numpy().astype(bool) == (expected < t_max)).all()
+
+
+def test_the_demo_corridor_declares_its_cell_size() -> None:
+    assert demo.view().meta["cell_size"] == demo.CELL
