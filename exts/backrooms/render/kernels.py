@@ -86,10 +86,8 @@ def primary(
 
 
 @wp.func
-def cosine_direction(n: wp.vec3, rng: wp.uint32) -> wp.vec3:
-    """A cosine-weighted direction about ``n`` (for ambient occlusion)."""
-    r1 = wp.randf(rng)
-    r2 = wp.randf(rng)
+def cosine_direction(n: wp.vec3, r1: float, r2: float) -> wp.vec3:
+    """A cosine-weighted direction about ``n`` from two uniform numbers (for ambient occlusion)."""
     phi = 6.283185307 * r1
     r = wp.sqrt(r2)
     a = wp.where(wp.abs(n[0]) > 0.9, wp.vec3(0.0, 1.0, 0.0), wp.vec3(1.0, 0.0, 0.0))
@@ -181,9 +179,13 @@ def shade(
             specular += lit[1]
             bounce += lit[2]
             if ao_strength > 0.0:
-                ray = cosine_direction(n, wp.rand_init(noise_seed, 2 * (pixel + s) + 1))
-                near = trace_closest(scene, origin, ray, ao_radius).t / ao_radius
-                visible_sky += 1.0 - (1.0 - near) * (1.0 - near)
+                rng = wp.rand_init(noise_seed, 2 * (pixel + s) + 1)
+                ray = cosine_direction(n, wp.randf(rng), wp.randf(rng))
+                # An occluder at distance t should count 1 - (1 - t/R)^2; a ray of random length L with
+                # that CDF is blocked with exactly that probability, so an any-hit test of a ray that is
+                # on average R/3 long has the same expectation as a closest-hit test of one R long.
+                reach = ao_radius * (1.0 - wp.sqrt(1.0 - wp.randf(rng)))
+                visible_sky += wp.where(occluded(scene, origin, ray, reach), 0.0, 1.0)
             else:
                 visible_sky += 1.0
         inv = 1.0 / float(spp)

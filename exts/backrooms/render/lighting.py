@@ -58,11 +58,11 @@ def panel_bounce(scene: SceneData, p: wp.vec3, i: int) -> float:
 
 
 @wp.func
-def panel_distance(scene: SceneData, p: wp.vec3, i: int) -> float:
-    """How far ``p`` is from panel ``i``'s rectangle."""
+def within(scene: SceneData, p: wp.vec3, i: int, radius: float) -> bool:
+    """Whether ``p`` is within ``radius`` of panel ``i``'s rectangle."""
     half = scene.light_half_size[i]
-    gap = wp.abs(p - scene.light_position[i]) - wp.vec3(half[0], 0.0, half[1])
-    return wp.length(wp.max(gap, wp.vec3(0.0)))
+    gap = wp.max(wp.abs(p - scene.light_position[i]) - wp.vec3(half[0], 0.0, half[1]), wp.vec3(0.0))
+    return wp.dot(gap, gap) <= radius * radius
 
 
 @wp.kernel
@@ -72,7 +72,7 @@ def haze_light(scene: SceneData, eye: wp.vec3, radius: float, level: wp.array(dt
     c = cell_number(scene.lights, cell_of(scene.lights, eye))
     for k in range(scene.lights.start[c], scene.lights.start[c + 1]):
         i = scene.lights.items[k]
-        if panel_distance(scene, eye, i) <= radius:
+        if within(scene, eye, i, radius):
             total += panel_bounce(scene, eye, i)
     level[0] = total
 
@@ -83,7 +83,7 @@ def panel_gain_at(scene: SceneData, p: wp.vec3, radiance: float) -> float:
     c = cell_number(scene.lights, cell_of(scene.lights, p))
     for k in range(scene.lights.start[c], scene.lights.start[c + 1]):
         i = scene.lights.items[k]
-        if panel_distance(scene, p, i) <= 0.05:
+        if within(scene, p, i, 0.05):
             return scene.light_gain[i]
     return radiance
 
@@ -118,6 +118,7 @@ def direct_light(
     scales the ambient term, so a corridor whose panels die goes dark, ceiling included."""
     if scene.light_count == 0:
         return wp.vec3(0.0)
+    rays = wp.min(shadow_rays, MAX_SHADOW_RAYS)
     top_e = wp.vec4(0.0)
     top_i = wp.vec4i(-1)
     total = wp.float32(0.0)
@@ -125,7 +126,7 @@ def direct_light(
     c = cell_number(scene.lights, cell_of(scene.lights, p))
     for k in range(scene.lights.start[c], scene.lights.start[c + 1]):
         i = scene.lights.items[k]
-        if panel_distance(scene, p, i) > radius:
+        if not within(scene, p, i, radius):
             continue
         half = scene.light_half_size[i]
         bounce += panel_bounce(scene, p, i)
@@ -134,7 +135,7 @@ def direct_light(
             total += e
             ce = e
             ci = i
-            for j in range(MAX_SHADOW_RAYS):
+            for j in range(rays):  # keep the brightest few, brightest first
                 if ce > top_e[j]:
                     te = top_e[j]
                     ti = top_i[j]
@@ -148,9 +149,9 @@ def direct_light(
     specular = wp.float32(0.0)
     tested = wp.float32(0.0)
     seen = wp.float32(0.0)
-    for j in range(MAX_SHADOW_RAYS):
+    for j in range(rays):
         li = top_i[j]
-        if j < shadow_rays and li >= 0:
+        if li >= 0:
             half = scene.light_half_size[li]
             offset = wp.vec3(
                 (2.0 * wp.randf(rng) - 1.0) * half[0], 0.0, (2.0 * wp.randf(rng) - 1.0) * half[1]
