@@ -49,7 +49,10 @@ def view_of(meshes: list[int], transforms: list[np.ndarray]) -> SceneView:
         none.reshape(0, 3), none.reshape(0, 2), none, none.astype(np.int32), none.astype(np.uint32)
     )
     instances = InstanceSet(
-        np.array(meshes, np.int32), np.array(transforms, np.float32), np.zeros((n, 4), np.int32), np.arange(n)
+        np.array(meshes, np.int32),
+        np.array(transforms, np.float32),
+        np.zeros((n, 4), np.int32),
+        np.arange(1, n + 1, dtype=np.uint32),  # keys 1, 2, ...: instance_id reads like index + 1
     )
     return SceneView(demo.library(), instances, no_lights)
 
@@ -136,12 +139,17 @@ def test_wall_normals_face_the_camera_from_either_side() -> None:
     assert front["distance_to_camera"][H // 2, W // 2] == pytest.approx(3.0 / along, rel=1e-5)
 
 
-def test_instance_id_is_index_plus_one_and_zero_for_sky() -> None:
+def test_instance_id_is_the_stable_key_and_zero_for_sky() -> None:
     view = view_of([FLOOR, WALL], [placed((50.0, 1.0, 50.0)), placed((5.0, 5.0, 1.0), (0.0, 0.0, -20.0))])
+    view.instances.key = np.array([900_001, 7], np.uint32)
     camera = look_at((0.0, 1.5, 0.0), pitch=0.1)
     ids = render(view, camera, camera)["instance_id"]
-    assert set(np.unique(ids)) == {0, 1, 2}
-    assert ids[H - 1, W // 2] == 1 and ids[0, W // 2] == 0
+    assert set(np.unique(ids)) == {0, 7, 900_001}
+    assert ids[H - 1, W // 2] == 900_001 and ids[0, W // 2] == 0
+    # the same piece keeps its id when the view around it changes (chunks streaming in and out)
+    moved = view_of([WALL, FLOOR], [placed((5.0, 5.0, 1.0), (0.0, 0.0, -20.0)), placed((50.0, 1.0, 50.0))])
+    moved.instances.key = np.array([7, 900_001], np.uint32)
+    assert (render(moved, camera, camera)["instance_id"] == ids).all()
 
 
 @pytest.mark.parametrize("k", [0.0, 0.15])

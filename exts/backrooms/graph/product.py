@@ -12,7 +12,9 @@ name                Replicator   dtype     shape, meaning
 ``motion_vectors``  motion_vectors float32 (H, W, 4) xy: pixels moved since the previous frame
                                            (x right, y down; previous position = p - xy);
                                            zw unused (0)
-``instance_id``     instance_id  uint32    (H, W) instance index + 1, 0 for background
+``instance_id``     instance_id  uint32    (H, W) the instance's stable key (``InstanceSet.key``, a
+                                           hash of its cell or prim path; 0 is written as 1),
+                                           0 for background
 ``disocclusion``    (ours)       uint8     (H, W) 1 where the pixel was not visible last frame
 =================== ============ ========= ====================================================
 """

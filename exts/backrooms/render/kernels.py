@@ -30,10 +30,14 @@ def primary(
     motion: wp.array3d(dtype=wp.float32),
     instance_id: wp.array2d(dtype=wp.uint32),
     disocclusion: wp.array2d(dtype=wp.uint8),
+    instance: wp.array2d(dtype=wp.int32),
     material: wp.array2d(dtype=wp.int32),
     uv: wp.array2d(dtype=wp.vec2),
 ):
     """Trace the pixel centre; write depth, normal, id, material, and motion against ``prev``.
+
+    ``instance_id`` is the instance's stable key (0 is kept for misses), so a piece of wall keeps its
+    id while chunks stream in and out; ``instance`` is its index in this view, for shading.
 
     Motion is exact: the hit point is projected with the previous camera (misses use their direction
     at infinity). A hit is disoccluded when it falls outside the previous image or something lay
@@ -55,7 +59,8 @@ def primary(
         for c in range(3):
             normals[y, x, c] = n[c]
         normals[y, x, 3] = 1.0
-        instance_id[y, x] = wp.uint32(hit.instance + 1)
+        instance_id[y, x] = wp.max(scene.instance_key[hit.instance], wp.uint32(1))
+        instance[y, x] = hit.instance
         material[y, x] = scene.triangle_material[hit.triangle]
         uv[y, x] = hit_uv(scene, hit)
     else:
@@ -63,6 +68,7 @@ def primary(
         for c in range(4):
             normals[y, x, c] = 0.0
         instance_id[y, x] = wp.uint32(0)
+        instance[y, x] = -1
         material[y, x] = -1
     before = project(prev, offset)
     inside = before[2] > 0.0 and before[0] >= 0.0 and before[1] >= 0.0
@@ -110,7 +116,7 @@ def shade(
     cam: CameraData,
     depth: wp.array2d(dtype=wp.float32),
     normals: wp.array3d(dtype=wp.float32),
-    instance_id: wp.array2d(dtype=wp.uint32),
+    instance: wp.array2d(dtype=wp.int32),
     material: wp.array2d(dtype=wp.int32),
     uv: wp.array2d(dtype=wp.vec2),
     haze_light: wp.array(dtype=wp.float32),
@@ -139,7 +145,7 @@ def shade(
         t = depth[y, x]
         p = cam.position + t * d
         n = wp.vec3(normals[y, x, 0], normals[y, x, 1], normals[y, x, 2])
-        inst = int(instance_id[y, x]) - 1
+        inst = instance[y, x]
         albedo = scene.material_albedo[m]
         if scene.material_texture[m] >= 0:
             albedo = texel(scene.textures, scene.material_texture[m], uv[y, x])

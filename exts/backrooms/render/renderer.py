@@ -44,6 +44,7 @@ class Renderer:
         self.width = width
         self.height = height
         self.device = device
+        self._instance = wp.zeros((height, width), dtype=wp.int32, device=device)  # index in the view
         self._material = wp.zeros((height, width), dtype=wp.int32, device=device)
         self._uv = wp.zeros((height, width), dtype=wp.vec2, device=device)
         self._haze_light = wp.zeros(1, dtype=wp.float32, device=device)
@@ -97,6 +98,7 @@ class Renderer:
                 out[MOTION_VECTORS],
                 out[INSTANCE_ID],
                 out[DISOCCLUSION],
+                self._instance,
                 self._material,
                 self._uv,
             ],
@@ -122,7 +124,7 @@ class Renderer:
                 cam,
                 out[DEPTH],
                 out[NORMALS],
-                out[INSTANCE_ID],
+                self._instance,
                 self._material,
                 self._uv,
                 self._haze_light,
