@@ -28,6 +28,7 @@ class GridData:
 
     lower: wp.vec3
     pitch: float
+    inv_pitch: float
     dims: wp.vec3i
     start: wp.array(dtype=wp.int32)
     items: wp.array(dtype=wp.int32)
@@ -202,6 +203,7 @@ class Scene:
         g = GridData()
         g.lower = wp.vec3(*grid.lower.tolist())
         g.pitch = grid.pitch
+        g.inv_pitch = 1.0 / grid.pitch
         g.dims = wp.vec3i(*grid.dims.tolist())
         g.start = self._array(start, wp.int32)
         g.items = self._array(items, wp.int32)

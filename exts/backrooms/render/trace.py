@@ -60,7 +60,7 @@ def cell_of(grid: GridData, p: wp.vec3) -> wp.vec3i:
     """The grid cell holding ``p`` (clamped to the grid)."""
     c = wp.vec3i()
     for a in range(3):
-        i = int(wp.floor((p[a] - grid.lower[a]) / grid.pitch))
+        i = int(wp.floor((p[a] - grid.lower[a]) * grid.inv_pitch))
         c[a] = wp.clamp(i, 0, grid.dims[a] - 1)
     return c
 
@@ -72,13 +72,17 @@ def cell_number(grid: GridData, c: wp.vec3i) -> int:
 
 @wp.func
 def walk_start(grid: GridData, origin: wp.vec3, direction: wp.vec3, inv_dir: wp.vec3) -> Walk:
-    """The cell where the ray enters the grid (or starts, inside it)."""
+    """The cell where the ray enters the grid (or starts, inside it: most rays, and no box test)."""
     w = Walk()
     upper = grid.lower + grid.pitch * wp.vec3(float(grid.dims[0]), float(grid.dims[1]), float(grid.dims[2]))
-    span = slab(grid.lower, upper, origin, inv_dir)
-    w.entry = wp.max(span[0], 0.0)
-    w.exit = span[1]
-    w.done = w.entry > span[1]
+    w.entry = 0.0
+    w.exit = wp.inf  # inside, the walk ends when the cell index leaves the grid
+    w.done = False
+    if wp.min(origin - grid.lower) < 0.0 or wp.max(origin - upper) >= 0.0:
+        span = slab(grid.lower, upper, origin, inv_dir)
+        w.entry = wp.max(span[0], 0.0)
+        w.exit = span[1]
+        w.done = w.entry > span[1]
     w.cell = cell_of(grid, origin + w.entry * direction)
     for a in range(3):
         forward = direction[a] > 0.0
