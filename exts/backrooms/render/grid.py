@@ -3,11 +3,11 @@
 Rays walk its cells front to back and stop in the first cell that holds their closest hit, so a ray
 down a corridor tests the pieces it passes and nothing beyond the wall it meets. The world is built
 from equal square cells; a grid with the same pitch and origin puts about one module, its panels and
-its loose tiles in each cell, which a BVH over 5,000 instance boxes cannot exploit (measured: the
-grid walk is about twice as fast, see the README's renderer table).
+its loose tiles in each cell, which a BVH over 5,000 instance boxes cannot exploit (docs/render.md
+has the measurements).
 
-Built with numpy on the host whenever the instance set changes: ``bin_boxes`` for 5,000 instances
-takes about a millisecond.
+Built with numpy on the host whenever the instance set changes (about 10 ms for the world's ~5,000
+instances, once per chunk crossing).
 """
 
 from __future__ import annotations

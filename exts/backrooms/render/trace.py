@@ -1,5 +1,5 @@
 """Two-level ray queries: a walk through the scene grid finds candidate instances front to back, and
-each instance's mesh BVH is queried with the ray moved into its local space.
+the thin parts of each (:mod:`backrooms.render.parts`) are queried with the ray moved into its space.
 
 The local direction is the world direction transformed, not renormalised, so the mesh query's ``t``
 is the world distance even for scaled instances, and ``t`` of the closest hit so far prunes both levels.
@@ -30,7 +30,7 @@ class Walk:
     next_t: wp.vec3
     delta: wp.vec3  # ray distance between two planes of one axis
     entry: float  # where the ray enters the current cell
-    exit: float  # where the ray leaves the grid
+    exit: float  # where the ray leaves the grid (inf if it starts inside: the cell index tells)
     done: bool
 
 
