@@ -1,4 +1,5 @@
-"""The ray grid and the flat parts: binning is exact, and walking them finds what brute force finds."""
+"""The ray grid, the camera tiles and the thin parts: binning is exact, and tracing through them finds
+what brute force over every triangle finds."""
 
 from __future__ import annotations
 
@@ -8,14 +9,17 @@ import numpy as np
 import pytest
 import warp as wp
 
+from backrooms.graph.product import RenderProduct
 from backrooms.params import ParamStore
 from backrooms.render import demo
+from backrooms.render.camera import CameraData, camera_data, camera_ray
 from backrooms.render.grid import MAX_CELLS, bin_boxes, fit_grid
 from backrooms.render.parts import MAX_PARTS, planar_parts
+from backrooms.render.renderer import Renderer
 from backrooms.render.scene import Scene, SceneData
-from backrooms.render.trace import occluded, trace_closest
+from backrooms.render.trace import occluded
 from backrooms.world import World
-from backrooms.world.types import Mesh, SceneView
+from backrooms.world.types import Camera, Mesh, SceneView
 
 
 def test_each_box_is_listed_in_exactly_the_cells_it_reaches_into() -> None:
@@ -92,20 +96,21 @@ def test_degenerate_triangles_are_left_out_and_curved_meshes_stay_whole() -> Non
 
 
 @wp.kernel
-def _cast(
+def _blocked(
     scene: SceneData,
     origins: wp.array(dtype=wp.vec3),
     directions: wp.array(dtype=wp.vec3),
     t_max: float,
-    t: wp.array(dtype=wp.float32),
-    instance: wp.array(dtype=wp.int32),
     blocked: wp.array(dtype=wp.int32),
 ):
     i = wp.tid()
-    hit = trace_closest(scene, origins[i], directions[i], t_max)
-    t[i] = hit.t
-    instance[i] = hit.instance
     blocked[i] = wp.where(occluded(scene, origins[i], directions[i], t_max), 1, 0)
+
+
+@wp.kernel
+def _pixel_rays(cam: CameraData, directions: wp.array2d(dtype=wp.vec3)):
+    y, x = wp.tid()
+    directions[y, x] = camera_ray(cam, float(x) + 0.5, float(y) + 0.5)
 
 
 def _brute_force(view: SceneView, origins: np.ndarray, directions: np.ndarray, t_max: float) -> np.ndarray:
@@ -135,45 +140,67 @@ def _brute_force(view: SceneView, origins: np.ndarray, directions: np.ndarray, t
     return best
 
 
-def test_walking_the_grid_finds_the_closest_hit_brute_force_finds() -> None:
+@pytest.fixture(scope="module")
+def neighbourhood() -> tuple[SceneView, np.ndarray]:
+    """The world's pieces within 14 m of a point (all kinds of cells), and that point."""
     world = World(4, ParamStore().snapshot())
     full = world.view(world.cameras(0, 24.0)[1].position)
     centre = full.instances.transform[:, :3, 3]
-    near = np.flatnonzero(np.abs(centre - centre.mean(axis=0))[:, [0, 2]].max(axis=1) < 14.0)
-    view = dataclasses.replace(
-        full,
-        instances=dataclasses.replace(
-            full.instances,
-            mesh=full.instances.mesh[near],
-            transform=full.instances.transform[near],
-            look=full.instances.look[near],
-            key=full.instances.key[near],
-        ),
+    middle = centre.mean(axis=0)
+    near = np.flatnonzero(np.abs(centre - middle)[:, [0, 2]].max(axis=1) < 14.0)
+    instances = dataclasses.replace(
+        full.instances,
+        mesh=full.instances.mesh[near],
+        transform=full.instances.transform[near],
+        look=full.instances.look[near],
+        key=full.instances.key[near],
     )
+    return dataclasses.replace(full, instances=instances), middle
+
+
+def test_walking_the_grid_finds_every_blocker_brute_force_finds(neighbourhood: tuple) -> None:
+    view, middle = neighbourhood
     rng = np.random.default_rng(7)
-    count = 400
-    lo, hi = centre[near].min(axis=0) - 2.0, centre[near].max(axis=0) + 2.0
-    origins = rng.uniform([lo[0], 0.3, lo[2]], [hi[0], 2.7, hi[2]], (count, 3)).astype(np.float32)
+    count, t_max = 400, 30.0
+    origins = (middle + rng.uniform([-14, 0.3, -14], [14, 2.7, 14], (count, 3))).astype(np.float32)
     directions = rng.normal(size=(count, 3))
-    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
-    directions = directions.astype(np.float32)
-    scene = Scene.from_view(view)
-    t = wp.zeros(count, dtype=wp.float32)
-    instance = wp.zeros(count, dtype=wp.int32)
+    directions = (directions / np.linalg.norm(directions, axis=1, keepdims=True)).astype(np.float32)
     blocked = wp.zeros(count, dtype=wp.int32)
-    t_max = 30.0
-    wp.launch(
-        _cast,
-        count,
-        [scene.data, wp.array(origins, dtype=wp.vec3), wp.array(directions, dtype=wp.vec3), t_max],
-        [t, instance, blocked],
+    inputs = [wp.array(origins, dtype=wp.vec3), wp.array(directions, dtype=wp.vec3), t_max]
+    scene = Scene.from_view(view)  # keep it alive: its meshes own the BVHs the kernel reads
+    wp.launch(_blocked, count, [scene.data, *inputs], [blocked])
+    expected = _brute_force(view, origins.astype(np.float64), directions.astype(np.float64), t_max) < t_max
+    assert expected.mean() > 0.4  # many rays hit something: the test has teeth
+    assert (blocked.numpy().astype(bool) == expected).all()
+
+
+@pytest.mark.parametrize("distortion", [0.04, 0.3])
+def test_camera_tiles_find_the_closest_hit_brute_force_finds(neighbourhood: tuple, distortion: float) -> None:
+    view, middle = neighbourhood
+    width, height = 96, 72
+    yaw = 0.7
+    rotation = np.array(
+        [[np.cos(yaw), 0, np.sin(yaw)], [0, 1, 0], [-np.sin(yaw), 0, np.cos(yaw)]], np.float32
     )
-    expected = _brute_force(view, origins.astype(np.float64), directions.astype(np.float64), t_max)
-    got = t.numpy()
-    assert (expected < t_max).sum() > count * 0.4  # many rays hit something: the test has teeth
-    assert np.abs(got - expected).max() < 1e-3
-    assert ((instance.numpy() >= 0) == (expected < t_max)).all()
-    assert (blocked.numpy().astype(bool) == (expected < t_max)).all()
+    cells = view.instances.transform[view.instances.transform[:, 1, 3] == 0.0, :3, 3]  # module origins
+    cell = cells[np.argmin(np.abs(cells - middle).sum(axis=1))]
+    position = np.array([cell[0] + 0.6, 1.5, cell[2] + 0.4], np.float32)
+    camera = Camera(position=position, rotation=rotation, fov_y=75.0)
+    store = ParamStore()
+    store.update({"render.distortion": distortion})
+    product = RenderProduct(0, width, height, "cpu")
+    scene = Scene.from_view(view)
+    Renderer(width, height, "cpu").render(scene, camera, camera, product, store.snapshot().node("render"), 0)
+    directions = wp.zeros((height, width), dtype=wp.vec3)
+    cam = camera_data(camera, width, height, 0.0, distortion)
+    wp.launch(_pixel_rays, (height, width), [cam, directions])
+    pick = np.random.default_rng(1).choice(width * height, 2000, replace=False)
+    rays = directions.numpy().reshape(-1, 3)[pick].astype(np.float64)
+    origins = np.tile(camera.position.astype(np.float64), (len(pick), 1))
+    expected = _brute_force(view, origins, rays, 1.0e4)
+    got = product["distance_to_camera"].numpy().reshape(-1)[pick]
+    assert (expected < 1.0e4).mean() > 0.9  # inside a cell nearly every ray meets a surface
+    np.testing.assert_allclose(np.where(np.isfinite(got), got, 1.0e4), expected, rtol=1e-4, atol=1e-4)
 
 
 def test_the_demo_corridor_declares_its_cell_size() -> None:

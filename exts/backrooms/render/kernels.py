@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import warp as wp
 
+from backrooms.render.bins import BinData, tile_at
 from backrooms.render.camera import CameraData, camera_ray, project
 from backrooms.render.lighting import LIGHT_TINT, direct_light, panel_gain_at
 from backrooms.render.scene import SceneData
 from backrooms.render.surface import LIGHT_PANEL, surface, texel
-from backrooms.render.trace import hit_normal, hit_uv, occluded, trace_closest
+from backrooms.render.trace import hit_normal, hit_uv, occluded, occluded_tile, trace_tile
 
 # Rendering needs no gradients; skipping the adjoint code halves compile time.
 wp.set_module_options({"enable_backward": False})
@@ -25,6 +26,8 @@ def primary(
     cam: CameraData,
     prev: CameraData,
     moved: bool,
+    bins: BinData,
+    prev_bins: BinData,
     depth: wp.array2d(dtype=wp.float32),
     normals: wp.array3d(dtype=wp.float32),
     motion: wp.array3d(dtype=wp.float32),
@@ -48,7 +51,7 @@ def primary(
     px = float(x) + 0.5
     py = float(y) + 0.5
     d = camera_ray(cam, px, py)
-    hit = trace_closest(scene, cam.position, d, FAR)
+    hit = trace_tile(scene, bins, tile_at(bins, px, py, cam.width, cam.height), cam.position, d, FAR)
     offset = d
     revealed = wp.uint8(0)
     if hit.instance >= 0:
@@ -78,7 +81,9 @@ def primary(
         if not inside:
             revealed = wp.uint8(1)
         elif moved and dist > SURFACE_EPS:  # unmoved: the way back is the primary ray, free by construction
-            blocked = occluded(scene, prev.position, offset / dist, dist * (1.0 - 1.0e-4) - SURFACE_EPS)
+            tile = tile_at(prev_bins, before[0], before[1], prev.width, prev.height)
+            reach = dist * (1.0 - 1.0e-4) - SURFACE_EPS
+            blocked = occluded_tile(scene, prev_bins, tile, prev.position, offset / dist, reach)
             revealed = wp.where(blocked, wp.uint8(1), wp.uint8(0))
     if before[2] > 0.0:
         motion[y, x, 0] = px - before[0]

@@ -21,6 +21,7 @@ from backrooms.graph.product import (
 )
 from backrooms.render import kernels
 from backrooms.render import params as _params  # noqa: F401  (declares render.* knobs)
+from backrooms.render.bins import Binner
 from backrooms.render.camera import camera_data
 from backrooms.render.lighting import haze_light, light_gains
 from backrooms.render.scene import Scene
@@ -48,6 +49,8 @@ class Renderer:
         self._material = wp.zeros((height, width), dtype=wp.int32, device=device)
         self._uv = wp.zeros((height, width), dtype=wp.vec2, device=device)
         self._haze_light = wp.zeros(1, dtype=wp.float32, device=device)
+        self._bins = Binner(width, height, device)  # tiles for rays from this frame's camera ...
+        self._prev_bins = Binner(width, height, device)  # ... and from the previous one
         workers = 1 if wp.get_device(device).is_cuda else max(1, threads or os.cpu_count() or 1)
         rows = -(-height // (workers * BANDS_PER_THREAD))
         self._bands = [(y, min(rows, height - y)) for y in range(0, height, rows)]
@@ -89,9 +92,12 @@ class Renderer:
             wp.launch(haze_light, 1, [data, eye, s["light_radius"], self._haze_light], device=self.device)
         else:
             self._haze_light.zero_()
+        moved = bool(np.any(camera.position != previous.position))
+        bins = self._bins.bin(scene, cam)
+        prev_bins = self._prev_bins.bin(scene, prev) if moved else bins  # unmoved: no disocclusion rays
         self._launch_rows(
             kernels.primary,
-            [cam, prev, bool(np.any(camera.position != previous.position))],
+            [cam, prev, moved, bins, prev_bins],
             [
                 out[DEPTH],
                 out[NORMALS],

@@ -39,6 +39,11 @@ class SceneData:
     """Everything a kernel needs to trace and shade, passed by value (ids and array views only)."""
 
     grid: GridData  # instances by grid cell (rays walk it)
+    placed_count: int  # every part of every instance in world space, for camera tiles (bins.py)
+    placed_instance: wp.array(dtype=wp.int32)
+    placed_part: wp.array(dtype=wp.int32)  # index into part_ids
+    placed_lower: wp.array(dtype=wp.vec3)
+    placed_upper: wp.array(dtype=wp.vec3)
     instance_mesh: wp.array(dtype=wp.int32)
     instance_lower: wp.array(dtype=wp.vec3)  # world bounds
     instance_upper: wp.array(dtype=wp.vec3)
@@ -182,12 +187,17 @@ class Scene:
         d = self.data
         transforms = np.asarray(inst.transform, np.float32).reshape(-1, 4, 4)
         mesh = np.asarray(inst.mesh, np.int64)
-        box = self._mesh_box[mesh]  # (K, 2, 3) prototype-local bounds
-        corner = np.array([[(c >> a) & 1 for a in range(3)] for c in range(8)], np.float32)
-        local = box[:, None, 0] + corner[None] * (box[:, None, 1] - box[:, None, 0])  # (K, 8, 3)
-        world = np.einsum("kij,kcj->kci", transforms[:, :3, :3], local) + transforms[:, None, :3, 3]
-        lowers = (world.min(axis=1) - _BOUNDS_PAD).astype(np.float32)
-        uppers = (world.max(axis=1) + _BOUNDS_PAD).astype(np.float32)
+        lowers, uppers = _world_boxes(self._mesh_box[mesh], transforms)
+        counts = np.diff(self._mesh_first_part)[mesh]
+        owner = np.repeat(np.arange(len(mesh)), counts)
+        rank = np.arange(len(owner)) - np.repeat(np.cumsum(counts) - counts, counts)
+        part = self._mesh_first_part[mesh][owner] + rank
+        part_lowers, part_uppers = _world_boxes(self._part_box[part], transforms[owner])
+        d.placed_count = len(part)
+        d.placed_instance = self._array(owner.astype(np.int32), wp.int32)
+        d.placed_part = self._array(part.astype(np.int32), wp.int32)
+        d.placed_lower = self._array(part_lowers, wp.vec3)
+        d.placed_upper = self._array(part_uppers, wp.vec3)
         d.instance_mesh = self._array(mesh.astype(np.int32), wp.int32)
         d.instance_lower = self._array(lowers, wp.vec3)
         d.instance_upper = self._array(uppers, wp.vec3)
@@ -221,6 +231,17 @@ class Scene:
         d.light_key = self._array(np.asarray(lights.key, np.uint32), wp.uint32)
         d.light_gain = wp.zeros(d.light_count, dtype=wp.float32, device=self.device)
         self._reach = None
+
+
+def _world_boxes(local: np.ndarray, transforms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Padded world (lowers, uppers) of prototype-space boxes (N, 2, 3) placed by (N, 4, 4) transforms."""
+    if len(local) == 0:
+        return np.zeros((0, 3), np.float32), np.zeros((0, 3), np.float32)
+    corner = np.array([[(c >> a) & 1 for a in range(3)] for c in range(8)], np.float32)
+    points = local[:, None, 0] + corner[None] * (local[:, None, 1] - local[:, None, 0])  # (N, 8, 3)
+    world = np.einsum("kij,kcj->kci", transforms[:, :3, :3], points) + transforms[:, None, :3, 3]
+    lowers = world.min(axis=1) - _BOUNDS_PAD
+    return lowers.astype(np.float32), (world.max(axis=1) + _BOUNDS_PAD).astype(np.float32)
 
 
 def _pattern_index(name: str) -> int:

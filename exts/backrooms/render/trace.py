@@ -1,5 +1,9 @@
-"""Two-level ray queries: a walk through the scene grid finds candidate instances front to back, and
-the thin parts of each (:mod:`backrooms.render.parts`) are queried with the ray moved into its space.
+"""Ray queries over the two levels: instances placed in the world, thin parts
+(:mod:`backrooms.render.parts`) queried with the ray moved into their instance's space.
+
+Rays from a camera (primary, disocclusion) test the parts listed in their screen tile, nearest first
+(:mod:`backrooms.render.bins`); any other ray (shadows, occlusion) walks the scene grid front to back
+(:mod:`backrooms.render.grid`).
 
 The local direction is the world direction transformed, not renormalised, so the mesh query's ``t``
 is the world distance even for scaled instances, and ``t`` of the closest hit so far prunes both levels.
@@ -9,6 +13,7 @@ from __future__ import annotations
 
 import warp as wp
 
+from backrooms.render.bins import KEY_UNIT, BinData
 from backrooms.render.scene import GridData, SceneData
 
 
@@ -119,25 +124,15 @@ def pierces(scene: SceneData, i: int, origin: wp.vec3, inv_dir: wp.vec3, t_max: 
 
 
 @wp.func
-def test_instance(scene: SceneData, i: int, origin: wp.vec3, direction: wp.vec3, hit: Hit) -> Hit:
-    """``hit`` updated with instance ``i``'s closest triangle, if it is nearer: the ray moves into the
-    prototype's space (direction transformed, not renormalised, so ``t`` stays the world distance even
-    for scaled instances) and queries the parts whose boxes it pierces before ``hit.t``."""
-    to_local = scene.world_to_local[i]
-    o = wp.transform_point(to_local, origin)
-    d = wp.transform_vector(to_local, direction)
-    inv_dir = inverse(d)
-    mesh = scene.instance_mesh[i]
-    for part in range(scene.mesh_first_part[mesh], scene.mesh_first_part[mesh + 1]):
-        span = slab(scene.part_lower[part], scene.part_upper[part], o, inv_dir)
-        if span[0] <= span[1] and span[0] < hit.t and span[1] >= 0.0:
-            q = wp.mesh_query_ray(scene.part_ids[part], o, d, hit.t)
-            if q.result:
-                hit.t = q.t
-                hit.instance = i
-                hit.triangle = scene.part_triangles[scene.part_first_triangle[part] + q.face]
-                hit.u = q.u
-                hit.v = q.v
+def test_part(scene: SceneData, i: int, part: int, o: wp.vec3, d: wp.vec3, hit: Hit) -> Hit:
+    """``hit`` updated with the closest triangle of ``part`` of instance ``i`` (ray in its space)."""
+    q = wp.mesh_query_ray(scene.part_ids[part], o, d, hit.t)
+    if q.result:
+        hit.t = q.t
+        hit.instance = i
+        hit.triangle = scene.part_triangles[scene.part_first_triangle[part] + q.face]
+        hit.u = q.u
+        hit.v = q.v
     return hit
 
 
@@ -158,27 +153,55 @@ def blocks(scene: SceneData, i: int, origin: wp.vec3, direction: wp.vec3, t_max:
 
 
 @wp.func
-def trace_closest(scene: SceneData, origin: wp.vec3, direction: wp.vec3, t_max: float) -> Hit:
-    """Closest hit along a unit ``direction`` within ``t_max`` metres.
+def trace_tile(
+    scene: SceneData, bins: BinData, tile: int, origin: wp.vec3, direction: wp.vec3, t_max: float
+) -> Hit:
+    """Closest hit of a ray from the camera ``bins`` was made for, through a pixel of ``tile``.
 
-    Cells are visited front to back; the walk ends in the cell that contains the closest hit so far,
-    since everything in later cells lies farther along the ray.
+    The tile's parts come nearest first; the first one whose box lies beyond the closest hit so far
+    ends the search.
     """
     hit = Hit()
     hit.t = t_max
     hit.instance = -1
     inv_dir = inverse(direction)
-    w = walk_start(scene.grid, origin, direction, inv_dir)
-    while not w.done:
-        c = cell_number(scene.grid, w.cell)
-        for j in range(scene.grid.start[c], scene.grid.start[c + 1]):
-            i = scene.grid.items[j]
-            if pierces(scene, i, origin, inv_dir, hit.t):
-                hit = test_instance(scene, i, origin, direction, hit)
-        if hit.t <= cell_exit(w):
-            return hit
-        w = walk_next(scene.grid, w)
+    base = tile * bins.tile_span
+    for j in range(bins.start[tile], bins.start[tile + 1]):
+        if float(bins.keys[j] - base) * KEY_UNIT >= hit.t:
+            break
+        k = bins.items[j]
+        span = slab(scene.placed_lower[k], scene.placed_upper[k], origin, inv_dir)
+        if span[0] <= span[1] and span[0] < hit.t and span[1] >= 0.0:
+            i = scene.placed_instance[k]
+            to_local = scene.world_to_local[i]
+            o = wp.transform_point(to_local, origin)
+            d = wp.transform_vector(to_local, direction)
+            hit = test_part(scene, i, scene.placed_part[k], o, d, hit)
     return hit
+
+
+@wp.func
+def occluded_tile(
+    scene: SceneData, bins: BinData, tile: int, origin: wp.vec3, direction: wp.vec3, t_max: float
+) -> bool:
+    """``occluded`` for a ray from the camera ``bins`` was made for, through a pixel of ``tile``."""
+    inv_dir = inverse(direction)
+    base = tile * bins.tile_span
+    for j in range(bins.start[tile], bins.start[tile + 1]):
+        if float(bins.keys[j] - base) * KEY_UNIT >= t_max:
+            break
+        k = bins.items[j]
+        span = slab(scene.placed_lower[k], scene.placed_upper[k], origin, inv_dir)
+        if span[0] <= span[1] and span[0] < t_max and span[1] >= 0.0:
+            to_local = scene.world_to_local[scene.placed_instance[k]]
+            if wp.mesh_query_ray_anyhit(
+                scene.part_ids[scene.placed_part[k]],
+                wp.transform_point(to_local, origin),
+                wp.transform_vector(to_local, direction),
+                t_max,
+            ):
+                return True
+    return False
 
 
 @wp.func
