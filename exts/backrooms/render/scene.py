@@ -44,6 +44,7 @@ class SceneData:
     placed_part: wp.array(dtype=wp.int32)  # index into part_ids
     placed_lower: wp.array(dtype=wp.vec3)
     placed_upper: wp.array(dtype=wp.vec3)
+    placed_thin: wp.array(dtype=wp.int32)  # the axis along which the placed part's box is thinnest
     instance_mesh: wp.array(dtype=wp.int32)
     instance_lower: wp.array(dtype=wp.vec3)  # world bounds
     instance_upper: wp.array(dtype=wp.vec3)
@@ -54,6 +55,7 @@ class SceneData:
     part_ids: wp.array(dtype=wp.uint64)  # see backrooms.render.parts
     part_lower: wp.array(dtype=wp.vec3)  # prototype-local bounds
     part_upper: wp.array(dtype=wp.vec3)
+    part_thin: wp.array(dtype=wp.int32)  # the axis along which the part's box is thinnest
     part_first_triangle: wp.array(dtype=wp.int32)  # a part's face f is part_triangles[first + f]
     part_triangles: wp.array(dtype=wp.int32)  # index into triangles
     mesh_first_vertex: wp.array(dtype=wp.int32)
@@ -160,6 +162,8 @@ class Scene:
         d.part_ids = self._array(np.array([m.id for m in self._meshes], np.uint64), wp.uint64)
         d.part_lower = self._array(self._part_box[:, 0] - _BOUNDS_PAD, wp.vec3)
         d.part_upper = self._array(self._part_box[:, 1] + _BOUNDS_PAD, wp.vec3)
+        thin = np.argmin(self._part_box[:, 1] - self._part_box[:, 0], axis=1) if len(self._part_box) else []
+        d.part_thin = self._array(np.asarray(thin, np.int32), wp.int32)
         d.part_first_triangle = self._array(np.concatenate([[0], np.cumsum(part_sizes)[:-1]]), wp.int32)
         d.part_triangles = self._array(np.concatenate([np.zeros(0, np.int32), *part_tris]), wp.int32)
         d.mesh_first_vertex = self._array(np.concatenate([[0], np.cumsum(vert_counts)[:-1]]), wp.int32)
@@ -198,6 +202,7 @@ class Scene:
         d.placed_part = self._array(part.astype(np.int32), wp.int32)
         d.placed_lower = self._array(part_lowers, wp.vec3)
         d.placed_upper = self._array(part_uppers, wp.vec3)
+        d.placed_thin = self._array(np.argmin(part_uppers - part_lowers, axis=1).astype(np.int32), wp.int32)
         d.instance_mesh = self._array(mesh.astype(np.int32), wp.int32)
         d.instance_lower = self._array(lowers, wp.vec3)
         d.instance_upper = self._array(uppers, wp.vec3)

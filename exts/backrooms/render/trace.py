@@ -117,6 +117,20 @@ def walk_next(grid: GridData, w: Walk) -> Walk:
 
 
 @wp.func
+def through_thin_box(
+    lower: wp.vec3, upper: wp.vec3, thin: int, origin: wp.vec3, inv_dir: wp.vec3, t_max: float
+) -> bool:
+    """Whether the ray passes through a box before ``t_max``, trying first the box's thinnest axis
+    alone: most flat parts are rejected by that one slab, at a fifth of the cost of all three."""
+    a = (lower[thin] - origin[thin]) * inv_dir[thin]
+    b = (upper[thin] - origin[thin]) * inv_dir[thin]
+    if wp.max(a, b) < 0.0 or wp.min(a, b) >= t_max:
+        return False
+    span = slab(lower, upper, origin, inv_dir)
+    return span[0] <= span[1] and span[0] < t_max and span[1] >= 0.0
+
+
+@wp.func
 def pierces(scene: SceneData, i: int, origin: wp.vec3, inv_dir: wp.vec3, t_max: float) -> bool:
     """Whether the ray passes through instance ``i``'s box before ``t_max``."""
     span = slab(scene.instance_lower[i], scene.instance_upper[i], origin, inv_dir)
@@ -145,8 +159,8 @@ def blocks(scene: SceneData, i: int, origin: wp.vec3, direction: wp.vec3, t_max:
     inv_dir = inverse(d)
     mesh = scene.instance_mesh[i]
     for part in range(scene.mesh_first_part[mesh], scene.mesh_first_part[mesh + 1]):
-        span = slab(scene.part_lower[part], scene.part_upper[part], o, inv_dir)
-        pierced = span[0] <= span[1] and span[0] < t_max and span[1] >= 0.0
+        lower, upper, thin = scene.part_lower[part], scene.part_upper[part], scene.part_thin[part]
+        pierced = through_thin_box(lower, upper, thin, o, inv_dir, t_max)
         if pierced and wp.mesh_query_ray_anyhit(scene.part_ids[part], o, d, t_max):
             return True
     return False
@@ -170,8 +184,8 @@ def trace_tile(
         if float(bins.keys[j] - base) * KEY_UNIT >= hit.t:
             break
         k = bins.items[j]
-        span = slab(scene.placed_lower[k], scene.placed_upper[k], origin, inv_dir)
-        if span[0] <= span[1] and span[0] < hit.t and span[1] >= 0.0:
+        lower, upper, thin = scene.placed_lower[k], scene.placed_upper[k], scene.placed_thin[k]
+        if through_thin_box(lower, upper, thin, origin, inv_dir, hit.t):
             i = scene.placed_instance[k]
             to_local = scene.world_to_local[i]
             o = wp.transform_point(to_local, origin)
@@ -191,8 +205,8 @@ def occluded_tile(
         if float(bins.keys[j] - base) * KEY_UNIT >= t_max:
             break
         k = bins.items[j]
-        span = slab(scene.placed_lower[k], scene.placed_upper[k], origin, inv_dir)
-        if span[0] <= span[1] and span[0] < t_max and span[1] >= 0.0:
+        lower, upper, thin = scene.placed_lower[k], scene.placed_upper[k], scene.placed_thin[k]
+        if through_thin_box(lower, upper, thin, origin, inv_dir, t_max):
             to_local = scene.world_to_local[scene.placed_instance[k]]
             if wp.mesh_query_ray_anyhit(
                 scene.part_ids[scene.placed_part[k]],
