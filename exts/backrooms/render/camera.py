@@ -64,7 +64,10 @@ def project(cam: CameraData, v: wp.vec3) -> wp.vec3:
     rq = wp.length(q)
     r = rq
     for _ in range(_NEWTON_STEPS):
-        r = r - (r + cam.distortion * r * r * r - rq) / (1.0 + 3.0 * cam.distortion * r * r)
+        step = (r + cam.distortion * r * r * r - rq) / (1.0 + 3.0 * cam.distortion * r * r)
+        r = r - step
+        if wp.abs(step) <= 1.0e-7 * rq:  # converged (at once for a pinhole)
+            break
     p = q
     if rq > 0.0:
         p = q * (r / rq)

@@ -48,6 +48,7 @@ class SceneData:
     instance_mesh: wp.array(dtype=wp.int32)
     instance_lower: wp.array(dtype=wp.vec3)  # world bounds
     instance_upper: wp.array(dtype=wp.vec3)
+    instance_thin: wp.array(dtype=wp.int32)  # the axis along which the instance's box is thinnest
     world_to_local: wp.array(dtype=wp.mat44)
     instance_look: wp.array(dtype=wp.vec4i)
     instance_key: wp.array(dtype=wp.uint32)
@@ -162,8 +163,7 @@ class Scene:
         d.part_ids = self._array(np.array([m.id for m in self._meshes], np.uint64), wp.uint64)
         d.part_lower = self._array(self._part_box[:, 0] - _BOUNDS_PAD, wp.vec3)
         d.part_upper = self._array(self._part_box[:, 1] + _BOUNDS_PAD, wp.vec3)
-        thin = np.argmin(self._part_box[:, 1] - self._part_box[:, 0], axis=1) if len(self._part_box) else []
-        d.part_thin = self._array(np.asarray(thin, np.int32), wp.int32)
+        d.part_thin = self._array(_thinnest(self._part_box[:, 0], self._part_box[:, 1]), wp.int32)
         d.part_first_triangle = self._array(np.concatenate([[0], np.cumsum(part_sizes)[:-1]]), wp.int32)
         d.part_triangles = self._array(np.concatenate([np.zeros(0, np.int32), *part_tris]), wp.int32)
         d.mesh_first_vertex = self._array(np.concatenate([[0], np.cumsum(vert_counts)[:-1]]), wp.int32)
@@ -202,10 +202,11 @@ class Scene:
         d.placed_part = self._array(part.astype(np.int32), wp.int32)
         d.placed_lower = self._array(part_lowers, wp.vec3)
         d.placed_upper = self._array(part_uppers, wp.vec3)
-        d.placed_thin = self._array(np.argmin(part_uppers - part_lowers, axis=1).astype(np.int32), wp.int32)
+        d.placed_thin = self._array(_thinnest(part_lowers, part_uppers), wp.int32)
         d.instance_mesh = self._array(mesh.astype(np.int32), wp.int32)
         d.instance_lower = self._array(lowers, wp.vec3)
         d.instance_upper = self._array(uppers, wp.vec3)
+        d.instance_thin = self._array(_thinnest(lowers, uppers), wp.int32)
         d.world_to_local = self._array(np.linalg.inv(transforms).astype(np.float32), wp.mat44)
         d.instance_look = self._array(np.asarray(inst.look, np.int32).reshape(-1, 4), wp.vec4i)
         d.instance_key = self._array(np.asarray(inst.key, np.uint32), wp.uint32)
@@ -247,6 +248,11 @@ def _world_boxes(local: np.ndarray, transforms: np.ndarray) -> tuple[np.ndarray,
     world = np.einsum("kij,kcj->kci", transforms[:, :3, :3], points) + transforms[:, None, :3, 3]
     lowers = world.min(axis=1) - _BOUNDS_PAD
     return lowers.astype(np.float32), (world.max(axis=1) + _BOUNDS_PAD).astype(np.float32)
+
+
+def _thinnest(lowers: np.ndarray, uppers: np.ndarray) -> np.ndarray:
+    """Per box, the axis of its smallest extent (tested first: flat pieces fail there)."""
+    return np.argmin(uppers - lowers, axis=1).astype(np.int32) if len(lowers) else np.zeros(0, np.int32)
 
 
 def _pattern_index(name: str) -> int:

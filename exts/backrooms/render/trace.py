@@ -133,8 +133,8 @@ def through_thin_box(
 @wp.func
 def pierces(scene: SceneData, i: int, origin: wp.vec3, inv_dir: wp.vec3, t_max: float) -> bool:
     """Whether the ray passes through instance ``i``'s box before ``t_max``."""
-    span = slab(scene.instance_lower[i], scene.instance_upper[i], origin, inv_dir)
-    return span[0] <= span[1] and span[0] < t_max and span[1] >= 0.0
+    lower, upper = scene.instance_lower[i], scene.instance_upper[i]
+    return through_thin_box(lower, upper, scene.instance_thin[i], origin, inv_dir, t_max)
 
 
 @wp.func
