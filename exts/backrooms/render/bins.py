@@ -3,7 +3,7 @@
 Every primary ray starts at the camera and every disocclusion ray at the previous camera, so the
 only parts such a ray can meet are those whose projection covers its pixel. Once per frame and
 camera, each placed part's box is projected (conservatively, through the lens distortion) onto
-16-pixel tiles, and every tile lists its parts sorted by their distance from the camera. A ray then
+24-pixel tiles, and every tile lists its parts sorted by their distance from the camera. A ray then
 tests its tile's parts in that order and stops at the first part that lies beyond its closest hit:
 a handful of thin-box tests instead of a walk through the grid. Rays from anywhere else (shadows,
 occlusion) still walk the grid.

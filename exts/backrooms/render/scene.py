@@ -2,10 +2,11 @@
 
 Two levels, so memory grows with the number of prototypes rather than with the size of the world:
 small ``wp.Mesh`` BVHs per library mesh (one per flat part, :mod:`backrooms.render.parts`), built
-once per library, and a uniform grid over
-the world bounds of the placed instances (:mod:`backrooms.render.grid`), rebuilt only when the
-view's ``version`` changes (chunks streaming in and out). The same grid lists, per cell, the
-ceiling panels within the light radius, so shading finds nearby lights without a search.
+once per library; and, rebuilt only when the view's ``version`` changes (chunks streaming in and
+out), the world boxes of the placed instances and of their parts, a uniform grid over the instances
+(:mod:`backrooms.render.grid`), and a coarser one listing the ceiling panels within the light
+radius of each cell, so shading finds nearby lights without a search. The parts' world boxes feed
+the per-frame camera tiles (:mod:`backrooms.render.bins`).
 """
 
 from __future__ import annotations
