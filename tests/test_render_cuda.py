@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import warp as wp
 
+import backrooms.render.bins
 import backrooms.render.kernels
 import backrooms.render.lighting
 from backrooms.graph.product import RenderProduct
@@ -15,7 +16,9 @@ from backrooms.render.renderer import Renderer
 from backrooms.render.scene import Scene
 
 
-@pytest.mark.parametrize("module", [backrooms.render.kernels, backrooms.render.lighting])
+@pytest.mark.parametrize(
+    "module", [backrooms.render.kernels, backrooms.render.lighting, backrooms.render.bins]
+)
 def test_render_kernels_compile_for_a_gpu(module: object, tmp_path: object) -> None:
     wp.init()
     try:
