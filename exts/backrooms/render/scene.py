@@ -40,24 +40,21 @@ class SceneData:
     """Everything a kernel needs to trace and shade, passed by value (ids and array views only)."""
 
     grid: GridData  # instances by grid cell (rays walk it)
-    placed_count: int  # every part of every instance in world space, for camera tiles (bins.py)
+    placed_count: int  # every part of every instance in world space (instance i's come together)
     placed_instance: wp.array(dtype=wp.int32)
     placed_part: wp.array(dtype=wp.int32)  # index into part_ids
     placed_lower: wp.array(dtype=wp.vec3)
     placed_upper: wp.array(dtype=wp.vec3)
     placed_thin: wp.array(dtype=wp.int32)  # the axis along which the placed part's box is thinnest
     instance_mesh: wp.array(dtype=wp.int32)
+    instance_first_placed: wp.array(dtype=wp.int32)  # instance i's placed parts: [i] .. [i + 1] - 1
     instance_lower: wp.array(dtype=wp.vec3)  # world bounds
     instance_upper: wp.array(dtype=wp.vec3)
     instance_thin: wp.array(dtype=wp.int32)  # the axis along which the instance's box is thinnest
     world_to_local: wp.array(dtype=wp.mat44)
     instance_look: wp.array(dtype=wp.vec4i)
     instance_key: wp.array(dtype=wp.uint32)
-    mesh_first_part: wp.array(dtype=wp.int32)  # mesh m's parts: mesh_first_part[m] .. [m + 1] - 1
     part_ids: wp.array(dtype=wp.uint64)  # see backrooms.render.parts
-    part_lower: wp.array(dtype=wp.vec3)  # prototype-local bounds
-    part_upper: wp.array(dtype=wp.vec3)
-    part_thin: wp.array(dtype=wp.int32)  # the axis along which the part's box is thinnest
     part_first_triangle: wp.array(dtype=wp.int32)  # a part's face f is part_triangles[first + f]
     part_triangles: wp.array(dtype=wp.int32)  # index into triangles
     mesh_first_vertex: wp.array(dtype=wp.int32)
@@ -160,11 +157,7 @@ class Scene:
         self._mesh_first_part = np.concatenate([[0], np.cumsum(parts_per_mesh)]).astype(np.int64)
         mats = library.materials
         d = self.data
-        d.mesh_first_part = self._array(self._mesh_first_part, wp.int32)
         d.part_ids = self._array(np.array([m.id for m in self._meshes], np.uint64), wp.uint64)
-        d.part_lower = self._array(self._part_box[:, 0] - _BOUNDS_PAD, wp.vec3)
-        d.part_upper = self._array(self._part_box[:, 1] + _BOUNDS_PAD, wp.vec3)
-        d.part_thin = self._array(_thinnest(self._part_box[:, 0], self._part_box[:, 1]), wp.int32)
         d.part_first_triangle = self._array(np.concatenate([[0], np.cumsum(part_sizes)[:-1]]), wp.int32)
         d.part_triangles = self._array(np.concatenate([np.zeros(0, np.int32), *part_tris]), wp.int32)
         d.mesh_first_vertex = self._array(np.concatenate([[0], np.cumsum(vert_counts)[:-1]]), wp.int32)
@@ -205,6 +198,7 @@ class Scene:
         d.placed_upper = self._array(part_uppers, wp.vec3)
         d.placed_thin = self._array(_thinnest(part_lowers, part_uppers), wp.int32)
         d.instance_mesh = self._array(mesh.astype(np.int32), wp.int32)
+        d.instance_first_placed = self._array(np.concatenate([[0], np.cumsum(counts)]), wp.int32)
         d.instance_lower = self._array(lowers, wp.vec3)
         d.instance_upper = self._array(uppers, wp.vec3)
         d.instance_thin = self._array(_thinnest(lowers, uppers), wp.int32)

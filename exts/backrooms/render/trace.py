@@ -151,17 +151,25 @@ def test_part(scene: SceneData, i: int, part: int, o: wp.vec3, d: wp.vec3, hit: 
 
 
 @wp.func
-def blocks(scene: SceneData, i: int, origin: wp.vec3, direction: wp.vec3, t_max: float) -> bool:
-    """Whether instance ``i`` has any triangle along the ray within ``t_max``."""
-    to_local = scene.world_to_local[i]
+def placed_blocks(scene: SceneData, k: int, origin: wp.vec3, direction: wp.vec3, t_max: float) -> bool:
+    """Whether placed part ``k`` has a triangle along the ray within ``t_max`` (queried in its
+    instance's space)."""
+    to_local = scene.world_to_local[scene.placed_instance[k]]
     o = wp.transform_point(to_local, origin)
     d = wp.transform_vector(to_local, direction)
-    inv_dir = inverse(d)
-    mesh = scene.instance_mesh[i]
-    for part in range(scene.mesh_first_part[mesh], scene.mesh_first_part[mesh + 1]):
-        lower, upper, thin = scene.part_lower[part], scene.part_upper[part], scene.part_thin[part]
-        pierced = through_thin_box(lower, upper, thin, o, inv_dir, t_max)
-        if pierced and wp.mesh_query_ray_anyhit(scene.part_ids[part], o, d, t_max):
+    return wp.mesh_query_ray_anyhit(scene.part_ids[scene.placed_part[k]], o, d, t_max)
+
+
+@wp.func
+def blocks(
+    scene: SceneData, i: int, origin: wp.vec3, direction: wp.vec3, inv_dir: wp.vec3, t_max: float
+) -> bool:
+    """Whether instance ``i`` has any triangle along the ray within ``t_max``: its parts' world
+    boxes are tested first, so a ray that crosses none of them costs no transform at all."""
+    for k in range(scene.instance_first_placed[i], scene.instance_first_placed[i + 1]):
+        lower, upper, thin = scene.placed_lower[k], scene.placed_upper[k], scene.placed_thin[k]
+        pierced = through_thin_box(lower, upper, thin, origin, inv_dir, t_max)
+        if pierced and placed_blocks(scene, k, origin, direction, t_max):
             return True
     return False
 
@@ -206,15 +214,9 @@ def occluded_tile(
             break
         k = bins.items[j]
         lower, upper, thin = scene.placed_lower[k], scene.placed_upper[k], scene.placed_thin[k]
-        if through_thin_box(lower, upper, thin, origin, inv_dir, t_max):
-            to_local = scene.world_to_local[scene.placed_instance[k]]
-            if wp.mesh_query_ray_anyhit(
-                scene.part_ids[scene.placed_part[k]],
-                wp.transform_point(to_local, origin),
-                wp.transform_vector(to_local, direction),
-                t_max,
-            ):
-                return True
+        pierced = through_thin_box(lower, upper, thin, origin, inv_dir, t_max)
+        if pierced and placed_blocks(scene, k, origin, direction, t_max):
+            return True
     return False
 
 
@@ -227,7 +229,9 @@ def occluded(scene: SceneData, origin: wp.vec3, direction: wp.vec3, t_max: float
         c = cell_number(scene.grid, w.cell)
         for j in range(scene.grid.start[c], scene.grid.start[c + 1]):
             i = scene.grid.items[j]
-            if pierces(scene, i, origin, inv_dir, t_max) and blocks(scene, i, origin, direction, t_max):
+            if pierces(scene, i, origin, inv_dir, t_max) and blocks(
+                scene, i, origin, direction, inv_dir, t_max
+            ):
                 return True
         w = walk_next(scene.grid, w)
     return False
