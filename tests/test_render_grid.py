@@ -84,6 +84,14 @@ def test_a_wall_and_its_baseboard_share_a_part_but_parallel_walls_do_not() -> No
     assert as_sets == [[0, 1], [2, 3, 4, 5, 6, 7], [8, 9]]
 
 
+def test_wall_strips_either_side_of_a_doorway_stay_apart() -> None:
+    left = np.array([[-2, 0, -2], [-2, 0, -1.8], [-2, 2.8, -1.8], [-2, 2.8, -2]], np.float32)
+    right = left + np.array([0, 0, 3.8], np.float32)  # the same plane: a 3.6 m opening between them
+    lintel = np.array([[-2, 2.2, -1.8], [-2, 2.2, 1.8], [-2, 2.8, 1.8], [-2, 2.8, -1.8]], np.float32)
+    assert len(planar_parts(_quad_mesh([left, right]))) == 2  # one box would fill the doorway
+    assert len(planar_parts(_quad_mesh([left, lintel, right]))) == 1  # with a lintel the box is mostly full
+
+
 def test_degenerate_triangles_are_left_out_and_curved_meshes_stay_whole() -> None:
     mesh = _quad_mesh([_wall(0.0)])
     mesh.triangles = np.concatenate([mesh.triangles, [[0, 0, 1]]]).astype(np.int32)

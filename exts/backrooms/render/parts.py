@@ -17,7 +17,8 @@ import numpy as np
 from backrooms.world.types import Mesh
 
 MAX_PARTS = 32  # a mesh that needs more parts than this (curved, sculpted) stays one part
-THIN = 0.05  # metres: a merged part's box may be at most this thick along its thinnest axis
+THIN = 0.05  # metres: a merged part's box may be at most this thick along its thinnest axis ...
+FILL = 4.0  # ... and its face at most this much larger than its pieces' faces together
 _ANGLE = 1.0e-2  # normals are quantised to this (radians, roughly) ...
 _OFFSET = 1.0e-3  # ... and plane offsets to this (metres) when grouping coplanar triangles
 
@@ -64,19 +65,27 @@ def _connected(triangles: np.ndarray, plane: np.ndarray) -> list[np.ndarray]:
 
 
 def _merge_thin(pieces: list[np.ndarray], mesh: Mesh) -> list[np.ndarray]:
-    """Greedily merge pieces, largest first, while the merged box stays ``THIN``."""
+    """Greedily merge pieces, largest first, while the merged box stays ``THIN`` and mostly full:
+    two wall strips either side of a doorway stay apart, or every ray through the doorway would
+    pierce their common box and query them."""
     boxes = [_box(mesh, p) for p in pieces]
-    order = sorted(range(len(pieces)), key=lambda i: -np.prod(np.sort(boxes[i][1] - boxes[i][0])[1:]))
-    merged: list[tuple[list[np.ndarray], np.ndarray]] = []
+    order = sorted(range(len(pieces)), key=lambda i: -_face(boxes[i]))
+    merged: list[tuple[list[np.ndarray], np.ndarray, float]] = []  # members, box, their faces' area
     for i in order:
-        for k, (members, box) in enumerate(merged):
+        for k, (members, box, area) in enumerate(merged):
             union = np.stack([np.minimum(box[0], boxes[i][0]), np.maximum(box[1], boxes[i][1])])
-            if (union[1] - union[0]).min() <= THIN:
-                merged[k] = ([*members, pieces[i]], union)
+            full = _face(union) <= FILL * (area + _face(boxes[i]))
+            if (union[1] - union[0]).min() <= THIN and full:
+                merged[k] = ([*members, pieces[i]], union, area + _face(boxes[i]))
                 break
         else:
-            merged.append(([pieces[i]], boxes[i]))
-    return [np.concatenate(members) for members, _ in merged]
+            merged.append(([pieces[i]], boxes[i], _face(boxes[i])))
+    return [np.concatenate(members) for members, _, _ in merged]
+
+
+def _face(box: np.ndarray) -> float:
+    """The area a box shows across its thinnest axis."""
+    return float(np.prod(np.sort(box[1] - box[0])[1:]))
 
 
 def _box(mesh: Mesh, triangles: np.ndarray) -> np.ndarray:
