@@ -13,7 +13,7 @@ from backrooms.graph.product import RenderProduct
 from backrooms.params import ParamStore
 from backrooms.render import demo
 from backrooms.render.camera import CameraData, camera_data, camera_ray
-from backrooms.render.grid import MAX_CELLS, bin_boxes, fit_grid
+from backrooms.render.grid import MAX_CELLS, bin_boxes, bin_near, fit_grid
 from backrooms.render.parts import MAX_PARTS, planar_parts
 from backrooms.render.renderer import Renderer
 from backrooms.render.scene import Scene, SceneData
@@ -39,6 +39,22 @@ def test_each_box_is_listed_in_exactly_the_cells_it_reaches_into() -> None:
         assert set(np.flatnonzero(reaches & ~thin)) <= listed
         assert listed <= set(np.flatnonzero(reaches | thin))
     assert (np.diff(start) >= 0).all() and start[-1] == len(items)
+
+
+def test_each_cell_lists_exactly_the_lights_within_reach() -> None:
+    rng = np.random.default_rng(5)
+    lowers = rng.uniform(-20, 20, (200, 3)).astype(np.float32)
+    uppers = lowers + rng.uniform(0.0, 1.5, (200, 3)).astype(np.float32)
+    grid = fit_grid(lowers, uppers, 4.0)
+    start, items = bin_near(grid, lowers, uppers, 7.0)
+    for c in range(0, grid.count, 7):
+        i, j, k = c % grid.dims[0], (c // grid.dims[0]) % grid.dims[1], c // (grid.dims[0] * grid.dims[1])
+        cell_lo = grid.lower + grid.pitch * np.array([i, j, k])
+        gap = np.maximum(np.maximum(lowers - (cell_lo + grid.pitch), cell_lo - uppers), 0.0)
+        within = np.flatnonzero(np.linalg.norm(gap, axis=1) <= 7.0 - 1e-4)
+        listed = set(items[start[c] : start[c + 1]].tolist())
+        assert set(within.tolist()) <= listed
+        assert listed <= set(np.flatnonzero(np.linalg.norm(gap, axis=1) <= 7.0 + 1e-4).tolist())
 
 
 def test_a_modular_scene_puts_each_piece_in_one_cell() -> None:

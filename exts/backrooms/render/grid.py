@@ -93,7 +93,17 @@ def bin_boxes(grid: Grid, lowers: np.ndarray, uppers: np.ndarray) -> tuple[np.nd
     return start.astype(np.int32), box[order].astype(np.int32)
 
 
-def light_reach(position: np.ndarray, half_size: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
-    """Boxes around each panel holding every point within ``radius`` of it (for ``bin_boxes``)."""
-    extent = np.stack([half_size[:, 0], np.zeros(len(half_size)), half_size[:, 1]], axis=1) + radius
-    return position - extent, position + extent
+def bin_near(
+    grid: Grid, lowers: np.ndarray, uppers: np.ndarray, radius: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Like ``bin_boxes``, but each cell lists the boxes within ``radius`` of it (not just touching)."""
+    reach = radius + _TOUCH  # bin_boxes ignores boxes that only touch a cell; these must not be lost
+    start, items = bin_boxes(grid, lowers - reach, uppers + reach)
+    cell = np.repeat(np.arange(grid.count), np.diff(start))
+    dims = grid.dims.astype(np.int64)
+    index = np.stack([cell % dims[0], (cell // dims[0]) % dims[1], cell // (dims[0] * dims[1])], axis=1)
+    cell_lo = grid.lower + grid.pitch * index
+    gap = np.maximum(np.maximum(lowers[items] - (cell_lo + grid.pitch), cell_lo - uppers[items]), 0.0)
+    keep = (gap * gap).sum(axis=1) <= radius * radius  # drops the corners of the widened boxes
+    counts = np.bincount(cell[keep], minlength=grid.count)
+    return np.concatenate([[0], np.cumsum(counts)]).astype(np.int32), items[keep]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import warp as wp
 
-from backrooms.render.grid import Grid, bin_boxes, fit_grid, light_reach
+from backrooms.render.grid import Grid, bin_boxes, bin_near, fit_grid
 from backrooms.render.parts import planar_parts
 from backrooms.world.types import InstanceSet, LightSet, PrototypeLibrary, SceneView
 
@@ -126,8 +126,10 @@ class Scene:
         (a live parameter) or the view changed."""
         if radius == self._reach:
             return
-        lowers, uppers = light_reach(self._light_position, self._light_half, radius)
-        self.data.lights = self._grid_data(self._light_grid, lowers, uppers)
+        half = self._light_half
+        extent = np.stack([half[:, 0], np.zeros(len(half), np.float32), half[:, 1]], axis=1)
+        panels = (self._light_position - extent, self._light_position + extent)
+        self.data.lights = self._grid_data(self._light_grid, *bin_near(self._light_grid, *panels, radius))
         self._reach = radius
 
     def _array(self, values: np.ndarray, dtype: object) -> wp.array:
@@ -205,12 +207,12 @@ class Scene:
         d.world_to_local = self._array(np.linalg.inv(transforms).astype(np.float32), wp.mat44)
         d.instance_look = self._array(np.asarray(inst.look, np.int32).reshape(-1, 4), wp.vec4i)
         d.instance_key = self._array(np.asarray(inst.key, np.uint32), wp.uint32)
-        d.grid = self._grid_data(fit_grid(lowers, uppers, cell), lowers, uppers)
+        grid = fit_grid(lowers, uppers, cell)
+        d.grid = self._grid_data(grid, *bin_boxes(grid, lowers, uppers))
         self._light_grid = fit_grid(lowers, uppers, cell or float(d.grid.pitch))
         self.instance_builds += 1
 
-    def _grid_data(self, grid: Grid, lowers: np.ndarray, uppers: np.ndarray) -> GridData:
-        start, items = bin_boxes(grid, lowers, uppers)
+    def _grid_data(self, grid: Grid, start: np.ndarray, items: np.ndarray) -> GridData:
         g = GridData()
         g.lower = wp.vec3(*grid.lower.tolist())
         g.pitch = grid.pitch
