@@ -1,4 +1,4 @@
-"""The per-pixel kernels: primary visibility with exact AOVs, then shading into LdrColor."""
+"""The per-pixel kernel: primary visibility with exact AOVs, then shading into LdrColor, in one pass."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from backrooms.render.camera import CameraData, camera_ray, project
 from backrooms.render.lighting import LIGHT_TINT, direct_light, panel_gain_at
 from backrooms.render.scene import SceneData
 from backrooms.render.surface import LIGHT_PANEL, surface, texel
-from backrooms.render.trace import hit_normal, hit_uv, occluded, occluded_tile, trace_tile
+from backrooms.render.trace import Hit, hit_normal, hit_uv, occluded, occluded_tile, trace_tile
 
 # Rendering needs no gradients; skipping the adjoint code halves compile time.
 wp.set_module_options({"enable_backward": False})
@@ -19,8 +19,94 @@ HAZE_COLOR = wp.constant(wp.vec3(0.3, 0.27, 0.16))  # the yellow murk at the end
 SURFACE_EPS = wp.constant(2.0e-3)
 
 
+@wp.func
+def cosine_direction(n: wp.vec3, r1: float, r2: float) -> wp.vec3:
+    """A cosine-weighted direction about ``n`` from two uniform numbers (for ambient occlusion)."""
+    phi = 6.283185307 * r1
+    r = wp.sqrt(r2)
+    a = wp.where(wp.abs(n[0]) > 0.9, wp.vec3(0.0, 1.0, 0.0), wp.vec3(1.0, 0.0, 0.0))
+    t = wp.normalize(wp.cross(a, n))
+    b = wp.cross(n, t)
+    return wp.normalize(t * (r * wp.cos(phi)) + b * (r * wp.sin(phi)) + n * wp.sqrt(wp.max(0.0, 1.0 - r2)))
+
+
+@wp.func
+def tonemap(x: float) -> float:
+    """Filmic curve (Narkowicz's ACES fit) then the sRGB transfer function."""
+    y = wp.clamp((x * (2.51 * x + 0.03)) / (x * (2.43 * x + 0.59) + 0.14), 0.0, 1.0)
+    return wp.where(y <= 0.0031308, 12.92 * y, 1.055 * wp.pow(y, 1.0 / 2.4) - 0.055)
+
+
+@wp.struct
+class Shading:
+    """This frame's ``render.*`` knobs and seeds, as the pixel kernel reads them."""
+
+    noise_seed: int
+    pattern_salt: int
+    spp: int
+    shadow_rays: int
+    light_radius: float
+    ambient: float
+    ao_strength: float
+    ao_radius: float
+    haze: float
+    wear: float
+    radiance: float
+    exposure_scale: float
+    haze_light: wp.array(dtype=wp.float32)  # one number: how brightly the air around the camera glows
+
+
+@wp.func
+def shade(
+    scene: SceneData, cam: CameraData, s: Shading, hit: Hit, d: wp.vec3, n: wp.vec3, pixel: int
+) -> wp.vec3:
+    """Light the primary hit: panels (with shadows), occluded ambient, emission, then haze."""
+    glow = HAZE_COLOR * (3.0 * s.ambient * s.haze_light[0])
+    if hit.instance < 0:
+        return glow
+    m = scene.triangle_material[hit.triangle]
+    p = cam.position + hit.t * d
+    albedo = scene.material_albedo[m]
+    if scene.material_texture[m] >= 0:
+        albedo = texel(scene.textures, scene.material_texture[m], hit_uv(scene, hit))
+    look = scene.instance_look[hit.instance]
+    pattern = scene.material_pattern[m]
+    surf = surface(pattern, albedo, scene.material_roughness[m], p, n, look, s.pattern_salt, s.wear)
+    emission = scene.material_emissive[m] * surf.emission_scale
+    if pattern == LIGHT_PANEL:
+        emission = emission * panel_gain_at(scene, p, s.radiance)
+    r = surf.roughness
+    shininess = wp.clamp(2.0 / (r * r * r * r + 1.0e-4) - 2.0, 1.0, 2000.0)
+    origin = p + n * (SURFACE_EPS * (1.0 + 0.01 * hit.t))
+    diffuse = wp.float32(0.0)
+    specular = wp.float32(0.0)
+    bounce = wp.float32(0.0)
+    visible_sky = wp.float32(0.0)
+    for k in range(s.spp):
+        rng = wp.rand_init(s.noise_seed, 2 * (pixel + k))
+        lit = direct_light(scene, origin, n, -d, shininess, s.light_radius, s.shadow_rays, rng)
+        diffuse += lit[0]
+        specular += lit[1]
+        bounce += lit[2]
+        if s.ao_strength > 0.0:
+            rng = wp.rand_init(s.noise_seed, 2 * (pixel + k) + 1)
+            ray = cosine_direction(n, wp.randf(rng), wp.randf(rng))
+            # An occluder at distance t should count 1 - (1 - t/R)^2; a ray of random length L with
+            # that CDF is blocked with exactly that probability, so an any-hit test of a ray that is
+            # on average R/3 long has the same expectation as a closest-hit test of one R long.
+            reach = s.ao_radius * (1.0 - wp.sqrt(1.0 - wp.randf(rng)))
+            visible_sky += wp.where(occluded(scene, origin, ray, reach), 0.0, 1.0)
+        else:
+            visible_sky += 1.0
+    inv = 1.0 / float(s.spp)
+    ao = 1.0 - s.ao_strength * (1.0 - visible_sky * inv)
+    light = (diffuse * 0.3183099 + s.ambient * bounce * ao) * inv
+    color = wp.cw_mul(surf.albedo, LIGHT_TINT) * light + LIGHT_TINT * (0.04 * specular * inv) + emission
+    return wp.lerp(color, glow, 1.0 - wp.exp(-s.haze * hit.t))
+
+
 @wp.kernel
-def primary(
+def pixels(
     scene: SceneData,
     row0: int,
     cam: CameraData,
@@ -28,23 +114,20 @@ def primary(
     moved: bool,
     bins: BinData,
     prev_bins: BinData,
+    shading: Shading,
     depth: wp.array2d(dtype=wp.float32),
     normals: wp.array3d(dtype=wp.float32),
     motion: wp.array3d(dtype=wp.float32),
     instance_id: wp.array2d(dtype=wp.uint32),
     disocclusion: wp.array2d(dtype=wp.uint8),
-    instance: wp.array2d(dtype=wp.int32),
-    material: wp.array2d(dtype=wp.int32),
-    uv: wp.array2d(dtype=wp.vec2),
+    rgb: wp.array3d(dtype=wp.uint8),
 ):
-    """Trace the pixel centre; write depth, normal, id, material, and motion against ``prev``.
+    """Trace the pixel centre, write its AOVs, then light it.
 
     ``instance_id`` is the instance's stable key (0 is kept for misses), so a piece of wall keeps its
-    id while chunks stream in and out; ``instance`` is its index in this view, for shading.
-
-    Motion is exact: the hit point is projected with the previous camera (misses use their direction
-    at infinity). A hit is disoccluded when it falls outside the previous image or something lay
-    between it and the previous camera.
+    id while chunks stream in and out. Motion is exact: the hit point is projected with the previous
+    camera (misses use their direction at infinity). A hit is disoccluded when it falls outside the
+    previous image or something lay between it and the previous camera.
     """
     y, x = wp.tid()
     y += row0
@@ -54,25 +137,20 @@ def primary(
     hit = trace_tile(scene, bins, tile_at(bins, px, py, cam.width, cam.height), cam.position, d, FAR)
     offset = d
     revealed = wp.uint8(0)
+    n = wp.vec3(0.0)
     if hit.instance >= 0:
-        p = cam.position + hit.t * d
         n = hit_normal(scene, hit, d)
-        offset = p - prev.position
+        offset = cam.position + hit.t * d - prev.position
         depth[y, x] = hit.t
         for c in range(3):
             normals[y, x, c] = n[c]
         normals[y, x, 3] = 1.0
         instance_id[y, x] = wp.max(scene.instance_key[hit.instance], wp.uint32(1))
-        instance[y, x] = hit.instance
-        material[y, x] = scene.triangle_material[hit.triangle]
-        uv[y, x] = hit_uv(scene, hit)
     else:
         depth[y, x] = wp.inf
         for c in range(4):
             normals[y, x, c] = 0.0
         instance_id[y, x] = wp.uint32(0)
-        instance[y, x] = -1
-        material[y, x] = -1
     before = project(prev, offset)
     inside = before[2] > 0.0 and before[0] >= 0.0 and before[1] >= 0.0
     inside = inside and before[0] <= float(prev.width) and before[1] <= float(prev.height)
@@ -94,117 +172,7 @@ def primary(
     motion[y, x, 2] = 0.0
     motion[y, x, 3] = 0.0
     disocclusion[y, x] = revealed
-
-
-@wp.func
-def cosine_direction(n: wp.vec3, r1: float, r2: float) -> wp.vec3:
-    """A cosine-weighted direction about ``n`` from two uniform numbers (for ambient occlusion)."""
-    phi = 6.283185307 * r1
-    r = wp.sqrt(r2)
-    a = wp.where(wp.abs(n[0]) > 0.9, wp.vec3(0.0, 1.0, 0.0), wp.vec3(1.0, 0.0, 0.0))
-    t = wp.normalize(wp.cross(a, n))
-    b = wp.cross(n, t)
-    return wp.normalize(t * (r * wp.cos(phi)) + b * (r * wp.sin(phi)) + n * wp.sqrt(wp.max(0.0, 1.0 - r2)))
-
-
-@wp.func
-def tonemap(x: float) -> float:
-    """Filmic curve (Narkowicz's ACES fit) then the sRGB transfer function."""
-    y = wp.clamp((x * (2.51 * x + 0.03)) / (x * (2.43 * x + 0.59) + 0.14), 0.0, 1.0)
-    return wp.where(y <= 0.0031308, 12.92 * y, 1.055 * wp.pow(y, 1.0 / 2.4) - 0.055)
-
-
-@wp.kernel
-def shade(
-    scene: SceneData,
-    row0: int,
-    cam: CameraData,
-    depth: wp.array2d(dtype=wp.float32),
-    normals: wp.array3d(dtype=wp.float32),
-    instance: wp.array2d(dtype=wp.int32),
-    material: wp.array2d(dtype=wp.int32),
-    uv: wp.array2d(dtype=wp.vec2),
-    haze_light: wp.array(dtype=wp.float32),
-    noise_seed: int,
-    pattern_salt: int,
-    spp: int,
-    shadow_rays: int,
-    light_radius: float,
-    ambient: float,
-    ao_strength: float,
-    ao_radius: float,
-    haze: float,
-    wear: float,
-    radiance: float,
-    exposure_scale: float,
-    rgb: wp.array3d(dtype=wp.uint8),
-):
-    """Light the primary hit: panels (with shadows), occluded ambient, emission, then haze and tone."""
-    y, x = wp.tid()
-    y += row0
-    d = camera_ray(cam, float(x) + 0.5, float(y) + 0.5)
-    glow = HAZE_COLOR * (3.0 * ambient * haze_light[0])
-    color = glow
-    m = material[y, x]
-    if m >= 0:
-        t = depth[y, x]
-        p = cam.position + t * d
-        n = wp.vec3(normals[y, x, 0], normals[y, x, 1], normals[y, x, 2])
-        inst = instance[y, x]
-        albedo = scene.material_albedo[m]
-        if scene.material_texture[m] >= 0:
-            albedo = texel(scene.textures, scene.material_texture[m], uv[y, x])
-        surf = surface(
-            scene.material_pattern[m],
-            albedo,
-            scene.material_roughness[m],
-            p,
-            n,
-            scene.instance_look[inst],
-            pattern_salt,
-            wear,
-        )
-        emission = scene.material_emissive[m] * surf.emission_scale
-        if scene.material_pattern[m] == LIGHT_PANEL:
-            emission = emission * panel_gain_at(scene, p, radiance)
-        r = surf.roughness
-        shininess = wp.clamp(2.0 / (r * r * r * r + 1.0e-4) - 2.0, 1.0, 2000.0)
-        origin = p + n * (SURFACE_EPS * (1.0 + 0.01 * t))
-        pixel = (y * cam.width + x) * spp
-        diffuse = wp.float32(0.0)
-        specular = wp.float32(0.0)
-        bounce = wp.float32(0.0)
-        visible_sky = wp.float32(0.0)
-        for s in range(spp):
-            lit = direct_light(
-                scene,
-                origin,
-                n,
-                -d,
-                shininess,
-                light_radius,
-                shadow_rays,
-                wp.rand_init(noise_seed, 2 * (pixel + s)),
-            )
-            diffuse += lit[0]
-            specular += lit[1]
-            bounce += lit[2]
-            if ao_strength > 0.0:
-                rng = wp.rand_init(noise_seed, 2 * (pixel + s) + 1)
-                ray = cosine_direction(n, wp.randf(rng), wp.randf(rng))
-                # An occluder at distance t should count 1 - (1 - t/R)^2; a ray of random length L with
-                # that CDF is blocked with exactly that probability, so an any-hit test of a ray that is
-                # on average R/3 long has the same expectation as a closest-hit test of one R long.
-                reach = ao_radius * (1.0 - wp.sqrt(1.0 - wp.randf(rng)))
-                visible_sky += wp.where(occluded(scene, origin, ray, reach), 0.0, 1.0)
-            else:
-                visible_sky += 1.0
-        inv = 1.0 / float(spp)
-        ao = 1.0 - ao_strength * (1.0 - visible_sky * inv)
-        light = (diffuse * 0.3183099 + ambient * bounce * ao) * inv
-        color = wp.cw_mul(surf.albedo, LIGHT_TINT) * light + LIGHT_TINT * (0.04 * specular * inv) + emission
-        fog = 1.0 - wp.exp(-haze * t)
-        color = wp.lerp(color, glow, fog)
+    color = shade(scene, cam, shading, hit, d, n, (y * cam.width + x) * shading.spp)
     for c in range(3):
-        rgb[y, x, c] = wp.uint8(tonemap(color[c] * exposure_scale) * 255.0 + 0.5)
+        rgb[y, x, c] = wp.uint8(tonemap(color[c] * shading.exposure_scale) * 255.0 + 0.5)
     rgb[y, x, 3] = wp.uint8(255)

@@ -45,9 +45,6 @@ class Renderer:
         self.width = width
         self.height = height
         self.device = device
-        self._instance = wp.zeros((height, width), dtype=wp.int32, device=device)  # index in the view
-        self._material = wp.zeros((height, width), dtype=wp.int32, device=device)
-        self._uv = wp.zeros((height, width), dtype=wp.vec2, device=device)
         self._haze_light = wp.zeros(1, dtype=wp.float32, device=device)
         self._bins = Binner(width, height, device)  # tiles for rays from this frame's camera ...
         self._prev_bins = Binner(width, height, device)  # ... and from the previous one
@@ -95,50 +92,22 @@ class Renderer:
         moved = bool(np.any(camera.position != previous.position))
         bins = self._bins.bin(scene, cam)
         prev_bins = self._prev_bins.bin(scene, prev) if moved else bins  # unmoved: no disocclusion rays
-        self._launch_rows(
-            kernels.primary,
-            [cam, prev, moved, bins, prev_bins],
-            [
-                out[DEPTH],
-                out[NORMALS],
-                out[MOTION_VECTORS],
-                out[INSTANCE_ID],
-                out[DISOCCLUSION],
-                self._instance,
-                self._material,
-                self._uv,
-            ],
-            data,
-        )
-        shading = [
-            warp_seed(seed, "render.noise", frame),
-            warp_seed(seed, "render.surface") & 0xFFFF,
-            s["spp"],
-            s["shadow_rays"],
-            s["light_radius"],
-            s["ambient"],
-            s["ao"],
-            s["ao_radius"],
-            s["haze"],
-            s["wear"],
-            s["radiance"],
-            2.0 ** s["exposure"],
-        ]
-        self._launch_rows(
-            kernels.shade,
-            [
-                cam,
-                out[DEPTH],
-                out[NORMALS],
-                self._instance,
-                self._material,
-                self._uv,
-                self._haze_light,
-                *shading,
-            ],
-            [out[RGB]],
-            data,
-        )
+        shading = kernels.Shading()
+        shading.noise_seed = warp_seed(seed, "render.noise", frame)
+        shading.pattern_salt = warp_seed(seed, "render.surface") & 0xFFFF
+        shading.spp = s["spp"]
+        shading.shadow_rays = s["shadow_rays"]
+        shading.light_radius = s["light_radius"]
+        shading.ambient = s["ambient"]
+        shading.ao_strength = s["ao"]
+        shading.ao_radius = s["ao_radius"]
+        shading.haze = s["haze"]
+        shading.wear = s["wear"]
+        shading.radiance = s["radiance"]
+        shading.exposure_scale = 2.0 ** s["exposure"]
+        shading.haze_light = self._haze_light
+        aovs = [out[name] for name in (DEPTH, NORMALS, MOTION_VECTORS, INSTANCE_ID, DISOCCLUSION, RGB)]
+        self._launch_rows(kernels.pixels, [cam, prev, moved, bins, prev_bins, shading], aovs, data)
 
     def _launch_rows(self, kernel: wp.Kernel, inputs: list, outputs: list, scene: object) -> None:
         """Launch ``kernel(scene, row0, *inputs, *outputs)`` over the image, band by band on CPU."""
