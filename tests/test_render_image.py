@@ -8,6 +8,7 @@ import pytest
 from backrooms.graph.product import RenderProduct
 from backrooms.params import ParamStore
 from backrooms.render import demo
+from backrooms.render.kernels import SRGB_STEPS, srgb_table
 from backrooms.render.renderer import Renderer
 from backrooms.render.scene import Scene
 
@@ -84,3 +85,11 @@ def test_more_samples_converge_toward_the_many_sample_image() -> None:
     reference = render(3, spp=32)["rgb"].astype(float)
     error = {spp: np.abs(render(3, spp=spp)["rgb"] - reference).mean() for spp in (1, 8)}
     assert error[8] < 0.5 * error[1], error
+
+
+def test_the_srgb_table_is_within_one_code_of_the_transfer_function() -> None:
+    y = np.random.default_rng(0).uniform(0.0, 1.0, 200_000)
+    exact = np.where(y <= 0.0031308, 12.92 * y, 1.055 * np.power(y, 1 / 2.4) - 0.055)
+    table = srgb_table()[(y * (SRGB_STEPS - 1) + 0.5).astype(int)].astype(float)
+    assert np.abs(np.floor(exact * 255.0 + 0.5) - table).max() <= 1.0
+    assert srgb_table()[0] == 0 and srgb_table()[-1] == 255

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import warp as wp
 
 from backrooms.render.bins import BinData, tile_at
@@ -24,17 +25,31 @@ def cosine_direction(n: wp.vec3, r1: float, r2: float) -> wp.vec3:
     """A cosine-weighted direction about ``n`` from two uniform numbers (for ambient occlusion)."""
     phi = 6.283185307 * r1
     r = wp.sqrt(r2)
-    a = wp.where(wp.abs(n[0]) > 0.9, wp.vec3(0.0, 1.0, 0.0), wp.vec3(1.0, 0.0, 0.0))
-    t = wp.normalize(wp.cross(a, n))
-    b = wp.cross(n, t)
-    return wp.normalize(t * (r * wp.cos(phi)) + b * (r * wp.sin(phi)) + n * wp.sqrt(wp.max(0.0, 1.0 - r2)))
+    # an orthonormal basis around n without a normalisation (Duff et al. 2017, "Building an
+    # Orthonormal Basis, Revisited"), so the result is unit length by construction
+    sign = wp.where(n[2] >= 0.0, 1.0, -1.0)
+    a = -1.0 / (sign + n[2])
+    c = n[0] * n[1] * a
+    t = wp.vec3(1.0 + sign * n[0] * n[0] * a, sign * c, -sign * n[0])
+    b = wp.vec3(c, sign + n[1] * n[1] * a, -n[1])
+    return t * (r * wp.cos(phi)) + b * (r * wp.sin(phi)) + n * wp.sqrt(wp.max(0.0, 1.0 - r2))
+
+
+SRGB_STEPS = wp.constant(4096)  # table resolution over [0, 1]: within one 8-bit code of the formula
+
+
+def srgb_table() -> np.ndarray:
+    """8-bit sRGB codes for linear values i / (SRGB_STEPS - 1): a lookup instead of a pow per channel."""
+    y = np.linspace(0.0, 1.0, SRGB_STEPS)
+    encoded = np.where(y <= 0.0031308, 12.92 * y, 1.055 * np.power(y, 1.0 / 2.4) - 0.055)
+    return np.round(encoded * 255.0).astype(np.uint8)
 
 
 @wp.func
-def tonemap(x: float) -> float:
-    """Filmic curve (Narkowicz's ACES fit) then the sRGB transfer function."""
+def tonemap(x: float, srgb: wp.array(dtype=wp.uint8)) -> wp.uint8:
+    """Filmic curve (Narkowicz's ACES fit), then the sRGB transfer function by table."""
     y = wp.clamp((x * (2.51 * x + 0.03)) / (x * (2.43 * x + 0.59) + 0.14), 0.0, 1.0)
-    return wp.where(y <= 0.0031308, 12.92 * y, 1.055 * wp.pow(y, 1.0 / 2.4) - 0.055)
+    return srgb[int(y * float(SRGB_STEPS - 1) + 0.5)]
 
 
 @wp.struct
@@ -54,6 +69,7 @@ class Shading:
     radiance: float
     exposure_scale: float
     haze_light: wp.array(dtype=wp.float32)  # one number: how brightly the air around the camera glows
+    srgb: wp.array(dtype=wp.uint8)  # srgb_table()
 
 
 @wp.func
@@ -174,5 +190,5 @@ def pixels(
     disocclusion[y, x] = revealed
     color = shade(scene, cam, shading, hit, d, n, (y * cam.width + x) * shading.spp)
     for c in range(3):
-        rgb[y, x, c] = wp.uint8(tonemap(color[c] * shading.exposure_scale) * 255.0 + 0.5)
+        rgb[y, x, c] = tonemap(color[c] * shading.exposure_scale, shading.srgb)
     rgb[y, x, 3] = wp.uint8(255)

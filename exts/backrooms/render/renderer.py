@@ -46,6 +46,7 @@ class Renderer:
         self.height = height
         self.device = device
         self._haze_light = wp.zeros(1, dtype=wp.float32, device=device)
+        self._srgb = wp.array(kernels.srgb_table(), dtype=wp.uint8, device=device)
         self._bins = Binner(width, height, device)  # tiles for rays from this frame's camera ...
         self._prev_bins = Binner(width, height, device)  # ... and from the previous one
         workers = 1 if wp.get_device(device).is_cuda else max(1, threads or os.cpu_count() or 1)
@@ -106,6 +107,7 @@ class Renderer:
         shading.radiance = s["radiance"]
         shading.exposure_scale = 2.0 ** s["exposure"]
         shading.haze_light = self._haze_light
+        shading.srgb = self._srgb
         aovs = [out[name] for name in (DEPTH, NORMALS, MOTION_VECTORS, INSTANCE_ID, DISOCCLUSION, RGB)]
         self._launch_rows(kernels.pixels, [cam, prev, moved, bins, prev_bins, shading], aovs, data)
 
