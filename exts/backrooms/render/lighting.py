@@ -13,7 +13,9 @@ wp.set_module_options({"enable_backward": False})  # no gradients through the li
 
 MAX_SHADOW_RAYS = wp.constant(4)
 LIGHT_TINT = wp.constant(wp.vec3(1.0, 0.95, 0.78))  # aged cool-white tubes behind yellowed diffusers
-SHADOW_GAP = wp.constant(0.03)  # shadow rays stop short of the panel so they do not hit its own quad
+SHADOW_GAP = wp.constant(0.03)  # shadow rays stop short of the panel so they do not hit its own quad ...
+PANEL_CLEARANCE = wp.constant(0.002)  # ... and below its plane: a panel emits downward, so nothing at or
+# above that plane can shade it, and grazing rays need not enter the fixture's box
 
 
 @wp.kernel
@@ -160,7 +162,12 @@ def direct_light(
             w = s - p
             d = wp.length(w)
             e = panel_irradiance(scene.light_gain[li], 4.0 * half[0] * half[1], p, n, s)
-            if e > 0.0 and not occluded(scene, p, w / d, d - SHADOW_GAP):
+            # lit means the panel is above the point (w[1] > 0), so its plane is ahead of the ray
+            lit = e > 0.0
+            if lit:
+                reach = wp.min(d - SHADOW_GAP, (w[1] - PANEL_CLEARANCE) * d / w[1])
+                lit = not occluded(scene, p, w / d, reach)
+            if lit:
                 diffuse += e
                 h = wp.normalize(w / d + to_eye)
                 specular += e * wp.pow(wp.max(wp.dot(n, h), 0.0), shininess) * (shininess + 8.0) / 25.13
