@@ -240,11 +240,10 @@ def _world_boxes(local: np.ndarray, transforms: np.ndarray) -> tuple[np.ndarray,
     """Padded world (lowers, uppers) of prototype-space boxes (N, 2, 3) placed by (N, 4, 4) transforms."""
     if len(local) == 0:
         return np.zeros((0, 3), np.float32), np.zeros((0, 3), np.float32)
-    corner = np.array([[(c >> a) & 1 for a in range(3)] for c in range(8)], np.float32)
-    points = local[:, None, 0] + corner[None] * (local[:, None, 1] - local[:, None, 0])  # (N, 8, 3)
-    world = np.einsum("kij,kcj->kci", transforms[:, :3, :3], points) + transforms[:, None, :3, 3]
-    lowers = world.min(axis=1) - _BOUNDS_PAD
-    return lowers.astype(np.float32), (world.max(axis=1) + _BOUNDS_PAD).astype(np.float32)
+    rotation = transforms[:, :3, :3]
+    centre = np.einsum("kij,kj->ki", rotation, local.mean(axis=1)) + transforms[:, :3, 3]
+    half = np.einsum("kij,kj->ki", np.abs(rotation), (local[:, 1] - local[:, 0]) / 2) + _BOUNDS_PAD
+    return (centre - half).astype(np.float32), (centre + half).astype(np.float32)
 
 
 def _thinnest(lowers: np.ndarray, uppers: np.ndarray) -> np.ndarray:
