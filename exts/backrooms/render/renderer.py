@@ -91,8 +91,11 @@ class Renderer:
         else:
             self._haze_light.zero_()
         moved = bool(np.any(camera.position != previous.position))
-        bins = self._bins.bin(scene, cam)
-        prev_bins = self._prev_bins.bin(scene, prev) if moved else bins  # unmoved: no disocclusion rays
+        now_key, prev_key = (_view_key(scene, c, s) for c in (camera, previous))
+        if self._bins.key == prev_key != self._prev_bins.key:  # last frame's camera is this one's previous
+            self._bins, self._prev_bins = self._prev_bins, self._bins
+        bins = self._bins.bin(scene, cam, now_key)
+        prev_bins = self._prev_bins.bin(scene, prev, prev_key) if moved else bins  # unmoved: no disocclusion
         shading = kernels.Shading()
         shading.noise_seed = warp_seed(seed, "render.noise", frame)
         shading.pattern_salt = warp_seed(seed, "render.surface") & 0xFFFF
@@ -124,3 +127,9 @@ class Renderer:
         ]
         for job in jobs:
             job.result()
+
+
+def _view_key(scene: Scene, camera: Camera, settings: Mapping[str, Any]) -> tuple:
+    """What camera tiles depend on: the scene's instances, the camera, and the lens."""
+    pose = camera.position.tobytes() + camera.rotation.tobytes()
+    return id(scene), scene.instance_builds, pose, camera.fov_y, settings["fov"], settings["distortion"]
