@@ -13,6 +13,7 @@ wp.set_module_options({"enable_backward": False})  # no gradients through the li
 
 MAX_SHADOW_RAYS = wp.constant(4)
 LIGHT_TINT = wp.constant(wp.vec3(1.0, 0.95, 0.78))  # aged cool-white tubes behind yellowed diffusers
+WORTH_A_RAY = wp.constant(0.15)  # a panel this much dimmer than the brightest borrows its visibility
 SHADOW_GAP = wp.constant(0.03)  # shadow rays stop short of the panel so they do not hit its own quad ...
 PANEL_CLEARANCE = wp.constant(0.002)  # ... and below its plane: a panel emits downward, so nothing at or
 # above that plane can shade it, and grazing rays need not enter the fixture's box
@@ -115,8 +116,9 @@ def direct_light(
     rng: wp.uint32,
 ) -> wp.vec3:
     """(diffuse irradiance, specular, bounce): panels within ``radius`` are summed unshadowed, the
-    ``shadow_rays`` brightest get a shadow ray to a random point on them, and the rest borrow
-    those rays' average visibility. ``bounce`` is the panels' light arriving from any side, which
+    ``shadow_rays`` brightest get a shadow ray to a random point on them (unless one gives less
+    than ``WORTH_A_RAY`` of the brightest's light: its shadow would hardly show), and the rest
+    borrow those rays' average visibility. ``bounce`` is the panels' light arriving from any side, which
     scales the ambient term, so a corridor whose panels die goes dark, ceiling included."""
     if scene.light_count == 0:
         return wp.vec3(0.0)
@@ -153,7 +155,7 @@ def direct_light(
     seen = wp.float32(0.0)
     for j in range(rays):
         li = top_i[j]
-        if li >= 0:
+        if li >= 0 and top_e[j] >= WORTH_A_RAY * top_e[0]:
             half = scene.light_half_size[li]
             offset = wp.vec3(
                 (2.0 * wp.randf(rng) - 1.0) * half[0], 0.0, (2.0 * wp.randf(rng) - 1.0) * half[1]
