@@ -125,6 +125,7 @@ def shade(
 def pixels(
     scene: SceneData,
     row0: int,
+    row_step: int,
     cam: CameraData,
     prev: CameraData,
     moved: bool,
@@ -146,7 +147,7 @@ def pixels(
     previous image or something lay between it and the previous camera.
     """
     y, x = wp.tid()
-    y += row0
+    y = row0 + y * row_step
     px = float(x) + 0.5
     py = float(y) + 0.5
     d = camera_ray(cam, px, py)

@@ -30,15 +30,14 @@ from backrooms.world.types import Camera
 
 AOVS = (RGB, DEPTH, NORMALS, MOTION_VECTORS, INSTANCE_ID, DISOCCLUSION)
 BURST_FRAMES = 6  # a flickering panel decides whether to stutter once per this many frames
-BANDS_PER_THREAD = 4  # ceilings are cheaper than corridors: several bands per thread even out the load
 
 
 class Renderer:
     """Renders ``Scene`` + cameras into a :class:`RenderProduct`; no allocation per frame.
 
-    A Warp CPU launch runs on one thread and releases the GIL, so on CPU the image is cut into
-    row bands launched from a small thread pool (``threads``, default: all cores). Every pixel is
-    computed on its own, so the bytes do not depend on the band layout.
+    A Warp CPU launch runs on one thread and releases the GIL, so on CPU each thread of a small pool
+    (``threads``, default: all cores) launches over an interleaved set of rows. Every pixel is
+    computed on its own, so the bytes do not depend on the layout.
     """
 
     def __init__(self, width: int, height: int, device: str = "cpu", threads: int | None = None) -> None:
@@ -50,8 +49,10 @@ class Renderer:
         self._bins = Binner(width, height, device)  # tiles for rays from this frame's camera ...
         self._prev_bins = Binner(width, height, device)  # ... and from the previous one
         workers = 1 if wp.get_device(device).is_cuda else max(1, threads or os.cpu_count() or 1)
-        rows = -(-height // (workers * BANDS_PER_THREAD))
-        self._bands = [(y, min(rows, height - y)) for y in range(0, height, rows)]
+        # one band per thread, rows interleaved: ceilings are cheap and floors dear, so every thread
+        # takes some of each and they finish together
+        self._bands = [(first, -(-(height - first) // workers)) for first in range(min(workers, height))]
+        self._row_step = workers
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="render") if workers > 1 else None
         wp.load_module(kernels, device=device)  # load once up front, never from several threads at once
 
@@ -115,15 +116,22 @@ class Renderer:
         self._launch_rows(kernels.pixels, [cam, prev, moved, bins, prev_bins, shading], aovs, data)
 
     def _launch_rows(self, kernel: wp.Kernel, inputs: list, outputs: list, scene: object) -> None:
-        """Launch ``kernel(scene, row0, *inputs, *outputs)`` over the image, band by band on CPU."""
+        """Launch ``kernel(scene, row0, row_step, *inputs, *outputs)`` over the image; on CPU each
+        thread takes every ``row_step``-th row from its own first one."""
         if self._pool is None:
-            wp.launch(kernel, (self.height, self.width), [scene, 0, *inputs], outputs, device=self.device)
+            args = [scene, 0, 1, *inputs]
+            wp.launch(kernel, (self.height, self.width), args, outputs, device=self.device)
             return
         jobs = [
             self._pool.submit(
-                wp.launch, kernel, (rows, self.width), [scene, y, *inputs], outputs, device=self.device
+                wp.launch,
+                kernel,
+                (rows, self.width),
+                [scene, first, self._row_step, *inputs],
+                outputs,
+                device=self.device,
             )
-            for y, rows in self._bands
+            for first, rows in self._bands
         ]
         for job in jobs:
             job.result()
