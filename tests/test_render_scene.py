@@ -55,3 +55,26 @@ def test_an_empty_view_renders_haze_and_no_ids() -> None:
     assert np.isinf(product["distance_to_camera"].numpy()).all()
     rgb = product["rgb"].numpy()
     assert (rgb == rgb[0, 0]).all() and rgb[0, 0, 3] == 255
+
+
+def test_a_renderer_never_reuses_camera_tiles_across_scenes() -> None:
+    camera = demo.camera(3)
+    settings = ParamStore().snapshot().node("render")
+    renderer = Renderer(32, 24)
+    first = RenderProduct(0, 32, 24, "cpu")
+    renderer.render(Scene.from_view(demo.view()), camera, camera, first, settings, seed=0)
+    fewer = demo.view()
+    keep = slice(0, 12)
+    fewer.instances = dataclasses.replace(
+        fewer.instances,
+        mesh=fewer.instances.mesh[keep],
+        transform=fewer.instances.transform[keep],
+        look=fewer.instances.look[keep],
+        key=fewer.instances.key[keep],
+    )
+    second = RenderProduct(0, 32, 24, "cpu")
+    renderer.render(Scene.from_view(fewer), camera, camera, second, settings, seed=0)  # same camera
+    alone = RenderProduct(0, 32, 24, "cpu")
+    Renderer(32, 24).render(Scene.from_view(fewer), camera, camera, alone, settings, seed=0)
+    assert (second["instance_id"].numpy() == alone["instance_id"].numpy()).all()
+    assert not (second["instance_id"].numpy() == first["instance_id"].numpy()).all()

@@ -140,4 +140,4 @@ class Renderer:
 def _view_key(scene: Scene, camera: Camera, settings: Mapping[str, Any]) -> tuple:
     """What camera tiles depend on: the scene's instances, the camera, and the lens."""
     pose = camera.position.tobytes() + camera.rotation.tobytes()
-    return id(scene), scene.instance_builds, pose, camera.fov_y, settings["fov"], settings["distortion"]
+    return scene.upload, pose, camera.fov_y, settings["fov"], settings["distortion"]

@@ -11,6 +11,8 @@ the per-frame camera tiles (:mod:`backrooms.render.bins`).
 
 from __future__ import annotations
 
+from itertools import count
+
 import numpy as np
 import warp as wp
 
@@ -21,6 +23,7 @@ from backrooms.world.types import InstanceSet, LightSet, PrototypeLibrary, Scene
 PATTERNS = ("plain", "wallpaper", "carpet", "ceiling_tile", "light_panel", "trim")
 LIGHT_PANEL = PATTERNS.index("light_panel")
 _BOUNDS_PAD = 1.0e-3  # flat quads have zero-thickness boxes; pad them so slab tests stay robust
+_UPLOADS = count(1)  # process-wide, so no two instance uploads of any two scenes share a number
 
 
 @wp.struct
@@ -88,6 +91,7 @@ class Scene:
         self.version: int | None = None
         self.mesh_builds = 0  # library uploads so far (tests check that streaming does not rebuild)
         self.instance_builds = 0
+        self.upload = 0  # names the current instance upload (caches built from it compare this)
         self._meshes: list[wp.Mesh] = []  # one per part
         self._mesh_box = np.zeros((0, 2, 3), np.float32)  # prototype-local (lower, upper) per mesh
         self._part_box = np.zeros((0, 2, 3), np.float32)  # ... and per part
@@ -211,6 +215,7 @@ class Scene:
         d.grid = self._grid_data(grid, *bin_boxes(grid, lowers, uppers))
         self._light_grid = fit_grid(lowers, uppers, cell or float(d.grid.pitch))
         self.instance_builds += 1
+        self.upload = next(_UPLOADS)
 
     def _grid_data(self, grid: Grid, start: np.ndarray, items: np.ndarray) -> GridData:
         g = GridData()
