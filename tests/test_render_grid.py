@@ -13,7 +13,7 @@ from backrooms.graph.product import RenderProduct
 from backrooms.params import ParamStore
 from backrooms.render import demo
 from backrooms.render.camera import CameraData, camera_data, camera_ray
-from backrooms.render.grid import MAX_CELLS, bin_boxes, bin_near, fit_grid
+from backrooms.render.grid import MAX_CELLS, Grid, bin_boxes, bin_near, fit_grid
 from backrooms.render.parts import MAX_PARTS, planar_parts
 from backrooms.render.renderer import Renderer
 from backrooms.render.scene import Scene, SceneData
@@ -22,16 +22,20 @@ from backrooms.world import World
 from backrooms.world.types import Camera, Mesh, SceneView
 
 
+def _cell_lower(grid: Grid, c: int) -> np.ndarray:
+    """The lower corner of cell number ``c`` (numbered as ``Grid`` documents), computed here anew."""
+    nx, ny = int(grid.dims[0]), int(grid.dims[1])
+    return grid.lower + grid.pitch * np.array([c % nx, (c // nx) % ny, c // (nx * ny)])
+
+
 def test_each_box_is_listed_in_exactly_the_cells_it_reaches_into() -> None:
     rng = np.random.default_rng(3)
     lowers = rng.uniform(-10, 10, (300, 3)).astype(np.float32)
     uppers = lowers + rng.uniform(0.0, 5.0, (300, 3)).astype(np.float32)
     grid = fit_grid(lowers, uppers, 2.0)
     start, items = bin_boxes(grid, lowers, uppers)
-    dims = grid.dims
     for c in range(grid.count):
-        i, j, k = c % dims[0], (c // dims[0]) % dims[1], c // (dims[0] * dims[1])
-        cell_lo = grid.lower + grid.pitch * np.array([i, j, k])
+        cell_lo = _cell_lower(grid, c)
         cell_hi = cell_lo + grid.pitch
         reaches = np.all((uppers - 0.005 > cell_lo) & (lowers + 0.005 < cell_hi), axis=1)
         thin = np.any(uppers - lowers < 0.01, axis=1)  # thin boxes keep the one cell they start in
@@ -48,8 +52,7 @@ def test_each_cell_lists_exactly_the_lights_within_reach() -> None:
     grid = fit_grid(lowers, uppers, 4.0)
     start, items = bin_near(grid, lowers, uppers, 7.0)
     for c in range(0, grid.count, 7):
-        i, j, k = c % grid.dims[0], (c // grid.dims[0]) % grid.dims[1], c // (grid.dims[0] * grid.dims[1])
-        cell_lo = grid.lower + grid.pitch * np.array([i, j, k])
+        cell_lo = _cell_lower(grid, c)
         gap = np.maximum(np.maximum(lowers - (cell_lo + grid.pitch), cell_lo - uppers), 0.0)
         within = np.flatnonzero(np.linalg.norm(gap, axis=1) <= 7.0 - 1e-4)
         listed = set(items[start[c] : start[c + 1]].tolist())

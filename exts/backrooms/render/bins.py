@@ -137,7 +137,8 @@ def emit(
     tiles_x: int,
     tile_span: int,
     rects: wp.array(dtype=wp.vec4i),
-    offsets: wp.array(dtype=wp.int32),
+    ends: wp.array(dtype=wp.int32),
+    counts: wp.array(dtype=wp.int32),
     keys: wp.array(dtype=wp.int32),
     items: wp.array(dtype=wp.int32),
 ):
@@ -147,7 +148,7 @@ def emit(
     r = rects[k]
     distance = box_distance(eye, scene.placed_lower[k], scene.placed_upper[k]) / KEY_UNIT
     near = int(wp.min(distance, float(tile_span - 1)))
-    n = offsets[k]
+    n = ends[k] - counts[k]
     for ty in range(r[1], r[3] + 1):
         for tx in range(r[0], r[2] + 1):
             keys[n] = (ty * tiles_x + tx) * tile_span + near
@@ -182,7 +183,7 @@ class Binner:
         self._start = wp.zeros(self.tiles_x * self.tiles_y + 1, dtype=wp.int32, device=device)
         self._keys = wp.zeros(0, dtype=wp.int32, device=device)
         self._items = wp.zeros(0, dtype=wp.int32, device=device)
-        self._seen = self._rects = self._counts = self._offsets = None
+        self._seen = self._rects = self._counts = self._ends = None
         self.key: object = None  # what the current tiles were built for
         self._out: BinData | None = None
 
@@ -197,7 +198,7 @@ class Binner:
         if self._rects is None or self._rects.shape[0] != parts:
             self._rects = wp.zeros(parts, dtype=wp.vec4i, device=device)
             self._counts = wp.zeros(parts, dtype=wp.int32, device=device)
-            self._offsets = wp.zeros(parts, dtype=wp.int32, device=device)
+            self._ends = wp.zeros(parts, dtype=wp.int32, device=device)
         if self._seen is None or self._seen.shape[0] != instances:
             self._seen = wp.zeros(instances, dtype=wp.int32, device=device)
         total = 0
@@ -206,15 +207,14 @@ class Binner:
             wp.launch(seen_instances, instances, [data, cam, *dims, self._seen], device=device)
             outputs = [self._seen, self._rects, self._counts]
             wp.launch(part_tiles, parts, [data, cam, *dims, *outputs], device=device)
-            wp.utils.array_scan(self._counts, self._offsets, inclusive=False)
-            last = slice(parts - 1, parts)
-            total = int(self._offsets[last].numpy()[0] + self._counts[last].numpy()[0])  # one readback
+            wp.utils.array_scan(self._counts, self._ends, inclusive=True)
+            total = int(self._ends[parts - 1 : parts].numpy()[0])  # the frame's one readback
         if 2 * total > self._keys.shape[0]:  # radix sort needs twice the room
             size = max(2 * total, 2 * self._keys.shape[0], 1024)
             self._keys = wp.zeros(size, dtype=wp.int32, device=device)
             self._items = wp.zeros(size, dtype=wp.int32, device=device)
         if total:
-            inputs = [data, cam.position, self.tiles_x, self.tile_span, self._rects, self._offsets]
+            inputs = [data, cam.position, self.tiles_x, self.tile_span, self._rects, self._ends, self._counts]
             wp.launch(emit, parts, [*inputs, self._keys, self._items], device=device)
             wp.utils.radix_sort_pairs(self._keys, self._items, total)
         starts = [self._keys, total, self.tile_span, self._start]

@@ -28,7 +28,7 @@ from backrooms.render.scene import Scene
 from backrooms.seeds import warp_seed
 from backrooms.world.types import Camera
 
-AOVS = (RGB, DEPTH, NORMALS, MOTION_VECTORS, INSTANCE_ID, DISOCCLUSION)
+AOVS = (DEPTH, NORMALS, MOTION_VECTORS, INSTANCE_ID, DISOCCLUSION, RGB)  # the pixel kernel's output order
 BURST_FRAMES = 6  # a flickering panel decides whether to stutter once per this many frames
 
 
@@ -76,7 +76,7 @@ class Renderer:
         frame, s, data = product.frame, settings, scene.data
         cam = camera_data(camera, self.width, self.height, s["fov"], s["distortion"])
         prev = camera_data(previous, self.width, self.height, s["fov"], s["distortion"])
-        out = {name: product.allocate(name) for name in AOVS}
+        aovs = [product.allocate(name) for name in AOVS]
         scene.reach_lights(s["light_radius"])
         if data.light_count:
             seeds = [
@@ -112,7 +112,6 @@ class Renderer:
         shading.exposure_scale = 2.0 ** s["exposure"]
         shading.haze_light = self._haze_light
         shading.srgb = self._srgb
-        aovs = [out[name] for name in (DEPTH, NORMALS, MOTION_VECTORS, INSTANCE_ID, DISOCCLUSION, RGB)]
         self._launch_rows(kernels.pixels, [cam, prev, moved, bins, prev_bins, shading], aovs, data)
 
     def _launch_rows(self, kernel: wp.Kernel, inputs: list, outputs: list, scene: object) -> None:

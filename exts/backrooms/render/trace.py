@@ -151,9 +151,20 @@ def test_part(scene: SceneData, i: int, part: int, o: wp.vec3, d: wp.vec3, hit: 
 
 
 @wp.func
-def placed_blocks(scene: SceneData, k: int, origin: wp.vec3, direction: wp.vec3, t_max: float) -> bool:
-    """Whether placed part ``k`` has a triangle along the ray within ``t_max`` (queried in its
-    instance's space)."""
+def through_placed(scene: SceneData, k: int, origin: wp.vec3, inv_dir: wp.vec3, t_max: float) -> bool:
+    """Whether the ray passes through placed part ``k``'s world box before ``t_max``."""
+    lower, upper, thin = scene.placed_lower[k], scene.placed_upper[k], scene.placed_thin[k]
+    return through_thin_box(lower, upper, thin, origin, inv_dir, t_max)
+
+
+@wp.func
+def placed_blocks(
+    scene: SceneData, k: int, origin: wp.vec3, direction: wp.vec3, inv_dir: wp.vec3, t_max: float
+) -> bool:
+    """Whether placed part ``k`` has a triangle along the ray within ``t_max``: its world box first,
+    then the part itself, queried in its instance's space."""
+    if not through_placed(scene, k, origin, inv_dir, t_max):
+        return False
     to_local = scene.world_to_local[scene.placed_instance[k]]
     o = wp.transform_point(to_local, origin)
     d = wp.transform_vector(to_local, direction)
@@ -167,11 +178,15 @@ def blocks(
     """Whether instance ``i`` has any triangle along the ray within ``t_max``: its parts' world
     boxes are tested first, so a ray that crosses none of them costs no transform at all."""
     for k in range(scene.instance_first_placed[i], scene.instance_first_placed[i + 1]):
-        lower, upper, thin = scene.placed_lower[k], scene.placed_upper[k], scene.placed_thin[k]
-        pierced = through_thin_box(lower, upper, thin, origin, inv_dir, t_max)
-        if pierced and placed_blocks(scene, k, origin, direction, t_max):
+        if placed_blocks(scene, k, origin, direction, inv_dir, t_max):
             return True
     return False
+
+
+@wp.func
+def tile_near(bins: BinData, tile: int, j: int) -> float:
+    """How near the camera entry ``j`` of ``tile``'s list can be (its key, rounded down)."""
+    return float(bins.keys[j] - tile * bins.tile_span) * KEY_UNIT
 
 
 @wp.func
@@ -187,13 +202,11 @@ def trace_tile(
     hit.t = t_max
     hit.instance = -1
     inv_dir = inverse(direction)
-    base = tile * bins.tile_span
     for j in range(bins.start[tile], bins.start[tile + 1]):
-        if float(bins.keys[j] - base) * KEY_UNIT >= hit.t:
+        if tile_near(bins, tile, j) >= hit.t:
             break
         k = bins.items[j]
-        lower, upper, thin = scene.placed_lower[k], scene.placed_upper[k], scene.placed_thin[k]
-        if through_thin_box(lower, upper, thin, origin, inv_dir, hit.t):
+        if through_placed(scene, k, origin, inv_dir, hit.t):
             i = scene.placed_instance[k]
             to_local = scene.world_to_local[i]
             o = wp.transform_point(to_local, origin)
@@ -208,14 +221,10 @@ def occluded_tile(
 ) -> bool:
     """``occluded`` for a ray from the camera ``bins`` was made for, through a pixel of ``tile``."""
     inv_dir = inverse(direction)
-    base = tile * bins.tile_span
     for j in range(bins.start[tile], bins.start[tile + 1]):
-        if float(bins.keys[j] - base) * KEY_UNIT >= t_max:
+        if tile_near(bins, tile, j) >= t_max:
             break
-        k = bins.items[j]
-        lower, upper, thin = scene.placed_lower[k], scene.placed_upper[k], scene.placed_thin[k]
-        pierced = through_thin_box(lower, upper, thin, origin, inv_dir, t_max)
-        if pierced and placed_blocks(scene, k, origin, direction, t_max):
+        if placed_blocks(scene, bins.items[j], origin, direction, inv_dir, t_max):
             return True
     return False
 
