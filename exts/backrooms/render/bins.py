@@ -179,7 +179,7 @@ class Binner:
         self.device = device
         self.tiles_x = -(-width // TILE)
         self.tiles_y = -(-height // TILE)
-        self.tile_span = 1 << (31 - (self.tiles_x * self.tiles_y).bit_length())  # 320x240: up to 41 km
+        self.tile_span = 1 << (31 - (self.tiles_x * self.tiles_y).bit_length())  # 320x240: 84 km in cm
         self._start = wp.zeros(self.tiles_x * self.tiles_y + 1, dtype=wp.int32, device=device)
         self._keys = wp.zeros(0, dtype=wp.int32, device=device)
         self._items = wp.zeros(0, dtype=wp.int32, device=device)

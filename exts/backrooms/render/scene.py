@@ -4,7 +4,7 @@ Two levels, so memory grows with the number of prototypes rather than with the s
 small ``wp.Mesh`` BVHs per library mesh (one per flat part, :mod:`backrooms.render.parts`), built
 once per library; and, rebuilt only when the view's ``version`` changes (chunks streaming in and
 out), the world boxes of the placed instances and of their parts, a uniform grid over the instances
-(:mod:`backrooms.render.grid`), and a coarser one listing the ceiling panels within the light
+(:mod:`backrooms.render.grid`), whose cells also list the ceiling panels within the light
 radius of each cell, so shading finds nearby lights without a search. The parts' world boxes feed
 the per-frame camera tiles (:mod:`backrooms.render.bins`).
 """
@@ -71,7 +71,7 @@ class SceneData:
     material_pattern: wp.array(dtype=wp.int32)
     material_texture: wp.array(dtype=wp.int32)  # index into textures, -1 for a constant colour
     textures: wp.array3d(dtype=wp.vec3)  # (count, size, size) linear RGB, row 0 at v = 1
-    lights: GridData  # coarse grid listing the panels within the light radius of each cell
+    lights: GridData  # the same cells as ``grid``, listing the panels within the light radius of each
     light_count: int
     light_position: wp.array(dtype=wp.vec3)
     light_half_size: wp.array(dtype=wp.vec2)
@@ -96,7 +96,7 @@ class Scene:
         self._mesh_box = np.zeros((0, 2, 3), np.float32)  # prototype-local (lower, upper) per mesh
         self._part_box = np.zeros((0, 2, 3), np.float32)  # ... and per part
         self._mesh_first_part = np.zeros(1, np.int64)
-        self._light_grid: Grid | None = None
+        self._grid: Grid | None = None
         self._light_position = np.zeros((0, 3), np.float32)
         self._light_half = np.zeros((0, 2), np.float32)
         self._reach: float | None = None  # the light radius the per-cell panel lists were built for
@@ -126,14 +126,14 @@ class Scene:
             self.version = view.version
 
     def reach_lights(self, radius: float) -> None:
-        """List, per light-grid cell, the panels within ``radius`` of it; rebuilt only when the radius
+        """List, per grid cell, the panels within ``radius`` of it; rebuilt only when the radius
         (a live parameter) or the view changed."""
         if radius == self._reach:
             return
         half = self._light_half
         extent = np.stack([half[:, 0], np.zeros(len(half), np.float32), half[:, 1]], axis=1)
         panels = (self._light_position - extent, self._light_position + extent)
-        self.data.lights = self._grid_data(self._light_grid, *bin_near(self._light_grid, *panels, radius))
+        self.data.lights = self._grid_data(self._grid, *bin_near(self._grid, *panels, radius))
         self._reach = radius
 
     def _array(self, values: np.ndarray, dtype: object) -> wp.array:
@@ -213,7 +213,7 @@ class Scene:
         d.instance_key = self._array(np.asarray(inst.key, np.uint32), wp.uint32)
         grid = fit_grid(lowers, uppers, cell)
         d.grid = self._grid_data(grid, *bin_boxes(grid, lowers, uppers))
-        self._light_grid = fit_grid(lowers, uppers, cell or float(d.grid.pitch))
+        self._grid = grid  # the panel lists (reach_lights) use the same cells
         self.instance_builds += 1
         self.upload = next(_UPLOADS)
 
