@@ -8,6 +8,7 @@ import torch
 from backrooms.diffusion.model import (
     CONFIG_NAME,
     IN_CHANNELS,
+    PLANE_SLICES,
     WEIGHTS_NAME,
     Denoiser,
     DenoiserConfig,
@@ -55,7 +56,8 @@ def test_unknown_config_key_is_refused():
 
 def test_untrained_model_stays_close_to_memory_where_valid_and_the_render_elsewhere():
     x = torch.randn(2, IN_CHANNELS, 16, 16)
-    x[:, 9] = (torch.rand(2, 16, 16) > 0.5).float()  # valid
-    x[:, 6:9] *= x[:, 9:10]  # the previous plane is stored pre-masked
-    start = torch.where(x[:, 9:10] > 0, x[:, 6:9], x[:, 3:6])
+    render, previous, valid = (PLANE_SLICES[k] for k in ("render", "previous", "valid"))
+    x[:, valid] = (torch.rand(2, 1, 16, 16) > 0.5).float()
+    x[:, previous] *= x[:, valid]  # the previous plane is stored pre-masked
+    start = torch.where(x[:, valid] > 0, x[:, previous], x[:, render])
     assert (Denoiser(TINY)(x) - start).abs().max() < 0.05

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -222,12 +221,3 @@ def mean_timing(folder: Path) -> dict[str, float]:
     timing = json.loads((folder / "dataset.json").read_text())["timing"].values()
     keys = ("cheap_seconds", "expensive_seconds")
     return {k: sum(t[k] for t in timing) / max(len(timing), 1) for k in keys}
-
-
-def clip_files(folder: Path) -> list[Path]:
-    return sorted(folder.glob("clip-*.safetensors"))
-
-
-def load_clips(folder: Path) -> Iterator[Clip]:
-    for path in clip_files(folder):
-        yield Clip.load(path)

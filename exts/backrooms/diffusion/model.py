@@ -28,13 +28,35 @@ WEIGHTS_NAME = "model.safetensors"
 INPUT_PLANES: tuple[tuple[str, int], ...] = (
     ("x_t", 3),  # the noisy frame being denoised
     ("render", 3),  # the cheap render, linear-ish sRGB in [0, 1]
-    ("previous", 3),  # last output warped along the motion vectors (zeros when unused)
+    ("previous", 3),  # last output warped along the motion vectors, times ``valid``
     ("valid", 1),  # where ``previous`` can be trusted (0 in disoccluded pixels or when unused)
     ("depth", 1),  # 1 / (1 + distance): near is 1, far and misses are 0
     ("normals", 3),  # world-space normals in [-1, 1]
     ("t", 1),  # noise level of x_t, broadcast as a plane
 )
 IN_CHANNELS = sum(n for _, n in INPUT_PLANES)
+
+
+def _plane_slices() -> dict[str, slice]:
+    slices, first = {}, 0
+    for name, count in INPUT_PLANES:
+        slices[name] = slice(first, first + count)
+        first += count
+    return slices
+
+
+PLANE_SLICES: dict[str, slice] = _plane_slices()  # where each named plane sits in the stacked input
+
+
+def stack_planes(planes: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Named (N, C, H, W) planes -> the denoiser's input, in ``INPUT_PLANES`` order."""
+    return torch.cat([planes[name] for name, _ in INPUT_PLANES], dim=1)
+
+
+def start_image(render: torch.Tensor, masked_previous: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    """The image the sampler starts from and the model's zero: memory where it is valid (``previous``
+    already multiplied by ``valid``), the render where it is not."""
+    return masked_previous + (1.0 - valid) * render
 
 
 @dataclass(frozen=True)
@@ -111,7 +133,8 @@ class Denoiser(nn.Module):
         return 2 ** len(self.config.widths)
 
     def forward(self, planes: torch.Tensor) -> torch.Tensor:
-        start = planes[:, 6:9] + (1.0 - planes[:, 9:10]) * planes[:, 3:6]  # previous is stored pre-masked
+        render, previous, valid = (planes[:, PLANE_SLICES[k]] for k in ("render", "previous", "valid"))
+        start = start_image(render, previous, valid)  # previous is stored pre-masked
         h = self.stem(F.pixel_unshuffle(planes, 2))
         skips = []
         for i, stage in enumerate(self.down_stages):

@@ -15,6 +15,7 @@ from typing import Protocol
 
 import torch
 
+from backrooms.diffusion.model import stack_planes, start_image
 from backrooms.diffusion.sampler import FlowSampler
 
 
@@ -30,22 +31,21 @@ class FrameInputs:
 
     def start(self) -> torch.Tensor:
         """The image the sampler starts from: memory where it is valid, the render where it is not."""
-        return self.valid * self.previous + (1.0 - self.valid) * self.render
+        return start_image(self.render, self.previous * self.valid, self.valid)
 
-
-def stack_planes(x_t: torch.Tensor, inputs: FrameInputs, t: float | torch.Tensor) -> torch.Tensor:
-    """The denoiser's input, in ``model.INPUT_PLANES`` order (``t``: a float or per-sample (N, 1, 1, 1))."""
-    t_plane = torch.zeros_like(inputs.depth) + t
-    planes = (
-        x_t,
-        inputs.render,
-        inputs.previous * inputs.valid,
-        inputs.valid,
-        inputs.depth,
-        inputs.normals,
-        t_plane,
-    )
-    return torch.cat(planes, dim=1)
+    def planes(self, x_t: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
+        """The denoiser's stacked input for ``x_t`` at level ``t`` (a float or per-sample (N, 1, 1, 1))."""
+        return stack_planes(
+            {
+                "x_t": x_t,
+                "render": self.render,
+                "previous": self.previous * self.valid,
+                "valid": self.valid,
+                "depth": self.depth,
+                "normals": self.normals,
+                "t": torch.zeros_like(self.depth) + t,
+            }
+        )
 
 
 class Denoise(Protocol):
@@ -74,6 +74,6 @@ class StylisePipeline:
         levels = self.sampler.timesteps(steps, strength)
         x = self.sampler.add_noise(inputs.start(), noise, levels[0])
         for t, t_next in itertools.pairwise(levels):
-            x0 = self.denoise(stack_planes(x, inputs, t))
+            x0 = self.denoise(inputs.planes(x, t))
             x = self.sampler.step(x0, noise, t_next)
         return x.clamp(-1.0, 1.0)

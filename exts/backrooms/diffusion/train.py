@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from backrooms.diffusion.data import Clip
 from backrooms.diffusion.model import Denoiser, DenoiserConfig, parameter_count
-from backrooms.diffusion.pipeline import FrameInputs, stack_planes
+from backrooms.diffusion.pipeline import FrameInputs
 from backrooms.diffusion.train_config import TrainConfig
 from backrooms.diffusion.warping import source_grid, valid_mask, warp
 
@@ -104,7 +104,7 @@ def training_losses(
             batch.render_prev, batch.depth_prev, batch.normals_prev, batch.render_prev, zeros1
         )
         x = (1 - level) * batch.render_prev + level * noise_prev
-        previous_out = model(stack_planes(x, inputs_prev, level)).clamp(-1, 1)
+        previous_out = model(inputs_prev.planes(x, level)).clamp(-1, 1)
     # 2. carry output and noise to frame t
     grid = source_grid(batch.motion)
     valid = valid_mask(grid, batch.disocclusion)
@@ -117,7 +117,7 @@ def training_losses(
     inputs = FrameInputs(batch.render, batch.depth, batch.normals, previous, valid)
     level = _levels(generator, n)
     x = (1 - level) * inputs.start() + level * noise
-    out = model(stack_planes(x, inputs, level))
+    out = model(inputs.planes(x, level))
     target01, out01 = (batch.target + 1) / 2, (out.clamp(-1, 1) + 1) / 2
     losses = {
         "l1": F.l1_loss(out, batch.target),

@@ -10,8 +10,6 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import torch
-
 from backrooms.diffusion.model import WEIGHTS_NAME, Denoiser
 from backrooms.diffusion.pipeline import StylisePipeline, Stylizer
 from backrooms.errors import UserError
@@ -56,7 +54,3 @@ def _cache(folder: Path) -> Path:
     path = Path.home() / ".cache" / "backrooms" / "diffusion" / digest
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def default_device() -> str:
-    return "cuda" if torch.cuda.is_available() else "cpu"
