@@ -4,8 +4,10 @@ import pytest
 import torch
 import warp as wp
 
+from backrooms.diffusion.lighting import clamp_to_render
 from backrooms.diffusion.model import Denoiser, DenoiserConfig
 from backrooms.diffusion.node import DiffusionNode
+from backrooms.diffusion.resets import active_chains, history_start
 from backrooms.errors import UserError
 from backrooms.graph.node import GraphContext
 from backrooms.graph.product import DISOCCLUSION, MOTION_VECTORS, RGB, RenderProduct
@@ -72,14 +74,26 @@ def test_same_seed_gives_identical_bytes_and_another_seed_differs(style):
     assert a == b and a[2] != c[2]
 
 
-def test_frame_replayed_from_history_after_a_seek_is_byte_identical(style):
-    params = _params(style, reset_interval=4)
-    continuous = _run(style, range(8), params)
+@pytest.mark.parametrize("target", [5, 7, 9])
+def test_frame_replayed_from_history_after_a_seek_is_byte_identical(style, target):
+    params = _params(style, reset_interval=4, reset_fade=2)
+    continuous = _run(style, range(12), params)
     node = DiffusionNode(GraphContext(3, W, H, 24.0, "cpu"))
-    first = node.history(7, params.snapshot())
+    _run(style, range(3), params, node)  # state from elsewhere in the walk, then a seek
+    first = node.history(target, params.snapshot())
     node.reset()
-    replayed = _run(style, range(first, 8), params, node)
-    assert first == 4 and replayed[7] == continuous[7]
+    replayed = _run(style, range(first, target + 1), params, node)
+    assert first == {5: 2, 7: 2, 9: 6}[target] and replayed[target] == continuous[target]
+
+
+def test_strength_zero_returns_the_render_byte_for_byte(style):
+    buffers: dict = {}
+    node = DiffusionNode(GraphContext(0, W, H, 24.0, "cpu"))
+    for frame in range(3):
+        product = _product(frame, buffers)
+        before = wp.to_torch(product[RGB]).clone()
+        node.process(product, _params(style, strength=0.0).snapshot())
+        assert torch.equal(wp.to_torch(product[RGB]), before)
 
 
 def test_memory_changes_the_output_after_the_first_frame(style):
@@ -93,12 +107,20 @@ def test_frame_by_frame_mode_does_not_depend_on_earlier_frames(style):
     assert _run(style, range(5), params)[4] == _run(style, range(4, 5), params)[4]
 
 
-def test_in_between_frames_are_the_warped_previous_output(style):
+def test_in_between_frames_are_the_warped_previous_output_within_the_renders_range(style):
     out = _run(style, range(2), _params(style, keyframe_interval=2))
     prev = torch.frombuffer(bytearray(out[0]), dtype=torch.uint8).view(H, W, 4)
     cur = torch.frombuffer(bytearray(out[1]), dtype=torch.uint8).view(H, W, 4)
-    # the wall moved one pixel left: column x now shows what column x + 1 showed
-    assert torch.equal(cur[:, :-1, :3], prev[:, 1:, :3])
+    render = wp.to_torch(_product(1, {})[RGB])[..., :3].permute(2, 0, 1).unsqueeze(0).float() / 255
+    # the wall moved one pixel left: column x now shows what column x + 1 showed (the lighting
+    # moved with it), kept within the render's 3x3 range as a lighting change would demand
+    shifted = torch.zeros_like(render)
+    shifted[..., :-1] = prev[:, 1:, :3].permute(2, 0, 1).unsqueeze(0).float() / 255
+    expected = clamp_to_render(shifted, render)
+    got = cur[..., :3].permute(2, 0, 1).unsqueeze(0).float() / 255
+    inner = (slice(None), slice(None), slice(3, -3), slice(3, -3))
+    assert (got[inner] - expected[inner]).abs().max() <= 1.5 / 255
+    assert not torch.equal(cur[:, :-1, :3], prev[:, :-1, :3])
 
 
 def test_unknown_style_is_a_user_error(style):
@@ -115,3 +137,13 @@ def test_frame_without_motion_vectors_is_stylised_without_memory(style):
     wp.to_torch(product.allocate(RGB))[..., 3] = 255
     DiffusionNode(GraphContext(0, W, H, 24.0, "cpu")).process(product, _params(style).snapshot())
     assert wp.to_torch(product[RGB]).float()[..., :3].std() > 0
+
+
+@pytest.mark.parametrize(("interval", "fade"), [(8, 3), (8, 12), (1, 4), (96, 12), (5, 0)])
+def test_memory_chains_blend_to_one_and_start_no_earlier_than_the_history(interval, fade):
+    for frame in range(3 * interval + 2):
+        chains = active_chains(frame, interval, fade)
+        assert abs(sum(w for _, w in chains) - 1.0) < 1e-9
+        assert all(0 < w <= 1 for _, w in chains[1:])
+        assert min(start for start, _ in chains) == history_start(frame, interval, fade) <= frame
+    assert active_chains(interval, interval, fade) == [(history_start(interval, interval, fade), 1.0)]

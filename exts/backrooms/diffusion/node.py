@@ -1,16 +1,21 @@
-"""The diffusion node: stylises each rendered frame and keeps invented detail stuck to the walls.
+"""The diffusion node: reconstructs each rendered frame as it is remembered, lit as it is rendered.
 
-Per frame: warp the previous output and its noise along the exact motion vectors, trust them where
-the surface was visible last frame, fill disoccluded pixels from the render (and fresh noise), lower
-the noise level when the camera moves fast, and run the few-step sampler. With a keyframe interval
-k > 1 only every k-th frame runs the model; the frames between are the warped previous output with
-the render filling disocclusions.
+Per frame and memory chain: warp the chain's memory (its last output divided by that frame's
+lighting) and noise along the exact motion vectors, re-light the memory with *this* frame's
+lighting, trust it where the surface was visible last frame, fill disoccluded pixels from the render
+(and fresh noise), and run the few-step sampler; invented stains and damp are drawn from the warped
+noise as a reflectance tint. ``strength`` blends from the render (0) to the model's frame (0.5) and
+grows the invented wear up to 1. With a keyframe interval k > 1 only every k-th frame runs the
+model; the frames between are the re-lit, warped memory with the render filling disocclusions.
 
-Seekability: the temporal state restarts every ``reset_interval`` frames (counted from frame 0), so
-frame f depends only on frames ``history(f) .. f`` and the executor can replay that window after a seek.
+Seekability without a visible reset: memory chains start every ``reset_interval`` frames and the
+output cross-fades from the old chain to the new one over ``reset_fade`` frames (see ``resets``);
+frame f depends only on frames ``history(f) .. f``, which the executor replays after a seek.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import torch
 from torch.nn import functional as F
@@ -18,9 +23,12 @@ from torch.nn import functional as F
 from backrooms.diffusion.backends import BACKENDS, load_stylizer
 from backrooms.diffusion.controller import motion_strength
 from backrooms.diffusion.frames import FrameAOVs, read_aovs, write_rgb
+from backrooms.diffusion.lighting import clamp_to_render, lighting, match_lighting, relit, unlit
 from backrooms.diffusion.pipeline import FrameInputs, Stylizer
+from backrooms.diffusion.resets import active_chains, history_start
 from backrooms.diffusion.styles import DEFAULT_STYLE, resolve_style
 from backrooms.diffusion.warping import camera_speed, source_grid, valid_mask, warp
+from backrooms.diffusion.wear import wear_gain
 from backrooms.graph.node import GraphContext, Node
 from backrooms.graph.product import RenderProduct
 from backrooms.params import declare
@@ -30,7 +38,12 @@ from backrooms.seeds import stream_key
 NODE = "diffusion"
 
 declare(
-    NODE, "strength", 0.5, "noise level each frame is re-imagined from (0 keeps the render)", min=0.0, max=1.0
+    NODE,
+    "strength",
+    0.5,
+    "how far a frame departs from the render: 0 keeps it, 0.5 the model's frame, 1 heavily worn",
+    min=0.0,
+    max=1.0,
 )
 declare(NODE, "steps", 1, "denoising steps per generated frame", min=1, max=4)
 declare(NODE, "seed", 0, "seed of the invented detail (mixed with the run's seed)", min=0, max=2**31 - 1)
@@ -62,9 +75,18 @@ declare(
     NODE,
     "reset_interval",
     96,
-    "temporal state restarts every N frames: any frame is reproducible from the N before it",
+    "a new memory starts every N frames: any frame is reproducible from the N + reset_fade before it",
     min=1,
     max=100_000,
+    unit="frames",
+)
+declare(
+    NODE,
+    "reset_fade",
+    12,
+    "frames over which the old memory cross-fades into the restarted one (at most half the interval)",
+    min=0,
+    max=48,
     unit="frames",
 )
 declare(
@@ -76,66 +98,84 @@ declare(
 )
 
 
+@dataclass
+class Memory:
+    """One memory chain's state after ``last_frame``: the output divided by that frame's lighting
+    (surfaces, not light) and the noise its invented detail is drawn from."""
+
+    start: int
+    last_frame: int
+    ratio: torch.Tensor
+    noise: torch.Tensor
+
+
 class DiffusionNode(Node):
     kind = NODE
 
     def __init__(self, context: GraphContext) -> None:
         super().__init__(context)
         self.device = torch.device("cuda" if context.device.startswith("cuda") else "cpu")
-        shape = (1, 3, context.height, context.width)
-        self._output = torch.zeros(shape, device=self.device)
-        self._noise = torch.zeros(shape, device=self.device)
+        self._shape = (1, 3, context.height, context.width)
+        self._chains: dict[int, Memory] = {}
         self._stylizer: Stylizer | None = None
         self._stylizer_key: tuple | None = None
-        self._last_frame: int | None = None
 
     def history(self, frame: int, params: Snapshot) -> int:
-        return frame - frame % params["diffusion.reset_interval"]
+        return history_start(frame, params["diffusion.reset_interval"], params["diffusion.reset_fade"])
 
     def reset(self) -> None:
-        self._last_frame = None
+        self._chains.clear()
 
     def process(self, product: RenderProduct, params: Snapshot) -> None:
         p = params.node(NODE)
-        frame = product.frame
-        since_reset = frame - self.history(frame, params)
-        if since_reset == 0 or self._last_frame != frame - 1:
+        if p["strength"] <= 0.0:  # the render, untouched; the memory restarts when strength returns
             self.reset()
+            return
+        frame = product.frame
         aovs = read_aovs(product)
-        output, noise = self._stylise(aovs, frame, since_reset, p)
-        self._output.copy_(output)
-        self._noise.copy_(noise)
-        self._last_frame = frame
-        write_rgb(product, output)
+        frame_state = _FrameState(aovs)
+        chains = active_chains(frame, p["reset_interval"], p["reset_fade"])
+        remembered = sum(weight * self._remember(start, frame, frame_state, p) for start, weight in chains)
+        self._chains = {start: self._chains[start] for start, _ in chains}
+        render01 = frame_state.render01
+        # strength 0..0.5 blends from the render to the model's frame; the wear grows all the way to 1
+        amount = min(1.0, 2.0 * p["strength"])
+        write_rgb(product, (render01 + amount * (remembered - render01)) * 2.0 - 1.0)
 
-    def _stylise(
-        self, aovs: FrameAOVs, frame: int, since_reset: int, p: dict
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    def _remember(self, start: int, frame: int, state: _FrameState, p: dict) -> torch.Tensor:
+        """Advance the memory chain that began at ``start`` to ``frame``; its frame in [0, 1]."""
+        aovs = state.aovs
+        chain = self._chains.get(start)
+        if chain is not None and (frame == start or chain.last_frame != frame - 1):
+            chain = None  # a jump without replay: this chain starts over here
         fresh = self._fresh_noise(frame, p["seed"])
-        has_memory = self._last_frame is not None and aovs.motion is not None
-        if has_memory:
-            grid = source_grid(aovs.motion)
-            valid = valid_mask(grid, aovs.disocclusion)
-            previous = warp(self._output, grid)
-            noise = valid * warp(self._noise, grid, mode="nearest") + (1 - valid) * fresh
+        if chain is not None and state.grid is not None:
+            valid = state.valid
+            previous = clamp_to_render(relit(warp(chain.ratio, state.grid), state.light), state.render01)
+            noise = valid * warp(chain.noise, state.grid, mode="nearest") + (1 - valid) * fresh
             noise = noise if p["warp_noise"] else fresh
         else:
             valid = torch.zeros_like(aovs.depth)
             previous = torch.zeros_like(aovs.render)
             noise = fresh
-        if has_memory and since_reset % p["keyframe_interval"] != 0:
-            return valid * previous + (1 - valid) * aovs.render, noise
-        inputs = FrameInputs(aovs.render, aovs.depth, aovs.normals, previous, valid * p["temporal_weight"])
-        speed = 0.0 if aovs.motion is None else camera_speed(aovs.motion)
-        strength = motion_strength(p["strength"], speed, p["motion_response"])
-        stylizer = self._load(p)
-        return _run_padded(stylizer, inputs, noise, strength, p["steps"]), noise
+        if chain is not None and (frame - start) % p["keyframe_interval"] != 0:
+            output = valid * previous + (1 - valid) * state.render01
+        else:
+            inputs = FrameInputs(
+                aovs.render, aovs.depth, aovs.normals, previous * 2.0 - 1.0, valid * p["temporal_weight"]
+            )
+            speed = 0.0 if aovs.motion is None else camera_speed(aovs.motion)
+            level = motion_strength(p["strength"], speed, p["motion_response"])
+            output = (_run_padded(self._load(p), inputs, noise, level, p["steps"]) + 1.0) / 2.0
+            output = match_lighting(output, state.light)
+        self._chains[start] = Memory(start, frame, unlit(output, state.light), noise)
+        return output * wear_gain(noise, aovs.normals, aovs.depth, p["strength"])
 
     def _fresh_noise(self, frame: int, seed: int) -> torch.Tensor:
         generator = torch.Generator().manual_seed(
             stream_key(self.context.seed, NODE, seed, frame) & 0x7FFF_FFFF_FFFF
         )
-        return torch.randn(self._noise.shape, generator=generator).to(self.device)
+        return torch.randn(self._shape, generator=generator).to(self.device)
 
     def _load(self, p: dict) -> Stylizer:
         key = (p["style"], p["backend"], p["prompt"], p["seed"])
@@ -147,6 +187,18 @@ class DiffusionNode(Node):
             )
             self._stylizer_key = key
         return self._stylizer
+
+
+class _FrameState:
+    """What every memory chain shares within one frame: the render in [0, 1], its lighting and the
+    motion-vector sampling grid with its validity (None without motion vectors)."""
+
+    def __init__(self, aovs: FrameAOVs) -> None:
+        self.aovs = aovs
+        self.render01 = (aovs.render + 1.0) / 2.0
+        self.light = lighting(self.render01)
+        self.grid = None if aovs.motion is None else source_grid(aovs.motion)
+        self.valid = None if self.grid is None else valid_mask(self.grid, aovs.disocclusion)
 
 
 def _run_padded(stylizer: Stylizer, inputs: FrameInputs, noise: torch.Tensor, strength: float, steps: int):

@@ -1,0 +1,54 @@
+"""Memory carries surfaces, not light: the node keeps its memory divided by the frame's lighting.
+
+The lighting proxy is the render's own luminance, lightly blurred (a 5x5 box: the 1-spp shading
+noise and texture-resampling differences cancel, a panel is still many pixels wide). The memory is
+stored as ``output / lighting`` and re-lit by the *current* frame's lighting after warping, so a
+panel that dips or goes off in the render dims the remembered surfaces with it on that frame.
+Ratios of display-encoded values are ratios of linear light raised to 1/gamma, so no linearisation
+is needed. ``EPS`` keeps black pixels from blowing the ratio up.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.nn import functional as F
+
+EPS = 0.02
+RADIUS = 2  # box half-width in pixels
+CLAMP_MARGIN = 0.04  # how far memory may leave the render's local range
+
+
+def lighting(render01: torch.Tensor) -> torch.Tensor:
+    """(N, 3, H, W) render in [0, 1] -> (N, 1, H, W) blurred luminance, the frame's light."""
+    luma = render01.mean(dim=1, keepdim=True)
+    size = 2 * RADIUS + 1
+    padded = F.pad(luma, (RADIUS,) * 4, mode="replicate")
+    return F.avg_pool2d(padded, size, stride=1)
+
+
+def unlit(image01: torch.Tensor, light: torch.Tensor) -> torch.Tensor:
+    """An image in [0, 1] as reflectance-like ratios to ``light`` (what the memory stores)."""
+    return (image01 + EPS) / (light + EPS)
+
+
+def relit(ratio: torch.Tensor, light: torch.Tensor) -> torch.Tensor:
+    """Inverse of :func:`unlit` under another frame's light, clamped to [0, 1]."""
+    return (ratio * (light + EPS) - EPS).clamp(0.0, 1.0)
+
+
+def clamp_to_render(
+    memory01: torch.Tensor, render01: torch.Tensor, margin: float = CLAMP_MARGIN
+) -> torch.Tensor:
+    """Keep re-lit memory within the range of the render's 3x3 neighbourhood (plus ``margin``), as
+    temporal anti-aliasing clamps its history: where the light changes sharply (a panel switching
+    off, its edge, a saturated panel that dims) the render wins; elsewhere the memory is untouched."""
+    high = F.max_pool2d(F.pad(render01, (1, 1, 1, 1), mode="replicate"), 3, stride=1)
+    low = -F.max_pool2d(F.pad(-render01, (1, 1, 1, 1), mode="replicate"), 3, stride=1)
+    return torch.minimum(torch.maximum(memory01, low - margin), high + margin)
+
+
+def match_lighting(image01: torch.Tensor, light: torch.Tensor) -> torch.Tensor:
+    """``image01`` with its local light replaced by ``light`` (the render's): what the model adds at
+    small scales (denoising, remembered texture) stays, brightness at the lighting's scale is the
+    render's, so a panel that dims or goes off in the render does so in the output on that frame."""
+    return relit(unlit(image01, lighting(image01)), light)
