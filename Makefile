@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: render test lint format bench browser
+.PHONY: render test test-alone lint format bench browser gpu-check
 
 render: $(VENV)/.installed
 	$(BIN)/backrooms render --out out
@@ -12,6 +12,16 @@ test: $(VENV)/.installed-test browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+# Each test module on its own, in a process of its own: state must come from fixtures, never from
+# whatever an earlier module imported. CI runs this beside `make test`.
+test-alone: $(VENV)/.installed-test browser
+	@failed=""; for f in tests/test_*.py; do \
+	  $(BIN)/python -m pytest -q -p no:cacheprovider "$$f" > .test-alone.log 2>&1 \
+	    && echo "alone: $$(tail -n 1 .test-alone.log) $$f" \
+	    || { cat .test-alone.log; failed="$$failed $$f"; }; \
+	done; rm -f .test-alone.log; \
+	if [ -n "$$failed" ]; then echo "failed alone:$$failed"; exit 1; fi
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

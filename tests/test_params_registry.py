@@ -63,3 +63,17 @@ def test_snapshot_is_immutable_and_grouped_by_node(registry):
     assert snap.node("render") == {"spp": 1, "haze": True}
     with pytest.raises(TypeError):
         snap._values["render.spp"] = 3
+
+
+def test_the_global_registry_holds_every_knob_without_any_other_import():
+    import subprocess
+    import sys
+
+    code = (
+        "from backrooms.params import REGISTRY; "
+        "print(len(REGISTRY), 'world.variation' in REGISTRY, 'decay.noise' in REGISTRY, "
+        "'camera.speed' in REGISTRY, 'diffusion.strength' in REGISTRY, 'render.spp' in REGISTRY)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    count, *present = out.split()
+    assert int(count) > 50 and present == ["True"] * 5

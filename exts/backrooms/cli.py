@@ -11,6 +11,7 @@ from typing import NoReturn
 
 from backrooms import __version__
 from backrooms.errors import UserError
+from backrooms.graph.catalog import CATALOG, Catalog
 from backrooms.scale.engine import add_engine_options, engine_from_args
 
 # Areas plug their subcommands in here: each module has ``register(subparsers)``.
@@ -111,15 +112,17 @@ def recipe_from_args(args: argparse.Namespace):
     from backrooms.graph.recipe import load_recipe, parse_size
     from backrooms.params import ParamStore, parse_assignment
 
-    recipe = load_recipe(args.recipe)
+    recipe = load_recipe(args.recipe, args.catalog)
     width, height = parse_size(args.size) if args.size else (None, None)
     recipe = recipe.with_overrides(
-        seed=args.seed, width=width, height=height, fps=args.fps, device=args.device
+        seed=args.seed,
+        width=width,
+        height=height,
+        fps=args.fps,
+        device=args.device,
+        frames=getattr(args, "frames", None),
+        seconds=getattr(args, "seconds", None),
     )
-    if getattr(args, "frames", None) is not None:
-        recipe = recipe.with_overrides(frames=args.frames)
-    elif getattr(args, "seconds", None) is not None:
-        recipe = recipe.with_overrides(frames=max(1, round(args.seconds * recipe.fps)))
     store = ParamStore(values=recipe.params)
     store.update(dict(parse_assignment(text) for text in args.assignments))
     return recipe, store.snapshot()
@@ -159,10 +162,8 @@ def run_render(args: argparse.Namespace) -> int:
 
 
 def run_params(args: argparse.Namespace) -> int:
-    from backrooms.graph.catalog import declare_all
     from backrooms.params import REGISTRY
 
-    declare_all()
     params = [p for p in REGISTRY if args.node in (None, p.node)]
     if args.node and not params:
         raise UserError(f"no parameters for node {args.node!r} (nodes: {', '.join(REGISTRY.nodes())})")
@@ -179,12 +180,14 @@ def run_params(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, catalog: Catalog = CATALOG) -> int:
+    """Run one command; ``catalog`` is what recipe node names mean (a host with its own nodes passes one)."""
     import warp
 
     warp.config.log_level = warp.LOG_WARNING  # no banner or module-load lines around the progress bar
     try:
         args = build_parser().parse_args(argv)
+        args.catalog = catalog
         return args.func(args)
     except UserError as exc:
         print(f"backrooms: error: {exc}", file=sys.stderr)

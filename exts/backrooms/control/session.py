@@ -58,7 +58,7 @@ class GraphFrames:
 
     def __init__(self, recipe: Recipe) -> None:
         self._snapshot: Snapshot | None = None
-        self.executor = Executor(recipe, self._params_at)
+        self.executor = Executor.from_recipe(recipe, self._params_at)
 
     def _params_at(self, frame: int) -> Snapshot:
         assert self._snapshot is not None
