@@ -33,8 +33,9 @@ def test_a_length_in_seconds_stays_seconds_when_the_frame_rate_changes():
 
 
 def test_render_fps_30_on_the_default_recipe_renders_its_five_seconds(tmp_path):
-    from backrooms.cli import build_parser, recipe_from_args
+    from backrooms.cli import build_parser
     from backrooms.graph.catalog import CATALOG
+    from backrooms.options import recipe_from_args
 
     args = build_parser().parse_args(["render", "--fps", "30", "--out", str(tmp_path)])
     args.catalog = CATALOG

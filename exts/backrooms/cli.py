@@ -12,6 +12,7 @@ from typing import NoReturn
 from backrooms import __version__
 from backrooms.errors import UserError
 from backrooms.graph.catalog import CATALOG, Catalog
+from backrooms.options import add_render_options, count, positive_float, recipe_from_args
 from backrooms.scale.engine import add_engine_options, engine_from_args
 
 # Areas plug their subcommands in here: each module has ``register(subparsers)``.
@@ -30,48 +31,6 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise UserError(f"{self.prog}: {message}")
-
-
-def count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
-    return value
-
-
-def add_param_options(parser: argparse.ArgumentParser) -> None:
-    """``--set node.param=value``, shared by every command that runs nodes."""
-    parser.add_argument(
-        "--set",
-        dest="assignments",
-        action="append",
-        default=[],
-        metavar="NODE.PARAM=VALUE",
-        help="set a parameter (repeatable); see `backrooms params`",
-    )
-
-
-def add_render_options(parser: argparse.ArgumentParser) -> None:
-    """The recipe and output options of ``render`` (shared with other commands that run a recipe)."""
-    parser.add_argument("--recipe", type=Path, help="recipe TOML file (default: the built-in recipe)")
-    parser.add_argument("--seed", type=count, help="global seed (default: the recipe's)")
-    parser.add_argument("--size", help="frame size WxH, e.g. 320x240 (default: the recipe's)")
-    parser.add_argument("--fps", type=positive_float, help="frames per second (default: the recipe's)")
-    parser.add_argument("--device", choices=("cpu", "cuda"), help="Warp/torch device (default: the recipe's)")
-    add_param_options(parser)
 
 
 def build_parser() -> ArgumentParser:
@@ -105,27 +64,6 @@ def build_parser() -> ArgumentParser:
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).register(sub)
     return parser
-
-
-def recipe_from_args(args: argparse.Namespace):
-    """Load the recipe and apply CLI overrides; returns (recipe, params snapshot)."""
-    from backrooms.graph.recipe import load_recipe, parse_size
-    from backrooms.params import ParamStore, parse_assignment
-
-    recipe = load_recipe(args.recipe, args.catalog)
-    width, height = parse_size(args.size) if args.size else (None, None)
-    recipe = recipe.with_overrides(
-        seed=args.seed,
-        width=width,
-        height=height,
-        fps=args.fps,
-        device=args.device,
-        frames=getattr(args, "frames", None),
-        seconds=getattr(args, "seconds", None),
-    )
-    store = ParamStore(values=recipe.params)
-    store.update(dict(parse_assignment(text) for text in args.assignments))
-    return recipe, store.snapshot()
 
 
 def run_render(args: argparse.Namespace) -> int:

@@ -25,13 +25,6 @@ class Camera:
     def forward(self) -> np.ndarray:
         return -self.rotation[:, 2]
 
-    def world_to_camera(self) -> np.ndarray:
-        """4x4 matrix taking world points to camera space (camera looks down -Z)."""
-        m = np.eye(4, dtype=np.float32)
-        m[:3, :3] = self.rotation.T
-        m[:3, 3] = -self.rotation.T @ self.position
-        return m
-
 
 @dataclass(frozen=True)
 class Material:
