@@ -32,6 +32,18 @@ format: $(VENV)/.installed-test
 bench: $(VENV)/.installed
 	$(BIN)/backrooms bench
 
+# On a machine with CUDA: the gpu-marked tests, then every area's CUDA figures (render 1280x720, decay
+# 720x480 and 1920x1080, diffusion 720x480, end to end) as JSON in out/, within 8 minutes.
+# Elsewhere: one line, exit 0.
+gpu-check: $(VENV)/.installed-test
+	@if ! $(BIN)/python -c "import sys, warp as wp; wp.config.quiet = True; wp.init(); sys.exit(not wp.is_cuda_available())" >/dev/null 2>&1; then \
+	  echo "gpu-check: no CUDA device on this machine; nothing measured"; exit 0; fi; \
+	mkdir -p out; \
+	timeout 180 $(BIN)/python -m pytest -q -m gpu -p no:cacheprovider | tee out/gpu-tests.txt; \
+	timeout 270 $(BIN)/backrooms bench --device cuda --json > out/bench-cuda.json; \
+	status=$$?; echo "gpu-check: tests in out/gpu-tests.txt, figures in out/bench-cuda.json (bench exit $$status)"; \
+	exit $$status
+
 # Debian's Chromium for the live preview's browser test (skipped, with a note, where it cannot be installed).
 browser:
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \

@@ -119,7 +119,6 @@ def test_augmentation_returns_a_warp_array_on_the_device_it_was_given(params):
 
 
 @pytest.mark.gpu
-@pytest.mark.skipif(not wp.is_cuda_available(), reason="needs a CUDA device")
 def test_cuda_annotator_frames_are_decayed_without_leaving_the_gpu(params):
     source = wp.array(frame(128), dtype=wp.uint8, device="cuda")
     product = chain(("decay",), params, device="cuda").render(4, {RGB: source})

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import psutil
 import pytest
-import warp as wp
 
 from backrooms.batch import render_clip
 from backrooms.errors import UserError
@@ -125,7 +124,6 @@ def test_a_killed_default_pipeline_render_resumes_to_the_same_bytes(tmp_path, ti
 
 
 @pytest.mark.gpu
-@pytest.mark.skipif(not wp.is_cuda_available(), reason="needs a CUDA device")
 def test_cuda_workers_write_the_bytes_of_one_cuda_process(tmp_path, tiny_style):
     recipe = load_recipe().with_overrides(frames=12, width=64, height=48, device="cuda")
     store = ParamStore(values=recipe.params)

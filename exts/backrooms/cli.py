@@ -56,8 +56,14 @@ def build_parser() -> ArgumentParser:
     add_engine_options(render)
     render.set_defaults(func=run_render)
 
-    params = sub.add_parser("params", help="list every parameter (name, type, range, unit, OSC address)")
+    params = sub.add_parser(
+        "params",
+        help="list every parameter (name, type, range, unit, OSC address) and the value a render uses",
+    )
     params.add_argument("--json", action="store_true", help="machine-readable output")
+    params.add_argument(
+        "--recipe", type=Path, help="show the values this recipe renders with (default: the built-in recipe)"
+    )
     params.add_argument("node", nargs="?", help="only this node's parameters")
     params.set_defaults(func=run_params)
 
@@ -100,21 +106,27 @@ def run_render(args: argparse.Namespace) -> int:
 
 
 def run_params(args: argparse.Namespace) -> int:
+    """The registry as a table; VALUE is what a render with the recipe uses (its own values marked *)."""
+    from backrooms.graph.recipe import load_recipe
     from backrooms.params import REGISTRY
 
+    recipe = load_recipe(args.recipe, args.catalog)
     params = [p for p in REGISTRY if args.node in (None, p.node)]
     if args.node and not params:
         raise UserError(f"no parameters for node {args.node!r} (nodes: {', '.join(REGISTRY.nodes())})")
     if args.json:
-        print(json.dumps([p.to_json() for p in params], indent=2))
+        rows = [{**p.to_json(), "value": recipe.params.get(p.key, p.default)} for p in params]
+        print(json.dumps(rows, indent=2))
         return 0
-    rows = [("PARAMETER", "TYPE", "DEFAULT", "RANGE", "UNIT", "DESCRIPTION")]
+    rows = [("PARAMETER", "TYPE", "VALUE", "DEFAULT", "RANGE", "UNIT", "DESCRIPTION")]
     for p in params:
         span = "|".join(p.choices) if p.choices else ("" if p.min is None else f"{p.min}..{p.max}")
-        rows.append((p.key, p.type.__name__, str(p.default), span, p.unit, p.description))
-    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+        value = f"{recipe.params[p.key]}*" if p.key in recipe.params else str(p.default)
+        rows.append((p.key, p.type.__name__, value, str(p.default), span, p.unit, p.description))
+    widths = [max(len(r[i]) for r in rows) for i in range(6)]
     for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[5])
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[6])
+    print(f"* set by the recipe ({recipe.source})")
     return 0
 
 

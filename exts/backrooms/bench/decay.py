@@ -16,7 +16,7 @@ import time
 import numpy as np
 import warp as wp
 
-from backrooms.bench.core import Measurement, best_of
+from backrooms.bench.core import Measurement, best_of, targets
 from backrooms.decay import measure, reference
 from backrooms.decay.commands import HostTape
 from backrooms.decay.pipeline import VhsTape, cpu_cores
@@ -120,8 +120,22 @@ def fidelity() -> list[Measurement]:
     ]
 
 
-def run(quick: bool) -> list[Measurement]:
+def run(quick: bool, device: str = "auto") -> list[Measurement]:
+    on_cpu, on_cuda = targets(device)
     frames = 10 if quick else 60
+    out = _cpu(quick, frames) if on_cpu else []
+    if on_cuda:
+        for width, height in ((720, 480), (1920, 1080)):
+            gpu_wall, _ = kernel_seconds(width, height, "cuda", frames * 10)
+            out.append(
+                Measurement(
+                    AREA, f"{width}x{height} sp, CUDA", 1.0 / gpu_wall, "fps", wp.get_device("cuda").name
+                )
+            )
+    return out + fidelity() if on_cpu else out
+
+
+def _cpu(quick: bool, frames: int) -> list[Measurement]:
     one_wall, one_cpu = kernel_seconds(720, 480, "cpu", frames, bands=1)
     wall, _ = kernel_seconds(720, 480, "cpu", frames)
     ref = reference_cpu_seconds(720, 480)
@@ -146,13 +160,4 @@ def run(quick: bool) -> list[Measurement]:
                 AREA, "Warp vs ffmpeg filtergraph", (1.0 / one_cpu) / ff, "x", "CPU time, one core each"
             )
         )
-    if wp.is_cuda_available():
-        for width, height in ((720, 480), (1920, 1080)):
-            gpu_wall, _ = kernel_seconds(width, height, "cuda", frames * 10)
-            out.append(
-                Measurement(
-                    AREA, f"{width}x{height} sp, CUDA", 1.0 / gpu_wall, "fps", wp.get_device("cuda").name
-                )
-            )
-    out += fidelity()
     return out

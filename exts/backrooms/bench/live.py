@@ -139,7 +139,9 @@ def _play(render: Any, fps: float, seconds: float, flood: bool) -> dict[str, flo
     }
 
 
-def run(quick: bool) -> list[Measurement]:
+def run(quick: bool, device: str = "auto") -> list[Measurement]:
+    if device == "cuda":
+        return []  # CPU-only measurements
     from backrooms.control.session import GraphFrames
     from backrooms.graph.recipe import Recipe
     from backrooms.params import ParamStore
