@@ -35,6 +35,8 @@ class Material:
     roughness: float = 0.8
     emissive: tuple[float, float, float] = (0.0, 0.0, 0.0)
     pattern: str = "plain"  # plain | wallpaper | carpet | ceiling_tile | light_panel | trim
+    # A diffuse image (UsdUVTexture): linear RGB, usd_read.TEXTURE_SIZE square, row 0 at v = 1.
+    texture: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
