@@ -19,8 +19,9 @@ import warp as wp
 from backrooms.bench.core import Measurement, best_of, targets
 from backrooms.decay import measure, reference
 from backrooms.decay.commands import HostTape
-from backrooms.decay.pipeline import VhsTape, cpu_cores
+from backrooms.decay.pipeline import MAX_BANDS, VhsTape
 from backrooms.decay.settings import resolve
+from backrooms.launch import cpu_cores
 from backrooms.params import ParamStore
 
 AREA = "decay"
@@ -140,7 +141,13 @@ def _cpu(quick: bool, frames: int) -> list[Measurement]:
     wall, _ = kernel_seconds(720, 480, "cpu", frames)
     ref = reference_cpu_seconds(720, 480)
     out = [
-        Measurement(AREA, "720x480 sp, CPU all cores", 1.0 / wall, "fps", f"wall clock, {cpu_cores()} bands"),
+        Measurement(
+            AREA,
+            "720x480 sp, CPU all cores",
+            1.0 / wall,
+            "fps",
+            f"wall clock, {min(cpu_cores(), MAX_BANDS)} bands",
+        ),
         Measurement(AREA, "720x480 sp, CPU one core", 1.0 / one_wall, "fps", "wall clock"),
         Measurement(
             AREA, "720x480 sp, CPU per core", 1.0 / one_cpu, "fps", "thread CPU time; ntsc-rs ~25/core"
