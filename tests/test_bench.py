@@ -9,8 +9,10 @@ import pytest
 from backrooms.bench import AREAS
 from backrooms.cli import main
 
+SLOW = {"scale", "e2e", "diffusion"}  # start worker processes / a cluster, or train-size models
 
-@pytest.mark.parametrize("area", AREAS)
+
+@pytest.mark.parametrize("area", [pytest.param(a, marks=pytest.mark.slow) if a in SLOW else a for a in AREAS])
 def test_bench_quick_runs_the_area_and_reports_finite_figures(area, capsys):
     assert main(["bench", "--quick", "--json", "--device", "cpu", area]) == 0
     report = json.loads(capsys.readouterr().out)

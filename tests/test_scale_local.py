@@ -92,6 +92,7 @@ def assert_same_complete_render(out, whole, frames):
     assert not list(out.rglob(".*.tmp*"))
 
 
+@pytest.mark.slow
 def test_a_killed_worker_pool_render_resumes_to_the_bytes_of_an_uninterrupted_one(tmp_path, recipe_file):
     out, whole = tmp_path / "out", tmp_path / "whole"
     args = ["render", "--recipe", str(recipe_file), "--frames", str(FRAMES), "--quiet"]

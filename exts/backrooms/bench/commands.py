@@ -8,7 +8,7 @@ import json
 import sys
 
 from backrooms.bench import AREAS
-from backrooms.bench.core import format_table, machine, targets
+from backrooms.bench.core import cuda_available, format_table, machine
 from backrooms.errors import UserError
 
 
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     unknown = [a for a in args.areas if a not in AREAS]
     if unknown:
         raise UserError(f"unknown bench area {unknown[0]!r} (areas: {', '.join(AREAS)})")
-    if args.device == "cuda" and not targets("cuda")[1]:
+    if args.device == "cuda" and not cuda_available():
         raise UserError("--device cuda: no CUDA device is available on this machine")
     results = []
     for area in args.areas or AREAS:

@@ -28,10 +28,14 @@ def targets(device: str) -> tuple[bool, bool]:
     ``auto`` is the CPU plus CUDA where Warp sees a device; ``cuda`` is CUDA alone (what
     ``make gpu-check`` runs in its few minutes of a lent GPU).
     """
+    return device != "cuda", device == "cuda" or (device == "auto" and cuda_available())
+
+
+def cuda_available() -> bool:
     import warp as wp
 
     wp.init()
-    return device != "cuda", device == "cuda" or (device == "auto" and wp.is_cuda_available())
+    return wp.is_cuda_available()
 
 
 def best_of(fn: Callable[[], object], repeats: int = 3) -> float:

@@ -114,7 +114,7 @@ def _play(render: Any, fps: float, seconds: float, flood: bool) -> dict[str, flo
         if flooder is not None:
             flooder.join(10)
         received = live.osc.udp.received - len(sends)  # the probes are not part of the flood
-        frame_seconds = list(live.loop.frame_seconds[5:])
+        frame_seconds = list(live.loop.frame_seconds)[5:]
     latencies, end_to_end, delivery = [], [], []
     last = max(shown)
     for (value, sent_during, sent_at), (queued_during, queued_at) in zip(sends, queues, strict=False):
