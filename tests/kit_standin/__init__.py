@@ -259,7 +259,7 @@ def _replicator(rec: Recorder) -> dict[str, types.ModuleType]:
         def on_final_frame(self) -> None:
             pass
 
-        def payload(self) -> dict:
+        def standin_payload(self) -> dict:
             """One frame: each annotator's data from ``rec.annotator_data``."""
             names = [a.name if isinstance(a, Annotator) else a for a in self.annotators]
             per_rp = {
@@ -320,7 +320,7 @@ def _replicator(rec: Recorder) -> dict[str, types.ModuleType]:
         ``on_final_frame``."""
         for _ in range(a["num_frames"] or 1):
             for writer in list(rec.writers):
-                writer.write(writer.payload())
+                writer.write(writer.standin_payload())
         for writer in list(rec.writers):
             writer.on_final_frame()
 

@@ -99,9 +99,10 @@ SOURCES = {
         "arguments), code index file id 12706463696",
     ),
     "omni-ui-docs": (
-        "docs",
-        "https://docs.omniverse.nvidia.com/kit/docs/omni.ui/latest/ (class pages); constructor keywords as "
-        "properties of the class; the stub section for this class was not read",
+        "notes",
+        "omni.ui (https://docs.omniverse.nvidia.com/kit/docs/omni.ui/latest/) as used by public extensions "
+        "and the reference notes; constructor keywords are the class's properties as recalled, the stub "
+        "section for this class was not read (unverified)",
     ),
     "kit-app-template": (
         "notes",
@@ -236,12 +237,13 @@ API: dict[str, Api] = {
     ),
     # ---- omni.ui ----
     "ui.Window": Api(
-        "(title, dockPreference=None, **kwargs)",
-        "omni-ui-docs",
-        frozenset({"width", "height", "flags", "visible", "title", "padding_x", "padding_y", "position_x"})
-        | {"position_y", "dock_preference", "raster_policy", "auto_resize", "noTabBar"},
+        "(title, dockPreference=None, **kwargs)",  # default DockPreference.DISABLED
+        "omni-ui",
+        frozenset({"flags", "visible", "title", "padding_x", "padding_y", "width", "height", "position_x"})
+        | {"position_y", "auto_resize", "noTabBar", "raster_policy", "width_changed_fn", "height_changed_fn"}
+        | {"visibility_changed_fn"},
     ),
-    "ui.Window.destroy": Api("(self)", "omni-ui-docs"),
+    "ui.Window.destroy": Api("(self)", "omni-ui"),
     "ui.ScrollingFrame": Api("(**kwargs)", "omni-ui-docs", WIDGET_KEYWORDS | FRAME_KEYWORDS),
     "ui.VStack": Api("(**kwargs)", "omni-ui-docs", WIDGET_KEYWORDS | STACK_KEYWORDS),
     "ui.HStack": Api("(**kwargs)", "omni-ui-docs", WIDGET_KEYWORDS | STACK_KEYWORDS),
