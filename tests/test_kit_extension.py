@@ -142,7 +142,7 @@ def test_panel_edit_changes_the_store(kit):
 
 def test_osc_on_a_real_socket_reaches_the_store_and_the_panel(kit):
     rec, ext = kit
-    SimpleUDPClient("127.0.0.1", rec.port).send_message("/backrooms/decay/preset/native", "ep")
+    SimpleUDPClient("127.0.0.1", rec.port).send_message("/backrooms/decay/preset", "ep")
     deadline = time.monotonic() + 5
     while ext.store.get("decay.preset") != "ep" and time.monotonic() < deadline:
         time.sleep(0.02)

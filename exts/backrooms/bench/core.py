@@ -22,6 +22,18 @@ class Measurement:
         return asdict(self)
 
 
+def targets(device: str) -> tuple[bool, bool]:
+    """(measure on the CPU, measure on CUDA) for ``bench --device auto|cpu|cuda``.
+
+    ``auto`` is the CPU plus CUDA where Warp sees a device; ``cuda`` is CUDA alone (what
+    ``make gpu-check`` runs in its few minutes of a lent GPU).
+    """
+    import warp as wp
+
+    wp.init()
+    return device != "cuda", device == "cuda" or (device == "auto" and wp.is_cuda_available())
+
+
 def best_of(fn: Callable[[], object], repeats: int = 3) -> float:
     """The fastest of ``repeats`` wall-clock timings of ``fn()``, in seconds (warm runs)."""
     times = []

@@ -9,6 +9,7 @@ from typing import Any
 import omni.ui as ui
 import warp as wp
 
+from backrooms.control.addresses import AddressTable
 from backrooms.control.values import bang
 from backrooms.errors import UserError
 from backrooms.params.registry import Param, Registry
@@ -23,6 +24,7 @@ class BackroomsPanel:
 
     def __init__(self, store: ParamStore, registry: Registry) -> None:
         self._store = store
+        self._addresses = AddressTable(registry)
         self._models: dict[str, tuple[Any, Callable[[Any], Any], int]] = {}
         self._pending: set[str] = set()
         self._lock = threading.Lock()
@@ -39,7 +41,8 @@ class BackroomsPanel:
 
     def _control(self, param: Param) -> None:
         with ui.HStack(height=22):
-            ui.Label(param.name, width=150, tooltip=f"{param.description} ({param.osc_address})")
+            paths = ", ".join(a.path for a in self._addresses.for_param(param))
+            ui.Label(param.name, width=150, tooltip=f"{param.description} ({paths})")
             if param.kind == "trigger":
                 ui.Button("fire", clicked_fn=lambda p=param: self._fire(p))
                 return
