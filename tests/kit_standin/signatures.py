@@ -4,8 +4,9 @@ NOT Omniverse: a table read off public sources, so the stand-in (``kit_standin``
 (``tests/test_kit_signatures.py``) hold the adapter to the real parameter names, kinds and defaults.
 
 Each entry names where it was read. Grades: ``source`` = the Python source or generated stub, read
-verbatim; ``docs`` = an NVIDIA documentation page (no source found); ``notes`` = only the project's
-reference notes and public example scripts (no signature seen, the keywords are those the examples use).
+verbatim; ``docs`` = an NVIDIA documentation page (no source found); ``notes`` = the project's reference
+notes, public example scripts or third-party summaries of the API pages (unverified beyond the keywords
+the adapter uses).
 Replicator's Python sources were read through the code index of public repositories, which shows the
 files but not the repository or commit they came from; the index's file id is given instead.
 
@@ -58,7 +59,7 @@ SOURCES = {
         "docs/index.html (also 1.1.0): `new_layer(name: str = None)`, `set_global_seed(seed: int)`",
     ),
     "rdoc-1.10.10": (
-        "docs",
+        "notes",
         "Replicator 1.10.10 API reference as summarised in leekunhan/Omniverse_SDG "
         "Replicator/omni.replicator.core/omni.replicator.core.md @ 592e465: get.prims, create.cube, "
         "create.light, randomizer.register(fn, override=True), distribution.choice/sequence",
