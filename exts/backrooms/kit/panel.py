@@ -10,6 +10,7 @@ import omni.ui as ui
 import warp as wp
 
 from backrooms.control.addresses import AddressTable
+from backrooms.control.values import bang
 from backrooms.errors import UserError
 from backrooms.params.registry import Param, Registry
 from backrooms.params.store import ParamStore
@@ -58,8 +59,7 @@ class BackroomsPanel:
             model.set_value(_shown_value(param, self._store.get(param.key)))
 
     def _fire(self, param: Param) -> None:
-        current = self._store.get(param.key)
-        self._store.set(param.key, (not current) if param.type is bool else current + 1)
+        self._store.set(param.key, bang(param, self._store.get(param.key)))
 
     def _changed_elsewhere(self, changes: dict[str, Any]) -> None:
         with self._lock:  # called on the OSC thread; omni.ui is touched only in refresh()
