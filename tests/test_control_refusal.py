@@ -19,7 +19,7 @@ from backrooms.params import REGISTRY, ParamError
 # A value each text/choice knob's type check lets through (text for text, text for a choice) but
 # that no node can use.
 BAD = {
-    "diffusion.style": ["/nonexistent", "/etc", ""],
+    "diffusion.style": ["/nonexistent", "/etc", "", "x" * 4000],
     "diffusion.prompt": [b"\x00\x01"],  # any text is a prompt; a blob is not text
     "diffusion.backend": ["cuda", ""],
     "decay.preset": ["vhs", ""],

@@ -25,11 +25,16 @@ def find_style(style: str) -> Path:
     Raises ValueError when it names none: this is the registry's check for ``diffusion.style``, so a
     controller sending ``/etc`` is refused at the door instead of stopping the frame loop later.
     """
-    candidate = Path(style).expanduser()
-    folder = candidate if candidate.is_dir() else models_dir() / style
-    if not folder.is_dir():
+    try:
+        candidate = Path(style).expanduser()
+        folder = candidate if candidate.is_dir() else models_dir() / style
+        found = folder.is_dir()
+        model = (folder / DIFFUSERS_INDEX).is_file() or all((folder / n).is_file() for n in DENOISER_FILES)
+    except (OSError, RuntimeError):  # a name too long for the file system, an unknown ~user
+        found = model = False
+    if not found:
         raise ValueError(f"no model folder {style[:80]!r} (looked in {models_dir()})")
-    if not (folder / DIFFUSERS_INDEX).is_file() and not all((folder / n).is_file() for n in DENOISER_FILES):
+    if not model:
         wanted = f"{DIFFUSERS_INDEX}, or {' + '.join(DENOISER_FILES)}"
         raise ValueError(f"{str(folder)[:80]} is not a model folder (it has no {wanted})")
     return folder
