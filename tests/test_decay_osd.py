@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from backrooms.decay import osd
-from backrooms.decay.commands import HostTape
+from backrooms.decay.tape import HostTape
 from backrooms.errors import UserError
 from backrooms.params import ParamStore
 

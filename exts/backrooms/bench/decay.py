@@ -18,9 +18,9 @@ import warp as wp
 
 from backrooms.bench.core import Measurement, best_of
 from backrooms.decay import measure, reference
-from backrooms.decay.commands import HostTape
 from backrooms.decay.pipeline import VhsTape, cpu_cores
 from backrooms.decay.settings import resolve
+from backrooms.decay.tape import HostTape
 from backrooms.params import ParamStore
 
 AREA = "decay"

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
 
+from backrooms.errors import UserError
 from backrooms.io.atomic import atomic_path
 
 # libx264 left to pick its own thread count ("auto") gives different bytes for the same frames on a
@@ -40,3 +41,26 @@ def read_mp4(path: Path) -> list[np.ndarray]:
     """Decode every frame as (H, W, 3) uint8 RGB."""
     with av.open(str(path)) as container:
         return [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+
+
+def read_video(path: Path) -> tuple[float, Iterator[np.ndarray]]:
+    """(fps, RGB frames as they are decoded) of any video FFmpeg reads, or a one-line error."""
+    try:
+        container = av.open(str(path))
+    except (av.error.FFmpegError, OSError) as exc:
+        raise UserError(f"{path}: cannot read the video ({exc.__class__.__name__})") from None
+    if not container.streams.video:
+        container.close()
+        raise UserError(f"{path}: no video stream")
+    stream = container.streams.video[0]
+    fps = float(stream.average_rate or stream.guessed_rate or 30)
+
+    def frames() -> Iterator[np.ndarray]:
+        with container:
+            try:
+                for frame in container.decode(stream):
+                    yield frame.to_ndarray(format="rgb24")
+            except av.error.FFmpegError as exc:
+                raise UserError(f"{path}: the video is damaged ({exc.__class__.__name__})") from None
+
+    return fps, frames()
