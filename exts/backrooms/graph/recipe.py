@@ -72,9 +72,11 @@ def load_recipe(path: str | Path | None = None) -> Recipe:
     else:
         source = str(path)
         try:
-            text = Path(path).read_text()
+            text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
             raise RecipeError(f"{source}: cannot read recipe ({exc.strerror or exc})") from None
+        except UnicodeDecodeError as exc:
+            raise RecipeError(f"{source}: not a text file (a recipe is UTF-8 TOML; byte {exc.start})") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
