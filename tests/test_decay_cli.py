@@ -117,4 +117,3 @@ def test_decaying_a_file_onto_itself_needs_overwrite(tmp_path: Path, capsys):
     code, _ = run(capsys, str(src), str(src), "--overwrite")
     assert code == 0 and src.read_bytes() != original
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png"]  # no temporary left beside it
-

@@ -76,7 +76,8 @@ def load_recipe(path: str | Path | None = None) -> Recipe:
         except OSError as exc:
             raise RecipeError(f"{source}: cannot read recipe ({exc.strerror or exc})") from None
         except UnicodeDecodeError as exc:
-            raise RecipeError(f"{source}: not a text file (a recipe is UTF-8 TOML; byte {exc.start})") from None
+            problem = f"not a text file (a recipe is UTF-8 TOML; byte {exc.start})"
+            raise RecipeError(f"{source}: {problem}") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
