@@ -119,3 +119,15 @@ def test_usd_warnings_while_opening_a_stage_are_not_printed(tmp_path, capfd):
     assert main(["frame", "--stage", str(stage), "--out", str(tmp_path / "out")]) == 2
     lines = [line for line in capfd.readouterr().err.splitlines() if not line.startswith("Warp")]
     assert len(lines) == 1 and "no camera" in lines[0], lines
+
+
+def test_a_size_that_cannot_fit_in_memory_is_refused_before_rendering(tmp_path, capsys):
+    from backrooms.graph.memory import machine_bytes, needed_bytes
+
+    if machine_bytes() is None or needed_bytes(8192, 8192) <= machine_bytes():
+        pytest.skip("this machine has the memory for 8192x8192")
+    out = tmp_path / "out"
+    assert main(["render", "--size", "8192x8192", "--frames", "1", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "GiB of memory" in err
+    assert not out.exists()

@@ -109,6 +109,7 @@ def build_parser() -> ArgumentParser:
 
 def recipe_from_args(args: argparse.Namespace):
     """Load the recipe and apply CLI overrides; returns (recipe, params snapshot)."""
+    from backrooms.graph.memory import check_memory
     from backrooms.graph.recipe import load_recipe, parse_size
     from backrooms.params import ParamStore, parse_assignment
 
@@ -121,6 +122,7 @@ def recipe_from_args(args: argparse.Namespace):
         recipe = recipe.with_overrides(frames=args.frames)
     elif getattr(args, "seconds", None) is not None:
         recipe = recipe.with_overrides(frames=max(1, round(args.seconds * recipe.fps)))
+    check_memory(recipe.width, recipe.height, recipe.device)
     store = ParamStore(values=recipe.params)
     store.update(dict(parse_assignment(text) for text in args.assignments))
     return recipe, store.snapshot()
