@@ -18,9 +18,9 @@ import warp as wp
 
 from backrooms.bench.core import Measurement, best_of, targets
 from backrooms.decay import measure, reference
-from backrooms.decay.commands import HostTape
 from backrooms.decay.pipeline import MAX_BANDS, VhsTape
 from backrooms.decay.settings import resolve
+from backrooms.decay.tape import HostTape
 from backrooms.launch import cpu_cores
 from backrooms.params import ParamStore
 
