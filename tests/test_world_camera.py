@@ -12,7 +12,7 @@ from backrooms.world import World
 from backrooms.world.autopilot import MEMORY, PAUSE_HESITATE, PAUSE_LOOK, PAUSE_STOP, PAUSE_TURN
 from backrooms.world.designs import HALF, WALL
 from backrooms.world.footage import operator_stats
-from backrooms.world.layout import DOORWAY, EAST, NORTH, SOUTH, STEPS, WEST
+from backrooms.world.layout import CORRIDOR, DOORWAY, EAST, LANDMARK, NORTH, SOUTH, STEPS, WEST
 
 FPS = 30.0
 
@@ -327,3 +327,22 @@ def test_operator_knobs_are_range_checked() -> None:
         with pytest.raises(ParamError, match=key):
             store.update({key: bad})
     assert store.snapshot()["camera.operator"] == "walking"
+
+
+def test_the_operator_finds_landmarks_at_about_the_asked_rate() -> None:
+    """Landmarks within two cells draw the walk, so it finds them about as often per corridor cell as
+    the layout has them (without that, dead-end EXIT doors were always skipped)."""
+    found = corridor = 0
+    for seed in (3, 4):
+        w = World(seed, _snapshot(**{"world.landmark_rate": 0.02}))
+        seen = {w.autopilot.path_cell(i) for i in range(5000)}
+        kinds = [w.cell_at(x, z)[1] for x, z in seen]
+        found += sum(k == LANDMARK for k in kinds)
+        corridor += sum(k in (CORRIDOR, DOORWAY, LANDMARK) for k in kinds)
+    assert 0.8 < found / corridor / 0.02 < 2.0
+
+
+def _snapshot(**values: object):
+    store = ParamStore()
+    store.update(values)
+    return store.snapshot()

@@ -194,3 +194,17 @@ def test_the_variation_knob_gives_a_new_world_for_the_same_seed() -> None:
     varied = LayoutSpec.from_params(7, store.snapshot())
     a, b = generate_block(plain, 0, 0, 1, 1), generate_block(varied, 0, 0, 1, 1)
     assert (a.mask != b.mask).mean() > 0.3
+
+
+def test_every_landmark_the_layout_marks_gets_its_prop_at_the_asked_rate() -> None:
+    """Over a large region the placed landmark prototypes are ``landmark_rate`` of the corridor cells
+    (before corner and tee landmarks existed, 55 % of the marked cells fell back to a plain corridor)."""
+    cells = generate_region(spec(seed=3, landmark_rate=0.02), -128, -128, 128, 128)
+    lib = shared_library()
+    placed = PlacementTable(lib).place(cells).prototype
+    landmark = np.array([p.family == "landmark" for p in lib.prototypes])[np.maximum(placed, 0)] & (
+        placed >= 0
+    )
+    corridor_like = np.isin(cells.kind, (1, 4, LANDMARK))
+    assert (landmark == (cells.kind == LANDMARK)).all()
+    assert landmark.sum() / corridor_like.sum() == pytest.approx(0.02, rel=0.1)
