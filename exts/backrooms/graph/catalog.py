@@ -10,6 +10,7 @@ from backrooms.graph.node import Node
 NODE_TYPES: dict[str, str] = {
     "render": "backrooms.render.node:RenderNode",
     "diffusion": "backrooms.diffusion.node:DiffusionNode",
+    "camcorder": "backrooms.camcorder.node:CamcorderNode",
     "decay": "backrooms.decay.node:DecayNode",
 }
 
