@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import warp as wp
-from camcorder_frames import OFF, H, W, flat, film, luma, stripes
 
 import backrooms.camcorder.metering
 import backrooms.camcorder.optics
 import backrooms.camcorder.sensor
+from camcorder_frames import OFF, H, W, film, flat, luma, stripes
 
 
 def test_with_every_effect_off_the_render_comes_back_unchanged():

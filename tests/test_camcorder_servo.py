@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from camcorder_frames import OFF, flat, film, luma
 
 from backrooms.camcorder.exposure import response
+from camcorder_frames import OFF, film, flat, luma
 
 FPS = 24.0
 
@@ -70,9 +70,9 @@ def test_white_balance_pulls_a_yellow_room_toward_grey_and_drifts_green_yellow()
     yellow = flat(0)
     yellow[..., :3] = (170, 150, 80)
     balanced, _ = film([yellow] * 90, {**OFF, "camcorder.white_balance": 1.0})
-    r, g, b = balanced[-1].reshape(-1, 3).mean(0)
+    r, _, b = balanced[-1].reshape(-1, 3).mean(0)
     assert r - b < 0.25 * (170 - 80)  # mostly neutralised after its lag
-    drifted, auto = film([flat(120)] * 2, {**OFF, "camcorder.wb_drift": 2.0})
+    _, auto = film([flat(120)] * 2, {**OFF, "camcorder.wb_drift": 2.0})
     gains = np.array(auto[0].wb)
     assert gains[1] >= gains[0] >= gains[2]  # the cast is green-yellow: blue down, green up
 
