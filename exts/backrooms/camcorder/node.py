@@ -43,6 +43,7 @@ class CamcorderNode(Node):
         meter = self.camera.meter(product[RGB], depth, values)
         auto = self.servos.update(frame, meter, values)
         seed = warp_seed(self.context.seed, NODE, "noise", frame)
-        self.camera.develop(auto, values, depth, motion, self.context.fps, seed, product[RGB])
+        self.camera.spill(auto.ev)
+        self.camera.expose(auto, values, depth, motion, self.context.fps, seed, product[RGB])
         product.meta[NODE] = auto
         self._last_frame = frame

@@ -25,8 +25,8 @@ def gaussian(sigma: float) -> np.ndarray:
 class Camcorder:
     """The camcorder for one frame size on one device.
 
-    ``meter`` reads a frame's light (and leaves it decoded in ``lin``), ``develop`` films it with
-    the automatics' settings and the knobs and writes the result back into ``rgb``.
+    ``meter`` reads a frame's light (and leaves it decoded in ``lin``); ``spill`` and ``expose``
+    film it with the automatics' settings and the knobs and write the result back into ``rgb``.
     """
 
     def __init__(self, width: int, height: int, device: str = "cpu") -> None:
@@ -60,7 +60,17 @@ class Camcorder:
         )
         return metering.read_meter(self.stats.numpy(), self.weights)
 
-    def develop(
+    def spill(self, ev: float) -> None:
+        """The highlights at exposure ``ev``: their column averages (smear) and their halo (bloom)."""
+        quarter = self.bright.shape
+        gain = 2.0**ev
+        wp.launch(sensor.highlights, quarter, [self.lin, gain], [self.bright], device=self.device)
+        wp.launch(sensor.smear_columns, quarter[1], [self.bright], [self.smear], device=self.device)
+        w = self.blur_weights
+        wp.launch(sensor.blur_line, quarter, [self.bright, w, 1, 0], [self.bloom], device=self.device)
+        wp.launch(sensor.blur_line, quarter, [self.bloom, w, 0, 1], [self.bright], device=self.device)
+
+    def expose(
         self,
         auto: Automatics,
         values: dict[str, Any],
@@ -70,29 +80,22 @@ class Camcorder:
         seed: int,
         rgb: wp.array,
     ) -> None:
-        """Expose the metered frame with ``auto``'s settings and the knobs ``values`` into ``rgb``."""
-        shape = (self.height, self.width)
-        gain = 2.0**auto.ev
+        """Expose the metered frame with ``auto``'s settings and the knobs ``values`` into ``rgb``
+        (after ``spill`` at the same exposure)."""
         e = shutter.Exposure()
         e.aperture = values["blur"] * optics.COC_PER_DIOPTER * self.scale
         e.widest = optics.MAX_COC * self.scale
         e.focus = auto.focus
         e.shutter = values["shutter"] * fps
         e.field_offset = field_offset(fps, values["interlace"])
-        quarter = self.bright.shape
-        wp.launch(sensor.highlights, quarter, [self.lin, gain], [self.bright], device=self.device)
-        wp.launch(sensor.smear_columns, quarter[1], [self.bright], [self.smear], device=self.device)
-        w = self.blur_weights
-        wp.launch(sensor.blur_line, quarter, [self.bright, w, 1, 0], [self.bloom], device=self.device)
-        wp.launch(sensor.blur_line, quarter, [self.bloom, w, 0, 1], [self.bright], device=self.device)
         r = sensor.Readout()
-        r.gain = gain
-        r.agc = max(gain, 1.0)
+        r.gain = 2.0**auto.ev
+        r.agc = max(r.gain, 1.0)
         r.bloom = values["bloom"] * sensor.BLOOM_GAIN
         r.smear = values["smear"] * sensor.SMEAR_GAIN
         r.noise = values["gain_noise"]
         r.wb = wp.vec3(*auto.wb)
         r.seed = seed
-        halo = self.bright  # the highlights, blurred
+        halo = self.bright  # the highlights, blurred by spill()
         inputs = [self.lin, depth, motion, e, halo, self.smear, r, self.srgb]
-        wp.launch(sensor.develop, shape, inputs, [rgb], device=self.device)
+        wp.launch(sensor.develop, (self.height, self.width), inputs, [rgb], device=self.device)
