@@ -27,7 +27,7 @@ declare(
     unit="EV",
 )
 declare(
-    NODE, "target", 0.11, "auto-exposure target: the frame's metered scene-linear level", min=0.02, max=1.0
+    NODE, "target", 0.14, "auto-exposure target: the frame's metered scene-linear level", min=0.02, max=1.0
 )
 declare(
     NODE, "ae_lag", 0.5, "how long the exposure servo takes to reach a new level", min=0.1, max=1.5, unit="s"
@@ -47,7 +47,7 @@ declare(
 declare(
     NODE,
     "white_balance",
-    0.3,
+    0.2,
     "how far auto white balance pulls the frame's average colour toward grey (0 = off)",
     min=0.0,
     max=1.0,
@@ -80,7 +80,7 @@ declare(
     max=3.0,
     unit="%",
 )
-declare(NODE, "vignette", 0.35, "lens light falloff in the corners (0 = none)", min=0.0, max=1.0)
+declare(NODE, "vignette", 0.25, "lens light falloff in the corners (0 = none)", min=0.0, max=1.0)
 declare(NODE, "bloom", 1.0, "glow around highlights (0 = off)", min=0.0, max=4.0)
 declare(NODE, "smear", 1.0, "CCD vertical smear streaks through bright lights (0 = off)", min=0.0, max=4.0)
 declare(
