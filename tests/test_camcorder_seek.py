@@ -7,11 +7,10 @@ import pytest
 
 from backrooms.camcorder.exposure import memory
 from backrooms.cli import main
-from backrooms.graph.catalog import declare_all
+from backrooms.graph.catalog import CATALOG
 from backrooms.graph.executor import Executor
 from backrooms.graph.node import GraphContext
 from backrooms.graph.product import DEPTH, MOTION_VECTORS, RGB, RenderProduct
-from backrooms.graph.recipe import Recipe
 from backrooms.params import REGISTRY, ParamStore
 from camcorder_frames import OFF, film, flat, luma
 
@@ -36,10 +35,9 @@ def test_start_40_gives_the_bytes_of_frames_40_on_of_one_long_run(tmp_path):
 
 
 def test_the_executor_replays_what_upstream_nodes_need_for_the_camcorder():
-    declare_all()
     params = ParamStore(values={"diffusion.reset_interval": 10}).snapshot()
-    recipe = Recipe("t", ("diffusion", "camcorder", "decay"), 0, 16, 16, 8.0, 1, "cpu")
-    executor = Executor(recipe, lambda f: params)
+    context = GraphContext(0, 16, 16, 8.0, "cpu")
+    executor = Executor(("diffusion", "camcorder", "decay"), context, lambda f: params)
     assert executor.first_needed(40) == 10  # camcorder: 17.., diffusion for frame 17: 10..
     assert executor.first_needed(5) == 0
 
@@ -72,7 +70,6 @@ def test_a_bad_knob_value_is_one_line_and_exit_2(capsys, assignment):
 
 
 def test_aberration_is_playable_over_osc_and_range_checked():
-    declare_all()
     param = REGISTRY["camcorder.aberration"]
     assert param.osc_address == "/backrooms/camcorder/aberration"
     store = ParamStore()
@@ -85,13 +82,13 @@ def test_aberration_is_playable_over_osc_and_range_checked():
 @pytest.mark.slow
 def test_auto_exposure_brings_seeds_0_to_9_within_a_factor_of_1_5():
     """Median frame brightness of ten worlds, rendered small, before and after the camcorder."""
-    declare_all()
     w, h, frames = 80, 60, 8
     params = ParamStore().snapshot()
     before, after = [], []
     for seed in range(10):
-        executor = Executor(Recipe("t", ("render",), seed, w, h, 24.0, frames, "cpu"), lambda f: params)
-        camcorder = Executor.for_frames(("camcorder",), w, h, "cpu", seed, 24.0, lambda f: params)
+        context = GraphContext(seed, w, h, 24.0, "cpu")
+        executor = Executor(("render",), context, lambda f: params)
+        camcorder = Executor(("camcorder",), context, lambda f: params)
         raw, filmed = [], []
         for f in range(frames):
             product = executor.render(f)
@@ -106,10 +103,7 @@ def test_auto_exposure_brings_seeds_0_to_9_within_a_factor_of_1_5():
 
 
 def test_camcorder_node_builds_from_the_catalogue():
-    declare_all()
-    from backrooms.graph.catalog import node_class
-
-    node = node_class("camcorder")(GraphContext(0, 8, 8, 24.0, "cpu"))
+    node = CATALOG.node_class("camcorder")(GraphContext(0, 8, 8, 24.0, "cpu"))
     product = RenderProduct(0, 8, 8, "cpu")
     product.load(RGB, flat(100, 8, 8))
     node.process(product, ParamStore().snapshot())

@@ -11,11 +11,12 @@ import time
 
 import warp as wp
 
-from backrooms.bench.core import Measurement, best_of
+from backrooms.bench.core import Measurement, best_of, targets
 from backrooms.camcorder.exposure import Servos
 from backrooms.camcorder.params import NODE
 from backrooms.camcorder.pipeline import Camcorder
 from backrooms.graph.executor import Executor
+from backrooms.graph.node import GraphContext
 from backrooms.graph.product import DEPTH, MOTION_VECTORS, RGB, RenderProduct
 from backrooms.graph.recipe import load_recipe
 from backrooms.params import ParamStore
@@ -27,10 +28,9 @@ WIDTH, HEIGHT, FPS = 320, 240, 24.0
 def stage_ms(frames: int, device: str = "cpu") -> dict[str, tuple[float, float]]:
     """Milliseconds per frame of each stage: (wall clock, best of three runs of ``frames`` frames;
     CPU time of the launching thread, the least of the three, which other load inflates less)."""
-    recipe = load_recipe().with_overrides(width=WIDTH, height=HEIGHT, device=device)
-    params = ParamStore(values=recipe.params).snapshot()
-    recipe = recipe.with_overrides(nodes=("render",))
-    source = Executor(recipe, lambda f: params).render(12)
+    params = ParamStore(values=load_recipe().params).snapshot()
+    context = GraphContext(0, WIDTH, HEIGHT, FPS, device)
+    source = Executor(("render",), context, lambda f: params).render(12)
     values = params.node(NODE)
     camera = Camcorder(WIDTH, HEIGHT, device)
     servos = Servos(FPS, 0)
@@ -80,10 +80,10 @@ def stage_ms(frames: int, device: str = "cpu") -> dict[str, tuple[float, float]]
 def chain_fps(frames: int, with_camcorder: bool) -> float:
     """Frames per second of the default recipe at 320x240 (world, render, diffusion, [camcorder], decay)."""
     recipe = load_recipe().with_overrides(width=WIDTH, height=HEIGHT)
-    if not with_camcorder:
-        recipe = recipe.with_overrides(nodes=tuple(n for n in recipe.nodes if n != NODE))
+    kinds = [n for n in recipe.nodes if with_camcorder or n != NODE]
     params = ParamStore(values=recipe.params).snapshot()
-    executor = Executor(recipe, lambda f: params)
+    context = GraphContext(recipe.seed, WIDTH, HEIGHT, recipe.fps, recipe.device)
+    executor = Executor(kinds, context, lambda f: params)
     executor.render(0)  # build the world, compile, load the model
     began = time.perf_counter()
     for f in range(1, frames + 1):
@@ -91,7 +91,16 @@ def chain_fps(frames: int, with_camcorder: bool) -> float:
     return frames / (time.perf_counter() - began)
 
 
-def run(quick: bool) -> list[Measurement]:
+def run(quick: bool, device: str = "auto") -> list[Measurement]:
+    on_cpu, on_cuda = targets(device)
+    out = [] if not on_cpu else cpu_figures(quick)
+    if on_cuda:
+        wall, _ = stage_ms(100, "cuda")["all"]
+        out.append(Measurement(AREA, "320x240 all, CUDA", wall, "ms/frame", wp.get_device("cuda").name))
+    return out
+
+
+def cpu_figures(quick: bool) -> list[Measurement]:
     ms = stage_ms(5 if quick else 30)
     notes = {
         "meter": "decode to scene light (lens: vignette, aberration) + metering + servos",
@@ -109,7 +118,4 @@ def run(quick: bool) -> list[Measurement]:
         Measurement(AREA, "default chain 320x240 without camcorder", before, "fps", "CPU, wall clock"),
         Measurement(AREA, "default chain 320x240 with camcorder", after, "fps", "CPU, same run"),
     ]
-    if wp.is_cuda_available():
-        wall, _ = stage_ms(100, "cuda")["all"]
-        out.append(Measurement(AREA, "320x240 all, CUDA", wall, "ms/frame", wp.get_device("cuda").name))
     return out
