@@ -74,3 +74,21 @@ def test_ceiling_panels_of_the_default_clip_sit_flush_in_the_tile_grid() -> None
         panel_pixels += int(on_panel.sum())
         assert (normals[on_panel][:, 1] < -0.99).all()
     assert panel_pixels > 100
+
+
+@pytest.mark.parametrize("scale", [0.75, 0.5])
+def test_a_reduced_internal_resolution_fills_the_full_frame_from_fewer_rays(node: RenderNode, scale) -> None:
+    full = frame(node, 30)
+    reduced = frame(node, 30, **{"render.scale": scale})
+    assert all(reduced[k].shape == full[k].shape for k in full)
+    assert (node.internal.width, node.internal.height) == (round(W * scale), round(H * scale))
+    # the same view: mostly the same surfaces and distances, the image close but not identical
+    assert (reduced["instance_id"] == full["instance_id"]).mean() > 0.8
+    rgb_full, rgb_reduced = (x[..., :3].astype(float) for x in (full["rgb"], reduced["rgb"]))
+    assert 0 < np.abs(rgb_full - rgb_reduced).mean() < 20
+    # motion vectors are in output pixels: the same magnitude at any internal size
+    mv_full, mv_reduced = (
+        np.abs(x[..., :2]).mean() for x in (full["motion_vectors"], reduced["motion_vectors"])
+    )
+    assert abs(mv_reduced - mv_full) < 0.25 * mv_full
+    assert (reduced["rgb"][..., 3] == 255).all()

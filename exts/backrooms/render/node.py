@@ -8,6 +8,7 @@ from backrooms.graph.product import RenderProduct
 from backrooms.params.store import Snapshot
 from backrooms.render.renderer import Renderer
 from backrooms.render.scene import Scene
+from backrooms.render.upscale import internal_size, upscale
 from backrooms.world import World
 
 
@@ -21,6 +22,8 @@ class RenderNode(Node):
     def __init__(self, context: GraphContext) -> None:
         super().__init__(context)
         self.renderer = Renderer(context.width, context.height, context.device)
+        self.internal = self.renderer  # the renderer at render.scale's size, made when first needed
+        self._internal_buffers: dict = {}
         self.scene = Scene(context.device)
         self._world: World | None = None
         self._params: Snapshot | None = None
@@ -47,4 +50,14 @@ class RenderNode(Node):
             "walking": camera.walking,
         }
         self.scene.update(world.view(camera.position))
-        self.renderer.render(self.scene, camera, previous, product, params.node("render"), self.context.seed)
+        settings = params.node("render")
+        size = internal_size(product.width, product.height, settings["scale"])
+        if size == (product.width, product.height):
+            self.renderer.render(self.scene, camera, previous, product, settings, self.context.seed)
+            return
+        if (self.internal.width, self.internal.height) != size:
+            self.internal = Renderer(*size, self.context.device)
+            self._internal_buffers = {}
+        internal = RenderProduct(product.frame, *size, product.device, self._internal_buffers)
+        self.internal.render(self.scene, camera, previous, internal, settings, self.context.seed)
+        upscale(internal, product)

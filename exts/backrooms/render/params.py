@@ -15,6 +15,14 @@ declare(
     max=64,
 )
 declare(
+    NODE,
+    "scale",
+    1.0,
+    "internal resolution traced, per side (0.5: a quarter of the rays); the frame is filled up to full size",
+    min=0.25,
+    max=1.0,
+)
+declare(
     NODE, "fov", 0.0, "vertical field of view; 0 keeps the world camera's", min=0.0, max=150.0, unit="deg"
 )
 declare(NODE, "exposure", 0.0, "exposure compensation before tone mapping", min=-8.0, max=8.0, unit="EV")

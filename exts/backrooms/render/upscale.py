@@ -1,0 +1,75 @@
+"""``render.scale`` < 1: the renderer traces a smaller internal image; this fills the full-size
+product from it (colour bilinear, the other AOVs from the nearest internal pixel, motion vectors
+rescaled to output pixels) so every node downstream sees full-size AOVs, and the diffusion node
+reconstructs detail from its full-resolution memory."""
+
+from __future__ import annotations
+
+import warp as wp
+
+from backrooms.graph.product import (
+    DEPTH,
+    DISOCCLUSION,
+    INSTANCE_ID,
+    MOTION_VECTORS,
+    NORMALS,
+    RGB,
+    RenderProduct,
+)
+
+wp.set_module_options({"enable_backward": False})
+
+
+@wp.kernel
+def upscale_aovs(
+    rgb_in: wp.array3d(dtype=wp.uint8),
+    depth_in: wp.array2d(dtype=wp.float32),
+    normals_in: wp.array3d(dtype=wp.float32),
+    motion_in: wp.array3d(dtype=wp.float32),
+    ids_in: wp.array2d(dtype=wp.uint32),
+    disocclusion_in: wp.array2d(dtype=wp.uint8),
+    rgb: wp.array3d(dtype=wp.uint8),
+    depth: wp.array2d(dtype=wp.float32),
+    normals: wp.array3d(dtype=wp.float32),
+    motion: wp.array3d(dtype=wp.float32),
+    ids: wp.array2d(dtype=wp.uint32),
+    disocclusion: wp.array2d(dtype=wp.uint8),
+):
+    i, j = wp.tid()
+    h_in, w_in = rgb_in.shape[0], rgb_in.shape[1]
+    sy = float(h_in) / float(rgb.shape[0])
+    sx = float(w_in) / float(rgb.shape[1])
+    # nearest internal pixel
+    ni = wp.min(int((float(i) + 0.5) * sy), h_in - 1)
+    nj = wp.min(int((float(j) + 0.5) * sx), w_in - 1)
+    depth[i, j] = depth_in[ni, nj]
+    ids[i, j] = ids_in[ni, nj]
+    disocclusion[i, j] = disocclusion_in[ni, nj]
+    for c in range(4):
+        normals[i, j, c] = normals_in[ni, nj, c]
+    motion[i, j, 0] = motion_in[ni, nj, 0] / sx
+    motion[i, j, 1] = motion_in[ni, nj, 1] / sy
+    # bilinear colour, pixel centres aligned
+    y = wp.clamp((float(i) + 0.5) * sy - 0.5, 0.0, float(h_in - 1))
+    x = wp.clamp((float(j) + 0.5) * sx - 0.5, 0.0, float(w_in - 1))
+    y0, x0 = int(y), int(x)
+    y1, x1 = wp.min(y0 + 1, h_in - 1), wp.min(x0 + 1, w_in - 1)
+    fy, fx = y - float(y0), x - float(x0)
+    for c in range(4):
+        top = float(rgb_in[y0, x0, c]) * (1.0 - fx) + float(rgb_in[y0, x1, c]) * fx
+        bottom = float(rgb_in[y1, x0, c]) * (1.0 - fx) + float(rgb_in[y1, x1, c]) * fx
+        rgb[i, j, c] = wp.uint8(wp.clamp(top * (1.0 - fy) + bottom * fy + 0.5, 0.0, 255.0))
+
+
+def internal_size(width: int, height: int, scale: float) -> tuple[int, int]:
+    """The traced size for ``scale``: sides rounded to whole pixels, at least 8 (or the frame's)."""
+    return min(width, max(8, round(width * scale))), min(height, max(8, round(height * scale)))
+
+
+def upscale(internal: RenderProduct, product: RenderProduct) -> None:
+    """Fill every AOV of ``product`` from the smaller ``internal`` one."""
+    names = (RGB, DEPTH, NORMALS, MOTION_VECTORS, INSTANCE_ID, DISOCCLUSION)  # the kernel's order
+    inputs = [internal.allocate(n) for n in names]
+    outputs = [product.allocate(n) for n in names]
+    wp.launch(upscale_aovs, (product.height, product.width), inputs, outputs, device=product.device)
+    product.meta["internal"] = internal  # the traced AOVs, for nodes that reconstruct from them
