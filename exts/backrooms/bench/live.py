@@ -1,6 +1,6 @@
 """Live control: control latency in frames, and frame time / frame rate with and without an OSC flood.
 
-The live loop renders the render + decay graph at a target rate it can hold (at most 24 fps). A
+The live loop renders the default chain at a target rate it can hold (at most 24 fps). A
 probe sends a real UDP message every ~0.25 s. Two latencies are reported: from the frame during
 which the change entered the inbox to the first frame that shows it (the design promise: N -> N+1),
 and from the frame during which the probe was *sent* (what a performer feels; it adds the operating
@@ -143,12 +143,13 @@ def run(quick: bool, device: str = "auto") -> list[Measurement]:
     if device == "cuda":
         return []  # CPU-only measurements
     from backrooms.control.session import GraphFrames
-    from backrooms.graph.recipe import Recipe
+    from backrooms.graph.recipe import Recipe, load_recipe
     from backrooms.params import ParamStore
 
     width, height = (96, 72) if quick else (160, 120)
     seconds = 4.0 if quick else 12.0
-    recipe = Recipe(source="bench", nodes=("render", "decay"), width=width, height=height, fps=24.0)
+    chain = load_recipe().nodes  # the default chain, diffusion node included
+    recipe = Recipe(source="bench", nodes=chain, width=width, height=height, fps=24.0)
     render = GraphFrames(recipe)
     snapshot = ParamStore().snapshot()
     for frame in range(3):
@@ -160,7 +161,7 @@ def run(quick: bool, device: str = "auto") -> list[Measurement]:
     fps = round(min(24.0, 0.75 * free_fps), 1)
     quiet = _play(render, fps, seconds, flood=False)
     flooded = _play(render, fps, seconds, flood=True)
-    size = f"{width}x{height} render+decay"
+    size = f"{width}x{height} {'+'.join(chain)}"
     change = 100 * (flooded["fps"] / quiet["fps"] - 1)
     return [
         Measurement(

@@ -11,6 +11,7 @@ from backrooms.diffusion.train_config import TrainConfig
 from backrooms.errors import UserError
 
 DEFAULT_OUT = Path("models") / "remembered"
+EVAL_SCALES = (0.75, 0.5)  # render.scale values evaluated besides 1
 HELD_OUT_WALK = 10_000  # clip index of the evaluation walk (its own world seed), far from 0..N-1
 
 
@@ -49,13 +50,14 @@ def run_train(args: argparse.Namespace) -> int:
     from backrooms.decay.loss import vhs_perceptual_loss
     from backrooms.diffusion.data import (
         Clip,
+        cheap_frames,
         clip_settings,
         clip_world,
         ensure_clips,
         mean_timing,
         render_clip,
     )
-    from backrooms.diffusion.evaluate import evaluate
+    from backrooms.diffusion.evaluate import evaluate, evaluate_scales
     from backrooms.diffusion.train import train, write_log
     from backrooms.graph.recipe import parse_size
 
@@ -98,6 +100,15 @@ def run_train(args: argparse.Namespace) -> int:
             world_seed, start, args.eval_frames, width, height, look, expensive_spp=args.expensive_spp
         )
         report = evaluate(held_out, str(args.out.resolve()), vhs_loss=vhs_perceptual_loss)
+        lower = {
+            scale: cheap_frames(
+                world_seed, start, args.eval_frames, width, height, {**look, "render.scale": scale}
+            )
+            for scale in EVAL_SCALES
+        }
+        report["render_scale"] = evaluate_scales(
+            held_out, lower, str(args.out.resolve()), vhs_loss=vhs_perceptual_loss
+        )
         report["render_seconds_per_frame"] = timing
         report["eval_frames"] = args.eval_frames
         (args.out / "evaluation.json").write_text(json.dumps(report, indent=2) + "\n")

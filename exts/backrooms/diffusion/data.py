@@ -135,9 +135,7 @@ def render_clip(
         "render.haze": settings.get("render.haze", 0.035) + EXTRA_HAZE,
     }
     began = time.perf_counter()
-    cheap = _render_frames(
-        world_seed, start, frames, width, height, fps, {**settings, "render.spp": cheap_spp}
-    )
+    cheap = cheap_frames(world_seed, start, frames, width, height, settings, cheap_spp, fps)
     middle = time.perf_counter()
     rich = _render_frames(world_seed, start, frames, width * scale, height * scale, fps, rich_settings)
     ended = time.perf_counter()
@@ -152,6 +150,22 @@ def render_clip(
         disocclusion=cheap["disocclusion"],
     )
     return clip, timing
+
+
+def cheap_frames(
+    world_seed: int,
+    start: int,
+    frames: int,
+    width: int,
+    height: int,
+    settings: dict[str, Any],
+    cheap_spp: int = 1,
+    fps: float = 24.0,
+) -> dict[str, torch.Tensor]:
+    """The live render of a walk alone (``Clip`` fields but ``target``), e.g. at another render.scale."""
+    return _render_frames(
+        world_seed, start, frames, width, height, fps, {**settings, "render.spp": cheap_spp}
+    )
 
 
 def _render_frames(

@@ -9,7 +9,7 @@ render, and time per frame.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -97,4 +97,20 @@ def evaluate(clip: Clip, style: str, extra: dict[str, Any] | None = None, vhs_lo
         }
     t, f = report["temporal"]["warping_error"], report["frame_by_frame"]["warping_error"]
     report["warping_error_reduction"] = 1.0 - t / f if f > 0 else 0.0
+    return report
+
+
+def evaluate_scales(
+    clip: Clip, cheap_by_scale: dict[float, dict[str, torch.Tensor]], style: str, vhs_loss=None
+) -> dict[str, Any]:
+    """The node (defaults) on the same walk rendered at other ``render.scale`` values, scored against
+    the same expensive target: what reconstruction from a cheaper render costs."""
+    report: dict[str, Any] = {}
+    for scale, cheap in cheap_by_scale.items():
+        low = replace(clip, **cheap)
+        result = run_node(low, {"diffusion.style": style})
+        report[str(scale)] = {
+            "cheap_render": scores((low.render + 1) / 2, low, vhs_loss),
+            "node": {**scores(result.frames, low, vhs_loss), "seconds_per_frame": result.seconds_per_frame},
+        }
     return report
