@@ -16,7 +16,7 @@ from torch.nn import functional as F
 POOL_PER_WIDTH = 80  # noise is pooled to about 80 cells across the frame before blurring
 STAIN_SIGMA, DAMP_SIGMA = 1.5, 4.0  # blur radii in pooled cells
 # How much each channel darkens at full strength (brown stains, grey-green damp).
-STAIN_TINT = (0.35, 0.45, 0.65)
+STAIN_TINT = (0.26, 0.34, 0.5)
 DAMP_TINT = (0.16, 0.17, 0.22)
 WALL, CARPET, CEILING = 1.0, 0.8, 0.4
 
@@ -50,8 +50,8 @@ def wear_gain(noise: torch.Tensor, normals: torch.Tensor, depth: torch.Tensor, a
     """(N, 3, H, W) reflectance gain in (0, 1]: 1 = untouched, lower = stained. ``amount`` in [0, 1]."""
     h, w = noise.shape[-2:]
     pool = max(1, round(w / POOL_PER_WIDTH))
-    stains = _smoothstep(1.1, 2.0, _blotches(noise[:, 0:1], pool, STAIN_SIGMA, (h, w)))
-    damp = _smoothstep(0.6, 1.6, _blotches(noise[:, 1:2], pool, DAMP_SIGMA, (h, w)))
+    stains = _smoothstep(1.2, 2.6, _blotches(noise[:, 0:1], pool, STAIN_SIGMA, (h, w)))
+    damp = _smoothstep(0.4, 1.8, _blotches(noise[:, 1:2], pool, DAMP_SIGMA, (h, w)))
     stain_tint = torch.tensor(STAIN_TINT, dtype=noise.dtype, device=noise.device).view(1, 3, 1, 1)
     damp_tint = torch.tensor(DAMP_TINT, dtype=noise.dtype, device=noise.device).view(1, 3, 1, 1)
     darkening = stains * stain_tint + damp * damp_tint
