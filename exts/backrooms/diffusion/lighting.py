@@ -1,7 +1,8 @@
 """Memory carries surfaces, not light: the node keeps its memory divided by the frame's lighting.
 
-The lighting proxy is the render's own luminance, lightly blurred (a 5x5 box: the 1-spp shading
-noise and texture-resampling differences cancel, a panel is still many pixels wide). The memory is
+The lighting proxy is the render's own luminance, blurred by a 13x13 box (the 1-spp shading noise
+drops about 13x, so re-lighting re-injects little of it; sharp changes such as a panel's own pixels
+switching off are caught by the 3x3 clamp instead). The memory is
 stored as ``output / lighting`` and re-lit by the *current* frame's lighting after warping, so a
 panel that dips or goes off in the render dims the remembered surfaces with it on that frame.
 Ratios of display-encoded values are ratios of linear light raised to 1/gamma, so no linearisation
@@ -14,7 +15,7 @@ import torch
 from torch.nn import functional as F
 
 EPS = 0.02
-RADIUS = 2  # box half-width in pixels
+RADIUS = 6  # box half-width in pixels
 CLAMP_MARGIN = 0.04  # how far memory may leave the render's local range
 
 
@@ -22,8 +23,8 @@ def lighting(render01: torch.Tensor) -> torch.Tensor:
     """(N, 3, H, W) render in [0, 1] -> (N, 1, H, W) blurred luminance, the frame's light."""
     luma = render01.mean(dim=1, keepdim=True)
     size = 2 * RADIUS + 1
-    padded = F.pad(luma, (RADIUS,) * 4, mode="replicate")
-    return F.avg_pool2d(padded, size, stride=1)
+    rows = F.avg_pool2d(F.pad(luma, (RADIUS, RADIUS, 0, 0), mode="replicate"), (1, size), stride=1)
+    return F.avg_pool2d(F.pad(rows, (0, 0, RADIUS, RADIUS), mode="replicate"), (size, 1), stride=1)
 
 
 def unlit(image01: torch.Tensor, light: torch.Tensor) -> torch.Tensor:

@@ -28,7 +28,7 @@ from backrooms.diffusion.pipeline import FrameInputs, Stylizer
 from backrooms.diffusion.resets import active_chains, history_start
 from backrooms.diffusion.styles import DEFAULT_STYLE, find_style, resolve_style
 from backrooms.diffusion.warping import camera_speed, source_grid, valid_mask, warp
-from backrooms.diffusion.wear import wear_gain
+from backrooms.diffusion.wear import blotch_fields, wear_gain
 from backrooms.graph.node import GraphContext, Node
 from backrooms.graph.product import RenderProduct
 from backrooms.params import declare
@@ -111,6 +111,7 @@ class Memory:
     last_frame: int
     ratio: torch.Tensor
     noise: torch.Tensor
+    wear: torch.Tensor  # (1, 2, H, W) blotch fields of the invented stains and damp
 
 
 class DiffusionNode(Node):
@@ -156,12 +157,15 @@ class DiffusionNode(Node):
         if chain is not None and state.grid is not None:
             valid = state.valid
             previous = clamp_to_render(relit(warp(chain.ratio, state.grid), state.light), state.render01)
-            noise = valid * warp(chain.noise, state.grid, mode="nearest") + (1 - valid) * fresh
-            noise = noise if p["warp_noise"] else fresh
+            noise, fields = fresh, blotch_fields(fresh)
+            if p["warp_noise"]:  # invented detail carried along the motion, fresh where newly seen
+                noise = valid * warp(chain.noise, state.grid, mode="nearest") + (1 - valid) * noise
+                fields = valid * warp(chain.wear, state.grid) + (1 - valid) * fields
         else:
             valid = torch.zeros_like(aovs.depth)
             previous = torch.zeros_like(aovs.render)
             noise = fresh
+            fields = blotch_fields(fresh)
         if chain is not None and (frame - start) % p["keyframe_interval"] != 0:
             output = valid * previous + (1 - valid) * state.render01
         else:
@@ -172,8 +176,8 @@ class DiffusionNode(Node):
             level = motion_strength(p["strength"], speed, p["motion_response"])
             output = (_run_padded(self._load(p), inputs, noise, level, p["steps"]) + 1.0) / 2.0
             output = match_lighting(output, state.light)
-        self._chains[start] = Memory(start, frame, unlit(output, state.light), noise)
-        return output * wear_gain(noise, aovs.normals, aovs.depth, p["strength"])
+        self._chains[start] = Memory(start, frame, unlit(output, state.light), noise, fields)
+        return output * wear_gain(fields, aovs.normals, aovs.depth, p["strength"])
 
     def _fresh_noise(self, frame: int, seed: int) -> torch.Tensor:
         generator = torch.Generator().manual_seed(

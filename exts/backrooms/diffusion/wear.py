@@ -1,9 +1,10 @@
 """Invented wear: stains and damp patches drawn from the node's warped noise.
 
-The noise tensor is the node's per-pixel randomness (a pure function of the seed and the frame a
-pixel was first seen, then carried along the motion vectors), so blotches made from it stay on the
-surface they were invented on, and ``diffusion.seed`` picks which blotches a walk remembers.
-Blotches are blurred noise (at a fixed fraction of the frame width) through a soft threshold,
+Blotch fields are blurred fresh noise (a pure function of the seed and the frame, at a fixed
+fraction of the frame width); the node keeps them in its memory and carries them along the motion
+vectors (bilinear: the fields are smooth, so resampling barely blurs them), taking fresh fields
+only where a surface is newly seen. So a stain stays on the surface it was invented on, and
+``diffusion.seed`` picks which stains a walk remembers. The fields go through a soft threshold,
 applied as a multiplicative tint (reflectance, so the current lighting still decides brightness):
 walls get the most, carpet a little less, the ceiling less again, and misses none.
 """
@@ -46,13 +47,22 @@ def surface_weight(normals: torch.Tensor, depth: torch.Tensor) -> torch.Tensor:
     return weight * (depth > 0).to(weight.dtype)
 
 
-def wear_gain(noise: torch.Tensor, normals: torch.Tensor, depth: torch.Tensor, amount: float) -> torch.Tensor:
-    """(N, 3, H, W) reflectance gain in (0, 1]: 1 = untouched, lower = stained. ``amount`` in [0, 1]."""
+def blotch_fields(noise: torch.Tensor) -> torch.Tensor:
+    """(N, >=2, H, W) white noise -> (N, 2, H, W) unit-variance smooth fields: stains, damp."""
     h, w = noise.shape[-2:]
     pool = max(1, round(w / POOL_PER_WIDTH))
-    stains = _smoothstep(1.2, 2.6, _blotches(noise[:, 0:1], pool, STAIN_SIGMA, (h, w)))
-    damp = _smoothstep(0.4, 1.8, _blotches(noise[:, 1:2], pool, DAMP_SIGMA, (h, w)))
-    stain_tint = torch.tensor(STAIN_TINT, dtype=noise.dtype, device=noise.device).view(1, 3, 1, 1)
-    damp_tint = torch.tensor(DAMP_TINT, dtype=noise.dtype, device=noise.device).view(1, 3, 1, 1)
+    stains = _blotches(noise[:, 0:1], pool, STAIN_SIGMA, (h, w))
+    damp = _blotches(noise[:, 1:2], pool, DAMP_SIGMA, (h, w))
+    return torch.cat((stains, damp), dim=1)
+
+
+def wear_gain(
+    fields: torch.Tensor, normals: torch.Tensor, depth: torch.Tensor, amount: float
+) -> torch.Tensor:
+    """(N, 3, H, W) reflectance gain in (0, 1]: 1 = untouched, lower = stained. ``amount`` in [0, 1]."""
+    stains = _smoothstep(1.2, 2.6, fields[:, 0:1])
+    damp = _smoothstep(0.4, 1.8, fields[:, 1:2])
+    stain_tint = torch.tensor(STAIN_TINT, dtype=fields.dtype, device=fields.device).view(1, 3, 1, 1)
+    damp_tint = torch.tensor(DAMP_TINT, dtype=fields.dtype, device=fields.device).view(1, 3, 1, 1)
     darkening = stains * stain_tint + damp * damp_tint
     return (1.0 - amount * surface_weight(normals, depth) * darkening).clamp(0.0, 1.0)
