@@ -50,15 +50,19 @@ def tape_struct(s: FrameSettings, generation: int, segment: int) -> kernels.Tape
     t.snow_cos, t.snow_sin = math.cos(2 * math.pi * s.snow_cycles), math.sin(2 * math.pi * s.snow_cycles)
     t.dropout_p = s.dropout_p
     t.head_lines, t.head_px, t.head_jitter_px = s.head_lines, s.head_px, s.head_jitter_px
-    t.head_mid_jitter = s.head_mid_jitter
+    t.head_mid_jitter, t.head_noise = s.head_mid_jitter, s.head_noise
     t.tracking, t.tracking_lines, t.edge_px = s.tracking, s.tracking_lines, s.edge_px
+    t.roll_row, t.roll_lines, t.roll_level = s.roll_row, s.roll_lines, s.roll_level
+    t.crease_row, t.crease_lines, t.crease_level = s.crease_row, s.crease_lines, s.crease_level
+    t.tear_row, t.tear_px, t.clog = s.tear_row, s.tear_px, s.clog
     return t
 
 
 def play_struct(s: FrameSettings) -> kernels.Play:
-    """The playback stage: vertical jitter, tint/saturation drift, vignette."""
+    """The playback stage: vertical jitter and roll, tint/saturation drift, vignette, blue screen."""
     p = kernels.Play()
     p.width, p.height, p.fields, p.vignette = s.width, s.height, s.fields, s.vignette
+    p.roll, p.blank, p.blue = s.v_roll, s.blank_lines, s.blue
     p.jitter = (
         s.jitter_lines * numpy_rng(s.seed, "decay", "jitter", s.frame).uniform(-1.0, 1.0) * math.sqrt(3.0)
     )
@@ -119,7 +123,7 @@ class VhsTape:
         self.carrier = wp.array(carrier_table(width, over), dtype=float, device=device)
 
     def _set_osd(self, s: FrameSettings, fps: float) -> None:
-        lines, glyphs = osd.layout(s.frame, fps, s.osd_start, s.speed_label, s.width, s.height)
+        lines, glyphs = osd.layout(s.frame, fps, s.osd_start, s.speed_label, s.width, s.height, s.osd_style)
         self.lines.assign(lines)
         self.glyphs.assign(glyphs)
 
@@ -143,9 +147,10 @@ class VhsTape:
         """Record ``rgb`` (H, W, 4 uint8) to tape ``1 + generations`` times and play it back into ``rgb``."""
         if (s.height, s.width) != (self.height, self.width):
             raise ValueError(f"tape built for {self.width}x{self.height}, settings are {s.width}x{s.height}")
-        if s.osd:
+        # OSD layers: 1 the recorded stamp, 2 the deck's; a blue screen always shows the deck's.
+        osd_on = (3 if s.osd else 0) | (2 if s.blue > 0.0 else 0)
+        if osd_on:
             self._set_osd(s, fps)
-        osd_on = int(s.osd)
         src, dst = self.planes
         pixels = self.height * ((self.width + self.run - 1) // self.run)
         self._launch(kernels.record, pixels, [rgb, self.run, osd_on, self.lines, self.glyphs, self.font], src)

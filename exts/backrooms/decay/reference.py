@@ -89,6 +89,13 @@ def tracking_level(t: kernels.Tape, from_bottom: np.ndarray, field_time: np.ndar
     return np.where(from_bottom < t.tracking_lines, level, 0.0)
 
 
+def band(rows: np.ndarray, centre: float, half: float, level: float) -> np.ndarray:
+    if level <= 0.0:
+        return np.zeros(rows.shape)
+    d = np.abs(rows - centre) / half
+    return np.where(d < 1.0, level * (1.0 - d) ** 2, 0.0)
+
+
 def tape_lines(y: np.ndarray, i: np.ndarray, q: np.ndarray, t: kernels.Tape, carrier: float) -> tuple:
     """One record/playback pass over whole lines (all lines at once)."""
     h, w = y.shape
@@ -106,19 +113,26 @@ def tape_lines(y: np.ndarray, i: np.ndarray, q: np.ndarray, t: kernels.Tape, car
     )
     mid_shift = np.where(switch, 0.25 * t.head_px, 0.0)
     frac = np.clip((t.head_lines - from_bottom) / t.head_lines, 0.0, None)
-    head = t.head_px * frac * np.sqrt(frac) + t.head_jitter_px * (u_head - 0.5)
+    head = t.head_px * (0.5 + 0.5 * frac) + t.head_jitter_px * frac * (u_head - 0.5)
     shift = shift + np.where(from_bottom < t.head_lines, head, 0.0)
-    track = tracking_level(t, from_bottom, field_time)
-    torn = (from_bottom < t.head_lines) | (track > 0.0)
+    track = tracking_level(t, from_bottom, field_time) + band(rows, t.roll_row, t.roll_lines, t.roll_level)
+    crease = band(rows, t.crease_row, t.crease_lines, t.crease_level)
+    tear = (rows >= t.tear_row) & (t.tear_px != 0.0)
+    torn = (from_bottom < t.head_lines) | (track > 0.0) | (crease > 0.0) | tear
     shift = shift + 10.0 * t.px * track * value_noise(t.seed_motion ^ 7, rows * 0.6, field_time * 3.0)
+    shift = shift + 8.0 * t.px * crease * (2.0 * u_mid - 1.0) + np.where(rows >= t.tear_row, t.tear_px, 0.0)
     angle = t.hue + t.phase_noise * (u_phase - 0.5) * math.sqrt(12.0)
     pc, ps = np.cos(angle), np.sin(angle)
-    chroma_gain = np.where(u_loss < t.chroma_loss_p, 0.0, 1.0)
-    ln_gain = (t.luma_noise + 0.12 * track) * math.sqrt((2.0 - t.a_luma_noise) / t.a_luma_noise)
-    snow_p = t.snow_p + 0.04 * track
-    dropout_p = t.dropout_p + 0.004 * track
+    chroma_gain = np.where(u_loss < t.chroma_loss_p, 0.0, 1.0 - t.clog)
+    band_head = np.where((from_bottom < t.head_lines) & (t.head_px > 0.0), frac, 0.0)
+    ln_gain = (t.luma_noise + 0.12 * track + 0.2 * crease + t.head_noise * band_head) * math.sqrt(
+        (2.0 - t.a_luma_noise) / t.a_luma_noise
+    )
+    snow_p = t.snow_p + 0.04 * track + 0.08 * crease + 0.2 * t.head_noise * band_head
+    dropout_p = t.dropout_p + 0.004 * track + 0.02 * crease
     cn_gain = t.chroma_noise * math.sqrt((2.0 - t.a_chroma_noise) / t.a_chroma_noise)
-    pn_gain = t.comp_noise * math.sqrt((2.0 - t.a_comp_noise) / t.a_comp_noise)
+    cn_unit = math.sqrt((2.0 - t.a_comp_noise) / t.a_comp_noise)
+    pn_gain = t.comp_noise * cn_unit
     row_key = rand_init(t.seed_samples, rows)
     out_y, out_i, out_q = np.empty_like(y), np.empty_like(i), np.empty_like(q)
 
@@ -148,6 +162,8 @@ def tape_lines(y: np.ndarray, i: np.ndarray, q: np.ndarray, t: kernels.Tape, car
         comp = y0 + i_in * cs + q_in * sn
         cn = cn + t.a_comp_noise * (half_noise(h1) - cn)
         comp = comp + pn_gain * cn
+        if t.clog > 0.0:
+            comp = comp + t.clog * (0.42 + 0.5 * cn_unit * cn - comp)
         event = u_event < snow_p
         amp = (st.uniform(event) - 0.5) * 1.2
         snow_c, snow_s = np.where(event, amp, snow_c), np.where(event, 0.0, snow_s)
@@ -209,6 +225,8 @@ def play_out(y: np.ndarray, i: np.ndarray, q: np.ndarray, s: FrameSettings) -> n
     h, w = y.shape
     rows = np.arange(h)
     src = rows + p.jitter if p.fields == 0 else (rows // 2) * 2 + p.fields - 1 + p.jitter
+    if p.roll > 0.0:
+        src = np.mod(src - p.roll, h + p.blank)
     r0 = np.floor(src).astype(np.int64)
     frac = (src - r0)[:, None]
     inside = (r0 >= 0) & (r0 + 1 < h)
@@ -226,7 +244,8 @@ def play_out(y: np.ndarray, i: np.ndarray, q: np.ndarray, s: FrameSettings) -> n
     u = 2.0 * np.arange(w) / w - 1.0
     v = 2.0 * rows / h - 1.0
     shade = 1.0 - p.vignette * 0.5 * (u[None, :] ** 2 + v[:, None] ** 2)
-    return rgb * shade[..., None]
+    blue = np.array([0.06, 0.12, 0.72])
+    return rgb * shade[..., None] * (1.0 - p.blue) + blue * p.blue
 
 
 def to_yiq(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
