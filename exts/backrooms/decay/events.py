@@ -73,9 +73,9 @@ class Active:
 
     @property
     def strength(self) -> float:
-        """0..1: a quick attack, a hold and a release (what a listener or a meter should show)."""
+        """(0, 1]: a quick attack, a hold and a release (what a listener or a meter should show)."""
         x = self.phase
-        return min(1.0, 8.0 * x, 4.0 * (1.0 - x))
+        return min(1.0, 0.25 + 8.0 * x, 4.0 * (1.0 - x))
 
 
 def draw(seed: int, name: str, key: object) -> tuple[float, float, float, float]:
@@ -178,12 +178,10 @@ def apply(s: FrameSettings, playing: dict[str, Active]) -> FrameSettings:
                 dropout_p + level * (150.0 + 150.0 * v) / 1000.0 / (s.width * s.filters.over), 0.1
             )
         elif name == "head_clog":
-            change["clog"] = max(float(change.get("clog", 0.0)), min(1.0, 1.5 * level))
+            change["clog"] = max(float(change.get("clog", 0.0)), 0.85 * level)  # a ghost stays
         elif name == "signal_loss":
-            if v < 0.5:
-                change["clog"] = 1.0 if level > 0.25 else 4.0 * level
-            else:
-                change["blue"] = 1.0 if level > 0.25 else 0.0
+            key = "clog" if v < 0.5 else "blue"
+            change[key] = max(float(change.get(key, 0.0)), min(1.0, 4.0 * level))
         elif name == "pause_glitch":  # the first frames tear, then colour lock wobbles back
             if x < 0.12:
                 change |= {
