@@ -175,6 +175,19 @@ def osd_cover(
 
 
 @wp.func
+def osd_row(row: int, on: int, lines: wp.array2d(dtype=int), layer: int) -> int:
+    """1 if layer ``layer`` is on and any of its text (or shadow) crosses ``row``: the per-pixel
+    glyph test then runs only on the few rows that need it."""
+    hit = wp.int32(0)
+    if ((on >> layer) & 1) == 1:
+        for k in range(lines.shape[0]):
+            sc = lines[k, 2]
+            if lines[k, 5] == layer and lines[k, 4] > 0 and row >= lines[k, 1] and row < lines[k, 1] + 8 * sc:
+                hit = 1
+    return hit
+
+
+@wp.func
 def osd_colour(lines: wp.array2d(dtype=int), cover: int, channel: int) -> float:
     """Channel 0/1/2 of the colour (packed 0xRRGGBB) of the OSD line a cover code names."""
     return float((lines[cover - 2, 6] >> (16 - 8 * channel)) & 255) * INV_255
@@ -209,11 +222,12 @@ def record(
     """
     span = run_bounds(wp.tid() + first, rgb.shape[1], run)
     row = span[0]
+    osd_here = osd_row(row, osd_on, lines, 0)
     for x in range(span[1], span[2]):
         r = float(rgb[row, x, 0]) * INV_255
         g = float(rgb[row, x, 1]) * INV_255
         b = float(rgb[row, x, 2]) * INV_255
-        if (osd_on & 1) == 1:
+        if osd_here == 1:
             cover = osd_cover(x, row, lines, glyphs, font, 0)
             if cover >= 2:
                 r = osd_colour(lines, cover, 0)
@@ -531,6 +545,7 @@ def play_out(
         wc0 = 1.0
     v = 2.0 * float(row) / float(p.height) - 1.0
     du = 2.0 / float(p.width)
+    osd_here = osd_row(row, osd_on, lines, 1)
     for x in range(span[1], span[2]):
         yv = wy0 * y_in[rc, x] + wy1 * y_in[rn, x]
         iv = wc0 * i_in[rc, x] + wc1 * i_in[ra, x]
@@ -545,7 +560,7 @@ def play_out(
         r = wp.lerp(r, 0.06, p.blue)
         g = wp.lerp(g, 0.12, p.blue)
         b = wp.lerp(b, 0.72, p.blue)
-        if (osd_on & 2) == 2:
+        if osd_here == 1:
             cover = osd_cover(x, row, lines, glyphs, font, 1)
             if cover >= 2:
                 r = osd_colour(lines, cover, 0)
