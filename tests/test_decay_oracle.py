@@ -84,3 +84,11 @@ def test_kernels_match_the_numpy_reference_with_every_event_on():
     )
     diff = np.abs(run_kernels(frame, s) - reference.decay(frame, s).astype(int))
     assert diff[16:].max() <= 1  # a blue screen brings up the deck's OSD (top rows; not in the oracle)
+
+
+def test_kernels_match_the_numpy_reference_in_pal_and_secam():
+    frame = blocks(200, 64)
+    for standard in ("pal", "secam"):
+        s = settings(200, 64, preset="worn", standard=standard, hue=25.0, chroma_noise=4.0)
+        diff = np.abs(run_kernels(frame, s) - reference.decay(frame, s).astype(int))
+        assert diff.max() <= 1, standard

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from backrooms.decay import signal
 from backrooms.decay.settings import NODE  # declares the decay.* knobs
 from backrooms.errors import UserError
 
@@ -91,7 +92,8 @@ def decay_image(src: Path, dst: Path, params, seed: int, frame: int, device: str
     from backrooms.io.atomic import atomic_path
 
     rgba = read_image(src)
-    out = HostTape(rgba.shape[1], rgba.shape[0], seed, 30.0, device).process(rgba, frame, params)
+    fps = signal.STANDARDS[params[f"{NODE}.standard"]].fps  # a still's OSD clock: 25 fps for PAL/SECAM
+    out = HostTape(rgba.shape[1], rgba.shape[0], seed, fps, device).process(rgba, frame, params)
     fmt = IMAGE_SUFFIXES[dst.suffix.lower()]
     try:
         with atomic_path(dst) as tmp:

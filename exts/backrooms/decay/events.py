@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from backrooms.decay.settings import FrameSettings
 from backrooms.params import declare
+
+if TYPE_CHECKING:
+    from backrooms.decay.settings import FrameSettings
 from backrooms.seeds import numpy_rng
 
 NODE = "decay"

@@ -85,6 +85,9 @@ class Tape:
     tear_row: int  # pause/record-resume: lines from here down are torn sideways by tear_px
     tear_px: float
     clog: float  # 0..1: the picture replaced by snow (clogged head, no signal)
+    standard: int  # 0 NTSC, 1 PAL, 2 SECAM (signal.STANDARDS)
+    fire_p: float  # SECAM: FM noise impulses per sample at zero chroma (more on strong colour)
+    fire_decay: float
 
 
 @wp.struct
@@ -101,6 +104,13 @@ class Play:
     roll: float  # vertical roll: lines the picture has slipped down through its blanking bar
     blank: int  # lines of the black vertical-blanking bar that rolls through
     blue: float  # 0..1 the deck's blue screen (no signal)
+    r1: float  # the standard's chroma planes -> RGB: R = Y + r1 C1 + r2 C2, ...
+    r2: float
+    g1: float
+    g2: float
+    b1: float
+    b2: float
+    sequential: int  # SECAM: each line carries one chroma plane, the delay line adds the other
 
 
 @wp.func
@@ -205,6 +215,7 @@ def run_bounds(tid: int, width: int, run: int) -> wp.vec3i:
 @wp.kernel
 def record(
     rgb: wp.array3d(dtype=wp.uint8),
+    to_planes: wp.mat33,
     run: int,
     osd_on: int,
     lines: wp.array2d(dtype=int),
@@ -237,9 +248,9 @@ def record(
                 r = 0.0
                 g = 0.0
                 b = 0.0
-        y_out[row, x] = 0.299 * r + 0.587 * g + 0.114 * b
-        i_out[row, x] = 0.595716 * r - 0.274453 * g - 0.321263 * b
-        q_out[row, x] = 0.211456 * r - 0.522591 * g + 0.311135 * b
+        y_out[row, x] = to_planes[0, 0] * r + to_planes[0, 1] * g + to_planes[0, 2] * b
+        i_out[row, x] = to_planes[1, 0] * r + to_planes[1, 1] * g + to_planes[1, 2] * b
+        q_out[row, x] = to_planes[2, 0] * r + to_planes[2, 1] * g + to_planes[2, 2] * b
 
 
 @wp.func
@@ -322,7 +333,29 @@ def tape_lines(
 
     # Per line: timing, colour phase, chroma loss, extra noise in the tracking band.
     field_time = float(2 * t.frame + row % 2)
-    sign = 1.0 - 2.0 * float((row + t.frame) % 2)  # NTSC: the subcarrier phase flips every line
+    # The subcarrier's phase at the line start in quarter turns (NTSC: half a turn a line; PAL:
+    # three quarters, counted in time order over both fields), PAL's V switch, SECAM's one plane.
+    quarter = 2 * ((row + t.frame) % 2)
+    vsw = 1.0
+    keep_i = 1.0
+    keep_q = 1.0
+    if t.standard == 1:
+        n4 = row // 2 + (row % 2) * (t.height // 2) + (t.frame % 4) * t.height
+        quarter = (3 * n4) % 4
+        vsw = 1.0 - 2.0 * float((row // 2 + t.frame) % 2)
+    elif t.standard == 2:
+        keep_i = float((row // 2 + t.frame) % 2)
+        keep_q = 1.0 - keep_i
+    cphi = 0.0
+    sphi = 0.0
+    if quarter == 0:
+        cphi = 1.0
+    elif quarter == 1:
+        sphi = 1.0
+    elif quarter == 2:
+        cphi = -1.0
+    else:
+        sphi = -1.0
     ls = wp.rand_init(t.seed_lines, row)
     u_phase = wp.randf(ls)
     u_loss = wp.randf(ls)
@@ -338,7 +371,11 @@ def tape_lines(
     if t.height - 1 - row == t.head_lines and t.head_px > 0.0:
         mid = int(float(w) * (0.95 + t.head_mid_jitter * (2.0 * u_mid - 1.0)))
         mid_shift = 0.25 * t.head_px
-    angle = t.hue + t.phase_noise * (u_phase - 0.5) * SQRT12
+    # A phase error turns hue (NTSC), turns it the other way on V-switched lines (PAL), or does
+    # nothing to FM colour (SECAM).
+    angle = (t.hue + t.phase_noise * (u_phase - 0.5) * SQRT12) * vsw
+    if t.standard == 2:
+        angle = 0.0
     pc = wp.cos(angle)
     ps = wp.sin(angle)
     chroma_gain = 1.0 - t.clog  # the chroma killer mutes colour as the signal turns to snow
@@ -363,9 +400,10 @@ def tape_lines(
     # Start every filter in the steady state of the first sample, as if the line had held it.
     xs = float(start) - shift
     y_first = sample_line(src_y, row, xs, w)
-    i_in = sample_line(src_i, row, xs, w)
-    q_in = sample_line(src_q, row, xs, w)
+    i_in = sample_line(src_i, row, xs, w) * keep_i
+    q_in = sample_line(src_q, row, xs, w) * keep_q
     cn = wp.float32(0.0)
+    fire = wp.float32(0.0)
     snow_c = wp.float32(0.0)
     snow_s = wp.float32(0.0)
     drop = wp.float32(0.0)
@@ -418,10 +456,12 @@ def tape_lines(
         u_event = wp.randf(st)
 
         # Record: band-limit chroma, modulate it onto the subcarrier, add the tape's disturbances.
-        i_in += t.a_i_in * (seen * wp.lerp(src_i[row, a0], src_i[row, a1], fr) - i_in)
-        q_in += t.a_q_in * (seen * wp.lerp(src_q[row, a0], src_q[row, a1], fr) - q_in)
-        cs = carrier[(x + PAD) * k + sub, 0] * sign
-        sn = carrier[(x + PAD) * k + sub, 1] * sign
+        i_in += t.a_i_in * (seen * keep_i * wp.lerp(src_i[row, a0], src_i[row, a1], fr) - i_in)
+        q_in += t.a_q_in * (seen * keep_q * wp.lerp(src_q[row, a0], src_q[row, a1], fr) - q_in)
+        c0 = carrier[(x + PAD) * k + sub, 0]
+        s0 = carrier[(x + PAD) * k + sub, 1]
+        cs = (c0 * cphi - s0 * sphi) * vsw
+        sn = s0 * cphi + c0 * sphi
         comp = y0 + i_in * cs + q_in * sn
         cn += t.a_comp_noise * (half_noise(h1 & wp.uint32(0xFFFF)) - cn)
         comp += pn_gain * cn
@@ -475,6 +515,13 @@ def tape_lines(
         # Chroma: phase error and jitter, colour noise, the colour-under bandwidth.
         ci = di * pc - dq * ps
         cq = di * ps + dq * pc
+        if t.fire_p > 0.0:  # SECAM: the FM discriminator's clicks, likelier on strong colour
+            level = wp.abs(ci * keep_i + cq * keep_q)
+            if u_event >= 0.5 and u_event < 0.5 + t.fire_p * (0.2 + 4.0 * level):
+                fire = (wp.randf(st) - 0.5) * 1.6
+            fire *= t.fire_decay
+            ci += fire * keep_i
+            cq += fire * keep_q
         ni += t.a_chroma_noise * (half_noise(h2 & wp.uint32(0xFFFF)) - ni)
         nq += t.a_chroma_noise * (half_noise(h2 >> wp.uint32(16)) - nq)
         i1 += t.a_chroma * (ci + cn_gain * ni - i1)
@@ -540,6 +587,9 @@ def play_out(
         wy1 = frac
         wc0 = 0.5
         wc1 = 0.5
+        if p.sequential == 1:
+            wc0 = 1.0
+            wc1 = 1.0
     elif last:
         wy0 = 1.0
         wc0 = 1.0
@@ -554,9 +604,9 @@ def play_out(
         tq = p.iq10 * iv + p.iq11 * qv
         u = float(x) * du - 1.0
         shade = 1.0 - p.vignette * 0.5 * (u * u + v * v)
-        r = (yv + 0.9563 * ti + 0.6210 * tq) * shade
-        g = (yv - 0.2721 * ti - 0.6474 * tq) * shade
-        b = (yv - 1.1070 * ti + 1.7046 * tq) * shade
+        r = (yv + p.r1 * ti + p.r2 * tq) * shade
+        g = (yv + p.g1 * ti + p.g2 * tq) * shade
+        b = (yv + p.b1 * ti + p.b2 * tq) * shade
         r = wp.lerp(r, 0.06, p.blue)
         g = wp.lerp(g, 0.12, p.blue)
         b = wp.lerp(b, 0.72, p.blue)

@@ -16,7 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from backrooms.decay import signal
+from backrooms.decay import (
+    events,  # noqa: F401 - declares the event knobs with the rest
+    signal,
+)
 from backrooms.decay.decks import DECKS
 from backrooms.decay.presets import PRESETS, at
 from backrooms.params import declare
@@ -38,6 +41,13 @@ declare(
     "how far past the preset the tape is worn: 0 as the preset, 1 on the edge of unplayable",
     min=0.0,
     max=1.0,
+)
+declare(
+    NODE,
+    "standard",
+    "ntsc",
+    "colour system: ntsc, pal (line-alternating phase), secam (line-sequential FM colour)",
+    choices=tuple(signal.STANDARDS),
 )
 declare(NODE, "deck", "home", "the machine that plays the tape (bandwidth, noise, OSD)", choices=tuple(DECKS))
 declare(
@@ -123,12 +133,14 @@ def design(
     chroma_delay_us: float,
     sharpen: float,
     ringing: float,
+    standard: str = "ntsc",
 ) -> Filters:
     """Filter coefficients for a width; the tape poles are solved so that the whole path, peaking
     and ringing included, has its -3 dB points at ``luma_cut`` and ``chroma_cut / bleed`` MHz."""
-    over = signal.oversampling(width)
+    std = signal.STANDARDS[standard]
+    over = signal.oversampling(width, std.fsc_mhz)
     n = width * over  # samples per line
-    carrier = signal.alias(signal.cycles_per_sample(signal.FSC_MHZ, n))
+    carrier = signal.alias(signal.cycles_per_sample(std.fsc_mhz, n))
     notch = signal.notch(carrier, signal.NOTCH_Q)
     a_sharp = signal.one_pole_alpha(2.0 * luma_cut, n)
     ring = signal.bandpass(signal.cycles_per_sample(1.3 * luma_cut, n), 2.5)
@@ -137,7 +149,7 @@ def design(
         s = 1.0 + sharpen * (1.0 - signal.one_pole_response(a_sharp, w))
         return notch.response(w) * s * (1.0 + ringing * ring.response(w))
 
-    a_i_in = signal.one_pole_alpha(signal.I_INPUT_MHZ, n)
+    a_i_in = signal.one_pole_alpha(std.c1_mhz, n)
     a_demod = signal.one_pole_alpha(signal.DEMOD_MHZ, n)
 
     def chroma_rest(w: np.ndarray) -> np.ndarray:
@@ -149,7 +161,7 @@ def design(
     a_chroma = signal.solve_cascade_pole(chroma_cut / bleed, n, chroma_rest) if bleed > 1e-3 else 1.0
     a_smear = signal.one_pole_alpha(2.0 ** (-4.0 * smear) * 0.25 * signal.sample_rate_mhz(n), n)
     a_smear = 1.0 if smear <= 0.0 else a_smear
-    a_q_in = signal.one_pole_alpha(signal.Q_INPUT_MHZ, n)
+    a_q_in = signal.one_pole_alpha(std.c2_mhz, n)
     a_luma_noise = signal.one_pole_alpha(min(luma_cut, 3.0), n)
     a_chroma_noise = signal.one_pole_alpha(0.4 * chroma_cut / 0.32, n)
     a_comp_noise = signal.one_pole_alpha(4.0, n)
@@ -181,6 +193,7 @@ def design(
     )
 
 
+FIRE_PER_NOISE = 0.02  # SECAM fire impulses per sample per unit of chroma noise rms
 TAPE_WARMUP_POLES = 1.6  # a 3-pole cascade needs ~1.6x a single pole's decay time to forget
 MAX_DELAY = 255  # chroma delay cap in samples (also the per-row counter stride padding)
 DROPOUT_MAX_US = 8.0  # a dropout fades out (to 2 %) within this time; segments warm up over it
@@ -230,6 +243,8 @@ class FrameSettings:
     speed_label: str
     adversarial: float
     seed: int
+    standard: str = "ntsc"
+    fire_p: float = 0.0  # SECAM: FM noise impulses per sample (scaled by the chroma level)
     roll_row: float = 0.0
     roll_lines: float = 1.0
     roll_level: float = 0.0
@@ -270,6 +285,7 @@ def resolve(values: dict[str, Any], width: int, height: int, frame: int, run_see
         p.chroma_delay_us * g["chroma_delay"],
         sharpen,
         ringing,
+        values["standard"],
     )
     n = width * f.over
     rate = signal.sample_rate_mhz(n)
@@ -314,4 +330,8 @@ def resolve(values: dict[str, Any], width: int, height: int, frame: int, run_see
         speed_label=point.speed.upper(),
         adversarial=float(values["adversarial"]) / 255.0,
         seed=run_seed + int(values["seed"]),
+        standard=values["standard"],
+        fire_p=min(p.chroma_noise * g["chroma_noise"] * grain * FIRE_PER_NOISE / f.over, 0.05)
+        if values["standard"] == "secam"
+        else 0.0,
     )
