@@ -62,7 +62,7 @@ def test_per_effect_gains_still_scale_on_top_of_wear(walk):
 def torn_rows(height: int, wear: float) -> int:
     """Rows at the bottom that head switching moves (noise off, a frame of vertical stripes)."""
     frame = np.full((height, 720, 4), 255, dtype=np.uint8)
-    frame[..., :3] = np.where((np.arange(720) // 12) % 2 == 0, 40, 210)[None, :, None]
+    frame[..., :3] = np.random.default_rng(7).integers(40, 210, 240).repeat(3)[None, :, None]  # no period
     on = decayed(frame, 0, preset="sp", wear=wear, noise=0.0).astype(int)
     off = decayed(frame, 0, preset="sp", wear=wear, noise=0.0, head_switching=0.0).astype(int)
     moved = np.abs(on - off)[:, : int(0.9 * 720), :3].mean(axis=(1, 2)) > 8.0

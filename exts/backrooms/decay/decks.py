@@ -29,8 +29,9 @@ DECKS: dict[str, Deck] = {
     # Consumer VHS-C camcorder playing its own tape: ~230 lines, S/N ~43 dB; its small drum
     # (41.3 mm instead of 62 mm, heads switched to stand in for a 2-head drum) tears more lines.
     "camcorder": Deck(0.95, 0.95, 1.25, 1.15, 1.0, 0.0, 1.0, "camcorder", "VHS-C camcorder"),
-    # 4-head hi-fi home deck: dedicated heads per speed, S/N ~47 dB, a clean, narrow switch.
-    "hifi": Deck(1.05, 1.0, 0.8, 0.8, 0.75, 0.0, 0.8, "hifi", "4-head hi-fi deck"),
+    # 4-head hi-fi home deck: dedicated heads per speed, S/N ~47 dB, a clean, narrow switch (its SP
+    # luma bandwidth is the format's, and the luma trap caps it anyway).
+    "hifi": Deck(1.0, 1.0, 0.8, 0.8, 0.75, 0.0, 0.8, "hifi", "4-head hi-fi deck"),
     # Worn 2-head rental-shop deck: worn heads lose RF (S/N ~40 dB, more dropouts), misaligned
     # tracking, wide switching tear.
     "rental": Deck(0.85, 0.9, 1.8, 1.35, 1.5, 0.25, 2.0, "rental", "worn rental-shop deck"),
