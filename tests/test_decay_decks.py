@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from backrooms.decay import measure, osd
-from backrooms.decay.commands import HostTape
 from backrooms.decay.decks import DECKS
+from backrooms.decay.tape import HostTape
 from backrooms.params import ParamStore
 
 

@@ -10,6 +10,7 @@ from backrooms.control.session import LiveOptions, LiveSession
 from backrooms.decay import events
 from backrooms.decay.node import TAPE_EVENTS
 from backrooms.graph.executor import Executor
+from backrooms.graph.node import GraphContext
 from backrooms.graph.product import RGB
 from backrooms.params import REGISTRY, ParamStore
 from backrooms.params.automation import load_automation
@@ -32,7 +33,7 @@ def tape(values: dict, seed: int = 3):
     store = ParamStore()
     store.update(values)
     snap = store.snapshot()
-    executor = Executor.for_frames(("decay",), W, H, "cpu", seed, FPS, lambda _f: snap)
+    executor = Executor(("decay",), GraphContext(seed, W, H, FPS, "cpu"), lambda _f: snap)
 
     def frame(n: int) -> tuple[np.ndarray, dict]:
         product = executor.render(n, {RGB: walkway()})
@@ -91,7 +92,7 @@ def test_fired_events_replay_byte_identically_from_the_take(tmp_path):
     take = tmp_path / "take.jsonl"
     sessions: list[LiveSession] = []
     current = {}  # the snapshot of the frame the live loop is rendering
-    live_exec = Executor.for_frames(("decay",), W, H, "cpu", 3, FPS, lambda _f: current["snapshot"])
+    live_exec = Executor(("decay",), GraphContext(3, W, H, FPS, "cpu"), lambda _f: current["snapshot"])
     shown: dict[int, tuple[np.ndarray, dict]] = {}
 
     def render(frame, snapshot):
@@ -115,7 +116,7 @@ def test_fired_events_replay_byte_identically_from_the_take(tmp_path):
     assert "vertical_roll" not in shown[3][1] and shown[0][1] == {}
 
     automation = load_automation(take)
-    replay = Executor.for_frames(("decay",), W, H, "cpu", 3, FPS, automation.params_at)
+    replay = Executor(("decay",), GraphContext(3, W, H, FPS, "cpu"), automation.params_at)
     for n in range(20):
         product = replay.render(n, {RGB: walkway()})
         assert np.array_equal(product[RGB].numpy(), shown[n][0]) and product.meta[TAPE_EVENTS] == shown[n][1]
@@ -124,13 +125,12 @@ def test_fired_events_replay_byte_identically_from_the_take(tmp_path):
 def test_a_seek_into_a_fired_event_matches_the_long_run():
     """--start/--shard: the executor replays the frames since a possible firing (render graph)."""
     from backrooms.graph.catalog import declare_all
-    from backrooms.graph.recipe import Recipe
     from backrooms.params.automation import Automation
 
     declare_all()
     fired = [(5, {"decay.event/vertical_roll": 1}), (6, {"decay.event/tape_crease": 1})]
     take = Automation("<test>", {}, REGISTRY.defaults(), fired, 16)
-    recipe = Recipe("<test>", ("render", "decay"), 2, 64, 48, FPS, 16, "cpu")
+    nodes, context = ("render", "decay"), GraphContext(2, 64, 48, FPS, "cpu")
 
     def frames(executor: Executor, numbers) -> list[tuple[np.ndarray, dict]]:
         out = []
@@ -139,9 +139,9 @@ def test_a_seek_into_a_fired_event_matches_the_long_run():
             out.append((product[RGB].numpy().copy(), dict(product.meta[TAPE_EVENTS])))
         return out
 
-    long_run = frames(Executor(recipe, take.params_at), range(10))
+    long_run = frames(Executor(nodes, context, take.params_at), range(10))
     assert "vertical_roll" in long_run[6][1] and "tape_crease" in long_run[7][1]
-    (rgb, meta), (want_rgb, want_meta) = frames(Executor(recipe, take.params_at), [7])[0], long_run[7]
+    (rgb, meta), (want_rgb, want_meta) = frames(Executor(nodes, context, take.params_at), [7])[0], long_run[7]
     assert meta and meta == want_meta and np.array_equal(rgb, want_rgb)
 
 

@@ -22,10 +22,11 @@ def walk() -> list[np.ndarray]:
     """Clean 320x240 frames of the default walk (the render node alone, default world)."""
     from backrooms.graph.catalog import declare_all
     from backrooms.graph.executor import Executor
+    from backrooms.graph.node import GraphContext
 
     declare_all()
     snap = ParamStore().snapshot()
-    executor = Executor.for_frames(("render",), 320, 240, "cpu", 0, 24.0, lambda _f: snap)
+    executor = Executor(("render",), GraphContext(0, 320, 240, 24.0, "cpu"), lambda _f: snap)
     return [executor.render(f)["rgb"].numpy().copy() for f in FRAMES]  # copies: buffers are reused
 
 

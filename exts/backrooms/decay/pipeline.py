@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import warp as wp
 
 from backrooms.decay import kernels, osd, signal
 from backrooms.decay.settings import SEGMENT, FrameSettings
+from backrooms.launch import Bands, cpu_cores
 from backrooms.seeds import numpy_rng, warp_seed
 
 MAX_BANDS = 8
@@ -90,12 +89,6 @@ def carrier_table(width: int, over: int, fsc_mhz: float = signal.FSC_MHZ) -> np.
     return np.stack([np.cos(phase), np.sin(phase)], axis=1).astype(np.float32)
 
 
-def cpu_cores() -> int:
-    """Cores this process may use (affinity where the OS has it), capped at ``MAX_BANDS``."""
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return min(usable, MAX_BANDS)
-
-
 class VhsTape:
     """The decay pass for one frame size on one device; ``apply`` degrades an RGBA frame in place.
 
@@ -119,8 +112,8 @@ class VhsTape:
         cpu = wp.get_device(device).is_cpu
         self.segment = segment or (width if cpu else SEGMENT)
         self.run = run or (width if cpu else 1)
-        self.bands = max(1, min(bands or cpu_cores(), height)) if cpu else 1
-        self.pool = ThreadPoolExecutor(self.bands, thread_name_prefix="vhs") if self.bands > 1 else None
+        self.launcher = Bands(device, min(bands or cpu_cores(), MAX_BANDS, height), "vhs")
+        self.bands = self.launcher.count
         shape = (height, width)
         self.planes = [[wp.zeros(shape, dtype=float, device=device) for _ in range(3)] for _ in range(2)]
         self.font = wp.array(osd.FONT, dtype=int, device=device)
@@ -144,19 +137,9 @@ class VhsTape:
 
     def _launch(self, kernel: wp.Kernel, threads: int, inputs: list, outputs: list) -> None:
         """Launch ``threads`` threads (the kernel's ``first`` input offsets each band's thread ids)."""
-        if self.pool is None:
-            wp.launch(kernel, dim=threads, inputs=[*inputs, 0], outputs=outputs, device=self.device)
-            return
         cuts = [threads * b // self.bands for b in range(self.bands + 1)]
-        jobs = [
-            self.pool.submit(
-                wp.launch, kernel, dim=hi - lo, inputs=[*inputs, lo], outputs=outputs, device=self.device
-            )
-            for lo, hi in itertools.pairwise(cuts)
-            if hi > lo
-        ]
-        for job in jobs:
-            job.result()
+        launches = [(hi - lo, [*inputs, lo]) for lo, hi in itertools.pairwise(cuts) if hi > lo]
+        self.launcher.launch(kernel, launches, outputs)
 
     def apply(self, rgb: wp.array, s: FrameSettings, fps: float = 30.0) -> None:
         """Record ``rgb`` (H, W, 4 uint8) to tape ``1 + generations`` times and play it back into ``rgb``."""

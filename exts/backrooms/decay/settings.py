@@ -21,6 +21,7 @@ from backrooms.decay import (
     signal,
 )
 from backrooms.decay.decks import DECKS
+from backrooms.decay.osd import parse_start
 from backrooms.decay.presets import PRESETS, at
 from backrooms.params import declare
 from backrooms.seeds import warp_seed
@@ -91,7 +92,11 @@ declare(
 )
 declare(NODE, "osd", False, "on-screen display: camcorder date stamp and VCR PLAY/speed")
 declare(
-    NODE, "osd_start", "1997-06-14 21:32:05", "date and time of the first frame's stamp (YYYY-MM-DD HH:MM:SS)"
+    NODE,
+    "osd_start",
+    "1997-06-14 21:32:05",
+    "date and time of the first frame's stamp (YYYY-MM-DD HH:MM:SS)",
+    check=parse_start,
 )
 declare(
     NODE, "adversarial", 0.0, "adversarial noise budget (L-inf, in 1/255 steps; 0 = off)", min=0.0, max=32.0
