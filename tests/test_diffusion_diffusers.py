@@ -1,8 +1,8 @@
 """A user's local diffusers checkpoint as the node's backend, strictly offline, in latent space.
 
 The checkpoints are tiny randomly initialised pipelines the tests build and save themselves
-(tests/tiny_diffusers.py): an SD 1.x-style UNet with a depth ControlNet, and an SD3-style
-transformer. The walk is rendered by the pipeline's own render node.
+(tests/tiny_diffusers.py): an SD 1.x-style UNet with a depth ControlNet, an SDXL-style UNet and
+an SD3-style transformer. The walk is rendered by the pipeline's own render node.
 """
 
 import pytest
@@ -19,7 +19,7 @@ from backrooms.errors import UserError
 from backrooms.graph.node import GraphContext
 from backrooms.graph.product import RGB, RenderProduct
 from backrooms.params import ParamStore
-from tiny_diffusers import sd, sd3
+from tiny_diffusers import sd, sd3, sdxl
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::DeprecationWarning")
 
@@ -81,6 +81,14 @@ def test_sd3_checkpoint_without_t5_loads_and_stylises_a_frame(sd3_checkpoint):
     inputs = _inputs()
     a = stylizer(inputs, torch.randn_like(inputs.render), 0.5, 2)
     assert a.shape == inputs.render.shape and not torch.allclose(a, inputs.render, atol=1e-3)
+
+
+def test_sdxl_checkpoint_loads_and_stylises_a_frame(tmp_path):
+    stylizer = load_stylizer(sdxl(tmp_path / "sdxl"), "auto", "cpu", prompt="a damp hallway")
+    assert set(stylizer.cond) == {"encoder_hidden_states", "text_embeds"}
+    inputs = _inputs()
+    out = stylizer(inputs, torch.randn_like(inputs.render), 0.5, 2)
+    assert out.shape == inputs.render.shape and not torch.allclose(out, inputs.render, atol=1e-3)
 
 
 @pytest.mark.slow

@@ -2,7 +2,8 @@
 
 Shapes follow diffusers' own pipeline tests; the tokenizer is a character-level CLIP tokenizer made
 here. ``sd`` is an SD 1.x-style UNet img2img pipeline (optionally with a depth ControlNet in its
-``controlnet/`` folder), ``sd3`` an SD3-style transformer with rectified flow (no T5).
+``controlnet/`` folder), ``sdxl`` the same with two text encoders and size conditioning,
+``sd3`` an SD3-style transformer with rectified flow (no T5).
 """
 
 from pathlib import Path
@@ -138,6 +139,51 @@ def sd3(folder: Path) -> Path:
         tokenizer_2=_tokenizer(),
         text_encoder_3=None,
         tokenizer_3=None,
+    )
+    pipe.save_pretrained(folder)
+    return folder
+
+
+def sdxl(folder: Path) -> Path:
+    from diffusers import (
+        AutoencoderKL,
+        EulerDiscreteScheduler,
+        StableDiffusionXLImg2ImgPipeline,
+        UNet2DConditionModel,
+    )
+    from transformers import CLIPTextModel, CLIPTextModelWithProjection
+
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel(
+        **{**_unet_config(), "cross_attention_dim": 64},  # both text encoders' states, concatenated
+        sample_size=16,
+        out_channels=4,
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        attention_head_dim=(2, 4),
+        use_linear_projection=True,
+        addition_embed_type="text_time",
+        addition_time_embed_dim=8,
+        transformer_layers_per_block=(1, 2),
+        projection_class_embeddings_input_dim=80,  # 6 size ids x 8 + the 32-wide pooled embedding
+    )
+    vae = AutoencoderKL(
+        block_out_channels=[16, 32],
+        in_channels=3,
+        out_channels=3,
+        down_block_types=["DownEncoderBlock2D"] * 2,
+        up_block_types=["UpDecoderBlock2D"] * 2,
+        latent_channels=4,
+        norm_num_groups=8,
+    )
+    pipe = StableDiffusionXLImg2ImgPipeline(
+        vae=vae,
+        text_encoder=CLIPTextModel(_clip_config()),
+        tokenizer=_tokenizer(),
+        text_encoder_2=CLIPTextModelWithProjection(_clip_config(projection_dim=32)),
+        tokenizer_2=_tokenizer(),
+        unet=unet,
+        scheduler=EulerDiscreteScheduler(),
+        requires_aesthetics_score=False,
     )
     pipe.save_pretrained(folder)
     return folder
