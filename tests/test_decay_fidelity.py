@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from backrooms.decay import measure
-from backrooms.decay.commands import HostTape
+from backrooms.decay.tape import HostTape
 from backrooms.params import ParamStore
 
 

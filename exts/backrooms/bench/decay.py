@@ -16,11 +16,12 @@ import time
 import numpy as np
 import warp as wp
 
-from backrooms.bench.core import Measurement, best_of
+from backrooms.bench.core import Measurement, best_of, targets
 from backrooms.decay import measure, reference
-from backrooms.decay.commands import HostTape
-from backrooms.decay.pipeline import VhsTape, cpu_cores
+from backrooms.decay.pipeline import MAX_BANDS, VhsTape
 from backrooms.decay.settings import resolve
+from backrooms.decay.tape import HostTape
+from backrooms.launch import cpu_cores
 from backrooms.params import ParamStore
 
 AREA = "decay"
@@ -120,13 +121,33 @@ def fidelity() -> list[Measurement]:
     ]
 
 
-def run(quick: bool) -> list[Measurement]:
+def run(quick: bool, device: str = "auto") -> list[Measurement]:
+    on_cpu, on_cuda = targets(device)
     frames = 10 if quick else 60
+    out = _cpu(quick, frames) if on_cpu else []
+    if on_cuda:
+        for width, height in ((720, 480), (1920, 1080)):
+            gpu_wall, _ = kernel_seconds(width, height, "cuda", frames * 10)
+            out.append(
+                Measurement(
+                    AREA, f"{width}x{height} sp, CUDA", 1.0 / gpu_wall, "fps", wp.get_device("cuda").name
+                )
+            )
+    return out + fidelity() if on_cpu else out
+
+
+def _cpu(quick: bool, frames: int) -> list[Measurement]:
     one_wall, one_cpu = kernel_seconds(720, 480, "cpu", frames, bands=1)
     wall, _ = kernel_seconds(720, 480, "cpu", frames)
     ref = reference_cpu_seconds(720, 480)
     out = [
-        Measurement(AREA, "720x480 sp, CPU all cores", 1.0 / wall, "fps", f"wall clock, {cpu_cores()} bands"),
+        Measurement(
+            AREA,
+            "720x480 sp, CPU all cores",
+            1.0 / wall,
+            "fps",
+            f"wall clock, {min(cpu_cores(), MAX_BANDS)} bands",
+        ),
         Measurement(AREA, "720x480 sp, CPU one core", 1.0 / one_wall, "fps", "wall clock"),
         Measurement(
             AREA, "720x480 sp, CPU per core", 1.0 / one_cpu, "fps", "thread CPU time; ntsc-rs ~25/core"
@@ -146,13 +167,4 @@ def run(quick: bool) -> list[Measurement]:
                 AREA, "Warp vs ffmpeg filtergraph", (1.0 / one_cpu) / ff, "x", "CPU time, one core each"
             )
         )
-    if wp.is_cuda_available():
-        for width, height in ((720, 480), (1920, 1080)):
-            gpu_wall, _ = kernel_seconds(width, height, "cuda", frames * 10)
-            out.append(
-                Measurement(
-                    AREA, f"{width}x{height} sp, CUDA", 1.0 / gpu_wall, "fps", wp.get_device("cuda").name
-                )
-            )
-    out += fidelity()
     return out

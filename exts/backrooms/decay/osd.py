@@ -11,8 +11,6 @@ import datetime as dt
 
 import numpy as np
 
-from backrooms.errors import UserError
-
 # Each glyph: 7 rows, 5 bits per row, most significant bit = leftmost pixel.
 _GLYPHS: dict[str, tuple[int, ...]] = {
     " ": (0, 0, 0, 0, 0, 0, 0),
@@ -59,11 +57,23 @@ RECORDED, PLAYBACK = 0, 1
 LINE_FIELDS = 6  # x, y, scale, first glyph, glyph count, layer
 
 
+# The stamp's calendar runs from year 1 to 9999 and then rolls over to year 1, like a counter.
+EPOCH = dt.datetime.min
+CALENDAR = dt.datetime.max - dt.datetime.min + dt.timedelta.resolution
+
+
 def parse_start(text: str) -> dt.datetime:
+    """``decay.osd_start`` as a datetime; the registry's check for that knob (ValueError if it is not one)."""
     try:
         return dt.datetime.strptime(text.strip(), "%Y-%m-%d %H:%M:%S")
     except ValueError:
-        raise UserError(f"decay.osd_start: expected YYYY-MM-DD HH:MM:SS, got {text!r}") from None
+        raise ValueError(f"expected YYYY-MM-DD HH:MM:SS, got {text[:40]!r}") from None
+
+
+def stamp_time(start: str, frame: int, fps: float) -> dt.datetime:
+    """The date and time on ``frame``'s stamp, for any frame (it wraps instead of overflowing)."""
+    elapsed = dt.timedelta(seconds=(frame / fps) % CALENDAR.total_seconds())
+    return EPOCH + ((parse_start(start) - EPOCH) + elapsed) % CALENDAR
 
 
 def encode(text: str) -> list[int]:
@@ -74,7 +84,7 @@ def layout(
     frame: int, fps: float, start: str, speed: str, width: int, height: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """The OSD text of one frame as (lines (MAX_LINES, 6) int32, glyph indices (MAX_CHARS,) int32)."""
-    when = parse_start(start) + dt.timedelta(seconds=frame / fps)
+    when = stamp_time(start, frame, fps)
     hour = when.hour % 12 or 12
     texts = [
         (f"{hour}:{when:%M:%S} {'PM' if when.hour >= 12 else 'AM'}", RECORDED, 0.07, 0.80),

@@ -4,25 +4,16 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import warp as wp
 
 from backrooms.decay import kernels, osd, signal
 from backrooms.decay.settings import SEGMENT, FrameSettings
-from backrooms.seeds import numpy_rng, warp_seed
+from backrooms.launch import Bands, cpu_cores
+from backrooms.seeds import numpy_rng, smooth_noise, warp_seed
 
 MAX_BANDS = 8
-
-
-def smooth_noise(seed: int, purpose: str, t: float) -> float:
-    """Host-side 1-D value noise in [-1, 1] (stateless: a pure function of seed and time)."""
-    k = math.floor(t)
-    a, b = (numpy_rng(seed, "decay", purpose, k + j).uniform(-1.0, 1.0) for j in (0, 1))
-    s = t - k
-    return a + (b - a) * s * s * (3.0 - 2.0 * s)
 
 
 def tape_struct(s: FrameSettings, generation: int, segment: int) -> kernels.Tape:
@@ -63,8 +54,8 @@ def play_struct(s: FrameSettings) -> kernels.Play:
         s.jitter_lines * numpy_rng(s.seed, "decay", "jitter", s.frame).uniform(-1.0, 1.0) * math.sqrt(3.0)
     )
     minutes = s.frame / 1800.0  # drift wanders over about a minute of 30-fps video
-    tint = math.radians(4.0) * s.drift * smooth_noise(s.seed, "tint", minutes * 3.0)
-    sat = s.saturation * (1.0 + 0.08 * s.drift * smooth_noise(s.seed, "saturation", minutes * 2.0))
+    tint = math.radians(4.0) * s.drift * smooth_noise(minutes * 3.0, s.seed, "decay", "tint")
+    sat = s.saturation * (1.0 + 0.08 * s.drift * smooth_noise(minutes * 2.0, s.seed, "decay", "saturation"))
     c, n = math.cos(tint) * sat, math.sin(tint) * sat
     p.iq00, p.iq01, p.iq10, p.iq11 = c, -n, n, c
     return p
@@ -77,12 +68,6 @@ def carrier_table(width: int, over: int) -> np.ndarray:
     cycles = signal.alias(signal.cycles_per_sample(signal.FSC_MHZ, width * over))
     phase = 2.0 * np.pi * cycles * sample
     return np.stack([np.cos(phase), np.sin(phase)], axis=1).astype(np.float32)
-
-
-def cpu_cores() -> int:
-    """Cores this process may use (affinity where the OS has it), capped at ``MAX_BANDS``."""
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return min(usable, MAX_BANDS)
 
 
 class VhsTape:
@@ -108,8 +93,8 @@ class VhsTape:
         cpu = wp.get_device(device).is_cpu
         self.segment = segment or (width if cpu else SEGMENT)
         self.run = run or (width if cpu else 1)
-        self.bands = max(1, min(bands or cpu_cores(), height)) if cpu else 1
-        self.pool = ThreadPoolExecutor(self.bands, thread_name_prefix="vhs") if self.bands > 1 else None
+        self.launcher = Bands(device, min(bands or cpu_cores(), MAX_BANDS, height), "vhs")
+        self.bands = self.launcher.count
         shape = (height, width)
         self.planes = [[wp.zeros(shape, dtype=float, device=device) for _ in range(3)] for _ in range(2)]
         self.font = wp.array(osd.FONT, dtype=int, device=device)
@@ -125,19 +110,9 @@ class VhsTape:
 
     def _launch(self, kernel: wp.Kernel, threads: int, inputs: list, outputs: list) -> None:
         """Launch ``threads`` threads (the kernel's ``first`` input offsets each band's thread ids)."""
-        if self.pool is None:
-            wp.launch(kernel, dim=threads, inputs=[*inputs, 0], outputs=outputs, device=self.device)
-            return
         cuts = [threads * b // self.bands for b in range(self.bands + 1)]
-        jobs = [
-            self.pool.submit(
-                wp.launch, kernel, dim=hi - lo, inputs=[*inputs, lo], outputs=outputs, device=self.device
-            )
-            for lo, hi in itertools.pairwise(cuts)
-            if hi > lo
-        ]
-        for job in jobs:
-            job.result()
+        launches = [(hi - lo, [*inputs, lo]) for lo, hi in itertools.pairwise(cuts) if hi > lo]
+        self.launcher.launch(kernel, launches, outputs)
 
     def apply(self, rgb: wp.array, s: FrameSettings, fps: float = 30.0) -> None:
         """Record ``rgb`` (H, W, 4 uint8) to tape ``1 + generations`` times and play it back into ``rgb``."""

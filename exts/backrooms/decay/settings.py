@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from backrooms.decay import signal
+from backrooms.decay.osd import parse_start
 from backrooms.decay.presets import PRESETS
 from backrooms.params import declare
 from backrooms.seeds import warp_seed
@@ -69,7 +70,11 @@ declare(
 )
 declare(NODE, "osd", False, "on-screen display: camcorder date stamp and VCR PLAY/speed")
 declare(
-    NODE, "osd_start", "1997-06-14 21:32:05", "date and time of the first frame's stamp (YYYY-MM-DD HH:MM:SS)"
+    NODE,
+    "osd_start",
+    "1997-06-14 21:32:05",
+    "date and time of the first frame's stamp (YYYY-MM-DD HH:MM:SS)",
+    check=parse_start,
 )
 declare(
     NODE, "adversarial", 0.0, "adversarial noise budget (L-inf, in 1/255 steps; 0 = off)", min=0.0, max=32.0

@@ -20,7 +20,7 @@ from backrooms.diffusion.backends import BACKENDS, load_stylizer
 from backrooms.diffusion.controller import motion_strength
 from backrooms.diffusion.frames import FrameAOVs, read_aovs, write_rgb
 from backrooms.diffusion.pipeline import FrameInputs, Stylizer
-from backrooms.diffusion.styles import DEFAULT_STYLE, resolve_style
+from backrooms.diffusion.styles import DEFAULT_STYLE, find_style, resolve_style
 from backrooms.diffusion.warping import camera_speed, source_grid, valid_mask, warp
 from backrooms.graph.node import GraphContext, Node
 from backrooms.graph.product import RenderProduct
@@ -36,7 +36,11 @@ declare(
 declare(NODE, "steps", 1, "denoising steps per generated frame", min=1, max=4)
 declare(NODE, "seed", 0, "seed of the invented detail (mixed with the run's seed)", min=0, max=2**31 - 1)
 declare(
-    NODE, "style", DEFAULT_STYLE, "model folder name in models/, or a path to a model or diffusers checkpoint"
+    NODE,
+    "style",
+    DEFAULT_STYLE,
+    "model folder name in models/, or a path to a model or diffusers checkpoint",
+    check=find_style,
 )
 declare(NODE, "prompt", "", "text prompt, used only by diffusers checkpoints")
 declare(
