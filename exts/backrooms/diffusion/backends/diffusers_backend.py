@@ -146,6 +146,7 @@ class DiffusersStylizer:
         self.lora = lora
 
     def _load_lora(self, path: Path) -> None:
+        path = path.expanduser()
         folder, name = (path, None) if path.is_dir() else (path.parent, path.name)
         if not path.exists():
             raise UserError(f"diffusion.lora: {path} does not exist")
