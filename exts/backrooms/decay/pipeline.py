@@ -11,18 +11,10 @@ import warp as wp
 from backrooms.decay import kernels, osd, signal
 from backrooms.decay.settings import SEGMENT, FrameSettings
 from backrooms.launch import Bands, cpu_cores
-from backrooms.seeds import numpy_rng, warp_seed
+from backrooms.seeds import numpy_rng, smooth_noise, warp_seed
 
 MAX_BANDS = 8
 FIRE_US = 0.3  # SECAM fire: an FM click's decay time before the chroma filters spread it
-
-
-def smooth_noise(seed: int, purpose: str, t: float) -> float:
-    """Host-side 1-D value noise in [-1, 1] (stateless: a pure function of seed and time)."""
-    k = math.floor(t)
-    a, b = (numpy_rng(seed, "decay", purpose, k + j).uniform(-1.0, 1.0) for j in (0, 1))
-    s = t - k
-    return a + (b - a) * s * s * (3.0 - 2.0 * s)
 
 
 def tape_struct(s: FrameSettings, generation: int, segment: int) -> kernels.Tape:
@@ -73,8 +65,8 @@ def play_struct(s: FrameSettings) -> kernels.Play:
         s.jitter_lines * numpy_rng(s.seed, "decay", "jitter", s.frame).uniform(-1.0, 1.0) * math.sqrt(3.0)
     )
     minutes = s.frame / 1800.0  # drift wanders over about a minute of 30-fps video
-    tint = math.radians(4.0) * s.drift * smooth_noise(s.seed, "tint", minutes * 3.0)
-    sat = s.saturation * (1.0 + 0.08 * s.drift * smooth_noise(s.seed, "saturation", minutes * 2.0))
+    tint = math.radians(4.0) * s.drift * smooth_noise(minutes * 3.0, s.seed, "decay", "tint")
+    sat = s.saturation * (1.0 + 0.08 * s.drift * smooth_noise(minutes * 2.0, s.seed, "decay", "saturation"))
     c, n = math.cos(tint) * sat, math.sin(tint) * sat
     p.iq00, p.iq01, p.iq10, p.iq11 = c, -n, n, c
     return p

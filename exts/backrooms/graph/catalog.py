@@ -54,6 +54,7 @@ CATALOG = Catalog(
     {
         "render": "backrooms.render.node:RenderNode",
         "diffusion": "backrooms.diffusion.node:DiffusionNode",
+        "camcorder": "backrooms.camcorder.node:CamcorderNode",
         "decay": "backrooms.decay.node:DecayNode",
     }
 )

@@ -55,9 +55,16 @@ class Executor:
         return cls(recipe.nodes, context, params_at, recipe.catalog)
 
     def first_needed(self, frame: int) -> int:
-        """The earliest frame a seek to ``frame`` replays from (``frame`` itself for stateless graphs)."""
-        params = self.params_at(frame)
-        return max(0, min((node.history(frame, params) for node in self.nodes), default=frame))
+        """The earliest frame a seek to ``frame`` replays from (``frame`` itself for stateless graphs).
+
+        Walked from the last node to the first: a node that needs frames from ``h`` needs its
+        inputs exact from ``h``, so every node before it must have replayed from its own history
+        of ``h`` (histories never decrease with the frame).
+        """
+        start = frame
+        for node in reversed(self.nodes):
+            start = min(start, node.history(start, self.params_at(start)))
+        return max(0, start)
 
     def render(self, frame: int, inputs: Mapping[str, Any] | None = None) -> RenderProduct:
         """Run the nodes for ``frame``.
