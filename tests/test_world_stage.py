@@ -11,6 +11,10 @@ import pytest
 from pxr import Usd, UsdGeom, UsdLux
 
 from backrooms.cli import main
+from backrooms.graph.node import GraphContext
+from backrooms.graph.product import RenderProduct
+from backrooms.params import ParamStore
+from backrooms.render.node import RenderNode
 from backrooms.world import World
 from backrooms.world.layout import VARIANTS
 from backrooms.world.stage import CAMERA_PATH, CHUNKS_PATH, Region, write_stage
@@ -101,6 +105,22 @@ def test_the_camera_path_is_animated_frame_by_frame(exported) -> None:
         np.arctan(camera.GetVerticalApertureAttr().Get() / 2 / camera.GetFocalLengthAttr().Get())
     )
     assert fov == pytest.approx(world.camera_spec.fov, abs=1e-3)
+
+
+def test_the_stage_camera_is_the_camera_the_renderer_sees(exported) -> None:
+    """Same seed, same frames: the render node's pose (``product.meta["camera"]``) is the USD camera's."""
+    world, out = exported
+    stage = Usd.Stage.Open(str(out))
+    camera = UsdGeom.Camera(stage.GetPrimAtPath(CAMERA_PATH))
+    node = RenderNode(GraphContext(seed=world.seed, width=16, height=12, fps=24.0, device="cpu"))
+    for frame in (0, 7, FRAMES - 1):
+        product = RenderProduct(frame, 16, 12, "cpu")
+        node.process(product, ParamStore().snapshot())
+        seen = product.meta["camera"]
+        xf = np.asarray(camera.ComputeLocalToWorldTransform(Usd.TimeCode(frame)))
+        assert np.allclose(xf[3, :3], seen["position"], atol=1e-5)
+        assert np.allclose(xf[:3, :3].T, seen["rotation"], atol=1e-5)
+        assert 0.0 <= seen["step_phase"] < 1.0 and isinstance(seen["walking"], bool)
 
 
 def test_a_crate_file_stage_opens_as_well(tmp_path: Path) -> None:

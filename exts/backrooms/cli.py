@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -138,7 +139,13 @@ def main(argv: list[str] | None = None, catalog: Catalog = CATALOG) -> int:
     try:
         args = build_parser().parse_args(argv)
         args.catalog = catalog
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # inside the try: a reader that has gone is seen here, not at exit
+        return code
+    except BrokenPipeError:
+        # The reader (``| head``) stopped reading: stop quietly, as Unix tools do on SIGPIPE.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except UserError as exc:
         print(f"backrooms: error: {exc}", file=sys.stderr)
         return 2

@@ -60,6 +60,7 @@ def add_device_option(parser: argparse.ArgumentParser, default: str | None, show
 
 def recipe_from_args(args: argparse.Namespace) -> tuple:
     """Load the recipe and apply CLI overrides; returns (recipe, params snapshot)."""
+    from backrooms.graph.memory import check_memory
     from backrooms.graph.recipe import load_recipe, parse_size
     from backrooms.params import ParamStore, parse_assignment
 
@@ -74,6 +75,7 @@ def recipe_from_args(args: argparse.Namespace) -> tuple:
         frames=getattr(args, "frames", None),
         seconds=getattr(args, "seconds", None),
     )
+    check_memory(recipe.width, recipe.height, recipe.device)
     store = ParamStore(values=recipe.params)
     store.update(dict(parse_assignment(text) for text in args.assignments))
     return recipe, store.snapshot()

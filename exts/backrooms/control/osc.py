@@ -30,6 +30,8 @@ from backrooms.params.registry import Param
 PATTERN_CHARS = set("*?[]{}")
 MAX_SEGMENTS = 8
 PATTERN_CACHE = 512
+MAX_TCP_CONNECTIONS = 16  # one thread each; the next connection is closed at once (counted)
+TCP_IDLE_SECONDS = 300.0  # a connection silent this long is closed, so idle ones cannot hold every slot
 
 Command = Callable[[tuple[Any, ...]], None]
 
@@ -192,6 +194,7 @@ class _TcpHandler(socketserver.BaseRequestHandler):
 
     def handle(self) -> None:
         receiver: OscReceiver = self.server.dispatcher  # type: ignore[attr-defined]
+        self.request.settimeout(TCP_IDLE_SECONDS)
         buffer = b""
         split = None
         while True:
@@ -243,13 +246,33 @@ def _split_slip(buffer: bytes) -> tuple[list[bytes | None], bytes]:
 
 
 class _TcpServer(osc_tcp_server.ThreadingOSCTCPServer):
+    """A thread per connection, at most ``MAX_TCP_CONNECTIONS`` at once."""
+
     daemon_threads = True  # not joined on close: a connected client must not hold up shutdown
     allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int], receiver: OscReceiver, allow: AllowList) -> None:
         self.allow = allow
+        self.slots = threading.BoundedSemaphore(MAX_TCP_CONNECTIONS)
         super().__init__(address, receiver)  # type: ignore[arg-type]
         self.RequestHandlerClass = _TcpHandler
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.slots.acquire(blocking=False):
+            self.dispatcher.tally.add("too_many_connections", f"more than {MAX_TCP_CONNECTIONS} TCP clients")
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
     def verify_request(self, request: Any, client_address: Any) -> bool:
         if self.allow.permits(client_address[0]):

@@ -25,7 +25,7 @@ from websockets.http11 import Request, Response
 
 from backrooms.control.access import AllowList
 from backrooms.control.addresses import NATIVE, AddressTable, has_normalized_address
-from backrooms.control.aio import Coalescer, LoopThread, cross_origin, respond, respond_json, send_quietly
+from backrooms.control.aio import Coalescer, LoopThread, refusal, respond, respond_json, send_quietly
 from backrooms.control.inbox import Inbox
 from backrooms.control.osc import OscReceiver
 from backrooms.control.values import normalized
@@ -151,12 +151,9 @@ class OscQueryServer:
         inbox.subscribe(Coalescer(aio, self._send_feedback).add)
 
     def _http(self, connection: ServerConnection, request: Request) -> Response | None:
-        if not self.allow.permits(connection.remote_address[0]):
-            return respond(connection, HTTPStatus.FORBIDDEN, "sender not allowed\n")
-        if request.headers.get("Upgrade", "").lower() == "websocket":
-            if cross_origin(request):
-                return respond(connection, HTTPStatus.FORBIDDEN, "cross-origin WebSocket refused\n")
-            return None
+        refused = refusal(connection, request, self.allow)
+        if refused is not None or request.headers.get("Upgrade", "").lower() == "websocket":
+            return refused
         return self.namespace.respond(connection, request.path)
 
     async def _session(self, connection: ServerConnection) -> None:

@@ -27,7 +27,7 @@ from websockets.http11 import Request, Response
 
 from backrooms.control.access import AllowList
 from backrooms.control.addresses import AddressTable
-from backrooms.control.aio import Coalescer, LoopThread, cross_origin, respond, respond_json, send_quietly
+from backrooms.control.aio import Coalescer, LoopThread, refusal, respond, respond_json, send_quietly
 from backrooms.control.inbox import Inbox
 from backrooms.control.live import host_rgb
 from backrooms.control.tally import Tally
@@ -96,13 +96,12 @@ class PreviewServer:
             client.frame_ready.set()
 
     def _http(self, connection: ServerConnection, request: Request) -> Response | None:
-        if not self.allow.permits(connection.remote_address[0]):
-            return respond(connection, HTTPStatus.FORBIDDEN, "sender not allowed\n")
+        refused = refusal(connection, request, self.allow)
+        if refused is not None:
+            return refused
         path = urlsplit(request.path).path
         if request.headers.get("Upgrade", "").lower() == "websocket":
-            if path != "/ws" or cross_origin(request):
-                return respond(connection, HTTPStatus.FORBIDDEN, "cross-origin WebSocket refused\n")
-            return None
+            return None if path == "/ws" else respond(connection, HTTPStatus.NOT_FOUND, "the socket is /ws\n")
         if path == "/params.json":
             params = [self.addresses.describe(p) for p in self.registry]
             return respond_json(connection, {"params": params, "values": self.inbox.targets()})

@@ -40,6 +40,7 @@ class LiveOptions:
     bind: str = "127.0.0.1"
     allow_remote: bool = False
     allow: list[str] = field(default_factory=list)
+    allow_hosts: list[str] = field(default_factory=list)
     osc_port: int = 9000
     osc_tcp_port: int | None = 9000
     oscquery_port: int | None = 9001
@@ -82,7 +83,7 @@ class LiveSession:
         recipe: Mapping[str, Any] | None = None,
     ) -> None:
         self.options = options
-        self.allow = AllowList(options.bind, options.allow_remote, options.allow)
+        self.allow = AllowList(options.bind, options.allow_remote, options.allow, options.allow_hosts)
         self.tally = Tally()
         self.store = ParamStore(registry, initial)
         start = self.store.snapshot()

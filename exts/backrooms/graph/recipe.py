@@ -89,9 +89,12 @@ def load_recipe(path: str | Path | None = None, catalog: Catalog = CATALOG) -> R
     else:
         source = str(path)
         try:
-            text = Path(path).read_text()
+            text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
             raise RecipeError(f"{source}: cannot read recipe ({exc.strerror or exc})") from None
+        except UnicodeDecodeError as exc:
+            problem = f"not a text file (a recipe is UTF-8 TOML; byte {exc.start})"
+            raise RecipeError(f"{source}: {problem}") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -36,6 +36,10 @@ class Param:
     unit: str = ""
     choices: tuple[str, ...] = field(default_factory=tuple)
     kind: str = "continuous"
+    # A value the type and range allow may still be unusable (a date that does not parse, a model
+    # folder that does not exist): ``check`` raises ValueError for those, so every way in refuses
+    # them at the door instead of a node failing on them frames later.
+    check: Callable[[Any], None] | None = field(default=None, compare=False)
 
     @property
     def key(self) -> str:
@@ -47,6 +51,16 @@ class Param:
 
     def coerce(self, value: Any) -> Any:
         """Return ``value`` as this parameter's type, or raise a one-line ParamError."""
+        value = self.coerce_type(value)
+        if self.check is not None:
+            try:
+                self.check(value)
+            except ValueError as exc:
+                raise ParamError(f"{self.key}: {exc}") from None
+        return value
+
+    def coerce_type(self, value: Any) -> Any:
+        """Type and range only (``check`` is left out: it may depend on files that come later)."""
         if isinstance(value, str) and self.type is not str:
             value = _parse_text(self, value)
         if self.type is bool:
@@ -137,6 +151,7 @@ class Registry:
         unit: str = "",
         choices: tuple[str, ...] = (),
         kind: str | None = None,
+        check: Callable[[Any], None] | None = None,
     ) -> Param:
         """Declare a knob once; re-declaring the same key with the same spec is a no-op."""
         ptype = type(default)
@@ -144,8 +159,8 @@ class Registry:
             kind = "discrete" if ptype in (bool, str) or choices else "continuous"
         if kind not in KINDS:
             raise ValueError(f"{node}.{name}: kind {kind!r} is not one of {KINDS}")
-        param = Param(node, name, ptype, default, description, min, max, unit, tuple(choices), kind)
-        param.coerce(default)
+        param = Param(node, name, ptype, default, description, min, max, unit, tuple(choices), kind, check)
+        param.coerce_type(default)
         existing = self._params.get(param.key)
         if existing is not None and existing != param:
             raise ValueError(f"parameter {param.key} declared twice with different specs")

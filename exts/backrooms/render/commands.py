@@ -64,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
 def _render_stage(args: argparse.Namespace, product: object, params: object) -> None:
     from pxr import Usd
 
+    from backrooms.io.usd import quiet_usd, usd_reason
     from backrooms.render.renderer import Renderer
     from backrooms.render.scene import Scene
     from backrooms.render.usd_scene import camera_from_stage
@@ -71,14 +72,15 @@ def _render_stage(args: argparse.Namespace, product: object, params: object) -> 
     if not args.stage.is_file():
         raise UserError(f"--stage {args.stage}: no such file")
     try:
-        stage = Usd.Stage.Open(str(args.stage))
-        camera = camera_from_stage(stage, args.frame, args.camera)
-        previous = camera_from_stage(stage, max(args.frame - 1, 0), args.camera)
-        scene = Scene.from_stage(stage, args.device)
+        with quiet_usd():
+            stage = Usd.Stage.Open(str(args.stage))
+            camera = camera_from_stage(stage, args.frame, args.camera)
+            previous = camera_from_stage(stage, max(args.frame - 1, 0), args.camera)
+            scene = Scene.from_stage(stage, args.device)
     except ValueError as exc:
         raise UserError(f"--stage {args.stage}: {exc}") from None
     except Exception as exc:  # pxr raises Tf errors for unreadable files
-        raise UserError(f"--stage {args.stage}: cannot open ({str(exc).splitlines()[0]})") from None
+        raise UserError(f"--stage {args.stage}: cannot open ({usd_reason(exc)})") from None
     renderer = Renderer(product.width, product.height, args.device)
     renderer.render(scene, camera, previous, product, params.node("render"), args.seed)
 

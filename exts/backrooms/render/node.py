@@ -37,5 +37,14 @@ class RenderNode(Node):
     def process(self, product: RenderProduct, params: Snapshot) -> None:
         world = self.world(params)
         previous, camera = world.cameras(product.frame, self.context.fps)
+        product.meta["camera"] = {  # the pose rendered, and the operator's gait (docs/world.md)
+            "position": camera.position.tolist(),
+            "rotation": camera.rotation.tolist(),
+            "fov_y": camera.fov_y,
+            "steps": camera.steps,
+            "step_phase": camera.step_phase,
+            "speed": camera.speed,
+            "walking": camera.walking,
+        }
         self.scene.update(world.view(camera.position))
         self.renderer.render(self.scene, camera, previous, product, params.node("render"), self.context.seed)

@@ -56,7 +56,10 @@ def run_stage(args: argparse.Namespace) -> int:
 
     world, region = _world(args)
     began = time.perf_counter()
-    report = write_stage(world, region, args.out, frames=args.frames, fps=args.fps)
+    try:
+        report = write_stage(world, region, args.out, frames=args.frames, fps=args.fps)
+    except OSError as exc:
+        raise UserError(f"--out {args.out}: cannot write ({exc.strerror or exc})") from None
     print(
         f"wrote {report.path}: {report.cells} cells, {report.instances} instances in {report.chunks} chunk "
         f"payloads, {args.frames} camera frames ({time.perf_counter() - began:.2f} s)"

@@ -20,6 +20,17 @@ class Camera:
     position: np.ndarray  # (3,) float32, world metres
     rotation: np.ndarray  # (3, 3) float32, columns: camera right, up, back (+Z) in world space
     fov_y: float = 60.0  # vertical field of view, degrees
+    steps: float = 0.0  # the operator's steps so far: a new whole number is a footfall
+    speed: float = 0.0  # the operator's walking speed, m/s (0 while standing)
+
+    @property
+    def step_phase(self) -> float:
+        """0 at a footfall, rising to 1 at the next."""
+        return self.steps % 1.0
+
+    @property
+    def walking(self) -> bool:
+        return self.speed > 0.05
 
     @property
     def forward(self) -> np.ndarray:
