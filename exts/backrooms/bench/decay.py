@@ -8,6 +8,7 @@ load does not inflate. The fidelity numbers the issue asks for are printed along
 
 from __future__ import annotations
 
+import itertools
 import resource
 import shutil
 import subprocess
@@ -17,7 +18,7 @@ import numpy as np
 import warp as wp
 
 from backrooms.bench.core import Measurement, best_of, targets
-from backrooms.decay import measure, reference
+from backrooms.decay import events, measure, reference
 from backrooms.decay.pipeline import MAX_BANDS, VhsTape
 from backrooms.decay.settings import resolve
 from backrooms.decay.tape import HostTape
@@ -65,6 +66,41 @@ def kernel_seconds(
         clip()
         cpu.append(time.thread_time() - began)
     return best_of(clip, 3) / frames, min(cpu) / frames
+
+
+OLD_LOOK = {"decay.preset": "sp"}  # the pass as it was before the wear scale: sp, no OSD, no events
+NEW_LOOK = {"decay.preset": "lp", "decay.wear": 0.3, "decay.osd": True}  # the default recipe's tape
+
+
+def feature_cost(
+    width: int, height: int, frames: int, standard: str = "ntsc", rounds: int = 3
+) -> tuple[float, float]:
+    """Thread CPU seconds per frame on one band: (the old look, the new look in ``standard`` with an
+    event on every frame, cycling through all of them), interleaved in one process so load hits
+    both alike."""
+    looks = []
+    for values, with_events in ((OLD_LOOK, False), (NEW_LOOK | {"decay.standard": standard}, True)):
+        store = ParamStore()
+        store.update(values)
+        snap = store.snapshot().node("decay")
+        settings = [resolve(snap, width, height, f, 1) for f in range(frames)]
+        if with_events:
+            names = list(events.EVENTS)
+            settings = [
+                events.apply(s, {n: events.Active(n, 0.5, 1.0, 0.3)})
+                for s, n in zip(settings, itertools.cycle(names), strict=False)
+            ]
+        looks.append(settings)
+    tape = VhsTape(width, height, "cpu", bands=1)
+    rgb = wp.array(test_frame(width, height), dtype=wp.uint8, device="cpu")
+    best = [float("inf"), float("inf")]
+    for _ in range(rounds + 1):  # the first round compiles and warms up
+        for k, settings in enumerate(looks):
+            began = time.thread_time()
+            for s in settings:
+                tape.apply(rgb, s)
+            best[k] = min(best[k], (time.thread_time() - began) / frames)
+    return best[0], best[1]
 
 
 def reference_cpu_seconds(width: int, height: int) -> float:
@@ -155,6 +191,17 @@ def _cpu(quick: bool, frames: int) -> list[Measurement]:
         Measurement(AREA, "numpy reference 720x480 sp", 1.0 / ref, "fps", "the test oracle, CPU time"),
         Measurement(AREA, "Warp vs numpy reference", ref / one_cpu, "x", "CPU time, one core each"),
     ]
+    for width, height, standard in ((720, 480, "ntsc"), (720, 576, "pal")):
+        old, new = feature_cost(width, height, frames, standard, rounds=1 if quick else 3)
+        out.append(
+            Measurement(
+                AREA,
+                f"{width}x{height} {standard} wear/OSD/events cost",
+                100.0 * (new / old - 1.0),
+                "%",
+                f"default look + an event a frame vs sp: {1 / new:.1f} / {1 / old:.1f} fps/core; aim <= 15",
+            )
+        )
     ff = ffmpeg_fps(60 if quick else 300)
     if ff is not None:
         out.append(

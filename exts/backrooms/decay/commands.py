@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from backrooms.decay import signal
 from backrooms.decay.settings import NODE  # declares the decay.* knobs
 from backrooms.decay.tape import HostTape
 from backrooms.errors import UserError
@@ -76,7 +77,8 @@ def decay_image(src: Path, dst: Path, params, seed: int, frame: int, device: str
     from backrooms.io.image import read_image, write_image
 
     rgba = read_image(src)
-    out = HostTape(rgba.shape[1], rgba.shape[0], seed, 30.0, device).process(rgba, frame, params)
+    fps = signal.STANDARDS[params[f"{NODE}.standard"]].fps  # a still's OSD clock: 25 fps for PAL/SECAM
+    out = HostTape(rgba.shape[1], rgba.shape[0], seed, fps, device).process(rgba, frame, params)
     write_image(dst, out)
 
 

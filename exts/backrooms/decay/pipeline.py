@@ -14,6 +14,7 @@ from backrooms.launch import Bands, cpu_cores
 from backrooms.seeds import numpy_rng, smooth_noise, warp_seed
 
 MAX_BANDS = 8
+FIRE_US = 0.3  # SECAM fire: an FM click's decay time before the chroma filters spread it
 
 
 def tape_struct(s: FrameSettings, generation: int, segment: int) -> kernels.Tape:
@@ -41,15 +42,25 @@ def tape_struct(s: FrameSettings, generation: int, segment: int) -> kernels.Tape
     t.snow_cos, t.snow_sin = math.cos(2 * math.pi * s.snow_cycles), math.sin(2 * math.pi * s.snow_cycles)
     t.dropout_p = s.dropout_p
     t.head_lines, t.head_px, t.head_jitter_px = s.head_lines, s.head_px, s.head_jitter_px
-    t.head_mid_jitter = s.head_mid_jitter
+    t.head_mid_jitter, t.head_noise = s.head_mid_jitter, s.head_noise
     t.tracking, t.tracking_lines, t.edge_px = s.tracking, s.tracking_lines, s.edge_px
+    t.roll_row, t.roll_lines, t.roll_level = s.roll_row, s.roll_lines, s.roll_level
+    t.crease_row, t.crease_lines, t.crease_level = s.crease_row, s.crease_lines, s.crease_level
+    t.tear_row, t.tear_px, t.clog = s.tear_row, s.tear_px, s.clog
+    t.standard = tuple(signal.STANDARDS).index(s.standard)
+    t.fire_p, t.fire_decay = s.fire_p, math.exp(-1.0 / (FIRE_US * t.rate))
     return t
 
 
 def play_struct(s: FrameSettings) -> kernels.Play:
-    """The playback stage: vertical jitter, tint/saturation drift, vignette."""
+    """The playback stage: vertical jitter and roll, tint/saturation drift, vignette, blue screen."""
     p = kernels.Play()
     p.width, p.height, p.fields, p.vignette = s.width, s.height, s.fields, s.vignette
+    p.roll, p.blank, p.blue = s.v_roll, s.blank_lines, s.blue
+    std = signal.STANDARDS[s.standard]
+    m = std.from_planes
+    p.r1, p.r2, p.g1, p.g2, p.b1, p.b2 = m[0, 1], m[0, 2], m[1, 1], m[1, 2], m[2, 1], m[2, 2]
+    p.sequential = int(std.line_phase == "secam")
     p.jitter = (
         s.jitter_lines * numpy_rng(s.seed, "decay", "jitter", s.frame).uniform(-1.0, 1.0) * math.sqrt(3.0)
     )
@@ -61,11 +72,11 @@ def play_struct(s: FrameSettings) -> kernels.Play:
     return p
 
 
-def carrier_table(width: int, over: int) -> np.ndarray:
-    """cos/sin of the subcarrier at every sample of a padded line (the line sign is applied in the kernel)."""
+def carrier_table(width: int, over: int, fsc_mhz: float = signal.FSC_MHZ) -> np.ndarray:
+    """cos/sin of the subcarrier at every sample of a padded line (turned to each line's phase)."""
     n = (width + 2 * kernels.PAD) * over
     sample = np.arange(n, dtype=np.float64) - kernels.PAD * over
-    cycles = signal.alias(signal.cycles_per_sample(signal.FSC_MHZ, width * over))
+    cycles = signal.alias(signal.cycles_per_sample(fsc_mhz, width * over))
     phase = 2.0 * np.pi * cycles * sample
     return np.stack([np.cos(phase), np.sin(phase)], axis=1).astype(np.float32)
 
@@ -100,11 +111,19 @@ class VhsTape:
         self.font = wp.array(osd.FONT, dtype=int, device=device)
         self.lines = wp.zeros((osd.MAX_LINES, osd.LINE_FIELDS), dtype=int, device=device)
         self.glyphs = wp.zeros(osd.MAX_CHARS, dtype=int, device=device)
-        over = signal.oversampling(width)
-        self.carrier = wp.array(carrier_table(width, over), dtype=float, device=device)
+        self.carriers: dict[str, wp.array] = {}
+        self.carrier("ntsc")
+
+    def carrier(self, standard: str) -> wp.array:
+        """The subcarrier table of a colour standard (made once, on its first frame)."""
+        if standard not in self.carriers:
+            fsc = signal.STANDARDS[standard].fsc_mhz
+            table = carrier_table(self.width, signal.oversampling(self.width, fsc), fsc)
+            self.carriers[standard] = wp.array(table, dtype=float, device=self.device)
+        return self.carriers[standard]
 
     def _set_osd(self, s: FrameSettings, fps: float) -> None:
-        lines, glyphs = osd.layout(s.frame, fps, s.osd_start, s.speed_label, s.width, s.height)
+        lines, glyphs = osd.layout(s.frame, fps, s.osd_start, s.speed_label, s.width, s.height, s.osd_style)
         self.lines.assign(lines)
         self.glyphs.assign(glyphs)
 
@@ -118,16 +137,20 @@ class VhsTape:
         """Record ``rgb`` (H, W, 4 uint8) to tape ``1 + generations`` times and play it back into ``rgb``."""
         if (s.height, s.width) != (self.height, self.width):
             raise ValueError(f"tape built for {self.width}x{self.height}, settings are {s.width}x{s.height}")
-        if s.osd:
+        # OSD layers: 1 the recorded stamp, 2 the deck's; a blue screen always shows the deck's.
+        osd_on = (3 if s.osd else 0) | (2 if s.blue > 0.0 else 0)
+        if osd_on:
             self._set_osd(s, fps)
-        osd_on = int(s.osd)
         src, dst = self.planes
         pixels = self.height * ((self.width + self.run - 1) // self.run)
-        self._launch(kernels.record, pixels, [rgb, self.run, osd_on, self.lines, self.glyphs, self.font], src)
+        to_planes = wp.mat33(*signal.STANDARDS[s.standard].to_planes.ravel())
+        inputs = [rgb, to_planes, self.run, osd_on, self.lines, self.glyphs, self.font]
+        self._launch(kernels.record, pixels, inputs, src)
+        carrier = self.carrier(s.standard)
         for generation in range(1 + s.generations):
             t = tape_struct(s, generation, self.segment)
             segments = self.height * ((self.width + t.segment - 1) // t.segment)
-            self._launch(kernels.tape_lines, segments, [*src, self.carrier, t], dst)
+            self._launch(kernels.tape_lines, segments, [*src, carrier, t], dst)
             src, dst = dst, src
         play = [*src, play_struct(s), self.run, osd_on, self.lines, self.glyphs, self.font]
         self._launch(kernels.play_out, pixels, play, [rgb])

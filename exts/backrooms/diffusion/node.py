@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch.nn import functional as F
 
+from backrooms.diffusion import checkpoint_params  # noqa: F401  (declares the checkpoint-only knobs)
 from backrooms.diffusion.backends import BACKENDS, load_stylizer
 from backrooms.diffusion.controller import motion_strength
 from backrooms.diffusion.frames import FrameAOVs, read_aovs, write_rgb
@@ -134,6 +135,7 @@ class DiffusionNode(Node):
     def process(self, product: RenderProduct, params: Snapshot) -> None:
         p = params.node(NODE)
         if p["strength"] <= 0.0:  # the render, untouched; the memory restarts when strength returns
+            self._load(p)  # loaded all the same: ready when strength comes back
             self.reset()
             return
         frame = product.frame
@@ -167,14 +169,24 @@ class DiffusionNode(Node):
             noise = fresh
             fields = blotch_fields(fresh)
         if chain is not None and (frame - start) % p["keyframe_interval"] != 0:
+            if hasattr(self._stylizer, "follow"):  # latent memory of a diffusers checkpoint
+                self._stylizer.follow(aovs.motion)
             output = valid * previous + (1 - valid) * state.render01
         else:
             inputs = FrameInputs(
-                aovs.render, aovs.depth, aovs.normals, previous * 2.0 - 1.0, valid * p["temporal_weight"]
+                aovs.render,
+                aovs.depth,
+                aovs.normals,
+                previous * 2.0 - 1.0,
+                valid * p["temporal_weight"],
+                aovs.motion,
             )
             speed = 0.0 if aovs.motion is None else camera_speed(aovs.motion)
             level = motion_strength(p["strength"], speed, p["motion_response"])
-            output = (_run_padded(self._load(p), inputs, noise, level, p["steps"]) + 1.0) / 2.0
+            stylizer = self._load(p)
+            if hasattr(stylizer, "apply"):  # knobs only a diffusers checkpoint reads
+                stylizer.apply(p)
+            output = (_run_padded(stylizer, inputs, noise, level, p["steps"]) + 1.0) / 2.0
             output = match_lighting(output, state.light)
         self._chains[start] = Memory(start, frame, unlit(output, state.light), noise, fields)
         return output * wear_gain(fields, aovs.normals, aovs.depth, p["strength"])
@@ -220,7 +232,8 @@ def _run_padded(stylizer: Stylizer, inputs: FrameInputs, noise: torch.Tensor, st
             return F.pad(x, (0, pw, 0, ph), mode="replicate")
 
         inputs = FrameInputs(
-            *(pad(getattr(inputs, f)) for f in ("render", "depth", "normals", "previous", "valid"))
+            *(pad(getattr(inputs, f)) for f in ("render", "depth", "normals", "previous", "valid")),
+            None if inputs.motion is None else pad(inputs.motion),
         )
         noise = pad(noise)
     return stylizer(inputs, noise, strength, steps)[..., :h, :w]
