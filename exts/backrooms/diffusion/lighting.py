@@ -23,8 +23,9 @@ def lighting(render01: torch.Tensor) -> torch.Tensor:
     """(N, 3, H, W) render in [0, 1] -> (N, 1, H, W) blurred luminance, the frame's light."""
     luma = render01.mean(dim=1, keepdim=True)
     size = 2 * RADIUS + 1
-    rows = F.avg_pool2d(F.pad(luma, (RADIUS, RADIUS, 0, 0), mode="replicate"), (1, size), stride=1)
-    return F.avg_pool2d(F.pad(rows, (0, 0, RADIUS, RADIUS), mode="replicate"), (size, 1), stride=1)
+    # separable box; at the borders the mean of the pixels inside the frame
+    rows = F.avg_pool2d(luma, (1, size), stride=1, padding=(0, RADIUS), count_include_pad=False)
+    return F.avg_pool2d(rows, (size, 1), stride=1, padding=(RADIUS, 0), count_include_pad=False)
 
 
 def unlit(image01: torch.Tensor, light: torch.Tensor) -> torch.Tensor:
@@ -43,8 +44,8 @@ def clamp_to_render(
     """Keep re-lit memory within the range of the render's 3x3 neighbourhood (plus ``margin``), as
     temporal anti-aliasing clamps its history: where the light changes sharply (a panel switching
     off, its edge, a saturated panel that dims) the render wins; elsewhere the memory is untouched."""
-    high = F.max_pool2d(F.pad(render01, (1, 1, 1, 1), mode="replicate"), 3, stride=1)
-    low = -F.max_pool2d(F.pad(-render01, (1, 1, 1, 1), mode="replicate"), 3, stride=1)
+    high = F.max_pool2d(render01, 3, stride=1, padding=1)
+    low = -F.max_pool2d(-render01, 3, stride=1, padding=1)
     return torch.minimum(torch.maximum(memory01, low - margin), high + margin)
 
 
