@@ -121,6 +121,12 @@ class DiffusionNode(Node):
     def __init__(self, context: GraphContext) -> None:
         super().__init__(context)
         self.device = torch.device("cuda" if context.device.startswith("cuda") else "cpu")
+        if self.device.type == "cpu":
+            # One torch thread: the renderer already keeps every core busy with its own pool, and
+            # torch's OpenMP workers spinning on the same cores made this node 5-15x slower in the
+            # default chain on the shared 2-core machine (110 ms/frame at 320x240 with one thread,
+            # 0.6-2.4 s with two, same load).
+            torch.set_num_threads(1)
         self._shape = (1, 3, context.height, context.width)
         self._chains: dict[int, Memory] = {}
         self._stylizer: Stylizer | None = None
