@@ -12,7 +12,6 @@ import pytest
 from pythonosc.udp_client import SimpleUDPClient
 
 from backrooms.control.session import GraphFrames, LiveOptions, LiveSession
-from backrooms.graph.catalog import declare_all
 from backrooms.graph.recipe import load_recipe
 from backrooms.params import REGISTRY, ParamError
 
@@ -29,7 +28,6 @@ BAD = {
 
 
 def text_and_choice_knobs() -> list[str]:
-    declare_all()
     return [p.key for p in REGISTRY if p.type is str or p.choices]
 
 
@@ -39,7 +37,6 @@ def test_every_text_and_choice_knob_has_a_bad_value_below():
 
 @pytest.fixture
 def session():
-    declare_all()
     recipe = load_recipe(None).with_overrides(width=32, height=24, fps=50.0)
     assert recipe.nodes == ("render", "diffusion", "decay")
     initial = dict(recipe.params) | {"decay.osd": True}
@@ -105,7 +102,6 @@ def test_a_value_a_node_cannot_use_rolls_back_to_the_last_good_one(session, capl
     "key, value", [("decay.osd_start", "hello"), ("diffusion.style", "/etc"), ("diffusion.style", "/nope")]
 )
 def test_the_registry_refuses_unusable_text_in_one_line(key, value):
-    declare_all()
     with pytest.raises(ParamError) as refused:
         REGISTRY[key].coerce(value)
     assert str(refused.value).startswith(f"{key}: ") and "\n" not in str(refused.value)

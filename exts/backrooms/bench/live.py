@@ -123,7 +123,7 @@ def _play(render: Any, initial: Any, fps: float, seconds: float, flood: str) -> 
             flooder.join(10)
         sink.close()
         received = live.osc.udp.received - len(sends)  # the probes are not part of the flood
-        frame_seconds = list(live.loop.frame_seconds[5:])
+        frame_seconds = list(live.loop.frame_seconds)[5:]
     latencies, end_to_end, delivery = [], [], []
     last = max(shown)
     for (value, sent_during, sent_at), (queued_during, queued_at) in zip(sends, queues, strict=False):
@@ -148,13 +148,13 @@ def _play(render: Any, initial: Any, fps: float, seconds: float, flood: str) -> 
     }
 
 
-def run(quick: bool) -> list[Measurement]:
+def run(quick: bool, device: str = "auto") -> list[Measurement]:
+    if device == "cuda":
+        return []  # CPU-only measurements
     from backrooms.control.session import GraphFrames
-    from backrooms.graph.catalog import declare_all
     from backrooms.graph.recipe import load_recipe
     from backrooms.params import ParamStore
 
-    declare_all()
     width, height = (64, 48) if quick else (160, 120)
     seconds = 3.0 if quick else 8.0
     recipe = load_recipe(None).with_overrides(width=width, height=height, fps=24.0)

@@ -7,8 +7,8 @@ import sys
 import threading
 from pathlib import Path
 
-from backrooms.cli import add_render_options, count
 from backrooms.errors import UserError
+from backrooms.options import add_render_options, count, recipe_from_args
 
 
 def port(text: str) -> int:
@@ -64,7 +64,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_live(args: argparse.Namespace) -> int:
-    from backrooms.cli import recipe_from_args
     from backrooms.control.access import AllowList
     from backrooms.control.session import GraphFrames, LiveOptions, LiveSession
     from backrooms.params import REGISTRY

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +34,7 @@ from backrooms.params.store import ParamStore, Snapshot
 # A frame is an (H, W, 4) uint8 RGBA array: numpy, or a device array with ``.numpy()`` (wp.array).
 RenderFn = Callable[[int, Snapshot], Any]
 Sink = Callable[[int, Any, Snapshot], None]
+FRAME_TIMES = 4096  # frame times kept for the bench and the readout: the last ~3 minutes at 24 fps
 LOG = logging.getLogger("backrooms.control")
 
 
@@ -58,7 +60,7 @@ class LiveLoop:
         self.recorder = recorder
         self.sinks: list[Sink] = []
         self.frame = 0
-        self.frame_seconds: list[float] = []
+        self.frame_seconds: deque[float] = deque(maxlen=FRAME_TIMES)  # an endless session stays bounded
         self.stop_event = threading.Event()
         self._good = store.snapshot()  # the values of the last frame that rendered
 

@@ -27,13 +27,13 @@ from typing import Any
 from pythonosc import osc_tcp_server, slip
 
 from backrooms.control.access import AllowList
+from backrooms.control.addresses import AddressTable
 from backrooms.control.inbox import Inbox
 from backrooms.control.packet import MAX_PACKET, PacketError, parse_packet
 from backrooms.control.tally import Tally
 from backrooms.control.values import Rejected, from_osc
-from backrooms.params.registry import Param, Registry
+from backrooms.params.registry import Param
 
-NATIVE = "/native"
 PATTERN_CHARS = set("*?[]{}")
 MAX_SEGMENTS = 8
 PATTERN_CACHE = 512
@@ -103,15 +103,13 @@ def _char_class(body: str) -> str:
 class OscReceiver:
     """Turns OSC packets into parameter changes in the inbox; counts, never raises."""
 
-    def __init__(self, registry: Registry, inbox: Inbox, tally: Tally) -> None:
-        self.registry = registry
+    def __init__(self, addresses: AddressTable, inbox: Inbox, tally: Tally) -> None:
+        self.addresses = addresses
+        self.registry = addresses.registry
         self.inbox = inbox
         self.tally = tally
         self.commands: dict[str, Command] = {}
-        self._exact: dict[str, tuple[Param, bool]] = {}
-        for param in registry:
-            self._exact[param.osc_address] = (param, False)
-            self._exact[param.osc_address + NATIVE] = (param, True)
+        self._exact = {a.path: (a.param, a.native) for a in addresses}
         self._patterns: OrderedDict[str, list[tuple[Param, bool]]] = OrderedDict()
         self._pattern_lock = threading.Lock()
 

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
+from backrooms.decay import signal
 from backrooms.decay.settings import NODE  # declares the decay.* knobs
 from backrooms.decay.tape import HostTape
 from backrooms.errors import UserError
 from backrooms.io.image import SUFFIXES as IMAGE_SUFFIXES
+from backrooms.options import add_device_option, add_param_options, count
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,24 +23,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("input", type=Path, metavar="IN", help="PNG/JPEG image or video file")
     p.add_argument("output", type=Path, metavar="OUT", help="PNG/JPEG for images, MP4 for video")
     p.add_argument("--preset", help="tape preset (sp, lp, ep, worn, found-footage)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the tape's noise (default 0)")
+    p.add_argument("--seed", type=count, default=0, help="seed of the tape's noise (default 0)")
     p.add_argument(
-        "--frame", type=int, default=0, help="frame number of a still (picks its noise; default 0)"
+        "--frame", type=count, default=0, help="frame number of a still (picks its noise; default 0)"
     )
-    p.add_argument("--device", default="cpu", help="Warp device, e.g. cpu or cuda (default cpu)")
+    add_device_option(p, "cpu", "cpu")
     p.add_argument(
         "--overwrite",
         action="store_true",
         help="allow OUT to be IN (it is replaced only once the decayed file is complete)",
     )
-    p.add_argument(
-        "--set",
-        dest="assignments",
-        action="append",
-        default=[],
-        metavar="NODE.PARAM=VALUE",
-        help="set a parameter (repeatable), e.g. decay.snow=3",
-    )
+    add_param_options(p)
     p.set_defaults(func=run)
 
 
@@ -82,7 +77,8 @@ def decay_image(src: Path, dst: Path, params, seed: int, frame: int, device: str
     from backrooms.io.image import read_image, write_image
 
     rgba = read_image(src)
-    out = HostTape(rgba.shape[1], rgba.shape[0], seed, 30.0, device).process(rgba, frame, params)
+    fps = signal.STANDARDS[params[f"{NODE}.standard"]].fps  # a still's OSD clock: 25 fps for PAL/SECAM
+    out = HostTape(rgba.shape[1], rgba.shape[0], seed, fps, device).process(rgba, frame, params)
     write_image(dst, out)
 
 

@@ -14,14 +14,15 @@ class HostTape:
         import warp as wp
 
         from backrooms.graph.executor import Executor
+        from backrooms.graph.node import GraphContext
 
         try:
             wp.get_device(device)
         except (RuntimeError, ValueError):
             raise UserError(f"--device: {device!r} is not available here") from None
         self._params = None
-        self.executor = Executor.for_frames(
-            ("decay",), width, height, device, seed, fps, lambda _f: self._params
+        self.executor = Executor(
+            ("decay",), GraphContext(seed, width, height, fps, device), lambda _f: self._params
         )
 
     def process(self, rgba: np.ndarray, frame: int, params) -> np.ndarray:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
+from backrooms.diffusion import checkpoint_params  # noqa: F401  (declares the checkpoint-only knobs)
 from backrooms.diffusion.backends import BACKENDS, load_stylizer
 from backrooms.diffusion.controller import motion_strength
 from backrooms.diffusion.frames import FrameAOVs, read_aovs, write_rgb
@@ -128,11 +129,17 @@ class DiffusionNode(Node):
             previous = torch.zeros_like(aovs.render)
             noise = fresh
         if has_memory and since_reset % p["keyframe_interval"] != 0:
+            if hasattr(self._stylizer, "follow"):  # latent memory of a diffusers checkpoint
+                self._stylizer.follow(aovs.motion)
             return valid * previous + (1 - valid) * aovs.render, noise
-        inputs = FrameInputs(aovs.render, aovs.depth, aovs.normals, previous, valid * p["temporal_weight"])
+        inputs = FrameInputs(
+            aovs.render, aovs.depth, aovs.normals, previous, valid * p["temporal_weight"], aovs.motion
+        )
         speed = 0.0 if aovs.motion is None else camera_speed(aovs.motion)
         strength = motion_strength(p["strength"], speed, p["motion_response"])
         stylizer = self._load(p)
+        if hasattr(stylizer, "apply"):  # knobs only a diffusers checkpoint reads
+            stylizer.apply(p)
         return _run_padded(stylizer, inputs, noise, strength, p["steps"]), noise
 
     def _fresh_noise(self, frame: int, seed: int) -> torch.Tensor:
@@ -164,7 +171,8 @@ def _run_padded(stylizer: Stylizer, inputs: FrameInputs, noise: torch.Tensor, st
             return F.pad(x, (0, pw, 0, ph), mode="replicate")
 
         inputs = FrameInputs(
-            *(pad(getattr(inputs, f)) for f in ("render", "depth", "normals", "previous", "valid"))
+            *(pad(getattr(inputs, f)) for f in ("render", "depth", "normals", "previous", "valid")),
+            None if inputs.motion is None else pad(inputs.motion),
         )
         noise = pad(noise)
     return stylizer(inputs, noise, strength, steps)[..., :h, :w]

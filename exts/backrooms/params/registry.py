@@ -7,6 +7,7 @@ automation) reads this registry, so a parameter declared next to its node is pla
 from __future__ import annotations
 
 import difflib
+import importlib
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -122,10 +123,21 @@ def _parse_text(param: Param, text: str) -> Any:
 
 
 class Registry:
-    """An ordered, append-only table of parameters keyed ``node.name``."""
+    """An ordered, append-only table of parameters keyed ``node.name``.
 
-    def __init__(self) -> None:
+    ``complete`` (called once, before the first read) declares every knob there is, so a reader never
+    sees a partial table, whatever happened to be imported before it.
+    """
+
+    def __init__(self, complete: Callable[[], None] | None = None) -> None:
         self._params: dict[str, Param] = {}
+        self._complete = complete
+
+    def _table(self) -> dict[str, Param]:
+        if self._complete is not None:
+            complete, self._complete = self._complete, None
+            complete()
+        return self._params
 
     def declare(
         self,
@@ -156,21 +168,22 @@ class Registry:
         return param
 
     def __getitem__(self, key: str) -> Param:
+        table = self._table()
         try:
-            return self._params[key]
+            return table[key]
         except KeyError:
-            hint = difflib.get_close_matches(key, self._params, n=1)
+            hint = difflib.get_close_matches(key, table, n=1)
             suffix = f" (did you mean {hint[0]}?)" if hint else ""
             raise ParamError(f"unknown parameter {key!r}{suffix}") from None
 
     def __contains__(self, key: object) -> bool:
-        return key in self._params
+        return key in self._table()
 
     def __iter__(self) -> Iterator[Param]:
-        return iter(self._params.values())
+        return iter(self._table().values())
 
     def __len__(self) -> int:
-        return len(self._params)
+        return len(self._table())
 
     def nodes(self) -> list[str]:
         return sorted({p.node for p in self})
@@ -182,13 +195,18 @@ class Registry:
         prefix = "/backrooms/"
         if not address.startswith(prefix):
             return None
-        return self._params.get(address[len(prefix) :].replace("/", ".", 1))
+        return self._table().get(address[len(prefix) :].replace("/", ".", 1))
 
     def defaults(self) -> dict[str, Any]:
         return {p.key: p.default for p in self}
 
 
-REGISTRY = Registry()
+def _declare_catalogue() -> None:
+    # The catalogue imports every module that declares knobs (nodes, world, camera).
+    importlib.import_module("backrooms.graph.catalog").declare_all()
+
+
+REGISTRY = Registry(complete=_declare_catalogue)
 
 
 def declare(node: str, name: str, default: Any, description: str, **spec: Any) -> Param:

@@ -11,7 +11,7 @@ from backrooms.errors import UserError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from backrooms.cli import add_param_options, count, positive_float
+    from backrooms.options import add_device_option, add_param_options, count, positive_float
 
     p = subparsers.add_parser(
         "frame", help="render one frame of the world (or a USD stage) to AOV images: rgb, depth, normals, ..."
@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--fps", type=positive_float, default=24.0, help="frames per second of the walk (default 24)"
     )
-    p.add_argument("--device", default="cpu", help="Warp device, cpu or cuda (default cpu)")
+    add_device_option(p, "cpu", "cpu")
     p.add_argument("--stage", type=Path, help="render this USD stage with its camera instead of the world")
     p.add_argument("--camera", help="camera prim path in --stage (default: the first camera)")
     add_param_options(p)
@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     store.update(dict(parse_assignment(text) for text in args.assignments))
     params = store.snapshot()
     wp.init()
-    if args.device.startswith("cuda") and not wp.is_cuda_available():
+    if args.device == "cuda" and not wp.is_cuda_available():
         raise UserError("--device cuda: no CUDA device is available on this machine")
     product = RenderProduct(args.frame, width, height, args.device)
     if args.stage is None:

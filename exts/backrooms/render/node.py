@@ -13,7 +13,8 @@ from backrooms.world import World
 
 class RenderNode(Node):
     """Stateless across frames: the previous camera comes from the world (``world.cameras``), so any
-    frame renders alone. Only caches persist (device meshes, the instance BVH of the current view)."""
+    frame renders alone. Only caches persist (device part meshes, the instance grid and camera tiles
+    of the current view)."""
 
     kind = "render"
 
@@ -36,5 +37,14 @@ class RenderNode(Node):
     def process(self, product: RenderProduct, params: Snapshot) -> None:
         world = self.world(params)
         previous, camera = world.cameras(product.frame, self.context.fps)
+        product.meta["camera"] = {  # the pose rendered, and the operator's gait (docs/world.md)
+            "position": camera.position.tolist(),
+            "rotation": camera.rotation.tolist(),
+            "fov_y": camera.fov_y,
+            "steps": camera.steps,
+            "step_phase": camera.step_phase,
+            "speed": camera.speed,
+            "walking": camera.walking,
+        }
         self.scene.update(world.view(camera.position))
         self.renderer.render(self.scene, camera, previous, product, params.node("render"), self.context.seed)

@@ -11,7 +11,7 @@ from backrooms.errors import UserError
 
 
 def _add_world_options(parser: argparse.ArgumentParser) -> None:
-    from backrooms.cli import add_param_options, count
+    from backrooms.options import add_param_options, count
 
     parser.add_argument("--seed", type=count, default=0, help="world seed (default 0)")
     parser.add_argument(
@@ -23,7 +23,7 @@ def _add_world_options(parser: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from backrooms.cli import count, positive_float
+    from backrooms.options import count, positive_float
 
     stage = subparsers.add_parser(
         "stage", help="write a USD stage of a region (payload per chunk, camera path)"
