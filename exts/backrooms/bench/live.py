@@ -156,7 +156,7 @@ def run(quick: bool, device: str = "auto") -> list[Measurement]:
     from backrooms.params import ParamStore
 
     width, height = (64, 48) if quick else (160, 120)
-    seconds = 3.0 if quick else 8.0
+    seconds = 1.0 if quick else 8.0
     recipe = load_recipe(None).with_overrides(width=width, height=height, fps=24.0)
     render = GraphFrames(recipe)
     snapshot = ParamStore(values=recipe.params).snapshot()
