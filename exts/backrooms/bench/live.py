@@ -108,15 +108,20 @@ def _play(render: Any, initial: Any, fps: float, seconds: float, flood: str) -> 
         runner.start()
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         end = time.perf_counter() + seconds
-        while time.perf_counter() < end:
-            time.sleep(random.uniform(0.15, 0.35))
+        time.sleep(0.15)
+        while True:
             value = PROBE_VALUES[len(sends) % 2]
             sends.append((value, live.inbox.clock.current, time.perf_counter()))
             sock.sendto(
                 _osc("/backrooms/decay/fields", "s", value.encode() + b"\x00" * (4 - len(value) % 4)),
                 ("127.0.0.1", live.osc.udp_port),
             )
-        time.sleep(0.5)
+            # Probes at least three frames apart: two probes inside one slow frame would hide the first.
+            recent = list(live.loop.frame_seconds)[-10:]
+            spacing = max(0.15, 3 * _percentile(recent, 0.5)) if recent else 0.15
+            time.sleep(random.uniform(spacing, 2 * spacing))
+            if time.perf_counter() >= end:
+                break
         live.loop.stop()
         runner.join()
         if flooder is not None:
