@@ -249,8 +249,8 @@ class Autopilot:
         x, z = self._here
         mask, kind, _ = self.cell_at(x, z)
         exit_, pause = self._choose_exit(step, mask, kind, self._entry)
-        if self._entry == 0 and pause == PAUSE_TURN:
-            pause = PAUSE_NONE
+        if self._entry == 0:
+            pause = PAUSE_NONE  # the recording starts as the walk does
         hold = 0.0
         if pause == PAUSE_TURN:
             hold = TURN_HOLD + (2.0 if kind == LANDMARK else 0.0)  # look at the EXIT door first

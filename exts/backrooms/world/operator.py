@@ -61,18 +61,23 @@ class Operator:
     def _u(self, piece: int, what: int) -> float:
         return uniform_one(self.key, piece, what)
 
-    def _side(self, piece: int, mask: int, entry: int, exit_: int, what: int, want_open: bool) -> float:
-        """+1 (left) or -1 (right) of the walking direction at the piece's middle: an open side
-        (or a closed one, where a landmark's prop stands) if exactly one qualifies, else by hash."""
+    def _side_bit(self, entry: int, exit_: int, sign: float) -> int:
+        """The portal bit on the left (``sign`` +1) or right (-1) of the walking direction at the
+        piece's middle; 0 on a quarter arc, whose middle runs diagonally."""
         walk = self.walk
         length = walk._piece_length(entry, exit_)
         first = 0.0 if entry == 0 else length / 2
         tangent = walk._on_piece(np.zeros(2), entry, exit_, first, length)[1]
-        left = np.array([tangent[1], -tangent[0]])
+        left = sign * np.array([tangent[1], -tangent[0]])
+        return next((d for d, v in DIRS.items() if float(v @ left) > 0.7), 0)
+
+    def _side(self, piece: int, mask: int, entry: int, exit_: int, what: int, want_open: bool) -> float:
+        """+1 (left) or -1 (right) of the walking direction at the piece's middle: an open side
+        (or a closed one, where a landmark's prop stands) if exactly one qualifies, else by hash."""
         found = []
         for sign in (1.0, -1.0):
-            side = next((d for d, v in DIRS.items() if float(v @ (sign * left)) > 0.7), 0)
-            if side and bool(mask & side) == want_open:
+            bit = self._side_bit(entry, exit_, sign)
+            if bit and bool(mask & bit) == want_open:
                 found.append(sign)
         if len(found) == 1:
             return found[0]
@@ -92,6 +97,8 @@ class Operator:
             landmark = kind == LANDMARK
             side = self._side(i, mask, entry, exit_, 30, want_open=not landmark)
             amount = 35 + 65 * self._u(i, 31) if pause == PAUSE_LOOK else 25 + 35 * self._u(i, 31)
+            if not landmark and not mask & self._side_bit(entry, exit_, side):
+                amount = min(amount, 40.0)  # a wall 2 m away: a shorter look
             yaw += side * math.radians(amount) * curious * _bump(g.hold, 0.05, 0.4, 0.6, 0.95)
         elif (
             pause == PAUSE_NONE
