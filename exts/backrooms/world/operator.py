@@ -25,7 +25,6 @@ from backrooms.world.types import Camera
 
 TILT = math.radians(-2.0)  # the camcorder's resting aim, a little below the horizon
 WHIP_IN, WHIP_OUT = 0.22, 0.45  # seconds a whip-pan takes to swing away and to come back
-FAILING_LIGHTS = (1, 2)  # flickering, dead
 
 
 def gradient_noise(key: int, channel: int, x: float) -> float:
@@ -88,18 +87,27 @@ class Operator:
         walk, spec = self.walk, self.walk.spec
         style, curious = walk.style, spec.curiosity
         i = g.piece
-        entry, exit_, (mask, kind, lights) = walk.cell_info(i)[2:]
+        entry, exit_, (mask, kind, _) = walk.cell_info(i)[2:]
         pause = walk.piece_kind(i)
         length = walk._piece_length(entry, exit_)
         first = 0.0 if entry == 0 else length / 2
         yaw = pitch = 0.0
+        holds = walk._shape[i, 0] > 0
+        up = walk.looks_up(i)  # at the cell's failing panel
+        if up:  # while walking under it; stopped there, before looking around
+            amount = math.radians(20 + 18 * self._u(i, 36)) * curious
+            if holds:
+                pitch += amount * _bump(g.hold, 0.0, 0.2, 0.3, 0.45)
+            else:
+                pitch += amount * _bump(g.along, first - 1.8, first - 0.9, first + 0.4, first + 1.3)
         if g.hold >= 0 and pause in (PAUSE_LOOK, PAUSE_HESITATE):
             landmark = kind == LANDMARK
             side = self._side(i, mask, entry, exit_, 30, want_open=not landmark)
             amount = 35 + 65 * self._u(i, 31) if pause == PAUSE_LOOK else 25 + 35 * self._u(i, 31)
             if not landmark and not mask & self._side_bit(entry, exit_, side):
                 amount = min(amount, 40.0)  # a wall 2 m away: a shorter look
-            yaw += side * math.radians(amount) * curious * _bump(g.hold, 0.05, 0.4, 0.6, 0.95)
+            span = (0.45, 0.6, 0.8, 0.97) if up else (0.05, 0.4, 0.6, 0.95)
+            yaw += side * math.radians(amount) * curious * _bump(g.hold, *span)
         elif (
             pause == PAUSE_NONE
             and entry
@@ -109,9 +117,6 @@ class Operator:
             side = self._side(i, mask, entry, exit_, 33, want_open=True)  # a look into a side opening
             amount = math.radians(20 + 25 * self._u(i, 34)) * curious
             yaw += side * amount * _bump(g.along, first - 1.2, first - 0.4, first + 0.3, first + 1.1)
-        if lights in FAILING_LIGHTS and self._u(i, 35) < style.glance * 0.6:  # up at the bad panel
-            amount = math.radians(20 + 18 * self._u(i, 36)) * curious
-            pitch += amount * _bump(g.along, first - 1.8, first - 0.9, first + 0.4, first + 1.3)
         if self._u(i, 37) < style.whip:
             seconds = walk.piece_seconds(i)
             hold = 0.5 + 0.6 * self._u(i, 38)
