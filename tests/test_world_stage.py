@@ -1,4 +1,4 @@
-"""USD export of a region (payload per chunk, instanced cells, variants, lights, camera), streaming,
+"""USD export of a region (payload per chunk, instanced cells, variants, lights, camera)
 and the ``stage`` / ``layout`` commands."""
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from backrooms.render.node import RenderNode
 from backrooms.world import World
 from backrooms.world.layout import VARIANTS
 from backrooms.world.stage import CAMERA_PATH, CHUNKS_PATH, Region, write_stage
-from backrooms.world.streaming import ChunkStreamer, apply_to_stage, chunk_path
 
 REGION = Region(-8, 4, 24, 30)  # 32 x 26 cells over 3 x 3 chunks, clipped at both ends
 FRAMES = 12
@@ -128,27 +127,6 @@ def test_a_crate_file_stage_opens_as_well(tmp_path: Path) -> None:
     out = tmp_path / "hall.usdc"
     write_stage(World(3), Region(0, 0, 10, 10), out)
     assert len(cell_prims(Usd.Stage.Open(str(out)))) > 30
-
-
-def test_streaming_keeps_the_camera_chunks_loaded_and_a_bounded_set(exported) -> None:
-    world, _ = exported
-    streamer = ChunkStreamer(chunk_span=64.0, load_radius=1)
-    for frame in range(0, 24 * 60 * 20, 48):
-        position = world.camera(frame, 24.0).position
-        load, unload = streamer.update(position)
-        assert streamer.wanted(position) <= streamer.loaded
-        assert not set(load) & set(unload)
-        assert len(streamer.loaded) <= 25  # radius 1 loaded, radius 2 kept: at most 5 x 5
-
-
-def test_streaming_edits_the_stage_load_set(exported) -> None:
-    _, out = exported
-    stage = Usd.Stage.Open(str(out), Usd.Stage.LoadNone)
-    streamer = ChunkStreamer(chunk_span=64.0, load_radius=0)
-    apply_to_stage(stage, *streamer.update(np.array([70.0, 1.6, 70.0])))
-    assert stage.GetLoadSet() == [chunk_path((1, 1))]
-    apply_to_stage(stage, *streamer.update(np.array([-10.0, 1.6, 20.0])))
-    assert stage.GetLoadSet() == [chunk_path((-1, 0))]
 
 
 def test_stage_command_writes_a_stage(tmp_path: Path, capsys) -> None:

@@ -138,5 +138,7 @@ def _operator() -> list[Measurement]:
     ]
 
 
-def run(quick: bool) -> list[Measurement]:
+def run(quick: bool, device: str = "auto") -> list[Measurement]:
+    if device == "cuda":
+        return []  # CPU-only measurements
     return _layout(quick) + _stage() + _repetition(quick) + _walk(quick) + _operator()

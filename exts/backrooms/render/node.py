@@ -13,7 +13,8 @@ from backrooms.world import World
 
 class RenderNode(Node):
     """Stateless across frames: the previous camera comes from the world (``world.cameras``), so any
-    frame renders alone. Only caches persist (device meshes, the instance BVH of the current view)."""
+    frame renders alone. Only caches persist (device part meshes, the instance grid and camera tiles
+    of the current view)."""
 
     kind = "render"
 

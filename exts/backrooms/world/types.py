@@ -36,13 +36,6 @@ class Camera:
     def forward(self) -> np.ndarray:
         return -self.rotation[:, 2]
 
-    def world_to_camera(self) -> np.ndarray:
-        """4x4 matrix taking world points to camera space (camera looks down -Z)."""
-        m = np.eye(4, dtype=np.float32)
-        m[:3, :3] = self.rotation.T
-        m[:3, 3] = -self.rotation.T @ self.position
-        return m
-
 
 @dataclass(frozen=True)
 class Material:
@@ -53,6 +46,8 @@ class Material:
     roughness: float = 0.8
     emissive: tuple[float, float, float] = (0.0, 0.0, 0.0)
     pattern: str = "plain"  # plain | wallpaper | carpet | ceiling_tile | light_panel | trim
+    # A diffuse image (UsdUVTexture): linear RGB, usd_read.TEXTURE_SIZE square, row 0 at v = 1.
+    texture: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
