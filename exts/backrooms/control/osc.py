@@ -223,12 +223,22 @@ class _UdpServer:
             self.socket.close()
             raise
         self.server_address = self.socket.getsockname()
-        self._stopped = threading.Event()
+        self._stopped, self._serving, self._finished = threading.Event(), threading.Event(), threading.Event()
 
     def serve_forever(self, poll_interval: float = 0.1) -> None:
+        self._serving.set()
+        try:
+            self._serve(poll_interval)
+        finally:
+            self._finished.set()
+
+    def _serve(self, poll_interval: float) -> None:
         sock, size = self.socket, self.max_packet_size
         poller = select.poll()
-        poller.register(sock, select.POLLIN)
+        try:
+            poller.register(sock, select.POLLIN)
+        except (ValueError, OSError):  # closed before this thread got going
+            return
         while not self._stopped.is_set():
             if not poller.poll(poll_interval * 1000):
                 continue
@@ -258,7 +268,10 @@ class _UdpServer:
             self.receiver.tally.add("internal", repr(exc))
 
     def shutdown(self) -> None:
+        """Stop the loop and wait for it (a poll in progress holds the socket open until it returns)."""
         self._stopped.set()
+        if self._serving.is_set():
+            self._finished.wait(5)
 
     def server_close(self) -> None:
         self.socket.close()
