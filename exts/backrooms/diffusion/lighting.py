@@ -47,10 +47,3 @@ def clamp_to_render(
     high = F.max_pool2d(render01, 3, stride=1, padding=1)
     low = -F.max_pool2d(-render01, 3, stride=1, padding=1)
     return torch.minimum(torch.maximum(memory01, low - margin), high + margin)
-
-
-def match_lighting(image01: torch.Tensor, light: torch.Tensor) -> torch.Tensor:
-    """``image01`` with its local light replaced by ``light`` (the render's): what the model adds at
-    small scales (denoising, remembered texture) stays, brightness at the lighting's scale is the
-    render's, so a panel that dims or goes off in the render does so in the output on that frame."""
-    return relit(unlit(image01, lighting(image01)), light)

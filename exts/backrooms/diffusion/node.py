@@ -24,7 +24,7 @@ from backrooms.diffusion import checkpoint_params  # noqa: F401  (declares the c
 from backrooms.diffusion.backends import BACKENDS, load_stylizer
 from backrooms.diffusion.controller import motion_strength
 from backrooms.diffusion.frames import FrameAOVs, read_aovs, write_rgb
-from backrooms.diffusion.lighting import clamp_to_render, lighting, match_lighting, relit, unlit
+from backrooms.diffusion.lighting import clamp_to_render, lighting, relit, unlit
 from backrooms.diffusion.pipeline import FrameInputs, Stylizer
 from backrooms.diffusion.resets import active_chains, history_start
 from backrooms.diffusion.styles import DEFAULT_STYLE, find_style, resolve_style
@@ -193,7 +193,6 @@ class DiffusionNode(Node):
             if hasattr(stylizer, "apply"):  # knobs only a diffusers checkpoint reads
                 stylizer.apply(p)
             output = (_run_padded(stylizer, inputs, noise, level, p["steps"]) + 1.0) / 2.0
-            output = match_lighting(output, state.light)
         self._chains[start] = Memory(start, frame, unlit(output, state.light), noise, fields)
         return output * wear_gain(fields, aovs.normals, aovs.depth, p["strength"])
 
