@@ -17,9 +17,6 @@ from torch.nn import functional as F
 EPS = 0.02
 RADIUS = 6  # box half-width in pixels
 CLAMP_MARGIN = 0.04  # how far memory may leave the render's local range
-# 3x3-mean change of the render since last frame from which the clamp starts / fully applies (1-spp
-# noise gives about 0.015 there)
-CHANGE_LOW, CHANGE_HIGH = 0.05, 0.12
 
 
 def lighting(render01: torch.Tensor) -> torch.Tensor:
@@ -42,16 +39,11 @@ def relit(ratio: torch.Tensor, light: torch.Tensor) -> torch.Tensor:
 
 
 def clamp_to_render(
-    memory01: torch.Tensor, render01: torch.Tensor, last_render01: torch.Tensor, margin: float = CLAMP_MARGIN
+    memory01: torch.Tensor, render01: torch.Tensor, margin: float = CLAMP_MARGIN
 ) -> torch.Tensor:
-    """Where the render's light changed sharply since last frame (``last_render01``: last frame's
-    render warped to this one), keep re-lit memory within the range of the render's 3x3
-    neighbourhood (plus ``margin``), as temporal anti-aliasing clamps its history: a panel switching
-    off, its edge, a saturated panel that dims. Elsewhere the memory is untouched, so what the model
-    added beyond the noisy render (its glow and haze) is not clamped away."""
+    """Keep re-lit memory within the range of the render's 3x3 neighbourhood (plus ``margin``), as
+    temporal anti-aliasing clamps its history: where the light changes sharply (a panel switching
+    off, its edge, a saturated panel that dims) the render wins; elsewhere the memory is untouched."""
     high = F.max_pool2d(render01, 3, stride=1, padding=1)
     low = -F.max_pool2d(-render01, 3, stride=1, padding=1)
-    clamped = torch.minimum(torch.maximum(memory01, low - margin), high + margin)
-    change = F.avg_pool2d((render01 - last_render01).mean(dim=1, keepdim=True), 3, 1, 1).abs()
-    sharp = ((change - CHANGE_LOW) / (CHANGE_HIGH - CHANGE_LOW)).clamp(0.0, 1.0)
-    return memory01 + sharp * (clamped - memory01)
+    return torch.minimum(torch.maximum(memory01, low - margin), high + margin)

@@ -113,7 +113,6 @@ class Memory:
     ratio: torch.Tensor
     noise: torch.Tensor
     wear: torch.Tensor  # (1, 2, H, W) blotch fields of the invented stains and damp
-    render: torch.Tensor  # the render it saw, in [0, 1] (to tell where the light changed since)
 
 
 class DiffusionNode(Node):
@@ -165,11 +164,7 @@ class DiffusionNode(Node):
         fresh = self._fresh_noise(frame, p["seed"])
         if chain is not None and state.grid is not None:
             valid = state.valid
-            previous = clamp_to_render(
-                relit(warp(chain.ratio, state.grid), state.light),
-                state.render01,
-                warp(chain.render, state.grid),
-            )
+            previous = clamp_to_render(relit(warp(chain.ratio, state.grid), state.light), state.render01)
             noise, fields = fresh, blotch_fields(fresh)
             if p["warp_noise"]:  # invented detail carried along the motion, fresh where newly seen
                 noise = valid * warp(chain.noise, state.grid, mode="nearest") + (1 - valid) * noise
@@ -198,7 +193,7 @@ class DiffusionNode(Node):
             if hasattr(stylizer, "apply"):  # knobs only a diffusers checkpoint reads
                 stylizer.apply(p)
             output = (_run_padded(stylizer, inputs, noise, level, p["steps"]) + 1.0) / 2.0
-        self._chains[start] = Memory(start, frame, unlit(output, state.light), noise, fields, state.render01)
+        self._chains[start] = Memory(start, frame, unlit(output, state.light), noise, fields)
         return output * wear_gain(fields, aovs.normals, aovs.depth, p["strength"])
 
     def _fresh_noise(self, frame: int, seed: int) -> torch.Tensor:
