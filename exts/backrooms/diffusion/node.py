@@ -37,6 +37,7 @@ from backrooms.params.store import Snapshot
 from backrooms.seeds import stream_key
 
 NODE = "diffusion"
+WEAR_EASING = 0.2  # share of the re-made wear fields taken into the carried ones each frame
 
 declare(
     NODE,
@@ -165,10 +166,15 @@ class DiffusionNode(Node):
         if chain is not None and state.grid is not None:
             valid = state.valid
             previous = clamp_to_render(relit(warp(chain.ratio, state.grid), state.light), state.render01)
-            noise, fields = fresh, blotch_fields(fresh)
+            noise = fresh
             if p["warp_noise"]:  # invented detail carried along the motion, fresh where newly seen
                 noise = valid * warp(chain.noise, state.grid, mode="nearest") + (1 - valid) * noise
-                fields = valid * warp(chain.wear, state.grid) + (1 - valid) * fields
+            # fields re-made from the carried noise, eased into the carried fields: the seams between
+            # newly seen and remembered surfaces heal, the re-made fields' pooling jitter is damped
+            fields = blotch_fields(noise)
+            if p["warp_noise"]:
+                carried = warp(chain.wear, state.grid)
+                fields = valid * (carried + WEAR_EASING * (fields - carried)) + (1 - valid) * fields
         else:
             valid = torch.zeros_like(aovs.depth)
             previous = torch.zeros_like(aovs.render)
