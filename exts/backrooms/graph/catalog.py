@@ -11,6 +11,7 @@ NODE_TYPES: dict[str, str] = {
     "render": "backrooms.render.node:RenderNode",
     "diffusion": "backrooms.diffusion.node:DiffusionNode",
     "decay": "backrooms.decay.node:DecayNode",
+    "audio": "backrooms.audio.node:AudioNode",
 }
 
 # Modules that declare parameters without being nodes themselves (world, camera, output ...).

@@ -1,7 +1,24 @@
 """The ``render`` node: asks the world for the camera and the loaded neighbourhood, then ray traces
-every AOV of the frame into the render product."""
+every AOV of the frame into the render product.
+
+Beside the AOVs it leaves what other nodes (the audio node) need to know about the frame in
+``product.meta``:
+
+- ``lights``: the loaded ceiling panels: ``position`` (N, 3) metres, ``intensity`` (N,) relative
+  brightness of a healthy panel, ``on`` (N,) bool (dead or blacked-out panels are off), ``flicker``
+  (N,) how deep the panel dips below its healthy brightness this frame (0..1, flickering panels
+  only), ``key`` (N,) stable panel keys;
+- ``camera``: ``position``, ``forward``, ``right`` of this frame's camera and the same under
+  ``previous`` for the previous frame's; ``walked`` (metres walked at frames ``walked_from`` ..
+  frame + 1, covering the last ``WALK_MEMORY`` seconds) and ``stride`` (metres per two steps).
+"""
 
 from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
 
 from backrooms.graph.node import GraphContext, Node
 from backrooms.graph.product import RenderProduct
@@ -9,6 +26,10 @@ from backrooms.params.store import Snapshot
 from backrooms.render.renderer import Renderer
 from backrooms.render.scene import Scene
 from backrooms.world import World
+from backrooms.world.autopilot import STRIDE
+from backrooms.world.types import Camera
+
+WALK_MEMORY = 0.25  # seconds of the walk kept in ``meta["camera"]``: a footstep rings this long at most
 
 
 class RenderNode(Node):
@@ -37,4 +58,49 @@ class RenderNode(Node):
         world = self.world(params)
         previous, camera = world.cameras(product.frame, self.context.fps)
         self.scene.update(world.view(camera.position))
-        self.renderer.render(self.scene, camera, previous, product, params.node("render"), self.context.seed)
+        settings = params.node("render")
+        self.renderer.render(self.scene, camera, previous, product, settings, self.context.seed)
+        product.meta["lights"] = self._lights(settings["radiance"])
+        product.meta["camera"] = self._camera(world, product.frame, previous, camera)
+
+    def _lights(self, radiance: float) -> dict[str, np.ndarray]:
+        """The panels as this frame lit them (see the module docstring)."""
+        data = self.scene.data
+        if data.light_count == 0:
+            empty = np.zeros(0, np.float32)
+            return {
+                "position": np.zeros((0, 3), np.float32),
+                "intensity": empty,
+                "on": empty.astype(bool),
+                "flicker": empty,
+                "key": empty.astype(np.uint32),
+            }
+        intensity = data.light_intensity.numpy()
+        gain = data.light_gain.numpy()
+        state = data.light_state.numpy()
+        healthy = radiance * intensity
+        dip = np.clip(1.0 - gain / np.maximum(healthy, 1e-9), 0.0, 1.0)
+        return {
+            "position": data.light_position.numpy().reshape(-1, 3),
+            "intensity": intensity,
+            "on": (state != 2) & (gain > 0.0),
+            "flicker": np.where(state == 1, dip, 0.0).astype(np.float32),
+            "key": data.light_key.numpy(),
+        }
+
+    def _camera(self, world: World, frame: int, previous: Camera, camera: Camera) -> dict[str, Any]:
+        """Both camera poses and the recent walk (see the module docstring)."""
+        fps = self.context.fps
+        first = frame - math.ceil(WALK_MEMORY * fps)
+        walked = [world.autopilot.pose(max(f, 0) / fps)[2] for f in range(first, frame + 2)]
+        return {
+            **_pose(camera),
+            "previous": _pose(previous),
+            "walked": np.asarray(walked),
+            "walked_from": first,
+            "stride": STRIDE,
+        }
+
+
+def _pose(camera: Camera) -> dict[str, np.ndarray]:
+    return {"position": camera.position, "forward": camera.forward, "right": camera.rotation[:, 0]}
