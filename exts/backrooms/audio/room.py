@@ -25,6 +25,7 @@ BUZZ_SHAPE = np.array([0.0] + [0.3 * k**-0.8 for k in range(2, HARMONICS + 1)]) 
 HUM_GAIN = 0.05  # a healthy panel at hum_distance: about -26 dBFS at the fundamental
 CRACKLE_GAIN = 0.25
 ROOM_GAIN = 0.006
+MAINS_JITTER = 0.3  # radians: how far a panel's fundamental strays from the mains phase
 NEAREST = 0.3  # metres: closer than this a panel sounds as loud as at this distance
 
 
@@ -96,14 +97,19 @@ def audible(
 
 
 def panel_phases(seed: int, keys: np.ndarray) -> np.ndarray:
-    """(N, HARMONICS) each panel's own phase per harmonic (panels beat against each other instead of
-    adding up): a splitmix64 hash of (seed, panel key, harmonic)."""
+    """(N, HARMONICS) each panel's phase per harmonic, a splitmix64 hash of (seed, panel, harmonic).
+
+    Every panel hangs on the same single-phase circuit, so their fundamentals are nearly in step
+    (within ``MAINS_JITTER``) and add up; the ballasts' harmonics have their own phases and beat.
+    """
     x = np.asarray(keys, np.uint64)[:, None] * np.uint64(HARMONICS) + np.arange(HARMONICS, dtype=np.uint64)
     x = x + np.uint64(stream_key(seed, "audio.hum"))
     x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
     x = x ^ (x >> np.uint64(31))
-    return (x >> np.uint64(11)).astype(np.float64) * (2 * np.pi / 2.0**53)
+    phases = (x >> np.uint64(11)).astype(np.float64) * (2 * np.pi / 2.0**53)
+    phases[:, 0] = MAINS_JITTER * (phases[:, 0] / np.pi - 1.0)
+    return phases
 
 
 def crackle(
