@@ -1,4 +1,4 @@
 """``backrooms bench``: every speed claim of the project, one command away."""
 
 # Each area is a module backrooms.bench.<area> with ``run(quick: bool) -> list[Measurement]``.
-AREAS: tuple[str, ...] = ("e2e", "scale", "render", "world", "live", "decay", "diffusion")
+AREAS: tuple[str, ...] = ("e2e", "scale", "render", "world", "live", "decay", "diffusion", "audio")
