@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: render test lint format bench browser
+.PHONY: render test test-alone lint format bench browser gpu-check
 
 render: $(VENV)/.installed
 	$(BIN)/backrooms render --out out
@@ -13,6 +13,16 @@ test: $(VENV)/.installed-test browser
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
+# Each test module on its own, in a process of its own: state must come from fixtures, never from
+# whatever an earlier module imported. CI runs this beside `make test`.
+test-alone: $(VENV)/.installed-test browser
+	@failed=""; for f in tests/test_*.py; do \
+	  $(BIN)/python -m pytest -q -p no:cacheprovider "$$f" > .test-alone.log 2>&1 \
+	    && echo "alone: $$(tail -n 1 .test-alone.log) $$f" \
+	    || { cat .test-alone.log; failed="$$failed $$f"; }; \
+	done; rm -f .test-alone.log; \
+	if [ -n "$$failed" ]; then echo "failed alone:$$failed"; exit 1; fi
+
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
@@ -21,6 +31,18 @@ format: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed
 	$(BIN)/backrooms bench
+
+# On a machine with CUDA: the gpu-marked tests, then every area's CUDA figures (render 1280x720, decay
+# 720x480 and 1920x1080, diffusion 720x480, end to end) as JSON in out/, within 8 minutes.
+# Elsewhere: one line, exit 0.
+gpu-check: $(VENV)/.installed-test
+	@if ! $(BIN)/python -c "import sys, warp as wp; wp.config.quiet = True; wp.init(); sys.exit(not wp.is_cuda_available())" >/dev/null 2>&1; then \
+	  echo "gpu-check: no CUDA device on this machine; nothing measured"; exit 0; fi; \
+	mkdir -p out; \
+	timeout 180 $(BIN)/python -m pytest -q -m gpu -p no:cacheprovider | tee out/gpu-tests.txt; \
+	timeout 270 $(BIN)/backrooms bench --device cuda --json > out/bench-cuda.json; \
+	status=$$?; echo "gpu-check: tests in out/gpu-tests.txt, figures in out/bench-cuda.json (bench exit $$status)"; \
+	exit $$status
 
 # Debian's Chromium for the live preview's browser test (skipped, with a note, where it cannot be installed).
 browser:

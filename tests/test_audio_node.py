@@ -129,11 +129,11 @@ def test_the_hum_runs_on_across_frame_boundaries() -> None:
     assert jumps[joins].max() < 1.5 * np.percentile(jumps, 99.5)
 
 
-def test_footfalls_follow_the_distance_walked() -> None:
-    camera = {"walked": np.array([0.0, 0.5, 1.0, 1.5, 2.0]), "walked_from": 10, "stride": 1.5}
+def test_footfalls_follow_the_operators_steps() -> None:
+    camera = {"steps_taken": np.array([0.0, 2 / 3, 4 / 3, 2.0, 8 / 3]), "steps_from": 10}
     steps = footfalls(camera, FPS, RATE)
-    assert [number for number, _ in steps] == [1, 2]  # half-strides of 0.75 m: at 0.75 m and 1.5 m
-    assert steps[0][1] == frame_span(11, FPS)[0] + 1000  # 0.75 m is half-way through frame 11
+    assert [number for number, _ in steps] == [1, 2]
+    assert steps[0][1] == frame_span(11, FPS)[0] + 1000  # step 1 is half-way through frame 11
     assert steps[1][1] == frame_span(13, FPS)[0]
-    standing = {**camera, "walked": np.full(5, 2.0)}
+    standing = {**camera, "steps_taken": np.full(5, 2.5)}
     assert footfalls(standing, FPS, RATE) == []

@@ -57,3 +57,77 @@ def test_params_json_lists_every_knob_with_its_osc_address(capsys):
     assert {"decay.noise", "diffusion.strength"} <= keys
     for p in table:
         assert p["osc_address"] == "/backrooms/" + p["key"].replace(".", "/", 1)
+
+
+def test_a_binary_recipe_is_one_line(tmp_path, capsys):
+    recipe = tmp_path / "recipe.toml"
+    recipe.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff\xfe" * 20)
+    assert main(["render", "--recipe", str(recipe), "--frames", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a text file" in err
+
+
+def test_params_json_into_a_closed_pipe_stops_quietly():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "backrooms.cli", "params", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    proc.stdout.close()  # the reader is gone before a byte is written, as with `| head -c0`
+    err = proc.stderr.read().decode()
+    assert proc.wait(60) == 141
+    assert "Traceback" not in err and "BrokenPipe" not in err
+
+
+@pytest.mark.parametrize("make", ["under_a_file", "read_only"])
+def test_a_stage_into_a_folder_it_cannot_write_is_one_line(tmp_path, capsys, make):
+    import os
+
+    if make == "under_a_file":
+        (tmp_path / "file").write_text("x")
+        out = tmp_path / "file" / "s.usda"
+    else:
+        if os.geteuid() == 0:
+            pytest.skip("root writes into read-only folders")
+        folder = tmp_path / "ro"
+        folder.mkdir(mode=0o555)
+        out = folder / "s.usda"
+    assert main(["stage", "--region", "0,0,2,2", "--frames", "2", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot write" in err
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"", "not a valid usda layer"),
+        (b"#usda 1.0\ndef Xform {{{ garbage", "parse error"),
+        (bytes(range(256)) * 8, "corrupt"),
+    ],
+)
+def test_a_bad_usd_stage_is_one_line_with_usd_s_reason_and_no_usd_chatter(tmp_path, capfd, content, reason):
+    stage = tmp_path / ("stage.usdc" if reason == "corrupt" else "stage.usda")
+    stage.write_bytes(content)
+    assert main(["frame", "--stage", str(stage), "--out", str(tmp_path / "out")]) == 2
+    lines = [line for line in capfd.readouterr().err.splitlines() if not line.startswith("Warp")]
+    assert len(lines) == 1 and "cannot open" in lines[0] and reason in lines[0], lines
+
+
+def test_usd_warnings_while_opening_a_stage_are_not_printed(tmp_path, capfd):
+    stage = tmp_path / "stage.usda"
+    stage.write_text('#usda 1.0\ndef Xform "a" (\n    prepend references = @missing.usda@\n)\n{\n}\n')
+    assert main(["frame", "--stage", str(stage), "--out", str(tmp_path / "out")]) == 2
+    lines = [line for line in capfd.readouterr().err.splitlines() if not line.startswith("Warp")]
+    assert len(lines) == 1 and "no camera" in lines[0], lines
+
+
+def test_a_size_that_cannot_fit_in_memory_is_refused_before_rendering(tmp_path, capsys):
+    from backrooms.graph.memory import machine_bytes, needed_bytes
+
+    if machine_bytes() is None or needed_bytes(8192, 8192) <= machine_bytes():
+        pytest.skip("this machine has the memory for 8192x8192")
+    out = tmp_path / "out"
+    assert main(["render", "--size", "8192x8192", "--frames", "1", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "GiB of memory" in err
+    assert not out.exists()

@@ -11,7 +11,6 @@ from backrooms.cli import main
 from backrooms.control.live import host_rgb
 from backrooms.control.session import GraphFrames, LiveOptions, LiveSession
 from backrooms.errors import UserError
-from backrooms.graph.catalog import declare_all
 from backrooms.graph.recipe import Recipe
 from backrooms.io.png import read_png
 from backrooms.params import REGISTRY, Registry
@@ -69,7 +68,6 @@ def test_take_with_a_bad_value_names_file_and_line(tmp_path):
 
 
 def test_live_take_replays_as_byte_identical_batch_render(tmp_path):
-    declare_all()
     recipe = Recipe(source="test", nodes=("render", "decay"), width=64, height=48, fps=24, frames=24)
     frames: dict[int, np.ndarray] = {}
     options = LiveOptions(

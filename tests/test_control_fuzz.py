@@ -12,7 +12,6 @@ import time
 import numpy as np
 
 from backrooms.control.session import LiveOptions, LiveSession
-from backrooms.graph.catalog import declare_all
 from backrooms.params import REGISTRY
 
 PACKETS = 100_000
@@ -134,7 +133,6 @@ def in_range(snapshot) -> list[str]:
 
 
 def test_hundred_thousand_malformed_packets_never_crash_or_escape_the_ranges(caplog):
-    declare_all()
     rng = random.Random(1234)
     addresses = [p.osc_address for p in REGISTRY]
     packets = [random_packet(rng, addresses) for _ in range(PACKETS)]

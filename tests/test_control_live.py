@@ -86,7 +86,9 @@ def test_ctrl_c_ends_a_live_take_cleanly_with_the_changes_recorded(tmp_path):
             banner += line
         port = int(re.search(r"udp://127\.0\.0\.1:(\d+)", banner).group(1))
         SimpleUDPClient("127.0.0.1", port).send_message("/backrooms/decay/preset", "ep")
-        time.sleep(1.0)
+        deadline = time.monotonic() + 60  # the first frames load kernels: slow on a busy machine
+        while '"decay.preset":"ep"' not in take.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=30)
     finally:

@@ -119,11 +119,19 @@ def test_websocket_from_another_web_origin_is_refused(live):
         asyncio.run(scenario())
 
 
-def test_session_is_announced_as_oscjson_over_zeroconf():
+def test_a_session_beyond_loopback_is_announced_as_oscjson_over_zeroconf():
     zeroconf = pytest.importorskip("zeroconf")
     reg = Registry()
     reg.declare("decay", "noise", 0.5, "noise amount", min=0.0, max=2.0)
-    options = LiveOptions(osc_port=0, osc_tcp_port=None, oscquery_port=0, preview_port=None, announce=True)
+    options = LiveOptions(
+        bind="0.0.0.0",
+        allow_remote=True,
+        osc_port=0,
+        osc_tcp_port=None,
+        oscquery_port=0,
+        preview_port=None,
+        announce=True,
+    )
     with LiveSession(reg, {}, 30, lambda f, s: np.zeros((4, 4, 4), np.uint8), options) as live:
         browser = zeroconf.Zeroconf(interfaces=["127.0.0.1"], ip_version=zeroconf.IPVersion.V4Only)
         try:

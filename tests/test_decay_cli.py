@@ -83,3 +83,37 @@ def test_a_bad_parameter_is_a_one_line_error(tmp_path: Path, capsys):
     Image.fromarray(picture()).save(src)
     code, err = run(capsys, str(src), str(tmp_path / "out.png"), "--set", "decay.snow=lots")
     assert code == 2 and "decay.snow" in err and "\n" not in err
+
+
+def _bomb(path: Path, width: int, height: int) -> None:
+    """A real PNG whose header declares ``width`` x ``height`` (its pixel data is a few bytes)."""
+    import struct
+    import zlib
+
+    Image.fromarray(picture(8, 8)).save(path)
+    data = bytearray(path.read_bytes())
+    ihdr = 8 + 8  # signature, then the IHDR chunk's length and type
+    data[ihdr : ihdr + 8] = struct.pack(">II", width, height)
+    data[ihdr + 13 : ihdr + 17] = struct.pack(">I", zlib.crc32(bytes(data[ihdr - 4 : ihdr + 13])))
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("size", [(100_000, 100_000), (9000, 8000)])
+def test_a_png_declaring_a_huge_size_is_refused_naming_the_largest_accepted(tmp_path: Path, capsys, size):
+    src = tmp_path / "bomb.png"
+    _bomb(src, *size)
+    code, err = run(capsys, str(src), str(tmp_path / "out.png"))
+    assert code == 2 and f"{size[0]}x{size[1]}" in err and "8192x8192" in err and "\n" not in err
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_decaying_a_file_onto_itself_needs_overwrite(tmp_path: Path, capsys):
+    src = tmp_path / "in.png"
+    Image.fromarray(picture()).save(src)
+    original = src.read_bytes()
+    code, err = run(capsys, str(src), str(tmp_path / "." / "in.png"))
+    assert code == 2 and "--overwrite" in err and "\n" not in err
+    assert src.read_bytes() == original
+    code, _ = run(capsys, str(src), str(src), "--overwrite")
+    assert code == 0 and src.read_bytes() != original
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png"]  # no temporary left beside it

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from backrooms.decay.commands import HostTape
+from backrooms.decay.tape import HostTape
 from backrooms.params import ParamStore
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from backrooms.decay import measure
-from backrooms.decay.commands import HostTape
+from backrooms.decay.tape import HostTape
 from backrooms.params import ParamStore
 
 
@@ -55,3 +55,57 @@ def test_single_field_mode_doubles_every_line():
     frame[::3, :, :3] = 40  # detail that differs between the two fields
     out = tape(preset="sp", noise=0.0, fields="upper", vignette=0.0)(frame)
     assert np.array_equal(out[0::2], out[1::2])
+
+
+# PAL and SECAM (docs/decay.md, "Colour standards"): the same tape speeds, their own subcarrier,
+# colour matrix and line structure.
+
+
+@pytest.mark.parametrize("standard", ["pal", "secam"])
+def test_pal_and_secam_sp_bandwidths_lie_in_the_documented_bands(standard: str):
+    quiet = tape(preset="sp", noise=0.0, standard=standard)
+    assert 2.0 <= measure.luma_cutoff(quiet) <= 3.0
+    assert 0.25 <= measure.chroma_cutoff(quiet) <= 0.6
+    assert 0.25 <= measure.chroma_cutoff(quiet, channel=2) <= 0.6  # U and V share one bandwidth
+
+
+@pytest.mark.parametrize("standard", ["pal", "secam"])
+def test_pal_and_secam_sp_flat_field_snr_is_40_to_48_db(standard: str):
+    assert 40.0 <= measure.flat_snr_db(tape(preset="sp", standard=standard)) <= 48.0
+
+
+def flat_chroma(standard: str, **values) -> complex:
+    """Mean chroma (I + jQ) of a flat red field through the tape, noise off."""
+    field = np.full((240, 320, 4), 255, dtype=np.uint8)
+    field[..., :3] = (180, 60, 50)
+    out = tape(standard=standard, noise=0.0, vignette=0.0, **values)(field)
+    planes = measure.yiq(out)[:, 40:200, 60:260]
+    return complex(planes[1].mean(), planes[2].mean())
+
+
+@pytest.mark.parametrize(
+    "standard, hue_turn, saturation",
+    [("ntsc", 30.0, 1.0), ("pal", 0.0, np.cos(np.radians(30.0))), ("secam", 0.0, 1.0)],
+)
+def test_a_30_degree_phase_error_turns_ntsc_hue_costs_pal_saturation_and_leaves_secam(
+    standard: str, hue_turn: float, saturation: float
+):
+    clean, turned = flat_chroma(standard), flat_chroma(standard, hue=30.0)
+    assert abs(np.degrees(np.angle(turned / clean)) - hue_turn) < 1.5
+    assert abs(abs(turned) / abs(clean) - saturation) < 0.02
+
+
+def chroma_noise_kurtosis(standard: str) -> float:
+    """Kurtosis of the I-channel noise on a saturated field (3 = Gaussian; impulses push it up)."""
+    field = np.full((240, 720, 4), 255, dtype=np.uint8)
+    field[..., :3] = (180, 60, 50)
+    quiet = {"standard": standard, "snow": 0.0, "dropouts": 0.0, "vignette": 0.0}
+    on, off = (measure.yiq(tape(noise=n, **quiet)(field))[1, 10:200, 60:660] for n in (1.0, 0.0))
+    d = (on - off).ravel()
+    d -= d.mean()
+    return float(np.mean(d**4) / np.mean(d**2) ** 2)
+
+
+def test_secam_colour_noise_comes_as_fire_impulses():
+    assert chroma_noise_kurtosis("pal") < 4.0
+    assert chroma_noise_kurtosis("secam") > 10.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from backrooms.decay.node import DecayNode
-from backrooms.graph.catalog import node_class
+from backrooms.graph.catalog import CATALOG
 from backrooms.graph.node import GraphContext
 from backrooms.graph.product import RGB, RenderProduct
 from backrooms.params import REGISTRY, ParamStore
@@ -20,7 +20,7 @@ def product(frame: int = 3) -> RenderProduct:
 
 
 def test_the_catalog_names_decay_node():
-    assert node_class("decay") is DecayNode
+    assert CATALOG.node_class("decay") is DecayNode
 
 
 def test_node_degrades_rgb_in_place_and_keeps_alpha():

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pytest
 
 from backrooms.decay import osd
-from backrooms.decay.commands import HostTape
+from backrooms.decay.tape import HostTape
 from backrooms.errors import UserError
 from backrooms.params import ParamStore
 
@@ -42,4 +44,25 @@ def test_the_font_spells_every_month_hour_and_tape_speed():
 
 def test_a_malformed_start_time_is_a_user_error():
     with pytest.raises(UserError, match="osd_start"):
-        osd.layout(0, 30.0, "June 14th", "SP", 720, 480)
+        ParamStore().update({"decay.osd_start": "June 14th"})
+
+
+def test_the_stamp_rolls_over_to_year_1_after_9999_instead_of_overflowing():
+    assert osd.stamp_time("9999-12-31 23:59:59", 0, 24.0) == dt.datetime(9999, 12, 31, 23, 59, 59)
+    assert osd.stamp_time("9999-12-31 23:59:59", 48, 24.0) == dt.datetime(1, 1, 1, 0, 0, 1)
+    assert osd.stamp_time("1997-06-14 21:32:05", 48, 24.0) == dt.datetime(1997, 6, 14, 21, 32, 7)
+    for frame in (0, 100, 10**6, 2**31, 10**15):
+        lines, _ = osd.layout(frame, 24.0, "9999-12-31 23:59:59", "SP", 320, 240)
+        assert lines[:, 4].sum() > 0
+
+
+def test_a_still_decayed_with_a_stamp_at_the_end_of_the_calendar_is_written(tmp_path, capsys):
+    from PIL import Image
+
+    from backrooms.cli import main
+
+    src, dst = tmp_path / "in.png", tmp_path / "out.png"
+    Image.fromarray(np.zeros((48, 64, 3), np.uint8)).save(src)
+    argv = ["decay", str(src), str(dst), "--frame", "100", "--set", "decay.osd=true"]
+    assert main([*argv, "--set", "decay.osd_start=9999-12-31 23:59:59"]) == 0
+    assert dst.is_file()

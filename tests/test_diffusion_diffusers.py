@@ -1,7 +1,8 @@
-"""A user's local diffusers checkpoint as the node's img2img backend, strictly offline.
+"""A user's local diffusers checkpoint as the node's backend, strictly offline, in latent space.
 
-The checkpoint is a tiny randomly initialised Stable Diffusion img2img pipeline that the test
-builds and saves itself (tokenizer included), so nothing is ever fetched from the hub.
+The checkpoints are tiny randomly initialised pipelines the tests build and save themselves
+(tests/tiny_diffusers.py): an SD 1.x-style UNet with a depth ControlNet, an SDXL-style UNet and
+an SD3-style transformer. The walk is rendered by the pipeline's own render node.
 """
 
 import pytest
@@ -9,83 +10,41 @@ import torch
 import warp as wp
 
 from backrooms.diffusion.backends import load_stylizer
+from backrooms.diffusion.data import render_clip
+from backrooms.diffusion.evaluate import VARIANTS, fill_product, run_node
+from backrooms.diffusion.metrics import warping_error
 from backrooms.diffusion.node import DiffusionNode
 from backrooms.diffusion.pipeline import FrameInputs
 from backrooms.errors import UserError
 from backrooms.graph.node import GraphContext
 from backrooms.graph.product import RGB, RenderProduct
 from backrooms.params import ParamStore
+from tiny_diffusers import sd, sd3, sdxl
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::DeprecationWarning")
 
 
-def _tokenizer():
-    """A character-level CLIP tokenizer built in place (no merges): enough to encode prompts."""
-    from transformers import CLIPTokenizer
-
-    chars = [chr(c) for c in range(33, 127)]
-    tokens = ["<|startoftext|>", "<|endoftext|>", *chars, *(c + "</w>" for c in chars)]
-    return CLIPTokenizer(vocab={t: i for i, t in enumerate(tokens)}, merges=[], model_max_length=16)
+@pytest.fixture(scope="module", autouse=True)
+def offline():
+    with pytest.MonkeyPatch.context() as m:
+        m.setenv("HF_HUB_OFFLINE", "1")
+        yield
 
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
-    from diffusers import (
-        AutoencoderKL,
-        EulerDiscreteScheduler,
-        StableDiffusionImg2ImgPipeline,
-        UNet2DConditionModel,
-    )
-    from transformers import CLIPTextConfig, CLIPTextModel
+    return sd(tmp_path_factory.mktemp("sd-tiny"), controlnet=True)
 
-    torch.manual_seed(0)
-    unet = UNet2DConditionModel(
-        block_out_channels=(32, 64),
-        layers_per_block=1,
-        sample_size=16,
-        in_channels=4,
-        out_channels=4,
-        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-        cross_attention_dim=32,
-        norm_num_groups=8,
-    )
-    vae = AutoencoderKL(
-        block_out_channels=[16, 32],
-        in_channels=3,
-        out_channels=3,
-        down_block_types=["DownEncoderBlock2D"] * 2,
-        up_block_types=["UpDecoderBlock2D"] * 2,
-        latent_channels=4,
-        norm_num_groups=8,
-    )
-    text = CLIPTextModel(
-        CLIPTextConfig(
-            bos_token_id=0,
-            eos_token_id=1,
-            hidden_size=32,
-            intermediate_size=37,
-            layer_norm_eps=1e-5,
-            num_attention_heads=4,
-            num_hidden_layers=2,
-            pad_token_id=1,
-            vocab_size=600,
-        )
-    )
-    folder = tmp_path_factory.mktemp("sd-tiny")
-    tokenizer = _tokenizer()
-    pipe = StableDiffusionImg2ImgPipeline(
-        vae=vae,
-        text_encoder=text,
-        tokenizer=tokenizer,
-        unet=unet,
-        scheduler=EulerDiscreteScheduler(),
-        safety_checker=None,
-        feature_extractor=None,
-        requires_safety_checker=False,
-    )
-    pipe.save_pretrained(folder)
-    return folder
+
+@pytest.fixture(scope="module")
+def sd3_checkpoint(tmp_path_factory):
+    return sd3(tmp_path_factory.mktemp("sd3-tiny"))
+
+
+@pytest.fixture(scope="module")
+def walk():
+    """Six frames of a rendered walk (64 x 48, exact motion vectors and disocclusion)."""
+    return render_clip(5, 100, 6, 64, 48, {}, expensive_spp=1)[0]
 
 
 def _inputs(h=32, w=32):
@@ -94,20 +53,102 @@ def _inputs(h=32, w=32):
     return FrameInputs(render, zeros1, torch.zeros_like(render), torch.zeros_like(render), zeros1)
 
 
-def test_checkpoint_folder_loads_offline_and_stylises_a_frame(checkpoint, monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    stylizer = load_stylizer(checkpoint, "auto", "cpu", prompt="a damp hallway", seed=3)
+def _bytes(walk, values: dict, frames: range, node: DiffusionNode | None = None) -> dict[int, bytes]:
+    _, _, h, w = walk.render.shape
+    node = node or DiffusionNode(GraphContext(3, w, h, 24.0, "cpu"))
+    params = ParamStore(values=values).snapshot()
+    buffers: dict = {}
+    out = {}
+    for f in frames:
+        product = RenderProduct(f, w, h, "cpu", buffers)
+        fill_product(walk, f, product)
+        node.process(product, params)
+        out[f] = wp.to_torch(product[RGB]).numpy().tobytes()
+    return out
+
+
+def test_checkpoint_folder_loads_offline_and_stylises_a_frame(checkpoint):
+    stylizer = load_stylizer(checkpoint, "auto", "cpu", prompt="a damp hallway")
     inputs = _inputs()
-    out = stylizer(inputs, torch.zeros_like(inputs.render), 0.5, 1)
+    out = stylizer(inputs, torch.randn_like(inputs.render), 0.5, 1)
     assert out.shape == inputs.render.shape and out.min() >= -1 and out.max() <= 1
     assert not torch.allclose(out, inputs.render, atol=1e-3)
 
 
-def test_same_seed_gives_the_same_frame(checkpoint):
-    stylizer = load_stylizer(checkpoint, "auto", "cpu", seed=3)
+def test_sd3_checkpoint_without_t5_loads_and_stylises_a_frame(sd3_checkpoint):
+    stylizer = load_stylizer(sd3_checkpoint, "auto", "cpu", prompt="a damp hallway")
+    assert stylizer.schedule.flow and stylizer.schedule.shift == 3.0
     inputs = _inputs()
-    a = stylizer(inputs, inputs.render, 0.5, 1)
-    assert torch.equal(a, stylizer(inputs, inputs.render, 0.5, 1))
+    a = stylizer(inputs, torch.randn_like(inputs.render), 0.5, 2)
+    assert a.shape == inputs.render.shape and not torch.allclose(a, inputs.render, atol=1e-3)
+
+
+def test_sdxl_checkpoint_loads_and_stylises_a_frame(tmp_path):
+    stylizer = load_stylizer(sdxl(tmp_path / "sdxl"), "auto", "cpu", prompt="a damp hallway")
+    assert set(stylizer.cond) == {"encoder_hidden_states", "text_embeds"}
+    inputs = _inputs()
+    out = stylizer(inputs, torch.randn_like(inputs.render), 0.5, 2)
+    assert out.shape == inputs.render.shape and not torch.allclose(out, inputs.render, atol=1e-3)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["sd", "sd3"])
+def test_memory_and_warped_noise_more_than_halve_the_warping_error(kind, checkpoint, sd3_checkpoint, walk):
+    style = str(checkpoint if kind == "sd" else sd3_checkpoint)
+    errors = {
+        name: warping_error(
+            run_node(walk, {"diffusion.style": style, **VARIANTS[name]}).frames,
+            walk.motion,
+            walk.disocclusion,
+        )
+        for name in ("temporal", "frame_by_frame")
+    }
+    assert errors["temporal"] <= 0.5 * errors["frame_by_frame"], errors
+
+
+def test_seed_changes_the_output_and_the_same_seed_repeats_it(checkpoint, walk):
+    base = {"diffusion.style": str(checkpoint)}
+    a = _bytes(walk, base, range(2))
+    assert a == _bytes(walk, base, range(2))
+    assert a[1] != _bytes(walk, {**base, "diffusion.seed": 9}, range(2))[1]
+
+
+def test_seek_replays_the_latent_memory_to_the_same_bytes(checkpoint, walk):
+    """Keyframes every 2nd frame: the latent memory follows the skipped frames and replays exactly."""
+    values = {
+        "diffusion.style": str(checkpoint),
+        "diffusion.reset_interval": 3,
+        "diffusion.keyframe_interval": 2,
+    }
+    continuous = _bytes(walk, values, range(6))
+    _, _, h, w = walk.render.shape
+    node = DiffusionNode(GraphContext(3, w, h, 24.0, "cpu"))
+    _bytes(walk, values, range(1), node)  # the node's memory now belongs to another frame
+    first = node.history(5, ParamStore(values=values).snapshot())
+    assert first == 3 and _bytes(walk, values, range(first, 6), node)[5] == continuous[5]
+
+
+def test_controlnet_receives_normalised_inverse_depth_at_the_pipeline_size(checkpoint, walk):
+    _, _, h, w = walk.render.shape
+    node = DiffusionNode(GraphContext(3, w, h, 24.0, "cpu"))
+    values = {"diffusion.style": str(checkpoint), "diffusion.control": 1.0}
+    _bytes(walk, {**values, "diffusion.strength": 0.0}, range(1), node)  # loads without a model call
+    seen = []
+    node._stylizer.controlnet.register_forward_pre_hook(
+        lambda _m, _a, kw: seen.append(kw["controlnet_cond"].clone()), with_kwargs=True
+    )
+    with_control = _bytes(walk, values, range(1), node)
+    cond = seen[0]
+    multiple = node._stylizer.multiple
+    assert cond.shape == (1, 3, -(-h // multiple) * multiple, -(-w // multiple) * multiple)
+    assert cond.min() == 0.0 and cond.max() == 1.0
+    assert torch.equal(cond[:, 0], cond[:, 1]) and torch.equal(cond[:, 0], cond[:, 2])
+    # nearer is brighter: the control value falls as the renderer's distance grows
+    depth = walk.depth[0, 0]
+    near, far = depth > depth.quantile(0.9), (depth > 0) & (depth < depth.quantile(0.1))
+    assert cond[0, 0, :h, :w][near].mean() > cond[0, 0, :h, :w][far].mean()
+    without = _bytes(walk, {**values, "diffusion.control": 0.0}, range(1), node)
+    assert with_control != without
 
 
 def test_node_uses_a_checkpoint_named_by_style_and_pads_odd_sizes(checkpoint):
@@ -121,4 +162,10 @@ def test_node_uses_a_checkpoint_named_by_style_and_pads_odd_sizes(checkpoint):
 
 def test_folder_without_a_model_is_a_user_error(tmp_path):
     with pytest.raises(UserError, match="not a denoiser folder"):
+        load_stylizer(tmp_path, "auto", "cpu")
+
+
+def test_corrupt_checkpoint_folder_is_a_user_error(tmp_path):
+    (tmp_path / "model_index.json").write_text('{"_class_name": "StableDiffusionPipeline"}')
+    with pytest.raises(UserError, match="cannot load the diffusers checkpoint"):
         load_stylizer(tmp_path, "auto", "cpu")

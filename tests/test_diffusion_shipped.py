@@ -1,5 +1,6 @@
 """The model we ship in models/remembered: small, loadable without pickles, and coherent in motion."""
 
+import pytest
 import torch
 
 from backrooms.diffusion.data import clip_settings, clip_world, render_clip
@@ -23,6 +24,7 @@ def test_model_card_names_the_command_that_trains_it():
     assert "backrooms train" in card
 
 
+@pytest.mark.slow
 def test_memory_lowers_the_warping_error_on_a_walk_the_model_never_saw():
     clip, _ = render_clip(*clip_world(7, 123), 8, 160, 120, clip_settings(7, 123), expensive_spp=1, scale=1)
     style = {"diffusion.style": str(SHIPPED)}

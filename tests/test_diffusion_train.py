@@ -69,6 +69,7 @@ def test_training_losses_are_finite_and_reach_every_weight(clip):
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())
 
 
+@pytest.mark.slow
 def test_training_learns_a_colour_grade_the_pairs_show(clip):
     from dataclasses import replace
 

@@ -14,7 +14,7 @@ def write(tmp_path, text):
 def test_builtin_default_recipe_renders_render_diffusion_decay():
     recipe = load_recipe()
     assert recipe.source == DEFAULT_SOURCE
-    assert recipe.nodes == ("render", "diffusion", "decay", "audio")
+    assert recipe.nodes == ("render", "diffusion", "camcorder", "decay", "audio")
     assert (recipe.width, recipe.height) == (320, 240)
     assert recipe.frames == round(5 * recipe.fps)
 
@@ -22,6 +22,25 @@ def test_builtin_default_recipe_renders_render_diffusion_decay():
 def test_seconds_become_frames_at_the_recipe_rate(tmp_path):
     path = write(tmp_path, 'nodes = ["render"]\n[output]\nfps = 30\nseconds = 2\n')
     assert load_recipe(path).frames == 60
+
+
+def test_a_length_in_seconds_stays_seconds_when_the_frame_rate_changes():
+    recipe = load_recipe()
+    assert recipe.seconds == 5
+    assert recipe.with_overrides(fps=30).frames == 150
+    assert recipe.with_overrides(frames=7).with_overrides(fps=30).frames == 7
+    assert recipe.with_overrides(seconds=2, fps=25).frames == 50
+
+
+def test_render_fps_30_on_the_default_recipe_renders_its_five_seconds(tmp_path):
+    from backrooms.cli import build_parser
+    from backrooms.graph.catalog import CATALOG
+    from backrooms.options import recipe_from_args
+
+    args = build_parser().parse_args(["render", "--fps", "30", "--out", str(tmp_path)])
+    args.catalog = CATALOG
+    recipe, _ = recipe_from_args(args)
+    assert (recipe.fps, recipe.frames) == (30.0, 150)
 
 
 @pytest.mark.parametrize(

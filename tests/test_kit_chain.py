@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import warp as wp
 
-from backrooms.graph.catalog import NODE_TYPES, declare_all
+from backrooms.graph.catalog import CATALOG
 from backrooms.graph.executor import Executor
-from backrooms.graph.node import Node
+from backrooms.graph.node import GraphContext, Node
 from backrooms.graph.product import DEPTH, NORMALS, RGB
 from backrooms.kit import live
 from backrooms.kit.chain import annotator_aovs
@@ -37,13 +37,12 @@ class Brighten(Node):
         product[RGB].assign(wp.array(product[RGB].numpy() + 10, dtype=wp.uint8, device=product.device))
 
 
-def chain(kinds, params, seed=3, device="cpu"):
-    return Executor.for_frames(kinds, W, H, device, seed, 24.0, lambda _frame: params)
+def chain(kinds, params, seed=3, device="cpu", catalog=CATALOG):
+    return Executor(kinds, GraphContext(seed, W, H, 24.0, device), lambda _frame: params, catalog)
 
 
 @pytest.fixture(scope="module")
 def params():
-    declare_all()
     return ParamStore().snapshot()
 
 
@@ -74,9 +73,8 @@ def test_chain_refuses_a_frame_of_another_size(params):
         chain((), params).render(0, {RGB: np.zeros((16, 16, 4), np.uint8)})
 
 
-def test_chain_runs_its_nodes_and_resets_them_only_when_frames_jump(params, monkeypatch):
-    monkeypatch.setitem(NODE_TYPES, "brighten", f"{__name__}:Brighten")
-    brighten = chain(("brighten",), params)
+def test_chain_runs_its_nodes_and_resets_them_only_when_frames_jump(params):
+    brighten = chain(("brighten",), params, catalog=CATALOG.with_nodes(brighten=f"{__name__}:Brighten"))
     out = [brighten.render(f, {RGB: frame(100)})[RGB].numpy()[0, 0, 0] for f in (0, 1, 2, 7)]
     assert out == [110] * 4
     assert brighten.nodes[0].resets == 2  # before frame 0 and before the jump to 7
@@ -121,7 +119,6 @@ def test_augmentation_returns_a_warp_array_on_the_device_it_was_given(params):
 
 
 @pytest.mark.gpu
-@pytest.mark.skipif(not wp.is_cuda_available(), reason="needs a CUDA device")
 def test_cuda_annotator_frames_are_decayed_without_leaving_the_gpu(params):
     source = wp.array(frame(128), dtype=wp.uint8, device="cuda")
     product = chain(("decay",), params, device="cuda").render(4, {RGB: source})

@@ -1,11 +1,13 @@
-"""The extension's wiring, run against a RECORDING STAND-IN of omni.* (tests/kit_standin), not Kit.
+"""The extension's wiring, run against a STRICT RECORDING STAND-IN of omni.* (tests/kit_standin), not Kit.
 
-What these tests can show: which documented calls the adapter makes, that it gives back everything
-it took, and that OSC on a real UDP socket reaches the store and the panel. What they cannot show:
-that Replicator, RTX or omni.ui behave as their documentation says (see docs/kit.md).
+What these tests can show: which calls the adapter makes (each bound against the real API's recorded
+signature), that it gives back everything it took, and that OSC on a real UDP socket reaches the store
+and the panel. What they cannot show: that Replicator, RTX or omni.ui behave as their sources say
+(see docs/kit.md).
 """
 
 import socket
+import sys
 import time
 
 import numpy as np
@@ -45,6 +47,11 @@ def kit(monkeypatch, tmp_path):
         ext.on_shutdown()
 
 
+def rec_module(name):
+    """A stand-in module by name (tests never import omni: only backrooms.kit may)."""
+    return sys.modules[name]
+
+
 def update(rec):
     """One Kit frame: call every live update subscription, as Kit's update event stream would."""
     for handle in rec.live("update_subscription"):
@@ -64,15 +71,29 @@ def test_startup_registers_decay_as_an_augmentation_and_an_ldrcolor_annotator(ki
     ((args, kwargs),) = rec.called("rep.annotators.Augmentation.from_function")
     assert args[0] is decay_augmentation and kwargs == {"seed": 0}
     assert rec.called("rep.annotators.register_augmentation")[0][0][0] == "backrooms_decay"
-    assert rec.called("rep.annotators.get")[0] == (("LdrColor",), {"device": "cpu"})
+    assert rec.called("rep.AnnotatorRegistry.get_annotator")[0] == (
+        ("LdrColor",),
+        {"device": "cpu", "do_array_copy": True},
+    )
     assert rec.called("rep.annotators.register")[0][1]["name"] == "backrooms_vhs"
+
+
+def test_the_backrooms_vhs_annotator_decays_ldrcolor_frames(kit):
+    rec, _ = kit
+    rep = rec_module("omni.replicator.core")
+    vhs = rep.annotators.get("backrooms_vhs")
+    vhs.attach(rep.create.render_product("/OmniverseKit_Persp", (W, H)))
+    frame = np.full((H, W, 4), 128, np.uint8)
+    rec.annotator_data["LdrColor"] = frame
+    decayed = vhs.get_data()
+    assert decayed.shape == frame.shape and decayed.dtype == np.uint8
+    assert not np.array_equal(decayed, frame)
 
 
 def test_startup_registers_a_replicator_writer_subclass(kit):
     rec, _ = kit
     ((args, _),) = rec.called("rep.WriterRegistry.register")
-    import omni.replicator.core as rep
-
+    rep = rec_module("omni.replicator.core")
     assert args[0].__name__ == "BackroomsWriter" and issubclass(args[0], rep.Writer)
 
 
@@ -80,9 +101,11 @@ def test_preview_attaches_one_annotator_per_aov_to_a_viewport_render_product(kit
     rec, _ = kit
     (rp,) = rec.made("render_product")
     assert rp.info["camera"] == "/OmniverseKit_Persp" and rp.info["resolution"] == (W, H)
-    attached = [args[0] for args, _ in rec.called("annotator.attach")]
+    attached = [h.info["name"] for h in rec.made("annotator_attachment")]
     assert attached == ["LdrColor", "distance_to_camera", "normals", "motion_vectors"]
-    assert all(kw["do_array_copy"] is False for _, kw in rec.called("rep.AnnotatorRegistry.get_annotator"))
+    assert [args[0] for args, _ in rec.called("rep.Annotator.attach")] == [rp] * 4
+    zero_copy = [a for a, kw in rec.called("rep.AnnotatorRegistry.get_annotator") if not kw["do_array_copy"]]
+    assert zero_copy == [(name,) for name in attached]
 
 
 def test_panel_has_one_control_per_registry_parameter(kit):
@@ -95,6 +118,21 @@ def test_panel_has_one_control_per_registry_parameter(kit):
     assert rec.called("ui.Window")[0][0] == ("Backrooms",)
 
 
+def test_panel_fire_buttons_step_triggers_and_wrap_at_the_maximum(kit):
+    rec, ext = kit
+    from backrooms.params import REGISTRY
+
+    triggers = [p for p in REGISTRY if p.kind == "trigger"]
+    for param in triggers:
+        ext.store.set(param.key, param.max)
+    for _, kwargs in rec.called("ui.Button"):
+        kwargs["clicked_fn"]()
+    assert [ext.store.get(p.key) for p in triggers] == [p.min for p in triggers]
+    for _, kwargs in rec.called("ui.Button"):
+        kwargs["clicked_fn"]()
+    assert [ext.store.get(p.key) for p in triggers] == [p.min + 1 for p in triggers]
+
+
 def test_panel_edit_changes_the_store(kit):
     _, ext = kit
     model = ext.panel._models["decay.noise"][0]
@@ -104,7 +142,7 @@ def test_panel_edit_changes_the_store(kit):
 
 def test_osc_on_a_real_socket_reaches_the_store_and_the_panel(kit):
     rec, ext = kit
-    SimpleUDPClient("127.0.0.1", rec.port).send_message("/backrooms/decay/preset/native", "ep")
+    SimpleUDPClient("127.0.0.1", rec.port).send_message("/backrooms/decay/preset", "ep")
     deadline = time.monotonic() + 5
     while ext.store.get("decay.preset") != "ep" and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -132,7 +170,7 @@ def test_update_shows_the_decayed_preview_frame_in_the_panel(kit):
     rec.annotator_data["LdrColor"] = np.full((H, W, 4), 128, np.uint8)
     update(rec)
     ((args, _),) = rec.called("ui.ByteImageProvider.set_bytes_data")
-    assert args == (W * H * 4, [W, H])
+    assert (len(args[0]), args[1]) == (W * H * 4, [W, H])
 
 
 def test_shutdown_releases_everything_and_frees_the_osc_port(kit):

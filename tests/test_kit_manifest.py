@@ -43,9 +43,17 @@ def test_headless_test_section_runs_without_window_and_async_rendering(manifest)
     )
 
 
-def test_pip_requirements_cover_what_kit_does_not_ship(manifest):
-    names = {re.split(r"[<>=]", r)[0] for r in manifest["python"]["pipapi"]["requirements"]}
-    assert {"torch", "av", "python-osc", "pillow", "safetensors"} <= names
+# What Kit or its extensions ship (numpy, pxr via usd-core, warp via omni.warp.core).
+KIT_SHIPS = {"numpy", "usd-core", "warp-lang"}
+
+
+def test_pip_requirements_are_pyprojects_pins_for_what_kit_does_not_ship(manifest):
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    expected = [r for r in project if re.split(r"[<>=]", r)[0] not in KIT_SHIPS]
+    assert manifest["python"]["pipapi"]["requirements"] == expected
+    assert {"torch", "av", "python-osc", "pillow", "safetensors"} <= {
+        re.split(r"[<>=]", r)[0] for r in expected
+    }
     assert manifest["python"]["pipapi"]["use_online_index"] is True
 
 

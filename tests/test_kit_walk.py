@@ -5,7 +5,6 @@ import re
 import pytest
 from pxr import Usd
 
-from backrooms.graph.catalog import declare_all
 from backrooms.kit.walk import CELL_PATTERN, walk_region, write_walk_stage
 from backrooms.params import ParamStore
 from backrooms.world import World
@@ -13,7 +12,6 @@ from backrooms.world import World
 
 @pytest.fixture(scope="module")
 def params():
-    declare_all()
     return ParamStore().snapshot()
 
 

@@ -1,5 +1,7 @@
 """The registry: every knob declared once, bad values refused with one line."""
 
+import json
+
 import pytest
 
 from backrooms.params import ParamError, ParamStore, Registry, parse_assignment
@@ -63,3 +65,30 @@ def test_snapshot_is_immutable_and_grouped_by_node(registry):
     assert snap.node("render") == {"spp": 1, "haze": True}
     with pytest.raises(TypeError):
         snap._values["render.spp"] = 3
+
+
+def test_the_global_registry_holds_every_knob_without_any_other_import():
+    import subprocess
+    import sys
+
+    code = (
+        "from backrooms.params import REGISTRY; "
+        "print(len(REGISTRY), 'world.variation' in REGISTRY, 'decay.noise' in REGISTRY, "
+        "'camera.speed' in REGISTRY, 'diffusion.strength' in REGISTRY, 'render.spp' in REGISTRY)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    count, *present = out.split()
+    assert int(count) > 50 and present == ["True"] * 5
+
+
+def test_params_table_shows_the_value_the_built_in_recipe_renders_with(capsys):
+    from backrooms.cli import main
+
+    assert main(["params", "decay"]) == 0
+    row = next(
+        line.split() for line in capsys.readouterr().out.splitlines() if line.startswith("decay.preset")
+    )
+    assert row[:4] == ["decay.preset", "str", "lp*", "sp"]  # value from the recipe, then the registry default
+    assert main(["params", "--json", "decay"]) == 0
+    preset = next(p for p in json.loads(capsys.readouterr().out) if p["key"] == "decay.preset")
+    assert (preset["value"], preset["default"]) == ("lp", "sp")

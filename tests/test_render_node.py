@@ -54,3 +54,23 @@ def test_render_params_reach_the_renderer(node: RenderNode) -> None:
     bright = frame(node, 5)["rgb"].astype(float).mean()
     dark = frame(node, 5, **{"render.exposure": -3.0})["rgb"].astype(float).mean()
     assert dark < 0.6 * bright
+
+
+def test_ceiling_panels_of_the_default_clip_sit_flush_in_the_tile_grid() -> None:
+    """Seed 0's first frames look up the centre of a corridor at a dead panel. It used to hang 4 cm
+    below the tiles as a box, its near side a dark step (depth 2.39 m against 2.47 m around it): every
+    panel pixel must face straight down, as the tiles around it do."""
+    node = RenderNode(GraphContext(seed=0, width=160, height=120, fps=24.0, device="cpu"))
+    store = ParamStore()
+    panel_pixels = 0
+    for number in (0, 24, 47):
+        product = RenderProduct(number, 160, 120, "cpu")
+        node.process(product, store.snapshot())
+        world = node.world(store.snapshot())
+        keys = world.view(world.camera(number, 24.0).position).lights.key
+        ids = product.buffers["instance_id"].numpy()
+        normals = product.buffers["normals"].numpy()
+        on_panel = np.isin(ids, keys)
+        panel_pixels += int(on_panel.sum())
+        assert (normals[on_panel][:, 1] < -0.99).all()
+    assert panel_pixels > 100

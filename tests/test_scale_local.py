@@ -10,7 +10,6 @@ from pathlib import Path
 
 import psutil
 import pytest
-import warp as wp
 
 from backrooms.batch import render_clip
 from backrooms.errors import UserError
@@ -20,14 +19,9 @@ from backrooms.io.png import read_png
 from backrooms.params import ParamStore
 from backrooms.scale.local import ProcessPoolEngine, cpu_slots
 from backrooms.scale.shard import FixedParams
-from test_scale_nodes import CLI, ENV, save_tiny_style, tape_recipe, use_tape
+from scale_nodes import CLI, ENV, save_tiny_style, tape_recipe
 
 FRAMES = 40
-
-
-@pytest.fixture
-def tape(monkeypatch):
-    use_tape(monkeypatch)
 
 
 def frames_of(out):
@@ -41,7 +35,7 @@ def render(out, frames=24, params=None, engine=None):
     )
 
 
-def test_two_worker_processes_write_the_bytes_of_one_process(tmp_path, tape):
+def test_two_worker_processes_write_the_bytes_of_one_process(tmp_path):
     render(tmp_path / "one")
     render(tmp_path / "pool", engine=ProcessPoolEngine(workers=2, shards=3))
     assert frames_of(tmp_path / "pool") == frames_of(tmp_path / "one")
@@ -53,13 +47,13 @@ def test_workers_get_disjoint_equal_shares_of_the_cores(monkeypatch):
     assert cpu_slots(10)[8:] == [[0], [1]]
 
 
-def test_a_failing_shard_fails_the_render_with_its_error(tmp_path, tape):
+def test_a_failing_shard_fails_the_render_with_its_error(tmp_path):
     params = FixedParams({"test.fail_at": 5, "test.markers": str(tmp_path), "test.fail_how": "user"})
     with pytest.raises(UserError, match="bad tape"):
         render(tmp_path / "out", params=params, engine=ProcessPoolEngine(workers=2))
 
 
-def test_a_dead_worker_process_is_one_line_that_says_to_resume(tmp_path, tape):
+def test_a_dead_worker_process_is_one_line_that_says_to_resume(tmp_path):
     params = FixedParams({"test.fail_at": 5, "test.markers": str(tmp_path), "test.fail_how": "exit"})
     with pytest.raises(UserError, match=r"worker process died.*--resume"):
         render(tmp_path / "out", params=params, engine=ProcessPoolEngine(workers=2))
@@ -98,6 +92,7 @@ def assert_same_complete_render(out, whole, frames):
     assert not list(out.rglob(".*.tmp*"))
 
 
+@pytest.mark.slow
 def test_a_killed_worker_pool_render_resumes_to_the_bytes_of_an_uninterrupted_one(tmp_path, recipe_file):
     out, whole = tmp_path / "out", tmp_path / "whole"
     args = ["render", "--recipe", str(recipe_file), "--frames", str(FRAMES), "--quiet"]
@@ -130,7 +125,6 @@ def test_a_killed_default_pipeline_render_resumes_to_the_same_bytes(tmp_path, ti
 
 
 @pytest.mark.gpu
-@pytest.mark.skipif(not wp.is_cuda_available(), reason="needs a CUDA device")
 def test_cuda_workers_write_the_bytes_of_one_cuda_process(tmp_path, tiny_style):
     recipe = load_recipe().with_overrides(frames=12, width=64, height=48, device="cuda")
     store = ParamStore(values=recipe.params)

@@ -14,7 +14,7 @@ from backrooms.graph.recipe import load_recipe
 from backrooms.params import ParamStore
 from backrooms.scale.ray_engine import RayEngine, check_reachable, task_options
 from backrooms.scale.shard import FixedParams
-from test_scale_nodes import CLI, ENV, save_tiny_style, tape_recipe, use_tape
+from scale_nodes import CLI, ENV, save_tiny_style, tape_recipe
 
 ray = pytest.importorskip("ray")
 
@@ -36,17 +36,10 @@ def cluster():
     ray.shutdown()
 
 
-@pytest.fixture
-def tape(monkeypatch):
-    use_tape(monkeypatch)
-
-
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
     out = tmp_path_factory.mktemp("reference")
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        use_tape(monkeypatch)
-        render_clip(tape_recipe(FRAMES), FixedParams({}).snapshot, out, progress=False)
+    render_clip(tape_recipe(FRAMES), FixedParams({}).snapshot, out, progress=False)
     return frames_of(out)
 
 
@@ -65,21 +58,21 @@ def failing_once(tmp_path, how):
     return FixedParams({"test.fail_at": 13, "test.markers": str(tmp_path), "test.fail_how": how})
 
 
-def test_ray_shards_write_the_bytes_of_one_process(cluster, tape, tmp_path, reference):
+def test_ray_shards_write_the_bytes_of_one_process(cluster, tmp_path, reference):
     manifest = render_on_ray(tmp_path / "out")  # cuts at 4, 9, 16, 19: three start mid-period
     assert frames_of(tmp_path / "out") == reference
     assert sorted(manifest.frames) == list(range(FRAMES))
 
 
 @pytest.mark.parametrize("how", ["raise", "exit"])
-def test_a_failed_shard_is_retried_without_lost_or_duplicated_frames(cluster, tape, tmp_path, reference, how):
+def test_a_failed_shard_is_retried_without_lost_or_duplicated_frames(cluster, tmp_path, reference, how):
     manifest = render_on_ray(tmp_path / "out", failing_once(tmp_path, how))
     assert (tmp_path / "failed_13").exists()  # the first attempt did fail (raised, or its worker died)
     assert frames_of(tmp_path / "out") == reference
     assert sorted(manifest.frames) == list(range(FRAMES))
 
 
-def test_a_user_error_in_a_shard_is_final_and_reaches_the_user_unwrapped(cluster, tape, tmp_path):
+def test_a_user_error_in_a_shard_is_final_and_reaches_the_user_unwrapped(cluster, tmp_path):
     with pytest.raises(UserError, match=r"^bad tape$"):
         render_on_ray(tmp_path / "out", failing_once(tmp_path, "user"))
 

@@ -13,14 +13,9 @@ from backrooms.scale.engine import make_engine
 from backrooms.scale.local import InProcessEngine
 from backrooms.scale.progress import PartCounter
 from backrooms.scale.shard import FixedParams, Shard, ShardJob, plan_shards, render_shard
-from test_scale_nodes import tape_recipe, use_tape
+from scale_nodes import tape_recipe
 
 PARAMS = FixedParams({})
-
-
-@pytest.fixture(autouse=True)
-def tape(monkeypatch):
-    use_tape(monkeypatch)
 
 
 def frames_of(out):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from backrooms.params import ParamStore
 from backrooms.world.forest import components, minimum_spanning_forest
 from backrooms.world.layout import (
     EAST,
@@ -23,7 +24,15 @@ from backrooms.world.library import shared_library
 from backrooms.world.placement import PlacementTable
 from backrooms.world.repetition import cell_tokens, expected_repeats, repeated_windows
 
-SPEC = LayoutSpec(seed=20261125)
+
+def spec(seed: int, **world: object) -> LayoutSpec:
+    """The registry's layout defaults for ``seed``, with ``world.*`` overrides."""
+    store = ParamStore()
+    store.update({f"world.{k}": v for k, v in world.items()})
+    return LayoutSpec.from_params(seed, store.snapshot())
+
+
+SPEC = spec(seed=20261125)
 N = SPEC.chunk_size
 
 
@@ -128,15 +137,15 @@ def test_repeated_window_count_finds_a_copied_patch() -> None:
 
 
 def test_room_rate_zero_makes_no_rooms_and_a_high_rate_makes_many() -> None:
-    none = generate_block(LayoutSpec(seed=5, room_rate=0.0), 0, 0, 8, 8)
-    many = generate_block(LayoutSpec(seed=5, room_rate=1.0, pillar_rate=0.5), 0, 0, 8, 8)
+    none = generate_block(spec(seed=5, room_rate=0.0), 0, 0, 8, 8)
+    many = generate_block(spec(seed=5, room_rate=1.0, pillar_rate=0.5), 0, 0, 8, 8)
     assert not np.isin(none.kind, (ROOM, PILLAR)).any()
     assert (many.kind == ROOM).mean() > 0.05 and (many.kind == PILLAR).mean() > 0.05
     assert np.isin(many.kind, (ROOM, PILLAR)).mean() > 0.2
 
 
 def test_landmark_rate_sets_the_share_of_landmarks() -> None:
-    cells = generate_block(LayoutSpec(seed=9, landmark_rate=0.05), 0, 0, 16, 16)
+    cells = generate_block(spec(seed=9, landmark_rate=0.05), 0, 0, 16, 16)
     corridor_like = np.isin(cells.kind, (1, 4, LANDMARK))
     share = (cells.kind == LANDMARK).sum() / corridor_like.sum()
     assert share == pytest.approx(0.05, rel=0.2)
@@ -144,20 +153,20 @@ def test_landmark_rate_sets_the_share_of_landmarks() -> None:
 
 def test_light_failure_rate_sets_the_share_of_dead_panels() -> None:
     for rate in (0.0, 0.3):
-        cells = generate_block(LayoutSpec(seed=2, light_failure_rate=rate), 0, 0, 16, 16)
+        cells = generate_block(spec(seed=2, light_failure_rate=rate), 0, 0, 16, 16)
         dead = (cells.lights[cells.kind != SOLID] == 2).mean()
         assert dead == pytest.approx(rate, abs=0.03)
 
 
 def test_corridor_density_controls_how_much_is_walkable() -> None:
-    sparse = generate_region(LayoutSpec(seed=1, corridor_density=0.3, room_rate=0.0), 0, 0, 128, 128)
-    dense = generate_region(LayoutSpec(seed=1, corridor_density=0.9, room_rate=0.0), 0, 0, 128, 128)
+    sparse = generate_region(spec(seed=1, corridor_density=0.3, room_rate=0.0), 0, 0, 128, 128)
+    dense = generate_region(spec(seed=1, corridor_density=0.9, room_rate=0.0), 0, 0, 128, 128)
     assert (sparse.kind != SOLID).mean() + 0.3 < (dense.kind != SOLID).mean()
 
 
 def test_another_seed_gives_another_world() -> None:
-    a = generate_block(LayoutSpec(seed=1), 0, 0, 2, 2)
-    b = generate_block(LayoutSpec(seed=2), 0, 0, 2, 2)
+    a = generate_block(spec(seed=1), 0, 0, 2, 2)
+    b = generate_block(spec(seed=2), 0, 0, 2, 2)
     assert (a.mask != b.mask).mean() > 0.3
 
 
@@ -171,7 +180,7 @@ def test_scalar_and_vector_cell_hashes_agree() -> None:
 def test_doorway_rate_sets_the_share_of_straight_corridors_with_a_door() -> None:
     from backrooms.world.layout import CORRIDOR, DOORWAY, STRAIGHTS
 
-    cells = generate_block(LayoutSpec(seed=4, doorway_rate=0.5, landmark_rate=0.0), 0, 0, 16, 16)
+    cells = generate_block(spec(seed=4, doorway_rate=0.5, landmark_rate=0.0), 0, 0, 16, 16)
     straight = np.isin(cells.mask, STRAIGHTS) & np.isin(cells.kind, (CORRIDOR, DOORWAY))
     assert (cells.kind[straight] == DOORWAY).mean() == pytest.approx(0.5, abs=0.05)
 
@@ -185,3 +194,17 @@ def test_the_variation_knob_gives_a_new_world_for_the_same_seed() -> None:
     varied = LayoutSpec.from_params(7, store.snapshot())
     a, b = generate_block(plain, 0, 0, 1, 1), generate_block(varied, 0, 0, 1, 1)
     assert (a.mask != b.mask).mean() > 0.3
+
+
+def test_every_landmark_the_layout_marks_gets_its_prop_at_the_asked_rate() -> None:
+    """Over a large region the placed landmark prototypes are ``landmark_rate`` of the corridor cells
+    (before corner and tee landmarks existed, 55 % of the marked cells fell back to a plain corridor)."""
+    cells = generate_region(spec(seed=3, landmark_rate=0.02), -128, -128, 128, 128)
+    lib = shared_library()
+    placed = PlacementTable(lib).place(cells).prototype
+    landmark = np.array([p.family == "landmark" for p in lib.prototypes])[np.maximum(placed, 0)] & (
+        placed >= 0
+    )
+    corridor_like = np.isin(cells.kind, (1, 4, LANDMARK))
+    assert (landmark == (cells.kind == LANDMARK)).all()
+    assert landmark.sum() / corridor_like.sum() == pytest.approx(0.02, rel=0.1)

@@ -1,4 +1,4 @@
-"""USD export of a region (payload per chunk, instanced cells, variants, lights, camera), streaming,
+"""USD export of a region (payload per chunk, instanced cells, variants, lights, camera)
 and the ``stage`` / ``layout`` commands."""
 
 from __future__ import annotations
@@ -11,10 +11,13 @@ import pytest
 from pxr import Usd, UsdGeom, UsdLux
 
 from backrooms.cli import main
+from backrooms.graph.node import GraphContext
+from backrooms.graph.product import RenderProduct
+from backrooms.params import ParamStore
+from backrooms.render.node import RenderNode
 from backrooms.world import World
 from backrooms.world.layout import VARIANTS
 from backrooms.world.stage import CAMERA_PATH, CHUNKS_PATH, Region, write_stage
-from backrooms.world.streaming import ChunkStreamer, apply_to_stage, chunk_path
 
 REGION = Region(-8, 4, 24, 30)  # 32 x 26 cells over 3 x 3 chunks, clipped at both ends
 FRAMES = 12
@@ -104,31 +107,26 @@ def test_the_camera_path_is_animated_frame_by_frame(exported) -> None:
     assert fov == pytest.approx(world.camera_spec.fov, abs=1e-3)
 
 
+def test_the_stage_camera_is_the_camera_the_renderer_sees(exported) -> None:
+    """Same seed, same frames: the render node's pose (``product.meta["camera"]``) is the USD camera's."""
+    world, out = exported
+    stage = Usd.Stage.Open(str(out))
+    camera = UsdGeom.Camera(stage.GetPrimAtPath(CAMERA_PATH))
+    node = RenderNode(GraphContext(seed=world.seed, width=16, height=12, fps=24.0, device="cpu"))
+    for frame in (0, 7, FRAMES - 1):
+        product = RenderProduct(frame, 16, 12, "cpu")
+        node.process(product, ParamStore().snapshot())
+        seen = product.meta["camera"]
+        xf = np.asarray(camera.ComputeLocalToWorldTransform(Usd.TimeCode(frame)))
+        assert np.allclose(xf[3, :3], seen["position"], atol=1e-5)
+        assert np.allclose(xf[:3, :3].T, seen["rotation"], atol=1e-5)
+        assert 0.0 <= seen["step_phase"] < 1.0 and isinstance(seen["walking"], bool)
+
+
 def test_a_crate_file_stage_opens_as_well(tmp_path: Path) -> None:
     out = tmp_path / "hall.usdc"
     write_stage(World(3), Region(0, 0, 10, 10), out)
     assert len(cell_prims(Usd.Stage.Open(str(out)))) > 30
-
-
-def test_streaming_keeps_the_camera_chunks_loaded_and_a_bounded_set(exported) -> None:
-    world, _ = exported
-    streamer = ChunkStreamer(chunk_span=64.0, load_radius=1)
-    for frame in range(0, 24 * 60 * 20, 48):
-        position = world.camera(frame, 24.0).position
-        load, unload = streamer.update(position)
-        assert streamer.wanted(position) <= streamer.loaded
-        assert not set(load) & set(unload)
-        assert len(streamer.loaded) <= 25  # radius 1 loaded, radius 2 kept: at most 5 x 5
-
-
-def test_streaming_edits_the_stage_load_set(exported) -> None:
-    _, out = exported
-    stage = Usd.Stage.Open(str(out), Usd.Stage.LoadNone)
-    streamer = ChunkStreamer(chunk_span=64.0, load_radius=0)
-    apply_to_stage(stage, *streamer.update(np.array([70.0, 1.6, 70.0])))
-    assert stage.GetLoadSet() == [chunk_path((1, 1))]
-    apply_to_stage(stage, *streamer.update(np.array([-10.0, 1.6, 20.0])))
-    assert stage.GetLoadSet() == [chunk_path((-1, 0))]
 
 
 def test_stage_command_writes_a_stage(tmp_path: Path, capsys) -> None:

@@ -11,6 +11,7 @@ import fcntl
 import hashlib
 import os
 import pickle
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +22,7 @@ from backrooms.errors import UserError
 from backrooms.graph.executor import ParamsAt
 from backrooms.graph.recipe import Recipe
 from backrooms.io.audio import read_frame_audio, read_wav, write_wav
-from backrooms.io.manifest import FRAMES, Manifest, job_key
+from backrooms.io.manifest import FRAMES, PARTS, Manifest, job_key, part_logs
 from backrooms.io.mp4 import AAC_BITRATE, write_mp4
 from backrooms.io.png import read_png
 from backrooms.params.store import Snapshot
@@ -64,6 +65,33 @@ def remove_temporaries(out: Path) -> None:
             tmp.unlink(missing_ok=True)
 
 
+def clear_earlier_render(out: Path) -> None:
+    """A fresh render owns ``frames/frame_*.png`` and the clip: remove an earlier render's, and say so.
+
+    Otherwise a 5-frame render into the folder of a 120-frame one would leave 115 old frames beside
+    the new ones, looking like one render.
+    """
+    old = sorted((out / FRAMES).glob("frame_*.png"))
+    clip = out / VIDEO_NAME
+    if not old and not clip.exists():
+        return
+    for path in old:
+        path.unlink()
+    clip.unlink(missing_ok=True)
+    print(f"note: removed {len(old)} frames and the clip of an earlier render in {out}", file=sys.stderr)
+
+
+def forget_empty_render(out: Path, manifest: Manifest, created: bool) -> None:
+    """A render that failed before finishing a frame leaves nothing behind (not an empty manifest)."""
+    if manifest.frames or any(log.read() for log in part_logs(out, manifest.key)):
+        return  # finished frames stay for --resume
+    manifest.path.unlink(missing_ok=True)
+    (out / LOCK_NAME).unlink(missing_ok=True)
+    for folder in (out / FRAMES, out / PARTS, *((out,) if created else ())):
+        with contextlib.suppress(OSError):  # kept if something else is in it
+            folder.rmdir()
+
+
 def job_record(
     recipe: Recipe, params: Snapshot, start: int, params_at: ParamsAt | None = None
 ) -> dict[str, Any]:
@@ -101,19 +129,27 @@ def render_clip(
     engine (in-process by default) does not change a single output byte.
     """
     out = Path(out)
+    created = not out.exists()
     prepare_output(out)
     job = job_record(recipe, params, start, params_at)
     wanted = range(start, start + recipe.frames)
     with lock_output(out):
         remove_temporaries(out)
+        if not resume:
+            clear_earlier_render(out)
         manifest = Manifest.open(out, job, resume)
         todo = manifest.missing(wanted)
         if todo:
             shard_job = ShardJob(
                 recipe, params_at or FixedParams(params, params.version), out.resolve(), manifest.key
             )
-            with shard_progress(out, manifest.key, len(wanted), len(wanted) - len(todo), progress):
-                (engine or InProcessEngine()).run(shard_job, todo)
+            try:
+                with shard_progress(out, manifest.key, len(wanted), len(wanted) - len(todo), progress):
+                    (engine or InProcessEngine()).run(shard_job, todo)
+            except BaseException:
+                if not resume:
+                    forget_empty_render(out, manifest, created)
+                raise
             manifest.absorb_parts()
         lost = manifest.missing(wanted)
         if lost:

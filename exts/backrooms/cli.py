@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from pathlib import Path
 from typing import NoReturn
 
 from backrooms import __version__
 from backrooms.errors import UserError
+from backrooms.graph.catalog import CATALOG, Catalog
+from backrooms.options import add_render_options, count, positive_float, recipe_from_args
 from backrooms.scale.engine import add_engine_options, engine_from_args
 
 # Areas plug their subcommands in here: each module has ``register(subparsers)``.
@@ -29,48 +32,6 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise UserError(f"{self.prog}: {message}")
-
-
-def count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
-    return value
-
-
-def add_param_options(parser: argparse.ArgumentParser) -> None:
-    """``--set node.param=value``, shared by every command that runs nodes."""
-    parser.add_argument(
-        "--set",
-        dest="assignments",
-        action="append",
-        default=[],
-        metavar="NODE.PARAM=VALUE",
-        help="set a parameter (repeatable); see `backrooms params`",
-    )
-
-
-def add_render_options(parser: argparse.ArgumentParser) -> None:
-    """The recipe and output options of ``render`` (shared with other commands that run a recipe)."""
-    parser.add_argument("--recipe", type=Path, help="recipe TOML file (default: the built-in recipe)")
-    parser.add_argument("--seed", type=count, help="global seed (default: the recipe's)")
-    parser.add_argument("--size", help="frame size WxH, e.g. 320x240 (default: the recipe's)")
-    parser.add_argument("--fps", type=positive_float, help="frames per second (default: the recipe's)")
-    parser.add_argument("--device", choices=("cpu", "cuda"), help="Warp/torch device (default: the recipe's)")
-    add_param_options(parser)
 
 
 def build_parser() -> ArgumentParser:
@@ -96,33 +57,20 @@ def build_parser() -> ArgumentParser:
     add_engine_options(render)
     render.set_defaults(func=run_render)
 
-    params = sub.add_parser("params", help="list every parameter (name, type, range, unit, OSC address)")
+    params = sub.add_parser(
+        "params",
+        help="list every parameter (name, type, range, unit, OSC address) and the value a render uses",
+    )
     params.add_argument("--json", action="store_true", help="machine-readable output")
+    params.add_argument(
+        "--recipe", type=Path, help="show the values this recipe renders with (default: the built-in recipe)"
+    )
     params.add_argument("node", nargs="?", help="only this node's parameters")
     params.set_defaults(func=run_params)
 
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).register(sub)
     return parser
-
-
-def recipe_from_args(args: argparse.Namespace):
-    """Load the recipe and apply CLI overrides; returns (recipe, params snapshot)."""
-    from backrooms.graph.recipe import load_recipe, parse_size
-    from backrooms.params import ParamStore, parse_assignment
-
-    recipe = load_recipe(args.recipe)
-    width, height = parse_size(args.size) if args.size else (None, None)
-    recipe = recipe.with_overrides(
-        seed=args.seed, width=width, height=height, fps=args.fps, device=args.device
-    )
-    if getattr(args, "frames", None) is not None:
-        recipe = recipe.with_overrides(frames=args.frames)
-    elif getattr(args, "seconds", None) is not None:
-        recipe = recipe.with_overrides(frames=max(1, round(args.seconds * recipe.fps)))
-    store = ParamStore(values=recipe.params)
-    store.update(dict(parse_assignment(text) for text in args.assignments))
-    return recipe, store.snapshot()
 
 
 def run_render(args: argparse.Namespace) -> int:
@@ -159,33 +107,45 @@ def run_render(args: argparse.Namespace) -> int:
 
 
 def run_params(args: argparse.Namespace) -> int:
-    from backrooms.graph.catalog import declare_all
+    """The registry as a table; VALUE is what a render with the recipe uses (its own values marked *)."""
+    from backrooms.graph.recipe import load_recipe
     from backrooms.params import REGISTRY
 
-    declare_all()
+    recipe = load_recipe(args.recipe, args.catalog)
     params = [p for p in REGISTRY if args.node in (None, p.node)]
     if args.node and not params:
         raise UserError(f"no parameters for node {args.node!r} (nodes: {', '.join(REGISTRY.nodes())})")
     if args.json:
-        print(json.dumps([p.to_json() for p in params], indent=2))
+        rows = [{**p.to_json(), "value": recipe.params.get(p.key, p.default)} for p in params]
+        print(json.dumps(rows, indent=2))
         return 0
-    rows = [("PARAMETER", "TYPE", "DEFAULT", "RANGE", "UNIT", "DESCRIPTION")]
+    rows = [("PARAMETER", "TYPE", "VALUE", "DEFAULT", "RANGE", "UNIT", "DESCRIPTION")]
     for p in params:
         span = "|".join(p.choices) if p.choices else ("" if p.min is None else f"{p.min}..{p.max}")
-        rows.append((p.key, p.type.__name__, str(p.default), span, p.unit, p.description))
-    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+        value = f"{recipe.params[p.key]}*" if p.key in recipe.params else str(p.default)
+        rows.append((p.key, p.type.__name__, value, str(p.default), span, p.unit, p.description))
+    widths = [max(len(r[i]) for r in rows) for i in range(6)]
     for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[5])
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[6])
+    print(f"* set by the recipe ({recipe.source})")
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, catalog: Catalog = CATALOG) -> int:
+    """Run one command; ``catalog`` is what recipe node names mean (a host with its own nodes passes one)."""
     import warp
 
     warp.config.log_level = warp.LOG_WARNING  # no banner or module-load lines around the progress bar
     try:
         args = build_parser().parse_args(argv)
-        return args.func(args)
+        args.catalog = catalog
+        code = args.func(args)
+        sys.stdout.flush()  # inside the try: a reader that has gone is seen here, not at exit
+        return code
+    except BrokenPipeError:
+        # The reader (``| head``) stopped reading: stop quietly, as Unix tools do on SIGPIPE.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except UserError as exc:
         print(f"backrooms: error: {exc}", file=sys.stderr)
         return 2

@@ -7,6 +7,7 @@ produced alone; that is what makes resumed and sharded renders equal to one long
 from __future__ import annotations
 
 import hashlib
+import math
 
 import numpy as np
 
@@ -25,3 +26,11 @@ def warp_seed(seed: int, *parts: object) -> int:
 def numpy_rng(seed: int, *parts: object) -> np.random.Generator:
     """A counter-based (Philox) generator for one purpose at one place."""
     return np.random.Generator(np.random.Philox(key=stream_key(seed, *parts)))
+
+
+def smooth_noise(t: float, seed: int, *parts: object) -> float:
+    """1-D value noise in [-1, 1] at time ``t`` (a pure function of seed, purpose and time)."""
+    k = math.floor(t)
+    a, b = (numpy_rng(seed, *parts, k + j).uniform(-1.0, 1.0) for j in (0, 1))
+    s = t - k
+    return a + (b - a) * s * s * (3.0 - 2.0 * s)

@@ -1,9 +1,9 @@
 """Footsteps on carpet, one at every footfall of the camera operator's gait.
 
-The render node gives the distance walked at the frames around this one (``camera["walked"]`` at
-frames ``camera["walked_from"]`` ...) and the stride; a footfall falls where the number of steps taken
-(half-strides, or ``camera["step_phase"]`` where an operator model gives it) crosses a whole number,
-placed to the sample by interpolating across the frame. A stop in the walk is silence.
+The render node gives the operator's steps taken at the frames around this one
+(``camera["steps_taken"]`` at frames ``camera["steps_from"]`` ...); a footfall falls where that count
+crosses a whole number, placed to the sample by interpolating across the frame. A stop in the walk
+is silence.
 Each step is a pure function of its number, so a step begun in an earlier frame rings on unchanged.
 """
 
@@ -26,11 +26,8 @@ STEP_PAN = 0.12  # left and right foot, slightly off centre
 
 def footfalls(camera: Mapping[str, Any], fps: float, rate: int) -> list[tuple[int, int]]:
     """(step number, first sample) of every footfall between the frames the camera record covers."""
-    if "step_phase" in camera:
-        taken = np.asarray(camera["step_phase"], np.float64)
-    else:
-        taken = np.asarray(camera["walked"], np.float64) / (0.5 * camera["stride"])
-    first = int(camera["walked_from"])
+    taken = np.asarray(camera["steps_taken"], np.float64)
+    first = int(camera["steps_from"])
     found = []
     for j in range(len(taken) - 1):
         a, b = taken[j], taken[j + 1]
@@ -65,7 +62,7 @@ def steps(
 ) -> np.ndarray:
     """(count, 2) every footstep sounding in absolute samples ``[start, start + count)``."""
     out = np.zeros((count, 2))
-    if values["steps"] == 0.0 or "walked" not in camera:
+    if values["steps"] == 0.0 or "steps_taken" not in camera:
         return out
     length = round(STEP_SECONDS * rate)
     for number, at in footfalls(camera, fps, rate):

@@ -1,4 +1,15 @@
 """``backrooms bench``: every speed claim of the project, one command away."""
 
-# Each area is a module backrooms.bench.<area> with ``run(quick: bool) -> list[Measurement]``.
-AREAS: tuple[str, ...] = ("e2e", "scale", "render", "world", "live", "decay", "diffusion", "audio")
+# Each area is a module backrooms.bench.<area> with ``run(quick: bool, device: str) -> list[Measurement]``
+# (device: auto, cpu or cuda; see bench.core.targets).
+AREAS: tuple[str, ...] = (
+    "e2e",
+    "scale",
+    "render",
+    "world",
+    "live",
+    "decay",
+    "diffusion",
+    "camcorder",
+    "audio",
+)

@@ -18,7 +18,7 @@ from backrooms.render.node import RenderNode
 AREA = "audio"
 
 
-def run(quick: bool) -> list[Measurement]:
+def run(quick: bool, device: str = "cpu") -> list[Measurement]:
     frames = 24 if quick else 96
     results = []
     for fps in (24.0, 30.0):

@@ -8,7 +8,7 @@ import json
 import sys
 
 from backrooms.bench import AREAS
-from backrooms.bench.core import format_table, machine
+from backrooms.bench.core import cuda_available, format_table, machine
 from backrooms.errors import UserError
 
 
@@ -19,6 +19,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print JSON with the machine's description")
     parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer repeats (a smoke run)")
+    parser.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="auto",
+        help="where to measure: cpu, cuda alone, or auto (cpu, plus cuda where present; default)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -26,10 +32,12 @@ def run(args: argparse.Namespace) -> int:
     unknown = [a for a in args.areas if a not in AREAS]
     if unknown:
         raise UserError(f"unknown bench area {unknown[0]!r} (areas: {', '.join(AREAS)})")
+    if args.device == "cuda" and not cuda_available():
+        raise UserError("--device cuda: no CUDA device is available on this machine")
     results = []
     for area in args.areas or AREAS:
         print(f"bench: {area} ...", file=sys.stderr, flush=True)
-        results += importlib.import_module(f"backrooms.bench.{area}").run(args.quick)
+        results += importlib.import_module(f"backrooms.bench.{area}").run(args.quick, args.device)
     if args.json:
         print(json.dumps({"machine": machine(), "results": [m.to_json() for m in results]}, indent=2))
     else:

@@ -22,6 +22,22 @@ class Measurement:
         return asdict(self)
 
 
+def targets(device: str) -> tuple[bool, bool]:
+    """(measure on the CPU, measure on CUDA) for ``bench --device auto|cpu|cuda``.
+
+    ``auto`` is the CPU plus CUDA where Warp sees a device; ``cuda`` is CUDA alone (what
+    ``make gpu-check`` runs in its few minutes of a lent GPU).
+    """
+    return device != "cuda", device == "cuda" or (device == "auto" and cuda_available())
+
+
+def cuda_available() -> bool:
+    import warp as wp
+
+    wp.init()
+    return wp.is_cuda_available()
+
+
 def best_of(fn: Callable[[], object], repeats: int = 3) -> float:
     """The fastest of ``repeats`` wall-clock timings of ``fn()``, in seconds (warm runs)."""
     times = []

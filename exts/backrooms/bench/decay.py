@@ -8,6 +8,7 @@ load does not inflate. The fidelity numbers the issue asks for are printed along
 
 from __future__ import annotations
 
+import itertools
 import resource
 import shutil
 import subprocess
@@ -16,11 +17,12 @@ import time
 import numpy as np
 import warp as wp
 
-from backrooms.bench.core import Measurement, best_of
-from backrooms.decay import measure, reference
-from backrooms.decay.commands import HostTape
-from backrooms.decay.pipeline import VhsTape, cpu_cores
+from backrooms.bench.core import Measurement, best_of, targets
+from backrooms.decay import events, measure, reference
+from backrooms.decay.pipeline import MAX_BANDS, VhsTape
 from backrooms.decay.settings import resolve
+from backrooms.decay.tape import HostTape
+from backrooms.launch import cpu_cores
 from backrooms.params import ParamStore
 
 AREA = "decay"
@@ -64,6 +66,41 @@ def kernel_seconds(
         clip()
         cpu.append(time.thread_time() - began)
     return best_of(clip, 3) / frames, min(cpu) / frames
+
+
+OLD_LOOK = {"decay.preset": "sp"}  # the pass as it was before the wear scale: sp, no OSD, no events
+NEW_LOOK = {"decay.preset": "lp", "decay.wear": 0.3, "decay.osd": True}  # the default recipe's tape
+
+
+def feature_cost(
+    width: int, height: int, frames: int, standard: str = "ntsc", rounds: int = 3
+) -> tuple[float, float]:
+    """Thread CPU seconds per frame on one band: (the old look, the new look in ``standard`` with an
+    event on every frame, cycling through all of them), interleaved in one process so load hits
+    both alike."""
+    looks = []
+    for values, with_events in ((OLD_LOOK, False), (NEW_LOOK | {"decay.standard": standard}, True)):
+        store = ParamStore()
+        store.update(values)
+        snap = store.snapshot().node("decay")
+        settings = [resolve(snap, width, height, f, 1) for f in range(frames)]
+        if with_events:
+            names = list(events.EVENTS)
+            settings = [
+                events.apply(s, {n: events.Active(n, 0.5, 1.0, 0.3)})
+                for s, n in zip(settings, itertools.cycle(names), strict=False)
+            ]
+        looks.append(settings)
+    tape = VhsTape(width, height, "cpu", bands=1)
+    rgb = wp.array(test_frame(width, height), dtype=wp.uint8, device="cpu")
+    best = [float("inf"), float("inf")]
+    for _ in range(rounds + 1):  # the first round compiles and warms up
+        for k, settings in enumerate(looks):
+            began = time.thread_time()
+            for s in settings:
+                tape.apply(rgb, s)
+            best[k] = min(best[k], (time.thread_time() - began) / frames)
+    return best[0], best[1]
 
 
 def reference_cpu_seconds(width: int, height: int) -> float:
@@ -120,13 +157,33 @@ def fidelity() -> list[Measurement]:
     ]
 
 
-def run(quick: bool) -> list[Measurement]:
+def run(quick: bool, device: str = "auto") -> list[Measurement]:
+    on_cpu, on_cuda = targets(device)
     frames = 10 if quick else 60
+    out = _cpu(quick, frames) if on_cpu else []
+    if on_cuda:
+        for width, height in ((720, 480), (1920, 1080)):
+            gpu_wall, _ = kernel_seconds(width, height, "cuda", frames * 10)
+            out.append(
+                Measurement(
+                    AREA, f"{width}x{height} sp, CUDA", 1.0 / gpu_wall, "fps", wp.get_device("cuda").name
+                )
+            )
+    return out + fidelity() if on_cpu else out
+
+
+def _cpu(quick: bool, frames: int) -> list[Measurement]:
     one_wall, one_cpu = kernel_seconds(720, 480, "cpu", frames, bands=1)
     wall, _ = kernel_seconds(720, 480, "cpu", frames)
     ref = reference_cpu_seconds(720, 480)
     out = [
-        Measurement(AREA, "720x480 sp, CPU all cores", 1.0 / wall, "fps", f"wall clock, {cpu_cores()} bands"),
+        Measurement(
+            AREA,
+            "720x480 sp, CPU all cores",
+            1.0 / wall,
+            "fps",
+            f"wall clock, {min(cpu_cores(), MAX_BANDS)} bands",
+        ),
         Measurement(AREA, "720x480 sp, CPU one core", 1.0 / one_wall, "fps", "wall clock"),
         Measurement(
             AREA, "720x480 sp, CPU per core", 1.0 / one_cpu, "fps", "thread CPU time; ntsc-rs ~25/core"
@@ -134,6 +191,17 @@ def run(quick: bool) -> list[Measurement]:
         Measurement(AREA, "numpy reference 720x480 sp", 1.0 / ref, "fps", "the test oracle, CPU time"),
         Measurement(AREA, "Warp vs numpy reference", ref / one_cpu, "x", "CPU time, one core each"),
     ]
+    for width, height, standard in ((720, 480, "ntsc"), (720, 576, "pal")):
+        old, new = feature_cost(width, height, frames, standard, rounds=1 if quick else 3)
+        out.append(
+            Measurement(
+                AREA,
+                f"{width}x{height} {standard} wear/OSD/events cost",
+                100.0 * (new / old - 1.0),
+                "%",
+                f"default look + an event a frame vs sp: {1 / new:.1f} / {1 / old:.1f} fps/core; aim <= 15",
+            )
+        )
     ff = ffmpeg_fps(60 if quick else 300)
     if ff is not None:
         out.append(
@@ -146,13 +214,4 @@ def run(quick: bool) -> list[Measurement]:
                 AREA, "Warp vs ffmpeg filtergraph", (1.0 / one_cpu) / ff, "x", "CPU time, one core each"
             )
         )
-    if wp.is_cuda_available():
-        for width, height in ((720, 480), (1920, 1080)):
-            gpu_wall, _ = kernel_seconds(width, height, "cuda", frames * 10)
-            out.append(
-                Measurement(
-                    AREA, f"{width}x{height} sp, CUDA", 1.0 / gpu_wall, "fps", wp.get_device("cuda").name
-                )
-            )
-    out += fidelity()
     return out

@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 import warp as wp
 
-from backrooms.bench.core import Measurement, best_of
+from backrooms.bench.core import Measurement, best_of, targets
 from backrooms.diffusion.backends.onnx_backend import OnnxDenoiser, export_onnx
 from backrooms.diffusion.backends.torch_backend import TorchDenoiser
 from backrooms.diffusion.model import IN_CHANNELS, Denoiser, parameter_count
@@ -51,37 +51,43 @@ def _node_seconds(style: str, width: int, height: int, device: str, frames: int,
     return total / frames
 
 
-def run(quick: bool) -> list[Measurement]:
+def run(quick: bool, device: str = "auto") -> list[Measurement]:
+    on_cpu, on_cuda = targets(device)
     frames = 4 if quick else 24
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         style, what = _style(Path(tmp))
-        model = Denoiser.from_pretrained(style)
-        results.append(Measurement(AREA, "denoiser parameters", parameter_count(model), "", what))
-        planes = torch.randn(1, IN_CHANNELS, 240, 320)
-        torch_denoiser = TorchDenoiser(model)
-        torch_denoiser(planes)
-        results.append(
-            Measurement(
-                AREA, "denoiser 320x240 torch cpu", best_of(lambda: torch_denoiser(planes), 3) * 1e3, "ms"
-            )
-        )
-        onnx = OnnxDenoiser(export_onnx(model, Path(tmp) / "d.onnx"))
-        onnx(planes)
-        results.append(
-            Measurement(
-                AREA, "denoiser 320x240 onnxruntime cpu", best_of(lambda: onnx(planes), 3) * 1e3, "ms"
-            )
-        )
-        for steps, k in ((1, 1), (2, 1), (1, 2), (1, 4)):
-            seconds = _node_seconds(style, 320, 240, "cpu", frames, steps=steps, keyframe_interval=k)
-            results.append(
-                Measurement(AREA, f"node 320x240 cpu steps={steps} keyframes={k}", seconds * 1e3, "ms/frame")
-            )
-        if torch.cuda.is_available():
+        if on_cpu:
+            results += _cpu(style, what, Path(tmp), frames)
+        if on_cuda:
             torch.cuda.reset_peak_memory_stats()
             seconds = _node_seconds(style, 720, 480, "cuda", frames * 4)
             results.append(Measurement(AREA, "node 720x480 cuda steps=1", seconds * 1e3, "ms/frame"))
             peak = torch.cuda.max_memory_allocated() / 2**20
             results.append(Measurement(AREA, "node 720x480 cuda peak torch memory", peak, "MiB"))
+    return results
+
+
+def _cpu(style: str, what: str, tmp: Path, frames: int) -> list[Measurement]:
+    results = []
+    model = Denoiser.from_pretrained(style)
+    results.append(Measurement(AREA, "denoiser parameters", parameter_count(model), "", what))
+    planes = torch.randn(1, IN_CHANNELS, 240, 320)
+    torch_denoiser = TorchDenoiser(model)
+    torch_denoiser(planes)
+    results.append(
+        Measurement(
+            AREA, "denoiser 320x240 torch cpu", best_of(lambda: torch_denoiser(planes), 3) * 1e3, "ms"
+        )
+    )
+    onnx = OnnxDenoiser(export_onnx(model, tmp / "d.onnx"))
+    onnx(planes)
+    results.append(
+        Measurement(AREA, "denoiser 320x240 onnxruntime cpu", best_of(lambda: onnx(planes), 3) * 1e3, "ms")
+    )
+    for steps, k in ((1, 1), (2, 1), (1, 2), (1, 4)):
+        seconds = _node_seconds(style, 320, 240, "cpu", frames, steps=steps, keyframe_interval=k)
+        results.append(
+            Measurement(AREA, f"node 320x240 cpu steps={steps} keyframes={k}", seconds * 1e3, "ms/frame")
+        )
     return results

@@ -12,9 +12,11 @@ from backrooms.graph.recipe import load_recipe
 from backrooms.params import ParamStore
 
 
-def run(quick: bool) -> list[Measurement]:
+def run(quick: bool, device: str = "auto") -> list[Measurement]:
+    """On the CPU (``cpu``/``auto``), or on CUDA alone (``cuda``)."""
     frames = 12 if quick else 48
-    recipe = load_recipe().with_overrides(frames=frames, width=320, height=240)
+    target = "cuda" if device == "cuda" else "cpu"
+    recipe = load_recipe().with_overrides(frames=frames, width=320, height=240, device=target)
     params = ParamStore(values=recipe.params).snapshot()
     with tempfile.TemporaryDirectory() as tmp:
         began = time.perf_counter()
@@ -22,7 +24,11 @@ def run(quick: bool) -> list[Measurement]:
         seconds = time.perf_counter() - began
     return [
         Measurement(
-            "e2e", f"render {frames} frames 320x240 (default recipe)", seconds, "s", "includes start-up"
+            "e2e",
+            f"render {frames} frames 320x240 {target} (default recipe)",
+            seconds,
+            "s",
+            "includes start-up",
         ),
-        Measurement("e2e", "render throughput 320x240", frames / seconds, "fps"),
+        Measurement("e2e", f"render throughput 320x240 {target}", frames / seconds, "fps"),
     ]

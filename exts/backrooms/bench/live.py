@@ -114,7 +114,7 @@ def _play(render: Any, fps: float, seconds: float, flood: bool) -> dict[str, flo
         if flooder is not None:
             flooder.join(10)
         received = live.osc.udp.received - len(sends)  # the probes are not part of the flood
-        frame_seconds = list(live.loop.frame_seconds[5:])
+        frame_seconds = list(live.loop.frame_seconds)[5:]
     latencies, end_to_end, delivery = [], [], []
     last = max(shown)
     for (value, sent_during, sent_at), (queued_during, queued_at) in zip(sends, queues, strict=False):
@@ -139,13 +139,13 @@ def _play(render: Any, fps: float, seconds: float, flood: bool) -> dict[str, flo
     }
 
 
-def run(quick: bool) -> list[Measurement]:
+def run(quick: bool, device: str = "auto") -> list[Measurement]:
+    if device == "cuda":
+        return []  # CPU-only measurements
     from backrooms.control.session import GraphFrames
-    from backrooms.graph.catalog import declare_all
     from backrooms.graph.recipe import Recipe
     from backrooms.params import ParamStore
 
-    declare_all()
     width, height = (96, 72) if quick else (160, 120)
     seconds = 4.0 if quick else 12.0
     recipe = Recipe(source="bench", nodes=("render", "decay"), width=width, height=height, fps=24.0)

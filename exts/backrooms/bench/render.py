@@ -13,7 +13,7 @@ import time
 
 import warp as wp
 
-from backrooms.bench.core import Measurement, best_of
+from backrooms.bench.core import Measurement, best_of, targets
 from backrooms.graph.product import INSTANCE_ID, RenderProduct
 from backrooms.params import ParamStore
 from backrooms.render import demo
@@ -78,18 +78,19 @@ def _report(
     ]
 
 
-def run(quick: bool) -> list[Measurement]:
-    """Quick: 320x240 on all cores for both walks (< 30 s); full adds one thread, 640x480 and CUDA."""
-    wp.init()
+def run(quick: bool, device: str = "auto") -> list[Measurement]:
+    """Quick: 320x240 on all cores for both walks (< 30 s); full adds one thread and 640x480.
+    CUDA (when asked for or present): 1280x720."""
+    on_cpu, on_cuda = targets(device)
     frames = 3 if quick else 24
     threads = f"cpu {os.cpu_count() or 1} threads"
     results = []
     for walk in ("demo", "world"):
-        results += _report(walk, threads, (320, 240), "cpu", frames, None)
-        if quick:
-            continue
-        results += _report(walk, "cpu 1 thread", (320, 240), "cpu", frames, 1)
-        results += _report(walk, threads, (640, 480), "cpu", frames // 4, None)
-        if wp.is_cuda_available():
+        if on_cpu:
+            results += _report(walk, threads, (320, 240), "cpu", frames, None)
+            if not quick:
+                results += _report(walk, "cpu 1 thread", (320, 240), "cpu", frames, 1)
+                results += _report(walk, threads, (640, 480), "cpu", frames // 4, None)
+        if on_cuda:
             results += _report(walk, "cuda", (1280, 720), "cuda", frames * 2, None)
     return results

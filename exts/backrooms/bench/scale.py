@@ -24,9 +24,11 @@ from backrooms.scale.ray_engine import QUIET, RayEngine
 AREA = "scale"
 
 
-def run(quick: bool) -> list[Measurement]:
+def run(quick: bool, device: str = "auto") -> list[Measurement]:
+    if device == "cuda":
+        return []  # CPU-only measurements
     workers = os.cpu_count() or 1
-    frames, width, height = (12, 160, 120) if quick else (48, 320, 240)
+    frames, width, height = (8, 96, 72) if quick else (48, 320, 240)
     recipe = load_recipe().with_overrides(frames=frames, width=width, height=height)
     params = ParamStore(values=recipe.params).snapshot()
     size = f"{frames} frames {width}x{height}"

@@ -10,6 +10,7 @@ import psutil
 from pxr import Usd
 
 from backrooms.bench.core import Measurement, best_of
+from backrooms.params import ParamStore
 from backrooms.world import World
 from backrooms.world.layout import LayoutSpec, generate_block, generate_region
 from backrooms.world.repetition import cell_tokens, expected_repeats, repeated_windows
@@ -19,7 +20,7 @@ AREA = "world"
 
 
 def _layout(quick: bool) -> list[Measurement]:
-    spec = LayoutSpec(seed=1)
+    spec = LayoutSpec.from_params(1, ParamStore().snapshot())
     chunks = 16 if quick else 63
     seconds = best_of(lambda: generate_block(spec, 0, 0, chunks, chunks), 1 if quick else 2)
     cells = (chunks * spec.chunk_size) ** 2
@@ -121,5 +122,7 @@ def _walk(quick: bool) -> list[Measurement]:
     ]
 
 
-def run(quick: bool) -> list[Measurement]:
+def run(quick: bool, device: str = "auto") -> list[Measurement]:
+    if device == "cuda":
+        return []  # CPU-only measurements
     return _layout(quick) + _stage() + _repetition(quick) + _walk(quick)

@@ -1,9 +1,16 @@
-"""Who may talk to the live servers: loopback by default, remote senders only when asked for."""
+"""Who may talk to the live servers: loopback by default, remote senders only when asked for.
+
+HTTP and WebSocket requests are also checked by the name they were sent to (the ``Host`` header):
+a web page on any site whose DNS name is made to resolve to 127.0.0.1 (DNS rebinding) reaches a
+loopback server as "same origin", so only the bound address, localhost forms and names the user
+allows (``--allow-host``) are served.
+"""
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from backrooms.errors import UserError
 
@@ -11,7 +18,9 @@ from backrooms.errors import UserError
 class AllowList:
     """Loopback always; with ``--allow-remote`` everyone, or only the ``--allow`` networks if given."""
 
-    def __init__(self, bind: str, allow_remote: bool = False, allow: Iterable[str] = ()) -> None:
+    def __init__(
+        self, bind: str, allow_remote: bool = False, allow: Iterable[str] = (), hosts: Iterable[str] = ()
+    ) -> None:
         try:
             address = ipaddress.ip_address(bind)
         except ValueError:
@@ -29,6 +38,10 @@ class AllowList:
                 raise UserError(f"--allow {text!r}: {problem}") from None
         if self.networks and not self.remote:
             raise UserError("--allow only makes sense with --bind beyond loopback and --allow-remote")
+        self.hosts = {name.strip().lower().rstrip(".") for name in hosts}
+        for name in self.hosts:
+            if not name or not _host_name(name) == name:
+                raise UserError(f"--allow-host {name!r}: expected a host name such as studio.local")
 
     def permits(self, host: str) -> bool:
         try:
@@ -42,3 +55,31 @@ class AllowList:
         if not self.remote:
             return False
         return not self.networks or any(address in net for net in self.networks)
+
+    def permits_host(self, header: str | None) -> bool:
+        """Whether an HTTP ``Host`` header names this server rather than a name that merely resolves here.
+
+        Accepted: ``localhost`` and ``*.localhost``, loopback addresses, the bound address (any IP
+        address when bound to every interface: a literal address cannot be rebound), and the names
+        given with ``--allow-host``. The port is not compared.
+        """
+        host = _host_name(header or "")
+        if not host:
+            return False
+        if host == "localhost" or host.endswith(".localhost") or host in self.hosts:
+            return True
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        bound = ipaddress.ip_address(self.bind)
+        return address.is_loopback or address == bound or (bound.is_unspecified and self.remote)
+
+
+def _host_name(header: str) -> str | None:
+    """The lower-case host of a ``Host`` header (``name:port``, ``[v6]:port``), without port or final dot."""
+    try:
+        host = urlsplit("//" + header.strip()).hostname
+    except ValueError:
+        return None
+    return host.rstrip(".") if host else None

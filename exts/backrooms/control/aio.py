@@ -19,6 +19,8 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from backrooms.control.access import AllowList
+
 
 class LoopThread:
     def __init__(self) -> None:
@@ -67,6 +69,19 @@ class LoopThread:
             self._thread.join(5)
 
 
+def refusal(connection: ServerConnection, request: Request, allow: AllowList) -> Response | None:
+    """The 403 for a request this server must not answer (sender not allowed, Host not ours), else None."""
+    if not allow.permits(connection.remote_address[0]):
+        return respond(connection, HTTPStatus.FORBIDDEN, "sender not allowed\n")
+    if not allow.permits_host(request.headers.get("Host")):
+        name = (request.headers.get("Host") or "")[:80]
+        return respond(connection, HTTPStatus.FORBIDDEN, f"Host {name!r} is not this server (--allow-host)\n")
+    websocket = request.headers.get("Upgrade", "").lower() == "websocket"
+    if websocket and cross_origin(request):
+        return respond(connection, HTTPStatus.FORBIDDEN, "cross-origin WebSocket refused\n")
+    return None
+
+
 def cross_origin(request: Request) -> bool:
     """A browser handshake from another web origin (native clients send no Origin header)."""
     origin = request.headers.get("Origin")
@@ -80,8 +95,7 @@ def respond(
     response = connection.respond(status, body)
     del response.headers["Content-Type"]
     response.headers["Content-Type"] = f"{content_type}; charset=utf-8"
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = "no-store"  # no CORS header: pages of other origins may not read
     return response
 
 

@@ -7,8 +7,8 @@ import sys
 import threading
 from pathlib import Path
 
-from backrooms.cli import add_render_options, count
 from backrooms.errors import UserError
+from backrooms.options import add_render_options, count, recipe_from_args
 
 
 def port(text: str) -> int:
@@ -33,7 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     live.add_argument("--preview-port", type=port, default=8000, help="web preview page (default 8000)")
     live.add_argument("--no-preview", action="store_true", help="do not serve the web preview")
     live.add_argument(
-        "--no-announce", action="store_true", help="do not announce OSC/OSCQuery over zeroconf (Bonjour)"
+        "--no-announce",
+        action="store_true",
+        help="do not announce OSC/OSCQuery over zeroconf (Bonjour; only done with --bind beyond loopback)",
     )
     live.add_argument("--bind", default="127.0.0.1", help="address to listen on (default: loopback)")
     live.add_argument("--allow-remote", action="store_true", help="required to --bind beyond loopback")
@@ -43,6 +45,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=[],
         metavar="IP[/BITS]",
         help="with --allow-remote: accept only these senders (repeatable; loopback is always accepted)",
+    )
+    live.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also serve HTTP/WebSocket requests addressed to this host name (repeatable; "
+        "localhost and IP addresses always work)",
     )
     live.add_argument("--midi-in", metavar="PORT", help="MIDI input port name (or part of it)")
     live.add_argument("--midi-map", type=Path, metavar="FILE", help="MIDI CC mapping JSON (created by learn)")
@@ -54,19 +64,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_live(args: argparse.Namespace) -> int:
-    from backrooms.cli import recipe_from_args
     from backrooms.control.access import AllowList
     from backrooms.control.session import GraphFrames, LiveOptions, LiveSession
     from backrooms.params import REGISTRY
 
     if not 0 <= args.smoothing <= 10:
         raise UserError(f"--smoothing {args.smoothing}: expected 0 to 10 seconds")
-    AllowList(args.bind, args.allow_remote, args.allow)  # refuse a bad bind before building the graph
+    AllowList(args.bind, args.allow_remote, args.allow, args.allow_host)  # refuse bad options early
     recipe, params = recipe_from_args(args)
     options = LiveOptions(
         bind=args.bind,
         allow_remote=args.allow_remote,
         allow=args.allow,
+        allow_hosts=args.allow_host,
         osc_port=args.osc_port,
         osc_tcp_port=args.osc_port if args.osc_tcp_port is None else args.osc_tcp_port,
         oscquery_port=args.oscquery_port,

@@ -2,7 +2,8 @@
 
 The OSCQuery server is announced as ``_oscjson._tcp`` (as the OSCQuery proposal asks) and the OSC
 port as ``_osc._udp``. Announcing runs on a background thread (probing takes about a second) and
-only on the bound interface: a loopback-only session is visible to this machine alone. Without the
+only on the bound interface. A loopback-only session is not announced: zeroconf's responder always
+listens on UDP 5353 of every interface, which would put a listener beyond loopback. Without the
 optional ``zeroconf`` package nothing is announced and the session says so once.
 """
 
@@ -21,21 +22,23 @@ OSC_SERVICE = "_osc._udp.local."
 
 class Announcer:
     def __init__(self, bind: str, name: str, oscquery_port: int | None, osc_port: int) -> None:
+        self._zeroconf: Any = None
+        if ipaddress.ip_address(bind).is_loopback:
+            LOG.info("control: a loopback session is not announced over zeroconf (it would listen beyond it)")
+            return
         try:
             from zeroconf import InterfaceChoice, IPVersion, ServiceInfo, Zeroconf
         except ImportError:
             LOG.warning("control: zeroconf is not installed; the session is not announced on the network")
-            self._zeroconf = None
             return
         wildcard = ipaddress.ip_address(bind).is_unspecified
         try:
             address = socket.gethostbyname(socket.gethostname()) if wildcard else bind
-            self._zeroconf: Any = Zeroconf(
+            self._zeroconf = Zeroconf(
                 interfaces=InterfaceChoice.All if wildcard else [bind], ip_version=IPVersion.V4Only
             )
         except OSError as exc:  # no usable address or multicast: a convenience lost, not a failure
             LOG.warning("control: cannot announce the session (%s)", exc)
-            self._zeroconf = None
             return
         server = f"{socket.gethostname().split('.')[0]}.local."
         services = [(OSC_SERVICE, osc_port)]

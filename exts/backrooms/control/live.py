@@ -5,12 +5,19 @@ towards their targets (:class:`Smoother`), the rest jump; the store is updated a
 consistent snapshot per frame); the automation recorder writes what changed; the frame is
 rendered and handed to the sinks (web preview, probes). A change that arrives while frame N is in
 progress is therefore applied at the start of frame N+1.
+
+The registry refuses unusable values at the door, but a node may still fail on a value it was given
+(a model folder deleted since, a backend that will not load): then the discrete knobs changed since
+the last good frame go back to their last good values, the failure is logged and counted, and the
+frame is rendered again. A controller never ends the loop.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -18,13 +25,17 @@ import numpy as np
 
 from backrooms.control.clock import FrameClock
 from backrooms.control.inbox import Inbox
+from backrooms.errors import UserError
 from backrooms.params.automation import Recorder
+from backrooms.params.registry import ParamError
 from backrooms.params.smoothing import Smoother
 from backrooms.params.store import ParamStore, Snapshot
 
 # A frame is an (H, W, 4) uint8 RGBA array: numpy, or a device array with ``.numpy()`` (wp.array).
 RenderFn = Callable[[int, Snapshot], Any]
 Sink = Callable[[int, Any, Snapshot], None]
+FRAME_TIMES = 4096  # frame times kept for the bench and the readout: the last ~3 minutes at 24 fps
+LOG = logging.getLogger("backrooms.control")
 
 
 def host_rgb(rgb: Any) -> np.ndarray:
@@ -49,8 +60,9 @@ class LiveLoop:
         self.recorder = recorder
         self.sinks: list[Sink] = []
         self.frame = 0
-        self.frame_seconds: list[float] = []
+        self.frame_seconds: deque[float] = deque(maxlen=FRAME_TIMES)  # an endless session stays bounded
         self.stop_event = threading.Event()
+        self._good = store.snapshot()  # the values of the last frame that rendered
 
     def step(self) -> Snapshot:
         """Apply what is due and render the current frame; returns the snapshot it used."""
@@ -64,15 +76,52 @@ class LiveLoop:
                 self.smoother.jump(key, value)
                 changes[key] = value
         changes.update(self.smoother.step())
-        applied = self.store.update(changes)
+        applied = self._apply(changes)
+        snapshot = self.store.snapshot()
+        try:
+            rgb = self.render(frame, snapshot)
+        except UserError as exc:
+            snapshot, rgb = self._fall_back(frame, exc)
+            applied = {key: value for key, value in applied.items() if snapshot[key] == value}
+        self._good = snapshot
         if self.recorder is not None:
             self.recorder.record(frame, applied)
-        snapshot = self.store.snapshot()
-        rgb = self.render(frame, snapshot)
         for sink in self.sinks:
             sink(frame, rgb, snapshot)
         self.frame = frame + 1
         return snapshot
+
+    def _apply(self, changes: dict[str, Any]) -> dict[str, Any]:
+        """Update the store; a value that passed the door but fails its check now is dropped alone."""
+        try:
+            return self.store.update(changes)
+        except ParamError:
+            kept = {}
+            for key, value in changes.items():
+                try:
+                    kept[key] = self.store.registry[key].coerce(value)
+                except ParamError as exc:
+                    self.inbox.tally.add("refused_on_apply", str(exc))
+            return self.store.update(kept)
+
+    def _fall_back(self, frame: int, exc: UserError) -> tuple[Snapshot, Any]:
+        """Put the discrete knobs back to the last good frame's values and render ``frame`` again."""
+        current = self.store.snapshot()
+        restore = {
+            key: self._good[key]
+            for key in current
+            if current[key] != self._good[key] and not self.smoother.smooths(key)
+        }
+        if not restore:
+            raise exc
+        self.inbox.tally.add("refused_by_node", str(exc))
+        LOG.warning("live: frame %d: %s; kept the last good %s", frame, exc, ", ".join(sorted(restore)))
+        for key, value in restore.items():
+            self.smoother.jump(key, value)
+        self.store.update(restore)
+        self.inbox.submit(restore)  # controllers are told the value that is in use
+        snapshot = self.store.snapshot()
+        return snapshot, self.render(frame, snapshot)
 
     def run(self, frames: int | None = None) -> None:
         """Play frames at the clock's rate until ``frames`` are done or ``stop()`` is called."""

@@ -20,16 +20,18 @@ from typing import Any
 from pythonosc import osc_server, osc_tcp_server, slip
 
 from backrooms.control.access import AllowList
+from backrooms.control.addresses import AddressTable
 from backrooms.control.inbox import Inbox
 from backrooms.control.packet import MAX_PACKET, PacketError, parse_packet
 from backrooms.control.tally import Tally
 from backrooms.control.values import Rejected, from_osc
-from backrooms.params.registry import Param, Registry
+from backrooms.params.registry import Param
 
-NATIVE = "/native"
 PATTERN_CHARS = set("*?[]{}")
 MAX_SEGMENTS = 8
 PATTERN_CACHE = 512
+MAX_TCP_CONNECTIONS = 16  # one thread each; the next connection is closed at once (counted)
+TCP_IDLE_SECONDS = 300.0  # a connection silent this long is closed, so idle ones cannot hold every slot
 
 Command = Callable[[tuple[Any, ...]], None]
 
@@ -91,15 +93,13 @@ def _char_class(body: str) -> str:
 class OscReceiver:
     """Turns OSC packets into parameter changes in the inbox; counts, never raises."""
 
-    def __init__(self, registry: Registry, inbox: Inbox, tally: Tally) -> None:
-        self.registry = registry
+    def __init__(self, addresses: AddressTable, inbox: Inbox, tally: Tally) -> None:
+        self.addresses = addresses
+        self.registry = addresses.registry
         self.inbox = inbox
         self.tally = tally
         self.commands: dict[str, Command] = {}
-        self._exact: dict[str, tuple[Param, bool]] = {}
-        for param in registry:
-            self._exact[param.osc_address] = (param, False)
-            self._exact[param.osc_address + NATIVE] = (param, True)
+        self._exact = {a.path: (a.param, a.native) for a in addresses}
         self._patterns: OrderedDict[str, list[tuple[Param, bool]]] = OrderedDict()
         self._pattern_lock = threading.Lock()
 
@@ -194,6 +194,7 @@ class _TcpHandler(socketserver.BaseRequestHandler):
 
     def handle(self) -> None:
         receiver: OscReceiver = self.server.dispatcher  # type: ignore[attr-defined]
+        self.request.settimeout(TCP_IDLE_SECONDS)
         buffer = b""
         split = None
         while True:
@@ -245,13 +246,33 @@ def _split_slip(buffer: bytes) -> tuple[list[bytes | None], bytes]:
 
 
 class _TcpServer(osc_tcp_server.ThreadingOSCTCPServer):
+    """A thread per connection, at most ``MAX_TCP_CONNECTIONS`` at once."""
+
     daemon_threads = True  # not joined on close: a connected client must not hold up shutdown
     allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int], receiver: OscReceiver, allow: AllowList) -> None:
         self.allow = allow
+        self.slots = threading.BoundedSemaphore(MAX_TCP_CONNECTIONS)
         super().__init__(address, receiver)  # type: ignore[arg-type]
         self.RequestHandlerClass = _TcpHandler
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.slots.acquire(blocking=False):
+            self.dispatcher.tally.add("too_many_connections", f"more than {MAX_TCP_CONNECTIONS} TCP clients")
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
     def verify_request(self, request: Any, client_address: Any) -> bool:
         if self.allow.permits(client_address[0]):

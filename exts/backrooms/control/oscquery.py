@@ -24,18 +24,15 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from backrooms.control.access import AllowList
-from backrooms.control.aio import Coalescer, LoopThread, cross_origin, respond, respond_json, send_quietly
+from backrooms.control.addresses import NATIVE, AddressTable, has_normalized_address
+from backrooms.control.aio import Coalescer, LoopThread, refusal, respond, respond_json, send_quietly
 from backrooms.control.inbox import Inbox
-from backrooms.control.osc import NATIVE, OscReceiver
+from backrooms.control.osc import OscReceiver
 from backrooms.control.values import normalized
 from backrooms.params.registry import Param, Registry
 
 ACCESS_READ_WRITE = 3
 EXTENSIONS = ("ACCESS", "VALUE", "RANGE", "DESCRIPTION", "UNIT", "CLIPMODE", "LISTEN")
-
-
-def _has_normalized_address(param: Param) -> bool:
-    return param.type is float and param.min is not None and param.max is not None
 
 
 def _osc_type(param: Param, value: Any) -> str:
@@ -46,7 +43,7 @@ def _osc_type(param: Param, value: Any) -> str:
 
 def feedback(param: Param, value: Any) -> list[tuple[str, Any]]:
     """The (address, value) pairs that tell a listener about a new target value."""
-    if _has_normalized_address(param):
+    if has_normalized_address(param):
         return [(param.osc_address, normalized(param, value)), (param.osc_address + NATIVE, value)]
     return [(param.osc_address, value)]
 
@@ -54,15 +51,10 @@ def feedback(param: Param, value: Any) -> list[tuple[str, Any]]:
 class Namespace:
     """The OSCQuery tree built from the registry; values are read live from the inbox's targets."""
 
-    def __init__(self, registry: Registry, inbox: Inbox, host_info: dict[str, Any]) -> None:
-        self.registry = registry
+    def __init__(self, addresses: AddressTable, inbox: Inbox, host_info: dict[str, Any]) -> None:
         self.inbox = inbox
         self.host_info = host_info
-        self._leaves: dict[str, tuple[Param, bool]] = {}
-        for param in registry:
-            self._leaves[param.osc_address] = (param, False)
-            if _has_normalized_address(param):
-                self._leaves[param.osc_address + NATIVE] = (param, True)
+        self._leaves = {a.path: (a.param, a.native) for a in addresses}
 
     def node(self, path: str) -> dict[str, Any] | None:
         path = "/" + path.strip("/") if path.strip("/") else "/"
@@ -92,7 +84,7 @@ class Namespace:
         }
         if param.choices:
             node["RANGE"] = [{"VALS": list(param.choices)}]
-        elif _has_normalized_address(param) and not native:
+        elif has_normalized_address(param) and not native:
             node["RANGE"] = [{"MIN": 0.0, "MAX": 1.0}]
             value = normalized(param, value)
         elif param.min is not None and param.max is not None and param.type is not bool:
@@ -100,9 +92,9 @@ class Namespace:
         if "RANGE" in node:
             node["CLIPMODE"] = "both"
         node["VALUE"] = [value]
-        if param.unit and (native or not _has_normalized_address(param)):
+        if param.unit and (native or not has_normalized_address(param)):
             node["UNIT"] = [param.unit]
-        if _has_normalized_address(param) and not native:
+        if has_normalized_address(param) and not native:
             node["CONTENTS"] = {"native": self._leaf(path + NATIVE)}
         return node
 
@@ -144,7 +136,7 @@ class OscQueryServer:
         self.server = aio.serve(self._session, allow.bind, port, self._http)
         self.port = self.server.sockets[0].getsockname()[1]
         self.namespace = Namespace(
-            registry,
+            receiver.addresses,
             inbox,
             {
                 "NAME": "backrooms",
@@ -159,12 +151,9 @@ class OscQueryServer:
         inbox.subscribe(Coalescer(aio, self._send_feedback).add)
 
     def _http(self, connection: ServerConnection, request: Request) -> Response | None:
-        if not self.allow.permits(connection.remote_address[0]):
-            return respond(connection, HTTPStatus.FORBIDDEN, "sender not allowed\n")
-        if request.headers.get("Upgrade", "").lower() == "websocket":
-            if cross_origin(request):
-                return respond(connection, HTTPStatus.FORBIDDEN, "cross-origin WebSocket refused\n")
-            return None
+        refused = refusal(connection, request, self.allow)
+        if refused is not None or request.headers.get("Upgrade", "").lower() == "websocket":
+            return refused
         return self.namespace.respond(connection, request.path)
 
     async def _session(self, connection: ServerConnection) -> None:

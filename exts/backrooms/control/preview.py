@@ -26,12 +26,13 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from backrooms.control.access import AllowList
-from backrooms.control.aio import Coalescer, LoopThread, cross_origin, respond, respond_json, send_quietly
+from backrooms.control.addresses import AddressTable
+from backrooms.control.aio import Coalescer, LoopThread, refusal, respond, respond_json, send_quietly
 from backrooms.control.inbox import Inbox
 from backrooms.control.live import host_rgb
 from backrooms.control.tally import Tally
 from backrooms.control.values import Rejected, bang, native
-from backrooms.params.registry import ParamError, Registry
+from backrooms.params.registry import ParamError
 from backrooms.params.store import Snapshot
 
 STATIC = {"/": ("index.html", "text/html"), "/preview.js": ("preview.js", "text/javascript")}
@@ -48,7 +49,7 @@ class PreviewServer:
     def __init__(
         self,
         aio: LoopThread,
-        registry: Registry,
+        addresses: AddressTable,
         inbox: Inbox,
         tally: Tally,
         allow: AllowList,
@@ -56,7 +57,8 @@ class PreviewServer:
         learn: Callable[[str], None] | None = None,
     ) -> None:
         self.aio = aio
-        self.registry = registry
+        self.addresses = addresses
+        self.registry = addresses.registry
         self.inbox = inbox
         self.tally = tally
         self.allow = allow
@@ -94,15 +96,14 @@ class PreviewServer:
             client.frame_ready.set()
 
     def _http(self, connection: ServerConnection, request: Request) -> Response | None:
-        if not self.allow.permits(connection.remote_address[0]):
-            return respond(connection, HTTPStatus.FORBIDDEN, "sender not allowed\n")
+        refused = refusal(connection, request, self.allow)
+        if refused is not None:
+            return refused
         path = urlsplit(request.path).path
         if request.headers.get("Upgrade", "").lower() == "websocket":
-            if path != "/ws" or cross_origin(request):
-                return respond(connection, HTTPStatus.FORBIDDEN, "cross-origin WebSocket refused\n")
-            return None
+            return None if path == "/ws" else respond(connection, HTTPStatus.NOT_FOUND, "the socket is /ws\n")
         if path == "/params.json":
-            params = [p.to_json() for p in self.registry]
+            params = [self.addresses.describe(p) for p in self.registry]
             return respond_json(connection, {"params": params, "values": self.inbox.targets()})
         if path in STATIC:
             name, kind = STATIC[path]

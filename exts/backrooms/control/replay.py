@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 
 from backrooms.errors import UserError
-from backrooms.graph.catalog import NODE_TYPES, declare_all
 from backrooms.graph.recipe import Recipe, parse_size
 from backrooms.params.automation import Automation, load_automation
 from backrooms.params.store import Snapshot
@@ -25,7 +24,6 @@ def replay_recipe(args: argparse.Namespace) -> tuple[Recipe, Snapshot, Automatio
         given.append("--set")
     if given:
         raise UserError(f"--automation: the take fixes the recipe and parameters; drop {', '.join(given)}")
-    declare_all()
     take = load_automation(args.automation)
     header = take.recipe
     try:
@@ -41,16 +39,16 @@ def replay_recipe(args: argparse.Namespace) -> tuple[Recipe, Snapshot, Automatio
             frames=take.frames,
             device=str(header["device"]),
             params=dict(take.initial),
+            catalog=args.catalog,
         )
     except (KeyError, TypeError, ValueError, UserError) as exc:
         raise UserError(f"--automation {take.source}:1: the header's recipe is incomplete ({exc})") from None
-    unknown = [n for n in nodes if n not in NODE_TYPES]
+    unknown = [n for n in nodes if n not in recipe.catalog]
     if unknown:
         raise UserError(f"--automation {take.source}:1: unknown node {unknown[0]!r}")
-    if getattr(args, "device", None):
-        recipe = recipe.with_overrides(device=args.device)
-    if getattr(args, "frames", None) is not None:
-        recipe = recipe.with_overrides(frames=args.frames)
-    elif getattr(args, "seconds", None) is not None:
-        recipe = recipe.with_overrides(frames=max(1, round(args.seconds * recipe.fps)))
+    recipe = recipe.with_overrides(
+        device=getattr(args, "device", None),
+        frames=getattr(args, "frames", None),
+        seconds=getattr(args, "seconds", None),
+    )
     return recipe, take.initial, take

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from backrooms.control.access import AllowList
+from backrooms.control.addresses import AddressTable
 from backrooms.control.aio import LoopThread
 from backrooms.control.clock import FrameClock
 from backrooms.control.discovery import Announcer
@@ -39,6 +40,7 @@ class LiveOptions:
     bind: str = "127.0.0.1"
     allow_remote: bool = False
     allow: list[str] = field(default_factory=list)
+    allow_hosts: list[str] = field(default_factory=list)
     osc_port: int = 9000
     osc_tcp_port: int | None = 9000
     oscquery_port: int | None = 9001
@@ -58,7 +60,7 @@ class GraphFrames:
 
     def __init__(self, recipe: Recipe) -> None:
         self._snapshot: Snapshot | None = None
-        self.executor = Executor(recipe, self._params_at)
+        self.executor = Executor.from_recipe(recipe, self._params_at)
 
     def _params_at(self, frame: int) -> Snapshot:
         assert self._snapshot is not None
@@ -81,7 +83,7 @@ class LiveSession:
         recipe: Mapping[str, Any] | None = None,
     ) -> None:
         self.options = options
-        self.allow = AllowList(options.bind, options.allow_remote, options.allow)
+        self.allow = AllowList(options.bind, options.allow_remote, options.allow, options.allow_hosts)
         self.tally = Tally()
         self.store = ParamStore(registry, initial)
         start = self.store.snapshot()
@@ -89,7 +91,7 @@ class LiveSession:
         recorder = Recorder(options.record, recipe or {}, start) if options.record else None
         smoother = Smoother(registry, start, fps, options.smoothing)
         self.loop = LiveLoop(self.store, self.inbox, smoother, render, recorder)
-        self.receiver = OscReceiver(registry, self.inbox, self.tally)
+        self.receiver = OscReceiver(AddressTable(registry), self.inbox, self.tally)
         self.midi = MidiMap(registry, self.inbox, self.tally, options.midi_map)
         self.receiver.commands[LEARN_ADDRESS] = self.midi.command
         self._closers: list[Any] = [recorder] if recorder else []  # closed last: it keeps the take
@@ -119,7 +121,13 @@ class LiveSession:
             self._closers.append(Announcer(self.allow.bind, "backrooms", query_port, self.osc.udp_port))
         if options.preview_port is not None:
             self.preview = PreviewServer(
-                self.aio, registry, self.inbox, self.tally, self.allow, options.preview_port, self.midi.learn
+                self.aio,
+                self.receiver.addresses,
+                self.inbox,
+                self.tally,
+                self.allow,
+                options.preview_port,
+                self.midi.learn,
             )
             self._closers.append(self.preview)
             self.loop.sinks.append(self.preview.sink)

@@ -72,9 +72,22 @@ class Tape:
     head_px: float
     head_jitter_px: float
     head_mid_jitter: float
+    head_noise: float  # extra luma grain at the bottom line of the switching band
     tracking: float
     tracking_lines: int
     edge_px: float
+    roll_row: float  # travelling noise band of a tracking roll: centre row, half height, strength
+    roll_lines: float
+    roll_level: float
+    crease_row: float  # a crease's line of damage
+    crease_lines: float
+    crease_level: float
+    tear_row: int  # pause/record-resume: lines from here down are torn sideways by tear_px
+    tear_px: float
+    clog: float  # 0..1: the picture replaced by snow (clogged head, no signal)
+    standard: int  # 0 NTSC, 1 PAL, 2 SECAM (signal.STANDARDS)
+    fire_p: float  # SECAM: FM noise impulses per sample at zero chroma (more on strong colour)
+    fire_decay: float
 
 
 @wp.struct
@@ -88,6 +101,16 @@ class Play:
     iq10: float
     iq11: float
     vignette: float
+    roll: float  # vertical roll: lines the picture has slipped down through its blanking bar
+    blank: int  # lines of the black vertical-blanking bar that rolls through
+    blue: float  # 0..1 the deck's blue screen (no signal)
+    r1: float  # the standard's chroma planes -> RGB: R = Y + r1 C1 + r2 C2, ...
+    r2: float
+    g1: float
+    g2: float
+    b1: float
+    b2: float
+    sequential: int  # SECAM: each line carries one chroma plane, the delay line adds the other
 
 
 @wp.func
@@ -122,7 +145,7 @@ def osd_glyph(
     font: wp.array2d(dtype=int),
     layer: int,
 ) -> int:
-    """1 where a glyph of ``layer`` covers pixel (px, py)."""
+    """1 + the OSD line whose glyph of ``layer`` covers pixel (px, py); 0 where none does."""
     hit = wp.int32(0)
     for k in range(lines.shape[0]):
         count = lines[k, 4]
@@ -138,7 +161,7 @@ def osd_glyph(
                 if gx < 5:
                     g = glyphs[lines[k, 3] + ch]
                     if ((font[g, cy] >> (4 - gx)) & 1) == 1:
-                        hit = 1
+                        hit = k + 1
     return hit
 
 
@@ -151,13 +174,33 @@ def osd_cover(
     font: wp.array2d(dtype=int),
     layer: int,
 ) -> int:
-    """0 clear, 1 glyph, 2 drop shadow (the glyph one font pixel up-left)."""
-    if osd_glyph(px, py, lines, glyphs, font, layer) == 1:
-        return 1
+    """0 clear, 1 drop shadow (the glyph one font pixel up-left), 2 + k a glyph of OSD line k."""
+    hit = osd_glyph(px, py, lines, glyphs, font, layer)
+    if hit > 0:
+        return hit + 1
     sc = wp.max(lines[0, 2], 1)
-    if osd_glyph(px - sc, py - sc, lines, glyphs, font, layer) == 1:
-        return 2
+    if osd_glyph(px - sc, py - sc, lines, glyphs, font, layer) > 0:
+        return 1
     return 0
+
+
+@wp.func
+def osd_row(row: int, on: int, lines: wp.array2d(dtype=int), layer: int) -> int:
+    """1 if layer ``layer`` is on and any of its text (or shadow) crosses ``row``: the per-pixel
+    glyph test then runs only on the few rows that need it."""
+    hit = wp.int32(0)
+    if ((on >> layer) & 1) == 1:
+        for k in range(lines.shape[0]):
+            sc = lines[k, 2]
+            if lines[k, 5] == layer and lines[k, 4] > 0 and row >= lines[k, 1] and row < lines[k, 1] + 8 * sc:
+                hit = 1
+    return hit
+
+
+@wp.func
+def osd_colour(lines: wp.array2d(dtype=int), cover: int, channel: int) -> float:
+    """Channel 0/1/2 of the colour (packed 0xRRGGBB) of the OSD line a cover code names."""
+    return float((lines[cover - 2, 6] >> (16 - 8 * channel)) & 255) * INV_255
 
 
 @wp.func
@@ -172,6 +215,7 @@ def run_bounds(tid: int, width: int, run: int) -> wp.vec3i:
 @wp.kernel
 def record(
     rgb: wp.array3d(dtype=wp.uint8),
+    to_planes: wp.mat33,
     run: int,
     osd_on: int,
     lines: wp.array2d(dtype=int),
@@ -189,23 +233,24 @@ def record(
     """
     span = run_bounds(wp.tid() + first, rgb.shape[1], run)
     row = span[0]
+    osd_here = osd_row(row, osd_on, lines, 0)
     for x in range(span[1], span[2]):
         r = float(rgb[row, x, 0]) * INV_255
         g = float(rgb[row, x, 1]) * INV_255
         b = float(rgb[row, x, 2]) * INV_255
-        if osd_on == 1:
+        if osd_here == 1:
             cover = osd_cover(x, row, lines, glyphs, font, 0)
-            if cover == 1:
-                r = 1.0
-                g = 0.78
-                b = 0.25
-            elif cover == 2:
+            if cover >= 2:
+                r = osd_colour(lines, cover, 0)
+                g = osd_colour(lines, cover, 1)
+                b = osd_colour(lines, cover, 2)
+            elif cover == 1:
                 r = 0.0
                 g = 0.0
                 b = 0.0
-        y_out[row, x] = 0.299 * r + 0.587 * g + 0.114 * b
-        i_out[row, x] = 0.595716 * r - 0.274453 * g - 0.321263 * b
-        q_out[row, x] = 0.211456 * r - 0.522591 * g + 0.311135 * b
+        y_out[row, x] = to_planes[0, 0] * r + to_planes[0, 1] * g + to_planes[0, 2] * b
+        i_out[row, x] = to_planes[1, 0] * r + to_planes[1, 1] * g + to_planes[1, 2] * b
+        q_out[row, x] = to_planes[2, 0] * r + to_planes[2, 1] * g + to_planes[2, 2] * b
 
 
 @wp.func
@@ -224,20 +269,32 @@ def sample_line(src: wp.array2d(dtype=float), row: int, xf: float, width: int) -
 
 
 @wp.func
-def line_shift(t: Tape, row: int, field_time: float, u_head: float) -> float:
-    """Horizontal timing error of a line: edge wave, head switching and the tracking band."""
+def band(row: int, centre: float, half: float, level: float) -> float:
+    """0..level: a band of lines around ``centre`` (a tracking roll, a crease), strongest in the middle."""
+    if level <= 0.0:
+        return 0.0
+    d = wp.abs(float(row) - centre) / half
+    if d >= 1.0:
+        return 0.0
+    return level * (1.0 - d) * (1.0 - d)
+
+
+@wp.func
+def line_shift(
+    t: Tape, row: int, field_time: float, u_head: float, u_mid: float, track: float, crease: float
+) -> float:
+    """Horizontal timing error of a line: edge wave, head switching, tracking bands, crease, tear."""
     shift = t.edge_px * 2.5 * value_noise(t.seed_motion, float(row) * 0.08, field_time * 0.4)
     from_bottom = t.height - 1 - row
     if from_bottom < t.head_lines:
         frac = float(t.head_lines - from_bottom) / float(t.head_lines)
-        shift += t.head_px * frac * wp.sqrt(frac) + t.head_jitter_px * (u_head - 0.5)
-    if from_bottom < t.tracking_lines and t.tracking > 0.0:
-        shift += (
-            10.0
-            * t.px
-            * tracking_level(t, from_bottom, field_time)
-            * value_noise(t.seed_motion ^ 7, float(row) * 0.6, field_time * 3.0)
-        )
+        shift += t.head_px * (0.5 + 0.5 * frac) + t.head_jitter_px * frac * (u_head - 0.5)
+    if track > 0.0:
+        shift += 10.0 * t.px * track * value_noise(t.seed_motion ^ 7, float(row) * 0.6, field_time * 3.0)
+    if crease > 0.0:
+        shift += 8.0 * t.px * crease * (2.0 * u_mid - 1.0)
+    if row >= t.tear_row:
+        shift += t.tear_px
     return shift
 
 
@@ -276,42 +333,77 @@ def tape_lines(
 
     # Per line: timing, colour phase, chroma loss, extra noise in the tracking band.
     field_time = float(2 * t.frame + row % 2)
-    sign = 1.0 - 2.0 * float((row + t.frame) % 2)  # NTSC: the subcarrier phase flips every line
+    # The subcarrier's phase at the line start in quarter turns (NTSC: half a turn a line; PAL:
+    # three quarters, counted in time order over both fields), PAL's V switch, SECAM's one plane.
+    quarter = 2 * ((row + t.frame) % 2)
+    vsw = 1.0
+    keep_i = 1.0
+    keep_q = 1.0
+    if t.standard == 1:
+        n4 = row // 2 + (row % 2) * (t.height // 2) + (t.frame % 4) * t.height
+        quarter = (3 * n4) % 4
+        vsw = 1.0 - 2.0 * float((row // 2 + t.frame) % 2)
+    elif t.standard == 2:
+        keep_i = float((row // 2 + t.frame) % 2)
+        keep_q = 1.0 - keep_i
+    cphi = 0.0
+    sphi = 0.0
+    if quarter == 0:
+        cphi = 1.0
+    elif quarter == 1:
+        sphi = 1.0
+    elif quarter == 2:
+        cphi = -1.0
+    else:
+        sphi = -1.0
     ls = wp.rand_init(t.seed_lines, row)
     u_phase = wp.randf(ls)
     u_loss = wp.randf(ls)
     u_head = wp.randf(ls)
     u_mid = wp.randf(ls)
-    shift = line_shift(t, row, field_time, u_head)
+    from_bottom = t.height - 1 - row
+    track = tracking_level(t, from_bottom, field_time) + band(row, t.roll_row, t.roll_lines, t.roll_level)
+    crease = band(row, t.crease_row, t.crease_lines, t.crease_level)
+    shift = line_shift(t, row, field_time, u_head, u_mid, track, crease)
     # The line where the heads swap tears part-way along, with a burst of noise at the switch.
     mid = w + PAD
     mid_shift = 0.0
     if t.height - 1 - row == t.head_lines and t.head_px > 0.0:
         mid = int(float(w) * (0.95 + t.head_mid_jitter * (2.0 * u_mid - 1.0)))
         mid_shift = 0.25 * t.head_px
-    angle = t.hue + t.phase_noise * (u_phase - 0.5) * SQRT12
+    # A phase error turns hue (NTSC), turns it the other way on V-switched lines (PAL), or does
+    # nothing to FM colour (SECAM).
+    angle = (t.hue + t.phase_noise * (u_phase - 0.5) * SQRT12) * vsw
+    if t.standard == 2:
+        angle = 0.0
     pc = wp.cos(angle)
     ps = wp.sin(angle)
-    chroma_gain = 1.0
+    chroma_gain = 1.0 - t.clog  # the chroma killer mutes colour as the signal turns to snow
     if u_loss < t.chroma_loss_p:
         chroma_gain = 0.0
-    track = tracking_level(t, t.height - 1 - row, field_time)
-    torn = t.height - 1 - row < t.head_lines or track > 0.0
-    luma_noise = t.luma_noise + 0.12 * track
-    snow_p = t.snow_p + 0.04 * track
-    dropout_p = t.dropout_p + 0.004 * track  # the band's long white streaks
+    torn = (
+        from_bottom < t.head_lines or track > 0.0 or crease > 0.0 or (row >= t.tear_row and t.tear_px != 0.0)
+    )
+    head = 0.0  # the switching band is noisy as well as torn, worst at the bottom
+    if from_bottom < t.head_lines and t.head_px > 0.0:
+        head = float(t.head_lines - from_bottom) / float(t.head_lines)
+    luma_noise = t.luma_noise + 0.12 * track + 0.2 * crease + t.head_noise * head
+    snow_p = t.snow_p + 0.04 * track + 0.08 * crease + 0.2 * t.head_noise * head
+    dropout_p = t.dropout_p + 0.004 * track + 0.02 * crease  # the bands' long white streaks
     ln_gain = luma_noise * wp.sqrt((2.0 - t.a_luma_noise) / t.a_luma_noise)
     cn_gain = t.chroma_noise * wp.sqrt((2.0 - t.a_chroma_noise) / t.a_chroma_noise)
-    pn_gain = t.comp_noise * wp.sqrt((2.0 - t.a_comp_noise) / t.a_comp_noise)
+    cn_unit = wp.sqrt((2.0 - t.a_comp_noise) / t.a_comp_noise)  # the composite noise at unit rms
+    pn_gain = t.comp_noise * cn_unit
     row_key = wp.rand_init(t.seed_samples, row)
     inv_k = 1.0 / float(t.over)
 
     # Start every filter in the steady state of the first sample, as if the line had held it.
     xs = float(start) - shift
     y_first = sample_line(src_y, row, xs, w)
-    i_in = sample_line(src_i, row, xs, w)
-    q_in = sample_line(src_q, row, xs, w)
+    i_in = sample_line(src_i, row, xs, w) * keep_i
+    q_in = sample_line(src_q, row, xs, w) * keep_q
     cn = wp.float32(0.0)
+    fire = wp.float32(0.0)
     snow_c = wp.float32(0.0)
     snow_s = wp.float32(0.0)
     drop = wp.float32(0.0)
@@ -364,13 +456,17 @@ def tape_lines(
         u_event = wp.randf(st)
 
         # Record: band-limit chroma, modulate it onto the subcarrier, add the tape's disturbances.
-        i_in += t.a_i_in * (seen * wp.lerp(src_i[row, a0], src_i[row, a1], fr) - i_in)
-        q_in += t.a_q_in * (seen * wp.lerp(src_q[row, a0], src_q[row, a1], fr) - q_in)
-        cs = carrier[(x + PAD) * k + sub, 0] * sign
-        sn = carrier[(x + PAD) * k + sub, 1] * sign
+        i_in += t.a_i_in * (seen * keep_i * wp.lerp(src_i[row, a0], src_i[row, a1], fr) - i_in)
+        q_in += t.a_q_in * (seen * keep_q * wp.lerp(src_q[row, a0], src_q[row, a1], fr) - q_in)
+        c0 = carrier[(x + PAD) * k + sub, 0]
+        s0 = carrier[(x + PAD) * k + sub, 1]
+        cs = (c0 * cphi - s0 * sphi) * vsw
+        sn = s0 * cphi + c0 * sphi
         comp = y0 + i_in * cs + q_in * sn
         cn += t.a_comp_noise * (half_noise(h1 & wp.uint32(0xFFFF)) - cn)
         comp += pn_gain * cn
+        if t.clog > 0.0:
+            comp += t.clog * (0.42 + 0.5 * cn_unit * cn - comp)
         if u_event < snow_p:
             snow_c = (wp.randf(st) - 0.5) * 1.2
             snow_s = 0.0
@@ -419,6 +515,13 @@ def tape_lines(
         # Chroma: phase error and jitter, colour noise, the colour-under bandwidth.
         ci = di * pc - dq * ps
         cq = di * ps + dq * pc
+        if t.fire_p > 0.0:  # SECAM: the FM discriminator's clicks, likelier on strong colour
+            level = wp.abs(ci * keep_i + cq * keep_q)
+            if u_event >= 0.5 and u_event < 0.5 + t.fire_p * (0.2 + 4.0 * level):
+                fire = (wp.randf(st) - 0.5) * 1.6
+            fire *= t.fire_decay
+            ci += fire * keep_i
+            cq += fire * keep_q
         ni += t.a_chroma_noise * (half_noise(h2 & wp.uint32(0xFFFF)) - ni)
         nq += t.a_chroma_noise * (half_noise(h2 >> wp.uint32(16)) - nq)
         i1 += t.a_chroma * (ci + cn_gain * ni - i1)
@@ -461,6 +564,10 @@ def play_out(
     src = float(row) + p.jitter
     if p.fields != 0:
         src = float((row // 2) * 2 + p.fields - 1) + p.jitter
+    if p.roll > 0.0:
+        period = float(p.height + p.blank)  # the picture and its blanking bar slip by together
+        src = src - p.roll
+        src = src - period * wp.floor(src / period)
     fr = wp.floor(src)
     r0 = int(fr)
     frac = src - fr
@@ -480,11 +587,15 @@ def play_out(
         wy1 = frac
         wc0 = 0.5
         wc1 = 0.5
+        if p.sequential == 1:
+            wc0 = 1.0
+            wc1 = 1.0
     elif last:
         wy0 = 1.0
         wc0 = 1.0
     v = 2.0 * float(row) / float(p.height) - 1.0
     du = 2.0 / float(p.width)
+    osd_here = osd_row(row, osd_on, lines, 1)
     for x in range(span[1], span[2]):
         yv = wy0 * y_in[rc, x] + wy1 * y_in[rn, x]
         iv = wc0 * i_in[rc, x] + wc1 * i_in[ra, x]
@@ -493,16 +604,19 @@ def play_out(
         tq = p.iq10 * iv + p.iq11 * qv
         u = float(x) * du - 1.0
         shade = 1.0 - p.vignette * 0.5 * (u * u + v * v)
-        r = (yv + 0.9563 * ti + 0.6210 * tq) * shade
-        g = (yv - 0.2721 * ti - 0.6474 * tq) * shade
-        b = (yv - 1.1070 * ti + 1.7046 * tq) * shade
-        if osd_on == 1:
+        r = (yv + p.r1 * ti + p.r2 * tq) * shade
+        g = (yv + p.g1 * ti + p.g2 * tq) * shade
+        b = (yv + p.b1 * ti + p.b2 * tq) * shade
+        r = wp.lerp(r, 0.06, p.blue)
+        g = wp.lerp(g, 0.12, p.blue)
+        b = wp.lerp(b, 0.72, p.blue)
+        if osd_here == 1:
             cover = osd_cover(x, row, lines, glyphs, font, 1)
-            if cover == 1:
-                r = 0.92
-                g = 0.92
-                b = 0.92
-            elif cover == 2:
+            if cover >= 2:
+                r = osd_colour(lines, cover, 0)
+                g = osd_colour(lines, cover, 1)
+                b = osd_colour(lines, cover, 2)
+            elif cover == 1:
                 r = 0.05
                 g = 0.05
                 b = 0.05

@@ -93,3 +93,34 @@ def flat_snr_db(tape: Tape, width: int = 720, height: int = 480, level: float = 
     y = y[int(0.05 * height) : int(0.9 * height), lo:hi]
     noise = y - y.mean(axis=1, keepdims=True) - y.mean(axis=0, keepdims=True) + y.mean()
     return float(20.0 * np.log10(1.0 / noise.std()))
+
+
+def luma(frame: Frame) -> np.ndarray:
+    """Rec. 601 luma of sRGB bytes, 0..1 (what a viewer's eye reads structure from)."""
+    return frame[..., :3].astype(np.float64) @ signal.RGB_TO_YIQ[0] / 255.0
+
+
+def ssim(a: Frame, b: Frame, sigma: float = 1.5) -> float:
+    """Mean structural similarity of two frames' luma (Wang et al. 2004: Gaussian window, K = 0.01/0.03)."""
+    from scipy.ndimage import gaussian_filter
+
+    x, y = luma(a), luma(b)
+    c1, c2 = 0.01**2, 0.03**2
+    mx, my = gaussian_filter(x, sigma), gaussian_filter(y, sigma)
+    vx = gaussian_filter(x * x, sigma) - mx * mx
+    vy = gaussian_filter(y * y, sigma) - my * my
+    cxy = gaussian_filter(x * y, sigma) - mx * my
+    s = ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
+    return float(s.mean())
+
+
+def edge_correlation(a: Frame, b: Frame, sigma: float = 1.5) -> float:
+    """Pearson correlation of the two frames' edge maps: Sobel gradient magnitude of the luma after a
+    Gaussian blur of ``sigma`` pixels (edges a viewer reads at a glance, not pixel grain)."""
+    from scipy.ndimage import gaussian_filter, sobel
+
+    def edges(frame: Frame) -> np.ndarray:
+        y = gaussian_filter(luma(frame), sigma)
+        return np.hypot(sobel(y, axis=0), sobel(y, axis=1)).ravel()
+
+    return float(np.corrcoef(edges(a), edges(b))[0, 1])

@@ -4,25 +4,17 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import warp as wp
 
 from backrooms.decay import kernels, osd, signal
 from backrooms.decay.settings import SEGMENT, FrameSettings
-from backrooms.seeds import numpy_rng, warp_seed
+from backrooms.launch import Bands, cpu_cores
+from backrooms.seeds import numpy_rng, smooth_noise, warp_seed
 
 MAX_BANDS = 8
-
-
-def smooth_noise(seed: int, purpose: str, t: float) -> float:
-    """Host-side 1-D value noise in [-1, 1] (stateless: a pure function of seed and time)."""
-    k = math.floor(t)
-    a, b = (numpy_rng(seed, "decay", purpose, k + j).uniform(-1.0, 1.0) for j in (0, 1))
-    s = t - k
-    return a + (b - a) * s * s * (3.0 - 2.0 * s)
+FIRE_US = 0.3  # SECAM fire: an FM click's decay time before the chroma filters spread it
 
 
 def tape_struct(s: FrameSettings, generation: int, segment: int) -> kernels.Tape:
@@ -50,39 +42,43 @@ def tape_struct(s: FrameSettings, generation: int, segment: int) -> kernels.Tape
     t.snow_cos, t.snow_sin = math.cos(2 * math.pi * s.snow_cycles), math.sin(2 * math.pi * s.snow_cycles)
     t.dropout_p = s.dropout_p
     t.head_lines, t.head_px, t.head_jitter_px = s.head_lines, s.head_px, s.head_jitter_px
-    t.head_mid_jitter = s.head_mid_jitter
+    t.head_mid_jitter, t.head_noise = s.head_mid_jitter, s.head_noise
     t.tracking, t.tracking_lines, t.edge_px = s.tracking, s.tracking_lines, s.edge_px
+    t.roll_row, t.roll_lines, t.roll_level = s.roll_row, s.roll_lines, s.roll_level
+    t.crease_row, t.crease_lines, t.crease_level = s.crease_row, s.crease_lines, s.crease_level
+    t.tear_row, t.tear_px, t.clog = s.tear_row, s.tear_px, s.clog
+    t.standard = tuple(signal.STANDARDS).index(s.standard)
+    t.fire_p, t.fire_decay = s.fire_p, math.exp(-1.0 / (FIRE_US * t.rate))
     return t
 
 
 def play_struct(s: FrameSettings) -> kernels.Play:
-    """The playback stage: vertical jitter, tint/saturation drift, vignette."""
+    """The playback stage: vertical jitter and roll, tint/saturation drift, vignette, blue screen."""
     p = kernels.Play()
     p.width, p.height, p.fields, p.vignette = s.width, s.height, s.fields, s.vignette
+    p.roll, p.blank, p.blue = s.v_roll, s.blank_lines, s.blue
+    std = signal.STANDARDS[s.standard]
+    m = std.from_planes
+    p.r1, p.r2, p.g1, p.g2, p.b1, p.b2 = m[0, 1], m[0, 2], m[1, 1], m[1, 2], m[2, 1], m[2, 2]
+    p.sequential = int(std.line_phase == "secam")
     p.jitter = (
         s.jitter_lines * numpy_rng(s.seed, "decay", "jitter", s.frame).uniform(-1.0, 1.0) * math.sqrt(3.0)
     )
     minutes = s.frame / 1800.0  # drift wanders over about a minute of 30-fps video
-    tint = math.radians(4.0) * s.drift * smooth_noise(s.seed, "tint", minutes * 3.0)
-    sat = s.saturation * (1.0 + 0.08 * s.drift * smooth_noise(s.seed, "saturation", minutes * 2.0))
+    tint = math.radians(4.0) * s.drift * smooth_noise(minutes * 3.0, s.seed, "decay", "tint")
+    sat = s.saturation * (1.0 + 0.08 * s.drift * smooth_noise(minutes * 2.0, s.seed, "decay", "saturation"))
     c, n = math.cos(tint) * sat, math.sin(tint) * sat
     p.iq00, p.iq01, p.iq10, p.iq11 = c, -n, n, c
     return p
 
 
-def carrier_table(width: int, over: int) -> np.ndarray:
-    """cos/sin of the subcarrier at every sample of a padded line (the line sign is applied in the kernel)."""
+def carrier_table(width: int, over: int, fsc_mhz: float = signal.FSC_MHZ) -> np.ndarray:
+    """cos/sin of the subcarrier at every sample of a padded line (turned to each line's phase)."""
     n = (width + 2 * kernels.PAD) * over
     sample = np.arange(n, dtype=np.float64) - kernels.PAD * over
-    cycles = signal.alias(signal.cycles_per_sample(signal.FSC_MHZ, width * over))
+    cycles = signal.alias(signal.cycles_per_sample(fsc_mhz, width * over))
     phase = 2.0 * np.pi * cycles * sample
     return np.stack([np.cos(phase), np.sin(phase)], axis=1).astype(np.float32)
-
-
-def cpu_cores() -> int:
-    """Cores this process may use (affinity where the OS has it), capped at ``MAX_BANDS``."""
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return min(usable, MAX_BANDS)
 
 
 class VhsTape:
@@ -108,51 +104,53 @@ class VhsTape:
         cpu = wp.get_device(device).is_cpu
         self.segment = segment or (width if cpu else SEGMENT)
         self.run = run or (width if cpu else 1)
-        self.bands = max(1, min(bands or cpu_cores(), height)) if cpu else 1
-        self.pool = ThreadPoolExecutor(self.bands, thread_name_prefix="vhs") if self.bands > 1 else None
+        self.launcher = Bands(device, min(bands or cpu_cores(), MAX_BANDS, height), "vhs")
+        self.bands = self.launcher.count
         shape = (height, width)
         self.planes = [[wp.zeros(shape, dtype=float, device=device) for _ in range(3)] for _ in range(2)]
         self.font = wp.array(osd.FONT, dtype=int, device=device)
         self.lines = wp.zeros((osd.MAX_LINES, osd.LINE_FIELDS), dtype=int, device=device)
         self.glyphs = wp.zeros(osd.MAX_CHARS, dtype=int, device=device)
-        over = signal.oversampling(width)
-        self.carrier = wp.array(carrier_table(width, over), dtype=float, device=device)
+        self.carriers: dict[str, wp.array] = {}
+        self.carrier("ntsc")
+
+    def carrier(self, standard: str) -> wp.array:
+        """The subcarrier table of a colour standard (made once, on its first frame)."""
+        if standard not in self.carriers:
+            fsc = signal.STANDARDS[standard].fsc_mhz
+            table = carrier_table(self.width, signal.oversampling(self.width, fsc), fsc)
+            self.carriers[standard] = wp.array(table, dtype=float, device=self.device)
+        return self.carriers[standard]
 
     def _set_osd(self, s: FrameSettings, fps: float) -> None:
-        lines, glyphs = osd.layout(s.frame, fps, s.osd_start, s.speed_label, s.width, s.height)
+        lines, glyphs = osd.layout(s.frame, fps, s.osd_start, s.speed_label, s.width, s.height, s.osd_style)
         self.lines.assign(lines)
         self.glyphs.assign(glyphs)
 
     def _launch(self, kernel: wp.Kernel, threads: int, inputs: list, outputs: list) -> None:
         """Launch ``threads`` threads (the kernel's ``first`` input offsets each band's thread ids)."""
-        if self.pool is None:
-            wp.launch(kernel, dim=threads, inputs=[*inputs, 0], outputs=outputs, device=self.device)
-            return
         cuts = [threads * b // self.bands for b in range(self.bands + 1)]
-        jobs = [
-            self.pool.submit(
-                wp.launch, kernel, dim=hi - lo, inputs=[*inputs, lo], outputs=outputs, device=self.device
-            )
-            for lo, hi in itertools.pairwise(cuts)
-            if hi > lo
-        ]
-        for job in jobs:
-            job.result()
+        launches = [(hi - lo, [*inputs, lo]) for lo, hi in itertools.pairwise(cuts) if hi > lo]
+        self.launcher.launch(kernel, launches, outputs)
 
     def apply(self, rgb: wp.array, s: FrameSettings, fps: float = 30.0) -> None:
         """Record ``rgb`` (H, W, 4 uint8) to tape ``1 + generations`` times and play it back into ``rgb``."""
         if (s.height, s.width) != (self.height, self.width):
             raise ValueError(f"tape built for {self.width}x{self.height}, settings are {s.width}x{s.height}")
-        if s.osd:
+        # OSD layers: 1 the recorded stamp, 2 the deck's; a blue screen always shows the deck's.
+        osd_on = (3 if s.osd else 0) | (2 if s.blue > 0.0 else 0)
+        if osd_on:
             self._set_osd(s, fps)
-        osd_on = int(s.osd)
         src, dst = self.planes
         pixels = self.height * ((self.width + self.run - 1) // self.run)
-        self._launch(kernels.record, pixels, [rgb, self.run, osd_on, self.lines, self.glyphs, self.font], src)
+        to_planes = wp.mat33(*signal.STANDARDS[s.standard].to_planes.ravel())
+        inputs = [rgb, to_planes, self.run, osd_on, self.lines, self.glyphs, self.font]
+        self._launch(kernels.record, pixels, inputs, src)
+        carrier = self.carrier(s.standard)
         for generation in range(1 + s.generations):
             t = tape_struct(s, generation, self.segment)
             segments = self.height * ((self.width + t.segment - 1) // t.segment)
-            self._launch(kernels.tape_lines, segments, [*src, self.carrier, t], dst)
+            self._launch(kernels.tape_lines, segments, [*src, carrier, t], dst)
             src, dst = dst, src
         play = [*src, play_struct(s), self.run, osd_on, self.lines, self.glyphs, self.font]
         self._launch(kernels.play_out, pixels, play, [rgb])

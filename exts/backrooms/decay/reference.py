@@ -89,13 +89,30 @@ def tracking_level(t: kernels.Tape, from_bottom: np.ndarray, field_time: np.ndar
     return np.where(from_bottom < t.tracking_lines, level, 0.0)
 
 
+def band(rows: np.ndarray, centre: float, half: float, level: float) -> np.ndarray:
+    if level <= 0.0:
+        return np.zeros(rows.shape)
+    d = np.abs(rows - centre) / half
+    return np.where(d < 1.0, level * (1.0 - d) ** 2, 0.0)
+
+
 def tape_lines(y: np.ndarray, i: np.ndarray, q: np.ndarray, t: kernels.Tape, carrier: float) -> tuple:
     """One record/playback pass over whole lines (all lines at once)."""
     h, w = y.shape
     rows = np.arange(h)
     d = t.chroma_delay
     field_time = (2 * t.frame + rows % 2).astype(np.float64)
-    sign = 1.0 - 2.0 * ((rows + t.frame) % 2)
+    quarter = 2 * ((rows + t.frame) % 2)
+    vsw, keep_i, keep_q = np.ones(h), np.ones(h), np.ones(h)
+    if t.standard == 1:
+        n4 = rows // 2 + (rows % 2) * (h // 2) + (t.frame % 4) * h
+        quarter = (3 * n4) % 4
+        vsw = 1.0 - 2.0 * ((rows // 2 + t.frame) % 2)
+    elif t.standard == 2:
+        keep_i = ((rows // 2 + t.frame) % 2).astype(np.float64)
+        keep_q = 1.0 - keep_i
+    cphi = np.select([quarter == 0, quarter == 2], [1.0, -1.0], 0.0)
+    sphi = np.select([quarter == 1, quarter == 3], [1.0, -1.0], 0.0)
     ls = Stream(rand_init(t.seed_lines, rows))
     u_phase, u_loss, u_head, u_mid = ls.uniform(), ls.uniform(), ls.uniform(), ls.uniform()
     shift = t.edge_px * 2.5 * value_noise(t.seed_motion, rows * 0.08, field_time * 0.4)
@@ -106,26 +123,36 @@ def tape_lines(y: np.ndarray, i: np.ndarray, q: np.ndarray, t: kernels.Tape, car
     )
     mid_shift = np.where(switch, 0.25 * t.head_px, 0.0)
     frac = np.clip((t.head_lines - from_bottom) / t.head_lines, 0.0, None)
-    head = t.head_px * frac * np.sqrt(frac) + t.head_jitter_px * (u_head - 0.5)
+    head = t.head_px * (0.5 + 0.5 * frac) + t.head_jitter_px * frac * (u_head - 0.5)
     shift = shift + np.where(from_bottom < t.head_lines, head, 0.0)
-    track = tracking_level(t, from_bottom, field_time)
-    torn = (from_bottom < t.head_lines) | (track > 0.0)
+    track = tracking_level(t, from_bottom, field_time) + band(rows, t.roll_row, t.roll_lines, t.roll_level)
+    crease = band(rows, t.crease_row, t.crease_lines, t.crease_level)
+    tear = (rows >= t.tear_row) & (t.tear_px != 0.0)
+    torn = (from_bottom < t.head_lines) | (track > 0.0) | (crease > 0.0) | tear
     shift = shift + 10.0 * t.px * track * value_noise(t.seed_motion ^ 7, rows * 0.6, field_time * 3.0)
-    angle = t.hue + t.phase_noise * (u_phase - 0.5) * math.sqrt(12.0)
+    shift = shift + 8.0 * t.px * crease * (2.0 * u_mid - 1.0) + np.where(rows >= t.tear_row, t.tear_px, 0.0)
+    angle = (t.hue + t.phase_noise * (u_phase - 0.5) * math.sqrt(12.0)) * vsw
+    if t.standard == 2:
+        angle = np.zeros(h)
     pc, ps = np.cos(angle), np.sin(angle)
-    chroma_gain = np.where(u_loss < t.chroma_loss_p, 0.0, 1.0)
-    ln_gain = (t.luma_noise + 0.12 * track) * math.sqrt((2.0 - t.a_luma_noise) / t.a_luma_noise)
-    snow_p = t.snow_p + 0.04 * track
-    dropout_p = t.dropout_p + 0.004 * track
+    chroma_gain = np.where(u_loss < t.chroma_loss_p, 0.0, 1.0 - t.clog)
+    band_head = np.where((from_bottom < t.head_lines) & (t.head_px > 0.0), frac, 0.0)
+    ln_gain = (t.luma_noise + 0.12 * track + 0.2 * crease + t.head_noise * band_head) * math.sqrt(
+        (2.0 - t.a_luma_noise) / t.a_luma_noise
+    )
+    snow_p = t.snow_p + 0.04 * track + 0.08 * crease + 0.2 * t.head_noise * band_head
+    dropout_p = t.dropout_p + 0.004 * track + 0.02 * crease
     cn_gain = t.chroma_noise * math.sqrt((2.0 - t.a_chroma_noise) / t.a_chroma_noise)
-    pn_gain = t.comp_noise * math.sqrt((2.0 - t.a_comp_noise) / t.a_comp_noise)
+    cn_unit = math.sqrt((2.0 - t.a_comp_noise) / t.a_comp_noise)
+    pn_gain = t.comp_noise * cn_unit
     row_key = rand_init(t.seed_samples, rows)
     out_y, out_i, out_q = np.empty_like(y), np.empty_like(i), np.empty_like(q)
 
     lead, lag = max(d, 0), max(-d, 0)
     xs = -lead - shift
     y_first = sample_line(y, xs)
-    i_in, q_in = sample_line(i, xs), sample_line(q, xs)
+    i_in, q_in = sample_line(i, xs) * keep_i, sample_line(q, xs) * keep_q
+    fire = np.zeros(h)
     zero = np.zeros(h)
     cn, snow_c, snow_s, drop, drop_k, ln, ry1, ry2, ni, nq = (zero.copy() for _ in range(10))
     nx1 = nx2 = ny1 = ny2 = sm = l1 = l2 = l3 = sh = rx1 = rx2 = y_first
@@ -141,13 +168,16 @@ def tape_lines(y: np.ndarray, i: np.ndarray, q: np.ndarray, t: kernels.Tape, car
         st = Stream(row_key ^ counter)
         h1, h2 = st.bits(), st.bits()
         u_event = st.uniform()
-        i_in = i_in + t.a_i_in * (seen * sample_line(i, xf) - i_in)
-        q_in = q_in + t.a_q_in * (seen * sample_line(q, xf) - q_in)
+        i_in = i_in + t.a_i_in * (seen * keep_i * sample_line(i, xf) - i_in)
+        q_in = q_in + t.a_q_in * (seen * keep_q * sample_line(q, xf) - q_in)
         phase = 2.0 * math.pi * carrier * (x * k + sub)
-        cs, sn = math.cos(phase) * sign, math.sin(phase) * sign
+        c0, s0 = math.cos(phase), math.sin(phase)
+        cs, sn = (c0 * cphi - s0 * sphi) * vsw, s0 * cphi + c0 * sphi
         comp = y0 + i_in * cs + q_in * sn
         cn = cn + t.a_comp_noise * (half_noise(h1) - cn)
         comp = comp + pn_gain * cn
+        if t.clog > 0.0:
+            comp = comp + t.clog * (0.42 + 0.5 * cn_unit * cn - comp)
         event = u_event < snow_p
         amp = (st.uniform(event) - 0.5) * 1.2
         snow_c, snow_s = np.where(event, amp, snow_c), np.where(event, 0.0, snow_s)
@@ -186,6 +216,11 @@ def tape_lines(y: np.ndarray, i: np.ndarray, q: np.ndarray, t: kernels.Tape, car
         yv = yv + t.k_ring * rv
 
         ci, cq = di * pc - dq * ps, di * ps + dq * pc
+        if t.fire_p > 0.0:
+            level = np.abs(ci * keep_i + cq * keep_q)
+            event = (u_event >= 0.5) & (u_event < 0.5 + t.fire_p * (0.2 + 4.0 * level))
+            fire = np.where(event, (st.uniform(event) - 0.5) * 1.6, fire) * t.fire_decay
+            ci, cq = ci + fire * keep_i, cq + fire * keep_q
         ni = ni + t.a_chroma_noise * (half_noise(h2) - ni)
         nq = nq + t.a_chroma_noise * (half_noise(h2 >> np.uint32(16)) - nq)
         i1 = i1 + t.a_chroma * (ci + cn_gain * ni - i1)
@@ -209,6 +244,8 @@ def play_out(y: np.ndarray, i: np.ndarray, q: np.ndarray, s: FrameSettings) -> n
     h, w = y.shape
     rows = np.arange(h)
     src = rows + p.jitter if p.fields == 0 else (rows // 2) * 2 + p.fields - 1 + p.jitter
+    if p.roll > 0.0:
+        src = np.mod(src - p.roll, h + p.blank)
     r0 = np.floor(src).astype(np.int64)
     frac = (src - r0)[:, None]
     inside = (r0 >= 0) & (r0 + 1 < h)
@@ -219,24 +256,28 @@ def play_out(y: np.ndarray, i: np.ndarray, q: np.ndarray, s: FrameSettings) -> n
     yv = np.where(inside[:, None], y[rc] + (y[rn] - y[rc]) * frac, np.where(last[:, None], y[rc], 0.0))
     keep = (inside | last)[:, None]
     blend = inside[:, None]
-    iv = np.where(blend, 0.5 * (i[rc] + i[ra]), np.where(keep, i[rc], 0.0))
-    qv = np.where(blend, 0.5 * (q[rc] + q[ra]), np.where(keep, q[rc], 0.0))
+    wc = 1.0 if p.sequential else 0.5  # SECAM's delay line adds the other plane; PAL/NTSC average
+    iv = np.where(blend, wc * (i[rc] + i[ra]), np.where(keep, i[rc], 0.0))
+    qv = np.where(blend, wc * (q[rc] + q[ra]), np.where(keep, q[rc], 0.0))
     ti, tq = p.iq00 * iv + p.iq01 * qv, p.iq10 * iv + p.iq11 * qv
-    rgb = np.einsum("kc,chw->hwk", signal.YIQ_TO_RGB, np.stack([yv, ti, tq]))
+    rgb = np.einsum("kc,chw->hwk", signal.STANDARDS[s.standard].from_planes, np.stack([yv, ti, tq]))
     u = 2.0 * np.arange(w) / w - 1.0
     v = 2.0 * rows / h - 1.0
     shade = 1.0 - p.vignette * 0.5 * (u[None, :] ** 2 + v[:, None] ** 2)
-    return rgb * shade[..., None]
+    blue = np.array([0.06, 0.12, 0.72])
+    return rgb * shade[..., None] * (1.0 - p.blue) + blue * p.blue
 
 
-def to_yiq(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    yiq = np.einsum("kc,hwc->khw", signal.RGB_TO_YIQ, rgb[..., :3].astype(np.float64) / 255.0)
-    return yiq[0], yiq[1], yiq[2]
+def to_planes(rgb: np.ndarray, standard: str = "ntsc") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Y and the standard's two chroma planes (YIQ for NTSC, YVU for PAL/SECAM)."""
+    m = signal.STANDARDS[standard].to_planes
+    planes = np.einsum("kc,hwc->khw", m, rgb[..., :3].astype(np.float64) / 255.0)
+    return planes[0], planes[1], planes[2]
 
 
-def decay_yiq(rgb: np.ndarray, s: FrameSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The taped YIQ planes of an (H, W, 3|4) uint8 frame, before play-out (for measurements)."""
-    planes = to_yiq(rgb)
+def decay_planes(rgb: np.ndarray, s: FrameSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The taped planes of an (H, W, 3|4) uint8 frame, before play-out (for measurements)."""
+    planes = to_planes(rgb, s.standard)
     for generation in range(1 + s.generations):
         planes = tape_lines(*planes, tape_struct(s, generation, s.width), s.filters.carrier)
     return planes
@@ -245,6 +286,6 @@ def decay_yiq(rgb: np.ndarray, s: FrameSettings) -> tuple[np.ndarray, np.ndarray
 def decay(rgb: np.ndarray, s: FrameSettings) -> np.ndarray:
     """The whole pass on an (H, W, 4) uint8 frame (OSD excluded); returns a new uint8 frame."""
     out = rgb.copy()
-    linear = play_out(*decay_yiq(rgb, s), s)
+    linear = play_out(*decay_planes(rgb, s), s)
     out[..., :3] = np.clip(linear * 255.0 + 0.5, 0.0, 255.0).astype(np.uint8)
     return out

@@ -1,7 +1,9 @@
 """The decay node's knobs, and their resolution into one frame's numbers.
 
-Knobs are gains on the chosen preset (1 = the preset's amount, 0 = off), so the same OSC fader
-means the same thing on every preset. ``noise`` scales every random effect at once; at 0 only the
+A preset is a point (tape speed, wear, dubs) on the wear scale (presets.py); ``wear`` moves further
+along it and ``deck`` picks the machine that plays the tape (decks.py). Per-effect knobs are gains
+on the amounts that gives (1 = as worn, 0 = off), so the same OSC fader means the same thing on
+every preset. ``noise`` scales every random effect at once; at 0 only the
 deterministic signal chain is left (filters, delays, halos, hue, vignette, OSD, dubbing).
 """
 
@@ -14,8 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from backrooms.decay import signal
-from backrooms.decay.presets import PRESETS
+from backrooms.decay import (
+    events,  # noqa: F401 - declares the event knobs with the rest
+    signal,
+)
+from backrooms.decay.decks import DECKS
+from backrooms.decay.osd import parse_start
+from backrooms.decay.presets import PRESETS, at
 from backrooms.params import declare
 from backrooms.seeds import warp_seed
 
@@ -25,9 +32,25 @@ declare(
     NODE,
     "preset",
     "sp",
-    "tape preset: healthy sp/lp/ep, or decayed worn/found-footage",
+    "tape preset: healthy sp/lp/ep, or decayed worn/found-footage (a speed and a point on the wear scale)",
     choices=tuple(PRESETS),
 )
+declare(
+    NODE,
+    "wear",
+    0.0,
+    "how far past the preset the tape is worn: 0 as the preset, 1 on the edge of unplayable",
+    min=0.0,
+    max=1.0,
+)
+declare(
+    NODE,
+    "standard",
+    "ntsc",
+    "colour system: ntsc, pal (line-alternating phase), secam (line-sequential FM colour)",
+    choices=tuple(signal.STANDARDS),
+)
+declare(NODE, "deck", "home", "the machine that plays the tape (bandwidth, noise, OSD)", choices=tuple(DECKS))
 declare(
     NODE, "noise", 1.0, "master gain of every random effect (0 = deterministic chain only)", min=0.0, max=8.0
 )
@@ -48,7 +71,7 @@ GAINS: dict[str, str] = {
     "dropouts": "white dropout streaks",
     "chroma_loss": "lines that lose their colour",
     "phase_noise": "per-line hue jitter",
-    "head_switching": "tear at the bottom of the frame",
+    "head_switching": "sideways tear of the bottom lines (head switching)",
     "tracking": "tracking noise band",
     "edge_wave": "wobble of line starts",
     "jitter": "vertical jitter",
@@ -57,7 +80,7 @@ GAINS: dict[str, str] = {
     "vignette": "darkened corners",
 }
 for _name, _text in GAINS.items():
-    declare(NODE, _name, 1.0, f"{_text} (x preset)", min=0.0, max=8.0)
+    declare(NODE, _name, 1.0, f"{_text} (x worn amount)", min=0.0, max=8.0)
 declare(NODE, "hue", 0.0, "extra chroma phase error", min=-180.0, max=180.0, unit="deg")
 declare(NODE, "generations", 0, "extra dubs (re-recordings) on top of the preset's", min=0, max=8)
 declare(
@@ -69,7 +92,11 @@ declare(
 )
 declare(NODE, "osd", False, "on-screen display: camcorder date stamp and VCR PLAY/speed")
 declare(
-    NODE, "osd_start", "1997-06-14 21:32:05", "date and time of the first frame's stamp (YYYY-MM-DD HH:MM:SS)"
+    NODE,
+    "osd_start",
+    "1997-06-14 21:32:05",
+    "date and time of the first frame's stamp (YYYY-MM-DD HH:MM:SS)",
+    check=parse_start,
 )
 declare(
     NODE, "adversarial", 0.0, "adversarial noise budget (L-inf, in 1/255 steps; 0 = off)", min=0.0, max=32.0
@@ -104,29 +131,30 @@ class Filters:
 @lru_cache(maxsize=64)
 def design(
     width: int,
-    preset: str,
-    blur: float,
+    luma_cut: float,
+    chroma_cut: float,
     bleed: float,
     smear: float,
-    delay_gain: float,
+    chroma_delay_us: float,
     sharpen: float,
     ringing: float,
+    standard: str = "ntsc",
 ) -> Filters:
-    """Filter coefficients for a width; the tape poles are solved so the path hits the preset cut."""
-    p = PRESETS[preset]
-    over = signal.oversampling(width)
+    """Filter coefficients for a width; the tape poles are solved so that the whole path, peaking
+    and ringing included, has its -3 dB points at ``luma_cut`` and ``chroma_cut / bleed`` MHz."""
+    std = signal.STANDARDS[standard]
+    over = signal.oversampling(width, std.fsc_mhz)
     n = width * over  # samples per line
-    carrier = signal.alias(signal.cycles_per_sample(signal.FSC_MHZ, n))
+    carrier = signal.alias(signal.cycles_per_sample(std.fsc_mhz, n))
     notch = signal.notch(carrier, signal.NOTCH_Q)
-    luma_cut = p.luma_cut_mhz / max(blur, 1e-3)
     a_sharp = signal.one_pole_alpha(2.0 * luma_cut, n)
     ring = signal.bandpass(signal.cycles_per_sample(1.3 * luma_cut, n), 2.5)
 
     def luma_rest(w: np.ndarray) -> np.ndarray:
-        s = 1.0 + p.sharpen * (1.0 - signal.one_pole_response(a_sharp, w))
-        return notch.response(w) * s * (1.0 + p.ringing * ring.response(w))
+        s = 1.0 + sharpen * (1.0 - signal.one_pole_response(a_sharp, w))
+        return notch.response(w) * s * (1.0 + ringing * ring.response(w))
 
-    a_i_in = signal.one_pole_alpha(signal.I_INPUT_MHZ, n)
+    a_i_in = signal.one_pole_alpha(std.c1_mhz, n)
     a_demod = signal.one_pole_alpha(signal.DEMOD_MHZ, n)
 
     def chroma_rest(w: np.ndarray) -> np.ndarray:
@@ -135,12 +163,12 @@ def design(
         return signal.one_pole_response(a_i_in, w) * sep * signal.one_pole_response(a_demod, w)
 
     a_luma = signal.solve_cascade_pole(luma_cut, n, luma_rest)
-    a_chroma = signal.solve_cascade_pole(p.chroma_cut_mhz / bleed, n, chroma_rest) if bleed > 1e-3 else 1.0
-    a_smear = signal.one_pole_alpha(2.0 ** (-4.0 * smear * p.smear) * 0.25 * signal.sample_rate_mhz(n), n)
-    a_smear = 1.0 if smear * p.smear <= 0.0 else a_smear
-    a_q_in = signal.one_pole_alpha(signal.Q_INPUT_MHZ, n)
+    a_chroma = signal.solve_cascade_pole(chroma_cut / bleed, n, chroma_rest) if bleed > 1e-3 else 1.0
+    a_smear = signal.one_pole_alpha(2.0 ** (-4.0 * smear) * 0.25 * signal.sample_rate_mhz(n), n)
+    a_smear = 1.0 if smear <= 0.0 else a_smear
+    a_q_in = signal.one_pole_alpha(std.c2_mhz, n)
     a_luma_noise = signal.one_pole_alpha(min(luma_cut, 3.0), n)
-    a_chroma_noise = signal.one_pole_alpha(0.4 * p.chroma_cut_mhz / 0.32, n)
+    a_chroma_noise = signal.one_pole_alpha(0.4 * chroma_cut / 0.32, n)
     a_comp_noise = signal.one_pole_alpha(4.0, n)
     poles = [a_i_in, a_q_in, a_demod, a_luma, a_chroma, a_smear, a_luma_noise, a_chroma_noise, a_comp_noise]
     poles += [1.0 - math.sqrt(b.a2) for b in (notch, ring)]  # resonators: pole radius sqrt(a2)
@@ -149,7 +177,7 @@ def design(
     # The causal filters already make chroma lag luma by their group delay; the preset's colour-under
     # delay is the total, so the kernel shifts chroma by what is left (backwards if need be).
     lag_px = sum((1.0 - a) / a for a in (a_i_in, a_demod, a_chroma, a_chroma, a_chroma)) / over
-    delay_px = p.chroma_delay_us * delay_gain * signal.sample_rate_mhz(width)
+    delay_px = chroma_delay_us * signal.sample_rate_mhz(width)
     return Filters(
         carrier=carrier,
         a_i_in=a_i_in,
@@ -170,6 +198,7 @@ def design(
     )
 
 
+FIRE_PER_NOISE = 0.02  # SECAM fire impulses per sample per unit of chroma noise rms
 TAPE_WARMUP_POLES = 1.6  # a 3-pole cascade needs ~1.6x a single pole's decay time to forget
 MAX_DELAY = 255  # chroma delay cap in samples (also the per-row counter stride padding)
 DROPOUT_MAX_US = 8.0  # a dropout fades out (to 2 %) within this time; segments warm up over it
@@ -177,12 +206,16 @@ DROPOUT_MAX_US = 8.0  # a dropout fades out (to 2 %) within this time; segments 
 
 @dataclass(frozen=True)
 class FrameSettings:
-    """Everything one frame of the tape needs: filters plus the random amounts and their seeds."""
+    """Everything one frame of the tape needs: filters plus the random amounts and their seeds.
+
+    The fields after ``seed`` are what the frame's tape events (events.py) add; 0 is none.
+    """
 
     filters: Filters
     width: int
     height: int
     frame: int
+    wear: float  # where on the wear scale this tape is (preset + knob)
     generations: int
     fields: int  # 0 both, 1 upper, 2 lower
     sharpen: float
@@ -202,6 +235,7 @@ class FrameSettings:
     head_px: float
     head_jitter_px: float
     head_mid_jitter: float  # share of the line the switch point wanders
+    head_noise: float  # luma grain added in the switching band
     tracking: float
     tracking_lines: int
     edge_px: float
@@ -210,9 +244,24 @@ class FrameSettings:
     vignette: float
     osd: bool
     osd_start: str
+    osd_style: str
     speed_label: str
     adversarial: float
     seed: int
+    standard: str = "ntsc"
+    fire_p: float = 0.0  # SECAM: FM noise impulses per sample (scaled by the chroma level)
+    roll_row: float = 0.0
+    roll_lines: float = 1.0
+    roll_level: float = 0.0
+    crease_row: float = 0.0
+    crease_lines: float = 1.0
+    crease_level: float = 0.0
+    tear_row: int = 1 << 30
+    tear_px: float = 0.0
+    clog: float = 0.0
+    v_roll: float = 0.0
+    blank_lines: int = 0
+    blue: float = 0.0
 
     def seeds(self, generation: int) -> tuple[int, int]:
         """(per-sample, per-line) stream seeds for one recording generation of this frame."""
@@ -224,48 +273,70 @@ class FrameSettings:
 
 def resolve(values: dict[str, Any], width: int, height: int, frame: int, run_seed: int) -> FrameSettings:
     """Turn the node's parameter values (``snapshot.node("decay")``) into one frame's settings."""
-    name = values["preset"]
-    p = PRESETS[name]
+    point = PRESETS[values["preset"]]
+    wear = round(min(point.wear + float(values["wear"]), 1.0), 3)  # bounded set of filter designs
+    p = at(point.speed, wear)
+    deck = DECKS[values["deck"]]
     g = {k: float(values[k]) for k in GAINS}
     noise = float(values["noise"])
-    f = design(width, name, g["blur"], g["bleed"], g["smear"], g["chroma_delay"], g["sharpen"], g["ringing"])
+    grain = deck.grain * noise
+    sharpen, ringing = p.sharpen * g["sharpen"], p.ringing * g["ringing"]
+    f = design(
+        width,
+        p.luma_cut_mhz * deck.luma_bw / max(g["blur"], 1e-3),
+        p.chroma_cut_mhz * deck.chroma_bw,
+        g["bleed"],
+        p.smear * g["smear"],
+        p.chroma_delay_us * g["chroma_delay"],
+        sharpen,
+        ringing,
+        values["standard"],
+    )
     n = width * f.over
     rate = signal.sample_rate_mhz(n)
-    px = width / 720.0  # preset distances are in pixels of a 720-px line
-    lines = height / 480.0
+    px = width / 720.0  # distances are in pixels of a 720-px line
+    lines = height / 480.0  # ... or lines of a 480-line frame
+    field_lines = height / 240.0  # ... or lines of a 240-line field (head switching, tracking)
     return FrameSettings(
         filters=f,
         width=width,
         height=height,
         frame=frame,
-        generations=p.generations + int(values["generations"]),
+        wear=wear,
+        generations=point.generations + int(values["generations"]),
         fields=("interleaved", "upper", "lower").index(values["fields"]),
-        sharpen=p.sharpen * g["sharpen"],
-        ringing=p.ringing * g["ringing"],
+        sharpen=sharpen,
+        ringing=ringing,
         hue_rad=math.radians(p.hue_deg + float(values["hue"])),
         phase_noise_rad=math.radians(p.phase_noise_deg) * g["phase_noise"] * noise,
         saturation=p.saturation * g["saturation"],
-        luma_noise=p.luma_noise * g["luma_noise"] * noise,
-        chroma_noise=p.chroma_noise * g["chroma_noise"] * noise,
-        composite_noise=p.composite_noise * g["composite_noise"] * noise,
+        luma_noise=p.luma_noise * g["luma_noise"] * grain,
+        chroma_noise=p.chroma_noise * g["chroma_noise"] * grain,
+        composite_noise=p.composite_noise * g["composite_noise"] * grain,
         snow_p=min(p.snow * g["snow"] * noise / 1000.0 / f.over, 0.5),
         snow_decay=math.exp(-1.0 / (0.5 * rate)),
         snow_cycles=signal.cycles_per_sample(2.0, n),
-        dropout_p=min(p.dropouts * g["dropouts"] * noise / 1000.0 / n, 0.1),
+        dropout_p=min(p.dropouts * deck.dropouts * g["dropouts"] * noise / 1000.0 / n, 0.1),
         chroma_loss_p=min(p.chroma_loss * g["chroma_loss"] * noise, 1.0),
-        head_lines=max(1, round(p.head_switching_lines * lines)),
-        head_px=p.head_switching_px * g["head_switching"] * px,
-        head_jitter_px=2.0 * g["head_switching"] * noise * px,
+        head_lines=max(1, round(p.head_switching_lines * deck.head_lines * field_lines)),
+        head_px=p.head_switching_px * deck.head_px * g["head_switching"] * px,
+        head_jitter_px=10.0 * g["head_switching"] * noise * px,
         head_mid_jitter=min(0.03 * noise, 0.05),
-        tracking=min(p.tracking * g["tracking"] * noise, 4.0),
-        tracking_lines=max(1, round(p.tracking_lines * lines)),
+        head_noise=0.06 * g["head_switching"] * grain,
+        tracking=min((p.tracking + deck.tracking) * g["tracking"] * noise, 4.0),
+        tracking_lines=max(1, round(p.tracking_lines * field_lines)),
         edge_px=p.edge_wave_px * g["edge_wave"] * noise * px,
         jitter_lines=p.jitter_lines * g["jitter"] * noise * lines,
         drift=p.drift * g["drift"] * noise,
         vignette=min(p.vignette * g["vignette"], 1.0),
         osd=bool(values["osd"]),
         osd_start=str(values["osd_start"]),
-        speed_label=name.upper() if name in ("sp", "lp", "ep") else "EP" if p.luma_cut_mhz < 1.6 else "LP",
+        osd_style=deck.osd,
+        speed_label=point.speed.upper(),
         adversarial=float(values["adversarial"]) / 255.0,
         seed=run_seed + int(values["seed"]),
+        standard=values["standard"],
+        fire_p=min(p.chroma_noise * g["chroma_noise"] * grain * FIRE_PER_NOISE / f.over, 0.05)
+        if values["standard"] == "secam"
+        else 0.0,
     )

@@ -32,6 +32,43 @@ RGB_TO_YIQ = np.array(
     dtype=np.float64,
 )
 YIQ_TO_RGB = np.linalg.inv(RGB_TO_YIQ)
+# sRGB-encoded RGB -> Y, V, U (PAL; also SECAM's colour-difference pair in this model), rows in
+# the planes' order: the chain's first chroma plane carries V (on the cosine axis), the second U.
+RGB_TO_YVU = np.array(
+    [[0.299, 0.587, 0.114], [0.615, -0.51499, -0.10001], [-0.14713, -0.28886, 0.436]], dtype=np.float64
+)
+YVU_TO_RGB = np.linalg.inv(RGB_TO_YVU)
+
+
+@dataclass(frozen=True)
+class Standard:
+    """A colour system: its subcarrier, its colour matrix and how chroma travels along the lines.
+
+    ``line_phase``: "ntsc" (the subcarrier steps 180 degrees a line), "pal" (it steps 270 degrees,
+    the quarter-line offset, and the V axis flips every line of a field, so a phase error turns
+    hue one way on a line and the other way on the next and the deck's 1H delay line averages it
+    into a loss of saturation), "secam" (one colour-difference signal per line, alternately, the
+    other from the previous line; FM colour is immune to phase errors but its noise comes as
+    impulses: "fire").
+    """
+
+    fsc_mhz: float
+    to_planes: np.ndarray  # RGB -> (Y, C1, C2)
+    c1_mhz: float  # encoder bandwidths of the two chroma planes
+    c2_mhz: float
+    line_phase: str
+    fps: float  # frame rate a still is stamped at (a clip keeps its own rate)
+
+    @property
+    def from_planes(self) -> np.ndarray:
+        return np.linalg.inv(self.to_planes)
+
+
+STANDARDS: dict[str, Standard] = {
+    "ntsc": Standard(FSC_MHZ, RGB_TO_YIQ, I_INPUT_MHZ, Q_INPUT_MHZ, "ntsc", 30.0),
+    "pal": Standard(4.43361875, RGB_TO_YVU, 1.3, 1.3, "pal", 25.0),  # U and V both 1.3 MHz (PAL-B/G/I)
+    "secam": Standard(4.25, RGB_TO_YVU, 1.3, 1.3, "secam", 25.0),  # Db's 4.25 MHz rest frequency
+}
 
 
 def sample_rate_mhz(width: int) -> float:
@@ -39,9 +76,9 @@ def sample_rate_mhz(width: int) -> float:
     return width / ACTIVE_LINE_US
 
 
-def oversampling(width: int) -> int:
+def oversampling(width: int, fsc_mhz: float = FSC_MHZ) -> int:
     """Samples per pixel so that the 2 x fsc image of demodulation lands above 2 MHz (narrow frames)."""
-    return max(1, math.ceil((2.0 * FSC_MHZ + 2.0) / sample_rate_mhz(width)))
+    return max(1, math.ceil((2.0 * fsc_mhz + 2.0) / sample_rate_mhz(width)))
 
 
 def cycles_per_sample(mhz: float, width: int) -> float:

@@ -1,4 +1,5 @@
-"""``backrooms train``: render training pairs, train the denoiser, evaluate it on a held-out walk."""
+"""``backrooms train``: render training pairs, train the denoiser, evaluate it on a held-out walk.
+``backrooms tune``: fine-tune a user's diffusers checkpoint on tape with a LoRA (see ``tune``)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,72 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run_train)
+    _register_tune(subparsers)
+
+
+def _register_tune(subparsers: argparse._SubParsersAction) -> None:
+    from backrooms.diffusion.tune import TuneConfig
+
+    p = subparsers.add_parser(
+        "tune",
+        help="fine-tune your diffusers checkpoint (SD-Turbo, SDXL, SD3) on tape: writes a LoRA",
+        description="Train a LoRA for a local diffusers checkpoint on pairs the pipeline renders: clean "
+        "renders in, the expensive render through the decay pass as targets, with the VHS perceptual "
+        "loss beside the diffusion loss. Resumes from --out/checkpoint. Use the result with "
+        "--set diffusion.style=BASE --set diffusion.lora=OUT/pytorch_lora_weights.safetensors.",
+    )
+    p.add_argument(
+        "--base", type=Path, required=True, help="the diffusers checkpoint folder (model_index.json)"
+    )
+    p.add_argument("--out", type=Path, default=Path("models") / "tape-lora", help="LoRA folder to write")
+    p.add_argument("--data", type=Path, default=Path("out/tune-data"), help="clip cache folder")
+    p.add_argument("--clips", type=int, default=16, help="walks to render (default 16)")
+    p.add_argument("--frames", type=int, default=4, help="frames per walk (default 4)")
+    p.add_argument("--size", default="512x512", help="render size WxH (default 512x512)")
+    p.add_argument("--expensive-spp", type=int, default=8, help="samples per pixel of the expensive render")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="where to train")
+    defaults = TuneConfig()
+    for f in fields(TuneConfig):
+        value = getattr(defaults, f.name)
+        p.add_argument(
+            f"--{f.name.replace('_', '-')}", type=type(value), default=value, help=f"(default {value})"
+        )
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=run_tune)
+
+
+def run_tune(args: argparse.Namespace) -> int:
+    import torch
+
+    from backrooms.diffusion.backends import default_device
+    from backrooms.diffusion.data import Clip, ensure_clips
+    from backrooms.diffusion.tune import TuneConfig, Tuner, decayed, tune
+    from backrooms.graph.recipe import parse_size
+
+    if not (args.base / "model_index.json").is_file():
+        raise UserError(f"--base {args.base}: not a diffusers checkpoint folder (no model_index.json)")
+    config = TuneConfig(**{f.name: getattr(args, f.name) for f in fields(TuneConfig)})
+    for name in ("steps", "batch", "crop", "rank", "checkpoint_every", "clips", "frames", "expensive_spp"):
+        if getattr(args, name) < 1:
+            raise UserError(f"--{name.replace('_', '-')}: too small ({getattr(args, name)})")
+    width, height = parse_size(args.size)
+    device = default_device() if args.device == "auto" else args.device
+    progress = not args.quiet
+    tuner = Tuner(args.base, config, device)  # a broken checkpoint fails before any rendering
+    paths = ensure_clips(
+        args.data, args.clips, args.frames, width, height, args.expensive_spp, args.seed, progress
+    )
+    clips = [Clip.load(p) for p in paths]
+    render = torch.cat([c.render for c in clips])
+    target = torch.cat([decayed(c, args.seed) for c in clips])
+    args.out.mkdir(parents=True, exist_ok=True)
+    report = tune(tuner, args.out, render, target, progress)
+    first, last = report["log"][0]["loss"], report["log"][-1]["loss"]
+    print(
+        f"tuned {len(report['log'])} steps in {report['seconds']:.0f} s (loss {first:.4f} -> {last:.4f}) -> "
+        f"{args.out / report['lora']}"
+    )
+    return 0
 
 
 def run_train(args: argparse.Namespace) -> int:

@@ -15,11 +15,12 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
+from backrooms.diffusion import checkpoint_params  # noqa: F401  (declares the checkpoint-only knobs)
 from backrooms.diffusion.backends import BACKENDS, load_stylizer
 from backrooms.diffusion.controller import motion_strength
 from backrooms.diffusion.frames import FrameAOVs, read_aovs, write_rgb
 from backrooms.diffusion.pipeline import FrameInputs, Stylizer
-from backrooms.diffusion.styles import DEFAULT_STYLE, resolve_style
+from backrooms.diffusion.styles import DEFAULT_STYLE, find_style, resolve_style
 from backrooms.diffusion.warping import camera_speed, source_grid, valid_mask, warp
 from backrooms.graph.node import GraphContext, Node
 from backrooms.graph.product import RenderProduct
@@ -35,7 +36,11 @@ declare(
 declare(NODE, "steps", 1, "denoising steps per generated frame", min=1, max=4)
 declare(NODE, "seed", 0, "seed of the invented detail (mixed with the run's seed)", min=0, max=2**31 - 1)
 declare(
-    NODE, "style", DEFAULT_STYLE, "model folder name in models/, or a path to a model or diffusers checkpoint"
+    NODE,
+    "style",
+    DEFAULT_STYLE,
+    "model folder name in models/, or a path to a model or diffusers checkpoint",
+    check=find_style,
 )
 declare(NODE, "prompt", "", "text prompt, used only by diffusers checkpoints")
 declare(
@@ -124,11 +129,17 @@ class DiffusionNode(Node):
             previous = torch.zeros_like(aovs.render)
             noise = fresh
         if has_memory and since_reset % p["keyframe_interval"] != 0:
+            if hasattr(self._stylizer, "follow"):  # latent memory of a diffusers checkpoint
+                self._stylizer.follow(aovs.motion)
             return valid * previous + (1 - valid) * aovs.render, noise
-        inputs = FrameInputs(aovs.render, aovs.depth, aovs.normals, previous, valid * p["temporal_weight"])
+        inputs = FrameInputs(
+            aovs.render, aovs.depth, aovs.normals, previous, valid * p["temporal_weight"], aovs.motion
+        )
         speed = 0.0 if aovs.motion is None else camera_speed(aovs.motion)
         strength = motion_strength(p["strength"], speed, p["motion_response"])
         stylizer = self._load(p)
+        if hasattr(stylizer, "apply"):  # knobs only a diffusers checkpoint reads
+            stylizer.apply(p)
         return _run_padded(stylizer, inputs, noise, strength, p["steps"]), noise
 
     def _fresh_noise(self, frame: int, seed: int) -> torch.Tensor:
@@ -160,7 +171,8 @@ def _run_padded(stylizer: Stylizer, inputs: FrameInputs, noise: torch.Tensor, st
             return F.pad(x, (0, pw, 0, ph), mode="replicate")
 
         inputs = FrameInputs(
-            *(pad(getattr(inputs, f)) for f in ("render", "depth", "normals", "previous", "valid"))
+            *(pad(getattr(inputs, f)) for f in ("render", "depth", "normals", "previous", "valid")),
+            None if inputs.motion is None else pad(inputs.motion),
         )
         noise = pad(noise)
     return stylizer(inputs, noise, strength, steps)[..., :h, :w]

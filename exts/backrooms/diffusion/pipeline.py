@@ -27,6 +27,7 @@ class FrameInputs:
     normals: torch.Tensor  # 3 channels, [-1, 1]
     previous: torch.Tensor  # 3 channels, previous output warped to this frame (zeros if none)
     valid: torch.Tensor  # 1 channel in [0, 1]: trust in ``previous`` (0 = none)
+    motion: torch.Tensor | None = None  # 2 channels, pixels moved since the last frame (latent backends)
 
     def start(self) -> torch.Tensor:
         """The image the sampler starts from: memory where it is valid, the render where it is not."""

@@ -1,35 +1,72 @@
-"""Node types a recipe can name, imported lazily so a recipe only pays for what it uses."""
+"""Node types a recipe can name, imported lazily so a recipe only pays for what it uses.
+
+The catalogue is a value handed to whoever builds nodes (recipe loading, the executor, shard
+workers); nothing changes it at run time. A host or a test with nodes of its own makes a new one
+with ``CATALOG.with_nodes(...)``.
+"""
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from backrooms.errors import UserError
 from backrooms.graph.node import Node
-
-NODE_TYPES: dict[str, str] = {
-    "render": "backrooms.render.node:RenderNode",
-    "diffusion": "backrooms.diffusion.node:DiffusionNode",
-    "decay": "backrooms.decay.node:DecayNode",
-    "audio": "backrooms.audio.node:AudioNode",
-}
 
 # Modules that declare parameters without being nodes themselves (world, camera, output ...).
 PARAM_MODULES: tuple[str, ...] = ("backrooms.world.params",)
 
 
-def node_class(kind: str) -> type[Node]:
-    try:
-        target = NODE_TYPES[kind]
-    except KeyError:
-        raise UserError(f"unknown node type {kind!r} (known: {', '.join(NODE_TYPES)})") from None
-    module_name, _, attr = target.partition(":")
-    return getattr(importlib.import_module(module_name), attr)
+@dataclass(frozen=True)
+class Catalog:
+    """Recipe name -> ``"module:Class"`` of the node; it pickles, so it travels to workers."""
+
+    entries: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "entries", MappingProxyType(dict(self.entries)))
+
+    def __reduce__(self) -> tuple[type, tuple[dict[str, str]]]:
+        return Catalog, (dict(self.entries),)
+
+    def __contains__(self, kind: object) -> bool:
+        return kind in self.entries
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.entries)
+
+    def with_nodes(self, **entries: str) -> Catalog:
+        """This catalogue with more (or replaced) node types."""
+        return Catalog({**self.entries, **entries})
+
+    def node_class(self, kind: str) -> type[Node]:
+        try:
+            target = self.entries[kind]
+        except KeyError:
+            raise UserError(f"unknown node type {kind!r} (known: {', '.join(self.entries)})") from None
+        module_name, _, attr = target.partition(":")
+        return getattr(importlib.import_module(module_name), attr)
+
+
+CATALOG = Catalog(
+    {
+        "render": "backrooms.render.node:RenderNode",
+        "diffusion": "backrooms.diffusion.node:DiffusionNode",
+        "camcorder": "backrooms.camcorder.node:CamcorderNode",
+        "decay": "backrooms.decay.node:DecayNode",
+        "audio": "backrooms.audio.node:AudioNode",
+    }
+)
 
 
 def declare_all() -> None:
-    """Import every node and parameter module so the registry holds the whole table."""
-    for kind in NODE_TYPES:
-        node_class(kind)
+    """Import every node and parameter module so the registry holds the whole table.
+
+    The global registry calls this itself before its first read; nobody else needs to.
+    """
+    for kind in CATALOG:
+        CATALOG.node_class(kind)
     for module_name in PARAM_MODULES:
         importlib.import_module(module_name)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import warp as wp
 
 from backrooms.errors import UserError
-from backrooms.graph.catalog import node_class
+from backrooms.graph.catalog import CATALOG, Catalog
 from backrooms.graph.node import GraphContext, Node
 from backrooms.graph.product import RenderProduct
 from backrooms.graph.recipe import Recipe
@@ -26,37 +26,45 @@ class Executor:
     The returned product's buffers are reused by the next call: copy what must outlive it.
     """
 
-    def __init__(self, recipe: Recipe, params_at: ParamsAt) -> None:
+    def __init__(
+        self,
+        kinds: Sequence[str],
+        context: GraphContext,
+        params_at: ParamsAt,
+        catalog: Catalog = CATALOG,
+    ) -> None:
+        """The nodes ``kinds`` (in data-flow order) for one run described by ``context``.
+
+        Hosts that render frames themselves (Kit's annotators, ``backrooms decay`` on footage) name
+        only the nodes after ``render`` and hand each frame's AOVs to ``render(frame, inputs)``.
+        """
         wp.init()
-        if recipe.device == "cuda" and not wp.is_cuda_available():
+        if context.device == "cuda" and not wp.is_cuda_available():
             raise UserError("--device cuda: no CUDA device is available on this machine")
-        self.context = GraphContext(recipe.seed, recipe.width, recipe.height, recipe.fps, recipe.device)
+        self.context = context
         self.params_at = params_at
-        with wp.ScopedDevice(recipe.device):
-            self.nodes: list[Node] = [node_class(kind)(self.context) for kind in recipe.nodes]
+        with wp.ScopedDevice(context.device):
+            self.nodes: list[Node] = [catalog.node_class(kind)(context) for kind in kinds]
         self._buffers: dict[str, wp.array] = {}
         self._next_frame: int | None = None
 
     @classmethod
-    def for_frames(
-        cls,
-        kinds: tuple[str, ...],
-        width: int,
-        height: int,
-        device: str,
-        seed: int,
-        fps: float,
-        params_at: ParamsAt,
-    ) -> Executor:
-        """Nodes without a ``render`` node, for frames a host supplies to ``render(frame, inputs)``."""
-        return cls(
-            Recipe("<frames from the host>", tuple(kinds), seed, width, height, fps, 1, device), params_at
-        )
+    def from_recipe(cls, recipe: Recipe, params_at: ParamsAt) -> Executor:
+        """The recipe's nodes, built from the catalogue the recipe was validated against."""
+        context = GraphContext(recipe.seed, recipe.width, recipe.height, recipe.fps, recipe.device)
+        return cls(recipe.nodes, context, params_at, recipe.catalog)
 
     def first_needed(self, frame: int) -> int:
-        """The earliest frame a seek to ``frame`` replays from (``frame`` itself for stateless graphs)."""
-        params = self.params_at(frame)
-        return max(0, min((node.history(frame, params) for node in self.nodes), default=frame))
+        """The earliest frame a seek to ``frame`` replays from (``frame`` itself for stateless graphs).
+
+        Walked from the last node to the first: a node that needs frames from ``h`` needs its
+        inputs exact from ``h``, so every node before it must have replayed from its own history
+        of ``h`` (histories never decrease with the frame).
+        """
+        start = frame
+        for node in reversed(self.nodes):
+            start = min(start, node.history(start, self.params_at(start)))
+        return max(0, start)
 
     def render(self, frame: int, inputs: Mapping[str, Any] | None = None) -> RenderProduct:
         """Run the nodes for ``frame``.

@@ -17,6 +17,11 @@ name                Replicator   dtype     shape, meaning
                                            0 for background
 ``disocclusion``    (ours)       uint8     (H, W) 1 where the pixel was not visible last frame
 =================== ============ ========= ====================================================
+
+After the ``camcorder`` node, ``rgb`` is interlaced when ``camcorder.interlace`` is on: even rows are
+the upper field at the frame's time, odd rows the lower field 1/60 s later (the frame moved along
+``motion_vectors``). The decay node's ``fields`` knob picks one field or plays both. The
+camcorder's settings of the frame (exposure, white balance, focus) are in ``meta["camcorder"]``.
 """
 
 from __future__ import annotations

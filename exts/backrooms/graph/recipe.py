@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from backrooms.errors import UserError
-from backrooms.graph.catalog import NODE_TYPES, declare_all
+from backrooms.graph.catalog import CATALOG, Catalog
 from backrooms.params.registry import REGISTRY, ParamError
 
 DEFAULT_SOURCE = "<built-in default recipe>"
@@ -23,7 +23,11 @@ class RecipeError(UserError):
 
 @dataclass(frozen=True)
 class Recipe:
-    """A validated recipe; CLI flags override its output settings through ``with_overrides``."""
+    """A validated recipe; CLI flags override its output settings through ``with_overrides``.
+
+    A length given in ``seconds`` stays in seconds: ``frames`` follows the frame rate, so a 5 s
+    recipe rendered with ``--fps 30`` is 150 frames. ``catalog`` is what its node names mean.
+    """
 
     source: str
     nodes: tuple[str, ...]
@@ -34,9 +38,18 @@ class Recipe:
     frames: int = 120
     device: str = "cpu"
     params: dict[str, Any] = field(default_factory=dict)
+    seconds: float | None = None
+    catalog: Catalog = field(default=CATALOG, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.seconds is not None:
+            object.__setattr__(self, "frames", max(1, round(self.seconds * self.fps)))
 
     def with_overrides(self, **changes: Any) -> Recipe:
+        """A copy with the given settings (None keeps one); frames and seconds replace each other."""
         changes = {k: v for k, v in changes.items() if v is not None}
+        if "frames" in changes:
+            changes.setdefault("seconds", None)
         return replace(self, **changes)
 
     def to_json(self) -> dict[str, Any]:
@@ -47,6 +60,7 @@ class Recipe:
             "size": f"{self.width}x{self.height}",
             "fps": self.fps,
             "frames": self.frames,
+            "seconds": self.seconds,
             "device": self.device,
             "params": dict(self.params),
         }
@@ -64,25 +78,31 @@ def parse_size(text: str) -> tuple[int, int]:
     return width, height
 
 
-def load_recipe(path: str | Path | None = None) -> Recipe:
-    """Load and validate a recipe file, or the built-in default when ``path`` is None."""
+def load_recipe(path: str | Path | None = None, catalog: Catalog = CATALOG) -> Recipe:
+    """Load and validate a recipe file, or the built-in default when ``path`` is None.
+
+    Node names are checked against ``catalog`` (hosts and tests with nodes of their own pass theirs).
+    """
     if path is None:
         text = resources.files("backrooms.recipes").joinpath("default.toml").read_text()
         source = DEFAULT_SOURCE
     else:
         source = str(path)
         try:
-            text = Path(path).read_text()
+            text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
             raise RecipeError(f"{source}: cannot read recipe ({exc.strerror or exc})") from None
+        except UnicodeDecodeError as exc:
+            problem = f"not a text file (a recipe is UTF-8 TOML; byte {exc.start})"
+            raise RecipeError(f"{source}: {problem}") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RecipeError(f"{source}: not valid TOML ({exc})") from None
-    return _validate(data, source)
+    return _validate(data, source, catalog)
 
 
-def _validate(data: dict[str, Any], source: str) -> Recipe:
+def _validate(data: dict[str, Any], source: str, catalog: Catalog) -> Recipe:
     def fail(key: str, problem: str) -> RecipeError:
         return RecipeError(f"{source}: {key}: {problem}")
 
@@ -93,8 +113,8 @@ def _validate(data: dict[str, Any], source: str) -> Recipe:
     if not isinstance(nodes, list) or not nodes or not all(isinstance(n, str) for n in nodes):
         raise fail("nodes", "expected a non-empty list of node names")
     for node in nodes:
-        if node not in NODE_TYPES:
-            raise fail("nodes", f"unknown node {node!r} (known: {', '.join(NODE_TYPES)})")
+        if node not in catalog:
+            raise fail("nodes", f"unknown node {node!r} (known: {', '.join(catalog)})")
     if nodes[0] != "render":
         raise fail("nodes", "the first node must be 'render' (it creates the render product)")
 
@@ -110,12 +130,9 @@ def _validate(data: dict[str, Any], source: str) -> Recipe:
         except UserError as exc:
             raise fail(f"output.{key}", str(exc)) from None
 
-    if "seconds" in settings:
-        if "frames" in settings:
-            raise fail("output.seconds", "give frames or seconds, not both")
-        settings["frames"] = max(1, round(settings.pop("seconds") * settings.get("fps", Recipe.fps)))
+    if "seconds" in settings and "frames" in settings:
+        raise fail("output.seconds", "give frames or seconds, not both")
 
-    declare_all()
     params: dict[str, Any] = {}
     tables = data.get("params", {})
     if not isinstance(tables, dict):
@@ -128,7 +145,7 @@ def _validate(data: dict[str, Any], source: str) -> Recipe:
                 params[f"{node}.{name}"] = REGISTRY[f"{node}.{name}"].coerce(value)
             except ParamError as exc:
                 raise fail(f"params.{node}.{name}", str(exc)) from None
-    return Recipe(source=source, nodes=tuple(nodes), params=params, **settings)
+    return Recipe(source=source, nodes=tuple(nodes), params=params, catalog=catalog, **settings)
 
 
 def _output_setting(key: str, value: Any) -> dict[str, Any]:

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
 
+from backrooms.errors import UserError
 from backrooms.io.atomic import atomic_path
 
 AAC_FRAME = 1024  # samples per AAC frame
 AAC_BITRATE = 192_000
+# libx264 left to pick its own thread count ("auto") gives different bytes for the same frames on a
+# machine with another CPU count, or on this one when it is busy; a fixed count gives the same bytes
+# everywhere (x264's frame threads are deterministic for a given count).
+ENCODER_THREADS = 4
 
 
 def write_mp4(
@@ -42,7 +47,7 @@ def write_mp4(
                 stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
                 stream.width, stream.height = rgb.shape[1], rgb.shape[0]
                 stream.pix_fmt = "yuv420p"
-                stream.options = {"crf": str(crf), "preset": "veryfast"}
+                stream.options = {"crf": str(crf), "preset": "veryfast", "threads": str(ENCODER_THREADS)}
                 sound = _AudioTrack(container, audio, rate) if audio is not None else None
                 copied = _copied_stream(container, source)
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb[..., :3]), format="rgb24")
@@ -104,3 +109,26 @@ def read_mp4(path: Path) -> list[np.ndarray]:
     """Decode every frame as (H, W, 3) uint8 RGB."""
     with av.open(str(path)) as container:
         return [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+
+
+def read_video(path: Path) -> tuple[float, Iterator[np.ndarray]]:
+    """(fps, RGB frames as they are decoded) of any video FFmpeg reads, or a one-line error."""
+    try:
+        container = av.open(str(path))
+    except (av.error.FFmpegError, OSError) as exc:
+        raise UserError(f"{path}: cannot read the video ({exc.__class__.__name__})") from None
+    if not container.streams.video:
+        container.close()
+        raise UserError(f"{path}: no video stream")
+    stream = container.streams.video[0]
+    fps = float(stream.average_rate or stream.guessed_rate or 30)
+
+    def frames() -> Iterator[np.ndarray]:
+        with container:
+            try:
+                for frame in container.decode(stream):
+                    yield frame.to_ndarray(format="rgb24")
+            except av.error.FFmpegError as exc:
+                raise UserError(f"{path}: the video is damaged ({exc.__class__.__name__})") from None
+
+    return fps, frames()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import omni.replicator.core as rep
 
+from backrooms.kit.annotators import annotator
 from backrooms.kit.live import decay_augmentation
 
 AUGMENTATION = "backrooms_decay"
@@ -18,10 +19,11 @@ def register(seed: int, device: str) -> None:
     """
     augmentation = rep.annotators.Augmentation.from_function(decay_augmentation, seed=seed)
     rep.annotators.register_augmentation(AUGMENTATION, augmentation)
-    source = rep.annotators.get("LdrColor", device=device)
+    source = annotator("LdrColor", device)
+    # augment(), not augment_compose(): one augmentation, and augment() exists since Replicator 1.10.
     rep.annotators.register(
         name=ANNOTATOR,
-        annotator=rep.annotators.augment_compose(source_annotator=source, augmentations=[augmentation]),
+        annotator=rep.annotators.augment(source_annotator=source, augmentation=augmentation),
     )
 
 

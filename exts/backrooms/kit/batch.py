@@ -23,6 +23,7 @@ from pathlib import Path
 
 import carb.settings
 import omni.kit.app
+import omni.kit.async_engine
 import omni.replicator.core as rep
 import omni.usd
 
@@ -59,7 +60,7 @@ def on_frame(frames: int):
         return rep.trigger.on_frame(num_frames=frames)
 
 
-def main(argv: list[str]) -> None:
+async def render(argv: list[str]) -> None:
     settings, size = parse_args(argv, KitSettings.read(carb.settings.get_settings().get))
     recipe = load_recipe(settings.recipe or None)
     width, height = parse_size(size) if size else (recipe.width, recipe.height)
@@ -96,12 +97,23 @@ def main(argv: list[str]) -> None:
     )
     backrooms_writer.attach([render_product])
     try:
-        rep.orchestrator.run_until_complete(num_frames=settings.frames)
-        rep.orchestrator.wait_until_complete()
+        # Also waits for the writer's last frames (wait_until_complete_async).
+        await rep.orchestrator.run_until_complete_async(num_frames=settings.frames)
     finally:
         backrooms_writer.detach()
         render_product.destroy()
+
+
+async def main(argv: list[str]) -> None:
+    """Render, then quit Kit (exit code 1 when the render failed, so a headless run never hangs)."""
+    try:
+        await render(argv)
+    except BaseException:
+        omni.kit.app.get_app().post_quit(1)
+        raise
     omni.kit.app.get_app().post_quit()
 
 
-main(sys.argv[1:])
+# Kit runs this script inside its own event loop, where Replicator's synchronous run_until_complete
+# refuses to run (it is for standalone Python): the render runs as a coroutine on Kit's loop.
+omni.kit.async_engine.run_coroutine(main(sys.argv[1:]))

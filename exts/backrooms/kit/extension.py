@@ -14,7 +14,6 @@ import omni.ext
 import omni.kit.app
 import warp as wp
 
-from backrooms.graph.catalog import declare_all
 from backrooms.graph.product import RGB
 from backrooms.graph.recipe import load_recipe
 from backrooms.kit import augment, hallway, live, writer
@@ -43,7 +42,6 @@ class BackroomsExtension(omni.ext.IExt):
     def _start(self) -> None:
         stack = self._stack
         settings = KitSettings.read(carb.settings.get_settings().get)
-        declare_all()
         self._reshuffle_keys = reshuffle_keys()
         recipe = load_recipe(settings.recipe or None)
         self.store = store = ParamStore(values=recipe.params)

@@ -12,6 +12,7 @@ from typing import Any
 import warp as wp
 
 from backrooms.graph.executor import Executor
+from backrooms.graph.node import GraphContext
 from backrooms.graph.product import RGB
 from backrooms.params.store import ParamStore
 
@@ -31,8 +32,10 @@ class LiveSession:
     def chain(self, kinds: tuple[str, ...], width: int, height: int, device: str, seed: int) -> Executor:
         key = (kinds, width, height, device, seed)
         if key not in self._chains:
-            self._chains[key] = Executor.for_frames(
-                kinds, width, height, device, seed, self.fps, lambda _frame: self.store.snapshot()
+            self._chains[key] = Executor(
+                kinds,
+                GraphContext(seed, width, height, self.fps, device),
+                lambda _frame: self.store.snapshot(),
             )
         return self._chains[key]
 

@@ -8,6 +8,7 @@ arrives during one Kit update is in the store at the start of the next.
 from __future__ import annotations
 
 from backrooms.control.access import AllowList
+from backrooms.control.addresses import AddressTable
 from backrooms.control.clock import FrameClock
 from backrooms.control.inbox import Inbox
 from backrooms.control.live import LiveLoop
@@ -28,7 +29,7 @@ class KitOsc:
         inbox = Inbox(values, FrameClock(fps), self.tally)
         smoother = Smoother(store.registry, values, fps, SMOOTHING_SECONDS)
         self.loop = LiveLoop(store, inbox, smoother, render=lambda _frame, _snapshot: None)
-        receiver = OscReceiver(store.registry, inbox, self.tally)
+        receiver = OscReceiver(AddressTable(store.registry), inbox, self.tally)
         self.servers = OscServers(receiver, AllowList(host), udp_port=port, tcp_port=None)
 
     @property

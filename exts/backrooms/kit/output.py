@@ -14,6 +14,7 @@ import warp as wp
 
 from backrooms.batch import VIDEO_NAME, prepare_output
 from backrooms.graph.executor import Executor
+from backrooms.graph.node import GraphContext
 from backrooms.graph.product import RGB
 from backrooms.io.manifest import frame_file
 from backrooms.io.mp4 import write_mp4
@@ -54,8 +55,10 @@ class ClipOutput:
         if chain is None:
             device = str(rgb.device) if isinstance(rgb, wp.array) else "cpu"
             height, width = rgb.shape[:2]
-            chain = self._chains[render_product] = Executor.for_frames(
-                self.kinds, width, height, device, self.seed, self.fps, lambda _frame: self.params()
+            chain = self._chains[render_product] = Executor(
+                self.kinds,
+                GraphContext(self.seed, width, height, self.fps, device),
+                lambda _frame: self.params(),
             )
             prepare_output(self.out / folder_name(render_product))
         written = self._written.setdefault(render_product, [])

@@ -9,6 +9,8 @@ from typing import Any
 import omni.ui as ui
 import warp as wp
 
+from backrooms.control.addresses import AddressTable
+from backrooms.control.values import bang
 from backrooms.errors import UserError
 from backrooms.params.registry import Param, Registry
 from backrooms.params.store import ParamStore
@@ -22,6 +24,7 @@ class BackroomsPanel:
 
     def __init__(self, store: ParamStore, registry: Registry) -> None:
         self._store = store
+        self._addresses = AddressTable(registry)
         self._models: dict[str, tuple[Any, Callable[[Any], Any], int]] = {}
         self._pending: set[str] = set()
         self._lock = threading.Lock()
@@ -38,7 +41,8 @@ class BackroomsPanel:
 
     def _control(self, param: Param) -> None:
         with ui.HStack(height=22):
-            ui.Label(param.name, width=150, tooltip=f"{param.description} ({param.osc_address})")
+            paths = ", ".join(a.path for a in self._addresses.for_param(param))
+            ui.Label(param.name, width=150, tooltip=f"{param.description} ({paths})")
             if param.kind == "trigger":
                 ui.Button("fire", clicked_fn=lambda p=param: self._fire(p))
                 return
@@ -55,8 +59,7 @@ class BackroomsPanel:
             model.set_value(_shown_value(param, self._store.get(param.key)))
 
     def _fire(self, param: Param) -> None:
-        current = self._store.get(param.key)
-        self._store.set(param.key, (not current) if param.type is bool else current + 1)
+        self._store.set(param.key, bang(param, self._store.get(param.key)))
 
     def _changed_elsewhere(self, changes: dict[str, Any]) -> None:
         with self._lock:  # called on the OSC thread; omni.ui is touched only in refresh()

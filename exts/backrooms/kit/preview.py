@@ -6,6 +6,7 @@ from typing import Any
 
 import omni.replicator.core as rep
 
+from backrooms.kit.annotators import annotator
 from backrooms.kit.chain import ANNOTATORS, annotator_aovs
 
 NAME = "backrooms_preview"
@@ -18,9 +19,8 @@ class PreviewSource:
         self.render_product = rep.create.render_product(camera, (width, height), name=NAME)
         self.annotators = {}
         for name in ANNOTATORS:
-            annotator = rep.AnnotatorRegistry.get_annotator(name, device=device, do_array_copy=False)
-            annotator.attach(self.render_product)
-            self.annotators[name] = annotator
+            self.annotators[name] = annotator(name, device, do_array_copy=False)
+            self.annotators[name].attach(self.render_product)
 
     def read(self) -> dict[str, Any] | None:
         """This frame's AOVs (empty ones left out), or None before the first rendered frame."""
@@ -29,7 +29,7 @@ class PreviewSource:
         return aovs if "rgb" in aovs else None
 
     def release(self) -> None:
-        for annotator in self.annotators.values():
-            annotator.detach()
+        for attached in self.annotators.values():
+            attached.detach()
         self.annotators = {}
         self.render_product.destroy()

@@ -8,6 +8,7 @@ import omni.replicator.core as rep
 
 from backrooms.graph.recipe import load_recipe
 from backrooms.kit import live
+from backrooms.kit.annotators import annotator
 from backrooms.kit.chain import ANNOTATORS, annotator_aovs, post_render_kinds
 from backrooms.kit.output import ClipOutput
 from backrooms.params.store import ParamStore, Snapshot
@@ -33,7 +34,7 @@ class BackroomsWriter(rep.Writer):
     ) -> None:
         loaded = load_recipe(recipe or None)
         self._store = ParamStore(values=loaded.params)
-        self.annotators = [rep.AnnotatorRegistry.get_annotator(name, device=device) for name in ANNOTATORS]
+        self.annotators = [annotator(name, device) for name in ANNOTATORS]
         self.data_structure = "renderProduct"
         self._output = ClipOutput(Path(output_dir), post_render_kinds(loaded), seed, fps, start, self._params)
 
@@ -42,7 +43,9 @@ class BackroomsWriter(rep.Writer):
         return (session.store if session is not None else self._store).snapshot()
 
     def write(self, data: dict) -> None:
-        for render_product, annotators in data["renderProducts"].items():
+        # Replicator without `data_structure` sends the legacy layout: one render product's annotators
+        # at the top level (the writer then supports one render product).
+        for render_product, annotators in data.get("renderProducts", {"": data}).items():
             self._output.write(render_product, annotator_aovs(annotators))
 
     def on_final_frame(self) -> None:
@@ -54,4 +57,4 @@ def register() -> None:
 
 
 def unregister() -> None:
-    rep.WriterRegistry.unregister_writer(WRITER)
+    rep.WriterRegistry.unregister(WRITER)

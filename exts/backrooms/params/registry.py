@@ -7,8 +7,9 @@ automation) reads this registry, so a parameter declared next to its node is pla
 from __future__ import annotations
 
 import difflib
+import importlib
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,10 @@ class Param:
     unit: str = ""
     choices: tuple[str, ...] = field(default_factory=tuple)
     kind: str = "continuous"
+    # A value the type and range allow may still be unusable (a date that does not parse, a model
+    # folder that does not exist): ``check`` raises ValueError for those, so every way in refuses
+    # them at the door instead of a node failing on them frames later.
+    check: Callable[[Any], None] | None = field(default=None, compare=False)
 
     @property
     def key(self) -> str:
@@ -46,6 +51,16 @@ class Param:
 
     def coerce(self, value: Any) -> Any:
         """Return ``value`` as this parameter's type, or raise a one-line ParamError."""
+        value = self.coerce_type(value)
+        if self.check is not None:
+            try:
+                self.check(value)
+            except ValueError as exc:
+                raise ParamError(f"{self.key}: {exc}") from None
+        return value
+
+    def coerce_type(self, value: Any) -> Any:
+        """Type and range only (``check`` is left out: it may depend on files that come later)."""
         if isinstance(value, str) and self.type is not str:
             value = _parse_text(self, value)
         if self.type is bool:
@@ -108,10 +123,21 @@ def _parse_text(param: Param, text: str) -> Any:
 
 
 class Registry:
-    """An ordered, append-only table of parameters keyed ``node.name``."""
+    """An ordered, append-only table of parameters keyed ``node.name``.
 
-    def __init__(self) -> None:
+    ``complete`` (called once, before the first read) declares every knob there is, so a reader never
+    sees a partial table, whatever happened to be imported before it.
+    """
+
+    def __init__(self, complete: Callable[[], None] | None = None) -> None:
         self._params: dict[str, Param] = {}
+        self._complete = complete
+
+    def _table(self) -> dict[str, Param]:
+        if self._complete is not None:
+            complete, self._complete = self._complete, None
+            complete()
+        return self._params
 
     def declare(
         self,
@@ -125,6 +151,7 @@ class Registry:
         unit: str = "",
         choices: tuple[str, ...] = (),
         kind: str | None = None,
+        check: Callable[[Any], None] | None = None,
     ) -> Param:
         """Declare a knob once; re-declaring the same key with the same spec is a no-op."""
         ptype = type(default)
@@ -132,8 +159,8 @@ class Registry:
             kind = "discrete" if ptype in (bool, str) or choices else "continuous"
         if kind not in KINDS:
             raise ValueError(f"{node}.{name}: kind {kind!r} is not one of {KINDS}")
-        param = Param(node, name, ptype, default, description, min, max, unit, tuple(choices), kind)
-        param.coerce(default)
+        param = Param(node, name, ptype, default, description, min, max, unit, tuple(choices), kind, check)
+        param.coerce_type(default)
         existing = self._params.get(param.key)
         if existing is not None and existing != param:
             raise ValueError(f"parameter {param.key} declared twice with different specs")
@@ -141,21 +168,22 @@ class Registry:
         return param
 
     def __getitem__(self, key: str) -> Param:
+        table = self._table()
         try:
-            return self._params[key]
+            return table[key]
         except KeyError:
-            hint = difflib.get_close_matches(key, self._params, n=1)
+            hint = difflib.get_close_matches(key, table, n=1)
             suffix = f" (did you mean {hint[0]}?)" if hint else ""
             raise ParamError(f"unknown parameter {key!r}{suffix}") from None
 
     def __contains__(self, key: object) -> bool:
-        return key in self._params
+        return key in self._table()
 
     def __iter__(self) -> Iterator[Param]:
-        return iter(self._params.values())
+        return iter(self._table().values())
 
     def __len__(self) -> int:
-        return len(self._params)
+        return len(self._table())
 
     def nodes(self) -> list[str]:
         return sorted({p.node for p in self})
@@ -167,13 +195,18 @@ class Registry:
         prefix = "/backrooms/"
         if not address.startswith(prefix):
             return None
-        return self._params.get(address[len(prefix) :].replace("/", ".", 1))
+        return self._table().get(address[len(prefix) :].replace("/", ".", 1))
 
     def defaults(self) -> dict[str, Any]:
         return {p.key: p.default for p in self}
 
 
-REGISTRY = Registry()
+def _declare_catalogue() -> None:
+    # The catalogue imports every module that declares knobs (nodes, world, camera).
+    importlib.import_module("backrooms.graph.catalog").declare_all()
+
+
+REGISTRY = Registry(complete=_declare_catalogue)
 
 
 def declare(node: str, name: str, default: Any, description: str, **spec: Any) -> Param:

@@ -1,1 +1,2 @@
-"""Embedded Warp ray tracer: instance BVH + per-prototype mesh BVHs, Backrooms shading, Replicator AOVs."""
+"""Embedded Warp ray tracer: a uniform grid over placed instances, prototypes cut into thin parts with
+a small mesh BVH each, camera tiles, Backrooms shading, Replicator AOVs (docs/render.md)."""

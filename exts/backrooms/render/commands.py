@@ -11,7 +11,7 @@ from backrooms.errors import UserError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from backrooms.cli import add_param_options, count, positive_float
+    from backrooms.options import add_device_option, add_param_options, count, positive_float
 
     p = subparsers.add_parser(
         "frame", help="render one frame of the world (or a USD stage) to AOV images: rgb, depth, normals, ..."
@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--fps", type=positive_float, default=24.0, help="frames per second of the walk (default 24)"
     )
-    p.add_argument("--device", default="cpu", help="Warp device, cpu or cuda (default cpu)")
+    add_device_option(p, "cpu", "cpu")
     p.add_argument("--stage", type=Path, help="render this USD stage with its camera instead of the world")
     p.add_argument("--camera", help="camera prim path in --stage (default: the first camera)")
     add_param_options(p)
@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     store.update(dict(parse_assignment(text) for text in args.assignments))
     params = store.snapshot()
     wp.init()
-    if args.device.startswith("cuda") and not wp.is_cuda_available():
+    if args.device == "cuda" and not wp.is_cuda_available():
         raise UserError("--device cuda: no CUDA device is available on this machine")
     product = RenderProduct(args.frame, width, height, args.device)
     if args.stage is None:
@@ -64,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
 def _render_stage(args: argparse.Namespace, product: object, params: object) -> None:
     from pxr import Usd
 
+    from backrooms.io.usd import quiet_usd, usd_reason
     from backrooms.render.renderer import Renderer
     from backrooms.render.scene import Scene
     from backrooms.render.usd_scene import camera_from_stage
@@ -71,14 +72,15 @@ def _render_stage(args: argparse.Namespace, product: object, params: object) -> 
     if not args.stage.is_file():
         raise UserError(f"--stage {args.stage}: no such file")
     try:
-        stage = Usd.Stage.Open(str(args.stage))
-        camera = camera_from_stage(stage, args.frame, args.camera)
-        previous = camera_from_stage(stage, max(args.frame - 1, 0), args.camera)
-        scene = Scene.from_stage(stage, args.device)
+        with quiet_usd():
+            stage = Usd.Stage.Open(str(args.stage))
+            camera = camera_from_stage(stage, args.frame, args.camera)
+            previous = camera_from_stage(stage, max(args.frame - 1, 0), args.camera)
+            scene = Scene.from_stage(stage, args.device)
     except ValueError as exc:
         raise UserError(f"--stage {args.stage}: {exc}") from None
     except Exception as exc:  # pxr raises Tf errors for unreadable files
-        raise UserError(f"--stage {args.stage}: cannot open ({str(exc).splitlines()[0]})") from None
+        raise UserError(f"--stage {args.stage}: cannot open ({usd_reason(exc)})") from None
     renderer = Renderer(product.width, product.height, args.device)
     renderer.render(scene, camera, previous, product, params.node("render"), args.seed)
 

@@ -8,9 +8,11 @@ Beside the AOVs it leaves what other nodes (the audio node) need to know about t
   brightness of a healthy panel, ``on`` (N,) bool (dead or blacked-out panels are off), ``flicker``
   (N,) how deep the panel dips below its healthy brightness this frame (0..1, flickering panels
   only), ``key`` (N,) stable panel keys;
-- ``camera``: ``position``, ``forward``, ``right`` of this frame's camera and the same under
-  ``previous`` for the previous frame's; ``walked`` (metres walked at frames ``walked_from`` ..
-  frame + 1, covering the last ``WALK_MEMORY`` seconds) and ``stride`` (metres per two steps).
+- ``camera``: the pose rendered and the operator's gait (docs/world.md): ``position``, ``rotation``,
+  ``forward``, ``right``, ``fov_y``, ``steps``, ``step_phase``, ``speed``, ``walking``; the previous
+  frame's ``position``, ``forward`` and ``right`` under ``previous``; and ``steps_taken``, the
+  operator's ``steps`` at frames ``steps_from`` .. frame + 1 (the last ``WALK_MEMORY`` seconds and
+  the next frame), from which a footfall is placed to the sample.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from backrooms.params.store import Snapshot
 from backrooms.render.renderer import Renderer
 from backrooms.render.scene import Scene
 from backrooms.world import World
-from backrooms.world.autopilot import STRIDE
 from backrooms.world.types import Camera
 
 WALK_MEMORY = 0.25  # seconds of the walk kept in ``meta["camera"]``: a footstep rings this long at most
@@ -34,7 +35,8 @@ WALK_MEMORY = 0.25  # seconds of the walk kept in ``meta["camera"]``: a footstep
 
 class RenderNode(Node):
     """Stateless across frames: the previous camera comes from the world (``world.cameras``), so any
-    frame renders alone. Only caches persist (device meshes, the instance BVH of the current view)."""
+    frame renders alone. Only caches persist (device part meshes, the instance grid and camera tiles
+    of the current view)."""
 
     kind = "render"
 
@@ -89,18 +91,23 @@ class RenderNode(Node):
         }
 
     def _camera(self, world: World, frame: int, previous: Camera, camera: Camera) -> dict[str, Any]:
-        """Both camera poses and the recent walk (see the module docstring)."""
+        """The pose rendered, the operator's gait and the recent steps (see the module docstring)."""
         fps = self.context.fps
         first = frame - math.ceil(WALK_MEMORY * fps)
-        walked = [world.autopilot.pose(max(f, 0) / fps)[2] for f in range(first, frame + 2)]
+        steps = [world.camera(max(f, 0), fps).steps for f in range(first, frame + 2)]
         return {
             **_pose(camera),
+            "rotation": camera.rotation.tolist(),
+            "fov_y": camera.fov_y,
+            "steps": camera.steps,
+            "step_phase": camera.step_phase,
+            "speed": camera.speed,
+            "walking": camera.walking,
             "previous": _pose(previous),
-            "walked": np.asarray(walked),
-            "walked_from": first,
-            "stride": STRIDE,
+            "steps_taken": np.asarray(steps),
+            "steps_from": first,
         }
 
 
-def _pose(camera: Camera) -> dict[str, np.ndarray]:
+def _pose(camera: Camera) -> dict[str, Any]:
     return {"position": camera.position, "forward": camera.forward, "right": camera.rotation[:, 0]}

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -19,6 +17,7 @@ from backrooms.graph.product import (
     RGB,
     RenderProduct,
 )
+from backrooms.launch import Bands, cpu_cores
 from backrooms.render import kernels
 from backrooms.render import params as _params  # noqa: F401  (declares render.* knobs)
 from backrooms.render.bins import Binner
@@ -48,12 +47,11 @@ class Renderer:
         self._srgb = wp.array(kernels.srgb_table(), dtype=wp.uint8, device=device)
         self._bins = Binner(width, height, device)  # tiles for rays from this frame's camera ...
         self._prev_bins = Binner(width, height, device)  # ... and from the previous one
-        workers = 1 if wp.get_device(device).is_cuda else max(1, threads or os.cpu_count() or 1)
+        self._threads = Bands(device, min(threads or cpu_cores(), height), "render")
         # one band per thread, rows interleaved: ceilings are cheap and floors dear, so every thread
         # takes some of each and they finish together
-        self._bands = [(first, -(-(height - first) // workers)) for first in range(min(workers, height))]
-        self._row_step = workers
-        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="render") if workers > 1 else None
+        step = self._threads.count
+        self._bands = [(first, -(-(height - first) // step)) for first in range(step)]
         wp.load_module(kernels, device=device)  # load once up front, never from several threads at once
 
     def render(
@@ -117,23 +115,9 @@ class Renderer:
     def _launch_rows(self, kernel: wp.Kernel, inputs: list, outputs: list, scene: object) -> None:
         """Launch ``kernel(scene, row0, row_step, *inputs, *outputs)`` over the image; on CPU each
         thread takes every ``row_step``-th row from its own first one."""
-        if self._pool is None:
-            args = [scene, 0, 1, *inputs]
-            wp.launch(kernel, (self.height, self.width), args, outputs, device=self.device)
-            return
-        jobs = [
-            self._pool.submit(
-                wp.launch,
-                kernel,
-                (rows, self.width),
-                [scene, first, self._row_step, *inputs],
-                outputs,
-                device=self.device,
-            )
-            for first, rows in self._bands
-        ]
-        for job in jobs:
-            job.result()
+        step = self._threads.count
+        launches = [((rows, self.width), [scene, first, step, *inputs]) for first, rows in self._bands]
+        self._threads.launch(kernel, launches, outputs)
 
 
 def _view_key(scene: Scene, camera: Camera, settings: Mapping[str, Any]) -> tuple:

@@ -179,7 +179,7 @@ class Scene:
         d.material_pattern = self._array(
             np.array([_pattern_index(m.pattern) for m in mats], np.int32), wp.int32
         )
-        images = [getattr(m, "texture", None) for m in mats]  # see usd_scene.TexturedMaterial
+        images = [m.texture for m in mats]
         has = np.array([img is not None for img in images])
         d.material_texture = self._array(np.where(has, np.cumsum(has) - 1, -1).astype(np.int32), wp.int32)
         stack = [img for img in images if img is not None] or [np.zeros((1, 1, 3), np.float32)]

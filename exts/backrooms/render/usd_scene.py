@@ -12,24 +12,15 @@ attribute on the material prim. Nested instancing inside prototypes is not expan
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image
 from pxr import Usd, UsdGeom, UsdLux, UsdShade
 
 from backrooms.world.types import Camera, InstanceSet, LightSet, Material, Mesh, PrototypeLibrary, SceneView
+from backrooms.world.usd_read import read_material, read_mesh, tag
 
 HEALTHY_PANEL = 12.0  # UsdLux intensity of a healthy ceiling panel as backrooms.world authors it
 DEFAULT_MATERIAL = Material("default", (0.18, 0.18, 0.18))
-TEXTURE_SIZE = 256  # every texture is resampled to this square, so they stack in one device array
-
-
-@dataclass(frozen=True)
-class TexturedMaterial(Material):
-    """A material whose diffuse colour is an image: linear RGB, TEXTURE_SIZE square, row 0 at v = 1."""
-
-    texture: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 def view_from_stage(stage: Usd.Stage, time: Usd.TimeCode | None = None) -> SceneView:
@@ -155,37 +146,11 @@ class _StageReader:
         return index
 
     def _mesh_part(self, mesh: UsdGeom.Mesh, to_root: np.ndarray) -> tuple | None:
-        points = np.asarray(mesh.GetPointsAttr().Get(self.time) or [], np.float64).reshape(-1, 3)
-        counts = np.asarray(mesh.GetFaceVertexCountsAttr().Get(self.time) or [], np.int64)
-        corners = np.asarray(mesh.GetFaceVertexIndicesAttr().Get(self.time) or [], np.int64)
-        if len(points) == 0 or len(counts) == 0:
+        part = read_mesh(mesh, to_root, self.time)
+        if part is None:
             return None
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        face_of, fans = [], []
-        for face, (start, n) in enumerate(zip(starts, counts, strict=True)):
-            for k in range(1, n - 1):  # fan triangulation of convex polygons, as face-corner indices
-                fans.append((start, start + k, start + k + 1))
-                face_of.append(face)
-        fans = np.array(fans, np.int64).reshape(-1, 3)
-        if mesh.GetOrientationAttr().Get(self.time) == UsdGeom.Tokens.leftHanded:
-            fans = fans[:, ::-1]
-        tris = corners[fans]
-        normals = np.asarray(mesh.GetNormalsAttr().Get(self.time) or [], np.float64).reshape(-1, 3)
-        if len(normals) != len(points) or mesh.GetNormalsInterpolation() != UsdGeom.Tokens.vertex:
-            normals = _vertex_normals(points, tris)
-        st = UsdGeom.PrimvarsAPI(mesh).GetPrimvar("st")
-        uvs = np.asarray(st.ComputeFlattened(self.time) if st and st.HasValue() else [], np.float32).reshape(
-            -1, 2
-        )
-        if st and st.GetInterpolation() == UsdGeom.Tokens.faceVarying and len(uvs) == len(corners):
-            points, normals, tris = points[corners], normals[corners], fans  # one vertex per face corner
-        elif len(uvs) != len(points):
-            uvs = np.zeros((len(points), 2), np.float32)
-        world_points = points @ to_root[:3, :3].T + to_root[:3, 3]
-        normals = normals @ np.linalg.inv(to_root[:3, :3])
-        normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
-        face_material = self._face_materials(mesh, len(counts))
-        return world_points, tris, normals, uvs, face_material[np.array(face_of, np.int64)]
+        face_material = self._face_materials(mesh, len(mesh.GetFaceVertexCountsAttr().Get(self.time)))
+        return part.points, part.triangles, part.normals, part.uvs, face_material[part.face_of]
 
     def _face_materials(self, mesh: UsdGeom.Mesh, faces: int) -> np.ndarray:
         binding = UsdShade.MaterialBindingAPI(mesh.GetPrim())
@@ -201,7 +166,7 @@ class _StageReader:
         key = str(material.GetPath())
         if key not in self.material_index:
             self.material_index[key] = len(self.materials)
-            self.materials.append(_read_material(material, self.time))
+            self.materials.append(read_material(material, self.time))
         return self.material_index[key]
 
     def _light(self, light: UsdLux.RectLight) -> None:
@@ -212,7 +177,7 @@ class _StageReader:
         half = np.array([axes[0].sum(), axes[2].sum()])
         power = float(light.GetIntensityAttr().Get(self.time) or 0.0)
         power *= 2.0 ** float(light.GetExposureAttr().Get(self.time) or 0.0)
-        state = 2 if power <= 0.0 else 1 if _tag(light.GetPrim(), "lightState") == "flickering" else 0
+        state = 2 if power <= 0.0 else 1 if tag(light.GetPrim(), "lightState") == "flickering" else 0
         key = zlib.crc32(str(light.GetPath()).encode())
         self.lights.append((to_world[:3, 3], half, power / HEALTHY_PANEL, state, key))
 
@@ -245,66 +210,3 @@ class _StageReader:
         info = prim.GetCustomDataByKey("backrooms") if prim else None
         cell = info.get("cellSize") if isinstance(info, dict) else None
         return {"cell_size": float(cell)} if isinstance(cell, int | float) and cell > 0 else {}
-
-
-def _tag(prim: Usd.Prim, name: str) -> str | None:
-    """A ``backrooms:<name>`` string on the prim or its nearest ancestor that has one."""
-    while prim:
-        attr = prim.GetAttribute(f"backrooms:{name}")
-        if attr and attr.HasValue():
-            return str(attr.Get())
-        prim = prim.GetParent()
-    return None
-
-
-def _vertex_normals(points: np.ndarray, tris: np.ndarray) -> np.ndarray:
-    """Area-weighted vertex normals from the winding."""
-    face = np.cross(points[tris[:, 1]] - points[tris[:, 0]], points[tris[:, 2]] - points[tris[:, 0]])
-    normals = np.zeros_like(points)
-    for k in range(3):
-        np.add.at(normals, tris[:, k], face)
-    return normals
-
-
-def _read_material(material: UsdShade.Material, time: Usd.TimeCode) -> Material:
-    shader = material.ComputeSurfaceSource()[0]
-
-    def value(name: str, default: object) -> object:
-        inp = shader.GetInput(name) if shader else None
-        got = inp.Get(time) if inp else None
-        return default if got is None else got
-
-    pattern = _tag(material.GetPrim(), "pattern") or "plain"
-    texture = _diffuse_texture(shader, time) if shader else None
-    albedo = texture.mean(axis=(0, 1)) if texture is not None else value("diffuseColor", (0.18, 0.18, 0.18))
-    return TexturedMaterial(
-        name=material.GetPrim().GetName(),
-        albedo=tuple(float(c) for c in albedo),
-        roughness=float(value("roughness", 0.5)),
-        emissive=tuple(float(c) for c in value("emissiveColor", (0.0, 0.0, 0.0))),
-        pattern=pattern,
-        texture=texture,
-    )
-
-
-def _diffuse_texture(shader: UsdShade.Shader, time: Usd.TimeCode) -> np.ndarray | None:
-    """The image behind ``diffuseColor`` when it is connected to a UsdUVTexture, as linear RGB."""
-    inp = shader.GetInput("diffuseColor")
-    sources = inp.GetConnectedSources()[0] if inp else []
-    if not sources:
-        return None
-    source = UsdShade.Shader(sources[0].source.GetPrim())
-    file_input = source.GetInput("file")
-    asset = file_input.Get(time) if file_input else None
-    path = asset.resolvedPath if asset is not None else ""
-    if not path:
-        raise ValueError(f"{source.GetPath()}: texture {asset} cannot be found")
-    with Image.open(path) as image:
-        rgb = np.asarray(
-            image.convert("RGB").resize((TEXTURE_SIZE, TEXTURE_SIZE), Image.BILINEAR), np.float32
-        )
-    rgb /= 255.0
-    space = source.GetInput("sourceColorSpace")
-    if not (space and space.Get(time) == "raw"):  # sRGB unless the file says it holds data
-        rgb = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
-    return rgb.astype(np.float32)

@@ -9,11 +9,10 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from backrooms.graph.catalog import NODE_TYPES
 from backrooms.graph.executor import Executor, ParamsAt
 from backrooms.graph.product import RGB
 from backrooms.graph.recipe import Recipe
@@ -69,8 +68,7 @@ def plan_job(job: ShardJob, frames: Sequence[int], count: int) -> list[Shard]:
     """
     if count < 2 or len(frames) < 2:
         return plan_shards(frames, count)
-    NODE_TYPES.update(job.node_types)
-    executor = Executor(job.recipe.with_overrides(device="cpu"), job.params_at)
+    executor = Executor.from_recipe(job.recipe.with_overrides(device="cpu"), job.params_at)
     return plan_shards(frames, count, executor.first_needed)
 
 
@@ -92,15 +90,14 @@ class ShardJob:
     """Everything a worker needs besides its frames; it pickles, so it travels to processes and Ray.
 
     ``out`` must be the same path on every worker (a shared folder on a cluster); ``key`` is the
-    render's job key (``io.manifest.job_key``). ``node_types`` is the driver's node catalogue, so node
-    types registered at run time resolve the same way in workers.
+    render's job key (``io.manifest.job_key``). The recipe carries its node catalogue, so a host's own
+    node types resolve the same way in workers.
     """
 
     recipe: Recipe
     params_at: ParamsAt
     out: Path
     key: str
-    node_types: dict[str, str] = field(default_factory=lambda: dict(NODE_TYPES))
 
 
 def render_shard(job: ShardJob, shard: Shard) -> int:
@@ -109,13 +106,12 @@ def render_shard(job: ShardJob, shard: Shard) -> int:
     Frames an earlier attempt of this shard logged (a retry after a crash) are kept; the first frame
     rendered seeks, which replays the temporal state from the frames before it.
     """
-    NODE_TYPES.update(job.node_types)
     log = PartLog(job.out, f"{job.key}_{shard.name}")
     done = log.read()
     todo = [f for f in shard.frames if f not in done or not (job.out / frame_file(f)).exists()]
     if not todo:
         return 0
-    executor = Executor(job.recipe, job.params_at)
+    executor = Executor.from_recipe(job.recipe, job.params_at)
     for frame in todo:
         began = time.perf_counter()
         product = executor.render(frame)

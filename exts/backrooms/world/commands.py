@@ -11,7 +11,7 @@ from backrooms.errors import UserError
 
 
 def _add_world_options(parser: argparse.ArgumentParser) -> None:
-    from backrooms.cli import add_param_options, count
+    from backrooms.options import add_param_options, count
 
     parser.add_argument("--seed", type=count, default=0, help="world seed (default 0)")
     parser.add_argument(
@@ -23,7 +23,7 @@ def _add_world_options(parser: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from backrooms.cli import count, positive_float
+    from backrooms.options import count, positive_float
 
     stage = subparsers.add_parser(
         "stage", help="write a USD stage of a region (payload per chunk, camera path)"
@@ -56,7 +56,10 @@ def run_stage(args: argparse.Namespace) -> int:
 
     world, region = _world(args)
     began = time.perf_counter()
-    report = write_stage(world, region, args.out, frames=args.frames, fps=args.fps)
+    try:
+        report = write_stage(world, region, args.out, frames=args.frames, fps=args.fps)
+    except OSError as exc:
+        raise UserError(f"--out {args.out}: cannot write ({exc.strerror or exc})") from None
     print(
         f"wrote {report.path}: {report.cells} cells, {report.instances} instances in {report.chunks} chunk "
         f"payloads, {args.frames} camera frames ({time.perf_counter() - began:.2f} s)"

@@ -22,7 +22,8 @@ TILES = 6  # drop-ceiling tiles per cell side (2/3 m)
 TILE = CELL / TILES
 SKIRT_H, SKIRT_D = 0.1, 0.015
 PANEL_HALF = (TILE, TILE / 2)  # a 2 x 1 tile troffer, long side along local X
-PANEL_DEPTH = 0.04
+PANEL_DEPTH = 0.005  # a lay-in troffer sits flush in the tile grid (a hanging 4 cm box read as a slab)
+PANEL_RIM = 0.04  # the painted steel frame around the prismatic lens
 
 SHAPES = {
     "dead_end": EAST,
@@ -48,7 +49,8 @@ MATERIALS = {
     "wallpaper": MaterialSpec((0.80, 0.72, 0.42), 0.9, "wallpaper"),
     "carpet": MaterialSpec((0.55, 0.48, 0.30), 1.0, "carpet"),
     "ceiling_tile": MaterialSpec((0.86, 0.84, 0.76), 0.95, "ceiling_tile"),
-    "light_panel": MaterialSpec((0.95, 0.95, 0.90), 0.3, "light_panel", (6.0, 5.9, 5.2)),
+    "light_panel": MaterialSpec((0.62, 0.62, 0.60), 0.3, "light_panel", (6.0, 5.9, 5.2)),
+    "panel_frame": MaterialSpec((0.90, 0.89, 0.85), 0.5, "plain"),
     "trim": MaterialSpec((0.62, 0.55, 0.38), 0.6, "trim"),
     "plenum": MaterialSpec((0.04, 0.04, 0.035), 1.0, "plain"),
     "door": MaterialSpec((0.36, 0.26, 0.16), 0.7, "plain"),
@@ -56,6 +58,8 @@ MATERIALS = {
     "plastic": MaterialSpec((0.55, 0.12, 0.10), 0.5, "plain"),
     "cabinet": MaterialSpec((0.15, 0.15, 0.17), 0.4, "plain"),
     "vending_glow": MaterialSpec((0.80, 0.85, 0.90), 0.3, "plain", (2.2, 2.4, 2.6)),
+    "bottle": MaterialSpec((0.50, 0.66, 0.80), 0.2, "plain"),
+    "cardboard": MaterialSpec((0.56, 0.43, 0.28), 0.9, "plain"),
 }
 
 
@@ -163,9 +167,24 @@ def _vending(soup: QuadSoup) -> None:
     soup.box("cabinet", (1.15, 0, 1.05), (1.85, 1.9, 1.85), "+x -x +y +z -z", nx="vending_glow")
 
 
-LANDMARKS = {
+def _cooler(soup: QuadSoup) -> None:
+    """A water cooler in the closed south-west corner of a corner cell, away from the arc walked."""
+    soup.box("cabinet", (-1.85, 0, 1.45), (-1.45, 1.0, 1.85), "+x -x +y +z -z")
+    soup.box("bottle", (-1.78, 1.0, 1.52), (-1.52, 1.42, 1.78), "+x -x +y +z -z")
+
+
+def _boxes(soup: QuadSoup) -> None:
+    """A stack of abandoned cardboard boxes against the closed south wall of a tee."""
+    soup.box("cardboard", (-0.9, 0, 1.35), (-0.3, 0.45, 1.85), "+x -x +y +z -z")
+    soup.box("cardboard", (-0.25, 0, 1.45), (0.3, 0.4, 1.85), "+x -x +y +z -z")
+    soup.box("cardboard", (-0.75, 0.45, 1.45), (-0.3, 0.8, 1.85), "+x -x +y +z -z")
+
+
+LANDMARKS = {  # one per corridor shape, so every landmark cell the layout marks gets its prop
     "landmark_exit": ("dead_end", _exit_door, [(2, 2)]),
     "landmark_chair": ("straight", _chair, [(2, 2)]),
+    "landmark_cooler": ("corner", _cooler, [(2, 2)]),
+    "landmark_boxes": ("tee", _boxes, [(2, 2)]),
     "landmark_vending": ("cross", _vending, [(1, 1), (3, 4)]),
 }
 FAMILY_PANELS = {
@@ -206,8 +225,18 @@ def all_designs() -> list[Design]:
 
 
 def panel_soup() -> QuadSoup:
-    """The ceiling light panel: a shallow box whose underside glows, origin at the ceiling plane."""
+    """The ceiling light panel, origin at the ceiling plane: a glowing lens in a white steel frame,
+    flush with the tiles (only downward faces, so no lit or shadowed side shows a step)."""
     soup = QuadSoup()
     hx, hz = PANEL_HALF
-    soup.box("trim", (-hx, -PANEL_DEPTH, -hz), (hx, 0.0, hz), "+x -x +z -z -y", ny="light_panel")
+    ix, iz = hx - PANEL_RIM, hz - PANEL_RIM
+    y = -PANEL_DEPTH
+    soup.face("light_panel", 1, -1, y, (-iz, -ix), (iz, ix))
+    for lo, hi in (
+        ((-hz, -hx), (hz, -ix)),
+        ((-hz, ix), (hz, hx)),
+        ((-hz, -ix), (-iz, ix)),
+        ((iz, -ix), (hz, ix)),
+    ):
+        soup.face("panel_frame", 1, -1, y, lo, hi)
     return soup

@@ -66,9 +66,3 @@ def quad_arrays(quads: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.nda
         uvs[sel, :, 1] = corners[sel, :, cv]
     normals = np.repeat(normal[:, None, :], 4, axis=1)
     return corners.reshape(-1, 3), normals.reshape(-1, 3).astype(np.float32), uvs.reshape(-1, 2)
-
-
-def quad_triangles(n_quads: int) -> np.ndarray:
-    """Two counter-clockwise triangles per quad of four consecutive points."""
-    base = (np.arange(n_quads, dtype=np.int32) * 4)[:, None]
-    return np.concatenate([base + np.array([0, 1, 2]), base + np.array([0, 2, 3])], axis=1).reshape(-1, 3)

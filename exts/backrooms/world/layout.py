@@ -47,34 +47,36 @@ def rotate_mask(mask: int | np.ndarray, quarter_turns: int) -> int | np.ndarray:
 
 @dataclass(frozen=True)
 class LayoutSpec:
-    """Everything the layout depends on: the seed and the ``world.*`` parameters."""
+    """Everything the layout depends on: the seed and the ``world.*`` parameters.
+
+    No defaults here: they live in the registry (``world/params.py``); build one with
+    :meth:`from_params` from a parameter snapshot.
+    """
 
     seed: int
-    chunk_size: int = 16
-    corridor_density: float = 0.55
-    loop_rate: float = 0.3
-    room_rate: float = 0.35
-    pillar_rate: float = 0.35
-    doorway_rate: float = 0.12
-    landmark_rate: float = 0.004
-    light_failure_rate: float = 0.12
-    flicker_rate: float = 0.08
-    missing_light_rate: float = 0.04
-    stain_rate: float = 0.3
-    peel_rate: float = 0.1
-    damp_rate: float = 0.15
-    carpet_stain_rate: float = 0.2
-    missing_tile_rate: float = 0.1
-    sag_rate: float = 0.06
-    decay_scale: float = 12.0
+    chunk_size: int
+    corridor_density: float
+    loop_rate: float
+    room_rate: float
+    pillar_rate: float
+    doorway_rate: float
+    landmark_rate: float
+    light_failure_rate: float
+    flicker_rate: float
+    missing_light_rate: float
+    stain_rate: float
+    peel_rate: float
+    damp_rate: float
+    carpet_stain_rate: float
+    missing_tile_rate: float
+    sag_rate: float
+    decay_scale: float
 
     @classmethod
     def from_params(cls, seed: int, params: Snapshot) -> LayoutSpec:
         world = params.node("world")
-        names = {f.name for f in fields(cls)} - {"seed"}
-        return cls(
-            seed=int(seed) + int(world.get("variation", 0)), **{k: world[k] for k in names if k in world}
-        )
+        names = [f.name for f in fields(cls) if f.name != "seed"]
+        return cls(seed=int(seed) + int(world["variation"]), **{k: world[k] for k in names})
 
     @property
     def border_rate(self) -> float:

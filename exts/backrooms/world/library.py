@@ -17,6 +17,7 @@ from pxr import Usd, UsdGeom, UsdShade
 from backrooms.errors import UserError
 from backrooms.world.layout import EAST, NORTH, SOUTH, WEST, rotate_mask
 from backrooms.world.types import Material, Mesh, PrototypeLibrary
+from backrooms.world.usd_read import read_material, read_mesh
 
 USD_DIR = Path(__file__).resolve().parents[3] / "usd"
 SIDES = {"east": EAST, "north": NORTH, "west": WEST, "south": SOUTH}
@@ -68,45 +69,15 @@ class _MeshAccumulator:
 
     def add(self, file: str, prim: Usd.Prim, to_root: np.ndarray) -> None:
         where = f"{file}: {prim.GetPath()}"
-        mesh = UsdGeom.Mesh(prim)
-        points = np.asarray(mesh.GetPointsAttr().Get() or [], np.float32).reshape(-1, 3)
-        counts = np.asarray(mesh.GetFaceVertexCountsAttr().Get() or [], np.int64)
-        indices = np.asarray(mesh.GetFaceVertexIndicesAttr().Get() or [], np.int64)
-        normals = np.asarray(mesh.GetNormalsAttr().Get() or [], np.float32).reshape(-1, 3)
-        st = UsdGeom.PrimvarsAPI(prim).GetPrimvar("st")
-        uvs = np.asarray(st.Get() if st and st.HasValue() else [], np.float32).reshape(-1, 2)
-        if len(points) == 0 or len(counts) == 0:
-            raise UserError(f"{where}: mesh has no points or faces")
-        if counts.min() < 3 or counts.sum() != len(indices):
-            raise UserError(f"{where}: faceVertexCounts do not match faceVertexIndices")
-        if indices.min() < 0 or indices.max() >= len(points):
-            raise UserError(f"{where}: faceVertexIndices point outside the {len(points)} points")
-        if not np.isfinite(points).all():
-            raise UserError(f"{where}: points are not finite")
-        if len(normals) != len(points) or mesh.GetNormalsInterpolation() != UsdGeom.Tokens.vertex:
-            raise UserError(f"{where}: needs one vertex-interpolated normal per point")
-        if len(uvs) != len(points):
-            raise UserError(f"{where}: needs vertex-interpolated primvars:st (one UV per point)")
+        part = read_mesh(UsdGeom.Mesh(prim), to_root, Usd.TimeCode.Default(), strict=where)
         material, _ = UsdShade.MaterialBindingAPI(prim).ComputeBoundMaterial()
         if not material:
             raise UserError(f"{where}: no bound material")
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        fan = [(starts + 0, starts + j, starts + j + 1) for j in range(1, counts.max() - 1)]
-        tris = np.concatenate(
-            [
-                np.stack([indices[a], indices[b], indices[c]], 1)[counts > j + 1]
-                for j, (a, b, c) in enumerate(fan)
-            ]
-        )
-        rot, shift = to_root[:3, :3], to_root[:3, 3]
-        world_normals = normals @ np.linalg.inv(rot)
-        world_normals /= np.linalg.norm(world_normals, axis=1, keepdims=True)
         mat = self.materials.setdefault(self._material_key(material), len(self.material_list))
         if mat == len(self.material_list):
-            self.material_list.append(_read_material(material))
-        self.parts.append(
-            (points @ rot.T + shift, tris, world_normals, uvs, np.full(len(tris), mat, np.int32))
-        )
+            self.material_list.append(read_material(material, Usd.TimeCode.Default()))
+        tri_material = np.full(len(part.triangles), mat, np.int32)
+        self.parts.append((part.points, part.triangles, part.normals, part.uvs, tri_material))
 
     @staticmethod
     def _material_key(material: UsdShade.Material) -> str:
@@ -124,24 +95,6 @@ class _MeshAccumulator:
             uvs=np.concatenate([p[3] for p in self.parts]).astype(np.float32),
             tri_material=np.concatenate([p[4] for p in self.parts]),
         )
-
-
-def _read_material(material: UsdShade.Material) -> Material:
-    shader = material.ComputeSurfaceSource()[0]
-
-    def value(name: str, default: object) -> object:
-        inp = shader.GetInput(name) if shader else None
-        got = inp.Get() if inp else None
-        return default if got is None else got
-
-    pattern = material.GetPrim().GetAttribute("backrooms:pattern")
-    return Material(
-        name=material.GetPrim().GetName(),
-        albedo=tuple(float(c) for c in value("diffuseColor", (0.18, 0.18, 0.18))),
-        roughness=float(value("roughness", 0.5)),
-        emissive=tuple(float(c) for c in value("emissiveColor", (0.0, 0.0, 0.0))),
-        pattern=pattern.Get() if pattern and pattern.HasValue() else "plain",
-    )
 
 
 def _open(path: Path, root_dir: Path) -> tuple[str, Usd.Stage, Usd.Prim]:

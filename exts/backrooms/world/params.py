@@ -2,12 +2,15 @@
 
 Layout knobs are ``discrete``: changing one regenerates chunks (a new world), so a controller
 should step them, not sweep them; so are the camera's route knobs (turn, explore, stop... rates),
-which re-plan the walk. Variant rates, speed and the filming knobs may move continuously.
+which re-plan the walk. The operator style
+is discrete too (it shapes the walk's timing). Variant rates, speed and the filming knobs (shake,
+bob, curiosity, fov, height) may move continuously.
 """
 
 from __future__ import annotations
 
 from backrooms.params import declare
+from backrooms.world.styles import STYLES
 
 WORLD = "world"
 CAMERA = "camera"
@@ -111,8 +114,24 @@ declare(
 )
 declare(CAMERA, "fov", 62.0, "vertical field of view", min=20.0, max=120.0, unit="deg")
 declare(CAMERA, "height", 1.6, "eye height above the carpet", min=0.5, max=2.4, unit="m")
-declare(CAMERA, "shake", 0.35, "handheld shake amount", min=0.0, max=2.0)
-declare(CAMERA, "bob", 0.5, "head bob amount", min=0.0, max=2.0)
+declare(
+    CAMERA,
+    "operator",
+    "walking",
+    "who holds the camera: tripod (a fluid head on a dolly), steadicam, walking (handheld), nervous, running",
+    choices=tuple(STYLES),
+    kind="discrete",
+)
+declare(CAMERA, "shake", 1.0, "hand tremor and aim drift, times the operator's own", min=0.0, max=3.0)
+declare(CAMERA, "bob", 1.0, "step bob, sway and roll, times the operator's own", min=0.0, max=3.0)
+declare(
+    CAMERA,
+    "curiosity",
+    1.0,
+    "how far the operator looks around, up at failing panels and into side openings",
+    min=0.0,
+    max=2.0,
+)
 declare(
     CAMERA,
     "turn_rate",
@@ -125,9 +144,23 @@ declare(
 declare(
     CAMERA, "explore", 0.85, "preference for cells not visited recently", min=0.0, max=1.0, kind="discrete"
 )
-declare(CAMERA, "stop_rate", 0.03, "chance per cell to stop for a while", min=0.0, max=1.0, kind="discrete")
 declare(
-    CAMERA, "look_rate", 0.06, "chance per cell to stop and look around", min=0.0, max=1.0, kind="discrete"
+    CAMERA,
+    "stop_rate",
+    0.05,
+    "chance per cell to stop for a while (times the operator's)",
+    min=0.0,
+    max=1.0,
+    kind="discrete",
+)
+declare(
+    CAMERA,
+    "look_rate",
+    0.08,
+    "chance per cell to stop and look around (times the operator's)",
+    min=0.0,
+    max=1.0,
+    kind="discrete",
 )
 declare(CAMERA, "backtrack_rate", 0.01, "chance per cell to turn back", min=0.0, max=1.0, kind="discrete")
 declare(CAMERA, "pause", 2.5, "length of a stop or look-around", min=0.0, max=30.0, unit="s", kind="discrete")

@@ -20,17 +20,21 @@ class Camera:
     position: np.ndarray  # (3,) float32, world metres
     rotation: np.ndarray  # (3, 3) float32, columns: camera right, up, back (+Z) in world space
     fov_y: float = 60.0  # vertical field of view, degrees
+    steps: float = 0.0  # the operator's steps so far: a new whole number is a footfall
+    speed: float = 0.0  # the operator's walking speed, m/s (0 while standing)
+
+    @property
+    def step_phase(self) -> float:
+        """0 at a footfall, rising to 1 at the next."""
+        return self.steps % 1.0
+
+    @property
+    def walking(self) -> bool:
+        return self.speed > 0.05
 
     @property
     def forward(self) -> np.ndarray:
         return -self.rotation[:, 2]
-
-    def world_to_camera(self) -> np.ndarray:
-        """4x4 matrix taking world points to camera space (camera looks down -Z)."""
-        m = np.eye(4, dtype=np.float32)
-        m[:3, :3] = self.rotation.T
-        m[:3, 3] = -self.rotation.T @ self.position
-        return m
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,8 @@ class Material:
     roughness: float = 0.8
     emissive: tuple[float, float, float] = (0.0, 0.0, 0.0)
     pattern: str = "plain"  # plain | wallpaper | carpet | ceiling_tile | light_panel | trim
+    # A diffuse image (UsdUVTexture): linear RGB, usd_read.TEXTURE_SIZE square, row 0 at v = 1.
+    texture: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass

@@ -14,9 +14,10 @@ import numpy as np
 import backrooms.world.params  # noqa: F401  (declares world.* and camera.*)
 from backrooms.params import ParamStore, Snapshot
 from backrooms.seeds import stream_key
-from backrooms.world.autopilot import Autopilot, CameraSpec
+from backrooms.world.autopilot import Autopilot, CameraSpec, CellInfo
 from backrooms.world.layout import CellBlock, LayoutSpec, generate_block
 from backrooms.world.library import WorldLibrary, shared_library
+from backrooms.world.operator import Operator
 from backrooms.world.placement import ChunkScene, PlacementTable, build_scene, concat_scenes
 from backrooms.world.types import Camera, SceneView
 
@@ -32,10 +33,11 @@ class World:
         self.seed = int(seed)
         self.library = library or shared_library()
         self.table = PlacementTable(self.library)
-        self._chunks: OrderedDict[tuple[int, int], tuple[CellBlock, list[list[int]]]] = OrderedDict()
+        self._chunks: OrderedDict[tuple[int, int], tuple[CellBlock, list[list[CellInfo]]]] = OrderedDict()
         self._scenes: OrderedDict[tuple[int, int], ChunkScene] = OrderedDict()
         self._views: OrderedDict[tuple, SceneView] = OrderedDict()
         self._autopilot: Autopilot | None = None
+        self._operator: Operator | None = None
         self.set_params(params if params is not None else ParamStore().snapshot())
 
     # -- parameters ---------------------------------------------------------------------------------
@@ -78,12 +80,13 @@ class World:
         """The generated cells of one chunk (cached)."""
         return self._cached_cells(cx, cz)[0]
 
-    def _cached_cells(self, cx: int, cz: int) -> tuple[CellBlock, list[list[int]]]:
+    def _cached_cells(self, cx: int, cz: int) -> tuple[CellBlock, list[list[CellInfo]]]:
         key = (cx, cz)
         found = self._chunks.get(key)
         if found is None:
             block = generate_block(self.spec, cx, cz, cx + 1, cz + 1)
-            found = (block, block.mask.tolist())  # plain lists: the walk reads single cells a lot
+            info = np.stack([block.mask, block.kind, block.lights], -1).tolist()
+            found = (block, [[tuple(c) for c in row] for row in info])  # the walk reads single cells a lot
             self._chunks[key] = found
             if len(self._chunks) > self.cache_size:
                 self._chunks.popitem(last=False)
@@ -104,11 +107,15 @@ class World:
             self._scenes.move_to_end(key)
         return found
 
-    def mask_at(self, x: int, z: int) -> int:
-        """Open-wall bits of cell (x, z)."""
+    def cell_at(self, x: int, z: int) -> CellInfo:
+        """(open-wall bits, kind, lights variant) of cell (x, z)."""
         n = self.spec.chunk_size
         cx, cz = x // n, z // n
         return self._cached_cells(cx, cz)[1][z - cz * n][x - cx * n]
+
+    def mask_at(self, x: int, z: int) -> int:
+        """Open-wall bits of cell (x, z)."""
+        return self.cell_at(x, z)[0]
 
     def start_cell(self) -> tuple[int, int]:
         """The walkable cell nearest the centre of chunk (0, 0): where every walk begins."""
@@ -123,15 +130,22 @@ class World:
     def autopilot(self) -> Autopilot:
         if self._autopilot is None:
             self._autopilot = Autopilot(
-                self.spec.seed, self.camera_spec, self.mask_at, self.cell_size, self.start_cell()
+                self.spec.seed, self.camera_spec, self.cell_at, self.cell_size, self.start_cell()
             )
         return self._autopilot
+
+    @property
+    def operator(self) -> Operator:
+        """The person filming the autopilot's walk."""
+        if self._operator is None or self._operator.walk is not self.autopilot:
+            self._operator = Operator(self.spec.seed, self.autopilot)
+        return self._operator
 
     def camera(self, frame: int, fps: float) -> Camera:
         """The camera at ``frame`` (any frame, in any order: the walk is a pure function of the seed)."""
         if fps <= 0:
             raise ValueError(f"fps must be positive, got {fps}")
-        return self.autopilot.camera(frame / fps)
+        return self.operator.camera(frame / fps)
 
     def cameras(self, frame: int, fps: float) -> tuple[Camera, Camera]:
         """(previous, current) cameras for exact motion vectors; frame 0 is its own previous."""

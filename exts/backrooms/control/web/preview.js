@@ -16,7 +16,7 @@ function format(param, value) {
 
 function makeControl(param) {
   const label = document.createElement("label");
-  label.title = `${param.description}\n${param.osc_address}`;
+  label.title = `${param.description}\n${param.addresses.join("\n")}`;
   const name = document.createElement("span");
   name.textContent = param.name;
   const shown = document.createElement("span");

@@ -24,7 +24,7 @@ def load_stylizer(folder: Path, backend: str, device: str, prompt: str = "", see
     if (folder / "model_index.json").is_file():
         from backrooms.diffusion.backends.diffusers_backend import DiffusersStylizer
 
-        return DiffusersStylizer(folder, prompt=prompt, device=device, seed=seed)
+        return DiffusersStylizer(folder, prompt=prompt, device=device)
     model = Denoiser.from_pretrained(folder, device="cpu")
     if backend == "auto":
         from backrooms.diffusion.backends.tensorrt_backend import tensorrt_available

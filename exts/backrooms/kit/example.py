@@ -5,6 +5,7 @@ registers the ``backrooms_hallway`` randomizer, the ``backrooms_vhs`` annotator 
 ``BackroomsWriter``. This script authors a hallway walk, re-rolls the cells' variants every 24
 frames and on OSC reshuffles, and writes 48 stylised, decayed frames plus an MP4. Edit the values
 below; nothing else needs to change. Not run on the machines this project was built on (no Kit).
+It lives in ``backrooms.kit`` because only that package may import omni (never imported, only pasted).
 """
 
 import omni.replicator.core as rep

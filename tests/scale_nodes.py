@@ -1,4 +1,4 @@
-"""Helpers of the scale tests (this module holds no tests): a tiny temporal node, a tiny style.
+"""Helpers of the scale tests (not a test module): a tiny temporal node, a tiny style.
 
 ``TapeNode`` folds every frame since its last reset (every ``PERIOD`` frames) into its state, so a
 shard that skipped the executor's warm-up would write different bytes. Optional behaviours come in
@@ -16,19 +16,20 @@ from pathlib import Path
 import numpy as np
 
 from backrooms.errors import UserError
-from backrooms.graph.catalog import NODE_TYPES
+from backrooms.graph.catalog import CATALOG
 from backrooms.graph.node import Node
 from backrooms.graph.product import RGB
 from backrooms.graph.recipe import Recipe
 from backrooms.seeds import numpy_rng
 
 PERIOD = 8
-TAPE = f"{__name__}:TapeNode"
+# The default catalogue with the tape node as `render`; recipes carry it to workers.
+TAPE_CATALOG = CATALOG.with_nodes(render=f"{__name__}:TapeNode")
 # `backrooms ...` in a subprocess, with the tape node as `render`
 CLI = [
     sys.executable,
     "-c",
-    "import sys, test_scale_nodes as t; t.use_tape(); from backrooms.cli import main; sys.exit(main())",
+    "import sys, scale_nodes as t; from backrooms.cli import main; sys.exit(main(catalog=t.TAPE_CATALOG))",
 ]
 ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}
 
@@ -74,17 +75,16 @@ class TapeNode(Node):
         raise UserError("bad tape") if how == "user" else RuntimeError("tape snapped")
 
 
-def use_tape(monkeypatch=None) -> None:
-    """Make ``render`` the tape node (with monkeypatch: for one test; without: for this process)."""
-    if monkeypatch is None:
-        NODE_TYPES.clear()
-        NODE_TYPES["render"] = TAPE
-    else:
-        monkeypatch.setitem(NODE_TYPES, "render", TAPE)
-
-
 def tape_recipe(frames: int = 24, size: tuple[int, int] = (32, 24)) -> Recipe:
-    return Recipe(source="test", nodes=("render",), width=size[0], height=size[1], frames=frames, seed=7)
+    return Recipe(
+        source="test",
+        nodes=("render",),
+        width=size[0],
+        height=size[1],
+        frames=frames,
+        seed=7,
+        catalog=TAPE_CATALOG,
+    )
 
 
 def save_tiny_style(folder: Path) -> str:

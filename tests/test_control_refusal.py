@@ -1,0 +1,107 @@
+"""Bad values that pass the type check never end a live session: refused at the door, or rolled back.
+
+A real session (render -> diffusion -> decay at a tiny size) listens on a real UDP socket; every text
+and choice knob is sent a value it cannot use, and the session must keep playing with its values
+unchanged.
+"""
+
+import threading
+import time
+
+import pytest
+from pythonosc.udp_client import SimpleUDPClient
+
+from backrooms.control.session import GraphFrames, LiveOptions, LiveSession
+from backrooms.graph.recipe import load_recipe
+from backrooms.params import REGISTRY, ParamError
+
+# A value each text/choice knob's type check lets through (text for text, text for a choice) but
+# that no node can use.
+BAD = {
+    "diffusion.style": ["/nonexistent", "/etc", "", "x" * 4000],
+    "diffusion.prompt": [b"\x00\x01"],  # any text is a prompt; a blob is not text
+    "diffusion.backend": ["cuda", ""],
+    "decay.preset": ["vhs", ""],
+    "decay.fields": ["both", ""],
+    "decay.osd_start": ["hello", "1997-02-30 00:00:00", "9999-99-99 99:99:99"],
+}
+
+
+def text_and_choice_knobs() -> list[str]:
+    return [p.key for p in REGISTRY if p.type is str or p.choices]
+
+
+def test_every_text_and_choice_knob_has_a_bad_value_below():
+    assert sorted(text_and_choice_knobs()) == sorted(BAD)
+
+
+@pytest.fixture
+def session():
+    recipe = load_recipe(None).with_overrides(width=32, height=24, fps=50.0)
+    assert recipe.nodes == ("render", "diffusion", "decay")
+    initial = dict(recipe.params) | {"decay.osd": True}
+    options = LiveOptions(osc_port=0, osc_tcp_port=None, oscquery_port=None, preview_port=None)
+    with LiveSession(REGISTRY, initial, recipe.fps, GraphFrames(recipe), options) as live:
+        yield live
+
+
+def _play_while(live: LiveSession, send, frames: int = 12) -> None:
+    """Run the loop on a thread while ``send`` talks to it from the network."""
+    failures = []
+
+    def play():
+        try:
+            live.run(frames)
+        except BaseException as exc:
+            failures.append(exc)
+
+    worker = threading.Thread(target=play)
+    worker.start()
+    send()
+    worker.join(120)
+    assert not worker.is_alive()
+    assert not failures, failures
+
+
+def test_bad_values_to_every_text_and_choice_knob_over_udp_leave_the_session_playing(session):
+    before = session.store.snapshot()
+    client = SimpleUDPClient("127.0.0.1", session.osc.udp_port)
+    sent = 0
+
+    def send():
+        nonlocal sent
+        time.sleep(0.2)
+        for key, values in BAD.items():
+            for value in values:
+                client.send_message(REGISTRY[key].osc_address, value)
+                sent += 1
+
+    _play_while(session, send, frames=30)
+    after = session.store.snapshot()
+    assert {k: after[k] for k in BAD} == {k: before[k] for k in BAD}
+    assert session.loop.frame == 30
+    assert session.tally.total() == sent
+
+
+def test_a_value_a_node_cannot_use_rolls_back_to_the_last_good_one(session, caplog):
+    # "tensorrt" is a valid choice, but no TensorRT is installed here: the diffusion node fails on it.
+    pytest.importorskip("torch")
+    from backrooms.diffusion.backends.tensorrt_backend import tensorrt_available
+
+    if tensorrt_available():
+        pytest.skip("TensorRT is installed: this backend would load")
+    client = SimpleUDPClient("127.0.0.1", session.osc.udp_port)
+    _play_while(session, lambda: client.send_message("/backrooms/diffusion/backend", "tensorrt"), frames=8)
+    assert session.store.get("diffusion.backend") == "auto"
+    assert session.inbox.target("diffusion.backend") == "auto"
+    assert session.tally.counts().get("refused_by_node") == 1
+    assert "kept the last good diffusion.backend" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "key, value", [("decay.osd_start", "hello"), ("diffusion.style", "/etc"), ("diffusion.style", "/nope")]
+)
+def test_the_registry_refuses_unusable_text_in_one_line(key, value):
+    with pytest.raises(ParamError) as refused:
+        REGISTRY[key].coerce(value)
+    assert str(refused.value).startswith(f"{key}: ") and "\n" not in str(refused.value)
