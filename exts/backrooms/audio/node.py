@@ -18,7 +18,7 @@ import numpy as np
 from backrooms.audio.clock import RATE, frame_bump, frame_span
 from backrooms.audio.mic import mic
 from backrooms.audio.params import NODE
-from backrooms.audio.room import crackle, hum, room_tone
+from backrooms.audio.room import crackle, hum, nearby, room_tone
 from backrooms.audio.steps import steps
 from backrooms.audio.tape import max_offset, tape
 from backrooms.graph.node import GraphContext, Node
@@ -74,8 +74,9 @@ class AudioNode(Node):
         lights, camera = meta.get("lights"), meta.get("camera")
         if lights is not None and camera is not None:
             mains = mains_frequency(params, values["mains"])
-            sound += hum(lights, camera, start, count, span, values, seed, mains, rate)
-            sound += crackle(lights, camera, start, count, span, values, seed, rate)
+            heard = nearby(lights, camera, values)
+            sound += hum(heard, camera, start, count, span, values, seed, mains, rate)
+            sound += crackle(heard, camera, start, count, span, values, seed, rate)
         if camera is not None:
             sound += steps(camera, start, count, values, seed, self.context.fps, rate)
         speed = tape_speed(params, values["speed"])

@@ -57,15 +57,14 @@ def hum(
     mains: int,
     rate: int,
 ) -> np.ndarray:
-    """(count, 2) hum and buzz of every panel for absolute samples ``[start, start + count)``."""
-    heard = audible(lights, camera, values)
-    if not np.any(heard):
+    """(count, 2) hum and buzz of the panels ``lights`` (those ``nearby``) for absolute samples
+    ``[start, start + count)``."""
+    if len(lights["position"]) == 0:
         return np.zeros((count, 2))
-    near = {name: np.asarray(value)[heard] for name, value in lights.items()}
-    before = panel_levels(near, camera["previous"], values)
-    after = panel_levels(near, camera, values)
-    dip = np.asarray(near["flicker"], np.float64)[:, None] * 0.5 * (before + after)
-    rotors = np.exp(1j * panel_phases(seed, near["key"]))  # (N, H)
+    before = panel_levels(lights, camera["previous"], values)
+    after = panel_levels(lights, camera, values)
+    dip = np.asarray(lights["flicker"], np.float64)[:, None] * 0.5 * (before + after)
+    rotors = np.exp(1j * panel_phases(seed, lights["key"]))  # (N, H)
     shape = (values["hum"] * HUM_SHAPE + values["buzz"] * BUZZ_SHAPE)[:, None]
     c_before, c_after, c_dip = (shape * np.einsum("nc,nh->hc", lv, rotors) for lv in (before, after, dip))
     n = np.arange(start, start + count, dtype=np.int64)
@@ -84,16 +83,18 @@ def hum(
     return HUM_GAIN * (steady + u * change - bump * dips).T.astype(np.float64)
 
 
-def audible(
+def nearby(
     lights: Mapping[str, np.ndarray], camera: Mapping[str, Any], values: Mapping[str, Any]
-) -> np.ndarray:
-    """The panels that are on and within ``hum_radius`` of either camera pose of the frame."""
+) -> dict[str, np.ndarray]:
+    """The panels that are on and within ``hum_radius`` of either camera pose of the frame: the only
+    ones heard (a neighbourhood holds thousands)."""
     position = np.asarray(lights["position"], np.float64)
     radius = values["hum_radius"]
     near = np.zeros(len(position), bool)
     for pose in (camera, camera["previous"]):
         near |= np.linalg.norm(position - np.asarray(pose["position"], np.float64), axis=1) < radius
-    return near & np.asarray(lights["on"], bool)
+    heard = near & np.asarray(lights["on"], bool)
+    return {name: np.asarray(value)[heard] for name, value in lights.items()}
 
 
 def panel_phases(seed: int, keys: np.ndarray) -> np.ndarray:

@@ -10,6 +10,7 @@ Each step is a pure function of its number, so a step begun in an earlier frame 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -37,8 +38,10 @@ def footfalls(camera: Mapping[str, Any], fps: float, rate: int) -> list[tuple[in
     return found
 
 
+@lru_cache(maxsize=16)
 def step_sound(seed: int, number: int, rate: int) -> np.ndarray:
-    """(L, 2) the sound of step ``number``: the same every time it is asked for."""
+    """(L, 2) the sound of step ``number``: the same every time it is asked for (and cached, as the
+    frames it rings through ask for it in turn)."""
     length = round(STEP_SECONDS * rate)
     rng = numpy_rng(seed, "audio.step", number)
     t = np.arange(length) / rate
@@ -48,7 +51,9 @@ def step_sound(seed: int, number: int, rate: int) -> np.ndarray:
     sound *= 0.8 + 0.4 * rng.random()
     pan = STEP_PAN if number % 2 else -STEP_PAN
     angle = (pan + 1.0) * (np.pi / 4)
-    return sound[:, None] * np.array([np.cos(angle), np.sin(angle)])[None, :]
+    stereo = sound[:, None] * np.array([np.cos(angle), np.sin(angle)])[None, :]
+    stereo.flags.writeable = False
+    return stereo
 
 
 def steps(
