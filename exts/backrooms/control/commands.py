@@ -54,6 +54,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="also serve HTTP/WebSocket requests addressed to this host name (repeatable; "
         "localhost and IP addresses always work)",
     )
+    live.add_argument(
+        "--ndi",
+        nargs="?",
+        const="backrooms",
+        metavar="NAME",
+        help="publish the frames (and the sound) as an NDI source (default name: backrooms; docs/live.md)",
+    )
     live.add_argument("--midi-in", metavar="PORT", help="MIDI input port name (or part of it)")
     live.add_argument("--midi-map", type=Path, metavar="FILE", help="MIDI CC mapping JSON (created by learn)")
     live.add_argument("--record", type=Path, metavar="FILE", help="record every change (automation file)")
@@ -65,6 +72,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_live(args: argparse.Namespace) -> int:
     from backrooms.control.access import AllowList
+    from backrooms.control.ndi import NdiSink, start_ndi
     from backrooms.control.session import GraphFrames, LiveOptions, LiveSession
     from backrooms.params import REGISTRY
 
@@ -104,6 +112,10 @@ def run_live(args: argparse.Namespace) -> int:
             print(f"  preview  {session.preview.url}")
         if args.record:
             print(f"  recording to {args.record}")
+        ndi = start_ndi(args.ndi, recipe.width, recipe.height, recipe.fps) if args.ndi else None
+        if ndi is not None:
+            session.loop.sinks.append(NdiSink(ndi, lambda: render.audio))
+            print(f"  NDI      {ndi.name}")
         sys.stdout.flush()
         failures: list[BaseException] = []
 
@@ -121,6 +133,8 @@ def run_live(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             session.loop.stop()
             worker.join()
+        if ndi is not None:
+            ndi.close()
         if failures:
             raise failures[0]
         frames = session.loop.frame

@@ -61,6 +61,7 @@ class GraphFrames:
     def __init__(self, recipe: Recipe) -> None:
         self._snapshot: Snapshot | None = None
         self.executor = Executor.from_recipe(recipe, self._params_at)
+        self.audio: Any = None  # the last frame's samples, when the graph has an audio node
 
     def _params_at(self, frame: int) -> Snapshot:
         assert self._snapshot is not None
@@ -69,7 +70,9 @@ class GraphFrames:
     def __call__(self, frame: int, snapshot: Snapshot) -> Any:
         """The frame's ``rgb`` buffer, left on the device (sinks copy it only if they need it)."""
         self._snapshot = snapshot
-        return self.executor.render(frame)[RGB]
+        product = self.executor.render(frame)
+        self.audio = product.meta.get("audio")
+        return product[RGB]
 
 
 class LiveSession:
