@@ -12,4 +12,5 @@ AREAS: tuple[str, ...] = (
     "diffusion",
     "camcorder",
     "audio",
+    "ndi",
 )
