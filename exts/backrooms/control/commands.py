@@ -61,6 +61,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="NAME",
         help="publish the frames (and the sound) as an NDI source (default name: backrooms; docs/live.md)",
     )
+    live.add_argument(
+        "--link",
+        action="store_true",
+        help="join an Ableton Link session: beat.* knobs pulse a knob on its beat (docs/live.md)",
+    )
     live.add_argument("--midi-in", metavar="PORT", help="MIDI input port name (or part of it)")
     live.add_argument("--midi-map", type=Path, metavar="FILE", help="MIDI CC mapping JSON (created by learn)")
     live.add_argument("--record", type=Path, metavar="FILE", help="record every change (automation file)")
@@ -72,6 +77,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_live(args: argparse.Namespace) -> int:
     from backrooms.control.access import AllowList
+    from backrooms.control.beat import on_the_beat
+    from backrooms.control.link import QUANTUM, start_link
     from backrooms.control.ndi import NdiSink, start_ndi
     from backrooms.control.session import GraphFrames, LiveOptions, LiveSession
     from backrooms.params import REGISTRY
@@ -116,6 +123,10 @@ def run_live(args: argparse.Namespace) -> int:
         if ndi is not None:
             session.loop.sinks.append(NdiSink(ndi, lambda: render.audio))
             print(f"  NDI      {ndi.name}")
+        link = start_link() if args.link else None
+        if link is not None:
+            render.beat = lambda snapshot: on_the_beat(snapshot, link.state(), QUANTUM)
+            print(f"  Link     {link.tempo:g} BPM, {link.peers} peers")
         sys.stdout.flush()
         failures: list[BaseException] = []
 
@@ -133,8 +144,9 @@ def run_live(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             session.loop.stop()
             worker.join()
-        if ndi is not None:
-            ndi.close()
+        for out in (ndi, link):
+            if out is not None:
+                out.close()
         if failures:
             raise failures[0]
         frames = session.loop.frame
