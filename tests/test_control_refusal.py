@@ -23,6 +23,8 @@ BAD = {
     "diffusion.backend": ["cuda", ""],
     "decay.preset": ["vhs", ""],
     "decay.fields": ["both", ""],
+    "decay.deck": ["vcr", ""],
+    "decay.standard": ["ntsc-j", ""],
     "decay.osd_start": ["hello", "1997-02-30 00:00:00", "9999-99-99 99:99:99"],
 }
 

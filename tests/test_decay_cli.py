@@ -117,3 +117,23 @@ def test_decaying_a_file_onto_itself_needs_overwrite(tmp_path: Path, capsys):
     code, _ = run(capsys, str(src), str(src), "--overwrite")
     assert code == 0 and src.read_bytes() != original
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png"]  # no temporary left beside it
+
+
+def test_footage_gets_the_same_event_track_as_a_render(tmp_path: Path, capsys):
+    """A still made with --frame inside a scheduled vertical roll rolls; one outside does not."""
+    from backrooms.decay import events
+
+    src = tmp_path / "in.png"
+    Image.fromarray(picture()).save(src)
+    fps = 30.0  # a still's OSD clock under NTSC
+    on = [n for n in range(200) if events.scheduled(0, "vertical_roll", 15.0, n, fps)]
+    off = [n for n in range(200) if not events.scheduled(0, "vertical_roll", 15.0, n, fps)]
+
+    def still(frame: int, rate: float) -> np.ndarray:
+        dst = tmp_path / f"out-{frame}-{rate}.png"
+        rates = ["--set", f"decay.vertical_roll_rate={rate}", "--set", "decay.wear=1"]
+        assert run(capsys, str(src), str(dst), "--frame", str(frame), *rates)[0] == 0
+        return np.asarray(Image.open(dst))
+
+    assert on and not np.array_equal(still(on[len(on) // 2], 15.0), still(on[len(on) // 2], 0.0))
+    assert np.array_equal(still(off[0], 15.0), still(off[0], 0.0))

@@ -14,7 +14,7 @@ from backrooms.decay.settings import design, resolve
 from backrooms.params import ParamError, ParamStore, parse_assignment
 
 LADDER = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
-FRAMES = (0, 40)  # two views of the walk: a corridor and a turn
+FRAMES = (0, 40)  # two views of the walk: down a corridor, and a wall seen from close by
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from pxr import Usd
 from backrooms.bench.core import Measurement, best_of
 from backrooms.params import ParamStore
 from backrooms.world import World
+from backrooms.world.footage import operator_stats
 from backrooms.world.layout import LayoutSpec, generate_block, generate_region
 from backrooms.world.repetition import cell_tokens, expected_repeats, repeated_windows
 from backrooms.world.stage import Region, write_stage
@@ -122,7 +123,22 @@ def _walk(quick: bool) -> list[Measurement]:
     ]
 
 
+def _operator() -> list[Measurement]:
+    """How hand-held the default 30 s walk looks (no rendering): seeds 0-2, worst of the three."""
+    stats = [operator_stats(World(seed), seconds=30.0, fps=24.0) for seed in range(3)]
+    rows = (
+        ("speed_cv", "camera speed coefficient of variation, 30 s", "", "aim >= 0.3"),
+        ("longest_stop_s", "longest stop in 30 s", "s", "aim >= 0.5"),
+        ("widest_look_deg", "widest look away from the path in 30 s", "deg", "aim >= 30"),
+        ("tremor_rms_deg", "camera rotation in 2-8 Hz, 30 s", "deg RMS", "hand tremor (and whip-pans)"),
+    )
+    return [
+        Measurement(AREA, f"{label} (least of seeds 0-2)", min(s[key] for s in stats), unit, note)
+        for key, label, unit, note in rows
+    ]
+
+
 def run(quick: bool, device: str = "auto") -> list[Measurement]:
     if device == "cuda":
         return []  # CPU-only measurements
-    return _layout(quick) + _stage() + _repetition(quick) + _walk(quick)
+    return _layout(quick) + _stage() + _repetition(quick) + _walk(quick) + _operator()

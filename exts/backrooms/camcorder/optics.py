@@ -75,12 +75,14 @@ def decode(
     table: wp.array(dtype=float),
     vignette: float,
     spread: float,
+    first_row: int,
     lin: wp.array2d(dtype=wp.vec3),
 ):
     """8-bit colour to the scene light the lens lays on the sensor: corners darkened, and red
     imaged ``spread`` larger and blue as much smaller about the centre (lateral chromatic
     aberration: no fringes in the middle, the widest in the corners)."""
-    y, x = wp.tid()
+    row, x = wp.tid()
+    y = row + first_row
     w = rgb.shape[1]
     h = rgb.shape[0]
     r2 = corner_radius2(x, y, w, h)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -11,6 +12,7 @@ import warp as wp
 from backrooms.camcorder import metering, optics, sensor, shutter, tone
 from backrooms.camcorder.exposure import Automatics, Meter
 from backrooms.camcorder.fields import field_offset
+from backrooms.launch import Bands, cpu_cores
 from backrooms.render.kernels import srgb_table
 
 REFERENCE_WIDTH = 320.0  # pixel sizes of blur and fringes are given at this width and scaled
@@ -44,12 +46,20 @@ class Camcorder:
         self.blur_weights = wp.array(gaussian(sensor.BLOOM_SIGMA), dtype=float, device=device)
         self.weights = metering.centre_weights()
         self.scale = width / REFERENCE_WIDTH
+        # the full-size passes run as bands of rows, one per core, on the CPU
+        self.bands = Bands(device, min(cpu_cores(), height), "camcorder")
+        cuts = [height * b // self.bands.count for b in range(self.bands.count + 1)]
+        self.row_bands = [(lo, hi - lo) for lo, hi in itertools.pairwise(cuts) if hi > lo]
+
+    def _full_size(self, kernel: wp.Kernel, inputs: list, output: wp.array) -> None:
+        """Launch a per-pixel kernel over the frame (its last input is the band's first row)."""
+        launches = [((rows, self.width), [*inputs, first]) for first, rows in self.row_bands]
+        self.bands.launch(kernel, launches, [output])
 
     def meter(self, rgb: wp.array, depth: wp.array, values: dict[str, Any]) -> Meter:
         """Decode ``rgb`` to the light the lens lays on the sensor and meter it (one small read-back)."""
-        shape = (self.height, self.width)
         lens = [rgb, self.table, values["vignette"], values["aberration"] / 100.0]
-        wp.launch(optics.decode, shape, lens, [self.lin], device=self.device)
+        self._full_size(optics.decode, lens, self.lin)
         blocks = (metering.BLOCKS_Y, metering.BLOCKS_X)
         wp.launch(
             metering.meter_blocks,
@@ -98,4 +108,4 @@ class Camcorder:
         r.seed = seed
         halo = self.bright  # the highlights, blurred by spill()
         inputs = [self.lin, depth, motion, e, halo, self.smear, r, self.srgb]
-        wp.launch(sensor.develop, (self.height, self.width), inputs, [rgb], device=self.device)
+        self._full_size(sensor.develop, inputs, rgb)

@@ -96,11 +96,13 @@ def develop(
     smear: wp.array(dtype=wp.vec3),
     r: Readout,
     srgb: wp.array(dtype=wp.uint8),
+    first_row: int,
     rgb: wp.array3d(dtype=wp.uint8),
 ):
     """The field's exposure (shutter.gather), gain, bloom and smear, noise, white balance, then
     the tone curve to bytes."""
-    y, x = wp.tid()
+    row, x = wp.tid()
+    y = row + first_row
     c = gather(lin, depth, motion, e, x, y) * r.gain
     qx = (float(x) + 0.5) / float(QUARTER) - 0.5
     qy = (float(y) + 0.5) / float(QUARTER) - 0.5

@@ -96,9 +96,9 @@ RUINED = replace(
     smear=0.45,
     sharpen=0.7,
     ringing=0.35,
-    luma_noise=0.03,
-    chroma_noise=0.05,
-    composite_noise=0.02,
+    luma_noise=0.022,
+    chroma_noise=0.03,
+    composite_noise=0.012,
     snow=0.35,
     dropouts=40.0,
     chroma_loss=0.02,
@@ -159,7 +159,7 @@ PRESETS: dict[str, Point] = {
     "lp": Point("lp", 0.0, 0),
     "ep": Point("ep", 0.0, 0),
     "worn": Point("lp", 0.5, 1),
-    "found-footage": Point("ep", 0.7, 1),
+    "found-footage": Point("ep", 0.8, 0),
 }
 
 

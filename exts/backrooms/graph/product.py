@@ -22,6 +22,8 @@ After the ``camcorder`` node, ``rgb`` is interlaced when ``camcorder.interlace``
 the upper field at the frame's time, odd rows the lower field 1/60 s later (the frame moved along
 ``motion_vectors``). The decay node's ``fields`` knob picks one field or plays both. The
 camcorder's settings of the frame (exposure, white balance, focus) are in ``meta["camcorder"]``.
+The decay node writes the frame's tape events as ``meta["tape_events"]`` = {event name: strength
+in (0, 1]} (docs/decay.md), for nodes after it (audio).
 """
 
 from __future__ import annotations

@@ -48,6 +48,7 @@ LOOKAHEAD = 4  # an opening whose unvisited cells end sooner than this is a dead
 LANDMARK_REACH = 2
 BRAKE = 1.0  # metres over which a stop slows to zero, and over which the walker sets off again
 TURN_HOLD = 1.6  # seconds a U-turn takes on the spot
+FAILING_LIGHTS = (1, 2)  # lights variants flickering and dead
 CellInfo = tuple[int, int, int]  # (portal bits, kind, lights variant) of one cell
 
 
@@ -122,11 +123,12 @@ class Autopilot:
         self.key = purpose_key(seed, "autopilot")
         self._recent: OrderedDict[tuple[int, int], int] = OrderedDict()
         # Piece table (grown by doubling): cell x, z, entry side (0 = start), exit side, pause kind;
-        # hold seconds, speed factors at the start and middle, offsets at the start and middle;
+        # hold seconds, speed factors at the start and middle, offsets at the start and middle,
+        # whether the operator looks up at the cell's failing panel;
         # base speed; start time and start distance.
         self._n = 0
         self._cells = np.zeros((256, 5), np.int64)
-        self._shape = np.zeros((256, 5), np.float64)
+        self._shape = np.zeros((256, 6), np.float64)
         self._base = np.zeros(256, np.float64)
         self._t0 = np.zeros(257, np.float64)
         self._d0 = np.zeros(257, np.float64)
@@ -230,7 +232,7 @@ class Autopilot:
     def _grow(self) -> None:
         size = len(self._cells) * 2
         self._cells = np.resize(self._cells, (size, 5))
-        self._shape = np.resize(self._shape, (size, 5))
+        self._shape = np.resize(self._shape, (size, 6))
         self._base = np.resize(self._base, size)
         self._t0 = np.resize(self._t0, size + 1)
         self._d0 = np.resize(self._d0, size + 1)
@@ -247,10 +249,10 @@ class Autopilot:
         if step >= len(self._cells):
             self._grow()
         x, z = self._here
-        mask, kind, _ = self.cell_at(x, z)
+        mask, kind, lights = self.cell_at(x, z)
         exit_, pause = self._choose_exit(step, mask, kind, self._entry)
-        if self._entry == 0 and pause == PAUSE_TURN:
-            pause = PAUSE_NONE
+        if self._entry == 0:
+            pause = PAUSE_NONE  # the recording starts as the walk does
         hold = 0.0
         if pause == PAUSE_TURN:
             hold = TURN_HOLD + (2.0 if kind == LANDMARK else 0.0)  # look at the EXIT door first
@@ -259,12 +261,15 @@ class Autopilot:
         elif pause != PAUSE_NONE:
             hold = self.spec.pause * (0.6 + 0.8 * self._u(step, 5))
         style = self.style
+        up = lights in FAILING_LIGHTS and self._u(step, 6) < style.glance * 0.6
+        if up and hold > 0:
+            hold += 1.2  # stopped under a failing panel: look up at it, then around
         middle = 0.0 if hold > 0 or self._entry == 0 else 1.0 + style.vary * (2 * self._u(step, 22) - 1)
         calm = pause == PAUSE_TURN or kind == DOORWAY or self._entry == 0
         offset = 0.0 if calm else style.wander * (2 * self._u(step, 23) - 1)
         self._cells[step] = (x, z, self._entry, exit_, pause)
         start_speed, start_offset = self._boundary(step)
-        self._shape[step] = (hold, start_speed, middle, start_offset, offset)
+        self._shape[step] = (hold, start_speed, middle, start_offset, offset, float(up))
         self._base[step] = max(self.spec.speed * style.pace, MIN_SPEED)
         length = self._piece_length(self._entry, exit_)
         self._t0[step + 1] = self._t0[step] + sum(seg[3] for seg in self._segments(step))
@@ -317,6 +322,11 @@ class Autopilot:
         """The pause kind of piece ``index`` (PAUSE_NONE ... PAUSE_HESITATE)."""
         self.path_cell(index)
         return int(self._cells[index, 4])
+
+    def looks_up(self, index: int) -> bool:
+        """Whether the operator looks up at the failing panel of piece ``index``'s cell."""
+        self.path_cell(index)
+        return bool(self._shape[index, 5])
 
     def piece_seconds(self, index: int) -> float:
         self.path_cell(index + 1)

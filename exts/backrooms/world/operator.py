@@ -25,7 +25,6 @@ from backrooms.world.types import Camera
 
 TILT = math.radians(-2.0)  # the camcorder's resting aim, a little below the horizon
 WHIP_IN, WHIP_OUT = 0.22, 0.45  # seconds a whip-pan takes to swing away and to come back
-FAILING_LIGHTS = (1, 2)  # flickering, dead
 
 
 def gradient_noise(key: int, channel: int, x: float) -> float:
@@ -61,18 +60,23 @@ class Operator:
     def _u(self, piece: int, what: int) -> float:
         return uniform_one(self.key, piece, what)
 
-    def _side(self, piece: int, mask: int, entry: int, exit_: int, what: int, want_open: bool) -> float:
-        """+1 (left) or -1 (right) of the walking direction at the piece's middle: an open side
-        (or a closed one, where a landmark's prop stands) if exactly one qualifies, else by hash."""
+    def _side_bit(self, entry: int, exit_: int, sign: float) -> int:
+        """The portal bit on the left (``sign`` +1) or right (-1) of the walking direction at the
+        piece's middle; 0 on a quarter arc, whose middle runs diagonally."""
         walk = self.walk
         length = walk._piece_length(entry, exit_)
         first = 0.0 if entry == 0 else length / 2
         tangent = walk._on_piece(np.zeros(2), entry, exit_, first, length)[1]
-        left = np.array([tangent[1], -tangent[0]])
+        left = sign * np.array([tangent[1], -tangent[0]])
+        return next((d for d, v in DIRS.items() if float(v @ left) > 0.7), 0)
+
+    def _side(self, piece: int, mask: int, entry: int, exit_: int, what: int, want_open: bool) -> float:
+        """+1 (left) or -1 (right) of the walking direction at the piece's middle: an open side
+        (or a closed one, where a landmark's prop stands) if exactly one qualifies, else by hash."""
         found = []
         for sign in (1.0, -1.0):
-            side = next((d for d, v in DIRS.items() if float(v @ (sign * left)) > 0.7), 0)
-            if side and bool(mask & side) == want_open:
+            bit = self._side_bit(entry, exit_, sign)
+            if bit and bool(mask & bit) == want_open:
                 found.append(sign)
         if len(found) == 1:
             return found[0]
@@ -83,16 +87,27 @@ class Operator:
         walk, spec = self.walk, self.walk.spec
         style, curious = walk.style, spec.curiosity
         i = g.piece
-        entry, exit_, (mask, kind, lights) = walk.cell_info(i)[2:]
+        entry, exit_, (mask, kind, _) = walk.cell_info(i)[2:]
         pause = walk.piece_kind(i)
         length = walk._piece_length(entry, exit_)
         first = 0.0 if entry == 0 else length / 2
         yaw = pitch = 0.0
+        holds = walk._shape[i, 0] > 0
+        up = walk.looks_up(i)  # at the cell's failing panel
+        if up:  # while walking under it; stopped there, before looking around
+            amount = math.radians(20 + 18 * self._u(i, 36)) * curious
+            if holds:
+                pitch += amount * _bump(g.hold, 0.0, 0.2, 0.3, 0.45)
+            else:
+                pitch += amount * _bump(g.along, first - 1.8, first - 0.9, first + 0.4, first + 1.3)
         if g.hold >= 0 and pause in (PAUSE_LOOK, PAUSE_HESITATE):
             landmark = kind == LANDMARK
             side = self._side(i, mask, entry, exit_, 30, want_open=not landmark)
             amount = 35 + 65 * self._u(i, 31) if pause == PAUSE_LOOK else 25 + 35 * self._u(i, 31)
-            yaw += side * math.radians(amount) * curious * _bump(g.hold, 0.05, 0.4, 0.6, 0.95)
+            if not landmark and not mask & self._side_bit(entry, exit_, side):
+                amount = min(amount, 40.0)  # a wall 2 m away: a shorter look
+            span = (0.45, 0.6, 0.8, 0.97) if up else (0.05, 0.4, 0.6, 0.95)
+            yaw += side * math.radians(amount) * curious * _bump(g.hold, *span)
         elif (
             pause == PAUSE_NONE
             and entry
@@ -102,9 +117,6 @@ class Operator:
             side = self._side(i, mask, entry, exit_, 33, want_open=True)  # a look into a side opening
             amount = math.radians(20 + 25 * self._u(i, 34)) * curious
             yaw += side * amount * _bump(g.along, first - 1.2, first - 0.4, first + 0.3, first + 1.1)
-        if lights in FAILING_LIGHTS and self._u(i, 35) < style.glance * 0.6:  # up at the bad panel
-            amount = math.radians(20 + 18 * self._u(i, 36)) * curious
-            pitch += amount * _bump(g.along, first - 1.8, first - 0.9, first + 0.4, first + 1.3)
         if self._u(i, 37) < style.whip:
             seconds = walk.piece_seconds(i)
             hold = 0.5 + 0.6 * self._u(i, 38)

@@ -32,7 +32,7 @@ STYLES = {
     # a stabilised rig: floats, breathes, a faint step
     "steadicam": Style(0.9, 0.12, 1.0, 0.3, 0.2, 0.75, 0.005, 0.006, 0.2, 0.04, 0.5, 0.0, 0.8),
     # a person walking with a camcorder in one hand
-    "walking": Style(1.0, 0.3, 1.0, 0.6, 0.3, 0.74, 0.022, 0.016, 0.7, 0.25, 1.0, 0.04, 1.0),
+    "walking": Style(1.0, 0.35, 1.0, 0.6, 0.3, 0.74, 0.022, 0.016, 0.7, 0.25, 1.0, 0.04, 1.0),
     # someone who does not want to be there: jittery, stops, looks back
     "nervous": Style(1.05, 0.4, 1.6, 0.9, 0.35, 0.66, 0.02, 0.02, 0.9, 0.5, 1.6, 0.15, 1.5),
     # running, the camera swinging with the arms
