@@ -62,6 +62,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="publish the frames (and the sound) as an NDI source (default name: backrooms; docs/live.md)",
     )
     live.add_argument(
+        "--scenes",
+        type=Path,
+        metavar="FILE",
+        help="scenes file (default: <recipe>.scenes.json beside the recipe, or ./scenes.json)",
+    )
+    live.add_argument(
         "--link",
         action="store_true",
         help="join an Ableton Link session: beat.* knobs pulse a knob on its beat (docs/live.md)",
@@ -80,13 +86,17 @@ def run_live(args: argparse.Namespace) -> int:
     from backrooms.control.beat import on_the_beat
     from backrooms.control.link import QUANTUM, start_link
     from backrooms.control.ndi import NdiSink, start_ndi
+    from backrooms.control.scenes import SceneControl
     from backrooms.control.session import GraphFrames, LiveOptions, LiveSession
     from backrooms.params import REGISTRY
+    from backrooms.params.scenes import SceneBook, scenes_path
 
     if not 0 <= args.smoothing <= 10:
         raise UserError(f"--smoothing {args.smoothing}: expected 0 to 10 seconds")
     AllowList(args.bind, args.allow_remote, args.allow, args.allow_host)  # refuse bad options early
     recipe, params = recipe_from_args(args)
+    scenes = args.scenes or (scenes_path(Path(args.recipe)) if args.recipe else Path("scenes.json"))
+    book = SceneBook(scenes, REGISTRY)  # a bad file stops here, with one line
     options = LiveOptions(
         bind=args.bind,
         allow_remote=args.allow_remote,
@@ -127,6 +137,10 @@ def run_live(args: argparse.Namespace) -> int:
         if link is not None:
             render.beat = lambda snapshot: on_the_beat(snapshot, link.state(), QUANTUM)
             print(f"  Link     {link.tempo:g} BPM, {link.peers} peers")
+        tempo = (lambda: link.tempo) if link is not None else (lambda: 120.0)
+        control = SceneControl(book, session.store, session.inbox, session.tally, recipe.fps, tempo)
+        session.receiver.commands.update(control.commands())
+        print(f"  scenes   {scenes} ({len(book.scenes)}): /backrooms/scene/save|recall|morph")
         sys.stdout.flush()
         failures: list[BaseException] = []
 
