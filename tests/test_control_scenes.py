@@ -94,3 +94,28 @@ def test_a_bad_scene_file_is_one_line_before_anything_starts(tmp_path: Path, cap
     assert main(["live", "--recipe", str(recipe), "--frames", "1", "--no-preview", "--osc-port", "0"]) == 2
     err = capsys.readouterr().err.strip()
     assert "show.scenes.json" in err and "decay.noize" in err and "\n" not in err
+
+
+def test_a_midi_program_change_recalls_the_scene_at_that_place(tmp_path: Path) -> None:
+    import mido
+
+    from backrooms.control.clock import FrameClock
+    from backrooms.control.inbox import Inbox
+    from backrooms.control.midi import MidiMap
+    from backrooms.control.scenes import SceneControl
+    from backrooms.control.tally import Tally
+    from backrooms.params import REGISTRY, ParamStore
+    from backrooms.params.scenes import SceneBook
+
+    store, tally = ParamStore(), Tally()
+    book = SceneBook(tmp_path / "s.scenes.json", REGISTRY)
+    for name, noise in (("calm", 0.5), ("storm", 6.0)):
+        store.update({"decay.noise": noise})
+        book.save(name, store, node="decay")
+    inbox = Inbox(REGISTRY.defaults(), FrameClock(30), tally)
+    midi = MidiMap(REGISTRY, inbox, tally)
+    midi.programs = SceneControl(book, store, inbox, tally, 30.0).program
+    midi.handle(mido.Message("program_change", program=1))
+    assert inbox.take(1)["decay.noise"] == 6.0  # program 1 = the second scene, "storm"
+    midi.handle(mido.Message("program_change", program=7))  # there is no eighth scene
+    assert inbox.take(2) == {} and "scene" in tally.summary()

@@ -140,6 +140,7 @@ def run_live(args: argparse.Namespace) -> int:
         tempo = (lambda: link.tempo) if link is not None else (lambda: 120.0)
         control = SceneControl(book, session.store, session.inbox, session.tally, recipe.fps, tempo)
         session.receiver.commands.update(control.commands())
+        session.midi.programs = control.program
         print(f"  scenes   {scenes} ({len(book.scenes)}): /backrooms/scene/save|recall|morph")
         sys.stdout.flush()
         failures: list[BaseException] = []

@@ -1,5 +1,6 @@
 """Scenes over OSC: ``/backrooms/scene/save NAME [NODE]``, ``/backrooms/scene/recall NAME`` and
-``/backrooms/scene/morph NAME AMOUNT [s|beats]``.
+``/backrooms/scene/morph NAME AMOUNT [s|beats]``; MIDI program change N recalls the N-th scene of the
+file (0 = the first).
 
 A recall goes into the inbox like any change (so it is applied on the next frame, reaches every
 controller and is recorded in the take); a morph schedules one set of values per frame, timetagged,
@@ -47,6 +48,14 @@ class SceneControl:
                 self.tally.add("scene", str(exc)[:200])
 
         return call
+
+    def program(self, number: int) -> None:
+        """A MIDI program change: recall the scene at that place in the file (0 = the first)."""
+        names = list(self.book.scenes)
+        if not 0 <= number < len(names):
+            self.tally.add("scene", f"program {number}: only {len(names)} scenes")
+            return
+        self.recall(names[number])
 
     def save(self, name: str, node: str | None = None) -> None:
         self.book.save(str(name), self.store, None if node is None else str(node))
