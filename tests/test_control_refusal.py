@@ -15,32 +15,38 @@ from backrooms.control.session import GraphFrames, LiveOptions, LiveSession
 from backrooms.graph.recipe import load_recipe
 from backrooms.params import REGISTRY, ParamError
 
-# A value each text/choice knob's type check lets through (text for text, text for a choice) but
-# that no node can use.
-BAD = {
+# Values each text/choice knob's type check lets through (text for text, text for a choice) but that
+# no node can use: named ones here, and for every other knob (present or added later) a generic one.
+NAMED = {
     "diffusion.style": ["/nonexistent", "/etc", "", "x" * 4000],
-    "diffusion.prompt": [b"\x00\x01"],  # any text is a prompt; a blob is not text
-    "diffusion.backend": ["cuda", ""],
-    "decay.preset": ["vhs", ""],
-    "decay.fields": ["both", ""],
-    "decay.deck": ["vcr", ""],
-    "decay.standard": ["ntsc-j", ""],
+    "diffusion.lora": ["/nonexistent.safetensors", "x" * 4000],
     "decay.osd_start": ["hello", "1997-02-30 00:00:00", "9999-99-99 99:99:99"],
 }
 
 
-def text_and_choice_knobs() -> list[str]:
-    return [p.key for p in REGISTRY if p.type is str or p.choices]
+def bad_values() -> dict[str, list]:
+    bad = {}
+    for param in REGISTRY:
+        if param.choices:
+            bad[param.key] = ["no-such-choice", ""]
+        elif param.type is str:
+            # A checked text knob gets names no check accepts; any text is a prompt, but a blob is not text.
+            bad[param.key] = [*NAMED.get(param.key, ["/nonexistent/x"] if param.check else []), b"\x00\x01"]
+    return bad
 
 
-def test_every_text_and_choice_knob_has_a_bad_value_below():
-    assert sorted(text_and_choice_knobs()) == sorted(BAD)
+BAD = bad_values()
+
+
+def test_the_named_knobs_exist_and_every_text_and_choice_knob_gets_bad_values():
+    assert set(NAMED) <= set(BAD)
+    assert set(BAD) == {p.key for p in REGISTRY if p.type is str or p.choices}
 
 
 @pytest.fixture
 def session():
     recipe = load_recipe(None).with_overrides(width=32, height=24, fps=50.0)
-    assert recipe.nodes == ("render", "diffusion", "decay")
+    assert {"render", "diffusion", "decay"} <= set(recipe.nodes)
     initial = dict(recipe.params) | {"decay.osd": True}
     options = LiveOptions(osc_port=0, osc_tcp_port=None, oscquery_port=None, preview_port=None)
     with LiveSession(REGISTRY, initial, recipe.fps, GraphFrames(recipe), options) as live:

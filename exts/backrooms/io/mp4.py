@@ -9,16 +9,20 @@ from pathlib import Path
 
 import av
 import numpy as np
+from av.video.reformatter import Interpolation
 
 from backrooms.errors import UserError
 from backrooms.io.atomic import atomic_path
 
 AAC_FRAME = 1024  # samples per AAC frame
 AAC_BITRATE = 192_000
-# libx264 left to pick its own thread count ("auto") gives different bytes for the same frames on a
-# machine with another CPU count, or on this one when it is busy; a fixed count gives the same bytes
-# everywhere (x264's frame threads are deterministic for a given count).
-ENCODER_THREADS = 4
+# Same frames, same bytes: FFmpeg's RGB -> YUV conversion (swscale) and libx264 both pick a thread
+# count from the CPUs they see, and swscale's slices change pixels at their seams, so a render on a
+# busy or smaller machine gave another clip.mp4. Both run on one thread, bit-exact; encoding is a
+# small part of a render (veryfast H.264 encodes 1080p at dozens of frames a second on one core).
+ENCODER_THREADS = 1
+X264_THREADING = "threads=1:lookahead-threads=1:sliced-threads=0:sync-lookahead=0"
+TO_YUV = Interpolation.BILINEAR | Interpolation.BITEXACT | Interpolation.ACCURATE_RND
 
 
 def write_mp4(
@@ -47,10 +51,17 @@ def write_mp4(
                 stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
                 stream.width, stream.height = rgb.shape[1], rgb.shape[0]
                 stream.pix_fmt = "yuv420p"
-                stream.options = {"crf": str(crf), "preset": "veryfast", "threads": str(ENCODER_THREADS)}
+                stream.codec_context.thread_count = ENCODER_THREADS
+                stream.options = {
+                    "crf": str(crf),
+                    "preset": "veryfast",
+                    "threads": str(ENCODER_THREADS),
+                    "x264-params": X264_THREADING,
+                }
                 sound = _AudioTrack(container, audio, rate) if audio is not None else None
                 copied = _copied_stream(container, source)
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb[..., :3]), format="rgb24")
+            frame = frame.reformat(format="yuv420p", interpolation=TO_YUV, threads=1)
             container.mux(stream.encode(frame))
             count += 1
             if sound is not None:

@@ -55,7 +55,7 @@ class Param:
         if self.check is not None:
             try:
                 self.check(value)
-            except ValueError as exc:
+            except (ValueError, OSError) as exc:  # OSError: a path check on a name no file system takes
                 raise ParamError(f"{self.key}: {exc}") from None
         return value
 

@@ -1,0 +1,65 @@
+"""A flood over real UDP is read in batches: the last value of each knob wins, earlier number messages
+to the same address are not even parsed, and every datagram is counted."""
+
+import struct
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from backrooms.control.session import LiveOptions, LiveSession
+from backrooms.params import Registry
+
+BURST = 10_000  # pairs of messages, sent at about 10,000 a second
+
+
+def registry() -> Registry:
+    reg = Registry()
+    reg.declare("decay", "noise", 0.0, "noise", min=0.0, max=1.0)
+    reg.declare("decay", "hue", 0.0, "hue", min=-180.0, max=180.0)
+    reg.declare("decay", "preset", "sp", "tape", choices=("sp", "lp", "ep"))
+    return reg
+
+
+SENDER = """
+import socket, struct, sys, time
+port, count = int(sys.argv[1]), int(sys.argv[2])
+def msg(address, tag, payload):
+    pad = lambda raw: raw + b"\\0" * (4 - len(raw) % 4)
+    return pad(address.encode()) + pad(("," + tag).encode()) + payload
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+to = ("127.0.0.1", port)
+for i in range(count):
+    sock.sendto(msg("/backrooms/decay/noise", "f", struct.pack(">f", (i % 100) / 100)), to)
+    sock.sendto(msg("/backrooms/decay/hue/native", "f", struct.pack(">f", float(i % 90))), to)
+    if i % 10 == 0:
+        time.sleep(0.002)
+time.sleep(0.2)  # the burst is read; the last two are not dropped with it
+sock.sendto(msg("/backrooms/decay/noise", "f", struct.pack(">f", 0.75)), to)
+sock.sendto(msg("/backrooms/decay/preset", "s", b"ep\\0\\0"), to)
+"""
+
+
+def test_a_flood_from_another_process_is_read_in_batches_and_the_last_value_wins():
+    options = LiveOptions(osc_port=0, osc_tcp_port=None, oscquery_port=None, preview_port=None)
+    with LiveSession(registry(), {}, 30, lambda f, s: np.zeros((4, 4, 4), np.uint8), options) as live:
+        submits = []
+        submit = live.inbox.submit
+
+        def counting(changes, when=None):
+            submits.append(len(changes))
+            return submit(changes, when)
+
+        live.inbox.submit = counting
+        subprocess.run([sys.executable, "-c", SENDER, str(live.osc.udp_port), str(BURST)], check=True)
+        deadline = time.monotonic() + 20
+        while live.inbox.target("decay.preset") != "ep" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        received = live.osc.udp.received
+        assert live.inbox.target("decay.preset") == "ep"
+        assert live.inbox.target("decay.noise") == struct.unpack(">f", struct.pack(">f", 0.75))[0]
+        assert live.inbox.target("decay.hue") == float((BURST - 1) % 90)
+    assert received >= 0.5 * (2 * BURST + 2)  # UDP: a busy machine's kernel may drop some
+    assert len(submits) < received / 10, f"{len(submits)} inbox submits for {received} datagrams"
+    assert live.tally.total() == 0
