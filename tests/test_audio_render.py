@@ -109,8 +109,8 @@ def aac_packets(path) -> list[bytes]:
 
 
 def test_the_aac_stream_is_byte_identical_when_joined_again(recipe: str, whole) -> None:
-    """(The H.264 stream is not compared: on this machine libx264's bytes still vary from process to
-    process for the same PNGs, on main too, even with its fixed thread count.)"""
+    """(The H.264 stream is not compared: on this machine its bytes still vary now and then from
+    process to process for the same PNGs, on main too; see docs/audio.md.)"""
     before = aac_packets(whole / "clip.mp4")
     assert (
         main(["render", "--recipe", recipe, "--frames", "30", "--quiet", "--resume", "--out", str(whole)])
