@@ -26,7 +26,7 @@ def test_render_writes_frames_mp4_and_manifest(tmp_path):
     assert decoded[0].shape == (48, 64, 3)
     manifest = json.loads((out / "manifest.json").read_text())
     assert sorted(manifest["frames"]) == [str(i) for i in range(6)]
-    assert manifest["job"]["recipe"]["nodes"] == ["render", "diffusion", "camcorder", "decay"]
+    assert manifest["job"]["recipe"]["nodes"] == ["render", "diffusion", "camcorder", "decay", "audio"]
     assert "warp-lang" in manifest["versions"]
     assert all(v["seconds"] > 0 for v in manifest["frames"].values())
 

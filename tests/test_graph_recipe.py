@@ -14,7 +14,7 @@ def write(tmp_path, text):
 def test_builtin_default_recipe_renders_render_diffusion_decay():
     recipe = load_recipe()
     assert recipe.source == DEFAULT_SOURCE
-    assert recipe.nodes == ("render", "diffusion", "camcorder", "decay")
+    assert recipe.nodes == ("render", "diffusion", "camcorder", "decay", "audio")
     assert (recipe.width, recipe.height) == (320, 240)
     assert recipe.frames == round(5 * recipe.fps)
 

@@ -17,11 +17,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from backrooms.audio.clock import RATE as AUDIO_RATE
 from backrooms.errors import UserError
 from backrooms.graph.executor import ParamsAt
 from backrooms.graph.recipe import Recipe
+from backrooms.io.audio import read_frame_audio, read_wav, write_wav
 from backrooms.io.manifest import FRAMES, PARTS, Manifest, job_key, part_logs
-from backrooms.io.mp4 import write_mp4
+from backrooms.io.mp4 import AAC_BITRATE, write_mp4
 from backrooms.io.png import read_png
 from backrooms.params.store import Snapshot
 from backrooms.scale.engine import Engine
@@ -30,6 +32,7 @@ from backrooms.scale.progress import shard_progress
 from backrooms.scale.shard import FixedParams, ShardJob, plan_job, render_shard
 
 VIDEO_NAME = "clip.mp4"
+AUDIO_NAME = "clip.wav"
 LOCK_NAME = ".lock"
 
 
@@ -152,9 +155,28 @@ def render_clip(
         if lost:
             raise RuntimeError(f"{out}: {len(lost)} frames missing after every shard finished: {lost[:5]}")
         manifest.video = VIDEO_NAME
-        write_mp4(out / VIDEO_NAME, (read_png(out / manifest.frames[f]["file"]) for f in wanted), recipe.fps)
+        manifest.audio = join_audio(out, [manifest.frames[f] for f in wanted], recipe.fps)
+        sound = read_wav(out / AUDIO_NAME)[0] if manifest.audio else None
+        frames = (read_png(out / manifest.frames[f]["file"]) for f in wanted)
+        write_mp4(out / VIDEO_NAME, frames, recipe.fps, audio=sound, rate=AUDIO_RATE)
         manifest.save()
     return manifest
+
+
+def join_audio(out: Path, records: list[dict[str, Any]], fps: float) -> dict[str, Any] | None:
+    """Join the frames' audio into the WAV stem; what the manifest says of it (None: no audio node)."""
+    if not records or not all("audio" in r for r in records):
+        return None
+    samples = write_wav(out / AUDIO_NAME, (read_frame_audio(out / r["audio"]) for r in records), AUDIO_RATE)
+    return {
+        "stem": AUDIO_NAME,
+        "rate": AUDIO_RATE,
+        "channels": 2,
+        "samples": samples,
+        "seconds": round(samples / AUDIO_RATE, 6),
+        "format": "pcm_s16le",
+        "mp4": f"aac {AAC_BITRATE // 1000} kb/s",
+    }
 
 
 def render_one_shard(

@@ -2,4 +2,15 @@
 
 # Each area is a module backrooms.bench.<area> with ``run(quick: bool, device: str) -> list[Measurement]``
 # (device: auto, cpu or cuda; see bench.core.targets).
-AREAS: tuple[str, ...] = ("e2e", "scale", "render", "world", "live", "decay", "diffusion", "camcorder")
+AREAS: tuple[str, ...] = (
+    "e2e",
+    "scale",
+    "render",
+    "world",
+    "live",
+    "decay",
+    "diffusion",
+    "camcorder",
+    "audio",
+    "ndi",
+)

@@ -54,6 +54,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="also serve HTTP/WebSocket requests addressed to this host name (repeatable; "
         "localhost and IP addresses always work)",
     )
+    live.add_argument(
+        "--ndi",
+        nargs="?",
+        const="backrooms",
+        metavar="NAME",
+        help="publish the frames (and the sound) as an NDI source (default name: backrooms; docs/live.md)",
+    )
+    live.add_argument(
+        "--scenes",
+        type=Path,
+        metavar="FILE",
+        help="scenes file (default: <recipe>.scenes.json beside the recipe, or ./scenes.json)",
+    )
+    live.add_argument(
+        "--link",
+        action="store_true",
+        help="join an Ableton Link session: beat.* knobs pulse a knob on its beat (docs/live.md)",
+    )
     live.add_argument("--midi-in", metavar="PORT", help="MIDI input port name (or part of it)")
     live.add_argument("--midi-map", type=Path, metavar="FILE", help="MIDI CC mapping JSON (created by learn)")
     live.add_argument("--record", type=Path, metavar="FILE", help="record every change (automation file)")
@@ -65,13 +83,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_live(args: argparse.Namespace) -> int:
     from backrooms.control.access import AllowList
+    from backrooms.control.beat import on_the_beat
+    from backrooms.control.link import QUANTUM, start_link
+    from backrooms.control.ndi import NdiSink, start_ndi
+    from backrooms.control.scenes import SceneControl
     from backrooms.control.session import GraphFrames, LiveOptions, LiveSession
     from backrooms.params import REGISTRY
+    from backrooms.params.scenes import SceneBook, scenes_path
 
     if not 0 <= args.smoothing <= 10:
         raise UserError(f"--smoothing {args.smoothing}: expected 0 to 10 seconds")
     AllowList(args.bind, args.allow_remote, args.allow, args.allow_host)  # refuse bad options early
     recipe, params = recipe_from_args(args)
+    scenes = args.scenes or (scenes_path(Path(args.recipe)) if args.recipe else Path("scenes.json"))
+    book = SceneBook(scenes, REGISTRY)  # a bad file stops here, with one line
     options = LiveOptions(
         bind=args.bind,
         allow_remote=args.allow_remote,
@@ -104,6 +129,19 @@ def run_live(args: argparse.Namespace) -> int:
             print(f"  preview  {session.preview.url}")
         if args.record:
             print(f"  recording to {args.record}")
+        ndi = start_ndi(args.ndi, recipe.width, recipe.height, recipe.fps) if args.ndi else None
+        if ndi is not None:
+            session.loop.sinks.append(NdiSink(ndi, lambda: render.audio))
+            print(f"  NDI      {ndi.name}")
+        link = start_link() if args.link else None
+        if link is not None:
+            render.beat = lambda snapshot: on_the_beat(snapshot, link.state(), QUANTUM)
+            print(f"  Link     {link.tempo:g} BPM, {link.peers} peers")
+        tempo = (lambda: link.tempo) if link is not None else (lambda: 120.0)
+        control = SceneControl(book, session.store, session.inbox, session.tally, recipe.fps, tempo)
+        session.receiver.commands.update(control.commands())
+        session.midi.programs = control.program
+        print(f"  scenes   {scenes} ({len(book.scenes)}): /backrooms/scene/save|recall|morph")
         sys.stdout.flush()
         failures: list[BaseException] = []
 
@@ -121,6 +159,9 @@ def run_live(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             session.loop.stop()
             worker.join()
+        for out in (ndi, link):
+            if out is not None:
+                out.close()
         if failures:
             raise failures[0]
         frames = session.loop.frame

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ class MidiMap:
         self._learning: str | None = None
         self._last: dict[Binding, int] = {}
         self._lock = threading.Lock()
+        self.programs: Callable[[int], None] | None = None  # program change -> scene (control/scenes.py)
         if self.path and self.path.exists():
             self.bindings = load_mapping(self.path, registry)
 
@@ -49,6 +51,9 @@ class MidiMap:
 
     def handle(self, message: Any) -> None:
         """mido callback: never raises (runs on the MIDI backend's thread)."""
+        if getattr(message, "type", None) == "program_change" and self.programs is not None:
+            self.programs(message.program)
+            return
         if getattr(message, "type", None) != "control_change":
             return
         binding = (message.channel, message.control)

@@ -5,7 +5,7 @@ Tests and the benchmark build one directly; ``backrooms live`` builds one from i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,6 +61,8 @@ class GraphFrames:
     def __init__(self, recipe: Recipe) -> None:
         self._snapshot: Snapshot | None = None
         self.executor = Executor.from_recipe(recipe, self._params_at)
+        self.audio: Any = None  # the last frame's samples, when the graph has an audio node
+        self.beat: Callable[[Snapshot], Snapshot] | None = None  # knobs that follow Link's beat
 
     def _params_at(self, frame: int) -> Snapshot:
         assert self._snapshot is not None
@@ -68,8 +70,10 @@ class GraphFrames:
 
     def __call__(self, frame: int, snapshot: Snapshot) -> Any:
         """The frame's ``rgb`` buffer, left on the device (sinks copy it only if they need it)."""
-        self._snapshot = snapshot
-        return self.executor.render(frame)[RGB]
+        self._snapshot = snapshot if self.beat is None else self.beat(snapshot)
+        product = self.executor.render(frame)
+        self.audio = product.meta.get("audio")
+        return product[RGB]
 
 
 class LiveSession:

@@ -33,11 +33,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="allow OUT to be IN (it is replaced only once the decayed file is complete)",
     )
+    p.add_argument(
+        "--no-audio",
+        dest="audio",
+        action="store_false",
+        help="copy a video's sound as it is instead of playing it through the tape's audio track",
+    )
     add_param_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    import backrooms.audio.params  # noqa: F401  (the audio.* knobs: --set audio.wow=... and the tape's sound)
     from backrooms.params import ParamStore, parse_assignment
 
     store = ParamStore()
@@ -61,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         if suffix_out != ".mp4":
             raise UserError(f"{args.output}: a video goes to .mp4, not {suffix_out or 'no suffix'}")
-        count = decay_video(args.input, args.output, params, args.seed, args.device)
+        count = decay_video(args.input, args.output, params, args.seed, args.device, args.audio)
         print(f"wrote {count} frames to {args.output}")
     return 0
 
@@ -82,7 +89,9 @@ def decay_image(src: Path, dst: Path, params, seed: int, frame: int, device: str
     write_image(dst, out)
 
 
-def decay_video(src: Path, dst: Path, params, seed: int, device: str) -> int:
+def decay_video(src: Path, dst: Path, params, seed: int, device: str, audio: bool = True) -> int:
+    """The video through the tape; its sound through the tape's linear audio track (``audio``) or
+    copied packet for packet."""
     from backrooms.io.mp4 import read_video, write_mp4
 
     fps, frames = read_video(src)
@@ -100,7 +109,23 @@ def decay_video(src: Path, dst: Path, params, seed: int, device: str) -> int:
             rgba[..., :3], rgba[..., 3] = rgb, 255
             yield tape.process(rgba, index, params)
 
+    sound, copy = (taped_sound(src, params, seed), None) if audio else (None, src)
     try:
-        return write_mp4(dst, decayed(), fps)
+        return write_mp4(dst, decayed(), fps, audio=sound, copy_audio=copy)
     except OSError as exc:
         raise UserError(f"{dst}: cannot write ({exc.strerror or exc})") from None
+
+
+def taped_sound(src: Path, params, seed: int) -> np.ndarray | None:
+    """The file's sound as the tape's linear audio track plays it back (None if it has none)."""
+    from backrooms.audio.clock import RATE
+    from backrooms.audio.node import tape_speed
+    from backrooms.audio.params import NODE as AUDIO
+    from backrooms.audio.tape import play_track
+    from backrooms.io.audio import read_audio
+
+    sound = read_audio(src, RATE)
+    if sound is None or len(sound) == 0:
+        return None
+    values = params.node(AUDIO)
+    return play_track(sound, values, tape_speed(params, values["speed"]), seed, RATE)

@@ -16,7 +16,7 @@ from backrooms.errors import UserError
 from backrooms.graph.node import Node
 
 # Modules that declare parameters without being nodes themselves (world, camera, output ...).
-PARAM_MODULES: tuple[str, ...] = ("backrooms.world.params",)
+PARAM_MODULES: tuple[str, ...] = ("backrooms.world.params", "backrooms.control.beat")
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,7 @@ CATALOG = Catalog(
         "diffusion": "backrooms.diffusion.node:DiffusionNode",
         "camcorder": "backrooms.camcorder.node:CamcorderNode",
         "decay": "backrooms.decay.node:DecayNode",
+        "audio": "backrooms.audio.node:AudioNode",
     }
 )
 

@@ -54,15 +54,22 @@ def frame_file(frame: int) -> str:
     return f"{FRAMES}/frame_{frame:06d}.png"
 
 
+def audio_file(frame: int) -> str:
+    """A frame's samples (raw float32 stereo, ``io.audio``) relative to the output folder."""
+    return f"{FRAMES}/frame_{frame:06d}.pcm"
+
+
 class PartLog:
     """``OUT/parts/<name>.jsonl``: the frames one shard finished, one JSON object per line."""
 
     def __init__(self, out: Path, name: str) -> None:
         self.path = Path(out) / PARTS / f"{name}.jsonl"
 
-    def append(self, frame: int, seconds: float) -> None:
-        """Record a frame whose file is already in place; one ``write`` so lines never interleave."""
+    def append(self, frame: int, seconds: float, audio: bool = False) -> None:
+        """Record a frame whose files are already in place; one ``write`` so lines never interleave."""
         record = {"frame": frame, "file": frame_file(frame), "seconds": round(seconds, 4), "host": HOST}
+        if audio:
+            record["audio"] = audio_file(frame)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
@@ -103,6 +110,7 @@ class Manifest:
         self.key = job_key(job)
         self.frames: dict[int, dict[str, Any]] = {}
         self.video: str | None = None
+        self.audio: dict[str, Any] | None = None
 
     @classmethod
     def open(cls, out: Path, job: dict[str, Any], resume: bool) -> Manifest:
@@ -160,5 +168,6 @@ class Manifest:
                 "versions": versions(),
                 "frames": {str(k): v for k, v in sorted(self.frames.items())},
                 "video": self.video,
+                "audio": self.audio,
             },
         )

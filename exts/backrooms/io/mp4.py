@@ -1,7 +1,8 @@
-"""H.264 MP4 through PyAV (FFmpeg's libraries), written atomically."""
+"""H.264 MP4 through PyAV (FFmpeg's libraries), written atomically, with an optional AAC soundtrack."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -13,6 +14,8 @@ from av.video.reformatter import Interpolation
 from backrooms.errors import UserError
 from backrooms.io.atomic import atomic_path
 
+AAC_FRAME = 1024  # samples per AAC frame
+AAC_BITRATE = 192_000
 # Same frames, same bytes: FFmpeg's RGB -> YUV conversion (swscale) and libx264 both pick a thread
 # count from the CPUs they see, and swscale's slices change pixels at their seams, so a render on a
 # busy or smaller machine gave another clip.mp4. Both run on one thread, bit-exact; encoding is a
@@ -22,13 +25,29 @@ X264_THREADING = "threads=1:lookahead-threads=1:sliced-threads=0:sync-lookahead=
 TO_YUV = Interpolation.BILINEAR | Interpolation.BITEXACT | Interpolation.ACCURATE_RND
 
 
-def write_mp4(path: Path, frames: Iterable[np.ndarray], fps: float, crf: int = 18) -> int:
-    """Encode (H, W, 3|4) uint8 frames as H.264 yuv420p; returns the number of frames written."""
+def write_mp4(
+    path: Path,
+    frames: Iterable[np.ndarray],
+    fps: float,
+    crf: int = 18,
+    audio: np.ndarray | None = None,
+    rate: int = 48000,
+    copy_audio: Path | None = None,
+) -> int:
+    """Encode (H, W, 3|4) uint8 frames as H.264 yuv420p; returns the number of frames written.
+
+    ``audio`` (float (n, 2) in [-1, 1] at ``rate`` Hz) becomes an AAC stream, interleaved with the
+    video as it goes so the muxer never holds more than a frame of either. ``copy_audio`` names a
+    media file whose first audio stream is copied in untouched instead.
+    """
     count = 0
-    with atomic_path(path) as tmp, av.open(str(tmp), mode="w", format="mp4") as container:
-        stream = None
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(atomic_path(path))
+        container = stack.enter_context(av.open(str(tmp), mode="w", format="mp4"))
+        source = stack.enter_context(av.open(str(copy_audio))) if copy_audio is not None else None
+        stream = sound = copied = None
         for rgb in frames:
-            if stream is None:
+            if stream is None:  # every stream is added before the first packet writes the header
                 stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
                 stream.width, stream.height = rgb.shape[1], rgb.shape[0]
                 stream.pix_fmt = "yuv420p"
@@ -39,13 +58,62 @@ def write_mp4(path: Path, frames: Iterable[np.ndarray], fps: float, crf: int = 1
                     "threads": str(ENCODER_THREADS),
                     "x264-params": X264_THREADING,
                 }
+                sound = _AudioTrack(container, audio, rate) if audio is not None else None
+                copied = _copied_stream(container, source)
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb[..., :3]), format="rgb24")
             frame = frame.reformat(format="yuv420p", interpolation=TO_YUV, threads=1)
             container.mux(stream.encode(frame))
             count += 1
+            if sound is not None:
+                sound.write_until(round(count * rate / fps))
         if stream is not None:
             container.mux(stream.encode())
+        if sound is not None:
+            sound.finish()
+        if copied is not None:
+            for packet in source.demux(source.streams.audio[0]):
+                if packet.dts is not None:
+                    packet.stream = copied
+                    container.mux(packet)
     return count
+
+
+def _copied_stream(
+    container: av.container.OutputContainer, source: av.container.InputContainer | None
+) -> av.stream.Stream | None:
+    """An output stream shaped like ``source``'s first audio stream (None if it has none)."""
+    if source is None or not source.streams.audio:
+        return None
+    return container.add_stream_from_template(source.streams.audio[0])
+
+
+class _AudioTrack:
+    """Feeds float stereo samples to an AAC stream in whole encoder frames."""
+
+    def __init__(self, container: av.container.OutputContainer, audio: np.ndarray, rate: int) -> None:
+        self.container = container
+        self.stream = container.add_stream("aac", rate=rate, layout="stereo")
+        self.stream.bit_rate = AAC_BITRATE
+        self.planar = np.ascontiguousarray(np.clip(audio, -1.0, 1.0).T, np.float32)
+        self.rate = rate
+        self.done = 0
+
+    def write_until(self, sample: int) -> None:
+        while self.done + AAC_FRAME <= min(sample, self.planar.shape[1]):
+            self._encode(self.planar[:, self.done : self.done + AAC_FRAME])
+
+    def finish(self) -> None:
+        while self.done < self.planar.shape[1]:
+            self._encode(self.planar[:, self.done : self.done + AAC_FRAME])
+        self.container.mux(self.stream.encode(None))
+
+    def _encode(self, chunk: np.ndarray) -> None:
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(chunk), format="fltp", layout="stereo")
+        frame.sample_rate = self.rate
+        frame.pts = self.done
+        frame.time_base = Fraction(1, self.rate)
+        self.container.mux(self.stream.encode(frame))
+        self.done += chunk.shape[1]
 
 
 def read_mp4(path: Path) -> list[np.ndarray]:

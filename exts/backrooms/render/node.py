@@ -1,7 +1,26 @@
 """The ``render`` node: asks the world for the camera and the loaded neighbourhood, then ray traces
-every AOV of the frame into the render product."""
+every AOV of the frame into the render product.
+
+Beside the AOVs it leaves what other nodes (the audio node) need to know about the frame in
+``product.meta``:
+
+- ``lights``: the loaded ceiling panels: ``position`` (N, 3) metres, ``intensity`` (N,) relative
+  brightness of a healthy panel, ``on`` (N,) bool (dead or blacked-out panels are off), ``flicker``
+  (N,) how deep the panel dips below its healthy brightness this frame (0..1, flickering panels
+  only), ``key`` (N,) stable panel keys;
+- ``camera``: the pose rendered and the operator's gait (docs/world.md): ``position``, ``rotation``,
+  ``forward``, ``right``, ``fov_y``, ``steps``, ``step_phase``, ``speed``, ``walking``; the previous
+  frame's ``position``, ``forward`` and ``right`` under ``previous``; and ``steps_taken``, the
+  operator's ``steps`` at frames ``steps_from`` .. frame + 1 (the last ``WALK_MEMORY`` seconds and
+  the next frame), from which a footfall is placed to the sample.
+"""
 
 from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
 
 from backrooms.graph.node import GraphContext, Node
 from backrooms.graph.product import RenderProduct
@@ -10,6 +29,9 @@ from backrooms.render.renderer import Renderer
 from backrooms.render.scene import Scene
 from backrooms.render.upscale import internal_size, upscale
 from backrooms.world import World
+from backrooms.world.types import Camera
+
+WALK_MEMORY = 0.25  # seconds of the walk kept in ``meta["camera"]``: a footstep rings this long at most
 
 
 class RenderNode(Node):
@@ -40,17 +62,14 @@ class RenderNode(Node):
     def process(self, product: RenderProduct, params: Snapshot) -> None:
         world = self.world(params)
         previous, camera = world.cameras(product.frame, self.context.fps)
-        product.meta["camera"] = {  # the pose rendered, and the operator's gait (docs/world.md)
-            "position": camera.position.tolist(),
-            "rotation": camera.rotation.tolist(),
-            "fov_y": camera.fov_y,
-            "steps": camera.steps,
-            "step_phase": camera.step_phase,
-            "speed": camera.speed,
-            "walking": camera.walking,
-        }
         self.scene.update(world.view(camera.position))
         settings = params.node("render")
+        self._trace(camera, previous, product, settings)
+        product.meta["lights"] = self._lights(settings["radiance"])
+        product.meta["camera"] = self._camera(world, product.frame, previous, camera)
+
+    def _trace(self, camera: Camera, previous: Camera, product: RenderProduct, settings: dict) -> None:
+        """Trace at ``render.scale``'s internal size; below full size, fill the product up from it."""
         size = internal_size(product.width, product.height, settings["scale"])
         if size == (product.width, product.height):
             self.renderer.render(self.scene, camera, previous, product, settings, self.context.seed)
@@ -61,3 +80,50 @@ class RenderNode(Node):
         internal = RenderProduct(product.frame, *size, product.device, self._internal_buffers)
         self.internal.render(self.scene, camera, previous, internal, settings, self.context.seed)
         upscale(internal, product)
+
+    def _lights(self, radiance: float) -> dict[str, np.ndarray]:
+        """The panels as this frame lit them (see the module docstring)."""
+        data = self.scene.data
+        if data.light_count == 0:
+            empty = np.zeros(0, np.float32)
+            return {
+                "position": np.zeros((0, 3), np.float32),
+                "intensity": empty,
+                "on": empty.astype(bool),
+                "flicker": empty,
+                "key": empty.astype(np.uint32),
+            }
+        intensity = data.light_intensity.numpy()
+        gain = data.light_gain.numpy()
+        state = data.light_state.numpy()
+        healthy = radiance * intensity
+        dip = np.clip(1.0 - gain / np.maximum(healthy, 1e-9), 0.0, 1.0)
+        return {
+            "position": data.light_position.numpy().reshape(-1, 3),
+            "intensity": intensity,
+            "on": (state != 2) & (gain > 0.0),
+            "flicker": np.where(state == 1, dip, 0.0).astype(np.float32),
+            "key": data.light_key.numpy(),
+        }
+
+    def _camera(self, world: World, frame: int, previous: Camera, camera: Camera) -> dict[str, Any]:
+        """The pose rendered, the operator's gait and the recent steps (see the module docstring)."""
+        fps = self.context.fps
+        first = frame - math.ceil(WALK_MEMORY * fps)
+        steps = [world.camera(max(f, 0), fps).steps for f in range(first, frame + 2)]
+        return {
+            **_pose(camera),
+            "rotation": camera.rotation.tolist(),
+            "fov_y": camera.fov_y,
+            "steps": camera.steps,
+            "step_phase": camera.step_phase,
+            "speed": camera.speed,
+            "walking": camera.walking,
+            "previous": _pose(previous),
+            "steps_taken": np.asarray(steps),
+            "steps_from": first,
+        }
+
+
+def _pose(camera: Camera) -> dict[str, Any]:
+    return {"position": camera.position, "forward": camera.forward, "right": camera.rotation[:, 0]}

@@ -16,7 +16,8 @@ from typing import Any
 from backrooms.graph.executor import Executor, ParamsAt
 from backrooms.graph.product import RGB
 from backrooms.graph.recipe import Recipe
-from backrooms.io.manifest import PartLog, frame_file
+from backrooms.io.audio import write_frame_audio
+from backrooms.io.manifest import PartLog, audio_file, frame_file
 from backrooms.io.png import write_png
 from backrooms.params.store import Snapshot
 
@@ -114,6 +115,9 @@ def render_shard(job: ShardJob, shard: Shard) -> int:
     for frame in todo:
         began = time.perf_counter()
         product = executor.render(frame)
+        sound = product.meta.get("audio")
+        if sound is not None:  # before the frame's PNG: a frame on disk always has its audio
+            write_frame_audio(job.out / audio_file(frame), sound)
         write_png(job.out / frame_file(frame), product[RGB].numpy())
-        log.append(frame, time.perf_counter() - began)
+        log.append(frame, time.perf_counter() - began, audio=sound is not None)
     return len(todo)

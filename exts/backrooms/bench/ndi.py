@@ -1,0 +1,44 @@
+"""The live render path's frame rate with NDI out off and on, in one run: the same graph (render and
+audio at the live preview size) renders as fast as it can, then again with every frame (and its
+sound) sent as an NDI source. The NDI figures need cyndilib (the ``live`` extra)."""
+
+from __future__ import annotations
+
+import time
+
+from backrooms.bench.core import Measurement
+from backrooms.control.session import GraphFrames
+from backrooms.graph.recipe import Recipe
+from backrooms.params import ParamStore
+
+AREA = "ndi"
+SIZE = (160, 120)
+
+
+def _fps(render: GraphFrames, frames: int, sink=None) -> float:
+    params = ParamStore().snapshot()
+    render(0, params)  # kernels and caches warm
+    began = time.perf_counter()
+    for frame in range(1, frames + 1):
+        rgb = render(frame, params)
+        if sink is not None:
+            sink(frame, rgb, params)
+    return frames / (time.perf_counter() - began)
+
+
+def run(quick: bool, device: str = "cpu") -> list[Measurement]:
+    from backrooms.control.ndi import NdiSink, start_ndi
+
+    frames = 24 if quick else 96
+    recipe = Recipe("<bench>", ("render", "audio"), width=SIZE[0], height=SIZE[1], fps=24.0, frames=frames)
+    render = GraphFrames(recipe)
+    note = f"render + audio at {SIZE[0]}x{SIZE[1]}, {frames} frames, as fast as it goes"
+    results = [Measurement(AREA, "live render path, NDI off", _fps(render, frames), "fps", note)]
+    output = start_ndi("backrooms-bench", *SIZE, recipe.fps)
+    if output is not None:
+        try:
+            sink = NdiSink(output, lambda: render.audio)
+            results.append(Measurement(AREA, "live render path, NDI on", _fps(render, frames, sink), "fps"))
+        finally:
+            output.close()
+    return results
