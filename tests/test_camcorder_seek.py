@@ -35,7 +35,8 @@ def test_start_40_gives_the_bytes_of_frames_40_on_of_one_long_run(tmp_path):
 
 
 def test_the_executor_replays_what_upstream_nodes_need_for_the_camcorder():
-    params = ParamStore(values={"diffusion.reset_interval": 10}).snapshot()
+    # one diffusion memory chain at a time (no cross-fade), so its history is the last reset
+    params = ParamStore(values={"diffusion.reset_interval": 10, "diffusion.reset_fade": 0}).snapshot()
     context = GraphContext(0, 16, 16, 8.0, "cpu")
     executor = Executor(("diffusion", "camcorder", "decay"), context, lambda f: params)
     assert executor.first_needed(40) == 10  # camcorder: 17.., diffusion for frame 17: 10..
