@@ -112,13 +112,15 @@ def tiny_style(tmp_path_factory):
 
 @pytest.mark.slow
 def test_default_pipeline_on_ray_shards_matches_one_process_byte_for_byte(cluster, tmp_path, tiny_style):
-    """render -> diffusion -> decay; the diffusion state restarts every 8 frames, shards start mid-run."""
+    """The default recipe (render -> diffusion -> camcorder -> decay -> audio); the diffusion state
+    restarts every 8 frames, shards start mid-run; every frame's PNG and sound (.pcm) must match."""
     recipe = load_recipe().with_overrides(frames=16, width=64, height=48)
     store = ParamStore(values=recipe.params)
     store.update({"diffusion.style": tiny_style, "diffusion.reset_interval": 8})
     render_clip(recipe, store.snapshot(), tmp_path / "one", progress=False)
     render_clip(recipe, store.snapshot(), tmp_path / "ray", progress=False, engine=RayEngine(shards=3))
-    assert len(frames_of(tmp_path / "one")) == 16
+    assert sorted({name.rsplit(".", 1)[1] for name in frames_of(tmp_path / "one")}) == ["pcm", "png"]
+    assert len(frames_of(tmp_path / "one")) == 2 * 16
     assert frames_of(tmp_path / "ray") == frames_of(tmp_path / "one")
 
 
