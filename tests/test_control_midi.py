@@ -77,7 +77,20 @@ def test_unmapped_cc_and_other_messages_change_nothing():
     midi = midi_map()
     midi.handle(cc(1, 100))
     midi.handle(mido.Message("note_on", note=60, velocity=100))
+    midi.handle(mido.Message("pitchwheel", pitch=300))
     assert midi.inbox.targets() == registry().defaults()
+
+
+def test_a_learned_note_fires_a_trigger_on_every_hit_and_is_saved_as_a_note(tmp_path):
+    path = tmp_path / "map.json"
+    midi = midi_map(path)
+    midi.learn("world.variation")
+    for kind, velocity in (("note_on", 90), ("note_off", 0), ("note_on", 20), ("note_on", 0), ("note_on", 5)):
+        midi.handle(mido.Message(kind, channel=9, note=36, velocity=velocity))
+    assert midi.inbox.target("world.variation") == 3  # three hits, however soft
+    rows = json.loads(path.read_text())["bindings"]
+    assert rows == [{"channel": 9, "note": 36, "param": "world.variation"}]
+    assert midi_map(path).bindings == midi.bindings
 
 
 def test_bad_mapping_file_is_a_one_line_user_error(tmp_path):

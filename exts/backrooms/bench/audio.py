@@ -18,7 +18,9 @@ from backrooms.render.node import RenderNode
 AREA = "audio"
 
 
-def run(quick: bool, device: str = "cpu") -> list[Measurement]:
+def run(quick: bool, device: str = "auto") -> list[Measurement]:
+    if device == "cuda":
+        return []  # CPU-only measurements
     frames = 24 if quick else 96
     results = []
     for fps in (24.0, 30.0):

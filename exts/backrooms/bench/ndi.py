@@ -26,7 +26,9 @@ def _fps(render: GraphFrames, frames: int, sink=None) -> float:
     return frames / (time.perf_counter() - began)
 
 
-def run(quick: bool, device: str = "cpu") -> list[Measurement]:
+def run(quick: bool, device: str = "auto") -> list[Measurement]:
+    if device == "cuda":
+        return []  # CPU-only measurements
     from backrooms.control.ndi import NdiSink, start_ndi
 
     frames = 24 if quick else 96

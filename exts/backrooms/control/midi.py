@@ -1,9 +1,11 @@
-"""MIDI CC -> parameters (mido + python-rtmidi), with learn mode and a saved mapping file.
+"""MIDI CC and notes -> parameters (mido + python-rtmidi), with learn mode and a saved mapping file.
 
 A CC value 0..127 is read as 0..1 over the parameter's range (the same rule as normalised OSC);
 14-bit controllers (MSB on CC n < 32, LSB on CC n + 32) are read at full resolution.
-Triggers fire when a CC crosses from below 64 to 64 or above (a button press). In learn mode
-the next CC that arrives is bound to the parameter being learned and the mapping file is saved.
+Triggers fire when a CC crosses from below 64 to 64 or above (a button press). A note is a button
+in the same table (binding ``NOTE_BASE + note``): note-on is 127, note-off (or velocity 0) is 0, so a
+pad fires a trigger (a tape event, a new world) on every hit. In learn mode the next CC or note that
+arrives is bound to the parameter being learned and the mapping file is saved.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from backrooms.params.registry import ParamError, Registry
 FORMAT = "backrooms-midi-map/1"
 PRESSED = 64
 FINE_OFFSET = 32  # CC n + 32 carries the low 7 bits of a 14-bit CC n (n < 32)
+NOTE_BASE = 128  # note n is bound as control NOTE_BASE + n, beside the CCs
 
-Binding = tuple[int, int]  # (channel 0..15, control 0..127)
+Binding = tuple[int, int]  # (channel 0..15, control 0..127 or NOTE_BASE + note)
 
 
 class MidiMap:
@@ -44,7 +47,7 @@ class MidiMap:
             self.bindings = load_mapping(self.path, registry)
 
     def learn(self, key: str) -> None:
-        """Bind the next CC that arrives to ``key``."""
+        """Bind the next CC or note that arrives to ``key``."""
         self.registry[key]
         with self._lock:
             self._learning = key
@@ -54,9 +57,15 @@ class MidiMap:
         if getattr(message, "type", None) == "program_change" and self.programs is not None:
             self.programs(message.program)
             return
-        if getattr(message, "type", None) != "control_change":
-            return
-        binding = (message.channel, message.control)
+        kind = getattr(message, "type", None)
+        if kind in ("note_on", "note_off"):
+            pressed = kind == "note_on" and message.velocity > 0
+            self._control(message.channel, NOTE_BASE + message.note, 127 if pressed else 0)
+        elif kind == "control_change":
+            self._control(message.channel, message.control, message.value)
+
+    def _control(self, channel: int, control: int, raw: int) -> None:
+        binding = (channel, control)
         with self._lock:
             learned, self._learning = self._learning, None
             if learned is not None:
@@ -64,13 +73,13 @@ class MidiMap:
                 self.bindings[binding] = learned
             key = self.bindings.get(binding)
             previous = self._last.get(binding, 0)
-            self._last[binding] = message.value
-            value = message.value / 127
-            if key is None and FINE_OFFSET <= message.control < 2 * FINE_OFFSET:
+            self._last[binding] = raw
+            value = raw / 127
+            if key is None and FINE_OFFSET <= control < 2 * FINE_OFFSET:
                 # The LSB of a 14-bit pair (CC n + 32) refines the MSB bound at CC n.
-                coarse = (message.channel, message.control - FINE_OFFSET)
+                coarse = (channel, control - FINE_OFFSET)
                 key = self.bindings.get(coarse)
-                value = (self._last.get(coarse, 0) << 7 | message.value) / 16383
+                value = (self._last.get(coarse, 0) << 7 | raw) / 16383
                 if key is not None and self.registry[key].kind == "trigger":
                     return
         if learned is not None:
@@ -80,7 +89,7 @@ class MidiMap:
         param = self.registry[key]
         try:
             if param.kind == "trigger":
-                if previous < PRESSED <= message.value:
+                if previous < PRESSED <= raw:
                     self.inbox.submit({key: bang(param, self.inbox.target(key))})
             else:
                 self.inbox.submit({key: from_normalized(param, value)})
@@ -105,7 +114,12 @@ class MidiMap:
 
 
 def save_mapping(path: Path, bindings: dict[Binding, str]) -> None:
-    rows = [{"channel": c, "control": n, "param": k} for (c, n), k in sorted(bindings.items())]
+    rows = [
+        {"channel": c, "note": n - NOTE_BASE, "param": k}
+        if n >= NOTE_BASE
+        else {"channel": c, "control": n, "param": k}
+        for (c, n), k in sorted(bindings.items())
+    ]
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps({"format": FORMAT, "bindings": rows}, indent=2) + "\n", encoding="utf-8")
     tmp.replace(path)
@@ -123,14 +137,15 @@ def load_mapping(path: Path, registry: Registry) -> dict[Binding, str]:
     bindings: dict[Binding, str] = {}
     for i, row in enumerate(rows):
         try:
-            channel, control, key = row["channel"], row["control"], row["param"]
+            channel, key = row["channel"], row["param"]
+            control = row["control"] if "control" in row else NOTE_BASE + row["note"]
             if not (isinstance(channel, int) and 0 <= channel < 16 and isinstance(control, int)):
                 raise ValueError
-            if not 0 <= control < 128:
+            if not 0 <= control < NOTE_BASE + 128 or ("control" in row and control >= NOTE_BASE):
                 raise ValueError
             registry[key]
         except (KeyError, TypeError, ValueError):
-            problem = "needs channel 0..15, control 0..127 and param"
+            problem = "needs channel 0..15, control 0..127 (or note 0..127) and param"
             raise UserError(f"--midi-map {path}: binding {i} {problem}") from None
         except ParamError as exc:
             raise UserError(f"--midi-map {path}: binding {i}: {exc}") from None
