@@ -80,7 +80,6 @@ def _register_tune(subparsers: argparse._SubParsersAction) -> None:
 def run_tune(args: argparse.Namespace) -> int:
     import torch
 
-    from backrooms.diffusion.backends import default_device
     from backrooms.diffusion.data import Clip, ensure_clips
     from backrooms.diffusion.tune import TuneConfig, Tuner, decayed, tune
     from backrooms.graph.recipe import parse_size
@@ -92,7 +91,8 @@ def run_tune(args: argparse.Namespace) -> int:
         if getattr(args, name) < 1:
             raise UserError(f"--{name.replace('_', '-')}: too small ({getattr(args, name)})")
     width, height = parse_size(args.size)
-    device = default_device() if args.device == "auto" else args.device
+    cuda = torch.cuda.is_available()
+    device = ("cuda" if cuda else "cpu") if args.device == "auto" else args.device
     progress = not args.quiet
     tuner = Tuner(args.base, config, device)  # a broken checkpoint fails before any rendering
     paths = ensure_clips(
