@@ -67,8 +67,10 @@ def test_take_with_a_bad_value_names_file_and_line(tmp_path):
         load_automation(path, registry())
 
 
-def test_live_take_replays_as_byte_identical_batch_render(tmp_path):
-    recipe = Recipe(source="test", nodes=("render", "decay"), width=64, height=48, fps=24, frames=24)
+@pytest.mark.parametrize("nodes", [("render", "decay"), ("render", "camcorder", "decay")])
+def test_live_take_replays_as_byte_identical_batch_render(tmp_path, nodes):
+    """The operator's walk and the camcorder's servos replay from the take like every other state."""
+    recipe = Recipe(source="test", nodes=nodes, width=64, height=48, fps=24, frames=48)
     frames: dict[int, np.ndarray] = {}
     options = LiveOptions(
         osc_port=0, osc_tcp_port=None, oscquery_port=None, preview_port=None, record=tmp_path / "take.jsonl"
@@ -82,15 +84,18 @@ def test_live_take_replays_as_byte_identical_batch_render(tmp_path):
             [
                 ("/backrooms/render/exposure", 0.9),
                 ("/backrooms/decay/preset", "ep"),
+                ("/backrooms/camera/operator", "nervous"),
+                ("/backrooms/camcorder/aberration/native", 1.5),
                 ("/backrooms/render/ao", 0.0),
             ]
         ):
-            live.loop.stop_event.wait(0.2 + 0.1 * step)
+            live.loop.stop_event.wait(0.1 + 0.05 * step)
             client.send_message(address, value)
         runner.join()
     take = load_automation(tmp_path / "take.jsonl")
     assert take.frames == recipe.frames
-    assert dict(take.params_at(0)) != dict(take.params_at(recipe.frames - 1))  # changes landed mid-take
+    last = take.params_at(recipe.frames - 1)
+    assert (last["camera.operator"], last["camcorder.aberration"]) == ("nervous", 1.5)  # landed mid-take
     out = tmp_path / "replay"
     assert main(["render", "--automation", str(tmp_path / "take.jsonl"), "--out", str(out), "--quiet"]) == 0
     for frame, live_rgb in frames.items():
