@@ -209,13 +209,10 @@ class DiffusionNode(Node):
         return torch.randn(self._shape, generator=generator).to(self.device)
 
     def _load(self, p: dict) -> Stylizer:
-        key = (p["style"], p["backend"], p["prompt"], p["seed"])
+        key = (p["style"], p["backend"], p["prompt"])  # the seed lives in the noise, not the model
         if key != self._stylizer_key:
-            seed = stream_key(self.context.seed, NODE, p["seed"]) & 0x7FFF_FFFF
             folder = resolve_style(p["style"])
-            self._stylizer = load_stylizer(
-                folder, p["backend"], self.device.type, prompt=p["prompt"], seed=seed
-            )
+            self._stylizer = load_stylizer(folder, p["backend"], self.device.type, prompt=p["prompt"])
             self._stylizer_key = key
         return self._stylizer
 

@@ -17,7 +17,7 @@ from backrooms.errors import UserError
 BACKENDS = ("auto", "torch", "onnx", "tensorrt")
 
 
-def load_stylizer(folder: Path, backend: str, device: str, prompt: str = "", seed: int = 0) -> Stylizer:
+def load_stylizer(folder: Path, backend: str, device: str, prompt: str = "") -> Stylizer:
     """The stylizer for ``folder`` on ``backend`` ("auto": TensorRT if importable on CUDA, else torch)."""
     if (folder / "model_index.json").is_file():
         from backrooms.diffusion.backends.diffusers_backend import DiffusersStylizer
