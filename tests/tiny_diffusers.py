@@ -47,9 +47,23 @@ def _unet_config() -> dict:
     }
 
 
+def _sd_vae():
+    """The tiny VAE the SD- and SDXL-style pipelines share (4 latent channels, 2x down)."""
+    from diffusers import AutoencoderKL
+
+    return AutoencoderKL(
+        block_out_channels=[16, 32],
+        in_channels=3,
+        out_channels=3,
+        down_block_types=["DownEncoderBlock2D"] * 2,
+        up_block_types=["UpDecoderBlock2D"] * 2,
+        latent_channels=4,
+        norm_num_groups=8,
+    )
+
+
 def sd(folder: Path, controlnet: bool = False) -> Path:
     from diffusers import (
-        AutoencoderKL,
         ControlNetModel,
         EulerDiscreteScheduler,
         StableDiffusionImg2ImgPipeline,
@@ -61,15 +75,7 @@ def sd(folder: Path, controlnet: bool = False) -> Path:
     unet = UNet2DConditionModel(
         **_unet_config(), sample_size=16, out_channels=4, up_block_types=("CrossAttnUpBlock2D", "UpBlock2D")
     )
-    vae = AutoencoderKL(
-        block_out_channels=[16, 32],
-        in_channels=3,
-        out_channels=3,
-        down_block_types=["DownEncoderBlock2D"] * 2,
-        up_block_types=["UpDecoderBlock2D"] * 2,
-        latent_channels=4,
-        norm_num_groups=8,
-    )
+    vae = _sd_vae()
     pipe = StableDiffusionImg2ImgPipeline(
         vae=vae,
         text_encoder=CLIPTextModel(_clip_config()),
@@ -146,7 +152,6 @@ def sd3(folder: Path) -> Path:
 
 def sdxl(folder: Path) -> Path:
     from diffusers import (
-        AutoencoderKL,
         EulerDiscreteScheduler,
         StableDiffusionXLImg2ImgPipeline,
         UNet2DConditionModel,
@@ -166,15 +171,7 @@ def sdxl(folder: Path) -> Path:
         transformer_layers_per_block=(1, 2),
         projection_class_embeddings_input_dim=80,  # 6 size ids x 8 + the 32-wide pooled embedding
     )
-    vae = AutoencoderKL(
-        block_out_channels=[16, 32],
-        in_channels=3,
-        out_channels=3,
-        down_block_types=["DownEncoderBlock2D"] * 2,
-        up_block_types=["UpDecoderBlock2D"] * 2,
-        latent_channels=4,
-        norm_num_groups=8,
-    )
+    vae = _sd_vae()
     pipe = StableDiffusionXLImg2ImgPipeline(
         vae=vae,
         text_encoder=CLIPTextModel(_clip_config()),
