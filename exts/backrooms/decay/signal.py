@@ -58,6 +58,7 @@ class Standard:
     c2_mhz: float
     line_phase: str
     fps: float  # frame rate a still is stamped at (a clip keeps its own rate)
+    clip_fps: float  # a recipe's rate when it names none (graph/recipe.py standard_fps)
 
     @property
     def from_planes(self) -> np.ndarray:
@@ -65,9 +66,9 @@ class Standard:
 
 
 STANDARDS: dict[str, Standard] = {
-    "ntsc": Standard(FSC_MHZ, RGB_TO_YIQ, I_INPUT_MHZ, Q_INPUT_MHZ, "ntsc", 30.0),
-    "pal": Standard(4.43361875, RGB_TO_YVU, 1.3, 1.3, "pal", 25.0),  # U and V both 1.3 MHz (PAL-B/G/I)
-    "secam": Standard(4.25, RGB_TO_YVU, 1.3, 1.3, "secam", 25.0),  # Db's 4.25 MHz rest frequency
+    "ntsc": Standard(FSC_MHZ, RGB_TO_YIQ, I_INPUT_MHZ, Q_INPUT_MHZ, "ntsc", 30.0, 24.0),  # clips: film look
+    "pal": Standard(4.43361875, RGB_TO_YVU, 1.3, 1.3, "pal", 25.0, 25.0),  # U and V both 1.3 MHz (PAL-B/G/I)
+    "secam": Standard(4.25, RGB_TO_YVU, 1.3, 1.3, "secam", 25.0, 25.0),  # Db's 4.25 MHz rest frequency
 }
 
 
