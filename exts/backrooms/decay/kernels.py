@@ -563,7 +563,8 @@ def tape_lines(
         if t.standard == 2:
             # SECAM: anti-bell, mix down to the channel around the subcarrier, add the tape's noise
             # there, and read the frequency as the turn between samples (a limiter-discriminator:
-            # the sine of the turn, whatever the amplitude). Where noise swamps the carrier the phasor slips a turn: fire.
+            # the sine of the turn, whatever the amplitude). Where noise swamps the carrier, the
+            # phasor slips a whole turn: a click, fire.
             av = t.ab_b0 * chroma + t.ab_b1 * ax1 + t.ab_b2 * ax2 - t.ab_a1 * ay1 - t.ab_a2 * ay2
             ax2 = ax1
             ax1 = chroma
