@@ -463,18 +463,15 @@ def tape_lines(
     de = pe
     fc = wp.float32(1.0)
     fs = wp.float32(0.0)
-    bx1 = wp.float32(0.0)
-    bx2 = wp.float32(0.0)
-    by1 = wp.float32(0.0)
-    by2 = wp.float32(0.0)
-    ax1 = wp.float32(0.0)
-    ax2 = wp.float32(0.0)
-    ay1 = wp.float32(0.0)
-    ay2 = wp.float32(0.0)
+    bs1 = wp.float32(0.0)
+    bs2 = wp.float32(0.0)
+    as1 = wp.float32(0.0)
+    as2 = wp.float32(0.0)
     zr = wp.float32(0.0)
     zi = wp.float32(0.0)
     pr = wp.float32(0.0)
     pi = wp.float32(0.0)
+    pp = wp.float32(0.0)
     k = t.over
     x = start
     sub = wp.int32(0)
@@ -508,25 +505,20 @@ def tape_lines(
         comp = wp.float32(0.0)
         if t.standard == 2:
             # SECAM: the pre-emphasised colour difference sets the frequency, within the limits;
-            # the phasor turns by the deviation (Taylor terms exact to 1e-7 at its 0.25 rad/sample).
+            # the phasor turns by the deviation (Taylor terms: its length drifts < 1e-5 a line).
             plane = i_in + q_in
             pe += t.a_pre * (plane - pe)
             dphi = wp.clamp(fm_rest + fm_gain * (3.0 * plane - 2.0 * pe), t.fm_lo, t.fm_hi)
             d2 = dphi * dphi
             rc = 1.0 - d2 * (0.5 - d2 * (1.0 / 24.0))
-            rs = dphi * (1.0 - d2 * (1.0 / 6.0 - d2 * (1.0 / 120.0)))
+            rs = dphi * (1.0 - d2 * (1.0 / 6.0))
             f_next = fc * rc - fs * rs
             fs = fc * rs + fs * rc
             fc = f_next
-            norm = 1.5 - 0.5 * (fc * fc + fs * fs)
-            fc *= norm
-            fs *= norm
             fm = t.fm_amp * (cs * fc - sn * fs)
-            bv = t.bl_b0 * fm + t.bl_b1 * bx1 + t.bl_b2 * bx2 - t.bl_a1 * by1 - t.bl_a2 * by2
-            bx2 = bx1
-            bx1 = fm
-            by2 = by1
-            by1 = bv
+            bv = t.bl_b0 * fm + bs1  # transposed direct form II: two states
+            bs1 = t.bl_b1 * fm - t.bl_a1 * bv + bs2
+            bs2 = t.bl_b2 * fm - t.bl_a2 * bv
             comp = y0 + bv
         else:
             comp = y0 + i_in * cs + q_in * sn
@@ -565,16 +557,16 @@ def tape_lines(
             # there, and read the frequency as the turn between samples (a limiter-discriminator:
             # the sine of the turn, whatever the amplitude). Where noise swamps the carrier, the
             # phasor slips a whole turn: a click, fire.
-            av = t.ab_b0 * chroma + t.ab_b1 * ax1 + t.ab_b2 * ax2 - t.ab_a1 * ay1 - t.ab_a2 * ay2
-            ax2 = ax1
-            ax1 = chroma
-            ay2 = ay1
-            ay1 = av
+            av = t.ab_b0 * chroma + as1
+            as1 = t.ab_b1 * chroma - t.ab_a1 * av + as2
+            as2 = t.ab_b2 * chroma - t.ab_a2 * av
             zr += t.a_fm * (2.0 * av * cs + t.fm_noise * half_noise(h2 & wp.uint32(0xFFFF)) - zr)
             zi += t.a_fm * (t.fm_noise * half_noise(h2 >> wp.uint32(16)) - 2.0 * av * sn - zi)
-            sine = (zi * pr - zr * pi) / wp.sqrt((zr * zr + zi * zi) * (pr * pr + pi * pi) + 1e-20)
+            zz = zr * zr + zi * zi
+            sine = (zi * pr - zr * pi) / wp.sqrt(zz * pp + 1e-20)
             pr = zr
             pi = zi
+            pp = zz
             s2 = sine * sine
             turn = sine * (1.0 + s2 * (1.0 / 6.0 + s2 * 0.075))  # arcsin, to fifth order
             plane = (turn - fm_rest) / fm_gain

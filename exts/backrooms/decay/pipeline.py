@@ -14,7 +14,7 @@ from backrooms.launch import Bands, cpu_cores
 from backrooms.seeds import numpy_rng, smooth_noise, warp_seed
 
 MAX_BANDS = 8
-FM_PREROLL_US = 3.0  # SECAM: the FM colour runs this long before each line (the receiver's settling)
+FM_PREROLL_US = 1.5  # SECAM: the FM colour runs this long before each line (its filters settle)
 
 
 def tape_struct(s: FrameSettings, generation: int, segment: int) -> kernels.Tape:

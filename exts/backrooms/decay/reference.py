@@ -164,7 +164,7 @@ def tape_lines(y: np.ndarray, i: np.ndarray, q: np.ndarray, t: kernels.Tape, car
     fm_gain = t.fm_gain_r * keep_i + t.fm_gain_b * keep_q
     pe = de = i_in + q_in
     fc, fs = np.ones(h), np.zeros(h)
-    bx1, bx2, by1, by2, ax1, ax2, ay1, ay2, zr, zi, pr, pi = (zero.copy() for _ in range(12))
+    bs1, bs2, as1, as2, zr, zi, pr, pi, pp = (zero.copy() for _ in range(9))
     k = t.over
     for x, sub in ((x, sub) for x in range(start, w + lag) for sub in range(k)):
         xf = x + sub / k - shift - np.where(x >= mid, mid_shift, 0.0)
@@ -185,13 +185,11 @@ def tape_lines(y: np.ndarray, i: np.ndarray, q: np.ndarray, t: kernels.Tape, car
             dphi = np.clip(fm_rest + fm_gain * (3.0 * plane - 2.0 * pe), t.fm_lo, t.fm_hi)
             d2 = dphi * dphi
             rc = 1.0 - d2 * (0.5 - d2 / 24.0)
-            rs = dphi * (1.0 - d2 * (1.0 / 6.0 - d2 / 120.0))
+            rs = dphi * (1.0 - d2 / 6.0)
             fc, fs = fc * rc - fs * rs, fc * rs + fs * rc
-            norm = 1.5 - 0.5 * (fc * fc + fs * fs)
-            fc, fs = fc * norm, fs * norm
             fm = t.fm_amp * (cs * fc - sn * fs)
-            bv = t.bl_b0 * fm + t.bl_b1 * bx1 + t.bl_b2 * bx2 - t.bl_a1 * by1 - t.bl_a2 * by2
-            bx2, bx1, by2, by1 = bx1, fm, by1, bv
+            bv = t.bl_b0 * fm + bs1
+            bs1, bs2 = t.bl_b1 * fm - t.bl_a1 * bv + bs2, t.bl_b2 * fm - t.bl_a2 * bv
             comp = y0 + bv
         else:
             comp = y0 + i_in * cs + q_in * sn
@@ -222,12 +220,13 @@ def tape_lines(y: np.ndarray, i: np.ndarray, q: np.ndarray, t: kernels.Tape, car
         nx2, nx1, ny2, ny1 = nx1, comp, ny1, luma
         chroma = comp - luma
         if t.standard == 2:
-            av = t.ab_b0 * chroma + t.ab_b1 * ax1 + t.ab_b2 * ax2 - t.ab_a1 * ay1 - t.ab_a2 * ay2
-            ax2, ax1, ay2, ay1 = ax1, chroma, ay1, av
+            av = t.ab_b0 * chroma + as1
+            as1, as2 = t.ab_b1 * chroma - t.ab_a1 * av + as2, t.ab_b2 * chroma - t.ab_a2 * av
             zr = zr + t.a_fm * (2.0 * av * cs + t.fm_noise * half_noise(h2) - zr)
             zi = zi + t.a_fm * (t.fm_noise * half_noise(h2 >> np.uint32(16)) - 2.0 * av * sn - zi)
-            sine = (zi * pr - zr * pi) / np.sqrt((zr * zr + zi * zi) * (pr * pr + pi * pi) + 1e-20)
-            pr, pi = zr, zi
+            zz = zr * zr + zi * zi
+            sine = (zi * pr - zr * pi) / np.sqrt(zz * pp + 1e-20)
+            pr, pi, pp = zr, zi, zz
             turn = sine * (1.0 + sine**2 * (1.0 / 6.0 + sine**2 * 0.075))
             plane = (turn - fm_rest) / fm_gain
             de = de + t.a_de * (plane - de)
