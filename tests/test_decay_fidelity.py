@@ -111,6 +111,6 @@ def test_secam_fire_comes_from_the_fm_discriminator_and_grows_with_noise_and_sat
     """Near the FM threshold the discriminator slips a turn: impulses, not Gaussian streaks. They
     multiply with noise, and with saturation (the carrier swings off the colour channel's centre)."""
     assert fire("secam", RED, 1.0) < fire("secam", RED, 1.5) < fire("secam", RED, 2.0)
-    grey, red, deep = (fire("secam", rgb, 1.5) for rgb in (GREY, RED, DEEP_RED))
+    grey, red, deep = (fire("secam", rgb, 2.0) for rgb in (GREY, RED, DEEP_RED))
     assert 0.0 < grey < red < deep and deep > 2.0 * grey
     assert fire("pal", DEEP_RED, 2.0) < 0.02 * fire("secam", DEEP_RED, 2.0)

@@ -216,9 +216,9 @@ def design(
     )
 
 
-FM_NOISE_PER_CHROMA_NOISE = (
-    3.0  # SECAM: tape noise in the colour channel per unit of chroma noise (sp: rare fire)
-)
+# SECAM: rms tape noise in the colour channel = this x sqrt(chroma noise amount). The FM threshold
+# is steep, so a square root keeps a clean SP tape (0.036) just below it and found footage at it.
+FM_NOISE_PER_SQRT_CHROMA_NOISE = 0.33
 TAPE_WARMUP_POLES = 1.6  # a 3-pole cascade needs ~1.6x a single pole's decay time to forget
 MAX_DELAY = 255  # chroma delay cap in samples (also the per-row counter stride padding)
 DROPOUT_MAX_US = 8.0  # a dropout fades out (to 2 %) within this time; segments warm up over it
@@ -357,5 +357,7 @@ def resolve(values: dict[str, Any], width: int, height: int, frame: int, run_see
         adversarial=float(values["adversarial"]) / 255.0,
         seed=run_seed + int(values["seed"]),
         standard=values["standard"],
-        fm_noise=p.chroma_noise * g["chroma_noise"] * grain * FM_NOISE_PER_CHROMA_NOISE if fm else 0.0,
+        fm_noise=FM_NOISE_PER_SQRT_CHROMA_NOISE * math.sqrt(p.chroma_noise * g["chroma_noise"] * grain)
+        if fm
+        else 0.0,
     )
