@@ -141,6 +141,13 @@ def run_live(args: argparse.Namespace) -> int:
         control = SceneControl(book, session.store, session.inbox, session.tally, recipe.fps, tempo)
         session.receiver.commands.update(control.commands())
         session.midi.programs = control.program
+        if session.preview is not None:  # the page's readout: Link's clock and the scene names
+            session.preview.status.append(
+                lambda: {
+                    "link": {**link.state(), "quantum": QUANTUM} if link is not None else None,
+                    "scenes": list(book.scenes),
+                }
+            )
         print(f"  scenes   {scenes} ({len(book.scenes)}): /backrooms/scene/save|recall|morph")
         sys.stdout.flush()
         failures: list[BaseException] = []

@@ -132,7 +132,9 @@ class LiveSession:
                 self.allow,
                 options.preview_port,
                 self.midi.learn,
+                self.receiver.commands,
             )
+            self.preview.status.append(self.loop.stats)
             self._closers.append(self.preview)
             self.loop.sinks.append(self.preview.sink)
 
