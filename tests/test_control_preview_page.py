@@ -94,7 +94,8 @@ async def _perform(debugger_url: str, url: str, take: Path, scenes: Path):
         text = await tools.eval("document.getElementById('fps').textContent")
         assert abs(float(text) - fps) < 0.06, (text, fps)
         dropped = int(await tools.eval("document.body.dataset.dropped"))
-        tempo = float(await tools.until("document.getElementById('tempo').textContent.match(/^[0-9.]+$/)")[0])
+        readout = "document.getElementById('tempo').textContent"
+        tempo = float(await tools.until(f"/^[0-9.]+$/.test({readout}) && {readout}"))
         assert 20.0 <= tempo <= 999.0, tempo  # Link's range (120 unless another peer on this host set it)
         await tools.until("document.body.dataset.beat !== undefined")
 

@@ -13,8 +13,8 @@ class FrameClock:
     Slipping (re-anchoring) keeps timetag scheduling honest: a bundle stamped for a wall-clock
     instant is applied on the frame that is actually shown then, not on a frame of a schedule the
     machine could not keep. ``dropped`` counts the frame slots that passed with no frame started in
-    them (what the preview page shows as dropped frames); the wait for frame 0 to start and for it to
-render (it loads the kernels) is not counted.
+    them (what the preview page shows as dropped frames); the wait for frame 0 to start and for it
+    to render (it loads the kernels) is not counted.
     """
 
     def __init__(self, fps: float) -> None:
