@@ -2,8 +2,9 @@
 
 The held-out clip is fed to :class:`DiffusionNode` frame by frame as render products, so what is
 measured is exactly what the pipeline runs. Metrics follow the issue: warping error (Lai et al.
-2018, exact motion vectors + disocclusion), PSNR / SSIM / VHS perceptual loss against the expensive
-render, and time per frame.
+2018, exact motion vectors + disocclusion; also re-lit by the render's change of light, which does
+not count following the render's flicker as instability), PSNR / SSIM / VHS perceptual loss
+against the expensive render, and time per frame.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import warp as wp
 
 from backrooms.diffusion.data import Clip
 from backrooms.diffusion.frames import rgb_to_signed
+from backrooms.diffusion.lighting import lighting
 from backrooms.diffusion.metrics import psnr, ssim, warping_error
 from backrooms.diffusion.node import DiffusionNode
 from backrooms.graph.node import GraphContext
@@ -71,8 +73,10 @@ def run_node(clip: Clip, values: dict[str, Any], seed: int = 0, fps: float = 24.
 
 def scores(frames: torch.Tensor, clip: Clip, vhs_loss=None) -> dict[str, float]:
     target = (clip.target + 1) / 2
+    light = lighting((clip.render + 1) / 2)
     out = {
         "warping_error": warping_error(frames, clip.motion, clip.disocclusion),
+        "warping_error_relit": warping_error(frames, clip.motion, clip.disocclusion, light),
         "psnr": psnr(frames, target),
         "ssim": ssim(frames, target),
     }
