@@ -13,9 +13,11 @@ Objectives (``TrainConfig.objective``):
   ``(x_t - x0) / t``; the loss is evaluated in that form with t floored at ``FLOW_T_MIN`` (the
   velocity of an almost clean input says nothing and would dominate the sum). This is a generative
   objective: the noise is the only source of the target's detail the render cannot show, so the
-  model learns the spread of plausible targets rather than only their average.
-- ``x0`` (the earlier one): the line starts at the node's start image (memory or render), the loss
-  is L1 on x0 — a conditional denoiser that predicts the average target.
+  velocity field carries the spread of plausible targets. One sampler step still returns their
+  average (the x0 prediction is a posterior mean); the spread appears over several steps from high
+  noise, or after distilling them.
+- ``x0`` (the default: the shipped weights' objective): the line starts at the node's start image
+  (memory or render), the loss is L1 on x0 — a conditional denoiser that predicts the average target.
 
 Both add the VHS perceptual loss on the predicted clean frame (differences the tape will erase cost
 nothing) and the temporal (warping) loss between the output and the warped previous output on pixels

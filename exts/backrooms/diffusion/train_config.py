@@ -17,6 +17,6 @@ class TrainConfig:
     temporal_weight: float = 5.0
     ema: float = 0.995
     seed: int = 0
-    objective: str = "flow"  # "flow" (rectified flow on the target's line) or "x0" (see ``train``)
+    objective: str = "x0"  # "x0" (the shipped weights) or "flow" (rectified flow; see ``train``)
     threads: int = 1  # torch threads while training: a fixed count keeps the weights' bytes reproducible
     log_every: int = 25
