@@ -101,7 +101,21 @@ def evaluate(clip: Clip, style: str, extra: dict[str, Any] | None = None, vhs_lo
         }
     t, f = report["temporal"]["warping_error"], report["frame_by_frame"]["warping_error"]
     report["warping_error_reduction"] = 1.0 - t / f if f > 0 else 0.0
+    report["seed_difference"] = seed_difference(clip, base)
     return report
+
+
+def seed_difference(clip: Clip, values: dict[str, Any], seeds: tuple[int, int] = (0, 7)) -> dict[str, float]:
+    """Mean |seed a - seed b| of the node's output in 1/255, over the frame, on walls and on carpet
+    (by the normals: walls within ~45 degrees of vertical, carpet facing up)."""
+    a, b = (run_node(clip, {**values, "diffusion.seed": s}).frames for s in seeds)
+    diff = (a - b).abs() * 255
+    up = clip.normals[:, 1:2].expand_as(diff)
+    return {
+        "frame": float(diff.mean()),
+        "walls": float(diff[up.abs() < 0.3].mean()),
+        "carpet": float(diff[up > 0.7].mean()),
+    }
 
 
 def evaluate_scales(
