@@ -100,15 +100,3 @@ def tape(
     played = (recorded + hiss[:, None]).T  # (channels, n): each channel filtered in place of memory
     track = track_filter(speed, rate)
     return signal.sosfilt(track, played)[:, span[0] - start : span[1] - start].T
-
-
-def play_track(
-    sound: np.ndarray,
-    values: Mapping[str, Any],
-    speed: str,
-    seed: int,
-    rate: int,
-    events: np.ndarray | None = None,
-) -> np.ndarray:
-    """A whole soundtrack (float (n, 2)) recorded on and played back from the tape in one pass."""
-    return tape(np.asarray(sound, np.float64), 0, (0, len(sound)), values, speed, events, seed, rate)
