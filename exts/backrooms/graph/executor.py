@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -41,6 +42,7 @@ class Executor:
         wp.init()
         if context.device == "cuda" and not wp.is_cuda_available():
             raise UserError("--device cuda: no CUDA device is available on this machine")
+        context = dataclasses.replace(context, nodes=tuple(kinds))
         self.context = context
         self.params_at = params_at
         with wp.ScopedDevice(context.device):
