@@ -1,0 +1,115 @@
+"""The full default chain per stage, steady state, beside render-only in the same run.
+
+For each output size: render-only (the ``render`` node alone), then the default recipe's nodes with
+``diffusion.generate`` 1 / 2 and ``render.scale`` 1 / 0.5. Every node's ``process`` is timed, and
+so are the writers a batch render runs per frame (PNG) and once per clip (the MP4 encode, per frame
+here). Start-up (kernel loads, the model) and the first frames are excluded. Last, the peak memory
+(RSS high-water mark) of a real ``backrooms live`` process playing the default chain at each size.
+Run it under ``flock /tmp/bench.lock`` on a shared machine; the load is in the notes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import warp as wp
+
+from backrooms.bench.core import Measurement
+from backrooms.graph.executor import Executor
+from backrooms.graph.node import GraphContext
+from backrooms.graph.product import RGB
+from backrooms.graph.recipe import load_recipe
+from backrooms.io.mp4 import write_mp4
+from backrooms.io.png import write_png
+from backrooms.params import ParamStore
+
+AREA = "chain"
+WARM = 3  # frames run before timing: kernel loads, model load, caches
+START = 40  # the walk is under way by then (the operator starts standing)
+CONFIGS = ((1, 1.0), (2, 1.0), (1, 0.5), (2, 0.5))  # (diffusion.generate, render.scale)
+
+
+def _timed_chain(nodes: tuple[str, ...], width: int, height: int, frames: int, **values) -> dict[str, float]:
+    """Seconds per frame of every stage (nodes, PNG, MP4) over ``frames`` frames after warming up."""
+    recipe = load_recipe()
+    snapshot = ParamStore(values={**recipe.params, **values}).snapshot()
+    context = GraphContext(recipe.seed, width, height, recipe.fps, "cpu")
+    executor = Executor(nodes, context, lambda _f: snapshot)
+    spent = dict.fromkeys(nodes, 0.0)
+    for node in executor.nodes:
+        process = node.process
+
+        def timed(product, params, process=process, kind=node.kind) -> None:
+            began = time.perf_counter()
+            process(product, params)
+            spent[kind] += time.perf_counter() - began
+
+        node.process = timed  # type: ignore[method-assign]
+    for f in range(START - WARM, START):
+        executor.render(f)
+    for kind in spent:
+        spent[kind] = 0.0
+    kept = []
+    png = 0.0
+    with tempfile.TemporaryDirectory() as tmp:
+        for f in range(START, START + frames):
+            rgb = wp.to_torch(executor.render(f)[RGB]).numpy()
+            began = time.perf_counter()
+            write_png(Path(tmp) / f"frame_{f:06d}.png", rgb)
+            png += time.perf_counter() - began
+            kept.append(np.array(rgb[..., :3]))
+        began = time.perf_counter()
+        write_mp4(Path(tmp) / "clip.mp4", kept, recipe.fps)
+        mp4 = time.perf_counter() - began
+    seconds = {kind: s / frames for kind, s in spent.items()}
+    if "diffusion" in nodes:
+        seconds |= {"png": png / frames, "mp4": mp4 / frames}
+    return seconds
+
+
+def _live_peak_rss(width: int, height: int, frames: int) -> float:
+    """MiB: the peak RSS of a real ``backrooms live`` process playing ``frames`` frames."""
+    command = [sys.executable, "-m", "backrooms.cli", "live", "--size", f"{width}x{height}"]
+    command += ["--frames", str(frames), "--osc-port", "0", "--oscquery-port", "0", "--no-preview"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    if status:
+        raise RuntimeError(f"backrooms live exited with {status}: {process.stderr.read().decode()[-500:]}")
+    return usage.ru_maxrss / 1024  # KiB on Linux
+
+
+def run(quick: bool, device: str = "auto") -> list[Measurement]:
+    if device == "cuda":
+        return []  # the CPU target of issue 17; CUDA runs the same graph in the render/e2e areas
+    sizes = ((96, 72),) if quick else ((320, 240), (640, 480))
+    nodes = tuple(load_recipe().nodes)
+    out = []
+    load = os.getloadavg()[0]
+    for width, height in sizes:
+        frames = 4 if quick else (24 if width <= 320 else 12)
+        size = f"{width}x{height}"
+        alone = _timed_chain(("render",), width, height, frames)["render"]
+        out.append(Measurement(AREA, f"render only {size}", 1 / alone, "fps", f"load {load:.1f}"))
+        for generate, scale in CONFIGS:
+            stages = _timed_chain(
+                nodes, width, height, frames, **{"diffusion.generate": generate, "render.scale": scale}
+            )
+            total = sum(stages.values())
+            split = ", ".join(f"{k} {1000 * v:.1f}" for k, v in stages.items())
+            label = f"full chain {size} generate {generate} scale {scale:g}"
+            out.append(
+                Measurement(AREA, label, 1 / total, "fps", f"{alone / total:.2f}x render-only; ms: {split}")
+            )
+    if not quick:
+        for width, height in sizes:
+            peak = _live_peak_rss(width, height, 48 if width <= 320 else 24)
+            out.append(
+                Measurement(AREA, f"backrooms live peak RSS {width}x{height}", peak, "MiB", "default chain")
+            )
+    return out
