@@ -39,16 +39,20 @@ def test_generated_frames_rendered_alone_equal_a_long_run(k):
 
 
 def test_skipped_frames_are_not_traced():
+    """Counted after ``close``: the pipelined executor has traced the frame after the last ahead."""
     executor = _executor(32, 24, **{"diffusion.generate": 3})
-    _frames(executor, range(10))
-    assert executor.nodes[0].traces == 4  # frames 0, 3, 6, 9
+    _frames(executor, range(9))
+    executor.close()
+    assert executor.nodes[0].traces == 4  # frames 0, 3, 6 and 9 ahead; not the 5 between
     # without the diffusion node in the graph nothing could generate them: every frame is traced
     alone = _executor(32, 24, nodes=("render",), **{"diffusion.generate": 3})
-    _frames(alone, range(10))
-    assert alone.nodes[0].traces == 10
+    _frames(alone, range(9))
+    alone.close()
+    assert alone.nodes[0].traces == 10  # 0..8 and 9 ahead
     default = _executor(32, 24)
     _frames(default, range(4))
-    assert default.nodes[0].traces == 4
+    default.close()
+    assert default.nodes[0].traces == 5
 
 
 def _blurred(rgb: np.ndarray) -> torch.Tensor:
