@@ -7,10 +7,12 @@ import torch
 import warp as wp
 from torch.nn import functional as F
 
+from backrooms.diffusion import generate
 from backrooms.graph.executor import Executor
 from backrooms.graph.node import GraphContext
 from backrooms.graph.product import DISOCCLUSION, RGB
 from backrooms.params import ParamStore
+from cuda_compile import assert_compiles_for_cuda
 
 STILL_LIGHTS = {"render.flicker": 0.0, "render.hum": 0.0, "render.stutter": 0.0}
 
@@ -78,3 +80,7 @@ def test_reprojection_of_a_still_scene_matches_the_traced_frame():
         if f == 47:
             assert error < 0.6 * still, f"frame {f}: {error:.2f} vs {still:.2f} not reprojected"
         assert generated[f][1].mean() < 0.05  # few pixels newly revealed
+
+
+def test_reprojection_kernels_compile_for_a_gpu(tmp_path):
+    assert_compiles_for_cuda(generate, tmp_path)
