@@ -83,14 +83,30 @@ def _timed_chain(
 
 
 def _live_peak_rss(width: int, height: int, frames: int) -> float:
-    """MiB: the peak RSS of a real ``backrooms live`` process playing ``frames`` frames."""
+    """MiB: the peak RSS (VmHWM) of a real ``backrooms live`` process playing ``frames`` frames.
+
+    Read from /proc while it runs: the rusage of a waited child would also count the bench's own
+    pages, which the child holds between fork and exec."""
     command = [sys.executable, "-m", "backrooms.cli", "live", "--size", f"{width}x{height}"]
     command += ["--frames", str(frames), "--osc-port", "0", "--oscquery-port", "0", "--no-preview"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    if status:
-        raise RuntimeError(f"backrooms live exited with {status}: {process.stderr.read().decode()[-500:]}")
-    return usage.ru_maxrss / 1024  # KiB on Linux
+    with tempfile.TemporaryFile() as errors:  # a file, not a pipe nobody reads while it runs
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors)
+        peak = 0
+        while process.poll() is None:
+            try:
+                with open(f"/proc/{process.pid}/status") as f:
+                    peak = max(
+                        peak, next((int(line.split()[1]) for line in f if line.startswith("VmHWM")), 0)
+                    )
+            except OSError:  # it exited between poll and open
+                break
+            time.sleep(0.1)
+        if process.wait():
+            errors.seek(0)
+            raise RuntimeError(
+                f"backrooms live exited with {process.returncode}: {errors.read().decode()[-500:]}"
+            )
+    return peak / 1024  # KiB in /proc
 
 
 def run(quick: bool, device: str = "auto") -> list[Measurement]:
