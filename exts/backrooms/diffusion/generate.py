@@ -61,51 +61,49 @@ def offset_from(point: wp.vec3, far: bool, cam: CameraData) -> wp.vec3:
     return point - cam.position
 
 
-@wp.func
-def splat_target(cam: CameraData, offset: wp.vec3) -> wp.vec3:
-    """(column, row, 1) of the pixel ``offset`` lands in, z = 0 when outside the frame."""
-    p = project(cam, offset)
-    if p[2] > 0.0 and p[0] >= 0.0 and p[1] >= 0.0:
-        j, i = int(p[0]), int(p[1])
-        if j < cam.width and i < cam.height:
-            return wp.vec3(float(j), float(i), 1.0)
-    return wp.vec3(0.0, 0.0, 0.0)
-
-
 @wp.kernel
 def splat_depth(
-    key: CameraData, cam: CameraData, depth: wp.array2d(dtype=wp.float32), zbuf: wp.array2d(dtype=wp.float32)
+    key: CameraData,
+    cam: CameraData,
+    depth: wp.array2d(dtype=wp.float32),
+    zbuf: wp.array2d(dtype=wp.float32),
+    landing: wp.array2d(dtype=wp.int32),
+    reach: wp.array2d(dtype=wp.float32),
+    seen: wp.array2d(dtype=wp.vec3),
 ):
+    """Each key pixel's place in the new camera (``seen``: image point, z = 0 behind it), the pixel
+    it lands in (``landing``, -1 outside) and its distance (``reach``); the nearest into ``zbuf``."""
     y, x = wp.tid()
     far = not (depth[y, x] < FAR)
     offset = offset_from(key_point_offset(key, depth, y, x), far, cam)
-    t = splat_target(cam, offset)
-    if t[2] > 0.0:
-        dist = FAR
-        if not far:
-            dist = wp.length(offset)
-        wp.atomic_min(zbuf, int(t[1]), int(t[0]), dist)
+    p = project(cam, offset)
+    dist = FAR
+    if not far:
+        dist = wp.length(offset)
+    seen[y, x] = p
+    reach[y, x] = dist
+    landing[y, x] = -1
+    if p[2] > 0.0 and p[0] >= 0.0 and p[1] >= 0.0:
+        j, i = int(p[0]), int(p[1])
+        if j < cam.width and i < cam.height:
+            landing[y, x] = i * cam.width + j
+            wp.atomic_min(zbuf, i, j, dist)
 
 
 @wp.kernel
 def splat_index(
-    key: CameraData,
-    cam: CameraData,
-    depth: wp.array2d(dtype=wp.float32),
+    landing: wp.array2d(dtype=wp.int32),
+    reach: wp.array2d(dtype=wp.float32),
     zbuf: wp.array2d(dtype=wp.float32),
     index: wp.array2d(dtype=wp.int32),
 ):
     """The nearest surface's key pixel per target pixel (ties: the highest index, on any device)."""
     y, x = wp.tid()
-    far = not (depth[y, x] < FAR)
-    offset = offset_from(key_point_offset(key, depth, y, x), far, cam)
-    t = splat_target(cam, offset)
-    if t[2] > 0.0:
-        dist = FAR
-        if not far:
-            dist = wp.length(offset)
-        if dist == zbuf[int(t[1]), int(t[0])]:
-            wp.atomic_max(index, int(t[1]), int(t[0]), y * depth.shape[1] + x)
+    t = landing[y, x]
+    if t >= 0:
+        w = zbuf.shape[1]
+        if reach[y, x] == zbuf[t // w, t % w]:
+            wp.atomic_max(index, t // w, t % w, y * landing.shape[1] + x)
 
 
 @wp.kernel
@@ -144,6 +142,8 @@ def gather(
     key_depth: wp.array2d(dtype=wp.float32),
     key_normals: wp.array3d(dtype=wp.float32),
     key_ids: wp.array2d(dtype=wp.uint32),
+    reach: wp.array2d(dtype=wp.float32),
+    seen: wp.array2d(dtype=wp.vec3),
     rgb: wp.array3d(dtype=wp.uint8),
     depth: wp.array2d(dtype=wp.float32),
     normals: wp.array3d(dtype=wp.float32),
@@ -166,8 +166,8 @@ def gather(
     point = key_point_offset(key, key_depth, y, x)
     depth[i, j] = wp.inf
     if not far:
-        depth[i, j] = wp.length(point - cam.position)
-    now = project(cam, offset_from(point, far, cam))
+        depth[i, j] = reach[y, x]
+    now = seen[y, x]
     before = project(previous, offset_from(point, far, previous))
     motion[i, j, 0] = 0.0
     motion[i, j, 1] = 0.0
@@ -241,6 +241,9 @@ class FrameGenerator:
         self._normals = wp.zeros((*shape, 4), dtype=wp.float32, device=device)
         self._ids = wp.zeros(shape, dtype=wp.uint32, device=device)
         self._zbuf = wp.zeros(shape, dtype=wp.float32, device=device)
+        self._landing = wp.zeros(shape, dtype=wp.int32, device=device)
+        self._reach = wp.zeros(shape, dtype=wp.float32, device=device)
+        self._seen = wp.zeros(shape, dtype=wp.vec3, device=device)
         self._splatted = wp.zeros(shape, dtype=wp.int32, device=device)
         self._index = [wp.zeros(shape, dtype=wp.int32, device=device) for _ in range(2)]
         self._grid = wp.zeros((*shape, 2), dtype=wp.float32, device=device)
@@ -288,19 +291,19 @@ class FrameGenerator:
         size = (self.height, self.width)
         self._zbuf.fill_(FAR * 2.0)
         self._splatted.fill_(-1)
-        wp.launch(splat_depth, size, [self._key_camera, cam, self._depth, self._zbuf], device=self.device)
+        splat = [self._landing, self._reach, self._seen]
         wp.launch(
-            splat_index,
-            size,
-            [self._key_camera, cam, self._depth, self._zbuf, self._splatted],
-            device=self.device,
+            splat_depth, size, [self._key_camera, cam, self._depth, self._zbuf, *splat], device=self.device
+        )
+        wp.launch(
+            splat_index, size, [self._landing, self._reach, self._zbuf, self._splatted], device=self.device
         )
         current = self._splatted
         for n in range(FILL_PASSES):
             target = self._index[n % 2]
             wp.launch(fill_holes, size, [self._depth, current, target], device=self.device)
             current = target
-        key = [self._rgb, self._depth, self._normals, self._ids]
+        key = [self._rgb, self._depth, self._normals, self._ids, self._reach, self._seen]
         revealed = self._index[0]  # still empty after one pass: wider than a crack, newly seen
         wp.launch(
             gather,
