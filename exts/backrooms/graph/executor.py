@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -65,10 +65,12 @@ class Executor:
         self._ahead: tuple[int, Snapshot, Future] | None = None
 
     @classmethod
-    def from_recipe(cls, recipe: Recipe, params_at: ParamsAt) -> Executor:
-        """The recipe's nodes, built from the catalogue the recipe was validated against."""
+    def from_recipe(cls, recipe: Recipe, params_at: ParamsAt, leave_out: Collection[str] = ()) -> Executor:
+        """The recipe's nodes (less the kinds in ``leave_out``), built from the catalogue the recipe
+        was validated against."""
         context = GraphContext(recipe.seed, recipe.width, recipe.height, recipe.fps, recipe.device)
-        return cls(recipe.nodes, context, params_at, recipe.catalog)
+        kinds = [kind for kind in recipe.nodes if kind not in leave_out]
+        return cls(kinds, context, params_at, recipe.catalog)
 
     def first_needed(self, frame: int) -> int:
         """The earliest frame a seek to ``frame`` replays from (``frame`` itself for stateless graphs).
