@@ -150,6 +150,7 @@ def render_clip(
                 if not resume:
                     forget_empty_render(out, manifest, created)
                 raise
+            remove_temporaries(out)  # those of shard attempts that died and were retried
             manifest.absorb_parts()
         lost = manifest.missing(wanted)
         if lost:
