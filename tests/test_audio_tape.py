@@ -9,7 +9,7 @@ from scipy import signal
 
 import backrooms.audio.params  # noqa: F401  (declares the audio.* knobs)
 from backrooms.audio.clock import RATE
-from backrooms.audio.tape import BANDWIDTH, play_track
+from backrooms.audio.tape import BANDWIDTH, tape
 from backrooms.params import ParamStore
 
 TONE = 1000.0
@@ -25,6 +25,11 @@ def knobs(**values: float) -> dict[str, object]:
 def tone(freq: float = TONE, seconds: float = SECONDS, level: float = 0.3) -> np.ndarray:
     t = np.arange(round(seconds * RATE)) / RATE
     return np.repeat((level * np.sin(2 * np.pi * freq * t))[:, None], 2, axis=1)
+
+
+def play_track(sound, values, speed, seed, rate, events=None) -> np.ndarray:
+    """A whole soundtrack recorded on and played back from the tape in one pass."""
+    return tape(np.asarray(sound, np.float64), 0, (0, len(sound)), values, speed, events, seed, rate)
 
 
 def speed_deviation(played: np.ndarray) -> np.ndarray:

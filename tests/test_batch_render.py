@@ -46,3 +46,15 @@ def test_consecutive_frames_differ_and_seeds_matter(tmp_path):
     f0, f1 = (read_png(a / f"frames/frame_00000{i}.png") for i in range(2))
     assert not np.array_equal(f0, f1)
     assert frames_of(a) != frames_of(b)
+
+
+def test_a_pal_render_without_fps_is_25_fps_in_the_manifest_and_the_mp4(tmp_path):
+    import av
+
+    out = tmp_path / "out"
+    assert main(["render", "--seconds", "0.2", "--set", "decay.standard=pal", *SMALL, "--out", str(out)]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["job"]["recipe"]["fps"] == 25.0
+    assert len(manifest["frames"]) == 5  # 0.2 s at 25 fps
+    with av.open(str(out / "clip.mp4")) as container:
+        assert container.streams.video[0].average_rate == 25

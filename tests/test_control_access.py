@@ -94,6 +94,27 @@ def test_http_answers_only_its_own_names_and_sends_no_cors_header(live, server):
     assert good.getheader("Access-Control-Allow-Origin") is None
 
 
+@pytest.mark.parametrize("path", ["/params.json", "/status.json"])
+def test_the_preview_tables_answer_only_its_own_names(live, path):
+    assert _get(live.preview.port, "evil.example", path).status == 403
+    assert _get(live.preview.port, "localhost", path).status == 200
+
+
+def test_a_page_command_outside_the_osc_command_table_is_counted_and_runs_nothing(live):
+    ran = []
+    live.receiver.commands["/backrooms/scene/recall"] = ran.append
+
+    async def scenario():
+        async with websockets.connect(f"ws://127.0.0.1:{live.preview.port}/ws") as ws:
+            await ws.send(json.dumps({"command": "/backrooms/nowhere", "args": ["x"]}))
+            await ws.send(json.dumps({"command": "/backrooms/scene/recall", "args": ["grain"]}))
+            await asyncio.sleep(0.3)
+
+    asyncio.run(scenario())
+    assert live.tally.counts() == {"bad_preview_command": 1}
+    assert ran == [("grain",)]
+
+
 def _udp_ports_of_this_process() -> set[tuple[str, int]]:
     inodes = set()
     for fd in os.listdir("/proc/self/fd"):

@@ -67,15 +67,24 @@ def test_take_with_a_bad_value_names_file_and_line(tmp_path):
         load_automation(path, registry())
 
 
-@pytest.mark.parametrize("nodes", [("render", "decay"), ("render", "camcorder", "decay")])
-def test_live_take_replays_as_byte_identical_batch_render(tmp_path, nodes):
-    """The operator's walk and the camcorder's servos replay from the take like every other state."""
-    recipe = Recipe(source="test", nodes=nodes, width=64, height=48, fps=24, frames=48)
+@pytest.mark.parametrize(
+    ("nodes", "initial"),
+    [
+        (("render", "decay"), {}),
+        (("render", "camcorder", "decay"), {}),
+        (("render", "diffusion", "decay"), {"diffusion.generate": 2}),
+    ],
+)
+def test_live_take_replays_as_byte_identical_batch_render(tmp_path, nodes, initial):
+    """The operator's walk and the camcorder's servos replay from the take like every other state;
+    the live executor traces the next frame ahead (pipelined), discarding it when a change lands,
+    and the diffusion node generates every other frame."""
+    recipe = Recipe(source="test", nodes=nodes, width=64, height=48, fps=24, frames=48, params=initial)
     frames: dict[int, np.ndarray] = {}
     options = LiveOptions(
         osc_port=0, osc_tcp_port=None, oscquery_port=None, preview_port=None, record=tmp_path / "take.jsonl"
     )
-    with LiveSession(REGISTRY, {}, recipe.fps, GraphFrames(recipe), options, recipe.to_json()) as live:
+    with LiveSession(REGISTRY, initial, recipe.fps, GraphFrames(recipe), options, recipe.to_json()) as live:
         live.loop.sinks.append(lambda f, rgb, snap: frames.__setitem__(f, host_rgb(rgb)))
         client = SimpleUDPClient("127.0.0.1", live.osc.udp_port)
         runner = threading.Thread(target=live.run, args=(recipe.frames,))

@@ -97,3 +97,30 @@ def test_ctrl_c_ends_a_live_take_cleanly_with_the_changes_recorded(tmp_path):
     replay = load_automation(take)
     assert replay.params_at(replay.frames - 1)["decay.preset"] == "ep"
     assert '"end"' in take.read_text().splitlines()[-1]
+
+
+def test_without_ndi_the_live_graph_makes_no_sound(tmp_path):
+    from backrooms.control.session import GraphFrames
+    from backrooms.graph.recipe import load_recipe
+    from backrooms.params import ParamStore
+
+    path = tmp_path / "recipe.toml"
+    path.write_text('nodes = ["render", "decay", "audio"]\n[output]\nsize = "32x24"\nfps = 24\n')
+    recipe, snapshot = load_recipe(path), ParamStore().snapshot()
+    silent, heard = GraphFrames(recipe, sound=False), GraphFrames(recipe)
+    assert [n.kind for n in silent.executor.nodes] == ["render", "decay"]
+    silent(0, snapshot), heard(0, snapshot)
+    assert silent.audio is None and heard.audio.shape == (2000, 2)
+
+
+def test_a_live_take_without_sound_replays_with_its_sound(tmp_path, capsys):
+    from backrooms.io.audio import read_wav
+
+    recipe = tmp_path / "recipe.toml"
+    recipe.write_text('nodes = ["render", "decay", "audio"]\n[output]\nsize = "32x24"\nfps = 24\n')
+    take = tmp_path / "take.jsonl"
+    args = ["live", "--frames", "6", "--osc-port", "0", "--oscquery-port", "0", "--no-preview"]
+    assert main([*args, "--no-announce", "--record", str(take), "--recipe", str(recipe)]) == 0
+    assert main(["render", "--automation", str(take), "--out", str(tmp_path / "out")]) == 0
+    samples, rate = read_wav(tmp_path / "out" / "clip.wav")
+    assert rate == 48000 and samples.shape == (6 * 2000, 2) and np.abs(samples).max() > 0.001

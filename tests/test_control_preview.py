@@ -5,34 +5,15 @@ a real mouse click on its track.
 """
 
 import asyncio
-import itertools
-import json
-import os
-import shutil
-import subprocess
 import threading
-import time
-import urllib.request
 
 import numpy as np
-import pytest
 import websockets
 
 from backrooms.control.session import LiveOptions, LiveSession
 from backrooms.params import Registry
+from browser import DevTools, browser_fixture  # noqa: F401  (the fixture "browser")
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--remote-debugging-port=0",
-]
 PIXEL = """(() => {
   const img = document.getElementById("view");
   if (!img.naturalWidth) return -1;
@@ -49,61 +30,6 @@ def render(frame: int, snapshot) -> np.ndarray:
     rgb = np.zeros((32, 48, 4), np.uint8)
     rgb[..., 0] = round(snapshot["decay.noise"] * 255)
     return rgb
-
-
-@pytest.fixture
-def browser(tmp_path):
-    if CHROMIUM is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the browser test: `make test` installs Debian's chromium as root")
-        pytest.skip("Debian package chromium is not installed")
-    profile = tmp_path / "profile"
-    proc = subprocess.Popen(
-        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        port_file = profile / "DevToolsActivePort"
-        deadline = time.monotonic() + 60
-        while not (port_file.exists() and port_file.read_text().strip()):
-            assert time.monotonic() < deadline and proc.poll() is None, "chromium did not start"
-            time.sleep(0.1)
-        port = int(port_file.read_text().split()[0])
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as response:
-            pages = [t for t in json.loads(response.read()) if t["type"] == "page"]
-        yield pages[0]["webSocketDebuggerUrl"]
-    finally:
-        proc.terminate()
-        proc.wait(10)
-
-
-class DevTools:
-    def __init__(self, ws) -> None:
-        self.ws = ws
-        self.ids = itertools.count(1)
-
-    async def call(self, method: str, **params):
-        call_id = next(self.ids)
-        await self.ws.send(json.dumps({"id": call_id, "method": method, "params": params}))
-        while True:
-            reply = json.loads(await self.ws.recv())
-            if reply.get("id") == call_id:
-                assert "error" not in reply, reply
-                return reply["result"]
-
-    async def eval(self, expression: str):
-        result = await self.call("Runtime.evaluate", expression=expression, returnByValue=True)
-        return result["result"].get("value")
-
-    async def until(self, expression: str, timeout: float = 20.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = await self.eval(expression)
-            if value:
-                return value
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"timed out waiting for {expression}")
 
 
 def test_moving_a_slider_changes_the_parameter_in_the_following_frames(browser):

@@ -95,17 +95,22 @@ def test_a_30_degree_phase_error_turns_ntsc_hue_costs_pal_saturation_and_leaves_
     assert abs(abs(turned) / abs(clean) - saturation) < 0.02
 
 
-def chroma_noise_kurtosis(standard: str) -> float:
-    """Kurtosis of the I-channel noise on a saturated field (3 = Gaussian; impulses push it up)."""
-    field = np.full((240, 720, 4), 255, dtype=np.uint8)
-    field[..., :3] = (180, 60, 50)
+def fire(standard: str, rgb: tuple[int, int, int], noise: float) -> float:
+    """Share of chroma samples a flat field's noise throws more than 0.1 off (impulses: fire)."""
+    field = np.full((120, 720, 4), 255, dtype=np.uint8)
+    field[..., :3] = rgb
     quiet = {"standard": standard, "snow": 0.0, "dropouts": 0.0, "vignette": 0.0}
-    on, off = (measure.yiq(tape(noise=n, **quiet)(field))[1, 10:200, 60:660] for n in (1.0, 0.0))
-    d = (on - off).ravel()
-    d -= d.mean()
-    return float(np.mean(d**4) / np.mean(d**2) ** 2)
+    on, off = (measure.yiq(tape(noise=n, **quiet)(field))[1:, 10:100, 60:660] for n in (noise, 0.0))
+    return float((np.abs(on - off) > 0.1).mean())
 
 
-def test_secam_colour_noise_comes_as_fire_impulses():
-    assert chroma_noise_kurtosis("pal") < 4.0
-    assert chroma_noise_kurtosis("secam") > 10.0
+GREY, RED, DEEP_RED = (128, 128, 128), (180, 60, 50), (230, 30, 20)
+
+
+def test_secam_fire_comes_from_the_fm_discriminator_and_grows_with_noise_and_saturation():
+    """Near the FM threshold the discriminator slips a turn: impulses, not Gaussian streaks. They
+    multiply with noise, and with saturation (the carrier swings off the colour channel's centre)."""
+    assert fire("secam", RED, 1.0) < fire("secam", RED, 1.5) < fire("secam", RED, 2.0)
+    grey, red, deep = (fire("secam", rgb, 2.0) for rgb in (GREY, RED, DEEP_RED))
+    assert 0.0 < grey < red < deep and deep > 2.0 * grey
+    assert fire("pal", DEEP_RED, 2.0) < 0.02 * fire("secam", DEEP_RED, 2.0)

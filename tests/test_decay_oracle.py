@@ -92,3 +92,17 @@ def test_kernels_match_the_numpy_reference_in_pal_and_secam():
         s = settings(200, 64, preset="worn", standard=standard, hue=25.0, chroma_noise=4.0)
         diff = np.abs(run_kernels(frame, s) - reference.decay(frame, s).astype(int))
         assert diff.max() <= 1, standard
+
+
+def test_secam_runs_whole_lines_on_every_layout():
+    """SECAM's FM phase integrates along the whole line, so its lines are never cut into segments."""
+    frame = blocks(320, 48)
+    s = settings(320, 48, preset="worn", standard="secam")
+    assert np.array_equal(run_kernels(frame, s, segment=64, run=1), run_kernels(frame, s))
+
+
+def test_the_tape_kernels_compile_to_cuda(tmp_path):
+    from backrooms.decay import kernels
+    from cuda_compile import assert_compiles_for_cuda
+
+    assert_compiles_for_cuda(kernels, tmp_path)

@@ -97,8 +97,14 @@ def test_seeds_invent_different_wear_that_each_stays_on_the_wall():
     between_seeds = float((seed0[-1] - seed7[-1]).abs().mean()) * 255
     walls = (slice(None), slice(14, None))
     assert float((seed0[-1][walls] - seed7[-1][walls]).abs().mean()) * 255 >= between_seeds >= 2.0
+    # the invented detail (what tells the seeds apart) moves with the wall: the difference between the
+    # seeds barely changes once motion is compensated, and each seed's output is steadier than with
+    # fresh noise every frame (the model's own settling, ~1.3/255 here, is there with or without wear)
+    _, unwarped7 = _run(range(6), seed=7, warp_noise=False)
+    detail_drift = _motion_compensated_change(seed0 - seed7, 1)[1:].mean() * 255
+    assert detail_drift < 0.25 * between_seeds
+    assert detail_drift < 0.25 * _motion_compensated_change(unwarped - unwarped7, 1)[1:].mean() * 255
     steady = _motion_compensated_change(seed0, 1)[1:].mean()
-    assert steady * 255 < 0.5 * between_seeds
     assert steady < 0.5 * _motion_compensated_change(unwarped, 1)[1:].mean()
 
 

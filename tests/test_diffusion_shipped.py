@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from backrooms.diffusion.data import cheap_frames, clip_settings, clip_world, render_clip
-from backrooms.diffusion.evaluate import evaluate_scales, run_node, scores
+from backrooms.diffusion.evaluate import evaluate_scales, run_node, scores, seed_difference
 from backrooms.diffusion.metrics import warping_error
 from backrooms.diffusion.model import Denoiser, parameter_count
 from backrooms.diffusion.styles import DEFAULT_STYLE, models_dir
@@ -46,3 +46,11 @@ def test_evaluation_at_a_lower_render_scale_scores_the_node_on_the_upscaled_rend
     assert half["render"].shape == clip.render.shape
     assert report["cheap_render"]["ssim"] < scores((clip.render + 1) / 2, clip)["ssim"]
     assert 0 < report["node"]["ssim"] <= 1 and report["node"]["psnr"] > 10
+
+
+def test_seed_difference_is_zero_for_one_seed_and_visible_for_two():
+    clip, _ = render_clip(*clip_world(7, 6), 4, 96, 72, clip_settings(7, 6), expensive_spp=1, scale=1)
+    style = {"diffusion.style": str(SHIPPED)}
+    assert seed_difference(clip, style, (3, 3)) == {"frame": 0.0, "walls": 0.0, "carpet": 0.0}
+    apart = seed_difference(clip, style)
+    assert apart["frame"] > 0.5 and apart["walls"] > 0.5

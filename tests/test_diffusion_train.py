@@ -90,6 +90,52 @@ def test_training_learns_a_colour_grade_the_pairs_show(clip):
     assert l1(trained) < 0.7 * before
 
 
+def _state_bytes(model) -> bytes:
+    return b"".join(v.numpy().tobytes() for v in model.state_dict().values())
+
+
+def test_flow_objective_trains_reproducibly_and_its_sampler_is_deterministic(clip):
+    """Rectified flow on the target's line: the velocity loss falls, two runs give the same bytes, and
+    the few-step sampler returns the same frame twice for one noise (another noise, another frame)."""
+    from dataclasses import replace
+
+    from backrooms.diffusion.model import Denoiser
+    from backrooms.diffusion.pipeline import FrameInputs, StylisePipeline
+
+    graded = replace(clip, target=clip.render * 0.5 - 0.3)
+    config = TrainConfig(steps=24, batch=4, crop=32, lr=3e-3, ema=0.0, objective="flow")
+    batch = PairSampler([graded], 32, 1).sample(4)
+
+    def flow_loss(model):
+        with torch.no_grad():
+            losses = training_losses(model, batch, config, torch.Generator().manual_seed(2), _l1)
+            return float(losses["flow"])
+
+    torch.manual_seed(config.seed)
+    before = flow_loss(Denoiser(TINY))  # train() starts from these same weights
+    first, log = train([graded], config, TINY, vhs_loss=_l1, progress=False)
+    second, _ = train([graded], config, TINY, vhs_loss=_l1, progress=False)
+    assert log["steps"] == 24 and not log["stopped_early"]
+    assert flow_loss(first) < 0.7 * before
+    assert _state_bytes(first) == _state_bytes(second)
+
+    zeros1 = torch.zeros_like(graded.depth[:1])
+    inputs = FrameInputs(
+        graded.render[:1], graded.depth[:1], graded.normals[:1], graded.render[:1] * 0, zeros1
+    )
+    pipe = StylisePipeline(first, multiple=first.multiple)
+    noise = torch.randn(graded.render[:1].shape, generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        a, b = pipe(inputs, noise, 0.8, 3), pipe(inputs, noise.clone(), 0.8, 3)
+        other = pipe(inputs, -noise, 0.8, 3)
+    assert torch.equal(a, b) and not torch.equal(a, other)
+
+
+def test_an_unknown_objective_is_refused(clip):
+    with pytest.raises(ValueError, match="objective"):
+        train([clip], TrainConfig(steps=1, crop=32, objective="gan"), TINY, vhs_loss=_l1, progress=False)
+
+
 def test_train_command_refuses_a_crop_that_is_not_a_multiple_of_8(capsys):
     assert main(["train", "--crop", "90", "--eval-frames", "0"]) == 2
     assert "--crop 90" in capsys.readouterr().err

@@ -63,3 +63,18 @@ def test_noise_lowers_psnr_and_ssim():
     x = torch.rand(1, 3, 32, 32)
     y = (x + 0.1 * torch.randn_like(x)).clamp(0, 1)
     assert psnr(x, y) < 25 and ssim(x, y) < 0.95
+
+
+def test_relit_warping_error_forgives_following_the_light_but_not_changing_surfaces():
+    """Frames that dim with the render's light are stable once re-lit; a surface change is not."""
+    from backrooms.diffusion.lighting import lighting
+
+    frames, motion = _moving_sequence(0.0)
+    gains = torch.tensor([1.0, 0.5, 1.0, 0.7]).view(4, 1, 1, 1)
+    dimmed = frames * gains  # a panel flickering: the light changes, the surfaces do not
+    light = lighting(dimmed)
+    assert warping_error(dimmed, motion, None) > 1e-3
+    assert warping_error(dimmed, motion, None, light) < 1e-3 * warping_error(dimmed, motion, None)
+    stained = dimmed.clone()
+    stained[2, :, 2:4, 4:8] *= 0.5  # a stain that appears on one frame only
+    assert warping_error(stained, motion, None, light) > 30 * warping_error(dimmed, motion, None, light)

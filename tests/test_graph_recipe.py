@@ -76,3 +76,34 @@ def test_missing_recipe_file_is_a_one_line_error(tmp_path):
 def test_bad_sizes_are_refused(text):
     with pytest.raises(Exception, match="size"):
         parse_size(text)
+
+
+def recipe_for(tmp_path, *cli):
+    from backrooms.cli import build_parser
+    from backrooms.graph.catalog import CATALOG
+    from backrooms.options import recipe_from_args
+
+    args = build_parser().parse_args(["render", *cli, "--out", str(tmp_path)])
+    args.catalog = CATALOG
+    return recipe_from_args(args)[0]
+
+
+@pytest.mark.parametrize(("standard", "fps"), [("ntsc", 24.0), ("pal", 25.0), ("secam", 25.0)])
+def test_a_recipe_without_fps_runs_at_its_colour_standards_rate_and_seconds_follow(tmp_path, standard, fps):
+    recipe = recipe_for(tmp_path, "--set", f"decay.standard={standard}")
+    assert (recipe.fps, recipe.frames) == (fps, round(5 * fps))
+
+
+def test_an_explicit_fps_wins_over_the_standard_on_the_command_line_and_in_the_recipe(tmp_path):
+    assert recipe_for(tmp_path, "--set", "decay.standard=pal", "--fps", "24").fps == 24.0
+    pal = '[params.decay]\nstandard = "pal"\n'
+    path = write(tmp_path, f'nodes = ["render", "decay"]\n[output]\nfps = 30\n{pal}')
+    assert load_recipe(path).fps == 30.0
+    assert recipe_for(tmp_path, "--recipe", str(path), "--set", "decay.standard=secam").fps == 30.0
+
+
+def test_a_recipes_own_standard_sets_its_rate(tmp_path):
+    secam = '[params.decay]\nstandard = "secam"\n'
+    path = write(tmp_path, f'nodes = ["render", "decay"]\n[output]\nseconds = 2\n{secam}')
+    assert (load_recipe(path).fps, load_recipe(path).frames) == (25.0, 50)
+    assert load_recipe(path).with_overrides(fps=24).frames == 48

@@ -78,4 +78,5 @@ def recipe_from_args(args: argparse.Namespace) -> tuple:
     check_memory(recipe.width, recipe.height, recipe.device)
     store = ParamStore(values=recipe.params)
     store.update(dict(parse_assignment(text) for text in args.assignments))
-    return recipe, store.snapshot()
+    snapshot = store.snapshot()
+    return recipe.with_params(snapshot), snapshot

@@ -41,10 +41,13 @@ def _noise_block(seed: int, purpose: str, block: int) -> np.ndarray:
 
 def frame_bump(start: int, count: int, span: tuple[int, int]) -> np.ndarray:
     """A sin^2 window over the frame's samples and zero outside: what starts and ends within a frame."""
-    n = np.arange(start, start + count)
     s0, s1 = span
-    inside = (n >= s0) & (n < s1)
-    return np.where(inside, np.sin(np.pi * (n - s0 + 0.5) / (s1 - s0)) ** 2, 0.0)
+    bump = np.zeros(count)
+    lo, hi = max(s0, start), min(s1, start + count)
+    if lo < hi:
+        n = np.arange(lo, hi)
+        bump[lo - start : hi - start] = np.sin(np.pi * (n - s0 + 0.5) / (s1 - s0)) ** 2
+    return bump
 
 
 def ramp(start: int, count: int, span: tuple[int, int]) -> np.ndarray:

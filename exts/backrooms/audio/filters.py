@@ -14,3 +14,11 @@ from backrooms.audio.clock import RATE
 def butter(order: int, cutoff: float | tuple[float, float], kind: str, rate: int = RATE) -> np.ndarray:
     """A Butterworth filter as second-order sections, designed once per (order, cutoff, kind, rate)."""
     return signal.butter(order, cutoff, kind, fs=rate, output="sos")
+
+
+@lru_cache(maxsize=64)
+def butter_zi(order: int, cutoff: float | tuple[float, float], kind: str, rate: int = RATE) -> np.ndarray:
+    """The steady-state of ``butter(...)`` for a unit step (``sosfilt_zi``), worked out once too."""
+    zi = signal.sosfilt_zi(butter(order, cutoff, kind, rate))
+    zi.flags.writeable = False
+    return zi

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from scipy import signal
 
-from backrooms.audio.filters import butter
+from backrooms.audio.filters import butter, butter_zi
 
 AGC_TARGET = 0.08  # the level (RMS) the AGC steers towards
 AGC_RANGE = (0.5, 3.0)  # the most it cuts and boosts
@@ -26,7 +26,8 @@ def mic(sound: np.ndarray, values: Mapping[str, Any], rate: int) -> np.ndarray:
     if depth == 0.0:
         return out
     sos = butter(1, values["agc_speed"], "lowpass", rate)
-    settled = signal.sosfilt_zi(sos) * np.mean(mid[:AGC_SETTLE] ** 2)  # as if that level had lasted
+    start = np.mean(mid[:AGC_SETTLE] ** 2)
+    settled = butter_zi(1, values["agc_speed"], "lowpass", rate) * start  # as if that level had lasted
     power = signal.sosfilt(sos, mid * mid, zi=settled)[0]
     level = np.sqrt(np.maximum(power, 0.0)) + AGC_FLOOR
     gain = np.clip(AGC_TARGET / level, *AGC_RANGE) ** depth

@@ -50,6 +50,24 @@ def event_strength(events: Mapping[str, Any]) -> float:
     return max(total, 0.0)
 
 
+def frame_window(
+    frame: int, fps: float, values: Mapping[str, Any], rate: int
+) -> tuple[tuple[int, int], int, int]:
+    """(the frame's samples, first sample, sample count) of the stretch a frame's sound is made on:
+    the frame plus the warm-up before it and the reach of wow and flutter after it."""
+    span = frame_span(frame, fps, rate)
+    start = span[0] - WARMUP
+    return span, start, span[1] + max_offset(values, rate) + 64 - start
+
+
+def event_track(
+    events: Mapping[str, Any], start: int, count: int, span: tuple[int, int]
+) -> np.ndarray | None:
+    """Per-sample strength of the frame's tape events over the window (None when there are none)."""
+    strength = event_strength(events)
+    return strength * frame_bump(start, count, span) if strength > 0.0 else None
+
+
 class AudioNode(Node):
     """Stateless: every frame's samples are made alone (see the module docstring)."""
 
@@ -67,9 +85,7 @@ class AudioNode(Node):
         """float32 (samples, 2) of ``frame``, from the frame's product ``meta``."""
         values = params.node(NODE)
         seed, rate = self.context.seed, self.rate
-        span = frame_span(frame, self.context.fps, rate)
-        start = span[0] - WARMUP
-        count = span[1] + max_offset(values, rate) + 64 - start
+        span, start, count = frame_window(frame, self.context.fps, values, rate)
         sound = room_tone(start, count, values, seed, rate)
         lights, camera = meta.get("lights"), meta.get("camera")
         if lights is not None and camera is not None:
@@ -80,7 +96,6 @@ class AudioNode(Node):
         if camera is not None:
             sound += steps(camera, start, count, values, seed, self.context.fps, rate)
         speed = tape_speed(params, values["speed"])
-        strength = event_strength(meta.get("tape_events", {}))
-        events = strength * frame_bump(start, count, span) if strength > 0.0 else None
+        events = event_track(meta.get("tape_events", {}), start, count, span)
         played = tape(mic(sound, values, rate), start, span, values, speed, events, seed, rate)
         return np.clip(values["level"] * played, -1.0, 1.0).astype(np.float32)

@@ -9,7 +9,9 @@ so the hum is continuous from frame to frame although each frame is made alone.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -67,20 +69,32 @@ def hum(
     rotors = np.exp(1j * panel_phases(seed, lights["key"]))  # (N, H)
     shape = (values["hum"] * HUM_SHAPE + values["buzz"] * BUZZ_SHAPE)[:, None]
     c_before, c_after, c_dip = (shape * np.einsum("nc,nh->hc", lv, rotors) for lv in (before, after, dip))
-    n = np.arange(start, start + count, dtype=np.int64)
-    carriers = np.empty((HARMONICS, count), np.complex64)
-    carriers[0] = np.exp(2j * np.pi * ((mains * n) % rate) / rate)  # exact phase, however long the take
-    for h in range(1, HARMONICS):
-        carriers[h] = carriers[h - 1] * carriers[0]
+    table = mains_basis(mains, rate)
+    basis = np.take(table, np.arange(start, start + count, dtype=np.int64) % table.shape[1], axis=1)
     # Im(c e^{j phi}) = Re(c) sin(phi) + Im(c) cos(phi): real products only (a matrix-vector product
     # per output column; OpenBLAS's threaded matrix product is slower than this on a busy machine)
-    basis = np.concatenate([carriers.imag, carriers.real])  # (2H, count)
     amplitudes = np.concatenate([c_before, c_after - c_before, c_dip], axis=1)  # (H, 6)
     columns = np.concatenate([amplitudes.real, amplitudes.imag]).astype(np.float32).T  # (6, 2H)
     steady, change, dips = np.split(np.stack([column @ basis for column in columns]), 3)
     u = ramp(start, count, span)
     bump = frame_bump(start, count, span)
     return HUM_GAIN * (steady + u * change - bump * dips).T.astype(np.float64)
+
+
+@lru_cache(maxsize=4)
+def mains_basis(mains: int, rate: int) -> np.ndarray:
+    """(2 HARMONICS, period) float32: sin then cos of each harmonic of the mains over one period of
+    samples (``rate / gcd(mains, rate)``: 800 at 60 Hz, 960 at 50 Hz). Sample ``n`` of the track reads
+    column ``n % period``, so the phase is exact however long the take, and no frame recomputes it."""
+    period = rate // math.gcd(mains, rate)
+    n = np.arange(period, dtype=np.int64)
+    carriers = np.empty((HARMONICS, period), np.complex64)
+    carriers[0] = np.exp(2j * np.pi * ((mains * n) % rate) / rate)
+    for h in range(1, HARMONICS):
+        carriers[h] = carriers[h - 1] * carriers[0]
+    basis = np.concatenate([carriers.imag, carriers.real])
+    basis.flags.writeable = False
+    return basis
 
 
 def nearby(
@@ -141,5 +155,5 @@ def room_tone(start: int, count: int, values: Mapping[str, Any], seed: int, rate
     if values["room_tone"] == 0.0:
         return np.zeros((count, 2))
     sos = butter(2, 180.0, "lowpass", rate)
-    sides = [signal.sosfilt(sos, noise(seed, f"room.{side}", start, count)) for side in "lr"]
-    return ROOM_GAIN * values["room_tone"] * np.stack(sides, axis=1)
+    sides = signal.sosfilt(sos, np.stack([noise(seed, f"room.{side}", start, count) for side in "lr"]))
+    return ROOM_GAIN * values["room_tone"] * sides.T

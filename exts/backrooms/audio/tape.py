@@ -14,6 +14,7 @@ Linear-track bandwidth and hiss per speed (NTSC decks, after Sony/JVC service da
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -31,9 +32,16 @@ DROPOUT_NOISE = 0.04  # ... and leaves this much crackle
 DRIVE = 1.4  # the record head's soft saturation
 
 
+@lru_cache(maxsize=16)
+def wow_phases(seed: int) -> tuple[float, float]:
+    """The seeded phases of wow and flutter (drawn once per seed)."""
+    phase_w, phase_f = numpy_rng(seed, "audio.wow").uniform(0.0, 2 * np.pi, 2)
+    return float(phase_w), float(phase_f)
+
+
 def deviation_offset(seed: int, n: np.ndarray, values: Mapping[str, Any], rate: int) -> np.ndarray:
     """Where on the tape (in samples, relative to ``n``) sample ``n`` is played back from."""
-    phase_w, phase_f = numpy_rng(seed, "audio.wow").uniform(0.0, 2 * np.pi, 2)
+    phase_w, phase_f = wow_phases(seed)
     t = n / rate
     offset = np.zeros(len(n))
     for depth, hz, phase in (
@@ -53,6 +61,15 @@ def max_offset(values: Mapping[str, Any], rate: int) -> int:
         for d, hz in ((values["wow"], values["wow_rate"]), (values["flutter"], values["flutter_rate"]))
     )
     return int(np.ceil(rate * reach)) + 2
+
+
+@lru_cache(maxsize=8)
+def track_filter(speed: str, rate: int) -> np.ndarray:
+    """The track's band edge then its low roll-off, as one cascade of second-order sections (a
+    cascade filters exactly as the two filters one after the other)."""
+    return np.concatenate(
+        [butter(4, BANDWIDTH[speed], "lowpass", rate), butter(1, LOW_EDGE, "highpass", rate)]
+    )
 
 
 def tape(
@@ -80,20 +97,6 @@ def tape(
         strength = np.minimum(events * values["dropouts"], 1.0)
         recorded = recorded * (1.0 - DROPOUT_DEPTH * strength)[:, None]
         hiss = hiss + DROPOUT_NOISE * strength * noise(seed, "dropout", start, len(sound))
-    played = recorded + hiss[:, None]
-    band = butter(4, BANDWIDTH[speed], "lowpass", rate)
-    low = butter(1, LOW_EDGE, "highpass", rate)
-    played = signal.sosfilt(low, signal.sosfilt(band, played, axis=0), axis=0)
-    return played[span[0] - start : span[1] - start]
-
-
-def play_track(
-    sound: np.ndarray,
-    values: Mapping[str, Any],
-    speed: str,
-    seed: int,
-    rate: int,
-    events: np.ndarray | None = None,
-) -> np.ndarray:
-    """A whole soundtrack (float (n, 2)) recorded on and played back from the tape in one pass."""
-    return tape(np.asarray(sound, np.float64), 0, (0, len(sound)), values, speed, events, seed, rate)
+    played = (recorded + hiss[:, None]).T  # (channels, n): each channel filtered in place of memory
+    track = track_filter(speed, rate)
+    return signal.sosfilt(track, played)[:, span[0] - start : span[1] - start].T

@@ -4,6 +4,7 @@
 # (device: auto, cpu or cuda; see bench.core.targets).
 AREAS: tuple[str, ...] = (
     "e2e",
+    "chain",
     "scale",
     "render",
     "world",

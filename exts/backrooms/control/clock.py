@@ -12,7 +12,9 @@ class FrameClock:
 
     Slipping (re-anchoring) keeps timetag scheduling honest: a bundle stamped for a wall-clock
     instant is applied on the frame that is actually shown then, not on a frame of a schedule the
-    machine could not keep.
+    machine could not keep. ``dropped`` counts the frame slots that passed with no frame started in
+    them (what the preview page shows as dropped frames); the wait for frame 0 to start and for it
+    to render (it loads the kernels) is not counted.
     """
 
     def __init__(self, fps: float) -> None:
@@ -21,6 +23,7 @@ class FrameClock:
         self._wall_minus_perf = time.time() - time.perf_counter()
         self._start = time.perf_counter()
         self.current = 0
+        self.dropped = 0
 
     def due(self, frame: int) -> float:
         """``time.perf_counter()`` instant at which ``frame`` should start."""
@@ -30,7 +33,9 @@ class FrameClock:
     def begin(self, frame: int, now: float) -> None:
         """Mark ``frame`` as in progress at perf time ``now``; slip if more than a frame late."""
         with self._lock:
-            if now - (self._start + frame / self.fps) > 1.0 / self.fps:
+            late = now - (self._start + frame / self.fps)
+            if late > 1.0 / self.fps:
+                self.dropped += int(late * self.fps) if frame > 1 else 0  # frame 0 warms up (kernels)
                 self._start = now - frame / self.fps
             self.current = frame
 

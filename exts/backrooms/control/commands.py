@@ -112,11 +112,16 @@ def run_live(args: argparse.Namespace) -> int:
         smoothing=args.smoothing,
         announce=not args.no_announce,
     )
-    render = GraphFrames(recipe)
+    ndi = start_ndi(args.ndi, recipe.width, recipe.height, recipe.fps) if args.ndi else None
     try:
+        render = GraphFrames(recipe, sound=ndi is not None)  # the sound is made only for NDI to send
         session = LiveSession(REGISTRY, dict(params), recipe.fps, render, options, recipe.to_json())
-    except OSError as exc:
-        raise UserError(f"cannot listen on {args.bind}: {exc.strerror or exc}") from None
+    except BaseException as exc:
+        if ndi is not None:
+            ndi.close()
+        if isinstance(exc, OSError):
+            raise UserError(f"cannot listen on {args.bind}: {exc.strerror or exc}") from None
+        raise
     with session:
         size, nodes = f"{recipe.width}x{recipe.height}", ", ".join(recipe.nodes)
         print(f"backrooms live: {size} at {recipe.fps:g} fps, nodes {nodes}")
@@ -129,7 +134,6 @@ def run_live(args: argparse.Namespace) -> int:
             print(f"  preview  {session.preview.url}")
         if args.record:
             print(f"  recording to {args.record}")
-        ndi = start_ndi(args.ndi, recipe.width, recipe.height, recipe.fps) if args.ndi else None
         if ndi is not None:
             session.loop.sinks.append(NdiSink(ndi, lambda: render.audio))
             print(f"  NDI      {ndi.name}")
@@ -141,6 +145,13 @@ def run_live(args: argparse.Namespace) -> int:
         control = SceneControl(book, session.store, session.inbox, session.tally, recipe.fps, tempo)
         session.receiver.commands.update(control.commands())
         session.midi.programs = control.program
+        if session.preview is not None:  # the page's readout: Link's clock and the scene names
+            session.preview.status.append(
+                lambda: {
+                    "link": {**link.state(), "quantum": QUANTUM} if link is not None else None,
+                    "scenes": list(book.scenes),
+                }
+            )
         print(f"  scenes   {scenes} ({len(book.scenes)}): /backrooms/scene/save|recall|morph")
         sys.stdout.flush()
         failures: list[BaseException] = []

@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -35,12 +35,21 @@ from backrooms.params.store import ParamStore, Snapshot
 RenderFn = Callable[[int, Snapshot], Any]
 Sink = Callable[[int, Any, Snapshot], None]
 FRAME_TIMES = 4096  # frame times kept for the bench and the readout: the last ~3 minutes at 24 fps
+FPS_WINDOW = 2.0  # seconds of frame starts the achieved frame rate is measured over
 LOG = logging.getLogger("backrooms.control")
 
 
 def host_rgb(rgb: Any) -> np.ndarray:
     """A host copy of a frame (device arrays are copied over; numpy arrays are copied too)."""
     return np.array(rgb.numpy() if hasattr(rgb, "numpy") else rgb)
+
+
+def achieved_fps(starts: Sequence[float], now: float) -> float:
+    """Frames started per second over the last ``FPS_WINDOW`` seconds (0 when none, or stalled)."""
+    recent = [t for t in starts if now - t <= FPS_WINDOW]
+    if len(recent) < 2:
+        return 0.0
+    return (len(recent) - 1) / (recent[-1] - recent[0])
 
 
 class LiveLoop:
@@ -61,6 +70,7 @@ class LiveLoop:
         self.sinks: list[Sink] = []
         self.frame = 0
         self.frame_seconds: deque[float] = deque(maxlen=FRAME_TIMES)  # an endless session stays bounded
+        self.frame_starts: deque[float] = deque(maxlen=FRAME_TIMES)  # perf_counter() at each frame's start
         self.stop_event = threading.Event()
         self._good = store.snapshot()  # the values of the last frame that rendered
 
@@ -132,11 +142,21 @@ class LiveLoop:
                 if delay > 0 and self.stop_event.wait(delay):
                     break
                 began = time.perf_counter()
+                self.frame_starts.append(began)
                 self.step()
                 self.frame_seconds.append(time.perf_counter() - began)
         finally:
             if self.recorder is not None:
                 self.recorder.close()
+
+    def stats(self) -> dict[str, Any]:
+        """The loop's real counters, as the preview page shows them."""
+        return {
+            "frame": self.frame,
+            "fps": round(achieved_fps(tuple(self.frame_starts), time.perf_counter()), 2),
+            "target_fps": self.clock.fps,
+            "dropped": self.clock.dropped,
+        }
 
     def stop(self) -> None:
         self.stop_event.set()

@@ -31,6 +31,7 @@ from backrooms.params.smoothing import Smoother
 from backrooms.params.store import ParamStore, Snapshot
 
 LEARN_ADDRESS = "/backrooms/midi/learn"
+AUDIO = "audio"  # the node kind that only makes sound
 
 
 @dataclass
@@ -55,12 +56,15 @@ class LiveOptions:
 class GraphFrames:
     """Renders a recipe's graph frame by frame with the snapshot the live loop hands it.
 
+    With ``sound=False`` the recipe's ``audio`` node is left out: nothing live would hear it (no NDI),
+    and a take does not need it, since it records the knobs and the recipe, and a replay renders
+    the sound again (the audio node is stateless and nothing downstream of it reads its samples).
     The returned buffer is reused by the next frame; sinks copy what they keep.
     """
 
-    def __init__(self, recipe: Recipe) -> None:
+    def __init__(self, recipe: Recipe, sound: bool = True) -> None:
         self._snapshot: Snapshot | None = None
-        self.executor = Executor.from_recipe(recipe, self._params_at)
+        self.executor = Executor.from_recipe(recipe, self._params_at, () if sound else (AUDIO,))
         self.audio: Any = None  # the last frame's samples, when the graph has an audio node
         self.beat: Callable[[Snapshot], Snapshot] | None = None  # knobs that follow Link's beat
 
@@ -132,7 +136,9 @@ class LiveSession:
                 self.allow,
                 options.preview_port,
                 self.midi.learn,
+                self.receiver.commands,
             )
+            self.preview.status.append(self.loop.stats)
             self._closers.append(self.preview)
             self.loop.sinks.append(self.preview.sink)
 

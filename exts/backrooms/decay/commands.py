@@ -90,8 +90,9 @@ def decay_image(src: Path, dst: Path, params, seed: int, frame: int, device: str
 
 
 def decay_video(src: Path, dst: Path, params, seed: int, device: str, audio: bool = True) -> int:
-    """The video through the tape; its sound through the tape's linear audio track (``audio``) or
-    copied packet for packet."""
+    """The video through the tape; its sound through the tape's linear audio track (``audio``: frame
+    by frame, dropping out on the frames whose picture the tape's events strike) or copied packet
+    for packet."""
     from backrooms.io.mp4 import read_video, write_mp4
 
     fps, frames = read_video(src)
@@ -102,30 +103,33 @@ def decay_video(src: Path, dst: Path, params, seed: int, device: str, audio: boo
     if width % 2 or height % 2:
         raise UserError(f"{src}: H.264 output needs an even frame size, the video is {width}x{height}")
     tape = HostTape(width, height, seed, fps, device)
+    player = sound_player(src, params, seed, fps) if audio else None
 
     def decayed() -> Iterator[np.ndarray]:
         for index, rgb in enumerate(itertools.chain([first], frames)):
             rgba = np.empty((*rgb.shape[:2], 4), dtype=np.uint8)
             rgba[..., :3], rgba[..., 3] = rgb, 255
-            yield tape.process(rgba, index, params)
+            out = tape.process(rgba, index, params)
+            if player is not None:  # the frame's sound, before write_mp4 reads it
+                player.play(index, tape.events)
+            yield out
+        if player is not None:
+            player.play_rest()
 
-    sound, copy = (taped_sound(src, params, seed), None) if audio else (None, src)
+    sound = player.out if player is not None else None
     try:
-        return write_mp4(dst, decayed(), fps, audio=sound, copy_audio=copy)
+        return write_mp4(dst, decayed(), fps, audio=sound, copy_audio=None if audio else src)
     except OSError as exc:
         raise UserError(f"{dst}: cannot write ({exc.strerror or exc})") from None
 
 
-def taped_sound(src: Path, params, seed: int) -> np.ndarray | None:
-    """The file's sound as the tape's linear audio track plays it back (None if it has none)."""
+def sound_player(src: Path, params, seed: int, fps: float):
+    """A frame-by-frame tape player of the file's sound (None if it has none)."""
     from backrooms.audio.clock import RATE
-    from backrooms.audio.node import tape_speed
-    from backrooms.audio.params import NODE as AUDIO
-    from backrooms.audio.tape import play_track
+    from backrooms.audio.player import FramePlayer
     from backrooms.io.audio import read_audio
 
     sound = read_audio(src, RATE)
     if sound is None or len(sound) == 0:
         return None
-    values = params.node(AUDIO)
-    return play_track(sound, values, tape_speed(params, values["speed"]), seed, RATE)
+    return FramePlayer(sound, params, seed, fps, RATE)

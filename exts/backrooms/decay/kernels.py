@@ -86,8 +86,29 @@ class Tape:
     tear_px: float
     clog: float  # 0..1: the picture replaced by snow (clogged head, no signal)
     standard: int  # 0 NTSC, 1 PAL, 2 SECAM (signal.STANDARDS)
-    fire_p: float  # SECAM: FM noise impulses per sample at zero chroma (more on strong colour)
-    fire_decay: float
+    # SECAM's FM colour, angles in radians per sample off the subcarrier table's frequency:
+    fm_rest_r: float  # rest frequency of the D'R (first plane) and D'B (second plane) lines
+    fm_rest_b: float
+    fm_gain_r: float  # deviation per unit of the line's plane
+    fm_gain_b: float
+    fm_lo: float  # the modulator's frequency limits
+    fm_hi: float
+    fm_amp: float  # subcarrier amplitude at the bell's centre
+    bl_b0: float  # the recorded "cloche" (bell)
+    bl_b1: float
+    bl_b2: float
+    bl_a1: float
+    bl_a2: float
+    ab_b0: float  # the receiver's anti-bell
+    ab_b1: float
+    ab_b2: float
+    ab_a1: float
+    ab_a2: float
+    a_fm: float  # the colour channel around the subcarrier (a low-pass on the mixed-down signal)
+    a_pre: float  # video pre-emphasis (255 kHz) and de-emphasis (85 kHz) poles
+    a_de: float
+    fm_noise: float  # the tape's noise in that channel, before the discriminator: fire
+    preroll: int  # pixels the FM colour runs before the line so its filters have settled
 
 
 @wp.struct
@@ -329,7 +350,7 @@ def tape_lines(
     d = t.chroma_delay
     lead = wp.max(d, 0)  # chroma written d pixels right of where it is computed: start earlier
     lag = wp.max(-d, 0)  # or left of it: run on past the segment
-    start = wp.max(x0 - t.warmup - lead, -lead)
+    start = wp.max(wp.max(x0 - t.warmup - lead, -lead) - t.preroll, -PAD)
 
     # Per line: timing, colour phase, chroma loss, extra noise in the tracking band.
     field_time = float(2 * t.frame + row % 2)
@@ -346,6 +367,9 @@ def tape_lines(
     elif t.standard == 2:
         keep_i = float((row // 2 + t.frame) % 2)
         keep_q = 1.0 - keep_i
+        quarter = 0  # the subcarrier's phase flips on every third line and on odd frames
+        if ((row // 2) % 3 == 2) != (t.frame % 2 == 1):
+            quarter = 2
     cphi = 0.0
     sphi = 0.0
     if quarter == 0:
@@ -403,7 +427,6 @@ def tape_lines(
     i_in = sample_line(src_i, row, xs, w) * keep_i
     q_in = sample_line(src_q, row, xs, w) * keep_q
     cn = wp.float32(0.0)
-    fire = wp.float32(0.0)
     snow_c = wp.float32(0.0)
     snow_s = wp.float32(0.0)
     drop = wp.float32(0.0)
@@ -432,6 +455,23 @@ def tape_lines(
     q1 = i_in * ps + q_in * pc
     q2 = q1
     q3 = q1
+    # SECAM: the line's plane, its rest frequency and deviation; the modulator's phase (a unit
+    # phasor turned by the deviation each sample), bell, anti-bell and discriminator states.
+    fm_rest = t.fm_rest_r * keep_i + t.fm_rest_b * keep_q
+    fm_gain = t.fm_gain_r * keep_i + t.fm_gain_b * keep_q
+    pe = i_in + q_in
+    de = pe
+    fc = wp.float32(1.0)
+    fs = wp.float32(0.0)
+    bs1 = wp.float32(0.0)
+    bs2 = wp.float32(0.0)
+    as1 = wp.float32(0.0)
+    as2 = wp.float32(0.0)
+    zr = wp.float32(0.0)
+    zi = wp.float32(0.0)
+    pr = wp.float32(0.0)
+    pi = wp.float32(0.0)
+    pp = wp.float32(0.0)
     k = t.over
     x = start
     sub = wp.int32(0)
@@ -462,7 +502,26 @@ def tape_lines(
         s0 = carrier[(x + PAD) * k + sub, 1]
         cs = (c0 * cphi - s0 * sphi) * vsw
         sn = s0 * cphi + c0 * sphi
-        comp = y0 + i_in * cs + q_in * sn
+        comp = wp.float32(0.0)
+        if t.standard == 2:
+            # SECAM: the pre-emphasised colour difference sets the frequency, within the limits;
+            # the phasor turns by the deviation (Taylor terms: its length drifts < 1e-5 a line).
+            plane = i_in + q_in
+            pe += t.a_pre * (plane - pe)
+            dphi = wp.clamp(fm_rest + fm_gain * (3.0 * plane - 2.0 * pe), t.fm_lo, t.fm_hi)
+            d2 = dphi * dphi
+            rc = 1.0 - d2 * (0.5 - d2 * (1.0 / 24.0))
+            rs = dphi * (1.0 - d2 * (1.0 / 6.0))
+            f_next = fc * rc - fs * rs
+            fs = fc * rs + fs * rc
+            fc = f_next
+            fm = t.fm_amp * (cs * fc - sn * fs)
+            bv = t.bl_b0 * fm + bs1  # transposed direct form II: two states
+            bs1 = t.bl_b1 * fm - t.bl_a1 * bv + bs2
+            bs2 = t.bl_b2 * fm - t.bl_a2 * bv
+            comp = y0 + bv
+        else:
+            comp = y0 + i_in * cs + q_in * sn
         cn += t.a_comp_noise * (half_noise(h1 & wp.uint32(0xFFFF)) - cn)
         comp += pn_gain * cn
         if t.clog > 0.0:
@@ -493,8 +552,30 @@ def tape_lines(
         ny2 = ny1
         ny1 = luma
         chroma = comp - luma
-        di += t.a_demod * (2.0 * chroma * cs - di)
-        dq += t.a_demod * (2.0 * chroma * sn - dq)
+        if t.standard == 2:
+            # SECAM: anti-bell, mix down to the channel around the subcarrier, add the tape's noise
+            # there, and read the frequency as the turn between samples (a limiter-discriminator:
+            # the sine of the turn, whatever the amplitude). Where noise swamps the carrier, the
+            # phasor slips a whole turn: a click, fire.
+            av = t.ab_b0 * chroma + as1
+            as1 = t.ab_b1 * chroma - t.ab_a1 * av + as2
+            as2 = t.ab_b2 * chroma - t.ab_a2 * av
+            zr += t.a_fm * (2.0 * av * cs + t.fm_noise * half_noise(h2 & wp.uint32(0xFFFF)) - zr)
+            zi += t.a_fm * (t.fm_noise * half_noise(h2 >> wp.uint32(16)) - 2.0 * av * sn - zi)
+            zz = zr * zr + zi * zi
+            sine = (zi * pr - zr * pi) / wp.sqrt(zz * pp + 1e-20)
+            pr = zr
+            pi = zi
+            pp = zz
+            s2 = sine * sine
+            turn = sine * (1.0 + s2 * (1.0 / 6.0 + s2 * 0.075))  # arcsin, to fifth order
+            plane = (turn - fm_rest) / fm_gain
+            de += t.a_de * (plane - de)
+            di = (plane + 2.0 * de) * (1.0 / 3.0) * keep_i
+            dq = (plane + 2.0 * de) * (1.0 / 3.0) * keep_q
+        else:
+            di += t.a_demod * (2.0 * chroma * cs - di)
+            dq += t.a_demod * (2.0 * chroma * sn - dq)
 
         # Luma: smear, the tape's bandwidth, grain, playback peaking and ringing.
         sm += t.a_smear * (luma - sm)
@@ -515,13 +596,6 @@ def tape_lines(
         # Chroma: phase error and jitter, colour noise, the colour-under bandwidth.
         ci = di * pc - dq * ps
         cq = di * ps + dq * pc
-        if t.fire_p > 0.0:  # SECAM: the FM discriminator's clicks, likelier on strong colour
-            level = wp.abs(ci * keep_i + cq * keep_q)
-            if u_event >= 0.5 and u_event < 0.5 + t.fire_p * (0.2 + 4.0 * level):
-                fire = (wp.randf(st) - 0.5) * 1.6
-            fire *= t.fire_decay
-            ci += fire * keep_i
-            cq += fire * keep_q
         ni += t.a_chroma_noise * (half_noise(h2 & wp.uint32(0xFFFF)) - ni)
         nq += t.a_chroma_noise * (half_noise(h2 >> wp.uint32(16)) - nq)
         i1 += t.a_chroma * (ci + cn_gain * ni - i1)

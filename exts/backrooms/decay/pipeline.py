@@ -14,7 +14,7 @@ from backrooms.launch import Bands, cpu_cores
 from backrooms.seeds import numpy_rng, smooth_noise, warp_seed
 
 MAX_BANDS = 8
-FIRE_US = 0.3  # SECAM fire: an FM click's decay time before the chroma filters spread it
+FM_PREROLL_US = 1.5  # SECAM: the FM colour runs this long before each line (its filters settle)
 
 
 def tape_struct(s: FrameSettings, generation: int, segment: int) -> kernels.Tape:
@@ -48,8 +48,26 @@ def tape_struct(s: FrameSettings, generation: int, segment: int) -> kernels.Tape
     t.crease_row, t.crease_lines, t.crease_level = s.crease_row, s.crease_lines, s.crease_level
     t.tear_row, t.tear_px, t.clog = s.tear_row, s.tear_px, s.clog
     t.standard = tuple(signal.STANDARDS).index(s.standard)
-    t.fire_p, t.fire_decay = s.fire_p, math.exp(-1.0 / (FIRE_US * t.rate))
+    fm_struct(t, s)
     return t
+
+
+def fm_struct(t: kernels.Tape, s: FrameSettings) -> None:
+    """SECAM's FM colour: frequencies as turns per sample off the subcarrier table's frequency."""
+    f = s.filters
+    std = signal.STANDARDS[s.standard]
+    turn = 2.0 * math.pi / t.rate  # radians per sample per MHz
+    t.fm_rest_r, t.fm_rest_b = ((rest - std.fsc_mhz) * turn for rest in signal.SECAM_REST_MHZ)
+    t.fm_gain_r, t.fm_gain_b = (mhz * turn for mhz in signal.SECAM_MHZ_PER_PLANE)
+    t.fm_lo, t.fm_hi = ((mhz - std.fsc_mhz) * turn for mhz in signal.SECAM_LIMITS_MHZ)
+    t.fm_amp = signal.SECAM_BELL_M0
+    t.bl_b0, t.bl_b1, t.bl_b2, t.bl_a1, t.bl_a2 = f.bell.b0, f.bell.b1, f.bell.b2, f.bell.a1, f.bell.a2
+    ab = f.anti_bell
+    t.ab_b0, t.ab_b1, t.ab_b2, t.ab_a1, t.ab_a2 = ab.b0, ab.b1, ab.b2, ab.a1, ab.a2
+    t.a_fm, t.a_pre, t.a_de = f.a_fm, f.a_pre, f.a_de
+    t.fm_noise = s.fm_noise
+    fm = std.line_phase == "secam"
+    t.preroll = math.ceil(FM_PREROLL_US * signal.sample_rate_mhz(s.width)) if fm else 0
 
 
 def play_struct(s: FrameSettings) -> kernels.Play:
@@ -147,8 +165,10 @@ class VhsTape:
         inputs = [rgb, to_planes, self.run, osd_on, self.lines, self.glyphs, self.font]
         self._launch(kernels.record, pixels, inputs, src)
         carrier = self.carrier(s.standard)
+        # SECAM's FM phase is an integral along the whole line: one thread a line on every device.
+        segment = self.width if s.standard == "secam" else self.segment
         for generation in range(1 + s.generations):
-            t = tape_struct(s, generation, self.segment)
+            t = tape_struct(s, generation, segment)
             segments = self.height * ((self.width + t.segment - 1) // t.segment)
             self._launch(kernels.tape_lines, segments, [*src, carrier, t], dst)
             src, dst = dst, src

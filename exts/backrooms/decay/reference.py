@@ -111,6 +111,7 @@ def tape_lines(y: np.ndarray, i: np.ndarray, q: np.ndarray, t: kernels.Tape, car
     elif t.standard == 2:
         keep_i = ((rows // 2 + t.frame) % 2).astype(np.float64)
         keep_q = 1.0 - keep_i
+        quarter = 2 * (((rows // 2) % 3 == 2) != (t.frame % 2 == 1))
     cphi = np.select([quarter == 0, quarter == 2], [1.0, -1.0], 0.0)
     sphi = np.select([quarter == 1, quarter == 3], [1.0, -1.0], 0.0)
     ls = Stream(rand_init(t.seed_lines, rows))
@@ -149,18 +150,23 @@ def tape_lines(y: np.ndarray, i: np.ndarray, q: np.ndarray, t: kernels.Tape, car
     out_y, out_i, out_q = np.empty_like(y), np.empty_like(i), np.empty_like(q)
 
     lead, lag = max(d, 0), max(-d, 0)
-    xs = -lead - shift
+    start = max(-lead - t.preroll, -kernels.PAD)
+    xs = start - shift
     y_first = sample_line(y, xs)
     i_in, q_in = sample_line(i, xs) * keep_i, sample_line(q, xs) * keep_q
-    fire = np.zeros(h)
     zero = np.zeros(h)
     cn, snow_c, snow_s, drop, drop_k, ln, ry1, ry2, ni, nq = (zero.copy() for _ in range(10))
     nx1 = nx2 = ny1 = ny2 = sm = l1 = l2 = l3 = sh = rx1 = rx2 = y_first
     di, dq = i_in, q_in
     i1 = i2 = i3 = i_in * pc - q_in * ps
     q1 = q2 = q3 = i_in * ps + q_in * pc
+    fm_rest = t.fm_rest_r * keep_i + t.fm_rest_b * keep_q
+    fm_gain = t.fm_gain_r * keep_i + t.fm_gain_b * keep_q
+    pe = de = i_in + q_in
+    fc, fs = np.ones(h), np.zeros(h)
+    bs1, bs2, as1, as2, zr, zi, pr, pi, pp = (zero.copy() for _ in range(9))
     k = t.over
-    for x, sub in ((x, sub) for x in range(-lead, w + lag) for sub in range(k)):
+    for x, sub in ((x, sub) for x in range(start, w + lag) for sub in range(k)):
         xf = x + sub / k - shift - np.where(x >= mid, mid_shift, 0.0)
         seen = np.where(torn, np.clip(xf + 1.0, 0.0, 1.0), 1.0)
         y0 = seen * sample_line(y, xf)
@@ -173,7 +179,20 @@ def tape_lines(y: np.ndarray, i: np.ndarray, q: np.ndarray, t: kernels.Tape, car
         phase = 2.0 * math.pi * carrier * (x * k + sub)
         c0, s0 = math.cos(phase), math.sin(phase)
         cs, sn = (c0 * cphi - s0 * sphi) * vsw, s0 * cphi + c0 * sphi
-        comp = y0 + i_in * cs + q_in * sn
+        if t.standard == 2:
+            plane = i_in + q_in
+            pe = pe + t.a_pre * (plane - pe)
+            dphi = np.clip(fm_rest + fm_gain * (3.0 * plane - 2.0 * pe), t.fm_lo, t.fm_hi)
+            d2 = dphi * dphi
+            rc = 1.0 - d2 * (0.5 - d2 / 24.0)
+            rs = dphi * (1.0 - d2 / 6.0)
+            fc, fs = fc * rc - fs * rs, fc * rs + fs * rc
+            fm = t.fm_amp * (cs * fc - sn * fs)
+            bv = t.bl_b0 * fm + bs1
+            bs1, bs2 = t.bl_b1 * fm - t.bl_a1 * bv + bs2, t.bl_b2 * fm - t.bl_a2 * bv
+            comp = y0 + bv
+        else:
+            comp = y0 + i_in * cs + q_in * sn
         cn = cn + t.a_comp_noise * (half_noise(h1) - cn)
         comp = comp + pn_gain * cn
         if t.clog > 0.0:
@@ -200,8 +219,21 @@ def tape_lines(y: np.ndarray, i: np.ndarray, q: np.ndarray, t: kernels.Tape, car
         luma = t.n_b0 * comp + t.n_b1 * nx1 + t.n_b2 * nx2 - t.n_a1 * ny1 - t.n_a2 * ny2
         nx2, nx1, ny2, ny1 = nx1, comp, ny1, luma
         chroma = comp - luma
-        di = di + t.a_demod * (2.0 * chroma * cs - di)
-        dq = dq + t.a_demod * (2.0 * chroma * sn - dq)
+        if t.standard == 2:
+            av = t.ab_b0 * chroma + as1
+            as1, as2 = t.ab_b1 * chroma - t.ab_a1 * av + as2, t.ab_b2 * chroma - t.ab_a2 * av
+            zr = zr + t.a_fm * (2.0 * av * cs + t.fm_noise * half_noise(h2) - zr)
+            zi = zi + t.a_fm * (t.fm_noise * half_noise(h2 >> np.uint32(16)) - 2.0 * av * sn - zi)
+            zz = zr * zr + zi * zi
+            sine = (zi * pr - zr * pi) / np.sqrt(zz * pp + 1e-20)
+            pr, pi, pp = zr, zi, zz
+            turn = sine * (1.0 + sine**2 * (1.0 / 6.0 + sine**2 * 0.075))
+            plane = (turn - fm_rest) / fm_gain
+            de = de + t.a_de * (plane - de)
+            di, dq = (plane + 2.0 * de) / 3.0 * keep_i, (plane + 2.0 * de) / 3.0 * keep_q
+        else:
+            di = di + t.a_demod * (2.0 * chroma * cs - di)
+            dq = dq + t.a_demod * (2.0 * chroma * sn - dq)
 
         sm = sm + t.a_smear * (luma - sm)
         l1 = l1 + t.a_luma * (sm - l1)
@@ -216,11 +248,6 @@ def tape_lines(y: np.ndarray, i: np.ndarray, q: np.ndarray, t: kernels.Tape, car
         yv = yv + t.k_ring * rv
 
         ci, cq = di * pc - dq * ps, di * ps + dq * pc
-        if t.fire_p > 0.0:
-            level = np.abs(ci * keep_i + cq * keep_q)
-            event = (u_event >= 0.5) & (u_event < 0.5 + t.fire_p * (0.2 + 4.0 * level))
-            fire = np.where(event, (st.uniform(event) - 0.5) * 1.6, fire) * t.fire_decay
-            ci, cq = ci + fire * keep_i, cq + fire * keep_q
         ni = ni + t.a_chroma_noise * (half_noise(h2) - ni)
         nq = nq + t.a_chroma_noise * (half_noise(h2 >> np.uint32(16)) - nq)
         i1 = i1 + t.a_chroma * (ci + cn_gain * ni - i1)

@@ -126,6 +126,13 @@ class Filters:
     a_comp_noise: float
     warmup: int  # pixels a GPU segment starts early so its filters forget their start
     over: int  # samples per pixel (narrow frames are oversampled to keep the subcarrier clean)
+    # SECAM's FM colour (signal.py): the recorded bell, the receiver's anti-bell, its colour
+    # channel around the subcarrier, and the video pre-/de-emphasis on the colour difference.
+    bell: signal.Biquad
+    anti_bell: signal.Biquad
+    a_fm: float
+    a_pre: float
+    a_de: float
 
 
 @lru_cache(maxsize=64)
@@ -146,7 +153,7 @@ def design(
     over = signal.oversampling(width, std.fsc_mhz)
     n = width * over  # samples per line
     carrier = signal.alias(signal.cycles_per_sample(std.fsc_mhz, n))
-    notch = signal.notch(carrier, signal.NOTCH_Q)
+    notch = signal.notch(carrier, std.trap_q)
     a_sharp = signal.one_pole_alpha(2.0 * luma_cut, n)
     ring = signal.bandpass(signal.cycles_per_sample(1.3 * luma_cut, n), 2.5)
 
@@ -156,11 +163,15 @@ def design(
 
     a_i_in = signal.one_pole_alpha(std.c1_mhz, n)
     a_demod = signal.one_pole_alpha(signal.DEMOD_MHZ, n)
+    a_fm = signal.one_pole_alpha(signal.SECAM_CHANNEL_MHZ, n)
+    fm = std.line_phase == "secam"
 
     def chroma_rest(w: np.ndarray) -> np.ndarray:
         wc = 2.0 * math.pi * carrier
         sep = 0.5 * ((1.0 - notch.response(wc + w)) + np.conj(1.0 - notch.response(wc - w)))
-        return signal.one_pole_response(a_i_in, w) * sep * signal.one_pole_response(a_demod, w)
+        # FM: the discriminator follows the frequency about as far as the colour channel lets it.
+        demod = signal.one_pole_response(a_fm if fm else a_demod, w)
+        return signal.one_pole_response(a_i_in, w) * sep * demod
 
     a_luma = signal.solve_cascade_pole(luma_cut, n, luma_rest)
     a_chroma = signal.solve_cascade_pole(chroma_cut / bleed, n, chroma_rest) if bleed > 1e-3 else 1.0
@@ -176,7 +187,9 @@ def design(
     warmup = max(math.ceil(TAPE_WARMUP_POLES * memory), math.ceil(DROPOUT_MAX_US * signal.sample_rate_mhz(n)))
     # The causal filters already make chroma lag luma by their group delay; the preset's colour-under
     # delay is the total, so the kernel shifts chroma by what is left (backwards if need be).
-    lag_px = sum((1.0 - a) / a for a in (a_i_in, a_demod, a_chroma, a_chroma, a_chroma)) / over
+    lag_px = (
+        sum((1.0 - a) / a for a in (a_i_in, a_fm if fm else a_demod, a_chroma, a_chroma, a_chroma)) / over
+    )
     delay_px = chroma_delay_us * signal.sample_rate_mhz(width)
     return Filters(
         carrier=carrier,
@@ -195,10 +208,17 @@ def design(
         a_comp_noise=a_comp_noise,
         warmup=math.ceil(warmup / over),
         over=over,
+        bell=signal.bell(carrier),
+        anti_bell=signal.anti_bell(carrier),
+        a_fm=a_fm,
+        a_pre=signal.one_pole_alpha(3.0 * signal.SECAM_EMPHASIS_KHZ / 1000.0, n),
+        a_de=signal.one_pole_alpha(signal.SECAM_EMPHASIS_KHZ / 1000.0, n),
     )
 
 
-FIRE_PER_NOISE = 0.02  # SECAM fire impulses per sample per unit of chroma noise rms
+# SECAM: rms tape noise in the colour channel = this x sqrt(chroma noise amount). The FM threshold
+# is steep, so a square root keeps a clean SP tape (0.036) just below it and found footage at it.
+FM_NOISE_PER_SQRT_CHROMA_NOISE = 0.33
 TAPE_WARMUP_POLES = 1.6  # a 3-pole cascade needs ~1.6x a single pole's decay time to forget
 MAX_DELAY = 255  # chroma delay cap in samples (also the per-row counter stride padding)
 DROPOUT_MAX_US = 8.0  # a dropout fades out (to 2 %) within this time; segments warm up over it
@@ -249,7 +269,7 @@ class FrameSettings:
     adversarial: float
     seed: int
     standard: str = "ntsc"
-    fire_p: float = 0.0  # SECAM: FM noise impulses per sample (scaled by the chroma level)
+    fm_noise: float = 0.0  # SECAM: rms noise in the colour channel before the FM discriminator
     roll_row: float = 0.0
     roll_lines: float = 1.0
     roll_level: float = 0.0
@@ -294,6 +314,7 @@ def resolve(values: dict[str, Any], width: int, height: int, frame: int, run_see
     )
     n = width * f.over
     rate = signal.sample_rate_mhz(n)
+    fm = values["standard"] == "secam"  # colour noise enters before the discriminator: fire
     px = width / 720.0  # distances are in pixels of a 720-px line
     lines = height / 480.0  # ... or lines of a 480-line frame
     field_lines = height / 240.0  # ... or lines of a 240-line field (head switching, tracking)
@@ -311,7 +332,7 @@ def resolve(values: dict[str, Any], width: int, height: int, frame: int, run_see
         phase_noise_rad=math.radians(p.phase_noise_deg) * g["phase_noise"] * noise,
         saturation=p.saturation * g["saturation"],
         luma_noise=p.luma_noise * g["luma_noise"] * grain,
-        chroma_noise=p.chroma_noise * g["chroma_noise"] * grain,
+        chroma_noise=0.0 if fm else p.chroma_noise * g["chroma_noise"] * grain,
         composite_noise=p.composite_noise * g["composite_noise"] * grain,
         snow_p=min(p.snow * g["snow"] * noise / 1000.0 / f.over, 0.5),
         snow_decay=math.exp(-1.0 / (0.5 * rate)),
@@ -336,7 +357,7 @@ def resolve(values: dict[str, Any], width: int, height: int, frame: int, run_see
         adversarial=float(values["adversarial"]) / 255.0,
         seed=run_seed + int(values["seed"]),
         standard=values["standard"],
-        fire_p=min(p.chroma_noise * g["chroma_noise"] * grain * FIRE_PER_NOISE / f.over, 0.05)
-        if values["standard"] == "secam"
+        fm_noise=FM_NOISE_PER_SQRT_CHROMA_NOISE * math.sqrt(p.chroma_noise * g["chroma_noise"] * grain)
+        if fm
         else 0.0,
     )

@@ -58,6 +58,8 @@ class Standard:
     c2_mhz: float
     line_phase: str
     fps: float  # frame rate a still is stamped at (a clip keeps its own rate)
+    clip_fps: float  # a recipe's rate when it names none (graph/recipe.py standard_fps)
+    trap_q: float = NOTCH_Q  # the luma trap: SECAM's is wider, its carrier swings 3.9-4.756 MHz
 
     @property
     def from_planes(self) -> np.ndarray:
@@ -65,10 +67,22 @@ class Standard:
 
 
 STANDARDS: dict[str, Standard] = {
-    "ntsc": Standard(FSC_MHZ, RGB_TO_YIQ, I_INPUT_MHZ, Q_INPUT_MHZ, "ntsc", 30.0),
-    "pal": Standard(4.43361875, RGB_TO_YVU, 1.3, 1.3, "pal", 25.0),  # U and V both 1.3 MHz (PAL-B/G/I)
-    "secam": Standard(4.25, RGB_TO_YVU, 1.3, 1.3, "secam", 25.0),  # Db's 4.25 MHz rest frequency
+    "ntsc": Standard(FSC_MHZ, RGB_TO_YIQ, I_INPUT_MHZ, Q_INPUT_MHZ, "ntsc", 30.0, 24.0),  # clips: film look
+    "pal": Standard(4.43361875, RGB_TO_YVU, 1.3, 1.3, "pal", 25.0, 25.0),  # U and V both 1.3 MHz (PAL-B/G/I)
+    "secam": Standard(4.286, RGB_TO_YVU, 1.3, 1.3, "secam", 25.0, 25.0, 1.2),  # at the bell's centre
 }
+
+# SECAM's FM colour (ITU-R BT.470): each line frequency-modulates the subcarrier with one colour
+# difference, D'R = -1.902 (R'-Y') or D'B = 1.505 (B'-Y'), alternately.
+SECAM_REST_MHZ = (4.40625, 4.25)  # rest frequencies of the D'R and D'B lines
+SECAM_DEVIATION_MHZ = (0.280, 0.230)  # nominal deviation per unit of D'R, D'B
+SECAM_LIMITS_MHZ = (3.900, 4.756)  # the modulator's frequency limits (D'R -506/+350 kHz, D'B -350/+506)
+# Per unit of this model's planes (V = 0.877 (R'-Y'), U = 0.493 (B'-Y')): MHz of deviation.
+SECAM_MHZ_PER_PLANE = (-1.902 / 0.877 * 0.280, 1.505 / 0.493 * 0.230)
+SECAM_BELL_M0 = 0.115  # subcarrier amplitude at the bell's centre: 23 % of luma peak to peak
+SECAM_BELL_Q = (16.0, 1.26)  # "cloche" G = M0 (1 + j 16 F) / (1 + j 1.26 F), F = f/f0 - f0/f
+SECAM_EMPHASIS_KHZ = 85.0  # video pre-emphasis (1 + j f/85 kHz) / (1 + j f/255 kHz) on D'R, D'B
+SECAM_CHANNEL_MHZ = 1.5  # the receiver's colour channel around the subcarrier (a one-pole half-width)
 
 
 def sample_rate_mhz(width: int) -> float:
@@ -135,6 +149,38 @@ def bandpass(cycles: float, q: float) -> Biquad:
     alpha = math.sin(w0) / (2.0 * q)
     a0 = 1.0 + alpha
     return Biquad(alpha / a0, 0.0, -alpha / a0, -2.0 * math.cos(w0) / a0, (1.0 - alpha) / a0)
+
+
+def bell_warp(cycles: float) -> float:
+    """Q factor that keeps a resonator's shape near its centre after the bilinear transform.
+
+    The transform stretches frequencies near the centre by w0 / sin(w0) (x2.1 at 720 px, where
+    4.286 MHz is 0.31 cycles a sample), so an analogue Q is scaled by the inverse.
+    """
+    w0 = 2.0 * math.pi * stable_cycles(cycles)
+    return math.sin(w0) / w0
+
+
+def bell(cycles: float) -> Biquad:
+    """SECAM's "cloche" on the recorded subcarrier, as a biquad: 1 at the centre, x12.7 far off it.
+
+    G = (1 + j 16 F) / (1 + j 1.26 F) is 12.7 x a notch plus a band-pass of quality 1.26 (they
+    share one denominator), so the RBJ designs give it directly.
+    """
+    hi, lo = SECAM_BELL_Q
+    warp = bell_warp(cycles)
+    n, b = notch(cycles, lo * warp), bandpass(cycles, lo * warp)
+    g = hi / lo
+    return Biquad(g * n.b0 + b.b0, g * n.b1 + b.b1, g * n.b2 + b.b2, n.a1, n.a2)
+
+
+def anti_bell(cycles: float) -> Biquad:
+    """The receiver's inverse of ``bell``: a resonator of quality 16 that restores a flat carrier."""
+    hi, lo = SECAM_BELL_Q
+    warp = bell_warp(cycles)
+    n, b = notch(cycles, hi * warp), bandpass(cycles, hi * warp)
+    g = lo / hi
+    return Biquad(g * n.b0 + b.b0, g * n.b1 + b.b1, g * n.b2 + b.b2, n.a1, n.a2)
 
 
 def alias(cycles: float) -> float:

@@ -21,12 +21,16 @@ class HostTape:
         except (RuntimeError, ValueError):
             raise UserError(f"--device: {device!r} is not available here") from None
         self._params = None
+        self.events: dict[str, float] = {}  # the last frame's tape events (the node's meta)
         self.executor = Executor(
             ("decay",), GraphContext(seed, width, height, fps, device), lambda _f: self._params
         )
 
     def process(self, rgba: np.ndarray, frame: int, params) -> np.ndarray:
+        from backrooms.decay.node import TAPE_EVENTS
         from backrooms.graph.product import RGB
 
         self._params = params
-        return self.executor.render(frame, {RGB: rgba})[RGB].numpy()
+        product = self.executor.render(frame, {RGB: rgba})
+        self.events = dict(product.meta.get(TAPE_EVENTS, {}))
+        return product[RGB].numpy()

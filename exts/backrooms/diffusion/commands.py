@@ -34,11 +34,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--eval-only", action="store_true", help="evaluate the model in --out without training")
     defaults = TrainConfig()
     for f in fields(TrainConfig):
-        if f.name in ("steps", "minutes", "batch", "crop", "lr", "seed"):
+        if f.name in ("steps", "minutes", "batch", "crop", "lr", "seed", "objective"):
             p.add_argument(
                 f"--{f.name}",
                 type=type(getattr(defaults, f.name)),
                 default=getattr(defaults, f.name),
+                choices=("flow", "x0") if f.name == "objective" else None,
                 help=f"(default {getattr(defaults, f.name)})",
             )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -148,6 +149,7 @@ def run_train(args: argparse.Namespace) -> int:
             crop=args.crop,
             lr=args.lr,
             seed=args.seed,
+            objective=args.objective,
         )
         model, log = train(clips, config, vhs_loss=vhs_perceptual_loss, progress=progress)
         model.save_pretrained(args.out)

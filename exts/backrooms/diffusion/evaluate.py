@@ -2,8 +2,9 @@
 
 The held-out clip is fed to :class:`DiffusionNode` frame by frame as render products, so what is
 measured is exactly what the pipeline runs. Metrics follow the issue: warping error (Lai et al.
-2018, exact motion vectors + disocclusion), PSNR / SSIM / VHS perceptual loss against the expensive
-render, and time per frame.
+2018, exact motion vectors + disocclusion; also re-lit by the render's change of light, which does
+not count following the render's flicker as instability), PSNR / SSIM / VHS perceptual loss
+against the expensive render, and time per frame.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import warp as wp
 
 from backrooms.diffusion.data import Clip
 from backrooms.diffusion.frames import rgb_to_signed
+from backrooms.diffusion.lighting import lighting
 from backrooms.diffusion.metrics import psnr, ssim, warping_error
 from backrooms.diffusion.node import DiffusionNode
 from backrooms.graph.node import GraphContext
@@ -71,8 +73,10 @@ def run_node(clip: Clip, values: dict[str, Any], seed: int = 0, fps: float = 24.
 
 def scores(frames: torch.Tensor, clip: Clip, vhs_loss=None) -> dict[str, float]:
     target = (clip.target + 1) / 2
+    light = lighting((clip.render + 1) / 2)
     out = {
         "warping_error": warping_error(frames, clip.motion, clip.disocclusion),
+        "warping_error_relit": warping_error(frames, clip.motion, clip.disocclusion, light),
         "psnr": psnr(frames, target),
         "ssim": ssim(frames, target),
     }
@@ -97,7 +101,21 @@ def evaluate(clip: Clip, style: str, extra: dict[str, Any] | None = None, vhs_lo
         }
     t, f = report["temporal"]["warping_error"], report["frame_by_frame"]["warping_error"]
     report["warping_error_reduction"] = 1.0 - t / f if f > 0 else 0.0
+    report["seed_difference"] = seed_difference(clip, base)
     return report
+
+
+def seed_difference(clip: Clip, values: dict[str, Any], seeds: tuple[int, int] = (0, 7)) -> dict[str, float]:
+    """Mean |seed a - seed b| of the node's output in 1/255, over the frame, on walls and on carpet
+    (by the normals: walls within ~45 degrees of vertical, carpet facing up)."""
+    a, b = (run_node(clip, {**values, "diffusion.seed": s}).frames for s in seeds)
+    diff = (a - b).abs() * 255
+    up = clip.normals[:, 1:2].expand_as(diff)
+    return {
+        "frame": float(diff.mean()),
+        "walls": float(diff[up.abs() < 0.3].mean()),
+        "carpet": float(diff[up > 0.7].mean()),
+    }
 
 
 def evaluate_scales(

@@ -11,6 +11,8 @@ is needed. ``EPS`` keeps black pixels from blowing the ratio up.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch.nn import functional as F
 
@@ -44,6 +46,17 @@ def clamp_to_render(
     """Keep re-lit memory within the range of the render's 3x3 neighbourhood (plus ``margin``), as
     temporal anti-aliasing clamps its history: where the light changes sharply (a panel switching
     off, its edge, a saturated panel that dims) the render wins; elsewhere the memory is untouched."""
-    high = F.max_pool2d(render01, 3, stride=1, padding=1)
-    low = -F.max_pool2d(-render01, 3, stride=1, padding=1)
+    high = _extreme3x3(render01, torch.maximum)
+    low = _extreme3x3(render01, torch.minimum)
     return torch.minimum(torch.maximum(memory01, low - margin), high + margin)
+
+
+def _extreme3x3(
+    image: torch.Tensor, pick: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+) -> torch.Tensor:
+    """The max (or min) over each pixel's 3x3 neighbourhood inside the frame: max_pool2d's result,
+    as two separable passes of shifted views (max_pool2d took 5.7-8.4 ms at 320x240 on one CPU
+    thread, these 0.2 ms)."""
+    edged = F.pad(image, (1, 1, 1, 1), mode="replicate")  # an edge pixel is in its own window already
+    rows = pick(pick(edged[..., :, :-2], edged[..., :, 1:-1]), edged[..., :, 2:])
+    return pick(pick(rows[..., :-2, :], rows[..., 1:-1, :]), rows[..., 2:, :])

@@ -5,20 +5,33 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
+from backrooms.diffusion.lighting import relit, unlit
 from backrooms.diffusion.warping import source_grid, valid_mask, warp
 
 
-def warping_error(frames: torch.Tensor, motion: torch.Tensor, disocclusion: torch.Tensor | None) -> float:
+def warping_error(
+    frames: torch.Tensor,
+    motion: torch.Tensor,
+    disocclusion: torch.Tensor | None,
+    light: torch.Tensor | None = None,
+) -> float:
     """Lai et al. 2018: mean over t of the masked mean squared difference between frame t and
     frame t-1 warped to it, with the renderer's exact motion vectors and disocclusion mask.
 
     ``motion[t]`` (T, 2, H, W) moves frame t-1 to t; ``disocclusion[t]`` (T, 1, H, W) or None.
+    With ``light`` (T, 1, H, W; the render's lighting, see ``lighting.lighting``) the warped frame t-1
+    is first re-lit by the render's change of light, so a frame that dims with a flickering panel
+    as the render does is not counted as unstable: this variant measures what changes on the
+    surfaces, the plain one also counts the render's own flicker.
     """
     errors = []
     for t in range(1, frames.shape[0]):
         grid = source_grid(motion[t : t + 1])
         mask = valid_mask(grid, None if disocclusion is None else disocclusion[t : t + 1])
-        diff = (frames[t : t + 1] - warp(frames[t - 1 : t], grid)) * mask
+        before = warp(frames[t - 1 : t], grid)
+        if light is not None:
+            before = relit(unlit(before, warp(light[t - 1 : t], grid)), light[t : t + 1])
+        diff = (frames[t : t + 1] - before) * mask
         count = mask.sum() * frames.shape[1]
         count = count if count > 0 else torch.tensor(float(diff.numel()))
         errors.append(float((diff**2).sum() / count))

@@ -24,6 +24,7 @@ from backrooms.diffusion import checkpoint_params  # noqa: F401  (declares the c
 from backrooms.diffusion.backends import BACKENDS, load_stylizer
 from backrooms.diffusion.controller import motion_strength
 from backrooms.diffusion.frames import FrameAOVs, read_aovs, write_rgb
+from backrooms.diffusion.generate import FrameGenerator
 from backrooms.diffusion.lighting import clamp_to_render, lighting, relit, unlit
 from backrooms.diffusion.pipeline import FrameInputs, Stylizer
 from backrooms.diffusion.resets import active_chains, history_start
@@ -76,6 +77,15 @@ declare(
     "run the model every k-th frame, motion-warp the frames between",
     min=1,
     max=16,
+)
+declare(
+    NODE,
+    "generate",
+    1,
+    "trace every k-th frame only: the frames between are the last output reprojected (camera poses "
+    "and depth), without the model",
+    min=1,
+    max=8,
 )
 declare(
     NODE,
@@ -132,22 +142,40 @@ class DiffusionNode(Node):
         self._chains: dict[int, Memory] = {}
         self._stylizer: Stylizer | None = None
         self._stylizer_key: tuple | None = None
+        self._generator = FrameGenerator(context.width, context.height, context.device)
 
     def history(self, frame: int, params: Snapshot) -> int:
-        return history_start(frame, params["diffusion.reset_interval"], params["diffusion.reset_fade"])
+        k = params["diffusion.generate"]  # from a traced frame (multiple of k) at or before the chain
+        start = history_start(
+            frame - frame % k, params["diffusion.reset_interval"], params["diffusion.reset_fade"]
+        )
+        return start - start % k
 
     def reset(self) -> None:
         self._chains.clear()
+        self._generator.reset()
 
     def process(self, product: RenderProduct, params: Snapshot) -> None:
         p = params.node(NODE)
+        generating = p["generate"] > 1 and "camera" in product.meta
+        if generating and not product.meta.get("traced", True):
+            self._generator.generate(product)
+            return
+        self._reconstruct(product, p, self._generator.source(product) if generating else None)
+        if generating:
+            self._generator.keep(product)
+
+    def _reconstruct(self, product: RenderProduct, p: dict, key_source: tuple | None) -> None:
+        """A traced frame; ``key_source`` (grid, valid) places its pixels in the previous traced frame
+        when frames are generated between (else the motion vectors place them in the frame before)."""
         if p["strength"] <= 0.0:  # the render, untouched; the memory restarts when strength returns
             self._load(p)  # loaded all the same: ready when strength comes back
             self.reset()
             return
         frame = product.frame
         aovs = read_aovs(product)
-        frame_state = _FrameState(aovs)
+        frame_state = _FrameState(aovs, key_source)
+        frame_state.previous_frame = frame - 1 if key_source is None else self._generator.key_frame
         chains = active_chains(frame, p["reset_interval"], p["reset_fade"])
         remembered = sum(weight * self._remember(start, frame, frame_state, p) for start, weight in chains)
         self._chains = {start: self._chains[start] for start, _ in chains}
@@ -160,7 +188,7 @@ class DiffusionNode(Node):
         """Advance the memory chain that began at ``start`` to ``frame``; its frame in [0, 1]."""
         aovs = state.aovs
         chain = self._chains.get(start)
-        if chain is not None and (frame == start or chain.last_frame != frame - 1):
+        if chain is not None and (frame == start or chain.last_frame != state.previous_frame):
             chain = None  # a jump without replay: this chain starts over here
         fresh = self._fresh_noise(frame, p["seed"])
         if chain is not None and state.grid is not None:
@@ -221,12 +249,16 @@ class _FrameState:
     """What every memory chain shares within one frame: the render in [0, 1], its lighting and the
     motion-vector sampling grid with its validity (None without motion vectors)."""
 
-    def __init__(self, aovs: FrameAOVs) -> None:
+    def __init__(self, aovs: FrameAOVs, key_source: tuple | None = None) -> None:
         self.aovs = aovs
         self.render01 = (aovs.render + 1.0) / 2.0
         self.light = lighting(self.render01)
-        self.grid = None if aovs.motion is None else source_grid(aovs.motion)
-        self.valid = None if self.grid is None else valid_mask(self.grid, aovs.disocclusion)
+        if key_source is not None:
+            self.grid, self.valid = key_source
+        else:
+            self.grid = None if aovs.motion is None else source_grid(aovs.motion)
+            self.valid = None if self.grid is None else valid_mask(self.grid, aovs.disocclusion)
+        self.previous_frame: int | None = None
 
 
 def _run_padded(stylizer: Stylizer, inputs: FrameInputs, noise: torch.Tensor, strength: float, steps: int):

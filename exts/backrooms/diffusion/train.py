@@ -3,11 +3,25 @@
 Each step takes pairs of consecutive frames (t-1, t) cropped at the same place:
 1. frame t-1 is stylised without memory (as the node does right after a reset), without gradients;
 2. that output and its noise are warped to frame t along the exact motion vectors;
-3. frame t is noised from "memory where valid, render elsewhere" to a random level and denoised.
-Some samples drop the memory so the same weights also work frame by frame (temporal_weight=0).
+3. frame t is noised to a random level t and denoised, conditioned on the render, its AOVs and the
+   warped memory. Some samples drop the memory so the same weights also work frame by frame.
 
-Loss = L1 + VHS perceptual loss against the expensive render, plus the temporal (warping) loss
-between the output and the warped previous output on pixels that stayed visible.
+Objectives (``TrainConfig.objective``):
+- ``flow`` (rectified flow / flow matching): the noisy input lies on the straight line from the
+  *target* (the expensive render) to the noise, ``x_t = (1 - t) target + t noise``, and the loss is
+  the squared error of the velocity ``noise - target``. The denoiser predicts x0, so its velocity is
+  ``(x_t - x0) / t``; the loss is evaluated in that form with t floored at ``FLOW_T_MIN`` (the
+  velocity of an almost clean input says nothing and would dominate the sum). This is a generative
+  objective: the noise is the only source of the target's detail the render cannot show, so the
+  velocity field carries the spread of plausible targets. One sampler step still returns their
+  average (the x0 prediction is a posterior mean); the spread appears over several steps from high
+  noise, or after distilling them.
+- ``x0`` (the default: the shipped weights' objective): the line starts at the node's start image
+  (memory or render), the loss is L1 on x0 — a conditional denoiser that predicts the average target.
+
+Both add the VHS perceptual loss on the predicted clean frame (differences the tape will erase cost
+nothing) and the temporal (warping) loss between the output and the warped previous output on pixels
+that stayed visible.
 """
 
 from __future__ import annotations
@@ -91,6 +105,10 @@ def _levels(generator: torch.Generator, n: int, low: float = 0.0, high: float = 
     return (low + (high - low) * torch.rand(n, 1, 1, 1, generator=generator)).float()
 
 
+OBJECTIVES = ("flow", "x0")
+FLOW_T_MIN = 0.1  # floor of t in the velocity form of the flow loss
+
+
 def training_losses(
     model: Denoiser, batch: Batch, config: TrainConfig, generator: torch.Generator, vhs_loss
 ) -> dict[str, torch.Tensor]:
@@ -116,18 +134,20 @@ def training_losses(
     # 3. denoise frame t from memory-or-render at a random level
     inputs = FrameInputs(batch.render, batch.depth, batch.normals, previous, valid)
     level = _levels(generator, n)
-    x = (1 - level) * inputs.start() + level * noise
+    flow = config.objective == "flow"
+    x = (1 - level) * (batch.target if flow else inputs.start()) + level * noise
     out = model(inputs.planes(x, level))
     target01, out01 = (batch.target + 1) / 2, (out.clamp(-1, 1) + 1) / 2
     losses = {
         "l1": F.l1_loss(out, batch.target),
+        # velocity error (x_t - x0) / t - (noise - target) = (target - x0) / t on the target's line
+        "flow": (((out - batch.target) / level.clamp(min=FLOW_T_MIN)) ** 2).mean(),
         "vhs": vhs_loss(out01, target01),
         # squared, as the warping error is: an L1 term here pins the residual to exactly 0 (lasso)
         "temporal": (valid * (out - previous) ** 2).sum() / (3 * valid.sum()).clamp(min=1.0),
     }
-    losses["total"] = (
-        losses["l1"] + config.vhs_weight * losses["vhs"] + config.temporal_weight * losses["temporal"]
-    )
+    main = losses["flow"] if flow else losses["l1"]
+    losses["total"] = main + config.vhs_weight * losses["vhs"] + config.temporal_weight * losses["temporal"]
     return losses
 
 
@@ -138,9 +158,27 @@ def train(
     vhs_loss=None,
     progress: bool = True,
 ) -> tuple[Denoiser, dict]:
-    """Train from scratch; returns the EMA weights and a log (losses, steps, seconds)."""
+    """Train from scratch; returns the EMA weights and a log (losses, steps, seconds).
+
+    The weights are a pure function of the config and the clips (on one machine): the learning rate
+    follows the step count, and torch runs on ``config.threads`` threads. ``config.minutes`` only
+    stops a run early, and the log then says so (those weights are not the reproducible ones).
+    """
+    if config.objective not in OBJECTIVES:
+        raise ValueError(f"objective {config.objective!r}: expected one of {OBJECTIVES}")
     if vhs_loss is None:
         from backrooms.decay.loss import vhs_perceptual_loss as vhs_loss
+    threads = torch.get_num_threads()
+    torch.set_num_threads(config.threads)
+    try:
+        return _train(clips, config, model_config, vhs_loss, progress)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(
+    clips: Sequence[Clip], config: TrainConfig, model_config: DenoiserConfig | None, vhs_loss, progress: bool
+) -> tuple[Denoiser, dict]:
     torch.manual_seed(config.seed)
     model = Denoiser(model_config or DenoiserConfig()).train()
     ema = copy.deepcopy(model).eval()
@@ -154,9 +192,8 @@ def train(
     bar = tqdm(total=config.steps, desc="train", unit="step", disable=not progress)
     step = 0
     while step < config.steps and time.monotonic() - began < budget:
-        done = max(step / config.steps, (time.monotonic() - began) / budget)
         for group in optimiser.param_groups:
-            group["lr"] = config.lr * 0.5 * (1 + math.cos(math.pi * min(done, 1.0)))
+            group["lr"] = config.lr * 0.5 * (1 + math.cos(math.pi * step / config.steps))
         losses = training_losses(model, sampler.sample(config.batch), config, generator, vhs_loss)
         optimiser.zero_grad(set_to_none=True)
         losses["total"].backward()
@@ -175,6 +212,7 @@ def train(
             log["curve"].append({"step": step, **{k: round(v, 5) for k, v in running.items()}})
     bar.close()
     log["steps"] = step
+    log["stopped_early"] = step < config.steps  # by the minutes budget: not the reproducible weights
     log["seconds"] = round(time.monotonic() - began, 1)
     log["final"] = {k: round(v, 5) for k, v in running.items()}
     return ema, log

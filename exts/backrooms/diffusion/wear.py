@@ -6,7 +6,14 @@ vectors (bilinear: the fields are smooth, so resampling barely blurs them), taki
 only where a surface is newly seen. So a stain stays on the surface it was invented on, and
 ``diffusion.seed`` picks which stains a walk remembers. The fields go through a soft threshold,
 applied as a multiplicative tint (reflectance, so the current lighting still decides brightness):
-walls get the most, carpet a little less, the ceiling less again, and misses none.
+walls and carpet get the most, the bright ceiling little, and misses none.
+
+The tint is centred: its expected value over the seed is subtracted, so a seed darkens its stains
+and lifts the rest slightly around the model's frame. The model predicts the *average* of the
+plausible worn targets, so wear drawn on top of it must be a zero-mean deviation, or every seed
+darkens the frame on average and pays for that bias against the target. The amplitude is the
+smallest that keeps two seeds >= 2/255 apart over a held-out walk (see the model card: a seed's
+detail is independent of the target's, so each unit of it costs PSNR).
 """
 
 from __future__ import annotations
@@ -17,14 +24,25 @@ from torch.nn import functional as F
 POOL_PER_WIDTH = 80  # noise is pooled to about 80 cells across the frame before blurring
 STAIN_SIGMA, DAMP_SIGMA = 1.5, 4.0  # blur radii in pooled cells
 # How much each channel darkens at full strength (brown stains, grey-green damp).
-STAIN_TINT = (0.26, 0.34, 0.5)
-DAMP_TINT = (0.16, 0.17, 0.22)
-WALL, CARPET, CEILING = 1.0, 0.8, 0.4
+STAIN_TINT = (0.156, 0.204, 0.3)
+DAMP_TINT = (0.096, 0.102, 0.132)
+WALL, CARPET, CEILING = 1.0, 1.0, 0.2
+STAIN_EDGES, DAMP_EDGES = (1.2, 2.6), (0.4, 1.8)  # soft thresholds on the unit-variance fields
 
 
 def _smoothstep(lo: float, hi: float, x: torch.Tensor) -> torch.Tensor:
     t = ((x - lo) / (hi - lo)).clamp(0.0, 1.0)
     return t * t * (3.0 - 2.0 * t)
+
+
+def _mean_over_unit_normal(lo: float, hi: float) -> float:
+    """E[smoothstep(lo, hi, z)] for z ~ N(0, 1): the share of a surface a threshold tints on average."""
+    z = torch.linspace(-8.0, 8.0, 16001, dtype=torch.float64)
+    density = torch.exp(-0.5 * z * z)
+    return float((_smoothstep(lo, hi, z) * density).sum() / density.sum())
+
+
+STAIN_MEAN, DAMP_MEAN = _mean_over_unit_normal(*STAIN_EDGES), _mean_over_unit_normal(*DAMP_EDGES)
 
 
 def _blotches(noise: torch.Tensor, pool: int, sigma: float, size: tuple[int, int]) -> torch.Tensor:
@@ -59,10 +77,11 @@ def blotch_fields(noise: torch.Tensor) -> torch.Tensor:
 def wear_gain(
     fields: torch.Tensor, normals: torch.Tensor, depth: torch.Tensor, amount: float
 ) -> torch.Tensor:
-    """(N, 3, H, W) reflectance gain in (0, 1]: 1 = untouched, lower = stained. ``amount`` in [0, 1]."""
-    stains = _smoothstep(1.2, 2.6, fields[:, 0:1])
-    damp = _smoothstep(0.4, 1.8, fields[:, 1:2])
+    """(N, 3, H, W) reflectance gain around 1: below 1 stained, slightly above 1 between the stains
+    (the mean over seeds is 1). ``amount`` in [0, 1]."""
+    stains = _smoothstep(*STAIN_EDGES, fields[:, 0:1]) - STAIN_MEAN
+    damp = _smoothstep(*DAMP_EDGES, fields[:, 1:2]) - DAMP_MEAN
     stain_tint = torch.tensor(STAIN_TINT, dtype=fields.dtype, device=fields.device).view(1, 3, 1, 1)
     damp_tint = torch.tensor(DAMP_TINT, dtype=fields.dtype, device=fields.device).view(1, 3, 1, 1)
     darkening = stains * stain_tint + damp * damp_tint
-    return (1.0 - amount * surface_weight(normals, depth) * darkening).clamp(0.0, 1.0)
+    return (1.0 - amount * surface_weight(normals, depth) * darkening).clamp(min=0.0)

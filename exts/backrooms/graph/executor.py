@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import dataclasses
+from collections.abc import Callable, Collection, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import warp as wp
@@ -23,7 +25,14 @@ class Executor:
     ``render(frame)`` works for any frame: when it does not follow the previous one, temporal
     nodes are reset and replayed from the earliest frame any of them needs (``Node.history``),
     so a render started at frame 10 matches frames 10.. of a render started at 0.
-    The returned product's buffers are reused by the next call: copy what must outlive it.
+    The returned product's buffers are reused by the next call but one: copy what must outlive it.
+
+    Pipelined: when the first node is ``render`` (stateless: any frame renders alone), frame N+1 is
+    traced in a worker thread with ``params_at(N + 1)`` while the other nodes finish frame N, into
+    the other of two buffer sets (a Warp CPU launch and torch release the GIL, so both cores work).
+    The traced frame is used only if the frame asked for next is N+1 and its parameters are still
+    equal to the ones it was traced with (a live change in between discards it: traced again), so
+    every frame has exactly the bytes of an unpipelined run.
     """
 
     def __init__(
@@ -32,8 +41,10 @@ class Executor:
         context: GraphContext,
         params_at: ParamsAt,
         catalog: Catalog = CATALOG,
+        pipeline: bool = True,
     ) -> None:
-        """The nodes ``kinds`` (in data-flow order) for one run described by ``context``.
+        """The nodes ``kinds`` (in data-flow order) for one run described by ``context``; ``pipeline``
+        False traces every frame on the calling thread (the bench compares both).
 
         Hosts that render frames themselves (Kit's annotators, ``backrooms decay`` on footage) name
         only the nodes after ``render`` and hand each frame's AOVs to ``render(frame, inputs)``.
@@ -41,18 +52,25 @@ class Executor:
         wp.init()
         if context.device == "cuda" and not wp.is_cuda_available():
             raise UserError("--device cuda: no CUDA device is available on this machine")
+        context = dataclasses.replace(context, nodes=tuple(kinds))
         self.context = context
         self.params_at = params_at
         with wp.ScopedDevice(context.device):
             self.nodes: list[Node] = [catalog.node_class(kind)(context) for kind in kinds]
         self._buffers: dict[str, wp.array] = {}
+        self._spare: dict[str, wp.array] = {}  # the other buffer set, for the frame traced ahead
         self._next_frame: int | None = None
+        pipelined = pipeline and bool(self.nodes) and self.nodes[0].kind == "render"
+        self._worker = ThreadPoolExecutor(1, thread_name_prefix="trace-ahead") if pipelined else None
+        self._ahead: tuple[int, Snapshot, Future] | None = None
 
     @classmethod
-    def from_recipe(cls, recipe: Recipe, params_at: ParamsAt) -> Executor:
-        """The recipe's nodes, built from the catalogue the recipe was validated against."""
+    def from_recipe(cls, recipe: Recipe, params_at: ParamsAt, leave_out: Collection[str] = ()) -> Executor:
+        """The recipe's nodes (less the kinds in ``leave_out``), built from the catalogue the recipe
+        was validated against."""
         context = GraphContext(recipe.seed, recipe.width, recipe.height, recipe.fps, recipe.device)
-        return cls(recipe.nodes, context, params_at, recipe.catalog)
+        kinds = [kind for kind in recipe.nodes if kind not in leave_out]
+        return cls(kinds, context, params_at, recipe.catalog)
 
     def first_needed(self, frame: int) -> int:
         """The earliest frame a seek to ``frame`` replays from (``frame`` itself for stateless graphs).
@@ -74,6 +92,7 @@ class Executor:
         Such a host cannot replay earlier frames, so a seek then only resets the temporal nodes.
         """
         if frame != self._next_frame:
+            self._take_ahead(None)
             for node in self.nodes:
                 node.reset()
             if inputs is None:
@@ -83,13 +102,61 @@ class Executor:
         self._next_frame = frame + 1
         return product
 
+    def close(self) -> None:
+        """Wait for the frame being traced ahead (it is wasted: nobody asked for it yet), end the worker."""
+        self._take_ahead(None)
+        if self._worker is not None:
+            self._worker.shutdown()
+            self._worker = None
+
     def _run(self, frame: int, inputs: Mapping[str, Any] | None) -> RenderProduct:
-        ctx = self.context
-        product = RenderProduct(frame, ctx.width, ctx.height, ctx.device, self._buffers)
-        for name, source in (inputs or {}).items():
-            product.load(name, source)
         params = self.params_at(frame)
-        with wp.ScopedDevice(ctx.device):
-            for node in self.nodes:
-                node.process(product, params)
+        product = self._take_ahead(frame if inputs is None else None, params)
+        if product is None:  # the first frame, after a seek or a change: all here, then trace ahead
+            product = self._product(frame, self._buffers)
+            for name, source in (inputs or {}).items():
+                product.load(name, source)
+            self._process(self.nodes, product, params)
+            if inputs is None:
+                self._trace_ahead(product)
+            return product
+        self._trace_ahead(product)  # while the other nodes finish this frame
+        self._process(self.nodes[1:], product, params)
         return product
+
+    def _process(self, nodes: Sequence[Node], product: RenderProduct, params: Snapshot) -> None:
+        with wp.ScopedDevice(self.context.device):
+            for node in nodes:
+                node.process(product, params)
+
+    def _trace_ahead(self, product: RenderProduct) -> None:
+        """Start tracing the frame after ``product``'s into the other buffer set (pipelined only).
+
+        Never during a frame run wholly here: Warp modules a parameter change brings in (and the
+        first frame's) load on this thread alone."""
+        if self._worker is None:
+            return
+        spare = self._spare if product.buffers is self._buffers else self._buffers
+        ahead = self._product(product.frame + 1, spare)
+        params = self.params_at(product.frame + 1)
+        self._ahead = (ahead.frame, params, self._worker.submit(self._trace, ahead, params))
+
+    def _product(self, frame: int, buffers: dict[str, wp.array]) -> RenderProduct:
+        ctx = self.context
+        return RenderProduct(frame, ctx.width, ctx.height, ctx.device, buffers)
+
+    def _trace(self, product: RenderProduct, params: Snapshot) -> RenderProduct:
+        self._process(self.nodes[:1], product, params)
+        return product
+
+    def _take_ahead(self, frame: int | None, params: Snapshot | None = None) -> RenderProduct | None:
+        """The frame traced ahead if it is ``frame`` traced with ``params``; always waits for it."""
+        if self._ahead is None:
+            return None
+        ahead_frame, ahead_params, job = self._ahead
+        self._ahead = None
+        usable = ahead_frame == frame and (ahead_params is params or ahead_params == params)
+        if not usable:
+            job.exception()  # wait: its buffers are written no more; a failure there is moot
+            return None
+        return job.result()

@@ -18,6 +18,7 @@ class GraphContext:
     height: int
     fps: float
     device: str
+    nodes: tuple[str, ...] = ()  # the graph's node kinds in data-flow order (set by the executor)
 
 
 class Node:

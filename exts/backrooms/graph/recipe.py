@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -27,6 +28,10 @@ class Recipe:
 
     A length given in ``seconds`` stays in seconds: ``frames`` follows the frame rate, so a 5 s
     recipe rendered with ``--fps 30`` is 150 frames. ``catalog`` is what its node names mean.
+
+    A recipe that names no ``fps`` (and no ``--fps``) runs at its colour standard's rate
+    (``standard_fps``): this is the one place the clip's clock is decided, so frames, audio, the MP4
+    and the OSD all follow it. ``fps`` is always a number once the recipe exists.
     """
 
     source: str
@@ -34,14 +39,18 @@ class Recipe:
     seed: int = 0
     width: int = 320
     height: int = 240
-    fps: float = 24.0
+    fps: float | None = None  # None: the colour standard's rate (resolved in __post_init__)
     frames: int = 120
     device: str = "cpu"
     params: dict[str, Any] = field(default_factory=dict)
     seconds: float | None = None
     catalog: Catalog = field(default=CATALOG, repr=False, compare=False)
+    fps_follows_standard: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
+        if self.fps is None:
+            object.__setattr__(self, "fps", standard_fps(self.params))
+            object.__setattr__(self, "fps_follows_standard", True)
         if self.seconds is not None:
             object.__setattr__(self, "frames", max(1, round(self.seconds * self.fps)))
 
@@ -50,7 +59,16 @@ class Recipe:
         changes = {k: v for k, v in changes.items() if v is not None}
         if "frames" in changes:
             changes.setdefault("seconds", None)
+        if "fps" in changes:
+            changes["fps_follows_standard"] = False
         return replace(self, **changes)
+
+    def with_params(self, values: Mapping[str, Any]) -> Recipe:
+        """This recipe run with ``values`` (its params plus ``--set``): a rate it leaves to the
+        standard follows the standard those values choose (seconds follow the rate)."""
+        if not self.fps_follows_standard:
+            return self
+        return replace(self, fps=standard_fps(values))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -64,6 +82,14 @@ class Recipe:
             "device": self.device,
             "params": dict(self.params),
         }
+
+
+def standard_fps(values: Mapping[str, Any]) -> float:
+    """The frame rate of a clip that names none: 25 for a PAL or SECAM tape, else 24 (film)."""
+    from backrooms.decay.signal import STANDARDS  # the decay node's colour standards
+
+    standard = values.get("decay.standard", REGISTRY["decay.standard"].default)
+    return STANDARDS[standard].clip_fps
 
 
 def parse_size(text: str) -> tuple[int, int]:

@@ -51,8 +51,10 @@ def write_mp4(
     """Encode (H, W, 3|4) uint8 frames as H.264 yuv420p; returns the number of frames written.
 
     ``audio`` (float (n, 2) in [-1, 1] at ``rate`` Hz) becomes an AAC stream, interleaved with the
-    video as it goes so the muxer never holds more than a frame of either. ``copy_audio`` names a
-    media file whose first audio stream is copied in untouched instead.
+    video as it goes so the muxer never holds more than a frame of either. It is read as the video
+    advances: the samples up to the end of frame ``n`` are read only after ``frames`` has yielded frame
+    ``n``, and the rest only once ``frames`` is exhausted, so a caller may fill them in as it yields.
+    ``copy_audio`` names a media file whose first audio stream is copied in untouched instead.
     """
     count = 0
     with contextlib.ExitStack() as stack:
@@ -108,21 +110,22 @@ class _AudioTrack:
         self.container = container
         self.stream = container.add_stream("aac", rate=rate, layout="stereo")
         self.stream.bit_rate = AAC_BITRATE
-        self.planar = np.ascontiguousarray(np.clip(audio, -1.0, 1.0).T, np.float32)
+        self.audio = audio  # read chunk by chunk: its caller may still be filling it in
         self.rate = rate
         self.done = 0
 
     def write_until(self, sample: int) -> None:
-        while self.done + AAC_FRAME <= min(sample, self.planar.shape[1]):
-            self._encode(self.planar[:, self.done : self.done + AAC_FRAME])
+        while self.done + AAC_FRAME <= min(sample, len(self.audio)):
+            self._encode(self.audio[self.done : self.done + AAC_FRAME])
 
     def finish(self) -> None:
-        while self.done < self.planar.shape[1]:
-            self._encode(self.planar[:, self.done : self.done + AAC_FRAME])
+        while self.done < len(self.audio):
+            self._encode(self.audio[self.done : self.done + AAC_FRAME])
         self.container.mux(self.stream.encode(None))
 
-    def _encode(self, chunk: np.ndarray) -> None:
-        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(chunk), format="fltp", layout="stereo")
+    def _encode(self, samples: np.ndarray) -> None:
+        chunk = np.ascontiguousarray(np.clip(samples, -1.0, 1.0).T, np.float32)
+        frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
         frame.sample_rate = self.rate
         frame.pts = self.done
         frame.time_base = Fraction(1, self.rate)

@@ -8,11 +8,14 @@ Beside the AOVs it leaves what other nodes (the audio node) need to know about t
   brightness of a healthy panel, ``on`` (N,) bool (dead or blacked-out panels are off), ``flicker``
   (N,) how deep the panel dips below its healthy brightness this frame (0..1, flickering panels
   only), ``key`` (N,) stable panel keys;
+- ``traced``: False on a frame the diffusion node generates (``diffusion.generate`` > 1): then only
+  ``lights`` and ``camera`` are new, the AOV buffers are the diffusion node's to fill;
 - ``camera``: the pose rendered and the operator's gait (docs/world.md): ``position``, ``rotation``,
   ``forward``, ``right``, ``fov_y``, ``steps``, ``step_phase``, ``speed``, ``walking``; the previous
-  frame's ``position``, ``forward`` and ``right`` under ``previous``; and ``steps_taken``, the
-  operator's ``steps`` at frames ``steps_from`` .. frame + 1 (the last ``WALK_MEMORY`` seconds and
-  the next frame), from which a footfall is placed to the sample.
+  frame's ``position``, ``rotation``, ``forward`` and ``right`` under ``previous``; ``lens`` =
+  (``render.fov``, ``render.distortion``); and ``steps_taken``, the operator's ``steps`` at frames
+  ``steps_from`` .. frame + 1 (the last ``WALK_MEMORY`` seconds and the next frame), from which a
+  footfall is placed to the sample.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ class RenderNode(Node):
         self.scene = Scene(context.device)
         self._world: World | None = None
         self._params: Snapshot | None = None
+        self.traces = 0  # frames traced so far (frames the diffusion node generates are not)
 
     def world(self, params: Snapshot) -> World:
         """The world, created on first use and handed each new snapshot (it decides what to rebuild)."""
@@ -64,9 +68,22 @@ class RenderNode(Node):
         previous, camera = world.cameras(product.frame, self.context.fps)
         self.scene.update(world.view(camera.position))
         settings = params.node("render")
-        self._trace(camera, previous, product, settings)
+        traced = self._traced(product.frame, params)
+        if traced:
+            self._trace(camera, previous, product, settings)
+            self.traces += 1
+        else:  # the diffusion node generates this frame from the last traced one
+            self.renderer.light(self.scene, product.frame, settings, self.context.seed)
+        product.meta["traced"] = traced
         product.meta["lights"] = self._lights(settings["radiance"])
         product.meta["camera"] = self._camera(world, product.frame, previous, camera)
+        product.meta["camera"]["lens"] = (settings["fov"], settings["distortion"])
+
+    def _traced(self, frame: int, params: Snapshot) -> bool:
+        """Every frame is traced unless the graph's diffusion node generates the frames between every
+        ``diffusion.generate``-th one (frames 0, k, 2k, ...: a pure function of the frame)."""
+        k = params["diffusion.generate"] if "diffusion" in self.context.nodes else 1
+        return frame % k == 0
 
     def _trace(self, camera: Camera, previous: Camera, product: RenderProduct, settings: dict) -> None:
         """Trace at ``render.scale``'s internal size; below full size, fill the product up from it."""
@@ -113,7 +130,6 @@ class RenderNode(Node):
         steps = [world.camera(max(f, 0), fps).steps for f in range(first, frame + 2)]
         return {
             **_pose(camera),
-            "rotation": camera.rotation.tolist(),
             "fov_y": camera.fov_y,
             "steps": camera.steps,
             "step_phase": camera.step_phase,
@@ -126,4 +142,9 @@ class RenderNode(Node):
 
 
 def _pose(camera: Camera) -> dict[str, Any]:
-    return {"position": camera.position, "forward": camera.forward, "right": camera.rotation[:, 0]}
+    return {
+        "position": camera.position,
+        "rotation": camera.rotation.tolist(),
+        "forward": camera.forward,
+        "right": camera.rotation[:, 0],
+    }

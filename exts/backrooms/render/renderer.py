@@ -75,16 +75,8 @@ class Renderer:
         cam = camera_data(camera, self.width, self.height, s["fov"], s["distortion"])
         prev = camera_data(previous, self.width, self.height, s["fov"], s["distortion"])
         aovs = [product.allocate(name) for name in AOVS]
-        scene.reach_lights(s["light_radius"])
+        self.light(scene, frame, s, seed)
         if data.light_count:
-            seeds = [
-                warp_seed(seed, "render.light", frame),
-                warp_seed(seed, "render.light_burst", frame // BURST_FRAMES),
-                warp_seed(seed, "render.blackout"),
-                warp_seed(seed, "render.hum", frame),
-            ]
-            knobs = [s["radiance"], s["flicker"], s["stutter"], s["blackout"], s["hum"]]
-            wp.launch(light_gains, data.light_count, [data, *seeds, *knobs], device=self.device)
             eye = cam.position
             wp.launch(haze_light, 1, [data, eye, s["light_radius"], self._haze_light], device=self.device)
         else:
@@ -111,6 +103,21 @@ class Renderer:
         shading.haze_light = self._haze_light
         shading.srgb = self._srgb
         self._launch_rows(kernels.pixels, [cam, prev, moved, bins, prev_bins, shading], aovs, data)
+
+    def light(self, scene: Scene, frame: int, settings: Mapping[str, Any], seed: int) -> None:
+        """Set every loaded panel's radiance for ``frame`` (``scene.data.light_gain``): all a frame
+        that is not traced still needs (the audio node hears the panels of every frame)."""
+        s, data = settings, scene.data
+        scene.reach_lights(s["light_radius"])
+        if data.light_count:
+            seeds = [
+                warp_seed(seed, "render.light", frame),
+                warp_seed(seed, "render.light_burst", frame // BURST_FRAMES),
+                warp_seed(seed, "render.blackout"),
+                warp_seed(seed, "render.hum", frame),
+            ]
+            knobs = [s["radiance"], s["flicker"], s["stutter"], s["blackout"], s["hum"]]
+            wp.launch(light_gains, data.light_count, [data, *seeds, *knobs], device=self.device)
 
     def _launch_rows(self, kernel: wp.Kernel, inputs: list, outputs: list, scene: object) -> None:
         """Launch ``kernel(scene, row0, row_step, *inputs, *outputs)`` over the image; on CPU each

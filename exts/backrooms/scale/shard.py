@@ -112,12 +112,15 @@ def render_shard(job: ShardJob, shard: Shard) -> int:
     if not todo:
         return 0
     executor = Executor.from_recipe(job.recipe, job.params_at)
-    for frame in todo:
-        began = time.perf_counter()
-        product = executor.render(frame)
-        sound = product.meta.get("audio")
-        if sound is not None:  # before the frame's PNG: a frame on disk always has its audio
-            write_frame_audio(job.out / audio_file(frame), sound)
-        write_png(job.out / frame_file(frame), product[RGB].numpy())
-        log.append(frame, time.perf_counter() - began, audio=sound is not None)
+    try:
+        for frame in todo:
+            began = time.perf_counter()
+            product = executor.render(frame)
+            sound = product.meta.get("audio")
+            if sound is not None:  # before the frame's PNG: a frame on disk always has its audio
+                write_frame_audio(job.out / audio_file(frame), sound)
+            write_png(job.out / frame_file(frame), product[RGB].numpy())  # the next frame traces meanwhile
+            log.append(frame, time.perf_counter() - began, audio=sound is not None)
+    finally:
+        executor.close()
     return len(todo)

@@ -1,5 +1,10 @@
 // The live preview: frames arrive over the WebSocket; every control is generated from the registry.
+// The readout (fps, dropped frames, Link) and the scene names are polled from /status.json.
 "use strict";
+
+const SCENE = "/backrooms/scene/";
+const STATUS_MS = 500;
+let beatClock = null;  // the last Link reading: the beat dots run on from it between polls
 
 const controls = {};
 let socket = null;
@@ -103,22 +108,128 @@ function connect() {
   };
 }
 
+function button(text, onClick) {
+  const b = document.createElement("button");
+  b.textContent = text;
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+function buildKnobs(table) {
+  const byKey = Object.fromEntries(table.params.map((p) => [p.key, p]));
+  const aside = document.getElementById("controls");
+  for (const group of table.groups) {
+    const heading = document.createElement("h2");
+    heading.textContent = group.node;
+    aside.append(heading);
+    for (const key of group.played) aside.append(makeControl(byKey[key]));
+    if (group.more.length) {
+      const more = document.createElement("details");
+      const summary = document.createElement("summary");
+      summary.textContent = `more (${group.more.length})`;
+      more.append(summary);
+      for (const key of group.more) more.append(makeControl(byKey[key]));
+      aside.append(more);
+    }
+    document.getElementById("scene-node").add(new Option(group.node, group.node));
+  }
+}
+
+function buildEvents(table) {
+  const bar = document.getElementById("events");
+  if (!table.events.length) bar.hidden = true;
+  for (const key of table.events) {
+    const b = button(key.split("/").pop().replaceAll("_", " "), () => send({ bang: key }));
+    b.dataset.event = key;
+    bar.append(b);
+  }
+}
+
+function buildScenes(table) {
+  if (!table.commands.includes(`${SCENE}save`)) {
+    document.getElementById("scenes").hidden = true;
+    return;
+  }
+  const name = () => document.getElementById("scene-name").value.trim();
+  const command = (verb, ...args) => send({ command: SCENE + verb, args });
+  document.getElementById("scene-save").addEventListener("click", () => {
+    const node = document.getElementById("scene-node").value;
+    if (name()) node ? command("save", name(), node) : command("save", name());
+  });
+  document.getElementById("scene-recall").addEventListener("click", () => name() && command("recall", name()));
+  document.getElementById("scene-morph").addEventListener("click", () => {
+    const amount = Number(document.getElementById("morph-amount").value);
+    if (name()) command("morph", name(), amount, document.getElementById("morph-unit").value);
+  });
+}
+
+function showScenes(names) {
+  const list = document.getElementById("scene-list");
+  if (list.dataset.names === names.join("\n")) return;
+  list.dataset.names = names.join("\n");
+  list.replaceChildren(
+    ...names.map((n) => {
+      const b = button(n, () => send({ command: `${SCENE}recall`, args: [n] }));
+      b.title = "recall";
+      b.dataset.scene = n;
+      return b;
+    }),
+  );
+}
+
+function showStatus(status) {
+  if (status.fps !== undefined) {
+    document.getElementById("fps").textContent = status.fps.toFixed(1);
+    document.getElementById("fps").classList.toggle("bad", status.fps < 0.9 * status.target_fps);
+    document.getElementById("target").textContent = status.target_fps;
+    document.getElementById("dropped").textContent = status.dropped;
+    document.getElementById("frame").textContent = status.frame;
+    document.body.dataset.fps = status.fps;
+    document.body.dataset.dropped = status.dropped;
+  }
+  const link = document.getElementById("link");
+  link.hidden = !status.link;
+  if (status.link) {
+    document.getElementById("tempo").textContent = status.link.tempo.toFixed(1);
+    document.getElementById("peers").textContent = `${status.link.peers} peers`;
+    const start = beatClock === null;
+    beatClock = { ...status.link, at: performance.now() };
+    if (start) requestAnimationFrame(showBeat);
+  } else {
+    beatClock = null;
+  }
+  if (status.scenes) showScenes(status.scenes);
+}
+
+function showBeat(now) {
+  if (beatClock === null) return;
+  const { phase, tempo, quantum, at } = beatClock;
+  const beat = Math.floor((phase + ((now - at) / 60000) * tempo) % quantum);
+  const dots = document.getElementById("beat");
+  while (dots.children.length < quantum) dots.append(document.createElement("span"));
+  [...dots.children].forEach((dot, i) => dot.classList.toggle("on", i === beat));
+  document.body.dataset.beat = beat;
+  requestAnimationFrame(showBeat);
+}
+
+async function poll() {
+  try {
+    showStatus(await (await fetch("/status.json")).json());
+  } catch (error) {
+    document.getElementById("fps").textContent = "–";
+  }
+  setTimeout(poll, STATUS_MS);
+}
+
 async function main() {
   const table = await (await fetch("/params.json")).json();
-  const aside = document.getElementById("controls");
-  let node = null;
-  for (const param of table.params) {
-    if (param.node !== node) {
-      node = param.node;
-      const heading = document.createElement("h2");
-      heading.textContent = node;
-      aside.append(heading);
-    }
-    aside.append(makeControl(param));
-  }
+  buildKnobs(table);
+  buildEvents(table);
+  buildScenes(table);
   for (const [key, value] of Object.entries(table.values)) showValue(key, value);
   document.body.dataset.ready = "1";
   connect();
+  poll();
 }
 
 main();

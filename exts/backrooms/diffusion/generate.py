@@ -1,0 +1,314 @@
+"""``diffusion.generate`` = k: frame generation. Only frames 0, k, 2k, ... are traced; the frames
+between are the last traced frame's output reprojected with the camera's exact poses and that
+frame's depth, without a ray traced.
+
+Generated frame g from key (traced) frame a: every key pixel is lifted to its world point (key
+camera, key depth) and splatted to the nearest pixel of g's camera, nearest surface winning (a
+depth buffer). Pixels no key pixel lands on (disocclusions, cracks where a surface magnifies) are
+filled from the farthest valid pixel within ``FILL_PASSES`` pixels, since what a camera move reveals
+is the background behind an edge; a hole still empty after that keeps the key pixel at the same
+place. The model does not run on generated frames (that is the saving), so the fill is this
+nearest-background one, not the model's. Every AOV of g is written (colour, distance, normals,
+instance ids, motion vectors against g - 1's pose, disocclusion = holes wider than a one-pixel
+crack), so the nodes after see a complete product. Extrapolation from the past only: no latency is added.
+
+On a traced frame the node's memory chains need each pixel's position in the previous *traced*
+frame, k frames back: :meth:`FrameGenerator.source` reprojects backwards (this frame's depth into
+the key camera) and tests visibility against the key frame's depth.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import torch
+import warp as wp
+
+from backrooms.graph.product import (
+    DEPTH,
+    DISOCCLUSION,
+    INSTANCE_ID,
+    MOTION_VECTORS,
+    NORMALS,
+    RGB,
+    RenderProduct,
+)
+from backrooms.render.camera import CameraData, camera_data, camera_ray, project
+
+wp.set_module_options({"enable_backward": False})
+
+FILL_PASSES = 6  # holes up to this many pixels wide are filled from the background beside them
+FAR = 1.0e30  # splat distance of misses (infinitely far)
+DEPTH_TOLERANCE = 0.05  # relative distance mismatch still counted as the same surface
+
+
+@wp.func
+def key_point_offset(cam: CameraData, depth: wp.array2d(dtype=wp.float32), y: int, x: int) -> wp.vec3:
+    """World point of key pixel (y, x) (its ray direction for a miss), before subtracting a camera."""
+    d = camera_ray(cam, float(x) + 0.5, float(y) + 0.5)
+    t = depth[y, x]
+    if t < FAR:
+        return cam.position + t * d
+    return d
+
+
+@wp.func
+def offset_from(point: wp.vec3, far: bool, cam: CameraData) -> wp.vec3:
+    if far:
+        return point
+    return point - cam.position
+
+
+@wp.kernel
+def splat_depth(
+    key: CameraData,
+    cam: CameraData,
+    depth: wp.array2d(dtype=wp.float32),
+    zbuf: wp.array2d(dtype=wp.float32),
+    landing: wp.array2d(dtype=wp.int32),
+    reach: wp.array2d(dtype=wp.float32),
+    seen: wp.array2d(dtype=wp.vec3),
+):
+    """Each key pixel's place in the new camera (``seen``: image point, z = 0 behind it), the pixel
+    it lands in (``landing``, -1 outside) and its distance (``reach``); the nearest into ``zbuf``."""
+    y, x = wp.tid()
+    far = not (depth[y, x] < FAR)
+    offset = offset_from(key_point_offset(key, depth, y, x), far, cam)
+    p = project(cam, offset)
+    dist = FAR
+    if not far:
+        dist = wp.length(offset)
+    seen[y, x] = p
+    reach[y, x] = dist
+    landing[y, x] = -1
+    if p[2] > 0.0 and p[0] >= 0.0 and p[1] >= 0.0:
+        j, i = int(p[0]), int(p[1])
+        if j < cam.width and i < cam.height:
+            landing[y, x] = i * cam.width + j
+            wp.atomic_min(zbuf, i, j, dist)
+
+
+@wp.kernel
+def splat_index(
+    landing: wp.array2d(dtype=wp.int32),
+    reach: wp.array2d(dtype=wp.float32),
+    zbuf: wp.array2d(dtype=wp.float32),
+    index: wp.array2d(dtype=wp.int32),
+):
+    """The nearest surface's key pixel per target pixel (ties: the highest index, on any device)."""
+    y, x = wp.tid()
+    t = landing[y, x]
+    if t >= 0:
+        w = zbuf.shape[1]
+        if reach[y, x] == zbuf[t // w, t % w]:
+            wp.atomic_max(index, t // w, t % w, y * landing.shape[1] + x)
+
+
+@wp.kernel
+def fill_holes(
+    depth: wp.array2d(dtype=wp.float32),
+    index_in: wp.array2d(dtype=wp.int32),
+    index_out: wp.array2d(dtype=wp.int32),
+):
+    """One pass: an empty pixel takes the farthest (background) key pixel among its 8 neighbours."""
+    i, j = wp.tid()
+    h, w = index_in.shape[0], index_in.shape[1]
+    best = index_in[i, j]
+    if best < 0:
+        far = -1.0
+        for di in range(-1, 2):
+            for dj in range(-1, 2):
+                ni, nj = i + di, j + dj
+                if ni >= 0 and nj >= 0 and ni < h and nj < w:
+                    s = index_in[ni, nj]
+                    if s >= 0:
+                        d = depth[s // w, s % w]
+                        if d > far:
+                            far = d
+                            best = s
+    index_out[i, j] = best
+
+
+@wp.kernel
+def gather(
+    key: CameraData,
+    cam: CameraData,
+    previous: CameraData,
+    index: wp.array2d(dtype=wp.int32),
+    revealed: wp.array2d(dtype=wp.int32),
+    key_rgb: wp.array3d(dtype=wp.uint8),
+    key_depth: wp.array2d(dtype=wp.float32),
+    key_normals: wp.array3d(dtype=wp.float32),
+    key_ids: wp.array2d(dtype=wp.uint32),
+    reach: wp.array2d(dtype=wp.float32),
+    seen: wp.array2d(dtype=wp.vec3),
+    rgb: wp.array3d(dtype=wp.uint8),
+    depth: wp.array2d(dtype=wp.float32),
+    normals: wp.array3d(dtype=wp.float32),
+    motion: wp.array3d(dtype=wp.float32),
+    ids: wp.array2d(dtype=wp.uint32),
+    disocclusion: wp.array2d(dtype=wp.uint8),
+):
+    """Every AOV of the generated frame from its key pixel (the same place where none was found)."""
+    i, j = wp.tid()
+    w = index.shape[1]
+    s = index[i, j]
+    if s < 0:
+        s = i * w + j
+    y, x = s // w, s % w
+    for c in range(4):
+        rgb[i, j, c] = key_rgb[y, x, c]
+        normals[i, j, c] = key_normals[y, x, c]
+    ids[i, j] = key_ids[y, x]
+    far = not (key_depth[y, x] < FAR)
+    point = key_point_offset(key, key_depth, y, x)
+    depth[i, j] = wp.inf
+    if not far:
+        depth[i, j] = reach[y, x]
+    now = seen[y, x]
+    before = project(previous, offset_from(point, far, previous))
+    motion[i, j, 0] = 0.0
+    motion[i, j, 1] = 0.0
+    if now[2] > 0.0 and before[2] > 0.0:
+        motion[i, j, 0] = now[0] - before[0]
+        motion[i, j, 1] = now[1] - before[1]
+    motion[i, j, 2] = 0.0
+    motion[i, j, 3] = 0.0
+    disocclusion[i, j] = wp.where(revealed[i, j] < 0, wp.uint8(1), wp.uint8(0))
+
+
+@wp.kernel
+def backward_source(
+    cam: CameraData,
+    key: CameraData,
+    depth: wp.array2d(dtype=wp.float32),
+    key_depth: wp.array2d(dtype=wp.float32),
+    grid: wp.array3d(dtype=wp.float32),
+    valid: wp.array2d(dtype=wp.float32),
+):
+    """Each pixel's place in the key frame as grid_sample coordinates, and whether the key frame saw
+    the same surface there (inside its image, and its distance within ``DEPTH_TOLERANCE``)."""
+    y, x = wp.tid()
+    far = not (depth[y, x] < FAR)
+    offset = offset_from(key_point_offset(cam, depth, y, x), far, key)
+    before = project(key, offset)
+    grid[y, x, 0] = 2.0 * before[0] / float(key.width) - 1.0
+    grid[y, x, 1] = 2.0 * before[1] / float(key.height) - 1.0
+    seen = 0.0
+    inside = before[2] > 0.0 and before[0] >= 0.0 and before[1] >= 0.0
+    if inside and before[0] <= float(key.width) and before[1] <= float(key.height):
+        # the nearest key pixel, or one beside it, holds the same surface
+        dist = wp.length(offset)
+        for di in range(2):
+            for dj in range(2):
+                ki = wp.max(wp.min(int(before[1] - 0.5) + di, key.height - 1), 0)
+                kj = wp.max(wp.min(int(before[0] - 0.5) + dj, key.width - 1), 0)
+                kd = key_depth[ki, kj]
+                if far:
+                    if not (kd < FAR):
+                        seen = 1.0
+                elif wp.abs(kd - dist) <= DEPTH_TOLERANCE * dist:
+                    seen = 1.0
+    valid[y, x] = seen
+
+
+def lens_camera(
+    camera: dict[str, Any], width: int, height: int, pose: dict[str, Any] | None = None
+) -> CameraData:
+    """Pack the render node's ``meta["camera"]`` (or its ``pose``, e.g. ``previous``) for kernels."""
+    pose = pose or camera
+    fov, distortion = camera.get("lens", (0.0, 0.0))
+    world = SimpleNamespace(
+        position=np.asarray(pose["position"], np.float32),
+        rotation=np.asarray(pose["rotation"], np.float32),
+        fov_y=camera["fov_y"],
+    )
+    return camera_data(world, width, height, fov, distortion)
+
+
+class FrameGenerator:
+    """Keeps the last traced frame (its output and AOVs, copied) and makes frames from it."""
+
+    def __init__(self, width: int, height: int, device: str) -> None:
+        self.width, self.height, self.device = width, height, device
+        shape = (height, width)
+        self.key_frame: int | None = None
+        self._key_camera: CameraData | None = None
+        self._rgb = wp.zeros((*shape, 4), dtype=wp.uint8, device=device)
+        self._depth = wp.zeros(shape, dtype=wp.float32, device=device)
+        self._normals = wp.zeros((*shape, 4), dtype=wp.float32, device=device)
+        self._ids = wp.zeros(shape, dtype=wp.uint32, device=device)
+        self._zbuf = wp.zeros(shape, dtype=wp.float32, device=device)
+        self._landing = wp.zeros(shape, dtype=wp.int32, device=device)
+        self._reach = wp.zeros(shape, dtype=wp.float32, device=device)
+        self._seen = wp.zeros(shape, dtype=wp.vec3, device=device)
+        self._splatted = wp.zeros(shape, dtype=wp.int32, device=device)
+        self._index = [wp.zeros(shape, dtype=wp.int32, device=device) for _ in range(2)]
+        self._grid = wp.zeros((*shape, 2), dtype=wp.float32, device=device)
+        self._valid = wp.zeros(shape, dtype=wp.float32, device=device)
+
+    def reset(self) -> None:
+        self.key_frame = None
+
+    def keep(self, product: RenderProduct) -> None:
+        """Remember a traced frame after the node wrote its output into ``rgb``."""
+        for target, name in (
+            (self._rgb, RGB),
+            (self._depth, DEPTH),
+            (self._normals, NORMALS),
+            (self._ids, INSTANCE_ID),
+        ):
+            wp.copy(target, product[name])
+        self._key_camera = lens_camera(product.meta["camera"], self.width, self.height)
+        self.key_frame = product.frame
+
+    def source(self, product: RenderProduct) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """For a traced frame: (grid (1, H, W, 2), valid (1, 1, H, W)) of its pixels in the key frame,
+        or None without a key frame."""
+        if self.key_frame is None:
+            return None
+        cam = lens_camera(product.meta["camera"], self.width, self.height)
+        inputs = [cam, self._key_camera, product[DEPTH], self._depth]
+        wp.launch(
+            backward_source, (self.height, self.width), inputs, [self._grid, self._valid], device=self.device
+        )
+        return wp.to_torch(self._grid).unsqueeze(0), wp.to_torch(self._valid).unsqueeze(0).unsqueeze(0)
+
+    def generate(self, product: RenderProduct) -> None:
+        """Write every AOV of an untraced frame from the key frame (black without one)."""
+        outputs = [
+            product.allocate(n) for n in (RGB, DEPTH, NORMALS, MOTION_VECTORS, INSTANCE_ID, DISOCCLUSION)
+        ]
+        if self.key_frame is None:  # only when a host skips a replay: never from the executor
+            for buffer in outputs:
+                buffer.zero_()
+            return
+        meta = product.meta["camera"]
+        cam = lens_camera(meta, self.width, self.height)
+        previous = lens_camera(meta, self.width, self.height, meta["previous"])
+        size = (self.height, self.width)
+        self._zbuf.fill_(FAR * 2.0)
+        self._splatted.fill_(-1)
+        splat = [self._landing, self._reach, self._seen]
+        wp.launch(
+            splat_depth, size, [self._key_camera, cam, self._depth, self._zbuf, *splat], device=self.device
+        )
+        wp.launch(
+            splat_index, size, [self._landing, self._reach, self._zbuf, self._splatted], device=self.device
+        )
+        current = self._splatted
+        for n in range(FILL_PASSES):
+            target = self._index[n % 2]
+            wp.launch(fill_holes, size, [self._depth, current, target], device=self.device)
+            current = target
+        key = [self._rgb, self._depth, self._normals, self._ids, self._reach, self._seen]
+        revealed = self._index[0]  # still empty after one pass: wider than a crack, newly seen
+        wp.launch(
+            gather,
+            size,
+            [self._key_camera, cam, previous, current, revealed, *key],
+            outputs,
+            device=self.device,
+        )

@@ -1,0 +1,86 @@
+"""``diffusion.generate``: only every k-th frame is traced, the frames between are reprojected from
+the last output with the camera's exact poses; seekable like every other frame."""
+
+import numpy as np
+import pytest
+import torch
+import warp as wp
+from torch.nn import functional as F
+
+from backrooms.diffusion import generate
+from backrooms.graph.executor import Executor
+from backrooms.graph.node import GraphContext
+from backrooms.graph.product import DISOCCLUSION, RGB
+from backrooms.params import ParamStore
+from cuda_compile import assert_compiles_for_cuda
+
+STILL_LIGHTS = {"render.flicker": 0.0, "render.hum": 0.0, "render.stutter": 0.0}
+
+
+def _executor(w: int, h: int, nodes=("render", "diffusion"), seed: int = 5, **values) -> Executor:
+    snapshot = ParamStore(values=values).snapshot()
+    return Executor(nodes, GraphContext(seed, w, h, 24.0, "cpu"), lambda _f: snapshot)
+
+
+def _frames(executor: Executor, frames) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    out = {}
+    for f in frames:
+        product = executor.render(f)
+        out[f] = (wp.to_torch(product[RGB]).numpy().copy(), wp.to_torch(product[DISOCCLUSION]).numpy().copy())
+    return out
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_generated_frames_rendered_alone_equal_a_long_run(k):
+    knobs = {"diffusion.generate": k, "diffusion.reset_interval": 6, "diffusion.reset_fade": 2}
+    long = _frames(_executor(48, 32, seed=0, **knobs), range(40))
+    for start in (29, 31, 36, 37, 38):
+        alone = _frames(_executor(48, 32, seed=0, **knobs), [start])[start]
+        assert np.array_equal(alone[0], long[start][0]), f"frame {start} alone differs from the long run"
+    assert not np.array_equal(long[36][0], long[37][0])  # the generated frames move on
+
+
+def test_skipped_frames_are_not_traced():
+    """Counted after ``close``: the pipelined executor has traced the frame after the last ahead."""
+    executor = _executor(32, 24, **{"diffusion.generate": 3})
+    _frames(executor, range(9))
+    executor.close()
+    assert executor.nodes[0].traces == 4  # frames 0, 3, 6 and 9 ahead; not the 5 between
+    # without the diffusion node in the graph nothing could generate them: every frame is traced
+    alone = _executor(32, 24, nodes=("render",), **{"diffusion.generate": 3})
+    _frames(alone, range(9))
+    alone.close()
+    assert alone.nodes[0].traces == 10  # 0..8 and 9 ahead
+    default = _executor(32, 24)
+    _frames(default, range(4))
+    default.close()
+    assert default.nodes[0].traces == 5
+
+
+def _blurred(rgb: np.ndarray) -> torch.Tensor:
+    return F.avg_pool2d(torch.from_numpy(rgb[..., :3]).permute(2, 0, 1).float()[None], 4)[0]
+
+
+def test_reprojection_of_a_still_scene_matches_the_traced_frame():
+    """Lights held still and the model off (strength 0: the output is the render), so a generated
+    frame can be compared with the traced one; 4 spp and a 4x4 box keep the shading noise out.
+    Measured at 160x120 on frames 45..47 of seed 0 (walking at 1.6 m/s): 1.5-1.7/255 from the
+    traced frame, against 2.0-4.3/255 for the key frame not reprojected (the noise floor is about
+    1.3); the bounds leave room for it."""
+    knobs = {**STILL_LIGHTS, "render.spp": 4, "diffusion.strength": 0.0}
+    frames = range(44, 48)
+    traced = _frames(_executor(160, 120, seed=0, **knobs), frames)
+    generated = _frames(_executor(160, 120, seed=0, **knobs, **{"diffusion.generate": 4}), frames)
+    assert np.array_equal(generated[44][0], traced[44][0])  # the key frame is traced
+    for f in (45, 46, 47):
+        seen = F.max_pool2d(torch.from_numpy(generated[f][1]).float()[None, None], 4)[0, 0] == 0
+        error = (_blurred(generated[f][0]) - _blurred(traced[f][0])).abs()[:, seen].mean()
+        still = (_blurred(traced[44][0]) - _blurred(traced[f][0])).abs()[:, seen].mean()
+        assert error <= 2.5, f"frame {f}: {error:.2f}/255 from the traced frame"
+        if f == 47:
+            assert error < 0.6 * still, f"frame {f}: {error:.2f} vs {still:.2f} not reprojected"
+        assert generated[f][1].mean() < 0.05  # few pixels newly revealed
+
+
+def test_reprojection_kernels_compile_for_a_gpu(tmp_path):
+    assert_compiles_for_cuda(generate, tmp_path)
