@@ -15,6 +15,7 @@ reads the allow-list from stdin, and imports only the standard library and the a
 
 from __future__ import annotations
 
+import os
 import pickle
 import select
 import socket
@@ -93,7 +94,9 @@ def start_reader(sock: socket.socket, allow: AllowList, size: int) -> tuple[subp
     try:
         fds = (sock.fileno(), theirs.fileno())
         command = [sys.executable, "-m", __name__, *map(str, (*fds, size))]
-        process = subprocess.Popen(command, stdin=subprocess.PIPE, pass_fds=fds)
+        path = os.pathsep.join(p for p in sys.path if p)  # finds backrooms however this process did
+        env = {**os.environ, "PYTHONPATH": path}
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, pass_fds=fds, env=env)
         with process.stdin:
             process.stdin.write(pickle.dumps(allow))
     except BaseException:
