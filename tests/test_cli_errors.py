@@ -79,22 +79,71 @@ def test_params_json_into_a_closed_pipe_stops_quietly():
     assert "Traceback" not in err and "BrokenPipe" not in err
 
 
-@pytest.mark.parametrize("make", ["under_a_file", "read_only"])
-def test_a_stage_into_a_folder_it_cannot_write_is_one_line(tmp_path, capsys, make):
-    import os
-
-    if make == "under_a_file":
-        (tmp_path / "file").write_text("x")
-        out = tmp_path / "file" / "s.usda"
-    else:
-        if os.geteuid() == 0:
-            pytest.skip("root writes into read-only folders")
-        folder = tmp_path / "ro"
-        folder.mkdir(mode=0o555)
-        out = folder / "s.usda"
+def test_a_stage_under_a_file_is_one_line(tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    out = tmp_path / "file" / "s.usda"
     assert main(["stage", "--region", "0,0,2,2", "--frames", "2", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cannot write" in err
+
+
+NOBODY = 65534
+PR_CAPBSET_DROP, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH = 24, 1, 2
+
+
+def _drop_file_privileges() -> None:
+    """Before exec: root's child keeps uid 0 but loses the capabilities that ignore file modes."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH):
+        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+def _as_unprivileged() -> dict:
+    """subprocess.run arguments that make file modes bind: as root, the user nobody where it can run
+    this interpreter, else root without the file-permission capabilities (a venv under /root)."""
+    import os
+
+    if os.geteuid() != 0:
+        return {}
+    nobody = {"user": NOBODY, "group": NOBODY, "extra_groups": []}
+    try:
+        subprocess.run([sys.executable, "-c", "import backrooms"], check=True, capture_output=True, **nobody)
+        return nobody
+    except (PermissionError, subprocess.CalledProcessError):
+        return {"preexec_fn": _drop_file_privileges}
+
+
+def test_a_stage_into_a_read_only_folder_is_one_line():
+    """A real permission refusal even in CI, which runs as root (root writes into read-only folders):
+    the command runs unprivileged, in a folder under /tmp it can reach (pytest's tmp_path sits in a
+    folder only its owner may enter)."""
+    import os
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as top:
+        os.chmod(top, 0o755)
+        home = os.path.join(top, "home")
+        os.mkdir(home)
+        os.chmod(home, 0o777)
+        folder = os.path.join(top, "ro")
+        os.mkdir(folder)
+        os.chmod(folder, 0o555)
+        out = os.path.join(folder, "s.usda")
+        env = {**os.environ, "HOME": home, "XDG_CACHE_HOME": home}
+        stage = ["stage", "--region", "0,0,2,2", "--frames", "2", "--out", out]
+        argv = [sys.executable, "-m", "backrooms.cli", *stage]
+        try:
+            drop = _as_unprivileged()
+            proc = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=top, **drop)
+        except (OSError, subprocess.SubprocessError) as exc:
+            pytest.skip(f"cannot drop privileges here: {exc}")
+        assert os.listdir(folder) == []
+    lines = [line for line in proc.stderr.splitlines() if not line.startswith("Warp")]
+    assert proc.returncode == 2, proc.stderr
+    assert len(lines) == 1 and "cannot write" in lines[0], lines
 
 
 @pytest.mark.parametrize(

@@ -34,3 +34,32 @@ def _encode(tmp_path, name: str, one_cpu: bool) -> str:
 @pytest.mark.skipif(len(CPUS) < 2, reason="needs two CPUs to encode once with one and once with all")
 def test_the_same_frames_encode_to_the_same_bytes_on_one_cpu_and_on_all(tmp_path):
     assert _encode(tmp_path, "one.mp4", one_cpu=True) == _encode(tmp_path, "all.mp4", one_cpu=False)
+
+
+RENDER_ONLY = """nodes = ["render"]
+[output]
+seed = 0
+size = "96x64"
+fps = 24
+device = "cpu"
+"""
+
+
+def _render(tmp_path, name: str, perturb: str | None) -> bytes:
+    recipe = tmp_path / "render.toml"
+    recipe.write_text(RENDER_ONLY)
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_PERTURB_"}
+    if perturb is not None:
+        env["MALLOC_PERTURB_"] = perturb
+    out = tmp_path / name
+    cli = "from backrooms.cli import main; raise SystemExit(main())"
+    args = ["render", "--recipe", str(recipe), "--frames", "3", "--quiet", "--out", str(out)]
+    subprocess.run([sys.executable, "-c", cli, *args], check=True, capture_output=True, env=env)
+    return (out / "clip.mp4").read_bytes()
+
+
+def test_two_renders_give_the_same_clip_bytes_whatever_the_heap_held(tmp_path):
+    """x264's AVX-512 code read memory nobody wrote: one render in a few gave another H.264 stream.
+    glibc's MALLOC_PERTURB_ fills fresh allocations with a byte pattern, so the second render sees
+    what a busy heap would hold every time (this fails on an AVX-512 CPU without the fix)."""
+    assert _render(tmp_path, "clean", None) == _render(tmp_path, "perturbed", "165")

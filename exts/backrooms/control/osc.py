@@ -6,19 +6,20 @@
 timetags (blocking the server) and hands handlers no timetag. Here a bundle's timetag is passed to
 the :class:`Inbox`, which applies it on the frame it names.
 
-A flood must not slow the frame loop (it shares the interpreter with this thread), so UDP is read in
-batches: every datagram already queued is taken at once, plain messages that set one number are
-coalesced by address before they are parsed (only the last of each address in the batch is read;
-the earlier ones would be replaced anyway), and the batch's immediate changes reach the inbox in one
-submit.
+A flood must not slow the frame loop (it shares the interpreter with the servers' threads), so UDP
+is read by a process of its own (:mod:`backrooms.control.udp_reader`) that hands over batches: plain
+messages that set one number are coalesced by address before they are parsed (only the last of each
+address in a batch is read; the earlier ones would be replaced anyway), and a batch's immediate
+changes reach the inbox in one submit.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
-import select
 import socket
 import socketserver
+import subprocess
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from backrooms.control.addresses import AddressTable
 from backrooms.control.inbox import Inbox
 from backrooms.control.packet import MAX_PACKET, PacketError, parse_packet
 from backrooms.control.tally import Tally
+from backrooms.control.udp_reader import Batch, coalesce, start_reader
 from backrooms.control.values import Rejected, from_osc
 from backrooms.params.registry import Param
 
@@ -39,9 +41,6 @@ MAX_SEGMENTS = 8
 PATTERN_CACHE = 512
 MAX_TCP_CONNECTIONS = 16  # one thread each; the next connection is closed at once (counted)
 TCP_IDLE_SECONDS = 300.0  # a connection silent this long is closed, so idle ones cannot hold every slot
-MAX_BATCH = 1024  # datagrams read before they are handled together
-BATCH_SECONDS = 0.005  # least time between two batches (a fifth of a frame at 24 fps; adds <= 5 ms)
-NUMBER_TAGS = (b",f\x00\x00", b",i\x00\x00")
 
 Command = Callable[[tuple[Any, ...]], None]
 
@@ -123,12 +122,9 @@ class OscReceiver:
 
     def handle_packets(self, packets: list[bytes]) -> None:
         """Packets in arrival order; a plain number to an address that comes again later is skipped."""
-        keys = [_number_setter(data) for data in packets]
-        last = {key: i for i, key in enumerate(keys) if key is not None}
         immediate: dict[str, Any] = {}
-        for i, (data, key) in enumerate(zip(packets, keys, strict=True)):
-            if key is None or last[key] == i:
-                self._collect(data, immediate)
+        for data in coalesce(packets):
+            self._collect(data, immediate)
         self.inbox.submit(immediate)
 
     def _collect(self, data: bytes, immediate: dict[str, Any]) -> None:
@@ -194,86 +190,62 @@ class OscReceiver:
         return matched
 
 
-def _number_setter(data: bytes) -> bytes | None:
-    """The address of a plain message with one float or int argument (a later one replaces it), else None."""
-    if not data.startswith(b"/"):
-        return None
-    end = data.find(b"\x00")
-    tag = (end // 4 + 1) * 4
-    if end < 0 or len(data) != tag + 8 or data[tag : tag + 4] not in NUMBER_TAGS:
-        return None
-    return data[:end]
-
-
 class _UdpServer:
-    """OSC over UDP: one thread reads every queued datagram, then hands the batch to the receiver."""
+    """OSC over UDP: a reader process takes the datagrams; a thread here handles its batches."""
 
     max_packet_size = MAX_PACKET + 4  # larger datagrams arrive truncated and are counted as oversized
 
     def __init__(self, address: tuple[str, int], receiver: OscReceiver, allow: AllowList) -> None:
         self.receiver = receiver
-        self.allow = allow
         self.received = 0
         family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.socket = socket.socket(family, socket.SOCK_DGRAM)
         try:
             self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
             self.socket.bind(address)
-        except OSError:
+            self.server_address = self.socket.getsockname()
+            self._reader, self._conn = start_reader(self.socket, allow, self.max_packet_size)
+        except BaseException:
             self.socket.close()
             raise
-        self.server_address = self.socket.getsockname()
-        self._stopped, self._serving, self._finished = threading.Event(), threading.Event(), threading.Event()
+        self._finished = threading.Event()
 
     def serve_forever(self, poll_interval: float = 0.1) -> None:
-        self._serving.set()
+        """Handle batches until the reader stops (``poll_interval`` is unused: the pipe wakes us)."""
         try:
-            self._serve(poll_interval)
+            while True:
+                try:
+                    batch: Batch = self._conn.recv()
+                except (EOFError, OSError):
+                    return
+                self._handle(batch)
         finally:
             self._finished.set()
 
-    def _serve(self, poll_interval: float) -> None:
-        sock, size = self.socket, self.max_packet_size
-        poller = select.poll()
+    def _handle(self, batch: Batch) -> None:
+        read, packets, refused = batch
+        self.received += read
+        for sender, count in refused.items():
+            for _ in range(count):
+                self.receiver.tally.add("sender_not_allowed", sender)
         try:
-            poller.register(sock, select.POLLIN)
-        except (ValueError, OSError):  # closed before this thread got going
-            return
-        while not self._stopped.is_set():
-            if not poller.poll(poll_interval * 1000):
-                continue
-            batch = []
-            while len(batch) < MAX_BATCH:
-                try:
-                    batch.append(sock.recvfrom(size, socket.MSG_DONTWAIT))
-                except OSError:  # nothing more queued (or the socket was closed)
-                    break
-            if batch:
-                self._handle(batch)
-                # Let the next datagrams queue in the kernel instead of waking for each: the frame
-                # loop then gives up the interpreter to this thread at most 1 / BATCH_SECONDS a second.
-                self._stopped.wait(BATCH_SECONDS)
-
-    def _handle(self, batch: list[tuple[bytes, Any]]) -> None:
-        self.received += len(batch)
-        allowed = []
-        for data, sender in batch:
-            if self.allow.permits(sender[0]):
-                allowed.append(data)
-            else:
-                self.receiver.tally.add("sender_not_allowed", sender[0])
-        try:
-            self.receiver.handle_packets(allowed)
+            self.receiver.handle_packets(packets)
         except Exception as exc:  # the receiver never raises; if it ever did, the server goes on
             self.receiver.tally.add("internal", repr(exc))
 
     def shutdown(self) -> None:
-        """Stop the loop and wait for it (a poll in progress holds the socket open until it returns)."""
-        self._stopped.set()
-        if self._serving.is_set():
-            self._finished.wait(5)
+        """Stop the reader and wait for the batches it sent to be handled."""
+        with contextlib.suppress(OSError):  # the reader may be gone already
+            self._conn.send(None)
+        try:
+            self._reader.wait(5)
+        except subprocess.TimeoutExpired:
+            self._reader.kill()
+            self._reader.wait(5)
+        self._finished.wait(5)
 
     def server_close(self) -> None:
+        self._conn.close()
         self.socket.close()
 
 

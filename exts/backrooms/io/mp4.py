@@ -23,6 +23,20 @@ AAC_BITRATE = 192_000
 ENCODER_THREADS = 1
 X264_THREADING = "threads=1:lookahead-threads=1:sliced-threads=0:sync-lookahead=0"
 TO_YUV = Interpolation.BILINEAR | Interpolation.BITEXACT | Interpolation.ACCURATE_RND
+# x264's AVX-512 code (build 165, as PyAV ships it) reads memory the encoder allocated and never wrote,
+# so on an AVX-512 CPU one render in a few gave another H.264 stream (whatever the heap held before;
+# MALLOC_PERTURB_ makes it happen every time). Its AVX2 code gives the bytes AVX-512 gives on a clean
+# heap, and every CPU with AVX-512 has AVX2.
+X264_NO_AVX512 = ":asm=AVX2"
+
+
+def _x264_params() -> str:
+    """x264's settings for bit-exact output: one thread, and no AVX-512 where the CPU has it."""
+    try:  # numpy's runtime CPU dispatch table: what the CPU and the OS offer, on every platform
+        from numpy._core._multiarray_umath import __cpu_features__ as cpu
+    except ImportError:
+        cpu = {}
+    return X264_THREADING + (X264_NO_AVX512 if cpu.get("AVX512F") else "")
 
 
 def write_mp4(
@@ -58,7 +72,7 @@ def write_mp4(
                     "crf": str(crf),
                     "preset": "veryfast",
                     "threads": str(ENCODER_THREADS),
-                    "x264-params": X264_THREADING,
+                    "x264-params": _x264_params(),
                 }
                 sound = _AudioTrack(container, audio, rate) if audio is not None else None
                 copied = _copied_stream(container, source)
