@@ -163,7 +163,7 @@ def run(quick: bool, device: str = "auto") -> list[Measurement]:
     width, height = (64, 48) if quick else (160, 120)
     seconds = 1.0 if quick else 8.0
     recipe = load_recipe(None).with_overrides(width=width, height=height, fps=24.0)
-    render = GraphFrames(recipe)
+    render = GraphFrames(recipe, sound=False)  # as `backrooms live` plays without NDI
     snapshot = ParamStore(values=recipe.params).snapshot()
     for frame in range(3):
         render(frame, snapshot)  # warm-up: kernel loads, model load, first allocations
