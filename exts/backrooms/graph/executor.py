@@ -14,9 +14,10 @@ from backrooms.graph.catalog import CATALOG, Catalog
 from backrooms.graph.node import GraphContext, Node
 from backrooms.graph.product import RenderProduct
 from backrooms.graph.recipe import Recipe
-from backrooms.params.store import Snapshot
+from backrooms.params.store import ReadLog, Snapshot
 
 ParamsAt = Callable[[int], Snapshot]
+PAUSE_AHEAD = 12  # frames traced here only after a frame traced ahead was made stale by a change
 
 
 class Executor:
@@ -30,9 +31,11 @@ class Executor:
     Pipelined: when the first node is ``render`` (stateless: any frame renders alone), frame N+1 is
     traced in a worker thread with ``params_at(N + 1)`` while the other nodes finish frame N, into
     the other of two buffer sets (a Warp CPU launch and torch release the GIL, so both cores work).
-    The traced frame is used only if the frame asked for next is N+1 and its parameters are still
-    equal to the ones it was traced with (a live change in between discards it: traced again), so
-    every frame has exactly the bytes of an unpipelined run.
+    The traced frame is used only if the frame asked for next is N+1 and every knob the trace read
+    still has the value it was traced with (a live change of one of those discards it: traced again;
+    changes to other nodes' knobs — a DAW automating the tape — keep it), so every frame has exactly
+    the bytes of an unpipelined run. After a stale one, ``PAUSE_AHEAD`` frames are traced here: while
+    a render knob is automated every frame, tracing ahead would only take a core for nothing.
     """
 
     def __init__(
@@ -62,7 +65,8 @@ class Executor:
         self._next_frame: int | None = None
         pipelined = pipeline and bool(self.nodes) and self.nodes[0].kind == "render"
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="trace-ahead") if pipelined else None
-        self._ahead: tuple[int, Snapshot, Future] | None = None
+        self._ahead: tuple[int, ReadLog, Future] | None = None
+        self._paused = 0  # frames left before tracing ahead again (knobs the trace reads are moving)
 
     @classmethod
     def from_recipe(cls, recipe: Recipe, params_at: ParamsAt, leave_out: Collection[str] = ()) -> Executor:
@@ -136,9 +140,12 @@ class Executor:
         first frame's) load on this thread alone."""
         if self._worker is None:
             return
+        if self._paused:  # a trace ahead would likely be stale too, and would take a core for nothing
+            self._paused -= 1
+            return
         spare = self._spare if product.buffers is self._buffers else self._buffers
         ahead = self._product(product.frame + 1, spare)
-        params = self.params_at(product.frame + 1)
+        params = ReadLog(self.params_at(product.frame + 1))
         self._ahead = (ahead.frame, params, self._worker.submit(self._trace, ahead, params))
 
     def _product(self, frame: int, buffers: dict[str, wp.array]) -> RenderProduct:
@@ -150,13 +157,16 @@ class Executor:
         return product
 
     def _take_ahead(self, frame: int | None, params: Snapshot | None = None) -> RenderProduct | None:
-        """The frame traced ahead if it is ``frame`` traced with ``params``; always waits for it."""
+        """The frame traced ahead if it is ``frame`` and what it read of ``params`` is unchanged;
+        always waits for it."""
         if self._ahead is None:
             return None
-        ahead_frame, ahead_params, job = self._ahead
+        ahead_frame, reads, job = self._ahead
         self._ahead = None
-        usable = ahead_frame == frame and (ahead_params is params or ahead_params == params)
-        if not usable:
-            job.exception()  # wait: its buffers are written no more; a failure there is moot
+        failed = job.exception()  # wait: its buffers are written no more (and ``reads`` is complete)
+        if ahead_frame != frame or params is None:
+            return None  # nobody asked for it: a failure there is moot
+        if failed is None and not reads.still_holds(params):  # a knob the render reads moves: pause
+            self._paused = PAUSE_AHEAD
             return None
-        return job.result()
+        return job.result()  # a failure of the frame asked for is this frame's

@@ -34,6 +34,33 @@ class Snapshot(Mapping[str, Any]):
         return {k[len(prefix) :]: v for k, v in self._values.items() if k.startswith(prefix)}
 
 
+class ReadLog(Snapshot):
+    """A snapshot that notes which knobs were read, so a result made from it can be kept while
+    those knobs hold their values (the pipelined executor's frame traced ahead)."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        super().__init__(snapshot._values, snapshot.version)
+        self.read: set[str] = set()
+
+    def __getitem__(self, key: str) -> Any:
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def __iter__(self) -> Iterator[str]:
+        self.read.update(self._values)  # whoever iterates may read any value
+        return super().__iter__()
+
+    def node(self, node: str) -> dict[str, Any]:
+        values = super().node(node)
+        self.read.update(f"{node}.{name}" for name in values)
+        return values
+
+    def still_holds(self, params: Snapshot) -> bool:
+        """Whether every knob read so far has the same value in ``params``."""
+        missing = object()  # a knob read but absent (``get`` with a default) must stay absent
+        return all(params.get(key, missing) == self._values.get(key, missing) for key in self.read)
+
+
 class ParamStore:
     """Current values of all registered parameters; writes are validated and all-or-nothing."""
 
