@@ -231,4 +231,5 @@ def test_device_buffers_have_replicator_dtypes_and_shapes(floor_view: SceneView)
         "motion_vectors": (wp.float32, (H, W, 4)),
         "instance_id": (wp.uint32, (H, W)),
         "disocclusion": (wp.uint8, (H, W)),
+        "radiance": (wp.float32, (H, W, 3)),  # ours: the light before exposure
     }

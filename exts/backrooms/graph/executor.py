@@ -29,13 +29,14 @@ class Executor:
     The returned product's buffers are reused by the next call but one: copy what must outlive it.
 
     Pipelined: when the first node is ``render`` (stateless: any frame renders alone), frame N+1 is
-    traced in a worker thread with ``params_at(N + 1)`` while the other nodes finish frame N, into
+    traced (``Node.trace``: all but the exposure, which ``Node.finish`` applies with the frame's own
+    knobs) in a worker thread with ``params_at(N + 1)`` while the other nodes finish frame N, into
     the other of two buffer sets (a Warp CPU launch and torch release the GIL, so both cores work).
     The traced frame is used only if the frame asked for next is N+1 and every knob the trace read
     still has the value it was traced with (a live change of one of those discards it: traced again;
-    changes to other nodes' knobs — a DAW automating the tape — keep it), so every frame has exactly
-    the bytes of an unpipelined run. After a stale one, ``PAUSE_AHEAD`` frames are traced here: while
-    a render knob is automated every frame, tracing ahead would only take a core for nothing.
+    changes to other knobs — a DAW automating the tape or the exposure — keep it), so every frame has
+    exactly the bytes of an unpipelined run. After a stale one, ``PAUSE_AHEAD`` frames are traced
+    here: while such a knob moves every frame, tracing ahead would only take a core for nothing.
     """
 
     def __init__(
@@ -125,6 +126,8 @@ class Executor:
                 self._trace_ahead(product)
             return product
         self._trace_ahead(product)  # while the other nodes finish this frame
+        with wp.ScopedDevice(self.context.device):
+            self.nodes[0].finish(product, params)
         self._process(self.nodes[1:], product, params)
         return product
 
@@ -153,7 +156,8 @@ class Executor:
         return RenderProduct(frame, ctx.width, ctx.height, ctx.device, buffers)
 
     def _trace(self, product: RenderProduct, params: Snapshot) -> RenderProduct:
-        self._process(self.nodes[:1], product, params)
+        with wp.ScopedDevice(self.context.device):
+            self.nodes[0].trace(product, params)
         return product
 
     def _take_ahead(self, frame: int | None, params: Snapshot | None = None) -> RenderProduct | None:

@@ -46,3 +46,11 @@ class Node:
 
     def process(self, product: RenderProduct, params: Snapshot) -> None:
         raise NotImplementedError
+
+    def trace(self, product: RenderProduct, params: Snapshot) -> None:
+        """The part of ``process`` the pipelined executor may run a frame ahead, in another thread
+        (a stateless first node only); ``finish`` does the rest with the frame's own knobs."""
+        self.process(product, params)
+
+    def finish(self, product: RenderProduct, params: Snapshot) -> None:
+        """What ``trace`` left to the frame's own instant (nothing, unless the node splits)."""

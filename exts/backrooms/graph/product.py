@@ -16,6 +16,9 @@ name                Replicator   dtype     shape, meaning
                                            hash of its cell or prim path; 0 is written as 1),
                                            0 for background
 ``disocclusion``    (ours)       uint8     (H, W) 1 where the pixel was not visible last frame
+``radiance``        (ours)       float32   (H, W, 3) the renderer's linear light before exposure and
+                                           tone mapping (``rgb`` is made from it); below full
+                                           ``render.scale`` only in ``meta["internal"]``
 =================== ============ ========= ====================================================
 
 After the ``camcorder`` node, ``rgb`` is interlaced when ``camcorder.interlace`` is on: even rows are
@@ -40,6 +43,7 @@ NORMALS = "normals"
 MOTION_VECTORS = "motion_vectors"
 INSTANCE_ID = "instance_id"
 DISOCCLUSION = "disocclusion"
+RADIANCE = "radiance"
 
 AOV_SPECS: dict[str, tuple[Any, int]] = {
     RGB: (wp.uint8, 4),
@@ -48,6 +52,7 @@ AOV_SPECS: dict[str, tuple[Any, int]] = {
     MOTION_VECTORS: (wp.float32, 4),
     INSTANCE_ID: (wp.uint32, 0),
     DISOCCLUSION: (wp.uint8, 0),
+    RADIANCE: (wp.float32, 3),
 }
 
 

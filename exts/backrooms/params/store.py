@@ -50,15 +50,31 @@ class ReadLog(Snapshot):
         self.read.update(self._values)  # whoever iterates may read any value
         return super().__iter__()
 
-    def node(self, node: str) -> dict[str, Any]:
-        values = super().node(node)
-        self.read.update(f"{node}.{name}" for name in values)
-        return values
+    def node(self, node: str) -> Mapping[str, Any]:
+        return _NodeReads(self, node, super().node(node))
 
     def still_holds(self, params: Snapshot) -> bool:
         """Whether every knob read so far has the same value in ``params``."""
         missing = object()  # a knob read but absent (``get`` with a default) must stay absent
         return all(params.get(key, missing) == self._values.get(key, missing) for key in self.read)
+
+
+class _NodeReads(Mapping[str, Any]):
+    """One node's values (``ReadLog.node``) that note each value read into the log."""
+
+    def __init__(self, log: ReadLog, node: str, values: dict[str, Any]) -> None:
+        self._log, self._prefix, self._values = log, node + ".", values
+
+    def __getitem__(self, name: str) -> Any:
+        self._log.read.add(self._prefix + name)
+        return self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        self._log.read.update(self._prefix + name for name in self._values)
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
 
 
 class ParamStore:

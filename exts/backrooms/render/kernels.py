@@ -1,4 +1,6 @@
-"""The per-pixel kernel: primary visibility with exact AOVs, then shading into LdrColor, in one pass."""
+"""The per-pixel kernel: primary visibility with exact AOVs, then shading into linear radiance, in
+one pass; exposure and tone mapping into LdrColor are a pass of their own (``expose``), so a frame
+traced ahead can take the exposure of the instant it is shown."""
 
 from __future__ import annotations
 
@@ -67,9 +69,7 @@ class Shading:
     haze: float
     wear: float
     radiance: float
-    exposure_scale: float
     haze_light: wp.array(dtype=wp.float32)  # one number: how brightly the air around the camera glows
-    srgb: wp.array(dtype=wp.uint8)  # srgb_table()
 
 
 @wp.func
@@ -137,7 +137,7 @@ def pixels(
     motion: wp.array3d(dtype=wp.float32),
     instance_id: wp.array2d(dtype=wp.uint32),
     disocclusion: wp.array2d(dtype=wp.uint8),
-    rgb: wp.array3d(dtype=wp.uint8),
+    radiance: wp.array3d(dtype=wp.float32),
 ):
     """Trace the pixel centre, write its AOVs, then light it.
 
@@ -191,5 +191,18 @@ def pixels(
     disocclusion[y, x] = revealed
     color = shade(scene, cam, shading, hit, d, n, (y * cam.width + x) * shading.spp)
     for c in range(3):
-        rgb[y, x, c] = tonemap(color[c] * shading.exposure_scale, shading.srgb)
+        radiance[y, x, c] = color[c]
+
+
+@wp.kernel
+def expose(
+    radiance: wp.array3d(dtype=wp.float32),
+    scale: float,
+    srgb: wp.array(dtype=wp.uint8),
+    rgb: wp.array3d(dtype=wp.uint8),
+):
+    """Exposure (``scale`` = 2^EV), the filmic curve and sRGB: linear radiance to LdrColor."""
+    y, x = wp.tid()
+    for c in range(3):
+        rgb[y, x, c] = tonemap(radiance[y, x, c] * scale, srgb)
     rgb[y, x, 3] = wp.uint8(255)

@@ -21,6 +21,7 @@ Beside the AOVs it leaves what other nodes (the audio node) need to know about t
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -48,7 +49,7 @@ class RenderNode(Node):
         super().__init__(context)
         self.renderer = Renderer(context.width, context.height, context.device)
         self.internal = self.renderer  # the renderer at render.scale's size, made when first needed
-        self._internal_buffers: dict = {}
+        self._internal_buffers: dict[int, dict] = {}  # per buffer set of the product
         self.scene = Scene(context.device)
         self._world: World | None = None
         self._params: Snapshot | None = None
@@ -64,6 +65,23 @@ class RenderNode(Node):
         return self._world
 
     def process(self, product: RenderProduct, params: Snapshot) -> None:
+        self.trace(product, params)
+        self.finish(product, params)
+
+    def finish(self, product: RenderProduct, params: Snapshot) -> None:
+        """Exposure and tone mapping, at the frame's own ``render.exposure`` (then, below full size,
+        the upscale): apart from ``trace``, so automating the exposure keeps a frame traced ahead."""
+        if not product.meta["traced"]:
+            return
+        internal = product.meta.get("internal")
+        if internal is None:
+            self.renderer.expose(product, params["render.exposure"])
+            return
+        self.renderer.expose(internal, params["render.exposure"])
+        upscale(internal, product)
+
+    def trace(self, product: RenderProduct, params: Snapshot) -> None:
+        """Everything but the exposure; what the pipelined executor runs ahead."""
         world = self.world(params)
         previous, camera = world.cameras(product.frame, self.context.fps)
         self.scene.update(world.view(camera.position))
@@ -85,18 +103,21 @@ class RenderNode(Node):
         k = params["diffusion.generate"] if "diffusion" in self.context.nodes else 1
         return frame % k == 0
 
-    def _trace(self, camera: Camera, previous: Camera, product: RenderProduct, settings: dict) -> None:
-        """Trace at ``render.scale``'s internal size; below full size, fill the product up from it."""
+    def _trace(self, camera: Camera, previous: Camera, product: RenderProduct, settings: Mapping) -> None:
+        """Trace at ``render.scale``'s internal size; below full size into a smaller product of its
+        own (one per buffer set of the executor: a frame traced ahead must not write into the frame
+        being finished), which ``finish`` fills the product up from."""
         size = internal_size(product.width, product.height, settings["scale"])
         if size == (product.width, product.height):
-            self.renderer.render(self.scene, camera, previous, product, settings, self.context.seed)
+            self.renderer.trace(self.scene, camera, previous, product, settings, self.context.seed)
             return
         if (self.internal.width, self.internal.height) != size:
             self.internal = Renderer(*size, self.context.device)
             self._internal_buffers = {}
-        internal = RenderProduct(product.frame, *size, product.device, self._internal_buffers)
-        self.internal.render(self.scene, camera, previous, internal, settings, self.context.seed)
-        upscale(internal, product)
+        buffers = self._internal_buffers.setdefault(id(product.buffers), {})
+        internal = RenderProduct(product.frame, *size, product.device, buffers)
+        self.internal.trace(self.scene, camera, previous, internal, settings, self.context.seed)
+        product.meta["internal"] = internal
 
     def _lights(self, radiance: float) -> dict[str, np.ndarray]:
         """The panels as this frame lit them (see the module docstring)."""

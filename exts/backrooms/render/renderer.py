@@ -14,6 +14,7 @@ from backrooms.graph.product import (
     INSTANCE_ID,
     MOTION_VECTORS,
     NORMALS,
+    RADIANCE,
     RGB,
     RenderProduct,
 )
@@ -27,7 +28,7 @@ from backrooms.render.scene import Scene
 from backrooms.seeds import warp_seed
 from backrooms.world.types import Camera
 
-AOVS = (DEPTH, NORMALS, MOTION_VECTORS, INSTANCE_ID, DISOCCLUSION, RGB)  # the pixel kernel's output order
+AOVS = (DEPTH, NORMALS, MOTION_VECTORS, INSTANCE_ID, DISOCCLUSION, RADIANCE)  # the pixel kernel's outputs
 BURST_FRAMES = 6  # a flickering panel decides whether to stutter once per this many frames
 
 
@@ -67,6 +68,25 @@ class Renderer:
 
         ``settings`` holds the ``render.*`` values by bare name (``Snapshot.node("render")``).
         """
+        self.trace(scene, camera, previous, product, settings, seed)
+        self.expose(product, settings["exposure"])
+
+    def expose(self, product: RenderProduct, exposure: float) -> None:
+        """``rgb`` from ``radiance`` at ``exposure`` EV (any product size: the upscaler's too)."""
+        inputs = [product.allocate(RADIANCE), 2.0**exposure, self._srgb]
+        size = (product.height, product.width)
+        wp.launch(kernels.expose, size, inputs, [product.allocate(RGB)], device=product.device)
+
+    def trace(
+        self,
+        scene: Scene,
+        camera: Camera,
+        previous: Camera,
+        product: RenderProduct,
+        settings: Mapping[str, Any],
+        seed: int,
+    ) -> None:
+        """Every AOV but ``rgb``: ``radiance`` is the light before exposure (``expose`` makes ``rgb``)."""
         if (product.width, product.height) != (self.width, self.height):
             raise ValueError(
                 f"product is {product.width}x{product.height}, renderer is {self.width}x{self.height}"
@@ -99,9 +119,7 @@ class Renderer:
         shading.haze = s["haze"]
         shading.wear = s["wear"]
         shading.radiance = s["radiance"]
-        shading.exposure_scale = 2.0 ** s["exposure"]
         shading.haze_light = self._haze_light
-        shading.srgb = self._srgb
         self._launch_rows(kernels.pixels, [cam, prev, moved, bins, prev_bins, shading], aovs, data)
 
     def light(self, scene: Scene, frame: int, settings: Mapping[str, Any], seed: int) -> None:
