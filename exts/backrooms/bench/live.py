@@ -167,7 +167,7 @@ def run(quick: bool, device: str = "auto") -> list[Measurement]:
     snapshot = ParamStore(values=recipe.params).snapshot()
     for frame in range(3):
         render(frame, snapshot)  # warm-up: kernel loads, model load, first allocations
-    size = f"{width}x{height} {' -> '.join(recipe.nodes)}"
+    size = f"{width}x{height} {' -> '.join(node.kind for node in render.executor.nodes)}"
     # Flat out (the clock never waits) and at 24 fps, each quiet, with the sender aimed at a sink
     # (its own CPU use: on a small machine it competes with the chain) and flooding the session.
     runs = {
