@@ -20,6 +20,7 @@ from scipy import signal
 from backrooms.audio.clock import frame_bump, noise, ramp
 from backrooms.audio.filters import butter
 from backrooms.seeds import stream_key
+from backrooms.world.cellhash import mix
 
 HARMONICS = 12
 HUM_SHAPE = np.array([1.0, 0.35, 0.2, 0.12, 0.08] + [0.0] * (HARMONICS - 5))  # x mains, 2x mains ...
@@ -118,10 +119,7 @@ def panel_phases(seed: int, keys: np.ndarray) -> np.ndarray:
     (within ``MAINS_JITTER``) and add up; the ballasts' harmonics have their own phases and beat.
     """
     x = np.asarray(keys, np.uint64)[:, None] * np.uint64(HARMONICS) + np.arange(HARMONICS, dtype=np.uint64)
-    x = x + np.uint64(stream_key(seed, "audio.hum"))
-    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    x = x ^ (x >> np.uint64(31))
+    x = mix(x + np.uint64(stream_key(seed, "audio.hum")))
     phases = (x >> np.uint64(11)).astype(np.float64) * (2 * np.pi / 2.0**53)
     phases[:, 0] = MAINS_JITTER * (phases[:, 0] / np.pi - 1.0)
     return phases

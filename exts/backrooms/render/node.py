@@ -117,7 +117,7 @@ class RenderNode(Node):
         buffers = self._internal_buffers.setdefault(id(product.buffers), {})
         internal = RenderProduct(product.frame, *size, product.device, buffers)
         self.internal.trace(self.scene, camera, previous, internal, settings, self.context.seed)
-        product.meta["internal"] = internal
+        product.meta["internal"] = internal  # the traced AOVs: finish exposes them; other nodes may read them
 
     def _lights(self, radiance: float) -> dict[str, np.ndarray]:
         """The panels as this frame lit them (see the module docstring)."""

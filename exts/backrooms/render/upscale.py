@@ -72,4 +72,3 @@ def upscale(internal: RenderProduct, product: RenderProduct) -> None:
     inputs = [internal.allocate(n) for n in names]
     outputs = [product.allocate(n) for n in names]
     wp.launch(upscale_aovs, (product.height, product.width), inputs, outputs, device=product.device)
-    product.meta["internal"] = internal  # the traced AOVs, for nodes that reconstruct from them

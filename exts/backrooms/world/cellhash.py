@@ -16,7 +16,7 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
 
 
-def _mix(h: np.ndarray) -> np.ndarray:
+def mix(h: np.ndarray) -> np.ndarray:
     """SplitMix64 finaliser: a bijective, well-avalanched 64-bit mix."""
     h = (h ^ (h >> _S30)) * _M1
     h = (h ^ (h >> _S27)) * _M2
@@ -33,7 +33,7 @@ def hash_ints(key: int, *coords: np.ndarray | int) -> np.ndarray:
     with np.errstate(over="ignore"):
         h = np.full(np.broadcast_shapes(*(np.shape(c) for c in coords)), np.uint64(key), dtype=np.uint64)
         for c in coords:
-            h = _mix(h + _GOLDEN + np.asarray(c).astype(np.int64).astype(np.uint64))
+            h = mix(h + _GOLDEN + np.asarray(c).astype(np.int64).astype(np.uint64))
     return h
 
 
