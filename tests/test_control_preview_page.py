@@ -20,6 +20,7 @@ from pathlib import Path
 import websockets
 
 from browser import DevTools, browser_fixture  # noqa: F401  (the fixture "browser")
+from takes import recorded
 
 FPS = 24
 
@@ -44,16 +45,6 @@ def start_live(tmp_path: Path) -> tuple[subprocess.Popen, str, Path]:
 def targets(url: str) -> dict:
     with urllib.request.urlopen(url + "params.json", timeout=10) as response:
         return json.loads(response.read())["values"]
-
-
-def recorded(take: Path, key: str) -> list:
-    """The values of ``key`` the live process applied to its frames, in order (from its take)."""
-    found = []
-    for line in take.read_text().splitlines():
-        record = json.loads(line)
-        if isinstance(record.get("set"), dict) and key in record["set"]:
-            found.append(record["set"][key])
-    return found
 
 
 def set_knob(key: str, value) -> str:

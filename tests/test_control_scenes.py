@@ -15,6 +15,7 @@ from pythonosc.udp_client import SimpleUDPClient
 
 from backrooms.cli import main
 from backrooms.params.automation import load_automation
+from takes import recorded
 
 
 def start_live(tmp_path: Path) -> tuple[subprocess.Popen, SimpleUDPClient, Path]:
@@ -49,33 +50,24 @@ def wait_for(predicate, seconds: float = 60.0) -> None:
     assert predicate()
 
 
-def values_in(take: Path, key: str) -> list:
-    found = []
-    for line in take.read_text().splitlines():
-        record = json.loads(line)
-        if isinstance(record.get("set"), dict) and key in record["set"]:
-            found.append(record["set"][key])
-    return found
-
-
 def test_save_change_recall_and_morph_over_osc(tmp_path: Path) -> None:
     proc, osc, take = start_live(tmp_path)
     try:
         osc.send_message("/backrooms/decay/noise", 0.25)  # OSC floats are 0..1 of the range 0..8
-        wait_for(lambda: 2.0 in values_in(take, "decay.noise"))
+        wait_for(lambda: 2.0 in recorded(take, "decay.noise"))
         osc.send_message("/backrooms/scene/save", ["grain", "decay"])
         scenes = tmp_path / "show.scenes.json"
         wait_for(scenes.exists)
         assert json.loads(scenes.read_text())["grain"]["decay.noise"] == 2.0
         osc.send_message("/backrooms/decay/noise", 0.0625)
-        wait_for(lambda: 0.5 in values_in(take, "decay.noise"))
+        wait_for(lambda: 0.5 in recorded(take, "decay.noise"))
         osc.send_message("/backrooms/scene/recall", "grain")
-        wait_for(lambda: values_in(take, "decay.noise")[-1] == 2.0)
+        wait_for(lambda: recorded(take, "decay.noise")[-1] == 2.0)
         osc.send_message("/backrooms/decay/noise", 0.0)
-        wait_for(lambda: values_in(take, "decay.noise")[-1] == 0.0)
+        wait_for(lambda: recorded(take, "decay.noise")[-1] == 0.0)
         osc.send_message("/backrooms/scene/morph", ["grain", 0.5])  # 12 frames at 24 fps
-        wait_for(lambda: values_in(take, "decay.noise")[-1] == 2.0)
-        glide = values_in(take, "decay.noise")[-12:]
+        wait_for(lambda: recorded(take, "decay.noise")[-1] == 2.0)
+        glide = recorded(take, "decay.noise")[-12:]
         assert all(0.0 < v <= 2.0 for v in glide) and glide == sorted(glide) and len(set(glide)) >= 8
         osc.send_message("/backrooms/scene/recall", "nowhere")  # counted, the loop plays on
         time.sleep(1.0)
