@@ -1,5 +1,6 @@
 """Motion-vector warping, validity masks and the quality metrics built on them."""
 
+import pytest
 import torch
 
 from backrooms.diffusion.metrics import psnr, ssim, warping_error
@@ -78,3 +79,20 @@ def test_relit_warping_error_forgives_following_the_light_but_not_changing_surfa
     stained = dimmed.clone()
     stained[2, :, 2:4, 4:8] *= 0.5  # a stain that appears on one frame only
     assert warping_error(stained, motion, None, light) > 30 * warping_error(dimmed, motion, None, light)
+
+
+@pytest.mark.parametrize("shape", [(2, 240, 320), (1, 7, 5), (1, 1, 1), (1, 13, 40)])
+def test_lighting_is_the_border_aware_box_mean_bit_for_bit(shape):
+    """The shifted-sum box gives avg_pool2d's exact bytes (windows cut by the frame's borders
+    average the pixels inside), so the node's output did not move when it replaced it."""
+    from torch.nn import functional as F
+
+    from backrooms.diffusion.lighting import RADIUS, lighting
+
+    n, h, w = shape
+    render = torch.rand(n, 3, h, w, generator=torch.Generator().manual_seed(h * w))
+    size = 2 * RADIUS + 1
+    luma = render.mean(dim=1, keepdim=True)
+    rows = F.avg_pool2d(luma, (1, size), stride=1, padding=(0, RADIUS), count_include_pad=False)
+    expected = F.avg_pool2d(rows, (size, 1), stride=1, padding=(RADIUS, 0), count_include_pad=False)
+    assert torch.equal(lighting(render), expected)
