@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from backrooms.diffusion.model import PLANE_SLICES
 from backrooms.diffusion.pipeline import FrameInputs, StylisePipeline
 from backrooms.diffusion.sampler import FlowSampler
 
@@ -19,6 +20,24 @@ def test_timesteps_refuse_zero_steps():
 def test_step_renoises_prediction_with_the_same_noise():
     x0, noise = torch.zeros(1, 3, 2, 2), torch.ones(1, 3, 2, 2)
     assert torch.allclose(FlowSampler().step(x0, noise, 0.25), torch.full_like(x0, 0.25))
+
+
+def test_the_last_step_is_the_line_at_zero_bit_for_bit():
+    """At t = 0 the step returns the prediction: what (1 - 0) x0 + 0 noise computes, exactly."""
+    g = torch.Generator().manual_seed(3)
+    x0, noise = torch.randn(1, 3, 8, 8, generator=g), torch.randn(1, 3, 8, 8, generator=g)
+    assert torch.equal(FlowSampler().step(x0, noise, 0.0), (1.0 - 0.0) * x0 + 0.0 * noise)
+
+
+def test_planes_hold_the_masked_memory_and_the_level_as_before():
+    g = torch.Generator().manual_seed(4)
+    render, previous = torch.randn(1, 3, 4, 5, generator=g), torch.randn(1, 3, 4, 5, generator=g)
+    valid, depth = torch.rand(1, 1, 4, 5, generator=g), torch.rand(1, 1, 4, 5, generator=g)
+    inputs = FrameInputs(render, depth, torch.zeros_like(render), previous, valid)
+    planes = inputs.planes(render, 0.3)
+    assert torch.equal(planes[:, PLANE_SLICES["previous"]], previous * valid)
+    assert torch.equal(planes[:, PLANE_SLICES["t"]], torch.zeros_like(depth) + 0.3)
+    assert torch.equal(inputs.start(), previous * valid + (1.0 - valid) * render)
 
 
 def _inputs(render: torch.Tensor) -> FrameInputs:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol
 
 import torch
@@ -30,9 +31,14 @@ class FrameInputs:
     valid: torch.Tensor  # 1 channel in [0, 1]: trust in ``previous`` (0 = none)
     motion: torch.Tensor | None = None  # 2 channels, pixels moved since the last frame (latent backends)
 
+    @cached_property
+    def masked_previous(self) -> torch.Tensor:
+        """``previous * valid``: what the model sees of the memory (made once per frame)."""
+        return self.previous * self.valid
+
     def start(self) -> torch.Tensor:
         """The image the sampler starts from: memory where it is valid, the render where it is not."""
-        return start_image(self.render, self.previous * self.valid, self.valid)
+        return start_image(self.render, self.masked_previous, self.valid)
 
     def planes(self, x_t: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
         """The denoiser's stacked input for ``x_t`` at level ``t`` (a float or per-sample (N, 1, 1, 1))."""
@@ -40,11 +46,13 @@ class FrameInputs:
             {
                 "x_t": x_t,
                 "render": self.render,
-                "previous": self.previous * self.valid,
+                "previous": self.masked_previous,
                 "valid": self.valid,
                 "depth": self.depth,
                 "normals": self.normals,
-                "t": torch.zeros_like(self.depth) + t,
+                "t": torch.full_like(self.depth, t)
+                if isinstance(t, float)
+                else torch.zeros_like(self.depth) + t,
             }
         )
 

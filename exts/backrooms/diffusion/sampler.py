@@ -27,5 +27,8 @@ class FlowSampler:
         return (1.0 - t) * x0 + t * noise
 
     def step(self, x0_pred: torch.Tensor, noise: torch.Tensor, t_next: float) -> torch.Tensor:
-        """Move to ``t_next`` by re-noising the prediction with the same noise."""
+        """Move to ``t_next`` by re-noising the prediction with the same noise (at 0, the last level,
+        the prediction itself: what ``add_noise`` gives there, less two passes over the frame)."""
+        if isinstance(t_next, float) and t_next == 0.0:
+            return x0_pred
         return self.add_noise(x0_pred, noise, t_next)
