@@ -60,17 +60,17 @@ def clamp_to_render(
     """Keep re-lit memory within the range of the render's 3x3 neighbourhood (plus ``margin``), as
     temporal anti-aliasing clamps its history: where the light changes sharply (a panel switching
     off, its edge, a saturated panel that dims) the render wins; elsewhere the memory is untouched."""
-    high = _extreme3x3(render01, torch.maximum)
-    low = _extreme3x3(render01, torch.minimum)
-    return torch.minimum(torch.maximum(memory01, low - margin), high + margin)
+    edged = F.pad(render01, (1, 1, 1, 1), mode="replicate")  # an edge pixel is in its own window already
+    high = _extreme3x3(edged, torch.maximum)
+    low = _extreme3x3(edged, torch.minimum)
+    return memory01.clamp(min=low.sub_(margin), max=high.add_(margin))
 
 
 def _extreme3x3(
-    image: torch.Tensor, pick: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+    edged: torch.Tensor, pick: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 ) -> torch.Tensor:
-    """The max (or min) over each pixel's 3x3 neighbourhood inside the frame: max_pool2d's result,
-    as two separable passes of shifted views (max_pool2d took 5.7-8.4 ms at 320x240 on one CPU
-    thread, these 0.2 ms)."""
-    edged = F.pad(image, (1, 1, 1, 1), mode="replicate")  # an edge pixel is in its own window already
+    """The max (or min) over each pixel's 3x3 neighbourhood inside the frame, from the image padded
+    by one edge-replicated pixel: max_pool2d's result, as two separable passes of shifted views
+    (max_pool2d took 5.7-8.4 ms at 320x240 on one CPU thread, these 0.2 ms)."""
     rows = pick(pick(edged[..., :, :-2], edged[..., :, 1:-1]), edged[..., :, 2:])
     return pick(pick(rows[..., :-2, :], rows[..., 1:-1, :]), rows[..., 2:, :])
