@@ -245,6 +245,7 @@ class FrameGenerator:
         self._reach = wp.zeros(shape, dtype=wp.float32, device=device)
         self._seen = wp.zeros(shape, dtype=wp.vec3, device=device)
         self._splatted = wp.zeros(shape, dtype=wp.int32, device=device)
+        self._revealed = wp.zeros(shape, dtype=wp.int32, device=device)  # after the first fill pass
         self._index = [wp.zeros(shape, dtype=wp.int32, device=device) for _ in range(2)]
         self._grid = wp.zeros((*shape, 2), dtype=wp.float32, device=device)
         self._valid = wp.zeros(shape, dtype=wp.float32, device=device)
@@ -300,15 +301,15 @@ class FrameGenerator:
         )
         current = self._splatted
         for n in range(FILL_PASSES):
-            target = self._index[n % 2]
+            target = self._revealed if n == 0 else self._index[n % 2]
             wp.launch(fill_holes, size, [self._depth, current, target], device=self.device)
             current = target
         key = [self._rgb, self._depth, self._normals, self._ids, self._reach, self._seen]
-        revealed = self._index[0]  # still empty after one pass: wider than a crack, newly seen
         wp.launch(
             gather,
             size,
-            [self._key_camera, cam, previous, current, revealed, *key],
+            # still empty after the first pass: wider than a crack, newly seen
+            [self._key_camera, cam, previous, current, self._revealed, *key],
             outputs,
             device=self.device,
         )
