@@ -99,3 +99,21 @@ def test_stages_and_runs():
     assert stage_groups(1, []) == [range(1, 1)]  # the render alone: its finish behind its trace
     assert list(contiguous_runs([3, 4, 5, 9, 10, 2])) == [(3, 6), (9, 11), (2, 3)]
     assert np.array_equal(list(contiguous_runs([])), [])
+
+
+def test_a_take_that_fails_at_a_frame_raises_there_after_the_frames_before_it():
+    recipe = load_recipe()
+    snapshot = ParamStore(values=recipe.params).snapshot()
+
+    def params_at(frame):
+        if frame == 5:
+            raise ValueError("no knob values for frame 5")
+        return snapshot
+
+    executor = Executor(recipe.nodes, GraphContext(recipe.seed, W, H, recipe.fps, "cpu"), params_at)
+    taken = []
+    with pytest.raises(ValueError, match="frame 5"):
+        for product in executor.stream(range(1, 9)):
+            taken.append(product.frame)
+    assert taken == [1, 2, 3, 4]
+    executor.close()

@@ -227,7 +227,13 @@ class Executor:
         while len(self._stage_workers) < len(self.stages):
             name = f"stage-{len(self._stage_workers)}"
             self._stage_workers.append(ThreadPoolExecutor(1, thread_name_prefix=name))
-        params = self.params_at(product.frame)
+        try:
+            params = self.params_at(product.frame)
+        except Exception as exc:  # raised in turn, after the frames before it
+            abandon.from_frame(product.frame + 1)
+            failed: Future = Future()
+            failed.set_exception(exc)
+            return failed
         job = self._worker.submit(self._stage, abandon, None, None, product, params) if trace else None
         for nodes, worker in zip(self.stages, self._stage_workers, strict=True):
             job = worker.submit(self._stage, abandon, job, nodes, product, params)
