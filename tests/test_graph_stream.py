@@ -43,9 +43,9 @@ def _streamed(frames, cuts=None, **values) -> dict[int, tuple[bytes, bytes]]:
     return out
 
 
-@pytest.mark.parametrize("generate", [1, 2])
-def test_a_stream_has_the_bytes_of_a_serial_render_loop(generate):
-    knobs = {"diffusion.generate": generate}
+@pytest.mark.parametrize(("generate", "scale"), [(1, 1.0), (2, 1.0), (2, 0.5)])
+def test_a_stream_has_the_bytes_of_a_serial_render_loop(generate, scale):
+    knobs = {"diffusion.generate": generate, "render.scale": scale}
     serial = _serial(range(12), **knobs)
     assert _streamed(range(12), **knobs) == serial
     assert _streamed(range(7, 12), **knobs) == {f: serial[f] for f in range(7, 12)}  # --start 7
