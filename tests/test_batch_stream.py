@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from backrooms.batch import job_record
-from backrooms.io.background import BackgroundWrites
+from backrooms.io.background import BackgroundWrites, prefetched
 from backrooms.io.manifest import FRAMES, PartLog, frame_file, job_key
 from backrooms.scale.shard import FixedParams, Shard, ShardJob, render_shard
 from scale_nodes import tape_recipe
@@ -75,3 +75,22 @@ def test_submit_blocks_while_depth_writes_wait():
     third.join(10)
     assert not third.is_alive()
     writes.close()
+
+
+def test_prefetched_items_come_in_order_made_on_another_thread_and_errors_in_their_turn():
+    threads = set()
+
+    def made(i):
+        threads.add(threading.get_ident())
+        if i == 7:
+            raise OSError("frame 7 unreadable")
+        return i
+
+    assert list(prefetched(made(i) for i in range(7))) == list(range(7))
+    assert threading.get_ident() not in threads
+    taken = []
+    with pytest.raises(OSError, match="frame 7"):
+        for item in prefetched(made(i) for i in range(10)):
+            taken.append(item)
+    assert taken == list(range(7))
+    assert list(prefetched([])) == []

@@ -1,13 +1,15 @@
-"""File writes on a thread of their own, so encoding a frame (zlib releases the GIL) overlaps the
-next frame's work instead of adding to it."""
+"""File work on a thread of its own, so encoding or decoding a frame (zlib releases the GIL)
+overlaps the next frame's work instead of adding to it."""
 
 from __future__ import annotations
 
 import contextlib
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class BackgroundWrites:
@@ -60,3 +62,14 @@ class BackgroundWrites:
         except BaseException:
             self._failed = True
             raise
+
+
+def prefetched(items: Iterable[T], depth: int = 4) -> Iterator[T]:
+    """``items`` in order, each made on a thread of its own up to ``depth`` ahead of the caller (a
+    frame decoded while the one before it is encoded); an error making one is raised in its turn."""
+    source, end = iter(items), object()
+    with ThreadPoolExecutor(1, thread_name_prefix="prefetch") as pool:
+        ahead = deque(pool.submit(next, source, end) for _ in range(depth))
+        while (item := ahead.popleft().result()) is not end:
+            ahead.append(pool.submit(next, source, end))
+            yield item
