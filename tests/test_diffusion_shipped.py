@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from backrooms.diffusion.data import cheap_frames, clip_settings, clip_world, render_clip
-from backrooms.diffusion.evaluate import evaluate_scales, run_node, scores, seed_difference
+from backrooms.diffusion.evaluate import evaluate_graph, evaluate_scales, run_node, scores, seed_difference
 from backrooms.diffusion.metrics import warping_error
 from backrooms.diffusion.model import Denoiser, parameter_count
 from backrooms.diffusion.styles import DEFAULT_STYLE, models_dir
@@ -46,6 +46,16 @@ def test_evaluation_at_a_lower_render_scale_scores_the_node_on_the_upscaled_rend
     assert half["render"].shape == clip.render.shape
     assert report["cheap_render"]["ssim"] < scores((clip.render + 1) / 2, clip)["ssim"]
     assert 0 < report["node"]["ssim"] <= 1 and report["node"]["psnr"] > 10
+
+
+def test_graph_evaluation_traces_the_clips_own_walk_and_generates_frames_between():
+    world, look = clip_world(7, 5), clip_settings(7, 5)
+    clip, _ = render_clip(*world, 4, 96, 72, look, expensive_spp=1, scale=1)
+    settings = ((1, 1.0), (2, 1.0))
+    kept = evaluate_graph(clip, world, {**look, "diffusion.strength": 0.0}, str(SHIPPED), settings)
+    assert kept["generate 1 scale 1"] == scores((clip.render + 1) / 2, clip)  # the render, untouched
+    assert kept["generate 2 scale 1"] != kept["generate 1 scale 1"]  # frames 1 and 3 reprojected
+    assert kept["generate 2 scale 1"]["psnr"] > 20
 
 
 def test_seed_difference_is_zero_for_one_seed_and_visible_for_two():

@@ -13,6 +13,7 @@ from backrooms.errors import UserError
 
 DEFAULT_OUT = Path("models") / "remembered"
 EVAL_SCALES = (0.75, 0.5)  # render.scale values evaluated besides 1
+EVAL_GENERATE = (1, 2)  # diffusion.generate values the real graph is evaluated at
 HELD_OUT_WALK = 10_000  # clip index of the evaluation walk (its own world seed), far from 0..N-1
 
 
@@ -125,7 +126,7 @@ def run_train(args: argparse.Namespace) -> int:
         mean_timing,
         render_clip,
     )
-    from backrooms.diffusion.evaluate import evaluate, evaluate_scales
+    from backrooms.diffusion.evaluate import evaluate, evaluate_graph, evaluate_scales
     from backrooms.diffusion.train import train, write_log
     from backrooms.graph.recipe import parse_size
 
@@ -177,6 +178,10 @@ def run_train(args: argparse.Namespace) -> int:
         }
         report["render_scale"] = evaluate_scales(
             held_out, lower, str(args.out.resolve()), vhs_loss=vhs_perceptual_loss
+        )
+        graph = tuple((g, s) for g in EVAL_GENERATE for s in (1.0, *EVAL_SCALES))
+        report["graph"] = evaluate_graph(
+            held_out, (world_seed, start), look, str(args.out.resolve()), graph, vhs_loss=vhs_perceptual_loss
         )
         report["render_seconds_per_frame"] = timing
         report["eval_frames"] = args.eval_frames

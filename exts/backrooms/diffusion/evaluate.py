@@ -118,6 +118,42 @@ def seed_difference(clip: Clip, values: dict[str, Any], seeds: tuple[int, int] =
     }
 
 
+def evaluate_graph(
+    clip: Clip,
+    world: tuple[int, int],
+    look: dict[str, Any],
+    style: str,
+    settings: tuple[tuple[int, float], ...],
+    vhs_loss=None,
+) -> dict[str, Any]:
+    """The real graph (``render`` -> ``diffusion``, defaults) replaying ``clip``'s walk (``world``:
+    its world seed and first frame, ``look``: its render knobs) for each (``diffusion.generate``,
+    ``render.scale``) in ``settings``, scored against the clip's expensive target.
+
+    Unlike ``evaluate_scales`` this traces the walk itself, so frame generation (which needs the
+    render node's camera and skips its traces) is measured as it runs: frames are the walk's own
+    frame numbers, replayed from the memory's reset point like a seek.
+    """
+    from backrooms.graph.executor import Executor
+
+    world_seed, start = world
+    _, _, h, w = clip.render.shape
+    report: dict[str, Any] = {}
+    for generate, scale in settings:
+        snapshot = ParamStore(
+            values={**look, "diffusion.style": style, "diffusion.generate": generate, "render.scale": scale}
+        ).snapshot()
+        executor = Executor(
+            ("render", "diffusion"), GraphContext(world_seed, w, h, 24.0, "cpu"), lambda _f, s=snapshot: s
+        )
+        frames = []
+        for f in range(start, start + len(clip)):
+            frames.append((rgb_to_signed(wp.to_torch(executor.render(f)[RGB])) + 1) / 2)
+        executor.close()
+        report[f"generate {generate} scale {scale:g}"] = scores(torch.cat(frames), clip, vhs_loss)
+    return report
+
+
 def evaluate_scales(
     clip: Clip, cheap_by_scale: dict[float, dict[str, torch.Tensor]], style: str, vhs_loss=None
 ) -> dict[str, Any]:
