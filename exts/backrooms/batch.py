@@ -22,6 +22,7 @@ from backrooms.errors import UserError
 from backrooms.graph.executor import ParamsAt
 from backrooms.graph.recipe import Recipe
 from backrooms.io.audio import read_frame_audio, read_wav, write_wav
+from backrooms.io.background import prefetched
 from backrooms.io.manifest import FRAMES, PARTS, Manifest, job_key, part_logs
 from backrooms.io.mp4 import AAC_BITRATE, write_mp4
 from backrooms.io.png import read_png
@@ -158,7 +159,7 @@ def render_clip(
         manifest.video = VIDEO_NAME
         manifest.audio = join_audio(out, [manifest.frames[f] for f in wanted], recipe.fps)
         sound = read_wav(out / AUDIO_NAME)[0] if manifest.audio else None
-        frames = (read_png(out / manifest.frames[f]["file"]) for f in wanted)
+        frames = prefetched(read_png(out / manifest.frames[f]["file"]) for f in wanted)
         write_mp4(out / VIDEO_NAME, frames, recipe.fps, audio=sound, rate=AUDIO_RATE)
         manifest.save()
     return manifest

@@ -1,13 +1,15 @@
 """The full default chain per stage, steady state, beside render-only in the same run.
 
 For each output size: render-only (the ``render`` node alone, not pipelined), then the default
-recipe's nodes with ``diffusion.generate`` 1 / 2 and ``render.scale`` 1 / 0.5 (the default also
-serial: the executor normally traces frame N+1 while the other nodes finish frame N). The rate is
-frames over the wall-clock time of the whole loop, the per-frame PNG and the clip's MP4 encode
-included; the time spent in each stage is in the note (the render overlaps the rest when
-pipelined). Start-up (kernel loads, the model) and the first frames are excluded. Last, the peak
-memory (RSS high-water mark) of a real ``backrooms live`` process playing the default chain at each
-size. Run it under ``flock /tmp/bench.lock`` on a shared machine; the load is in the notes.
+recipe's nodes with ``diffusion.generate`` 1 / 2 and ``render.scale`` 1 / 0.5, streamed as a batch
+render streams them (``Executor.stream``: every node on a stage of its own thread, the PNGs written
+on another); the default also serial and with only the render traced ahead (``Executor.render``,
+what ``backrooms live`` plays). The rate is frames over the wall-clock time of the whole loop, the
+per-frame PNG and the clip's MP4 encode included; the time spent in each stage is in the note
+(stages overlap unless serial). Start-up (kernel loads, the model) and the first frames are
+excluded. Last, the peak memory (RSS high-water mark) of a real ``backrooms live`` process playing
+the default chain at each size. Run it under ``flock /tmp/bench.lock`` on a shared machine; the
+load is in the notes.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -27,6 +30,7 @@ from backrooms.graph.executor import Executor
 from backrooms.graph.node import GraphContext
 from backrooms.graph.product import RGB
 from backrooms.graph.recipe import load_recipe
+from backrooms.io.background import BackgroundWrites
 from backrooms.io.mp4 import write_mp4
 from backrooms.io.png import write_png
 from backrooms.params import ParamStore
@@ -34,43 +38,75 @@ from backrooms.params import ParamStore
 AREA = "chain"
 WARM = 3  # frames run before timing: kernel loads, model load, caches
 START = 40  # the walk is under way by then (the operator starts standing)
-# (diffusion.generate, render.scale, pipelined): the default first, also without the pipeline
-CONFIGS = ((1, 1.0, False), (1, 1.0, True), (2, 1.0, True), (1, 0.5, True), (2, 0.5, True))
+# (diffusion.generate, render.scale, mode): the default also serial and traced ahead only (``render``)
+CONFIGS = (
+    (1, 1.0, "serial"),
+    (1, 1.0, "ahead"),
+    (1, 1.0, "stream"),
+    (2, 1.0, "stream"),
+    (1, 0.5, "stream"),
+    (2, 0.5, "stream"),
+)
+MODES = {"serial": "serial", "ahead": "render traced ahead", "stream": "streamed"}
 
 
 def _timed_chain(
-    nodes: tuple[str, ...], width: int, height: int, frames: int, pipeline: bool = True, **values
+    nodes: tuple[str, ...],
+    width: int,
+    height: int,
+    frames: int,
+    mode: str = "stream",
+    cuts: list[int] | None = None,
+    **values,
 ) -> dict[str, float]:
-    """Seconds per frame in every stage (nodes, PNG, MP4; the render overlaps the rest when
-    pipelined) and ``wall``, the whole loop's, over ``frames`` frames after warming up."""
+    """Seconds per frame in every stage (nodes, PNG, MP4) and ``wall``, the whole loop's, over
+    ``frames`` frames after warming up.
+
+    ``mode``: ``serial`` (``Executor.render`` on one thread), ``ahead`` (``render``, the next frame
+    traced in a worker), ``stream`` (``Executor.stream`` split at ``cuts``, the PNGs written on a
+    thread of their own, as a batch render does). Stages overlap except when serial, so their sum
+    is then more than the wall time: each is the time its thread spent in it, waits for a core
+    included.
+    """
     recipe = load_recipe()
     snapshot = ParamStore(values={**recipe.params, **values}).snapshot()
     context = GraphContext(recipe.seed, width, height, recipe.fps, "cpu")
-    executor = Executor(nodes, context, lambda _f: snapshot, pipeline=pipeline)
-    spent = dict.fromkeys(nodes, 0.0)
-    for node in executor.nodes:
-        process = node.process
+    executor = Executor(nodes, context, lambda _f: snapshot, pipeline=mode != "serial", cuts=cuts)
+    spent = dict.fromkeys((*nodes, "png"), 0.0)
+    lock = threading.Lock()  # stages on several threads add to ``spent``
 
-        def timed(product, params, process=process, kind=node.kind) -> None:
+    def timed(call, kind):
+        def run(*args) -> None:
             began = time.perf_counter()
-            process(product, params)
-            spent[kind] += time.perf_counter() - began
+            call(*args)
+            with lock:
+                spent[kind] += time.perf_counter() - began
 
-        node.process = timed  # type: ignore[method-assign]
+        return run
+
+    for i, node in enumerate(executor.nodes):
+        for name in ("trace", "finish") if i == 0 else ("process",):  # the first: its process calls both
+            setattr(node, name, timed(getattr(node, name), node.kind))
     for f in range(START - WARM, START):
         executor.render(f)
     for kind in spent:
         spent[kind] = 0.0
     kept = []
-    png = 0.0
+    write_png_timed = timed(write_png, "png")
     with tempfile.TemporaryDirectory() as tmp:
         loop = time.perf_counter()
-        for f in range(START, START + frames):
-            rgb = wp.to_torch(executor.render(f)[RGB]).numpy()
-            began = time.perf_counter()
-            write_png(Path(tmp) / f"frame_{f:06d}.png", rgb)
-            png += time.perf_counter() - began
-            kept.append(np.array(rgb[..., :3]))
+        wanted = range(START, START + frames)
+        if mode == "stream":
+            with BackgroundWrites() as writes:
+                for product in executor.stream(wanted):
+                    rgb = np.array(wp.to_torch(product[RGB]).numpy())
+                    writes.submit(write_png_timed, Path(tmp) / f"frame_{product.frame:06d}.png", rgb)
+                    kept.append(rgb[..., :3])
+        else:
+            for f in wanted:
+                rgb = wp.to_torch(executor.render(f)[RGB]).numpy()
+                write_png_timed(Path(tmp) / f"frame_{f:06d}.png", rgb)
+                kept.append(np.array(rgb[..., :3]))
         began = time.perf_counter()
         write_mp4(Path(tmp) / "clip.mp4", kept, recipe.fps)
         mp4 = time.perf_counter() - began
@@ -78,7 +114,9 @@ def _timed_chain(
     executor.close()
     seconds = {kind: s / frames for kind, s in spent.items()}
     if "diffusion" in nodes:
-        seconds |= {"png": png / frames, "mp4": mp4 / frames}
+        seconds["mp4"] = mp4 / frames
+    else:
+        del seconds["png"]
     return seconds | {"wall": wall / frames}
 
 
@@ -119,14 +157,14 @@ def run(quick: bool, device: str = "auto") -> list[Measurement]:
         frames = 4 if quick else (24 if width <= 320 else 12)
         size = f"{width}x{height}"
         load = f"load {os.getloadavg()[0]:.1f}"
-        alone = _timed_chain(("render",), width, height, frames, pipeline=False)["wall"]
+        alone = _timed_chain(("render",), width, height, frames, "serial")["wall"]
         out.append(Measurement(AREA, f"render only {size}", 1 / alone, "fps", load))
-        for generate, scale, pipeline in CONFIGS:
+        for generate, scale, mode in CONFIGS:
             knobs = {"diffusion.generate": generate, "render.scale": scale}
-            stages = _timed_chain(nodes, width, height, frames, pipeline, **knobs)
+            stages = _timed_chain(nodes, width, height, frames, mode, **knobs)
             wall = stages.pop("wall")
             split = ", ".join(f"{k} {1000 * v:.1f}" for k, v in stages.items())
-            label = f"full chain {size} generate {generate} scale {scale:g}" + ("" if pipeline else " serial")
+            label = f"full chain {size} generate {generate} scale {scale:g} {MODES[mode]}"
             note = f"{alone / wall:.2f}x render-only; ms in each stage: {split}"
             out.append(Measurement(AREA, label, 1 / wall, "fps", note))
     if not quick:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Collection, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+import math
+from collections import deque
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 import warp as wp
@@ -18,6 +20,21 @@ from backrooms.params.store import ReadLog, Snapshot
 
 ParamsAt = Callable[[int], Snapshot]
 PAUSE_AHEAD = 12  # frames traced here only after a frame traced ahead was made stale by a change
+SLACK = 1  # buffer sets a stream keeps beyond one per stage and the caller's: evens out uneven frames
+
+
+class Abandoned(Exception):
+    """A streamed frame not run because an earlier one failed (or the stream was closed)."""
+
+
+class Abandon:
+    """The frames of a stream not to run any more: those from ``frame`` on."""
+
+    def __init__(self) -> None:
+        self.frame = math.inf
+
+    def from_frame(self, frame: float) -> None:
+        self.frame = min(self.frame, frame)  # one assignment: atomic under the GIL
 
 
 class Executor:
@@ -37,6 +54,13 @@ class Executor:
     changes to other knobs — a DAW automating the tape or the exposure — keep it), so every frame has
     exactly the bytes of an unpipelined run. After a stale one, ``PAUSE_AHEAD`` frames are traced
     here: while such a knob moves every frame, tracing ahead would only take a core for nothing.
+
+    Streamed (batch: ``stream(frames)``): the whole graph is an in-order pipeline of stages, each on
+    its own thread — the render's trace, then the nodes cut into groups at ``cuts`` (the render's
+    finish joins the first group) — so frame N's later stages run while N+1's earlier ones do. Every
+    node still runs in frame order on one thread at a time, with the frame's ``params_at``, so every
+    frame has the bytes of ``render``. Nothing is speculative: batch parameters are a function of
+    the frame.
     """
 
     def __init__(
@@ -46,9 +70,13 @@ class Executor:
         params_at: ParamsAt,
         catalog: Catalog = CATALOG,
         pipeline: bool = True,
+        cuts: Sequence[int] | None = None,
     ) -> None:
         """The nodes ``kinds`` (in data-flow order) for one run described by ``context``; ``pipeline``
         False traces every frame on the calling thread (the bench compares both).
+
+        ``cuts``: the indices of the nodes that start a new stage of ``stream`` (default
+        ``stage_cuts``; the bench compares others).
 
         Hosts that render frames themselves (Kit's annotators, ``backrooms decay`` on footage) name
         only the nodes after ``render`` and hand each frame's AOVs to ``render(frame, inputs)``.
@@ -68,6 +96,13 @@ class Executor:
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="trace-ahead") if pipelined else None
         self._ahead: tuple[int, ReadLog, Future] | None = None
         self._paused = 0  # frames left before tracing ahead again (knobs the trace reads are moving)
+        self._until: int | None = None  # a stream's last frame: nothing is traced ahead past it
+        self._returned: dict[str, wp.array] | None = None  # the buffers of the product last returned
+        self._sets = [self._buffers, self._spare]  # every buffer set made (a stream needs more)
+        groups = stage_groups(len(kinds), stage_cuts(kinds) if cuts is None else cuts)
+        self.stages = groups if pipelined else []  # node index ranges; empty: ``stream`` is serial
+        self._stage_workers: list[ThreadPoolExecutor] = []
+        self._abandon: Abandon | None = None  # stops the stream under way
 
     @classmethod
     def from_recipe(cls, recipe: Recipe, params_at: ParamsAt, leave_out: Collection[str] = ()) -> Executor:
@@ -105,14 +140,132 @@ class Executor:
                     self._run(warm, None)
         product = self._run(frame, inputs)
         self._next_frame = frame + 1
+        self._returned = product.buffers
         return product
 
+    def stream(self, frames: Iterable[int]) -> Iterator[RenderProduct]:
+        """The products of ``frames`` (any order; each contiguous run is pipelined), in that order.
+
+        Each product stays valid until the next one is taken from the iterator (its buffer set is
+        then reused): copy what must outlive it. A node's failure is raised when its frame is
+        taken; the frames before it come out first. Closing the iterator early (or ``close``)
+        abandons the frames under way. A run's first frame is ``render`` on this thread (the seek,
+        and the Warp modules of the first frame load on one thread), and its second is traced
+        ahead meanwhile; the rest flow through the stages.
+        """
+        for first, stop in contiguous_runs(frames):
+            self._until = stop - 1
+            try:
+                yield self.render(first)
+                if not self.stages:
+                    for frame in range(first + 1, stop):
+                        yield self.render(frame)
+                elif stop > first + 1:
+                    yield from self._stream(first + 1, stop)
+            finally:
+                self._until = None
+
     def close(self) -> None:
-        """Wait for the frame being traced ahead (it is wasted: nobody asked for it yet), end the worker."""
+        """Abandon a stream under way, wait for the frame being traced ahead (it is wasted: nobody
+        asked for it yet), end the workers."""
+        if self._abandon is not None:
+            self._abandon.from_frame(-math.inf)
         self._take_ahead(None)
-        if self._worker is not None:
-            self._worker.shutdown()
-            self._worker = None
+        for worker in (self._worker, *self._stage_workers):
+            if worker is not None:
+                worker.shutdown()
+        self._worker = None
+        self._stage_workers = []
+        self.stages = []
+
+    def _stream(self, first: int, stop: int) -> Iterator[RenderProduct]:
+        """Frames ``first .. stop-1`` through the stages; frame ``first - 1`` was just returned and
+        ``first`` traced ahead.
+
+        One buffer set per frame in flight: the caller's (released when it asks for the next),
+        and ``len(stages) + 1 + SLACK`` flowing, taken in turn (frame ``first + i`` uses set
+        ``i + 1`` modulo their count).
+        """
+        sets = self._buffer_sets(len(self.stages) + 2 + SLACK)
+        abandon = self._abandon = Abandon()
+        flight: deque[tuple[RenderProduct, Future]] = deque()
+        frame, held, finished = first, 0, False  # held: the set of the frame returned last
+        try:
+            traced = self._take_ahead(first, self.params_at(first))
+            while True:
+                while frame < stop and len(flight) < len(sets):
+                    product = traced or self._product(frame, sets[(frame - first + 1) % len(sets)])
+                    flight.append((product, self._submit(product, traced is None, abandon)))
+                    frame, traced = frame + 1, None
+                if not flight:
+                    break
+                product, job = flight.popleft()
+                job.result()
+                held = (product.frame - first + 1) % len(sets)
+                yield product
+            finished = True
+        finally:
+            abandon.from_frame(-math.inf)  # the frames under way (all after the one returned last)
+            wait([job for _, job in flight])
+            self._abandon = None
+            self._next_frame = stop if finished else None  # else the nodes are at different frames
+            self._returned = sets[held]  # ``render`` next writes into neither it nor the spare
+            self._buffers, self._spare = sets[(held + 1) % len(sets)], sets[(held + 2) % len(sets)]
+
+    def _buffer_sets(self, count: int) -> list[dict[str, wp.array]]:
+        """``count`` buffer sets: the one just returned, the one traced ahead into, then others
+        (made once, kept for later streams)."""
+        while len(self._sets) < count:
+            self._sets.append({})
+        held = self._returned if self._returned is not None else self._buffers
+        ahead = self._spare if held is self._buffers else self._buffers
+        return [held, ahead, *[s for s in self._sets if s is not held and s is not ahead][: count - 2]]
+
+    def _submit(self, product: RenderProduct, trace: bool, abandon: Abandon) -> Future:
+        """Queue every stage of ``product``'s frame (the trace too when ``trace``); its last stage's
+        job. Each stage waits for the stage before it on the same frame."""
+        while len(self._stage_workers) < len(self.stages):
+            name = f"stage-{len(self._stage_workers)}"
+            self._stage_workers.append(ThreadPoolExecutor(1, thread_name_prefix=name))
+        try:
+            params = self.params_at(product.frame)
+        except Exception as exc:  # raised in turn, after the frames before it
+            abandon.from_frame(product.frame + 1)
+            failed: Future = Future()
+            failed.set_exception(exc)
+            return failed
+        job = self._worker.submit(self._stage, abandon, None, None, product, params) if trace else None
+        for nodes, worker in zip(self.stages, self._stage_workers, strict=True):
+            job = worker.submit(self._stage, abandon, job, nodes, product, params)
+        return job
+
+    def _stage(
+        self,
+        abandon: Abandon,
+        before: Future | None,
+        nodes: range | None,
+        product: RenderProduct,
+        params: Snapshot,
+    ) -> None:
+        """One stage of one frame: the trace (``nodes`` None), or ``nodes`` (the render's finish
+        first when the group starts the graph). A failure abandons the frames after it (not the
+        later stages of frames before it)."""
+        try:
+            if before is not None:
+                before.result()
+            if product.frame >= abandon.frame:
+                raise Abandoned(f"frame {product.frame}")
+            with wp.ScopedDevice(self.context.device):
+                if nodes is None:
+                    self.nodes[0].trace(product, params)
+                    return
+                if nodes.start == 1:
+                    self.nodes[0].finish(product, params)
+                for index in nodes:
+                    self.nodes[index].process(product, params)
+        except BaseException:
+            abandon.from_frame(product.frame + 1)
+            raise
 
     def _run(self, frame: int, inputs: Mapping[str, Any] | None) -> RenderProduct:
         params = self.params_at(frame)
@@ -141,7 +294,7 @@ class Executor:
 
         Never during a frame run wholly here: Warp modules a parameter change brings in (and the
         first frame's) load on this thread alone."""
-        if self._worker is None:
+        if self._worker is None or (self._until is not None and product.frame >= self._until):
             return
         if self._paused:  # a trace ahead would likely be stale too, and would take a core for nothing
             self._paused -= 1
@@ -174,3 +327,32 @@ class Executor:
             self._paused = PAUSE_AHEAD
             return None
         return job.result()  # a failure of the frame asked for is this frame's
+
+
+def stage_cuts(kinds: Sequence[str]) -> list[int]:
+    """The default stages of ``Executor.stream``: every node after the render on a stage of its own.
+
+    One stage per node needs no knowledge of what each node costs, and lets the scheduler spread
+    whatever is ready over the cores; measured against two stages (the model's, the rest) in
+    docs/diffusion.md.
+    """
+    return list(range(2, len(kinds)))
+
+
+def stage_groups(count: int, cuts: Iterable[int]) -> list[range]:
+    """The node ranges of the stages after the trace (node 0, the render, is the trace's and its
+    finish the first group's): a stage starts at 1 and at each cut."""
+    starts = sorted({1, *(c for c in cuts if 1 < c < count)})
+    return [range(a, b) for a, b in zip(starts, [*starts[1:], max(count, 1)], strict=True)]
+
+
+def contiguous_runs(frames: Iterable[int]) -> Iterator[tuple[int, int]]:
+    """``frames`` as ``(first, stop)`` runs of consecutive frames, in their order."""
+    run: list[int] = []
+    for frame in frames:
+        if run and frame != run[1]:
+            yield run[0], run[1]
+            run = []
+        run = [run[0] if run else frame, frame + 1]
+    if run:
+        yield run[0], run[1]

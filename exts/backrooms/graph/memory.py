@@ -1,8 +1,11 @@
 """How much memory a frame size needs on the CPU, so a size that cannot fit is refused before it starts.
 
-Measured with ``/usr/bin/time -v backrooms render --frames 2`` on the default chain (render ->
-diffusion -> decay, CPU): 564 MB peak at 320x240, 708 MB at 640x480, i.e. about 520 MB for the
-libraries and 620 bytes a pixel (AOVs, the diffusion tensors, the decay planes). With a margin: 700.
+Measured with ``/usr/bin/time -v backrooms render --frames 12`` on the default chain (render ->
+diffusion -> camcorder -> decay -> audio, CPU), which streams its frames (``Executor.stream``: one
+buffer set per frame in flight, seven): 706 MB peak at 320x240, 1069 MB at 640x480, i.e. about
+590 MB for the libraries and 1580 bytes a pixel (AOVs, the diffusion tensors, the camcorder and
+decay planes, the threads' allocations); before streaming (two buffer sets) 662 and 884 MB, 960
+bytes a pixel. With a margin: 1800.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import os
 from backrooms.errors import UserError
 
 BASE_BYTES = 600 * 2**20
-BYTES_PER_PIXEL = 700
+BYTES_PER_PIXEL = 1800
 
 
 def needed_bytes(width: int, height: int) -> int:

@@ -6,6 +6,7 @@ process, a Ray task, a farm task), so every engine produces the same bytes.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -13,10 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from backrooms.graph.executor import Executor, ParamsAt
 from backrooms.graph.product import RGB
 from backrooms.graph.recipe import Recipe
 from backrooms.io.audio import write_frame_audio
+from backrooms.io.background import BackgroundWrites
 from backrooms.io.manifest import PartLog, audio_file, frame_file
 from backrooms.io.png import write_png
 from backrooms.params.store import Snapshot
@@ -104,7 +108,9 @@ def render_shard(job: ShardJob, shard: Shard) -> int:
     """Render the shard's frames that are not done yet; returns how many it rendered.
 
     Frames an earlier attempt of this shard logged (a retry after a crash) are kept; the first frame
-    rendered seeks, which replays the temporal state from the frames before it.
+    rendered seeks, which replays the temporal state from the frames before it. The frames stream
+    through the executor's stages while their files are written on a thread of their own; a frame
+    is logged only once its files are in place, so a failure or a kill loses no finished frame.
     """
     log = PartLog(job.out, f"{job.key}_{shard.name}")
     done = log.read()
@@ -113,14 +119,25 @@ def render_shard(job: ShardJob, shard: Shard) -> int:
         return 0
     executor = Executor.from_recipe(job.recipe, job.params_at)
     try:
-        for frame in todo:
+        with BackgroundWrites() as writes, contextlib.closing(executor.stream(todo)) as products:
             began = time.perf_counter()
-            product = executor.render(frame)
-            sound = product.meta.get("audio")
-            if sound is not None:  # before the frame's PNG: a frame on disk always has its audio
-                write_frame_audio(job.out / audio_file(frame), sound)
-            write_png(job.out / frame_file(frame), product[RGB].numpy())  # the next frame traces meanwhile
-            log.append(frame, time.perf_counter() - began, audio=sound is not None)
+            for product in products:  # copies: the product's buffers are reused once the next is taken
+                rgb, sound = np.array(product[RGB].numpy()), product.meta.get("audio")
+                sound = None if sound is None else np.array(sound)
+                taken = time.perf_counter()
+                writes.submit(_write_frame, job.out, log, product.frame, rgb, sound, taken - began)
+                began = taken
     finally:
         executor.close()
     return len(todo)
+
+
+def _write_frame(
+    out: Path, log: PartLog, frame: int, rgb: np.ndarray, sound: np.ndarray | None, seconds: float
+) -> None:
+    """A frame's files, then its line in the shard's log (``seconds``: the wall time it took, the
+    others in flight overlapping it)."""
+    if sound is not None:  # before the frame's PNG: a frame on disk always has its audio
+        write_frame_audio(out / audio_file(frame), sound)
+    write_png(out / frame_file(frame), rgb)
+    log.append(frame, seconds, audio=sound is not None)

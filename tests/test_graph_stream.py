@@ -1,0 +1,119 @@
+"""``Executor.stream``: the whole graph as an in-order pipeline of stages on their own threads gives
+every frame the bytes of a serial ``render`` loop, keeps each product valid until the next is taken,
+and raises a node's failure at its frame after the frames before it."""
+
+import threading
+
+import numpy as np
+import pytest
+import warp as wp
+
+from backrooms.graph.executor import Executor, contiguous_runs, stage_cuts, stage_groups
+from backrooms.graph.node import GraphContext
+from backrooms.graph.product import RGB
+from backrooms.graph.recipe import load_recipe
+from backrooms.params import ParamStore
+
+W, H = 64, 48
+
+
+def _executor(pipeline: bool = True, cuts=None, **values) -> Executor:
+    recipe = load_recipe()
+    snapshot = ParamStore(values={**recipe.params, **values}).snapshot()
+    context = GraphContext(recipe.seed, W, H, recipe.fps, "cpu")
+    return Executor(recipe.nodes, context, lambda _f: snapshot, pipeline=pipeline, cuts=cuts)
+
+
+def _pixels(product) -> bytes:
+    return wp.to_torch(product[RGB]).numpy().tobytes()
+
+
+def _serial(frames, **values) -> dict[int, tuple[bytes, bytes]]:
+    """A plain ``render`` loop without tracing ahead: the reference bytes (frame and audio)."""
+    executor = _executor(pipeline=False, **values)
+    out = {f: (_pixels(p := executor.render(f)), p.meta["audio"].tobytes()) for f in frames}
+    executor.close()
+    return out
+
+
+def _streamed(frames, cuts=None, **values) -> dict[int, tuple[bytes, bytes]]:
+    executor = _executor(cuts=cuts, **values)
+    out = {p.frame: (_pixels(p), p.meta["audio"].tobytes()) for p in executor.stream(frames)}
+    executor.close()
+    return out
+
+
+@pytest.mark.parametrize(("generate", "scale"), [(1, 1.0), (2, 1.0), (2, 0.5)])
+def test_a_stream_has_the_bytes_of_a_serial_render_loop(generate, scale):
+    knobs = {"diffusion.generate": generate, "render.scale": scale}
+    serial = _serial(range(12), **knobs)
+    assert _streamed(range(12), **knobs) == serial
+    assert _streamed(range(7, 12), **knobs) == {f: serial[f] for f in range(7, 12)}  # --start 7
+    assert len({pixels for pixels, _ in serial.values()}) == 12  # frames differ: the test can fail
+
+
+def test_any_split_into_stages_has_the_same_bytes():
+    serial = _serial(range(4, 10))
+    for cuts in ([], [2], [3, 4]):
+        assert _streamed(range(4, 10), cuts=cuts) == serial
+
+
+def test_frames_with_gaps_seek_and_each_product_holds_until_the_next_is_taken():
+    serial = _serial(range(10))
+    executor = _executor()
+    previous = None
+    for product in executor.stream([0, 1, 2, 3, 4, 5, 8, 9]):
+        if previous is not None:  # still the bytes it had when it was taken
+            assert _pixels(previous[0]) == previous[1]
+        assert _pixels(product) == serial[product.frame][0]
+        previous = (product, _pixels(product))
+    assert _pixels(executor.render(7)) == serial[7][0]  # a seek back after a stream
+    executor.close()
+
+
+def test_a_failing_node_raises_at_its_frame_after_the_frames_before_it():
+    executor = _executor()
+    decay = next(node for node in executor.nodes if node.kind == "decay")
+    process, threads = decay.process, set()
+
+    def failing(product, params):
+        threads.add(threading.get_ident())
+        if product.frame == 6:
+            raise ValueError("broken tape at frame 6")
+        process(product, params)
+
+    decay.process = failing
+    taken = []
+    with pytest.raises(ValueError, match="frame 6"):
+        for product in executor.stream(range(2, 12)):
+            taken.append(product.frame)
+    assert taken == [2, 3, 4, 5]
+    assert len(threads) == 2  # the first frame on this thread, the others on decay's stage
+    executor.close()
+
+
+def test_stages_and_runs():
+    kinds = load_recipe().nodes
+    assert stage_groups(len(kinds), stage_cuts(kinds)) == [range(1, 2), range(2, 3), range(3, 4), range(4, 5)]
+    assert stage_groups(5, [3]) == [range(1, 3), range(3, 5)]
+    assert stage_groups(1, []) == [range(1, 1)]  # the render alone: its finish behind its trace
+    assert list(contiguous_runs([3, 4, 5, 9, 10, 2])) == [(3, 6), (9, 11), (2, 3)]
+    assert np.array_equal(list(contiguous_runs([])), [])
+
+
+def test_a_take_that_fails_at_a_frame_raises_there_after_the_frames_before_it():
+    recipe = load_recipe()
+    snapshot = ParamStore(values=recipe.params).snapshot()
+
+    def params_at(frame):
+        if frame == 5:
+            raise ValueError("no knob values for frame 5")
+        return snapshot
+
+    executor = Executor(recipe.nodes, GraphContext(recipe.seed, W, H, recipe.fps, "cpu"), params_at)
+    taken = []
+    with pytest.raises(ValueError, match="frame 5"):
+        for product in executor.stream(range(1, 9)):
+            taken.append(product.frame)
+    assert taken == [1, 2, 3, 4]
+    executor.close()
