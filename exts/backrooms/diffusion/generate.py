@@ -3,14 +3,17 @@ between are the last traced frame's output reprojected with the camera's exact p
 frame's depth, without a ray traced.
 
 Generated frame g from key (traced) frame a: every key pixel is lifted to its world point (key
-camera, key depth) and splatted to the nearest pixel of g's camera, nearest surface winning (a
-depth buffer). Pixels no key pixel lands on (disocclusions, cracks where a surface magnifies) are
-filled from the farthest valid pixel within ``FILL_PASSES`` pixels, since what a camera move reveals
-is the background behind an edge; a hole still empty after that keeps the key pixel at the same
-place. The model does not run on generated frames (that is the saving), so the fill is this
-nearest-background one, not the model's. Every AOV of g is written (colour, distance, normals,
-instance ids, motion vectors against g - 1's pose, disocclusion = holes wider than a one-pixel
-crack), so the nodes after see a complete product. Extrapolation from the past only: no latency is added.
+camera, key depth) and splatted to the nearest pixel of g's camera, nearest surface winning (a depth
+buffer). Pixels no key pixel lands on (disocclusions, cracks where a surface magnifies) are filled
+from the farthest valid pixel within ``FILL_PASSES`` pixels, since what a camera move reveals is the
+background behind an edge; a hole still empty after that keeps the key pixel at the same place. The
+colour is then resampled at the exact place each generated pixel's centre came from (bilinear over
+the key pixels there that hold the same surface), not taken from the nearest key pixel: nearest
+alone jitters every edge by up to half a pixel. The model does not run on generated frames (that is
+the saving), so the fill is this nearest-background one, not the model's. Every AOV of g is written
+(colour, distance, normals, instance ids, motion vectors against g - 1's pose, disocclusion = holes
+wider than a one-pixel crack), so the nodes after see a complete product. Extrapolation from the
+past only: no latency is added.
 
 On a traced frame the node's memory chains need each pixel's position in the previous *traced*
 frame, k frames back: :meth:`FrameGenerator.source` reprojects backwards (this frame's depth into
@@ -131,6 +134,57 @@ def fill_holes(
     index_out[i, j] = best
 
 
+@wp.func
+def resampled(
+    key: CameraData,
+    cam: CameraData,
+    key_rgb: wp.array3d(dtype=wp.uint8),
+    key_depth: wp.array2d(dtype=wp.float32),
+    dist: float,
+    i: int,
+    j: int,
+) -> wp.vec4:
+    """The key frame's colour at the exact place pixel (i, j)'s centre came from (its ray, at the
+    distance ``dist`` of the key pixel that landed there), bilinear over the key pixels around it
+    that hold the same surface (renormalised); alpha -1 when none does.
+
+    The splat alone is nearest-pixel: half a pixel of jitter on every wallpaper edge, which the
+    eye (and the warping error) reads as shimmer between traced and generated frames."""
+    d = camera_ray(cam, float(j) + 0.5, float(i) + 0.5)
+    offset = d
+    far = not (dist < FAR)
+    if not far:
+        offset = cam.position + dist * d - key.position
+    p = project(key, offset)
+    total = wp.vec4(0.0, 0.0, 0.0, 0.0)
+    weight = 0.0
+    if p[2] > 0.0:
+        fx, fy = p[0] - 0.5, p[1] - 0.5
+        x0, y0 = int(wp.floor(fx)), int(wp.floor(fy))
+        tx, ty = fx - float(x0), fy - float(y0)
+        reach = wp.length(offset)
+        for di in range(2):
+            for dj in range(2):
+                ki, kj = y0 + di, x0 + dj
+                if ki >= 0 and kj >= 0 and ki < key.height and kj < key.width:
+                    kd = key_depth[ki, kj]
+                    same = not (kd < FAR) if far else wp.abs(kd - reach) <= DEPTH_TOLERANCE * reach
+                    if same:
+                        wy = wp.where(di == 0, 1.0 - ty, ty)
+                        wx = wp.where(dj == 0, 1.0 - tx, tx)
+                        k = wy * wx
+                        total += k * wp.vec4(
+                            float(key_rgb[ki, kj, 0]),
+                            float(key_rgb[ki, kj, 1]),
+                            float(key_rgb[ki, kj, 2]),
+                            float(key_rgb[ki, kj, 3]),
+                        )
+                        weight += k
+    if weight > 1.0e-6:
+        return total / weight
+    return wp.vec4(0.0, 0.0, 0.0, -1.0)
+
+
 @wp.kernel
 def gather(
     key: CameraData,
@@ -158,8 +212,13 @@ def gather(
     if s < 0:
         s = i * w + j
     y, x = s // w, s % w
+    colour = resampled(key, cam, key_rgb, key_depth, reach[y, x], i, j)
+    if colour[3] < 0.0:  # no key pixel around the exact place holds this surface: the nearest one
+        colour = wp.vec4(
+            float(key_rgb[y, x, 0]), float(key_rgb[y, x, 1]), float(key_rgb[y, x, 2]), float(key_rgb[y, x, 3])
+        )
     for c in range(4):
-        rgb[i, j, c] = key_rgb[y, x, c]
+        rgb[i, j, c] = wp.uint8(wp.clamp(wp.floor(colour[c] + 0.5), 0.0, 255.0))
         normals[i, j, c] = key_normals[y, x, c]
     ids[i, j] = key_ids[y, x]
     far = not (key_depth[y, x] < FAR)
