@@ -58,6 +58,14 @@ def key_point_offset(cam: CameraData, depth: wp.array2d(dtype=wp.float32), y: in
 
 
 @wp.func
+def same_surface(key_dist: float, dist: float, far: bool) -> bool:
+    """Whether a key pixel at ``key_dist`` shows the point at ``dist`` (both misses when ``far``)."""
+    if far:
+        return not (key_dist < FAR)
+    return wp.abs(key_dist - dist) <= DEPTH_TOLERANCE * dist
+
+
+@wp.func
 def offset_from(point: wp.vec3, far: bool, cam: CameraData) -> wp.vec3:
     if far:
         return point
@@ -166,10 +174,9 @@ def resampled(
         for di in range(2):
             for dj in range(2):
                 ki, kj = y0 + di, x0 + dj
-                if ki >= 0 and kj >= 0 and ki < key.height and kj < key.width:
-                    kd = key_depth[ki, kj]
-                    same = not (kd < FAR) if far else wp.abs(kd - reach) <= DEPTH_TOLERANCE * reach
-                    if same:
+                # nested, not joined by `and`: the bounds must hold before key_depth is indexed
+                if ki >= 0 and kj >= 0 and ki < key.height and kj < key.width:  # noqa: SIM102
+                    if same_surface(key_depth[ki, kj], reach, far):
                         wy = wp.where(di == 0, 1.0 - ty, ty)
                         wx = wp.where(dj == 0, 1.0 - tx, tx)
                         k = wy * wx
@@ -264,11 +271,7 @@ def backward_source(
             for dj in range(2):
                 ki = wp.max(wp.min(int(before[1] - 0.5) + di, key.height - 1), 0)
                 kj = wp.max(wp.min(int(before[0] - 0.5) + dj, key.width - 1), 0)
-                kd = key_depth[ki, kj]
-                if far:
-                    if not (kd < FAR):
-                        seen = 1.0
-                elif wp.abs(kd - dist) <= DEPTH_TOLERANCE * dist:
+                if same_surface(key_depth[ki, kj], dist, far):
                     seen = 1.0
     valid[y, x] = seen
 
