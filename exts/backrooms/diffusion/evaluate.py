@@ -146,9 +146,8 @@ def evaluate_graph(
         executor = Executor(
             ("render", "diffusion"), GraphContext(world_seed, w, h, 24.0, "cpu"), lambda _f, s=snapshot: s
         )
-        frames = []
-        for f in range(start, start + len(clip)):
-            frames.append((rgb_to_signed(wp.to_torch(executor.render(f)[RGB])) + 1) / 2)
+        walk = executor.stream(range(start, start + len(clip)))  # as a batch render runs the graph
+        frames = [(rgb_to_signed(wp.to_torch(product[RGB])) + 1) / 2 for product in walk]
         executor.close()
         report[f"generate {generate} scale {scale:g}"] = scores(torch.cat(frames), clip, vhs_loss)
     return report

@@ -66,6 +66,12 @@ def same_surface(key_dist: float, dist: float, far: bool) -> bool:
 
 
 @wp.func
+def texel(image: wp.array3d(dtype=wp.uint8), y: int, x: int) -> wp.vec4:
+    """Pixel (y, x) of a uint8 RGBA image as floats."""
+    return wp.vec4(float(image[y, x, 0]), float(image[y, x, 1]), float(image[y, x, 2]), float(image[y, x, 3]))
+
+
+@wp.func
 def offset_from(point: wp.vec3, far: bool, cam: CameraData) -> wp.vec3:
     if far:
         return point
@@ -180,12 +186,7 @@ def resampled(
                         wy = wp.where(di == 0, 1.0 - ty, ty)
                         wx = wp.where(dj == 0, 1.0 - tx, tx)
                         k = wy * wx
-                        total += k * wp.vec4(
-                            float(key_rgb[ki, kj, 0]),
-                            float(key_rgb[ki, kj, 1]),
-                            float(key_rgb[ki, kj, 2]),
-                            float(key_rgb[ki, kj, 3]),
-                        )
+                        total += k * texel(key_rgb, ki, kj)
                         weight += k
     if weight > 1.0e-6:
         return total / weight
@@ -221,9 +222,7 @@ def gather(
     y, x = s // w, s % w
     colour = resampled(key, cam, key_rgb, key_depth, reach[y, x], i, j)
     if colour[3] < 0.0:  # no key pixel around the exact place holds this surface: the nearest one
-        colour = wp.vec4(
-            float(key_rgb[y, x, 0]), float(key_rgb[y, x, 1]), float(key_rgb[y, x, 2]), float(key_rgb[y, x, 3])
-        )
+        colour = texel(key_rgb, y, x)
     for c in range(4):
         rgb[i, j, c] = wp.uint8(wp.clamp(wp.floor(colour[c] + 0.5), 0.0, 255.0))
         normals[i, j, c] = key_normals[y, x, c]

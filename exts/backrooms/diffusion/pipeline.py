@@ -50,9 +50,10 @@ class FrameInputs:
                 "valid": self.valid,
                 "depth": self.depth,
                 "normals": self.normals,
-                "t": torch.full_like(self.depth, t)
-                if isinstance(t, float)
-                else torch.zeros_like(self.depth) + t,
+                # the level broadcast as a plane: a view, ``stack_planes`` makes the one copy
+                "t": torch.as_tensor(t, dtype=self.depth.dtype, device=self.depth.device).expand_as(
+                    self.depth
+                ),
             }
         )
 
