@@ -14,10 +14,17 @@ from backrooms.diffusion.pipeline import FrameInputs
 from backrooms.errors import UserError
 
 
-@pytest.fixture(scope="module")
-def model():
+@pytest.fixture(
+    scope="module",
+    params=[
+        DenoiserConfig(widths=(8, 16), blocks=1),
+        DenoiserConfig(widths=(8, 16), blocks=1, patch=4, stem_kernel=1, filter=3),
+    ],
+    ids=["unet", "patch4-kernel3"],
+)
+def model(request):
     torch.manual_seed(0)
-    m = Denoiser(DenoiserConfig(widths=(8, 16), blocks=1))
+    m = Denoiser(request.param)
     for p in m.parameters():
         torch.nn.init.normal_(p, std=0.1)
     return m.eval()

@@ -136,6 +136,9 @@ def test_an_unknown_objective_is_refused(clip):
         train([clip], TrainConfig(steps=1, crop=32, objective="gan"), TINY, vhs_loss=_l1, progress=False)
 
 
-def test_train_command_refuses_a_crop_that_is_not_a_multiple_of_8(capsys):
-    assert main(["train", "--crop", "90", "--eval-frames", "0"]) == 2
-    assert "--crop 90" in capsys.readouterr().err
+@pytest.mark.parametrize("crop", [90, 88])
+def test_train_command_refuses_a_crop_off_the_models_grid(capsys, crop):
+    """The shipped network's sides are multiples of 16 (4x4 patches, then two halvings)."""
+    assert DenoiserConfig().multiple == 16
+    assert main(["train", "--crop", str(crop), "--eval-frames", "0"]) == 2
+    assert f"--crop {crop}: must be a multiple of 16" in capsys.readouterr().err

@@ -127,6 +127,7 @@ def run_train(args: argparse.Namespace) -> int:
         render_clip,
     )
     from backrooms.diffusion.evaluate import evaluate, evaluate_graph, evaluate_scales
+    from backrooms.diffusion.model import DenoiserConfig
     from backrooms.diffusion.train import train, write_log
     from backrooms.graph.recipe import parse_size
 
@@ -134,8 +135,9 @@ def run_train(args: argparse.Namespace) -> int:
     for name in ("clips", "frames", "steps", "batch", "crop", "expensive_spp"):
         if getattr(args, name) < (2 if name in ("frames",) else 1):
             raise UserError(f"--{name.replace('_', '-')}: too small ({getattr(args, name)})")
-    if args.crop % 8 or args.crop > min(width, height):
-        raise UserError(f"--crop {args.crop}: must be a multiple of 8 and fit in {width}x{height}")
+    multiple = DenoiserConfig().multiple
+    if args.crop % multiple or args.crop > min(width, height):
+        raise UserError(f"--crop {args.crop}: must be a multiple of {multiple} and fit in {width}x{height}")
     progress = not args.quiet
     torch.manual_seed(args.seed)
     if not args.eval_only:

@@ -1,8 +1,10 @@
 """The denoiser we ship: a small residual UNet that predicts the clean frame from a noisy one.
 
-It works at half resolution internally (pixel unshuffle in, pixel shuffle out) so a 320x240 frame
-costs a few tens of milliseconds on a laptop CPU. Its conditioning is stacked as input channels,
-which keeps the graph plain convolutions and exports cleanly to ONNX and TensorRT.
+It works on 4x4-pixel patches inside (a patch-strided convolution in, pixel shuffle out), so a
+320x240 frame costs a few tens of milliseconds on one CPU core, and predicts a 3x3 kernel per pixel
+that filters the start image at full resolution, plus a residual. Its conditioning is stacked as
+input channels, which keeps the graph plain convolutions and slices that export cleanly to ONNX and
+TensorRT.
 
 Saving writes ``config.json`` + ``model.safetensors``; loading never unpickles.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -59,13 +62,32 @@ def start_image(render: torch.Tensor, masked_previous: torch.Tensor, valid: torc
     return masked_previous + (1.0 - valid) * render
 
 
+# What a config.json written before the fields existed means: the first shipped network
+BEFORE_PATCHES = {"patch": 2, "stem_kernel": 3, "filter": 0}
+
+
 @dataclass(frozen=True)
 class DenoiserConfig:
     """Everything needed to rebuild the network; stored as config.json beside the weights."""
 
     widths: tuple[int, ...] = (24, 48, 72)
     blocks: int = 1
+    patch: int = 4  # pixels per side folded into channels before the first stage (and unfolded after)
+    # the first convolution's size in patches: 3 looks at the 3x3 patches around each one (over the
+    # unshuffled planes); 1 is a linear embedding of each patch, a patch-strided convolution (the
+    # same function as unshuffle + 1x1, without the unshuffle's copy of every plane)
+    stem_kernel: int = 1
+    # side of the per-pixel kernel the network predicts over the start image (0: none). A patch's
+    # features decide each of its pixels only linearly, too coarse to tell a pixel's shading noise
+    # from its texture; a predicted, normalised kernel filters at full resolution (as kernel-
+    # predicting denoisers do), which makes larger patches affordable
+    filter: int = 3
     model_type: str = "backrooms-remembered-unet"
+
+    @property
+    def multiple(self) -> int:
+        """Frame sides must be multiples of this (the patch, then 2 per down stage)."""
+        return self.patch * 2 ** (len(self.widths) - 1)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -79,7 +101,7 @@ class DenoiserConfig:
             raise ValueError(f"unknown denoiser config keys: {sorted(unknown)}")
         if "widths" in data:
             data["widths"] = tuple(data["widths"])
-        return cls(**data)
+        return cls(**(BEFORE_PATCHES | data))
 
 
 def _act(x: torch.Tensor) -> torch.Tensor:
@@ -107,8 +129,9 @@ class Stage(nn.Module):
 
 
 class Denoiser(nn.Module):
-    """``forward(planes) -> x0``: the clean frame, predicted as a residual over the start image
-    (the warped previous output where it is valid, the cheap render elsewhere).
+    """``forward(planes) -> x0``: the clean frame, predicted as the start image (the warped previous
+    output where it is valid, the cheap render elsewhere) filtered by a predicted per-pixel kernel,
+    plus a residual.
 
     Starting from memory makes "keep what was there" the model's zero, so invented detail stays
     put unless the evidence says otherwise; frame by frame (valid = 0) the start is the render.
@@ -118,24 +141,34 @@ class Denoiser(nn.Module):
         super().__init__()
         self.config = config or DenoiserConfig()
         w = self.config.widths
-        self.stem = nn.Conv2d(IN_CHANNELS * 4, w[0], 3, padding=1)
+        patch, k = self.config.patch, self.config.stem_kernel
+        if k == 1:
+            self.unshuffle = nn.Identity()
+            self.stem = nn.Conv2d(IN_CHANNELS, w[0], patch, stride=patch)
+        else:
+            self.unshuffle = nn.PixelUnshuffle(patch)
+            self.stem = nn.Conv2d(IN_CHANNELS * patch * patch, w[0], k, padding=k // 2)
         self.down_stages = nn.ModuleList(Stage(c, self.config.blocks) for c in w)
         self.downs = nn.ModuleList(nn.Conv2d(a, b, 3, stride=2, padding=1) for a, b in itertools.pairwise(w))
         self.ups = nn.ModuleList(nn.Conv2d(b, a, 3, padding=1) for a, b in itertools.pairwise(w))
         self.up_stages = nn.ModuleList(Stage(c, self.config.blocks) for c in w[:-1])
-        self.head = nn.Conv2d(w[0], 3 * 4, 3, padding=1)
-        nn.init.normal_(self.head.weight, std=1e-3)  # starts near "keep the start image"
+        taps = self.config.filter**2
+        self.head = nn.Conv2d(w[0], (3 + taps) * patch * patch, 3, padding=1)
+        nn.init.normal_(self.head.weight, std=1e-3)  # starts near "keep the start image":
         nn.init.zeros_(self.head.bias)
+        if taps:  # a kernel whose centre holds 0.95 of the weight
+            centre = (3 + taps // 2) * patch * patch
+            logit = math.log(0.95 * (taps - 1) / 0.05)
+            nn.init.constant_(self.head.bias[centre : centre + patch * patch], logit)
 
     @property
     def multiple(self) -> int:
-        """Frame sides must be multiples of this (2 for the unshuffle, 2 per down stage)."""
-        return 2 ** len(self.config.widths)
+        return self.config.multiple
 
     def forward(self, planes: torch.Tensor) -> torch.Tensor:
         render, previous, valid = (planes[:, PLANE_SLICES[k]] for k in ("render", "previous", "valid"))
-        start = start_image(render, previous, valid)  # previous is stored pre-masked
-        h = self.stem(F.pixel_unshuffle(planes, 2))
+        start = start_image(render, previous, valid).contiguous()  # previous is stored pre-masked
+        h = self.stem(self.unshuffle(planes))
         skips = []
         for i, stage in enumerate(self.down_stages):
             h = stage(h)
@@ -145,7 +178,12 @@ class Denoiser(nn.Module):
         for i in reversed(range(len(self.ups))):
             h = self.ups[i](F.interpolate(h, scale_factor=2.0, mode="nearest")) + skips[i]
             h = self.up_stages[i](h)
-        return start + F.pixel_shuffle(self.head(_act(h)), 2)
+        # one plane after another from here: full-resolution arithmetic on a few channels, which
+        # channels-last (the convolutions' layout on a CPU) makes strided and 2-3x slower
+        out = F.pixel_shuffle(self.head(_act(h)), self.config.patch).contiguous()
+        if self.config.filter:
+            start = _filtered(start, out[:, 3:].softmax(dim=1), self.config.filter)
+        return start + out[:, :3]
 
     def save_pretrained(self, folder: str | Path) -> Path:
         folder = Path(folder)
@@ -164,6 +202,20 @@ class Denoiser(nn.Module):
         model = cls(DenoiserConfig.from_json(config_path.read_text()))
         model.load_state_dict(load_file(str(weights_path), device=str(device)))
         return model.to(device).eval()
+
+
+def _filtered(image: torch.Tensor, weights: torch.Tensor, size: int) -> torch.Tensor:
+    """Each pixel of ``image`` as the ``weights``-weighted sum of its ``size`` x ``size`` neighbours
+    (edges replicated); ``weights`` (N, size^2, H, W) in row-major tap order. Shifted views, not
+    unfold: no (N, C size^2, H W) copy, and it exports to ONNX as plain slices."""
+    h, w = image.shape[-2:]
+    r = size // 2
+    padded = F.pad(image, (r, r, r, r), mode="replicate")
+    total = torch.zeros_like(image)
+    for k in range(size * size):
+        dy, dx = divmod(k, size)
+        total = total + weights[:, k : k + 1] * padded[..., dy : dy + h, dx : dx + w]
+    return total
 
 
 def parameter_count(model: nn.Module) -> int:
