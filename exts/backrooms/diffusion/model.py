@@ -154,7 +154,7 @@ class Denoiser(nn.Module):
         self.up_stages = nn.ModuleList(Stage(c, self.config.blocks) for c in w[:-1])
         taps = self.config.filter**2
         self.head = nn.Conv2d(w[0], (3 + taps) * patch * patch, 3, padding=1)
-        nn.init.normal_(self.head.weight, std=1e-3)  # starts near "keep the start image":
+        nn.init.normal_(self.head.weight, std=1e-3)  # starts near "keep the start image"
         nn.init.zeros_(self.head.bias)
         if taps:  # a kernel whose centre holds 0.95 of the weight
             centre = (3 + taps // 2) * patch * patch
