@@ -9,7 +9,7 @@ from backrooms.diffusion.backends import load_stylizer
 from backrooms.diffusion.backends.onnx_backend import INPUT_NAME, OUTPUT_NAME, OnnxDenoiser, export_onnx
 from backrooms.diffusion.backends.tensorrt_backend import TensorRTDenoiser, build_engine, profile_shapes
 from backrooms.diffusion.backends.torch_backend import TorchDenoiser
-from backrooms.diffusion.model import IN_CHANNELS, Denoiser, DenoiserConfig
+from backrooms.diffusion.model import BEFORE_PATCHES, IN_CHANNELS, Denoiser, DenoiserConfig
 from backrooms.diffusion.pipeline import FrameInputs
 from backrooms.errors import UserError
 
@@ -17,10 +17,11 @@ from backrooms.errors import UserError
 @pytest.fixture(
     scope="module",
     params=[
+        DenoiserConfig(widths=(8, 16), blocks=1, **BEFORE_PATCHES),
+        DenoiserConfig(widths=(8, 16), blocks=1, head_kernel=3),
         DenoiserConfig(widths=(8, 16), blocks=1),
-        DenoiserConfig(widths=(8, 16), blocks=1, patch=4, stem_kernel=1, filter=3),
     ],
-    ids=["unet", "patch4-kernel3"],
+    ids=["first", "patch4-kernel3", "patch4-kernel3-head1"],
 )
 def model(request):
     torch.manual_seed(0)

@@ -85,8 +85,15 @@ def test_a_one_patch_stem_is_unshuffle_then_a_1x1_convolution():
 
 def test_configs_saved_before_patch_and_stem_kernel_load_as_patch_2_with_a_3x3_stem():
     old = DenoiserConfig.from_json('{"widths": [8, 16], "blocks": 1}')
-    assert (old.patch, old.stem_kernel) == (2, 3)
+    assert (old.patch, old.stem_kernel, old.filter, old.head_kernel) == (2, 3, 0, 3)
     assert Denoiser(old).multiple == 4
+
+
+def test_configs_saved_before_head_kernel_load_with_a_3x3_head():
+    """The second shipped network's config.json names patch, stem and filter but not the head."""
+    second = DenoiserConfig.from_json('{"widths": [8, 16], "patch": 4, "stem_kernel": 1, "filter": 3}')
+    assert Denoiser(second).head.kernel_size == (3, 3)
+    assert Denoiser(DenoiserConfig(widths=(8, 16))).head.kernel_size == (1, 1)  # new trainings
 
 
 def test_the_predicted_kernel_filters_the_start_image_and_starts_near_keeping_it():

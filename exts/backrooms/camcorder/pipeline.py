@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 from typing import Any
 
@@ -48,13 +47,10 @@ class Camcorder:
         self.scale = width / REFERENCE_WIDTH
         # the full-size passes run as bands of rows, one per core, on the CPU
         self.bands = Bands(device, min(cpu_cores(), height), "camcorder")
-        cuts = [height * b // self.bands.count for b in range(self.bands.count + 1)]
-        self.row_bands = [(lo, hi - lo) for lo, hi in itertools.pairwise(cuts) if hi > lo]
 
     def _full_size(self, kernel: wp.Kernel, inputs: list, output: wp.array) -> None:
         """Launch a per-pixel kernel over the frame (its last input is the band's first row)."""
-        launches = [((rows, self.width), [*inputs, first]) for first, rows in self.row_bands]
-        self.bands.launch(kernel, launches, [output])
+        self.bands.launch_split(kernel, self.height, inputs, [output], self.width)
 
     def meter(self, rgb: wp.array, depth: wp.array, values: dict[str, Any]) -> Meter:
         """Decode ``rgb`` to the light the lens lays on the sensor and meter it (one small read-back)."""

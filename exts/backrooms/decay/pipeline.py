@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
@@ -147,9 +146,7 @@ class VhsTape:
 
     def _launch(self, kernel: wp.Kernel, threads: int, inputs: list, outputs: list) -> None:
         """Launch ``threads`` threads (the kernel's ``first`` input offsets each band's thread ids)."""
-        cuts = [threads * b // self.bands for b in range(self.bands + 1)]
-        launches = [(hi - lo, [*inputs, lo]) for lo, hi in itertools.pairwise(cuts) if hi > lo]
-        self.launcher.launch(kernel, launches, outputs)
+        self.launcher.launch_split(kernel, threads, inputs, outputs)
 
     def apply(self, rgb: wp.array, s: FrameSettings, fps: float = 30.0) -> None:
         """Record ``rgb`` (H, W, 4 uint8) to tape ``1 + generations`` times and play it back into ``rgb``."""

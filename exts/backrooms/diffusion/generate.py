@@ -38,6 +38,7 @@ from backrooms.graph.product import (
     RGB,
     RenderProduct,
 )
+from backrooms.launch import Bands, cpu_cores
 from backrooms.render.camera import CameraData, camera_data, camera_ray, project
 
 wp.set_module_options({"enable_backward": False})
@@ -127,10 +128,12 @@ def splat_index(
 def fill_holes(
     depth: wp.array2d(dtype=wp.float32),
     index_in: wp.array2d(dtype=wp.int32),
+    first_row: int,
     index_out: wp.array2d(dtype=wp.int32),
 ):
     """One pass: an empty pixel takes the farthest (background) key pixel among its 8 neighbours."""
-    i, j = wp.tid()
+    row, j = wp.tid()
+    i = row + first_row
     h, w = index_in.shape[0], index_in.shape[1]
     best = index_in[i, j]
     if best < 0:
@@ -206,6 +209,7 @@ def gather(
     key_ids: wp.array2d(dtype=wp.uint32),
     reach: wp.array2d(dtype=wp.float32),
     seen: wp.array2d(dtype=wp.vec3),
+    first_row: int,
     rgb: wp.array3d(dtype=wp.uint8),
     depth: wp.array2d(dtype=wp.float32),
     normals: wp.array3d(dtype=wp.float32),
@@ -214,7 +218,8 @@ def gather(
     disocclusion: wp.array2d(dtype=wp.uint8),
 ):
     """Every AOV of the generated frame from its key pixel (the same place where none was found)."""
-    i, j = wp.tid()
+    row, j = wp.tid()
+    i = row + first_row
     w = index.shape[1]
     s = index[i, j]
     if s < 0:
@@ -250,12 +255,14 @@ def backward_source(
     key: CameraData,
     depth: wp.array2d(dtype=wp.float32),
     key_depth: wp.array2d(dtype=wp.float32),
+    first_row: int,
     grid: wp.array3d(dtype=wp.float32),
     valid: wp.array2d(dtype=wp.float32),
 ):
     """Each pixel's place in the key frame as grid_sample coordinates, and whether the key frame saw
     the same surface there (inside its image, and its distance within ``DEPTH_TOLERANCE``)."""
-    y, x = wp.tid()
+    row, x = wp.tid()
+    y = row + first_row
     far = not (depth[y, x] < FAR)
     offset = offset_from(key_point_offset(cam, depth, y, x), far, key)
     before = project(key, offset)
@@ -294,6 +301,8 @@ class FrameGenerator:
 
     def __init__(self, width: int, height: int, device: str) -> None:
         self.width, self.height, self.device = width, height, device
+        # the per-pixel passes without atomics run as bands of rows, one per core, on the CPU
+        self._bands = Bands(device, min(cpu_cores(), height), "generate")
         shape = (height, width)
         self.key_frame: int | None = None
         self._key_camera: CameraData | None = None
@@ -333,9 +342,7 @@ class FrameGenerator:
             return None
         cam = lens_camera(product.meta["camera"], self.width, self.height)
         inputs = [cam, self._key_camera, product[DEPTH], self._depth]
-        wp.launch(
-            backward_source, (self.height, self.width), inputs, [self._grid, self._valid], device=self.device
-        )
+        self._bands.launch_split(backward_source, self.height, inputs, [self._grid, self._valid], self.width)
         return wp.to_torch(self._grid).unsqueeze(0), wp.to_torch(self._valid).unsqueeze(0).unsqueeze(0)
 
     def generate(self, product: RenderProduct) -> None:
@@ -363,14 +370,9 @@ class FrameGenerator:
         current = self._splatted
         for n in range(FILL_PASSES):
             target = self._revealed if n == 0 else self._index[n % 2]
-            wp.launch(fill_holes, size, [self._depth, current, target], device=self.device)
+            self._bands.launch_split(fill_holes, self.height, [self._depth, current], [target], self.width)
             current = target
         key = [self._rgb, self._depth, self._normals, self._ids, self._reach, self._seen]
-        wp.launch(
-            gather,
-            size,
-            # still empty after the first pass: wider than a crack, newly seen
-            [self._key_camera, cam, previous, current, self._revealed, *key],
-            outputs,
-            device=self.device,
-        )
+        # still empty after the first pass: wider than a crack, newly seen
+        inputs = [self._key_camera, cam, previous, current, self._revealed, *key]
+        self._bands.launch_split(gather, self.height, inputs, outputs, self.width)

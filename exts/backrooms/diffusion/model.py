@@ -62,8 +62,9 @@ def start_image(render: torch.Tensor, masked_previous: torch.Tensor, valid: torc
     return masked_previous + (1.0 - valid) * render
 
 
-# What a config.json written before the fields existed means: the first shipped network
-BEFORE_PATCHES = {"patch": 2, "stem_kernel": 3, "filter": 0}
+# What a config.json without these fields means: the networks saved before they existed (the first
+# shipped network had none of them; the second all but ``head_kernel``)
+BEFORE_PATCHES = {"patch": 2, "stem_kernel": 3, "filter": 0, "head_kernel": 3}
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,9 @@ class DenoiserConfig:
     # from its texture; a predicted, normalised kernel filters at full resolution (as kernel-
     # predicting denoisers do), which makes larger patches affordable
     filter: int = 3
+    # side of the head's convolution, which maps each patch's features to its pixels' kernels and
+    # residual: 1 reads the patch alone (the head's cost / 9, a third of the network's at 3)
+    head_kernel: int = 1
     model_type: str = "backrooms-remembered-unet"
 
     @property
@@ -153,7 +157,8 @@ class Denoiser(nn.Module):
         self.ups = nn.ModuleList(nn.Conv2d(b, a, 3, padding=1) for a, b in itertools.pairwise(w))
         self.up_stages = nn.ModuleList(Stage(c, self.config.blocks) for c in w[:-1])
         taps = self.config.filter**2
-        self.head = nn.Conv2d(w[0], (3 + taps) * patch * patch, 3, padding=1)
+        k = self.config.head_kernel
+        self.head = nn.Conv2d(w[0], (3 + taps) * patch * patch, k, padding=k // 2)
         nn.init.normal_(self.head.weight, std=1e-3)  # starts near "keep the start image"
         nn.init.zeros_(self.head.bias)
         if taps:  # a kernel whose centre holds 0.95 of the weight

@@ -16,6 +16,7 @@ from backrooms.graph.catalog import CATALOG, Catalog
 from backrooms.graph.node import GraphContext, Node
 from backrooms.graph.product import RenderProduct
 from backrooms.graph.recipe import Recipe
+from backrooms.launch import TRACE_NICE, lower_priority
 from backrooms.params.store import ReadLog, Snapshot
 
 ParamsAt = Callable[[int], Snapshot]
@@ -93,7 +94,11 @@ class Executor:
         self._spare: dict[str, wp.array] = {}  # the other buffer set, for the frame traced ahead
         self._next_frame: int | None = None
         pipelined = pipeline and bool(self.nodes) and self.nodes[0].kind == "render"
-        self._worker = ThreadPoolExecutor(1, thread_name_prefix="trace-ahead") if pipelined else None
+        self._worker = (
+            ThreadPoolExecutor(1, "trace-ahead", initializer=lower_priority, initargs=(TRACE_NICE,))
+            if pipelined
+            else None
+        )
         self._ahead: tuple[int, ReadLog, Future] | None = None
         self._paused = 0  # frames left before tracing ahead again (knobs the trace reads are moving)
         self._until: int | None = None  # a stream's last frame: nothing is traced ahead past it

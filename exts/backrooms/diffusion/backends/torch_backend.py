@@ -1,4 +1,4 @@
-"""The denoiser on torch (CPU or CUDA): inference mode, channels-last, fp16 on CUDA."""
+"""The denoiser on torch (CPU or CUDA): inference mode, channels-last after the stem, fp16 on CUDA."""
 
 from __future__ import annotations
 
@@ -12,9 +12,13 @@ class TorchDenoiser:
         self.device = torch.device(device)
         self.dtype = torch.float16 if self.device.type == "cuda" else torch.float32
         self.model = model.to(self.device, self.dtype).eval().to(memory_format=torch.channels_last)
+        # The stacked planes stay planar: the stem reads them as they are and its (16x smaller)
+        # output goes channels-last. Converting the 15 full-resolution planes themselves was a
+        # quarter of the network's time on a CPU (28 -> 20 ms at 320x240, the same output).
+        self.model.stem.to(memory_format=torch.contiguous_format)
         self.multiple = model.multiple
 
     def __call__(self, planes: torch.Tensor) -> torch.Tensor:
         with torch.inference_mode():
-            x = planes.to(self.device, self.dtype).contiguous(memory_format=torch.channels_last)
+            x = planes.to(self.device, self.dtype).contiguous()
             return self.model(x).to(planes.dtype).contiguous()

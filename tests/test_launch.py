@@ -1,0 +1,65 @@
+"""Warp launches in bands of rows on a pool of threads, and the lower priority of the render's."""
+
+import os
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import warp as wp
+
+from backrooms.launch import Bands, lower_priority
+
+linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's")
+
+
+@wp.kernel
+def _mark(rows: wp.array2d(dtype=wp.int32), first_row: int, out: wp.array2d(dtype=wp.int32)):
+    row, x = wp.tid()
+    out[row + first_row, x] = rows[row + first_row, x] + 1
+
+
+def _nice_values() -> list[int]:
+    """The nice value of every thread of this process (field 19 of /proc/self/task/*/stat)."""
+    values = []
+    for stat in Path("/proc/self/task").glob("*/stat"):
+        values.append(int(stat.read_text().rsplit(")", 1)[1].split()[16]))
+    return values
+
+
+@pytest.mark.parametrize("count", [1, 2, 3])
+def test_launch_split_covers_every_row_once(count):
+    rows = wp.array(np.arange(7 * 5, dtype=np.int32).reshape(7, 5), device="cpu")
+    out = wp.zeros((7, 5), dtype=wp.int32, device="cpu")
+    Bands("cpu", count).launch_split(_mark, 7, [rows], [out], 5)
+    assert np.array_equal(out.numpy(), rows.numpy() + 1)
+
+
+@linux
+def test_lower_priority_lowers_only_the_calling_thread():
+    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    seen = {}
+
+    def run() -> None:
+        lower_priority(3)
+        seen["thread"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    assert seen["thread"] == min(own + 3, 19)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == own
+
+
+@linux
+def test_a_pool_with_a_nice_value_runs_its_threads_lower():
+    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    target = min(own + 4, 19)
+    before = _nice_values().count(target)
+    bands = Bands("cpu", 2, "test", nice=4)
+    rows = wp.zeros((4, 3), dtype=wp.int32, device="cpu")
+    bands.launch_split(_mark, 4, [rows], [wp.zeros((4, 3), dtype=wp.int32, device="cpu")], 3)
+    # the pool's threads (one or two: a thread that is idle again takes the next band), not the caller
+    assert _nice_values().count(target) > before
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == own
