@@ -7,6 +7,7 @@ CUDA, or with one band, the launches simply run in order on the calling thread.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import sys
@@ -30,10 +31,8 @@ def lower_priority(nice: int) -> None:
     belongs to each thread; elsewhere it would lower the whole process, so nothing is done)."""
     if nice and sys.platform.startswith("linux"):
         thread = threading.get_native_id()
-        try:
+        with contextlib.suppress(OSError):  # a sandbox that forbids it: not worth a failed pool
             os.setpriority(os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread) + nice)
-        except OSError:  # a sandbox that forbids it: a preference, not worth a failed pool
-            pass
 
 
 def cpu_cores() -> int:
