@@ -57,8 +57,9 @@ class Executor:
     here: while such a knob moves every frame, tracing ahead would only take a core for nothing.
 
     Streamed (batch: ``stream(frames)``): the whole graph is an in-order pipeline of stages, each on
-    its own thread — the render's trace, then the nodes cut into groups at ``cuts`` (the render's
-    finish joins the first group) — so frame N's later stages run while N+1's earlier ones do. Every
+    its own thread — the render's trace and finish, then the nodes cut into groups at ``cuts`` (a
+    frame that came traced ahead is finished in the first group) — so frame N's later stages run
+    while N+1's earlier ones do. Every
     node still runs in frame order on one thread at a time, with the frame's ``params_at``, so every
     frame has the bytes of ``render``. Nothing is speculative: batch parameters are a function of
     the frame.
@@ -240,8 +241,8 @@ class Executor:
             failed.set_exception(exc)
             return failed
         job = self._worker.submit(self._stage, abandon, None, None, product, params) if trace else None
-        for nodes, worker in zip(self.stages, self._stage_workers, strict=True):
-            job = worker.submit(self._stage, abandon, job, nodes, product, params)
+        for i, (nodes, worker) in enumerate(zip(self.stages, self._stage_workers, strict=True)):
+            job = worker.submit(self._stage, abandon, job, nodes, product, params, i == 0 and not trace)
         return job
 
     def _stage(
@@ -251,20 +252,22 @@ class Executor:
         nodes: range | None,
         product: RenderProduct,
         params: Snapshot,
+        finish: bool = False,
     ) -> None:
-        """One stage of one frame: the trace (``nodes`` None), or ``nodes`` (the render's finish
-        first when the group starts the graph). A failure abandons the frames after it (not the
-        later stages of frames before it)."""
+        """One stage of one frame: the trace and the render's finish (``nodes`` None), or ``nodes``
+        (after the render's finish when ``finish``: a frame that came traced ahead). A failure
+        abandons the frames after it (not the later stages of frames before it)."""
         try:
             if before is not None:
                 before.result()
             if product.frame >= abandon.frame:
                 raise Abandoned(f"frame {product.frame}")
             with wp.ScopedDevice(self.context.device):
-                if nodes is None:
+                if nodes is None:  # the finish too: off the first group, the longest stage
                     self.nodes[0].trace(product, params)
+                    self.nodes[0].finish(product, params)
                     return
-                if nodes.start == 1:
+                if finish:
                     self.nodes[0].finish(product, params)
                 for index in nodes:
                     self.nodes[index].process(product, params)
@@ -345,8 +348,8 @@ def stage_cuts(kinds: Sequence[str]) -> list[int]:
 
 
 def stage_groups(count: int, cuts: Iterable[int]) -> list[range]:
-    """The node ranges of the stages after the trace (node 0, the render, is the trace's and its
-    finish the first group's): a stage starts at 1 and at each cut."""
+    """The node ranges of the stages after the trace (node 0, the render, is the trace's): a stage
+    starts at 1 and at each cut."""
     starts = sorted({1, *(c for c in cuts if 1 < c < count)})
     return [range(a, b) for a, b in zip(starts, [*starts[1:], max(count, 1)], strict=True)]
 
