@@ -59,10 +59,9 @@ class Executor:
     Streamed (batch: ``stream(frames)``): the whole graph is an in-order pipeline of stages, each on
     its own thread — the render's trace and finish, then the nodes cut into groups at ``cuts`` (a
     frame that came traced ahead is finished in the first group) — so frame N's later stages run
-    while N+1's earlier ones do. Every
-    node still runs in frame order on one thread at a time, with the frame's ``params_at``, so every
-    frame has the bytes of ``render``. Nothing is speculative: batch parameters are a function of
-    the frame.
+    while N+1's earlier ones do. Every node still runs in frame order on one thread at a time, with
+    the frame's ``params_at``, so every frame has the bytes of ``render``. Nothing is speculative:
+    batch parameters are a function of the frame.
     """
 
     def __init__(
@@ -263,7 +262,8 @@ class Executor:
             if product.frame >= abandon.frame:
                 raise Abandoned(f"frame {product.frame}")
             with wp.ScopedDevice(self.context.device):
-                if nodes is None:  # the finish too: off the first group, the longest stage
+                if nodes is None:  # the finish too: off the first group (in the default graph
+                    # the diffusion node's, the longest stage)
                     self.nodes[0].trace(product, params)
                     self.nodes[0].finish(product, params)
                     return
