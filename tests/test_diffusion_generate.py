@@ -7,6 +7,7 @@ import torch
 import warp as wp
 from torch.nn import functional as F
 
+from backrooms import launch
 from backrooms.diffusion import generate
 from backrooms.graph.executor import Executor
 from backrooms.graph.node import GraphContext
@@ -42,11 +43,12 @@ def test_generated_frames_rendered_alone_equal_a_long_run(k):
 
 @pytest.mark.parametrize("cores", [1, 3])
 def test_generated_frames_do_not_depend_on_how_their_passes_are_split(monkeypatch, cores):
-    """The passes without atomics run as a band of rows per core: any split, the same bytes (frames
-    41 and 43 generated, 42 traced and placed in frame 40 by the backward pass)."""
+    """The passes without atomics run as a band of rows per core: any split, the same bytes (every
+    stage of the graph split alike; frames 41 and 43 generated, 42 traced and placed in frame 40 by
+    the backward pass)."""
     knobs = {"diffusion.generate": 2}
     default = _frames(_executor(48, 32, seed=0, **knobs), range(40, 44))
-    monkeypatch.setattr(generate, "cpu_cores", lambda: cores)
+    monkeypatch.setattr(launch, "cpu_cores", lambda: cores)
     split = _frames(_executor(48, 32, seed=0, **knobs), range(40, 44))
     for f in range(40, 44):
         assert np.array_equal(split[f][0], default[f][0]), f"frame {f} differs with {cores} bands"

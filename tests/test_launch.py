@@ -36,6 +36,15 @@ def test_launch_split_covers_every_row_once(count):
     assert np.array_equal(out.numpy(), rows.numpy() + 1)
 
 
+def test_bands_never_outnumber_rows():
+    assert Bands("cpu", 4, rows=3).count == 3
+    assert Bands("cpu", 2, rows=240).count == 2
+    rows = wp.array(np.arange(2 * 5, dtype=np.int32).reshape(2, 5), device="cpu")
+    out = wp.zeros((2, 5), dtype=wp.int32, device="cpu")
+    Bands("cpu", 8, rows=2).launch_split(_mark, 2, [rows], [out], 5)
+    assert np.array_equal(out.numpy(), rows.numpy() + 1)
+
+
 @linux
 def test_lower_priority_lowers_only_the_calling_thread():
     own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())

@@ -41,12 +41,21 @@ def cpu_cores() -> int:
 
 
 class Bands:
-    """A pool of ``count`` launch threads on the CPU (one per usable core by default), none on CUDA;
-    ``nice``: how much lower than the caller its threads run (see ``lower_priority``)."""
+    """A pool of ``count`` launch threads on the CPU (one per usable core by default, never more than
+    ``rows``: a band holds at least one row), none on CUDA; ``nice``: how much lower than the caller
+    its threads run (see ``lower_priority``)."""
 
-    def __init__(self, device: str, count: int | None = None, name: str = "warp", nice: int = 0) -> None:
+    def __init__(
+        self,
+        device: str,
+        count: int | None = None,
+        name: str = "warp",
+        nice: int = 0,
+        rows: int | None = None,
+    ) -> None:
         self.device = device
-        self.count = max(1, count or cpu_cores()) if wp.get_device(device).is_cpu else 1
+        wanted = min(count or cpu_cores(), rows or cpu_cores())
+        self.count = max(1, wanted) if wp.get_device(device).is_cpu else 1
         self._pool = (
             ThreadPoolExecutor(self.count, name, initializer=lower_priority, initargs=(nice,))
             if self.count > 1

@@ -11,7 +11,7 @@ import warp as wp
 from backrooms.camcorder import metering, optics, sensor, shutter, tone
 from backrooms.camcorder.exposure import Automatics, Meter
 from backrooms.camcorder.fields import field_offset
-from backrooms.launch import Bands, cpu_cores
+from backrooms.launch import Bands
 from backrooms.render.kernels import srgb_table
 
 REFERENCE_WIDTH = 320.0  # pixel sizes of blur and fringes are given at this width and scaled
@@ -46,7 +46,7 @@ class Camcorder:
         self.weights = metering.centre_weights()
         self.scale = width / REFERENCE_WIDTH
         # the full-size passes run as bands of rows, one per core, on the CPU
-        self.bands = Bands(device, min(cpu_cores(), height), "camcorder")
+        self.bands = Bands(device, name="camcorder", rows=height)
 
     def _full_size(self, kernel: wp.Kernel, inputs: list, output: wp.array) -> None:
         """Launch a per-pixel kernel over the frame (its last input is the band's first row)."""

@@ -121,7 +121,7 @@ class VhsTape:
         cpu = wp.get_device(device).is_cpu
         self.segment = segment or (width if cpu else SEGMENT)
         self.run = run or (width if cpu else 1)
-        self.launcher = Bands(device, min(bands or cpu_cores(), MAX_BANDS, height), "vhs")
+        self.launcher = Bands(device, min(bands or cpu_cores(), MAX_BANDS), "vhs", rows=height)
         self.bands = self.launcher.count
         shape = (height, width)
         self.planes = [[wp.zeros(shape, dtype=float, device=device) for _ in range(3)] for _ in range(2)]

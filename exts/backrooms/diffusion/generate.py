@@ -38,7 +38,7 @@ from backrooms.graph.product import (
     RGB,
     RenderProduct,
 )
-from backrooms.launch import Bands, cpu_cores
+from backrooms.launch import Bands
 from backrooms.render.camera import CameraData, camera_data, camera_ray, project
 
 wp.set_module_options({"enable_backward": False})
@@ -302,7 +302,7 @@ class FrameGenerator:
     def __init__(self, width: int, height: int, device: str) -> None:
         self.width, self.height, self.device = width, height, device
         # the per-pixel passes without atomics run as bands of rows, one per core, on the CPU
-        self._bands = Bands(device, min(cpu_cores(), height), "generate")
+        self._bands = Bands(device, name="generate", rows=height)
         shape = (height, width)
         self.key_frame: int | None = None
         self._key_camera: CameraData | None = None

@@ -18,7 +18,7 @@ from backrooms.graph.product import (
     RGB,
     RenderProduct,
 )
-from backrooms.launch import TRACE_NICE, Bands, cpu_cores
+from backrooms.launch import TRACE_NICE, Bands
 from backrooms.render import kernels
 from backrooms.render import params as _params  # noqa: F401  (declares render.* knobs)
 from backrooms.render.bins import Binner
@@ -48,7 +48,7 @@ class Renderer:
         self._srgb = wp.array(kernels.srgb_table(), dtype=wp.uint8, device=device)
         self._bins = Binner(width, height, device)  # tiles for rays from this frame's camera ...
         self._prev_bins = Binner(width, height, device)  # ... and from the previous one
-        self._threads = Bands(device, min(threads or cpu_cores(), height), "render", TRACE_NICE)
+        self._threads = Bands(device, threads, "render", TRACE_NICE, rows=height)
         # one band per thread, rows interleaved: ceilings are cheap and floors dear, so every thread
         # takes some of each and they finish together
         step = self._threads.count
