@@ -29,7 +29,7 @@ from backrooms.diffusion.lighting import clamp_to_render, lighting, relit, unlit
 from backrooms.diffusion.pipeline import FrameInputs, Stylizer
 from backrooms.diffusion.resets import active_chains, history_start
 from backrooms.diffusion.styles import DEFAULT_STYLE, find_style, resolve_style
-from backrooms.diffusion.warping import camera_speed, source_grid, valid_mask, warp
+from backrooms.diffusion.warping import MEMORY_FILTER, camera_speed, source_grid, valid_mask, warp
 from backrooms.diffusion.wear import blotch_fields, wear_gain
 from backrooms.graph.node import GraphContext, Node
 from backrooms.graph.product import RenderProduct
@@ -193,7 +193,8 @@ class DiffusionNode(Node):
         fresh = self._fresh_noise(frame, p["seed"])
         if chain is not None and state.grid is not None:
             valid = state.valid
-            previous = clamp_to_render(relit(warp(chain.ratio, state.grid), state.light), state.render01)
+            ratio = warp(chain.ratio, state.grid, MEMORY_FILTER)
+            previous = clamp_to_render(relit(ratio, state.light), state.render01)
             noise = fresh
             if p["warp_noise"]:  # invented detail carried along the motion, fresh where newly seen
                 noise = valid * warp(chain.noise, state.grid, mode="nearest") + (1 - valid) * noise

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class TrainConfig:
-    steps: int = 6000
+    steps: int = 12000
     minutes: float = 60.0  # wall-clock cap: a run stopped by it is logged as such (other weights)
     batch: int = 8
     crop: int = 96
