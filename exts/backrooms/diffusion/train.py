@@ -128,7 +128,7 @@ def training_losses(
     valid = valid_mask(grid, batch.disocclusion)
     keep = (torch.rand(n, 1, 1, 1, generator=generator) >= config.memory_dropout).float()
     valid = valid * keep
-    previous = warp(previous_out, grid)
+    previous = warp(previous_out, grid)  # bilinear: trained so, run bicubic (MEMORY_FILTER; model card)
     fresh = torch.randn(batch.render.shape, generator=generator)
     noise = valid * warp(noise_prev, grid, mode="nearest") + (1 - valid) * fresh
     # 3. denoise frame t from memory-or-render at a random level
