@@ -122,7 +122,6 @@ class VhsTape:
         self.segment = segment or (width if cpu else SEGMENT)
         self.run = run or (width if cpu else 1)
         self.launcher = Bands(device, min(bands or cpu_cores(), MAX_BANDS), "vhs", rows=height)
-        self.bands = self.launcher.count
         shape = (height, width)
         self.planes = [[wp.zeros(shape, dtype=float, device=device) for _ in range(3)] for _ in range(2)]
         self.font = wp.array(osd.FONT, dtype=int, device=device)
