@@ -4,7 +4,7 @@ import pytest
 import torch
 import warp as wp
 
-from backrooms.diffusion.lighting import RADIUS, clamp_to_render
+from backrooms.diffusion.lighting import RADIUS, clamp_radius, clamp_to_render
 from backrooms.diffusion.model import Denoiser, DenoiserConfig
 from backrooms.diffusion.node import DiffusionNode
 from backrooms.diffusion.resets import active_chains, history_start
@@ -148,3 +148,17 @@ def test_memory_chains_blend_to_one_and_start_no_earlier_than_the_history(interv
         assert all(0 < w <= 1 for _, w in chains[1:])
         assert min(start for start, _ in chains) == history_start(frame, interval, fade) <= frame
     assert active_chains(interval, interval, fade) == [(history_start(interval, interval, fade), 1.0)]
+
+
+@pytest.mark.parametrize("radius", [1, 2])
+def test_memory_is_clamped_to_the_range_of_the_renders_window(radius):
+    """The clamp's window is one traced sample wide: 3x3 at full size, 5x5 from a half-size render."""
+    generator = torch.Generator().manual_seed(radius)
+    render = torch.rand((1, 3, 20, 30), generator=generator)
+    memory = torch.rand((1, 3, 20, 30), generator=generator) * 2 - 0.5
+    edged = torch.nn.functional.pad(render, (radius,) * 4, mode="replicate")
+    high = torch.nn.functional.max_pool2d(edged, 2 * radius + 1, stride=1)
+    low = -torch.nn.functional.max_pool2d(-edged, 2 * radius + 1, stride=1)
+    expected = memory.clamp(min=low - 0.04, max=high + 0.04)
+    assert torch.equal(clamp_to_render(memory, render, 0.04, radius), expected)
+    assert [clamp_radius(s) for s in (1.0, 0.75, 0.5, 0.25)] == [1, 2, 2, 4]

@@ -9,6 +9,8 @@ from backrooms.graph.node import GraphContext
 from backrooms.graph.product import AOV_SPECS, RenderProduct
 from backrooms.params import ParamStore
 from backrooms.render.node import RenderNode
+from backrooms.render.renderer import Renderer
+from backrooms.render.upscale import JITTER_CYCLE, jitter, upscale
 
 W, H = 64, 48
 
@@ -93,3 +95,58 @@ def test_a_reduced_internal_resolution_fills_the_full_frame_from_fewer_rays(node
     )
     assert abs(mv_reduced - mv_full) < 0.25 * mv_full
     assert (reduced["rgb"][..., 3] == 255).all()
+
+
+def test_below_full_size_every_frame_traces_its_pixels_at_another_place_inside_them() -> None:
+    offsets = [jitter(f) for f in range(JITTER_CYCLE)]
+    assert len(set(offsets)) == JITTER_CYCLE
+    assert all(-0.5 <= c < 0.5 for offset in offsets for c in offset)
+    assert abs(np.mean(offsets, axis=0)).max() < 0.07  # spread around the centre, not to one side
+    assert jitter(5) == jitter(5 + JITTER_CYCLE) == jitter(5 + 7 * JITTER_CYCLE)  # a pure function
+
+
+def test_a_jittered_ray_is_the_ray_through_that_point_of_the_image(node: RenderNode) -> None:
+    """Traced at half size, a quarter pixel up and left of each centre, every ray passes through
+    the centre of a full-size pixel (2x, 2y): it meets what that pixel's ray meets, at the same
+    distance, and a still camera's motion is still zero."""
+    frame(node, 30)  # the world and the scene at frame 30
+    camera = node.world(ParamStore().snapshot()).camera(30, 24.0)
+    settings = ParamStore().snapshot().node("render")
+    full = RenderProduct(30, W, H, "cpu")
+    node.renderer.trace(node.scene, camera, camera, full, settings, 11)
+    half = RenderProduct(30, W // 2, H // 2, "cpu")
+    Renderer(W // 2, H // 2).trace(node.scene, camera, camera, half, settings, 11, (-0.25, -0.25))
+    depth_full, depth_half = (
+        full.buffers["distance_to_camera"].numpy(),
+        half.buffers["distance_to_camera"].numpy(),
+    )
+    assert np.isfinite(depth_half).mean() > 0.95
+    np.testing.assert_allclose(depth_half, depth_full[::2, ::2], rtol=1e-5)
+    assert np.abs(half.buffers["motion_vectors"].numpy()[..., :2]).max() < 1e-3
+    centred = RenderProduct(30, W // 2, H // 2, "cpu")
+    Renderer(W // 2, H // 2).trace(node.scene, camera, camera, centred, settings, 11)
+    assert not np.allclose(centred.buffers["distance_to_camera"].numpy(), depth_half, rtol=1e-5)
+
+
+def test_the_fill_up_places_each_sample_where_its_ray_was_traced() -> None:
+    """A ramp that grows 4 a traced pixel, sampled a quarter pixel right of each centre, fills up to
+    the ramp at each output pixel's own centre (bilinear reproduces a ramp exactly)."""
+    w_in, h_in = 8, 6
+    internal = RenderProduct(0, w_in, h_in, "cpu")
+    for name in AOV_SPECS:
+        if name != "radiance":
+            internal.allocate(name)
+    ramp = 4 * (np.arange(w_in) + 0.5 + 0.25)  # 3, 7, 11, ...
+    rgb = internal.buffers["rgb"].numpy()
+    rgb[...] = ramp.astype(np.uint8)[None, :, None]
+    internal.buffers["rgb"].assign(rgb)
+    product = RenderProduct(0, 2 * w_in, 2 * h_in, "cpu")
+    upscale(internal, product, (0.25, 0.0))
+    out = product.buffers["rgb"].numpy()[..., 0].astype(float)
+    x = np.arange(2 * w_in)
+    expected = 4 * (x + 0.5) * 0.5  # the ramp at each output centre: 1, 3, 5, ...
+    inner = slice(2, 2 * w_in - 2)  # the clamp at the borders holds the edge sample
+    np.testing.assert_array_equal(out[:, inner], np.broadcast_to(expected[inner], out[:, inner].shape))
+    unjittered = RenderProduct(0, 2 * w_in, 2 * h_in, "cpu")
+    upscale(internal, unjittered, (0.0, 0.0))  # read as centred samples, the ramp lands 1 too high
+    assert (unjittered.buffers["rgb"].numpy()[:, inner, 0].astype(float) - expected[inner]).mean() == 1.0

@@ -11,6 +11,7 @@ is needed. ``EPS`` keeps black pixels from blowing the ratio up.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -55,22 +56,37 @@ def relit(ratio: torch.Tensor, light: torch.Tensor) -> torch.Tensor:
 
 
 def clamp_to_render(
-    memory01: torch.Tensor, render01: torch.Tensor, margin: float = CLAMP_MARGIN
+    memory01: torch.Tensor, render01: torch.Tensor, margin: float = CLAMP_MARGIN, radius: int = 1
 ) -> torch.Tensor:
-    """Keep re-lit memory within the range of the render's 3x3 neighbourhood (plus ``margin``), as
-    temporal anti-aliasing clamps its history: where the light changes sharply (a panel switching
-    off, its edge, a saturated panel that dims) the render wins; elsewhere the memory is untouched."""
-    edged = F.pad(render01, (1, 1, 1, 1), mode="replicate")  # an edge pixel is in its own window already
-    high = _extreme3x3(edged, torch.maximum)
-    low = _extreme3x3(edged, torch.minimum)
+    """Keep re-lit memory within the range of the render's neighbourhood (``2 radius + 1`` pixels
+    square, plus ``margin``), as temporal anti-aliasing clamps its history: where the light changes
+    sharply (a panel switching off, its edge, a saturated panel that dims) the render wins; elsewhere
+    the memory is untouched. A render filled up from a smaller one needs the wider window
+    (:func:`clamp_radius`): its 3x3 range spans less than one traced sample."""
+    edged = F.pad(render01, (radius,) * 4, mode="replicate")  # an edge pixel is in its own window already
+    high = _extreme(edged, radius, torch.maximum)
+    low = _extreme(edged, radius, torch.minimum)
     return memory01.clamp(min=low.sub_(margin), max=high.add_(margin))
 
 
-def _extreme3x3(
-    edged: torch.Tensor, pick: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+def clamp_radius(render_scale: float) -> int:
+    """The clamp's half-width in output pixels for a render traced at ``render_scale``: one traced
+    sample's spacing, at least 1."""
+    return max(1, math.ceil(1.0 / render_scale - 1e-6))
+
+
+def _extreme(
+    edged: torch.Tensor, radius: int, pick: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 ) -> torch.Tensor:
-    """The max (or min) over each pixel's 3x3 neighbourhood inside the frame, from the image padded
-    by one edge-replicated pixel: max_pool2d's result, as two separable passes of shifted views
-    (max_pool2d took 5.7-8.4 ms at 320x240 on one CPU thread, these 0.2 ms)."""
-    rows = pick(pick(edged[..., :, :-2], edged[..., :, 1:-1]), edged[..., :, 2:])
-    return pick(pick(rows[..., :-2, :], rows[..., 1:-1, :]), rows[..., 2:, :])
+    """The max (or min) over each pixel's (2 radius + 1)^2 neighbourhood inside the frame, from the
+    image padded by ``radius`` edge-replicated pixels: max_pool2d's result, as two separable passes
+    of shifted views (max_pool2d took 5.7-8.4 ms at 320x240 on one CPU thread, these 0.2 ms)."""
+    span = 2 * radius
+    h, w = edged.shape[-2] - span, edged.shape[-1] - span
+    rows = edged[..., :, :w]
+    for shift in range(1, span + 1):
+        rows = pick(rows, edged[..., :, shift : shift + w])
+    out = rows[..., :h, :]
+    for shift in range(1, span + 1):
+        out = pick(out, rows[..., shift : shift + h, :])
+    return out

@@ -25,7 +25,7 @@ from backrooms.diffusion.backends import BACKENDS, load_stylizer
 from backrooms.diffusion.controller import motion_strength
 from backrooms.diffusion.frames import FrameAOVs, read_aovs, write_rgb
 from backrooms.diffusion.generate import FrameGenerator
-from backrooms.diffusion.lighting import clamp_to_render, lighting, relit, unlit
+from backrooms.diffusion.lighting import clamp_radius, clamp_to_render, lighting, relit, unlit
 from backrooms.diffusion.pipeline import FrameInputs, Stylizer
 from backrooms.diffusion.resets import active_chains, history_start
 from backrooms.diffusion.styles import DEFAULT_STYLE, find_style, resolve_style
@@ -161,11 +161,14 @@ class DiffusionNode(Node):
         if generating and not product.meta.get("traced", True):
             self._generator.generate(product)
             return
-        self._reconstruct(product, p, self._generator.source(product) if generating else None)
+        radius = clamp_radius(params["render.scale"])
+        self._reconstruct(product, p, self._generator.source(product) if generating else None, radius)
         if generating:
             self._generator.keep(product)
 
-    def _reconstruct(self, product: RenderProduct, p: dict, key_source: tuple | None) -> None:
+    def _reconstruct(
+        self, product: RenderProduct, p: dict, key_source: tuple | None, clamp_radius: int = 1
+    ) -> None:
         """A traced frame; ``key_source`` (grid, valid) places its pixels in the previous traced frame
         when frames are generated between (else the motion vectors place them in the frame before)."""
         if p["strength"] <= 0.0:  # the render, untouched; the memory restarts when strength returns
@@ -174,7 +177,7 @@ class DiffusionNode(Node):
             return
         frame = product.frame
         aovs = read_aovs(product)
-        frame_state = _FrameState(aovs, key_source)
+        frame_state = _FrameState(aovs, key_source, clamp_radius)
         frame_state.previous_frame = frame - 1 if key_source is None else self._generator.key_frame
         chains = active_chains(frame, p["reset_interval"], p["reset_fade"])
         remembered = sum(weight * self._remember(start, frame, frame_state, p) for start, weight in chains)
@@ -194,7 +197,7 @@ class DiffusionNode(Node):
         if chain is not None and state.grid is not None:
             valid = state.valid
             ratio = warp(chain.ratio, state.grid, MEMORY_FILTER)
-            previous = clamp_to_render(relit(ratio, state.light), state.render01)
+            previous = clamp_to_render(relit(ratio, state.light), state.render01, radius=state.clamp_radius)
             noise = fresh
             if p["warp_noise"]:  # invented detail carried along the motion, fresh where newly seen
                 noise = valid * warp(chain.noise, state.grid, mode="nearest") + (1 - valid) * noise
@@ -248,10 +251,12 @@ class DiffusionNode(Node):
 
 class _FrameState:
     """What every memory chain shares within one frame: the render in [0, 1], its lighting and the
-    motion-vector sampling grid with its validity (None without motion vectors)."""
+    motion-vector sampling grid with its validity (None without motion vectors), and the half-width
+    of the window the memory is clamped to."""
 
-    def __init__(self, aovs: FrameAOVs, key_source: tuple | None = None) -> None:
+    def __init__(self, aovs: FrameAOVs, key_source: tuple | None = None, clamp_radius: int = 1) -> None:
         self.aovs = aovs
+        self.clamp_radius = clamp_radius
         self.render01 = (aovs.render + 1.0) / 2.0
         self.light = lighting(self.render01)
         if key_source is not None:

@@ -70,6 +70,7 @@ class Shading:
     wear: float
     radiance: float
     haze_light: wp.array(dtype=wp.float32)  # one number: how brightly the air around the camera glows
+    jitter: wp.vec2  # where in its pixel the primary ray passes, from the centre (render.scale < 1)
 
 
 @wp.func
@@ -139,17 +140,17 @@ def pixels(
     disocclusion: wp.array2d(dtype=wp.uint8),
     radiance: wp.array3d(dtype=wp.float32),
 ):
-    """Trace the pixel centre, write its AOVs, then light it.
+    """Trace the pixel centre (moved by ``shading.jitter``), write its AOVs, then light it.
 
     ``instance_id`` is the instance's stable key (0 is kept for misses), so a piece of wall keeps its
     id while chunks stream in and out. Motion is exact: the hit point is projected with the previous
-    camera (misses use their direction at infinity). A hit is disoccluded when it falls outside the
-    previous image or something lay between it and the previous camera.
+    camera (misses use their direction at infinity), from the point traced. A hit is disoccluded
+    when it falls outside the previous image or something lay between it and the previous camera.
     """
     y, x = wp.tid()
     y = row0 + y * row_step
-    px = float(x) + 0.5
-    py = float(y) + 0.5
+    px = float(x) + 0.5 + shading.jitter[0]
+    py = float(y) + 0.5 + shading.jitter[1]
     d = camera_ray(cam, px, py)
     hit = trace_tile(scene, bins, tile_at(bins, px, py, cam.width, cam.height), cam.position, d, FAR)
     offset = d

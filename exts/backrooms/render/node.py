@@ -31,7 +31,7 @@ from backrooms.graph.product import RenderProduct
 from backrooms.params.store import Snapshot
 from backrooms.render.renderer import Renderer
 from backrooms.render.scene import Scene
-from backrooms.render.upscale import internal_size, upscale
+from backrooms.render.upscale import internal_size, jitter, upscale
 from backrooms.world import World
 from backrooms.world.types import Camera
 
@@ -78,7 +78,7 @@ class RenderNode(Node):
             self.renderer.expose(product, params["render.exposure"])
             return
         self.renderer.expose(internal, params["render.exposure"])
-        upscale(internal, product)
+        upscale(internal, product, jitter(product.frame))
 
     def trace(self, product: RenderProduct, params: Snapshot) -> None:
         """Everything but the exposure; what the pipelined executor runs ahead."""
@@ -104,9 +104,10 @@ class RenderNode(Node):
         return frame % k == 0
 
     def _trace(self, camera: Camera, previous: Camera, product: RenderProduct, settings: Mapping) -> None:
-        """Trace at ``render.scale``'s internal size; below full size into a smaller product of its
-        own (one per buffer set of the executor: a frame traced ahead must not write into the frame
-        being finished), which ``finish`` fills the product up from."""
+        """Trace at ``render.scale``'s internal size; below full size, with the frame's sub-pixel
+        jitter, into a smaller product of its own (one per buffer set of the executor: a frame
+        traced ahead must not write into the frame being finished), which ``finish`` fills the
+        product up from."""
         size = internal_size(product.width, product.height, settings["scale"])
         if size == (product.width, product.height):
             self.renderer.trace(self.scene, camera, previous, product, settings, self.context.seed)
@@ -116,7 +117,8 @@ class RenderNode(Node):
             self._internal_buffers = {}
         buffers = self._internal_buffers.setdefault(id(product.buffers), {})
         internal = RenderProduct(product.frame, *size, product.device, buffers)
-        self.internal.trace(self.scene, camera, previous, internal, settings, self.context.seed)
+        offset = jitter(product.frame)
+        self.internal.trace(self.scene, camera, previous, internal, settings, self.context.seed, offset)
         product.meta["internal"] = internal  # the traced AOVs: finish exposes them; other nodes may read them
 
     def _lights(self, radiance: float) -> dict[str, np.ndarray]:

@@ -85,8 +85,12 @@ class Renderer:
         product: RenderProduct,
         settings: Mapping[str, Any],
         seed: int,
+        jitter: tuple[float, float] = (0.0, 0.0),
     ) -> None:
-        """Every AOV but ``rgb``: ``radiance`` is the light before exposure (``expose`` makes ``rgb``)."""
+        """Every AOV but ``rgb``: ``radiance`` is the light before exposure (``expose`` makes ``rgb``).
+
+        ``jitter``: where in its pixel each primary ray passes, in pixels from the centre (below
+        full size, a different place every frame: see :func:`backrooms.render.upscale.jitter`)."""
         if (product.width, product.height) != (self.width, self.height):
             raise ValueError(
                 f"product is {product.width}x{product.height}, renderer is {self.width}x{self.height}"
@@ -120,6 +124,7 @@ class Renderer:
         shading.wear = s["wear"]
         shading.radiance = s["radiance"]
         shading.haze_light = self._haze_light
+        shading.jitter = wp.vec2(*jitter)
         self._launch_rows(kernels.pixels, [cam, prev, moved, bins, prev_bins, shading], aovs, data)
 
     def light(self, scene: Scene, frame: int, settings: Mapping[str, Any], seed: int) -> None:
