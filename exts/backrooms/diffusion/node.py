@@ -61,7 +61,7 @@ declare(NODE, "prompt", "", "text prompt, used only by diffusers checkpoints")
 declare(
     NODE,
     "temporal_weight",
-    0.8,
+    0.85,
     "trust in the motion-warped previous output (0 = frame by frame)",
     min=0.0,
     max=1.0,
