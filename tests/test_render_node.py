@@ -141,12 +141,14 @@ def test_the_fill_up_places_each_sample_where_its_ray_was_traced() -> None:
     rgb[...] = ramp.astype(np.uint8)[None, :, None]
     internal.buffers["rgb"].assign(rgb)
     product = RenderProduct(0, 2 * w_in, 2 * h_in, "cpu")
-    upscale(internal, product, (0.25, 0.0))
+    internal.meta["jitter"] = (0.25, 0.0)
+    upscale(internal, product)
     out = product.buffers["rgb"].numpy()[..., 0].astype(float)
     x = np.arange(2 * w_in)
     expected = 4 * (x + 0.5) * 0.5  # the ramp at each output centre: 1, 3, 5, ...
     inner = slice(2, 2 * w_in - 2)  # the clamp at the borders holds the edge sample
     np.testing.assert_array_equal(out[:, inner], np.broadcast_to(expected[inner], out[:, inner].shape))
     unjittered = RenderProduct(0, 2 * w_in, 2 * h_in, "cpu")
-    upscale(internal, unjittered, (0.0, 0.0))  # read as centred samples, the ramp lands 1 too high
+    internal.meta["jitter"] = (0.0, 0.0)  # read as centred samples, the ramp lands 1 too high
+    upscale(internal, unjittered)
     assert (unjittered.buffers["rgb"].numpy()[:, inner, 0].astype(float) - expected[inner]).mean() == 1.0

@@ -166,9 +166,7 @@ class DiffusionNode(Node):
         if generating:
             self._generator.keep(product)
 
-    def _reconstruct(
-        self, product: RenderProduct, p: dict, key_source: tuple | None, clamp_radius: int = 1
-    ) -> None:
+    def _reconstruct(self, product: RenderProduct, p: dict, key_source: tuple | None, radius: int) -> None:
         """A traced frame; ``key_source`` (grid, valid) places its pixels in the previous traced frame
         when frames are generated between (else the motion vectors place them in the frame before)."""
         if p["strength"] <= 0.0:  # the render, untouched; the memory restarts when strength returns
@@ -177,7 +175,7 @@ class DiffusionNode(Node):
             return
         frame = product.frame
         aovs = read_aovs(product)
-        frame_state = _FrameState(aovs, key_source, clamp_radius)
+        frame_state = _FrameState(aovs, key_source, radius)
         frame_state.previous_frame = frame - 1 if key_source is None else self._generator.key_frame
         chains = active_chains(frame, p["reset_interval"], p["reset_fade"])
         remembered = sum(weight * self._remember(start, frame, frame_state, p) for start, weight in chains)
@@ -254,7 +252,7 @@ class _FrameState:
     motion-vector sampling grid with its validity (None without motion vectors), and the half-width
     of the window the memory is clamped to."""
 
-    def __init__(self, aovs: FrameAOVs, key_source: tuple | None = None, clamp_radius: int = 1) -> None:
+    def __init__(self, aovs: FrameAOVs, key_source: tuple | None, clamp_radius: int) -> None:
         self.aovs = aovs
         self.clamp_radius = clamp_radius
         self.render01 = (aovs.render + 1.0) / 2.0

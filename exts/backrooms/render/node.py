@@ -78,7 +78,7 @@ class RenderNode(Node):
             self.renderer.expose(product, params["render.exposure"])
             return
         self.renderer.expose(internal, params["render.exposure"])
-        upscale(internal, product, jitter(product.frame))
+        upscale(internal, product)
 
     def trace(self, product: RenderProduct, params: Snapshot) -> None:
         """Everything but the exposure; what the pipelined executor runs ahead."""
@@ -117,8 +117,10 @@ class RenderNode(Node):
             self._internal_buffers = {}
         buffers = self._internal_buffers.setdefault(id(product.buffers), {})
         internal = RenderProduct(product.frame, *size, product.device, buffers)
-        offset = jitter(product.frame)
-        self.internal.trace(self.scene, camera, previous, internal, settings, self.context.seed, offset)
+        internal.meta["jitter"] = jitter(product.frame)  # what ``finish`` fills the product up with
+        self.internal.trace(
+            self.scene, camera, previous, internal, settings, self.context.seed, internal.meta["jitter"]
+        )
         product.meta["internal"] = internal  # the traced AOVs: finish exposes them; other nodes may read them
 
     def _lights(self, radiance: float) -> dict[str, np.ndarray]:

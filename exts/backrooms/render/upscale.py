@@ -95,11 +95,13 @@ def _halton(index: int, base: int) -> float:
     return value
 
 
-def upscale(internal: RenderProduct, product: RenderProduct, offset: tuple[float, float]) -> None:
-    """Fill every AOV of ``product`` from the smaller ``internal`` one, traced with ``offset`` (its
-    :func:`jitter`)."""
+def upscale(internal: RenderProduct, product: RenderProduct) -> None:
+    """Fill every AOV of ``product`` from the smaller ``internal`` one, traced with the sub-pixel
+    offset its ``meta["jitter"]`` records (the renderer's :func:`jitter` of the frame)."""
     names = (RGB, DEPTH, NORMALS, MOTION_VECTORS, INSTANCE_ID, DISOCCLUSION)  # the kernel's order
     inputs = [internal.allocate(n) for n in names]
     outputs = [product.allocate(n) for n in names]
-    size = (product.height, product.width)
-    wp.launch(upscale_aovs, size, inputs, [*outputs, wp.vec2(*offset)], device=product.device)
+    offset = wp.vec2(*internal.meta["jitter"])
+    wp.launch(
+        upscale_aovs, (product.height, product.width), inputs, [*outputs, offset], device=product.device
+    )
