@@ -97,5 +97,49 @@ def test_reprojection_of_a_still_scene_matches_the_traced_frame():
         assert generated[f][1].mean() < 0.05  # few pixels newly revealed
 
 
+@wp.kernel
+def _both_sources(
+    key: generate.CameraData,
+    cam: generate.CameraData,
+    index: wp.array2d(dtype=wp.int32),
+    key_depth: wp.array2d(dtype=wp.float32),
+    reach: wp.array2d(dtype=wp.float32),
+    seen: wp.array2d(dtype=wp.vec3),
+    local: wp.array2d(dtype=wp.vec3),
+    exact: wp.array2d(dtype=wp.vec3),
+):
+    i, j = wp.tid()
+    s = index[i, j]
+    if s >= 0:
+        y, x = s // index.shape[1], s % index.shape[1]
+        local[i, j] = generate.came_from(seen, key_depth, y, x, i, j)
+        d = generate.camera_ray(cam, float(j) + 0.5, float(i) + 0.5)
+        exact[i, j] = generate.project(key, cam.position + reach[y, x] * d - key.position)
+
+
+def test_the_local_inverse_of_the_splat_finds_where_each_pixel_came_from():
+    """Generated pixels are resampled where their centre came from, found by inverting the splat
+    about the key pixel that landed there (no ray, no lens inversion): it must agree with the
+    exact ray's place in the key frame to a twentieth of a pixel (measured: 0.022 at most on
+    frames 41 and 43 of seed 0's walk at 160x120)."""
+    executor = _executor(160, 120, seed=0, **{"diffusion.generate": 2})
+    generator = executor.nodes[1]._generator
+    for frame in (41, 43):
+        for f in range(frame - 1, frame + 1):
+            product = executor.render(f)
+        meta = product.meta["camera"]
+        generator.generate(product)  # the same frame again: its buffers are left to compare
+        cam = generate.lens_camera(meta, 160, 120)
+        local = wp.zeros((120, 160), dtype=wp.vec3)
+        exact = wp.zeros((120, 160), dtype=wp.vec3)
+        index = generator._splatted
+        inputs = [generator._key_camera, cam, index, generator._depth, generator._reach, generator._seen]
+        wp.launch(_both_sources, (120, 160), inputs, [local, exact])
+        found = local.numpy()[..., 2] > 0
+        assert found.sum() > 0.95 * (index.numpy() >= 0).sum(), f"frame {frame}: {found.mean():.3f}"
+        miss = np.abs(local.numpy()[found, :2] - exact.numpy()[found, :2]).max()
+        assert miss < 0.05, f"frame {frame}: the local inverse is {miss:.4f} px from the exact place"
+
+
 def test_reprojection_kernels_compile_for_a_gpu(tmp_path):
     assert_compiles_for_cuda(generate, tmp_path)

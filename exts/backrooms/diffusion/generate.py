@@ -46,6 +46,7 @@ wp.set_module_options({"enable_backward": False})
 FILL_PASSES = 6  # holes up to this many pixels wide are filled from the background beside them
 FAR = 1.0e30  # splat distance of misses (infinitely far)
 DEPTH_TOLERANCE = 0.05  # relative distance mismatch still counted as the same surface
+LOCAL_REACH = wp.constant(1.5)  # key pixels: how far a first-order inverse of the splat is trusted
 
 
 @wp.func
@@ -80,18 +81,19 @@ def offset_from(point: wp.vec3, far: bool, cam: CameraData) -> wp.vec3:
 
 
 @wp.kernel
-def splat_depth(
+def place(
     key: CameraData,
     cam: CameraData,
     depth: wp.array2d(dtype=wp.float32),
-    zbuf: wp.array2d(dtype=wp.float32),
+    first_row: int,
     landing: wp.array2d(dtype=wp.int32),
     reach: wp.array2d(dtype=wp.float32),
     seen: wp.array2d(dtype=wp.vec3),
 ):
     """Each key pixel's place in the new camera (``seen``: image point, z = 0 behind it), the pixel
-    it lands in (``landing``, -1 outside) and its distance (``reach``); the nearest into ``zbuf``."""
-    y, x = wp.tid()
+    it lands in (``landing``, -1 outside) and its distance (``reach``)."""
+    row, x = wp.tid()
+    y = row + first_row
     far = not (depth[y, x] < FAR)
     offset = offset_from(key_point_offset(key, depth, y, x), far, cam)
     p = project(cam, offset)
@@ -105,7 +107,21 @@ def splat_depth(
         j, i = int(p[0]), int(p[1])
         if j < cam.width and i < cam.height:
             landing[y, x] = i * cam.width + j
-            wp.atomic_min(zbuf, i, j, dist)
+
+
+@wp.kernel
+def splat_depth(
+    landing: wp.array2d(dtype=wp.int32),
+    reach: wp.array2d(dtype=wp.float32),
+    zbuf: wp.array2d(dtype=wp.float32),
+):
+    """The nearest distance landing in each new pixel (one launch: atomics across bands are not
+    atomic on the CPU)."""
+    y, x = wp.tid()
+    t = landing[y, x]
+    if t >= 0:
+        w = zbuf.shape[1]
+        wp.atomic_min(zbuf, t // w, t % w, reach[y, x])
 
 
 @wp.kernel
@@ -152,6 +168,36 @@ def fill_holes(
 
 
 @wp.func
+def bilinear_same_surface(
+    key_rgb: wp.array3d(dtype=wp.uint8),
+    key_depth: wp.array2d(dtype=wp.float32),
+    px: float,
+    py: float,
+    dist: float,
+    far: bool,
+) -> wp.vec4:
+    """The key frame's colour at image point (px, py), bilinear over the key pixels around it that
+    hold the surface at ``dist`` (renormalised); alpha -1 when none does."""
+    fx, fy = px - 0.5, py - 0.5
+    x0, y0 = int(wp.floor(fx)), int(wp.floor(fy))
+    tx, ty = fx - float(x0), fy - float(y0)
+    total = wp.vec4(0.0, 0.0, 0.0, 0.0)
+    weight = 0.0
+    for di in range(2):
+        for dj in range(2):
+            ki, kj = y0 + di, x0 + dj
+            # nested, not joined by `and`: the bounds must hold before key_depth is indexed
+            if ki >= 0 and kj >= 0 and ki < key_depth.shape[0] and kj < key_depth.shape[1]:  # noqa: SIM102
+                if same_surface(key_depth[ki, kj], dist, far):
+                    k = wp.where(di == 0, 1.0 - ty, ty) * wp.where(dj == 0, 1.0 - tx, tx)
+                    total += k * texel(key_rgb, ki, kj)
+                    weight += k
+    if weight > 1.0e-6:
+        return total / weight
+    return wp.vec4(0.0, 0.0, 0.0, -1.0)
+
+
+@wp.func
 def resampled(
     key: CameraData,
     cam: CameraData,
@@ -162,8 +208,8 @@ def resampled(
     j: int,
 ) -> wp.vec4:
     """The key frame's colour at the exact place pixel (i, j)'s centre came from (its ray, at the
-    distance ``dist`` of the key pixel that landed there), bilinear over the key pixels around it
-    that hold the same surface (renormalised); alpha -1 when none does.
+    distance ``dist`` of the key pixel that landed there); alpha -1 when no key pixel there holds
+    that surface.
 
     The splat alone is nearest-pixel: half a pixel of jitter on every wallpaper edge, which the
     eye (and the warping error) reads as shimmer between traced and generated frames."""
@@ -173,27 +219,57 @@ def resampled(
     if not far:
         offset = cam.position + dist * d - key.position
     p = project(key, offset)
-    total = wp.vec4(0.0, 0.0, 0.0, 0.0)
-    weight = 0.0
     if p[2] > 0.0:
-        fx, fy = p[0] - 0.5, p[1] - 0.5
-        x0, y0 = int(wp.floor(fx)), int(wp.floor(fy))
-        tx, ty = fx - float(x0), fy - float(y0)
-        reach = wp.length(offset)
-        for di in range(2):
-            for dj in range(2):
-                ki, kj = y0 + di, x0 + dj
-                # nested, not joined by `and`: the bounds must hold before key_depth is indexed
-                if ki >= 0 and kj >= 0 and ki < key.height and kj < key.width:  # noqa: SIM102
-                    if same_surface(key_depth[ki, kj], reach, far):
-                        wy = wp.where(di == 0, 1.0 - ty, ty)
-                        wx = wp.where(dj == 0, 1.0 - tx, tx)
-                        k = wy * wx
-                        total += k * texel(key_rgb, ki, kj)
-                        weight += k
-    if weight > 1.0e-6:
-        return total / weight
+        return bilinear_same_surface(key_rgb, key_depth, p[0], p[1], wp.length(offset), far)
     return wp.vec4(0.0, 0.0, 0.0, -1.0)
+
+
+@wp.func
+def step_along(
+    seen: wp.array2d(dtype=wp.vec3),
+    key_depth: wp.array2d(dtype=wp.float32),
+    y: int,
+    x: int,
+    dy: int,
+    dx: int,
+    far: bool,
+) -> wp.vec3:
+    """How far the new image moves for one key pixel along (dx, dy) at key pixel (y, x): from the
+    neighbour on that side that holds the same surface, else the one on the other side; z = 0
+    when neither does."""
+    here = seen[y, x]
+    for k in range(2):
+        sign = 1 - 2 * k
+        ny, nx = y + sign * dy, x + sign * dx
+        if ny >= 0 and nx >= 0 and ny < seen.shape[0] and nx < seen.shape[1]:  # noqa: SIM102
+            if seen[ny, nx][2] > 0.0 and same_surface(key_depth[ny, nx], key_depth[y, x], far):
+                step = (seen[ny, nx] - here) * float(sign)
+                return wp.vec3(step[0], step[1], 1.0)
+    return wp.vec3(0.0)
+
+
+@wp.func
+def came_from(
+    seen: wp.array2d(dtype=wp.vec3), key_depth: wp.array2d(dtype=wp.float32), y: int, x: int, i: int, j: int
+) -> wp.vec3:
+    """Where in the key image new pixel (i, j)'s centre came from, to first order about key pixel
+    (y, x), which landed near it: the key->new mapping is inverted locally with its derivatives
+    taken from the neighbours on the same surface (z = 0 where they give none, or when the centre
+    lies more than ``LOCAL_REACH`` key pixels away: too far for a first-order step)."""
+    far = not (key_depth[y, x] < FAR)
+    along_x = step_along(seen, key_depth, y, x, 0, 1, far)
+    along_y = step_along(seen, key_depth, y, x, 1, 0, far)
+    det = along_x[0] * along_y[1] - along_y[0] * along_x[1]
+    if along_x[2] == 0.0 or along_y[2] == 0.0 or wp.abs(det) < 1.0e-4:
+        return wp.vec3(0.0)
+    here = seen[y, x]
+    rx = float(j) + 0.5 - here[0]
+    ry = float(i) + 0.5 - here[1]
+    dx = (along_y[1] * rx - along_y[0] * ry) / det
+    dy = (along_x[0] * ry - along_x[1] * rx) / det
+    if wp.abs(dx) > LOCAL_REACH or wp.abs(dy) > LOCAL_REACH:
+        return wp.vec3(0.0)
+    return wp.vec3(float(x) + 0.5 + dx, float(y) + 0.5 + dy, 1.0)
 
 
 @wp.kernel
@@ -201,6 +277,7 @@ def gather(
     key: CameraData,
     cam: CameraData,
     previous: CameraData,
+    previous_is_key: bool,
     index: wp.array2d(dtype=wp.int32),
     revealed: wp.array2d(dtype=wp.int32),
     key_rgb: wp.array3d(dtype=wp.uint8),
@@ -217,7 +294,12 @@ def gather(
     ids: wp.array2d(dtype=wp.uint32),
     disocclusion: wp.array2d(dtype=wp.uint8),
 ):
-    """Every AOV of the generated frame from its key pixel (the same place where none was found)."""
+    """Every AOV of the generated frame from its key pixel (the same place where none was found).
+
+    The colour is resampled where the pixel's centre came from: by the local inverse of the splat
+    (``came_from``) where the key pixel landed near it, by the exact ray otherwise (holes filled
+    from a neighbour several pixels away). ``previous_is_key``: the frame before is the key frame
+    (every generated frame at ``generate`` 2), so a key pixel's place there is its own centre."""
     row, j = wp.tid()
     i = row + first_row
     w = index.shape[1]
@@ -225,20 +307,26 @@ def gather(
     if s < 0:
         s = i * w + j
     y, x = s // w, s % w
-    colour = resampled(key, cam, key_rgb, key_depth, reach[y, x], i, j)
+    far = not (key_depth[y, x] < FAR)
+    colour = wp.vec4(0.0, 0.0, 0.0, -1.0)
+    source = came_from(seen, key_depth, y, x, i, j)
+    if source[2] > 0.0:
+        colour = bilinear_same_surface(key_rgb, key_depth, source[0], source[1], key_depth[y, x], far)
+    else:
+        colour = resampled(key, cam, key_rgb, key_depth, reach[y, x], i, j)
     if colour[3] < 0.0:  # no key pixel around the exact place holds this surface: the nearest one
         colour = texel(key_rgb, y, x)
     for c in range(4):
         rgb[i, j, c] = wp.uint8(wp.clamp(wp.floor(colour[c] + 0.5), 0.0, 255.0))
         normals[i, j, c] = key_normals[y, x, c]
     ids[i, j] = key_ids[y, x]
-    far = not (key_depth[y, x] < FAR)
-    point = key_point_offset(key, key_depth, y, x)
     depth[i, j] = wp.inf
     if not far:
         depth[i, j] = reach[y, x]
     now = seen[y, x]
-    before = project(previous, offset_from(point, far, previous))
+    before = wp.vec3(float(x) + 0.5, float(y) + 0.5, 1.0)
+    if not previous_is_key:
+        before = project(previous, offset_from(key_point_offset(key, key_depth, y, x), far, previous))
     motion[i, j, 0] = 0.0
     motion[i, j, 1] = 0.0
     if now[2] > 0.0 and before[2] > 0.0:
@@ -306,6 +394,7 @@ class FrameGenerator:
         shape = (height, width)
         self.key_frame: int | None = None
         self._key_camera: CameraData | None = None
+        self._key_pose: dict[str, Any] | None = None
         self._rgb = wp.zeros((*shape, 4), dtype=wp.uint8, device=device)
         self._depth = wp.zeros(shape, dtype=wp.float32, device=device)
         self._normals = wp.zeros((*shape, 4), dtype=wp.float32, device=device)
@@ -333,6 +422,7 @@ class FrameGenerator:
         ):
             wp.copy(target, product[name])
         self._key_camera = lens_camera(product.meta["camera"], self.width, self.height)
+        self._key_pose = product.meta["camera"]
         self.key_frame = product.frame
 
     def source(self, product: RenderProduct) -> tuple[torch.Tensor, torch.Tensor] | None:
@@ -361,9 +451,8 @@ class FrameGenerator:
         self._zbuf.fill_(FAR * 2.0)
         self._splatted.fill_(-1)
         splat = [self._landing, self._reach, self._seen]
-        wp.launch(
-            splat_depth, size, [self._key_camera, cam, self._depth, self._zbuf, *splat], device=self.device
-        )
+        self._bands.launch_split(place, self.height, [self._key_camera, cam, self._depth], splat, self.width)
+        wp.launch(splat_depth, size, [self._landing, self._reach], [self._zbuf], device=self.device)
         wp.launch(
             splat_index, size, [self._landing, self._reach, self._zbuf, self._splatted], device=self.device
         )
@@ -374,5 +463,13 @@ class FrameGenerator:
             current = target
         key = [self._rgb, self._depth, self._normals, self._ids, self._reach, self._seen]
         # still empty after the first pass: wider than a crack, newly seen
-        inputs = [self._key_camera, cam, previous, current, self._revealed, *key]
+        follows_key = _same_view(meta, meta["previous"], self._key_pose)
+        inputs = [self._key_camera, cam, previous, follows_key, current, self._revealed, *key]
         self._bands.launch_split(gather, self.height, inputs, outputs, self.width)
+
+
+def _same_view(meta: dict[str, Any], pose: dict[str, Any], key: dict[str, Any] | None) -> bool:
+    """Whether ``pose`` seen through ``meta``'s lens is exactly the key frame's view."""
+    if key is None or (meta["fov_y"], meta.get("lens")) != (key["fov_y"], key.get("lens")):
+        return False
+    return all(np.array_equal(np.asarray(pose[k]), np.asarray(key[k])) for k in ("position", "rotation"))
