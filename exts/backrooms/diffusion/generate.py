@@ -7,9 +7,12 @@ camera, key depth) and splatted to the nearest pixel of g's camera, nearest surf
 buffer). Pixels no key pixel lands on (disocclusions, cracks where a surface magnifies) are filled
 from the farthest valid pixel within ``FILL_PASSES`` pixels, since what a camera move reveals is the
 background behind an edge; a hole still empty after that keeps the key pixel at the same place. The
-colour is then resampled at the exact place each generated pixel's centre came from (bilinear over
-the key pixels there that hold the same surface), not taken from the nearest key pixel: nearest
-alone jitters every edge by up to half a pixel. The model does not run on generated frames (that is
+colour is then resampled where each generated pixel's centre came from (bilinear over the key
+pixels there that hold the same surface), not taken from the nearest key pixel: nearest alone
+jitters every edge by up to half a pixel. That place is found by inverting the splat about the key
+pixel that landed there, with the derivatives its neighbours on the same surface give (first order,
+within a twentieth of a pixel of the exact ray on a walk; no ray, no lens inversion per pixel); a
+pixel filled from further away takes the exact ray. The model does not run on generated frames (that is
 the saving), so the fill is this nearest-background one, not the model's. Every AOV of g is written
 (colour, distance, normals, instance ids, motion vectors against g - 1's pose, disocclusion = holes
 wider than a one-pixel crack), so the nodes after see a complete product. Extrapolation from the
