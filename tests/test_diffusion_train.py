@@ -69,6 +69,32 @@ def test_training_losses_are_finite_and_reach_every_weight(clip):
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())
 
 
+def test_the_memory_can_be_carried_through_the_frames_before(clip):
+    from backrooms.diffusion.model import Denoiser
+
+    batch = PairSampler([clip], 32, 0, history=2).sample(2)
+    (before,) = batch.earlier  # frames (t-2, t-1) at the same crop as (t-1, t)
+    assert torch.equal(before.render, batch.render_prev) and torch.equal(before.depth, batch.depth_prev)
+    assert not torch.equal(before.render_prev, batch.render_prev)
+    torch.manual_seed(0)
+    model = Denoiser(TINY)
+    for p in model.head.parameters():
+        torch.nn.init.normal_(p, std=0.01)
+    config = TrainConfig(memory_dropout=0.0)
+
+    def losses(b):
+        return training_losses(model, b, config, torch.Generator().manual_seed(0), _l1)
+
+    carried = losses(batch)
+    carried["total"].backward()
+    assert all(torch.isfinite(v) for v in carried.values())
+    # the memory frame t sees is the one carried from t-2, not a single pass on t-1
+    batch.earlier = ()
+    assert losses(batch)["temporal"].item() != carried["temporal"].item()
+    with pytest.raises(ValueError, match="clips longer"):
+        PairSampler([clip], 32, 0, history=3)
+
+
 @pytest.mark.slow
 def test_training_learns_a_colour_grade_the_pairs_show(clip):
     from dataclasses import replace
@@ -142,3 +168,15 @@ def test_train_command_refuses_a_crop_off_the_models_grid(capsys, crop):
     assert DenoiserConfig().multiple == 16
     assert main(["train", "--crop", str(crop), "--eval-frames", "0"]) == 2
     assert f"--crop {crop}: must be a multiple of 16" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--memory-frames", "8"], "--memory-frames 8: must be below --frames (8)"),
+        (["--memory-frames", "0"], "--memory-frames: too small (0)"),
+    ],
+)
+def test_train_command_refuses_a_memory_longer_than_the_walks(capsys, args, message):
+    assert main(["train", *args, "--eval-frames", "0"]) == 2
+    assert message in capsys.readouterr().err

@@ -35,9 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--eval-only", action="store_true", help="evaluate the model in --out without training")
     defaults = TrainConfig()
     for f in fields(TrainConfig):
-        if f.name in ("steps", "minutes", "batch", "crop", "lr", "seed", "objective"):
+        if f.name in ("steps", "minutes", "batch", "crop", "lr", "seed", "objective", "memory_frames"):
             p.add_argument(
-                f"--{f.name}",
+                f"--{f.name.replace('_', '-')}",
                 type=type(getattr(defaults, f.name)),
                 default=getattr(defaults, f.name),
                 choices=("flow", "x0") if f.name == "objective" else None,
@@ -132,9 +132,11 @@ def run_train(args: argparse.Namespace) -> int:
     from backrooms.graph.recipe import parse_size
 
     width, height = parse_size(args.size)
-    for name in ("clips", "frames", "steps", "batch", "crop", "expensive_spp"):
+    for name in ("clips", "frames", "steps", "batch", "crop", "expensive_spp", "memory_frames"):
         if getattr(args, name) < (2 if name in ("frames",) else 1):
             raise UserError(f"--{name.replace('_', '-')}: too small ({getattr(args, name)})")
+    if args.memory_frames >= args.frames:
+        raise UserError(f"--memory-frames {args.memory_frames}: must be below --frames ({args.frames})")
     multiple = DenoiserConfig().multiple
     if args.crop % multiple or args.crop > min(width, height):
         raise UserError(f"--crop {args.crop}: must be a multiple of {multiple} and fit in {width}x{height}")
@@ -153,6 +155,7 @@ def run_train(args: argparse.Namespace) -> int:
             lr=args.lr,
             seed=args.seed,
             objective=args.objective,
+            memory_frames=args.memory_frames,
         )
         model, log = train(clips, config, vhs_loss=vhs_perceptual_loss, progress=progress)
         model.save_pretrained(args.out)

@@ -5,6 +5,9 @@ Each step takes pairs of consecutive frames (t-1, t) cropped at the same place:
 2. that output and its noise are warped to frame t along the exact motion vectors;
 3. frame t is noised to a random level t and denoised, conditioned on the render, its AOVs and the
    warped memory. Some samples drop the memory so the same weights also work frame by frame.
+With ``TrainConfig.memory_frames`` k > 1 the pairs start k frames back: steps 1-2 run from frame
+t-k and the memory is carried through frames t-k+1 .. t-1 (each a pass with memory, without
+gradients), so frame t learns from a memory as old as the node's own, not one pass old.
 
 Objectives (``TrainConfig.objective``):
 - ``flow`` (rectified flow / flow matching): the noisy input lies on the straight line from the
@@ -47,7 +50,7 @@ from backrooms.diffusion.warping import source_grid, valid_mask, warp
 
 @dataclass
 class Batch:
-    """Crops of frames t-1 and t, each (B, C, crop, crop)."""
+    """Crops of frames t-1 and t, each (B, C, crop, crop), and the pairs before them, oldest first."""
 
     render_prev: torch.Tensor
     render: torch.Tensor
@@ -58,47 +61,59 @@ class Batch:
     normals: torch.Tensor
     motion: torch.Tensor
     disocclusion: torch.Tensor
+    earlier: tuple[Batch, ...] = ()
 
 
 class PairSampler:
-    """Random (clip, frame, crop) pairs from stacked clips, reproducible from a seed."""
+    """Random (clip, frame, crop) pairs from stacked clips, reproducible from a seed.
 
-    def __init__(self, clips: Sequence[Clip], crop: int, seed: int) -> None:
+    With ``history`` k > 1 each sample also carries the k - 1 pairs before it (frames t-k .. t-1),
+    so the memory can be carried through them; k = 1 draws exactly what it always drew.
+    """
+
+    def __init__(self, clips: Sequence[Clip], crop: int, seed: int, history: int = 1) -> None:
         self.clips = list(clips)
         self.crop = crop
+        self.history = history
         self.generator = torch.Generator().manual_seed(seed)
         h, w = self.clips[0].render.shape[-2:]
         if crop > min(h, w):
             raise ValueError(f"crop {crop} is larger than the clips' {w}x{h} frames")
+        if not 1 <= history < min(len(c) for c in self.clips):
+            raise ValueError(f"memory of {history} frames needs clips longer than that")
 
     def _randint(self, high: int) -> int:
         return int(torch.randint(high, (1,), generator=self.generator))
 
     def sample(self, batch: int) -> Batch:
-        parts: dict[str, list[torch.Tensor]] = {}
+        # parts[j]: the pair ending j frames before t (0: the trained pair)
+        parts: list[dict[str, list[torch.Tensor]]] = [{} for _ in range(self.history)]
         for _ in range(batch):
             clip = self.clips[self._randint(len(self.clips))]
-            t = 1 + self._randint(len(clip) - 1)
+            t = self.history + self._randint(len(clip) - self.history)
             h, w = clip.render.shape[-2:]
             y, x = self._randint(h - self.crop + 1), self._randint(w - self.crop + 1)
 
             def cut(a: torch.Tensor, i: int, y: int = y, x: int = x) -> torch.Tensor:
                 return a[i : i + 1, :, y : y + self.crop, x : x + self.crop]
 
-            items = {
-                "render_prev": cut(clip.render, t - 1),
-                "render": cut(clip.render, t),
-                "target": cut(clip.target, t),
-                "depth_prev": cut(clip.depth, t - 1),
-                "depth": cut(clip.depth, t),
-                "normals_prev": cut(clip.normals, t - 1),
-                "normals": cut(clip.normals, t),
-                "motion": cut(clip.motion, t),
-                "disocclusion": cut(clip.disocclusion, t),
-            }
-            for k, v in items.items():
-                parts.setdefault(k, []).append(v)
-        return Batch(**{k: torch.cat(v) for k, v in parts.items()})
+            for j, pair in enumerate(parts):
+                items = {
+                    "render_prev": cut(clip.render, t - j - 1),
+                    "render": cut(clip.render, t - j),
+                    "target": cut(clip.target, t - j),
+                    "depth_prev": cut(clip.depth, t - j - 1),
+                    "depth": cut(clip.depth, t - j),
+                    "normals_prev": cut(clip.normals, t - j - 1),
+                    "normals": cut(clip.normals, t - j),
+                    "motion": cut(clip.motion, t - j),
+                    "disocclusion": cut(clip.disocclusion, t - j),
+                }
+                for k, v in items.items():
+                    pair.setdefault(k, []).append(v)
+        pairs = [Batch(**{k: torch.cat(v) for k, v in pair.items()}) for pair in parts]
+        pairs[0].earlier = tuple(reversed(pairs[1:]))
+        return pairs[0]
 
 
 def _levels(generator: torch.Generator, n: int, low: float = 0.0, high: float = 1.0) -> torch.Tensor:
@@ -114,15 +129,26 @@ def training_losses(
 ) -> dict[str, torch.Tensor]:
     n = batch.render.shape[0]
     zeros1 = torch.zeros_like(batch.depth)
-    # 1. frame t-1 without memory, as right after a reset
+    first = batch.earlier[0] if batch.earlier else batch
+    # 1. the first frame without memory, as right after a reset
     noise_prev = torch.randn(batch.render.shape, generator=generator)
     with torch.no_grad():
         level = _levels(generator, n, 0.2, 0.8)
         inputs_prev = FrameInputs(
-            batch.render_prev, batch.depth_prev, batch.normals_prev, batch.render_prev, zeros1
+            first.render_prev, first.depth_prev, first.normals_prev, first.render_prev, zeros1
         )
-        x = (1 - level) * batch.render_prev + level * noise_prev
+        x = (1 - level) * first.render_prev + level * noise_prev
         previous_out = model(inputs_prev.planes(x, level)).clamp(-1, 1)
+        # 1b. carried through the frames before t, as the node carries it
+        for pair in batch.earlier:
+            grid = source_grid(pair.motion)
+            valid = valid_mask(grid, pair.disocclusion)
+            fresh = torch.randn(batch.render.shape, generator=generator)
+            noise_prev = valid * warp(noise_prev, grid, mode="nearest") + (1 - valid) * fresh
+            inputs_prev = FrameInputs(pair.render, pair.depth, pair.normals, warp(previous_out, grid), valid)
+            level = _levels(generator, n, 0.2, 0.8)
+            x = (1 - level) * inputs_prev.start() + level * noise_prev
+            previous_out = model(inputs_prev.planes(x, level)).clamp(-1, 1)
     # 2. carry output and noise to frame t
     grid = source_grid(batch.motion)
     valid = valid_mask(grid, batch.disocclusion)
@@ -183,7 +209,7 @@ def _train(
     model = Denoiser(model_config or DenoiserConfig()).train()
     ema = copy.deepcopy(model).eval()
     optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=1e-4)
-    sampler = PairSampler(clips, config.crop, config.seed)
+    sampler = PairSampler(clips, config.crop, config.seed, config.memory_frames)
     generator = torch.Generator().manual_seed(config.seed + 1)
     began = time.monotonic()
     budget = config.minutes * 60.0
