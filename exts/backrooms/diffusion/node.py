@@ -29,7 +29,14 @@ from backrooms.diffusion.lighting import clamp_radius, clamp_to_render, lighting
 from backrooms.diffusion.pipeline import FrameInputs, Stylizer
 from backrooms.diffusion.resets import active_chains, history_start
 from backrooms.diffusion.styles import DEFAULT_STYLE, find_style, resolve_style
-from backrooms.diffusion.warping import MEMORY_FILTER, camera_speed, source_grid, valid_mask, warp
+from backrooms.diffusion.warping import (
+    MEMORY_FILTER,
+    camera_speed,
+    carry_noise,
+    source_grid,
+    valid_mask,
+    warp,
+)
 from backrooms.diffusion.wear import blotch_fields, wear_gain
 from backrooms.graph.node import GraphContext, Node
 from backrooms.graph.product import RenderProduct
@@ -198,7 +205,7 @@ class DiffusionNode(Node):
             previous = clamp_to_render(relit(ratio, state.light), state.render01, radius=state.clamp_radius)
             noise = fresh
             if p["warp_noise"]:  # invented detail carried along the motion, fresh where newly seen
-                noise = valid * warp(chain.noise, state.grid, mode="nearest") + (1 - valid) * noise
+                noise = carry_noise(chain.noise, state.grid, valid, noise)
             # fields re-made from the carried noise, eased into the carried fields: the seams between
             # newly seen and remembered surfaces heal, the re-made fields' pooling jitter is damped
             fields = blotch_fields(noise)

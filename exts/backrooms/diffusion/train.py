@@ -45,7 +45,7 @@ from backrooms.diffusion.data import Clip
 from backrooms.diffusion.model import Denoiser, DenoiserConfig, parameter_count
 from backrooms.diffusion.pipeline import FrameInputs
 from backrooms.diffusion.train_config import TrainConfig
-from backrooms.diffusion.warping import source_grid, valid_mask, warp
+from backrooms.diffusion.warping import carry_noise, source_grid, valid_mask, warp
 
 
 @dataclass
@@ -144,7 +144,7 @@ def training_losses(
             grid = source_grid(pair.motion)
             valid = valid_mask(grid, pair.disocclusion)
             fresh = torch.randn(batch.render.shape, generator=generator)
-            noise_prev = valid * warp(noise_prev, grid, mode="nearest") + (1 - valid) * fresh
+            noise_prev = carry_noise(noise_prev, grid, valid, fresh)
             inputs_prev = FrameInputs(pair.render, pair.depth, pair.normals, warp(previous_out, grid), valid)
             level = _levels(generator, n, 0.2, 0.8)
             x = (1 - level) * inputs_prev.start() + level * noise_prev
@@ -156,7 +156,7 @@ def training_losses(
     valid = valid * keep
     previous = warp(previous_out, grid)  # bilinear: trained so, run bicubic (MEMORY_FILTER; model card)
     fresh = torch.randn(batch.render.shape, generator=generator)
-    noise = valid * warp(noise_prev, grid, mode="nearest") + (1 - valid) * fresh
+    noise = carry_noise(noise_prev, grid, valid, fresh)
     # 3. denoise frame t from memory-or-render at a random level
     inputs = FrameInputs(batch.render, batch.depth, batch.normals, previous, valid)
     level = _levels(generator, n)

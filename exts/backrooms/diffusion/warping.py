@@ -36,6 +36,14 @@ def warp(image: torch.Tensor, grid: torch.Tensor, mode: str = "bilinear") -> tor
     return F.grid_sample(image, grid, mode=mode, padding_mode="border", align_corners=False)
 
 
+def carry_noise(
+    noise: torch.Tensor, grid: torch.Tensor, valid: torch.Tensor, fresh: torch.Tensor
+) -> torch.Tensor:
+    """The previous frame's noise moved along the motion where the surface stayed visible, ``fresh``
+    where it was not: nearest, so each noise sample keeps its value (and its seed's detail) whole."""
+    return valid * warp(noise, grid, mode="nearest") + (1 - valid) * fresh
+
+
 def valid_mask(grid: torch.Tensor, disocclusion: torch.Tensor | None = None) -> torch.Tensor:
     """(N, 1, H, W) float: 1 where the previous frame saw this surface point inside the frame."""
     inside = (grid.abs() <= 1.0).all(dim=-1, keepdim=False).unsqueeze(1)
