@@ -95,6 +95,20 @@ def test_the_memory_can_be_carried_through_the_frames_before(clip):
         PairSampler([clip], 32, 0, history=3)
 
 
+def test_node_memory_arrives_lit_by_the_next_frame():
+    """Trained as the node runs it, a memory crossing a change of light arrives in the new light."""
+    from backrooms.diffusion.train import _memory
+    from backrooms.diffusion.warping import source_grid
+
+    before = torch.full((1, 3, 16, 16), 0.6)  # a lit frame ([-1, 1])
+    now = torch.full((1, 3, 16, 16), -0.6)  # the panel went off
+    grid = source_grid(torch.zeros(1, 2, 16, 16))
+    plain = _memory(before, before, now, grid, TrainConfig())
+    as_node = _memory(before, before, now, grid, TrainConfig(memory="node"))
+    assert torch.allclose(plain, before, atol=1e-5)  # carried as it was: lit
+    assert torch.allclose(as_node, now, atol=1e-4)  # re-lit by the frame it arrives in
+
+
 @pytest.mark.slow
 def test_training_learns_a_colour_grade_the_pairs_show(clip):
     from dataclasses import replace

@@ -8,12 +8,24 @@ import json
 from dataclasses import fields
 from pathlib import Path
 
-from backrooms.diffusion.train_config import TrainConfig
+from backrooms.diffusion.train_config import MEMORIES, OBJECTIVES, TrainConfig
 from backrooms.errors import UserError
 
 DEFAULT_OUT = Path("models") / "remembered"
 EVAL_SCALES = (0.75, 0.5)  # render.scale values evaluated besides 1
 EVAL_GENERATE = (1, 2)  # diffusion.generate values the real graph is evaluated at
+CHOICES = {"objective": OBJECTIVES, "memory": MEMORIES}  # the training knobs that take a word
+TRAIN_HELP = {  # the TrainConfig fields the command exposes
+    "steps": "optimiser steps",
+    "minutes": "wall-clock cap; a run it stops is logged as stopped early",
+    "batch": "crops per step",
+    "crop": "crop side in pixels",
+    "lr": "peak learning rate (cosine decay)",
+    "memory_frames": "frames the memory is carried through before the trained one",
+    "memory": "plain: the last output warped as is; node: re-lit, clamped and trusted as the node does",
+    "seed": "seed of the data, the crops and the weights",
+    "objective": "x0: L1 on the clean frame; flow: rectified-flow velocity loss",
+}
 HELD_OUT_WALK = 10_000  # clip index of the evaluation walk (its own world seed), far from 0..N-1
 
 
@@ -35,13 +47,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--eval-only", action="store_true", help="evaluate the model in --out without training")
     defaults = TrainConfig()
     for f in fields(TrainConfig):
-        if f.name in ("steps", "minutes", "batch", "crop", "lr", "seed", "objective", "memory_frames"):
+        if f.name in TRAIN_HELP:
             p.add_argument(
                 f"--{f.name.replace('_', '-')}",
                 type=type(getattr(defaults, f.name)),
                 default=getattr(defaults, f.name),
-                choices=("flow", "x0") if f.name == "objective" else None,
-                help=f"(default {getattr(defaults, f.name)})",
+                choices=CHOICES.get(f.name),
+                help=f"{TRAIN_HELP[f.name]} (default {getattr(defaults, f.name)})",
             )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run_train)
@@ -155,6 +167,7 @@ def run_train(args: argparse.Namespace) -> int:
             lr=args.lr,
             seed=args.seed,
             objective=args.objective,
+            memory=args.memory,
             memory_frames=args.memory_frames,
         )
         model, log = train(clips, config, vhs_loss=vhs_perceptual_loss, progress=progress)

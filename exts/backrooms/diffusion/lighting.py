@@ -17,6 +17,8 @@ from collections.abc import Callable
 import torch
 from torch.nn import functional as F
 
+from backrooms.diffusion.warping import MEMORY_FILTER, warp
+
 EPS = 0.02
 RADIUS = 6  # box half-width in pixels
 CLAMP_MARGIN = 0.04  # how far memory may leave the render's local range
@@ -53,6 +55,15 @@ def unlit(image01: torch.Tensor, light: torch.Tensor) -> torch.Tensor:
 def relit(ratio: torch.Tensor, light: torch.Tensor) -> torch.Tensor:
     """Inverse of :func:`unlit` under another frame's light, clamped to [0, 1]."""
     return (ratio * (light + EPS) - EPS).clamp(0.0, 1.0)
+
+
+def remembered(
+    ratio: torch.Tensor, grid: torch.Tensor, light: torch.Tensor, render01: torch.Tensor, radius: int
+) -> torch.Tensor:
+    """The memory as this frame sees it: the last output's ratio (:func:`unlit`) warped along the
+    motion, re-lit by this frame's ``light`` and clamped to its render's range (:func:`clamp_to_render`).
+    The node and training both make it here, so the network learns from the memory it is shown."""
+    return clamp_to_render(relit(warp(ratio, grid, MEMORY_FILTER), light), render01, radius=radius)
 
 
 def clamp_to_render(

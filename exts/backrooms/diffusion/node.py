@@ -25,18 +25,11 @@ from backrooms.diffusion.backends import BACKENDS, load_stylizer
 from backrooms.diffusion.controller import motion_strength
 from backrooms.diffusion.frames import FrameAOVs, read_aovs, write_rgb
 from backrooms.diffusion.generate import FrameGenerator
-from backrooms.diffusion.lighting import clamp_radius, clamp_to_render, lighting, relit, unlit
+from backrooms.diffusion.lighting import clamp_radius, lighting, remembered, unlit
 from backrooms.diffusion.pipeline import FrameInputs, Stylizer
 from backrooms.diffusion.resets import active_chains, history_start
 from backrooms.diffusion.styles import DEFAULT_STYLE, find_style, resolve_style
-from backrooms.diffusion.warping import (
-    MEMORY_FILTER,
-    camera_speed,
-    carry_noise,
-    source_grid,
-    valid_mask,
-    warp,
-)
+from backrooms.diffusion.warping import camera_speed, carry_noise, source_grid, valid_mask, warp
 from backrooms.diffusion.wear import blotch_fields, wear_gain
 from backrooms.graph.node import GraphContext, Node
 from backrooms.graph.product import RenderProduct
@@ -201,8 +194,7 @@ class DiffusionNode(Node):
         fresh = self._fresh_noise(frame, p["seed"])
         if chain is not None and state.grid is not None:
             valid = state.valid
-            ratio = warp(chain.ratio, state.grid, MEMORY_FILTER)
-            previous = clamp_to_render(relit(ratio, state.light), state.render01, radius=state.clamp_radius)
+            previous = remembered(chain.ratio, state.grid, state.light, state.render01, state.clamp_radius)
             noise = fresh
             if p["warp_noise"]:  # invented detail carried along the motion, fresh where newly seen
                 noise = carry_noise(chain.noise, state.grid, valid, noise)

@@ -42,9 +42,10 @@ from torch.nn import functional as F
 from tqdm import tqdm
 
 from backrooms.diffusion.data import Clip
+from backrooms.diffusion.lighting import lighting, remembered, unlit
 from backrooms.diffusion.model import Denoiser, DenoiserConfig, parameter_count
 from backrooms.diffusion.pipeline import FrameInputs
-from backrooms.diffusion.train_config import TrainConfig
+from backrooms.diffusion.train_config import MEMORIES, OBJECTIVES, TrainConfig
 from backrooms.diffusion.warping import carry_noise, source_grid, valid_mask, warp
 
 
@@ -120,7 +121,25 @@ def _levels(generator: torch.Generator, n: int, low: float = 0.0, high: float = 
     return (low + (high - low) * torch.rand(n, 1, 1, 1, generator=generator)).float()
 
 
-OBJECTIVES = ("flow", "x0")
+def _memory(
+    out: torch.Tensor, before: torch.Tensor, now: torch.Tensor, grid: torch.Tensor, config: TrainConfig
+) -> torch.Tensor:
+    """The last output carried to the next frame: warped as is (``plain``; bilinear, the node runs
+    bicubic), or as the node carries it (``node``: unlit, warped, re-lit, clamped: ``remembered``)."""
+    if config.memory == "plain":
+        return warp(out, grid)
+    before01, now01 = (before + 1) / 2, (now + 1) / 2
+    ratio = unlit((out + 1) / 2, lighting(before01))
+    return remembered(ratio, grid, lighting(now01), now01, radius=1) * 2 - 1
+
+
+def _node_trust() -> float:
+    """The node's default trust in its memory (``diffusion.temporal_weight``), read from the registry."""
+    from backrooms.params import REGISTRY
+
+    return float(REGISTRY["diffusion.temporal_weight"].default)
+
+
 FLOW_T_MIN = 0.1  # floor of t in the velocity form of the flow loss
 
 
@@ -129,6 +148,7 @@ def training_losses(
 ) -> dict[str, torch.Tensor]:
     n = batch.render.shape[0]
     zeros1 = torch.zeros_like(batch.depth)
+    trust = _node_trust() if config.memory == "node" else 1.0
     first = batch.earlier[0] if batch.earlier else batch
     # 1. the first frame without memory, as right after a reset
     noise_prev = torch.randn(batch.render.shape, generator=generator)
@@ -145,7 +165,8 @@ def training_losses(
             valid = valid_mask(grid, pair.disocclusion)
             fresh = torch.randn(batch.render.shape, generator=generator)
             noise_prev = carry_noise(noise_prev, grid, valid, fresh)
-            inputs_prev = FrameInputs(pair.render, pair.depth, pair.normals, warp(previous_out, grid), valid)
+            memory = _memory(previous_out, pair.render_prev, pair.render, grid, config)
+            inputs_prev = FrameInputs(pair.render, pair.depth, pair.normals, memory, valid * trust)
             level = _levels(generator, n, 0.2, 0.8)
             x = (1 - level) * inputs_prev.start() + level * noise_prev
             previous_out = model(inputs_prev.planes(x, level)).clamp(-1, 1)
@@ -154,11 +175,11 @@ def training_losses(
     valid = valid_mask(grid, batch.disocclusion)
     keep = (torch.rand(n, 1, 1, 1, generator=generator) >= config.memory_dropout).float()
     valid = valid * keep
-    previous = warp(previous_out, grid)  # bilinear: trained so, run bicubic (MEMORY_FILTER; model card)
+    previous = _memory(previous_out, batch.render_prev, batch.render, grid, config)
     fresh = torch.randn(batch.render.shape, generator=generator)
     noise = carry_noise(noise_prev, grid, valid, fresh)
     # 3. denoise frame t from memory-or-render at a random level
-    inputs = FrameInputs(batch.render, batch.depth, batch.normals, previous, valid)
+    inputs = FrameInputs(batch.render, batch.depth, batch.normals, previous, valid * trust)
     level = _levels(generator, n)
     flow = config.objective == "flow"
     x = (1 - level) * (batch.target if flow else inputs.start()) + level * noise
@@ -192,6 +213,8 @@ def train(
     """
     if config.objective not in OBJECTIVES:
         raise ValueError(f"objective {config.objective!r}: expected one of {OBJECTIVES}")
+    if config.memory not in MEMORIES:
+        raise ValueError(f"memory {config.memory!r}: expected one of {MEMORIES}")
     if vhs_loss is None:
         from backrooms.decay.loss import vhs_perceptual_loss as vhs_loss
     threads = torch.get_num_threads()

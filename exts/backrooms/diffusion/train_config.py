@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+OBJECTIVES = ("flow", "x0")  # see ``train``
+MEMORIES = ("plain", "node")  # how training carries the memory to the trained frame (``train._memory``)
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -14,6 +17,7 @@ class TrainConfig:
     lr: float = 1e-3
     memory_dropout: float = 0.5  # share of samples trained without the warped previous output
     memory_frames: int = 1  # frames the memory is carried through before the trained one (1: one pass old)
+    memory: str = "plain"  # "plain" (warped as is) or "node" (re-lit, clamped, at the node's trust)
     vhs_weight: float = 0.5
     temporal_weight: float = 5.0
     ema: float = 0.995
