@@ -103,7 +103,7 @@ def test_node_memory_arrives_lit_by_the_next_frame():
     before = torch.full((1, 3, 16, 16), 0.6)  # a lit frame ([-1, 1])
     now = torch.full((1, 3, 16, 16), -0.6)  # the panel went off
     grid = source_grid(torch.zeros(1, 2, 16, 16))
-    plain = _memory(before, before, now, grid, TrainConfig())
+    plain = _memory(before, before, now, grid, TrainConfig(memory="plain"))
     as_node = _memory(before, before, now, grid, TrainConfig(memory="node"))
     assert torch.allclose(plain, before, atol=1e-5)  # carried as it was: lit
     assert torch.allclose(as_node, now, atol=1e-4)  # re-lit by the frame it arrives in
@@ -116,7 +116,7 @@ def test_training_learns_a_colour_grade_the_pairs_show(clip):
     from backrooms.diffusion.model import Denoiser
 
     graded = replace(clip, target=clip.render * 0.5 - 0.3)  # darker, flatter: learnable in a few steps
-    config = TrainConfig(steps=40, minutes=5, batch=4, crop=32, lr=3e-3, ema=0.0)
+    config = TrainConfig(steps=40, minutes=5, batch=4, crop=32, lr=3e-3, ema=0.0, memory_frames=1)
     batch = PairSampler([graded], 32, 1).sample(4)
 
     def l1(model):
@@ -143,7 +143,7 @@ def test_flow_objective_trains_reproducibly_and_its_sampler_is_deterministic(cli
     from backrooms.diffusion.pipeline import FrameInputs, StylisePipeline
 
     graded = replace(clip, target=clip.render * 0.5 - 0.3)
-    config = TrainConfig(steps=24, batch=4, crop=32, lr=3e-3, ema=0.0, objective="flow")
+    config = TrainConfig(steps=24, batch=4, crop=32, lr=3e-3, ema=0.0, objective="flow", memory_frames=1)
     batch = PairSampler([graded], 32, 1).sample(4)
 
     def flow_loss(model):

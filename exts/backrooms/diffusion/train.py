@@ -2,7 +2,10 @@
 
 Each step takes pairs of consecutive frames (t-1, t) cropped at the same place:
 1. frame t-1 is stylised without memory (as the node does right after a reset), without gradients;
-2. that output and its noise are warped to frame t along the exact motion vectors;
+2. that output and its noise are warped to frame t along the exact motion vectors; with
+   ``TrainConfig.memory`` "node" (the default) the output travels as the node carries it: divided by
+   its frame's light, re-lit by frame t's, clamped to frame t's render, trusted at the node's
+   ``temporal_weight`` (``lighting.remembered``), so the network learns from the memory it is shown;
 3. frame t is noised to a random level t and denoised, conditioned on the render, its AOVs and the
    warped memory. Some samples drop the memory so the same weights also work frame by frame.
 With ``TrainConfig.memory_frames`` k > 1 the pairs start k frames back: steps 1-2 run from frame

@@ -16,8 +16,8 @@ class TrainConfig:
     crop: int = 96
     lr: float = 1e-3
     memory_dropout: float = 0.5  # share of samples trained without the warped previous output
-    memory_frames: int = 1  # frames the memory is carried through before the trained one (1: one pass old)
-    memory: str = "plain"  # "plain" (warped as is) or "node" (re-lit, clamped, at the node's trust)
+    memory_frames: int = 5  # frames the memory is carried through before the trained one (1: one pass old)
+    memory: str = "node"  # "plain" (warped as is) or "node" (re-lit, clamped, at the node's trust)
     vhs_weight: float = 0.5
     temporal_weight: float = 5.0
     ema: float = 0.995
