@@ -171,9 +171,11 @@ def test_flow_objective_trains_reproducibly_and_its_sampler_is_deterministic(cli
     assert torch.equal(a, b) and not torch.equal(a, other)
 
 
-def test_an_unknown_objective_is_refused(clip):
-    with pytest.raises(ValueError, match="objective"):
-        train([clip], TrainConfig(steps=1, crop=32, objective="gan"), TINY, vhs_loss=_l1, progress=False)
+@pytest.mark.parametrize("word", [{"objective": "gan"}, {"memory": "dream"}])
+def test_an_unknown_objective_or_memory_is_refused(clip, word):
+    (name,) = word
+    with pytest.raises(ValueError, match=name):
+        train([clip], TrainConfig(steps=1, crop=32, **word), TINY, vhs_loss=_l1, progress=False)
 
 
 @pytest.mark.parametrize("crop", [90, 88])
