@@ -8,13 +8,12 @@ import json
 from dataclasses import fields
 from pathlib import Path
 
-from backrooms.diffusion.train_config import MEMORIES, OBJECTIVES, TrainConfig
+from backrooms.diffusion.train_config import CHOICES, TrainConfig
 from backrooms.errors import UserError
 
 DEFAULT_OUT = Path("models") / "remembered"
 EVAL_SCALES = (0.75, 0.5)  # render.scale values evaluated besides 1
 EVAL_GENERATE = (1, 2)  # diffusion.generate values the real graph is evaluated at
-CHOICES = {"objective": OBJECTIVES, "memory": MEMORIES}  # the training knobs that take a word
 TRAIN_HELP = {  # the TrainConfig fields the command exposes
     "steps": "optimiser steps",
     "minutes": "wall-clock cap; a run it stops is logged as stopped early",

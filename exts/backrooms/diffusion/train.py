@@ -48,7 +48,7 @@ from backrooms.diffusion.data import Clip
 from backrooms.diffusion.lighting import lighting, remembered, unlit
 from backrooms.diffusion.model import Denoiser, DenoiserConfig, parameter_count
 from backrooms.diffusion.pipeline import FrameInputs
-from backrooms.diffusion.train_config import MEMORIES, OBJECTIVES, TrainConfig
+from backrooms.diffusion.train_config import CHOICES, TrainConfig
 from backrooms.diffusion.warping import carry_noise, source_grid, valid_mask, warp
 
 
@@ -214,10 +214,9 @@ def train(
     follows the step count, and torch runs on ``config.threads`` threads. ``config.minutes`` only
     stops a run early, and the log then says so (those weights are not the reproducible ones).
     """
-    if config.objective not in OBJECTIVES:
-        raise ValueError(f"objective {config.objective!r}: expected one of {OBJECTIVES}")
-    if config.memory not in MEMORIES:
-        raise ValueError(f"memory {config.memory!r}: expected one of {MEMORIES}")
+    for name, words in CHOICES.items():
+        if getattr(config, name) not in words:
+            raise ValueError(f"{name} {getattr(config, name)!r}: expected one of {words}")
     if vhs_loss is None:
         from backrooms.decay.loss import vhs_perceptual_loss as vhs_loss
     threads = torch.get_num_threads()

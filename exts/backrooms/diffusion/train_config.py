@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 OBJECTIVES = ("flow", "x0")  # see ``train``
 MEMORIES = ("plain", "node")  # how training carries the memory to the trained frame (``train._memory``)
+CHOICES = {"objective": OBJECTIVES, "memory": MEMORIES}  # the knobs that take a word, and their words
 
 
 @dataclass(frozen=True)
