@@ -6,7 +6,15 @@ import pytest
 import torch
 
 from backrooms.cli import main
-from backrooms.diffusion.data import Clip, clip_settings, clip_world, ensure_clips, render_clip
+from backrooms.diffusion.data import (
+    Clip,
+    clip_settings,
+    clip_world,
+    ensure_clips,
+    ensure_scaled,
+    load_scaled,
+    render_clip,
+)
 from backrooms.diffusion.model import DenoiserConfig
 from backrooms.diffusion.train import PairSampler, TrainConfig, train, training_losses
 from backrooms.errors import UserError
@@ -103,8 +111,8 @@ def test_node_memory_arrives_lit_by_the_next_frame():
     before = torch.full((1, 3, 16, 16), 0.6)  # a lit frame ([-1, 1])
     now = torch.full((1, 3, 16, 16), -0.6)  # the panel went off
     grid = source_grid(torch.zeros(1, 2, 16, 16))
-    plain = _memory(before, before, now, grid, TrainConfig(memory="plain"))
-    as_node = _memory(before, before, now, grid, TrainConfig(memory="node"))
+    plain = _memory(before, before, now, grid, TrainConfig(memory="plain"), 1.0)
+    as_node = _memory(before, before, now, grid, TrainConfig(memory="node"), 1.0)
     assert torch.allclose(plain, before, atol=1e-5)  # carried as it was: lit
     assert torch.allclose(as_node, now, atol=1e-4)  # re-lit by the frame it arrives in
 
@@ -171,8 +179,34 @@ def test_flow_objective_trains_reproducibly_and_its_sampler_is_deterministic(cli
     assert torch.equal(a, b) and not torch.equal(a, other)
 
 
-@pytest.mark.parametrize("word", [{"objective": "gan"}, {"memory": "dream"}])
-def test_an_unknown_objective_or_memory_is_refused(clip, word):
+def test_reduced_scale_renders_are_cached_and_a_share_of_batches_trains_on_them(clip, tmp_path):
+    """The same walk traced at render.scale 0.5 (filled up to full size), the same target."""
+    path = tmp_path / "clip-0000.safetensors"
+    clip.save(path)
+    views = ensure_scaled([path], 3, 64, 48, (0.5,), 0, progress=False)
+    (cached,) = views[0.5]
+    made = cached.stat().st_mtime_ns
+    assert ensure_scaled([path], 3, 64, 48, (0.5,), 0, progress=False) == views
+    assert cached.stat().st_mtime_ns == made  # not rendered twice
+    low = load_scaled(clip, cached)
+    assert torch.equal(low.target, clip.target) and low.render.shape == clip.render.shape
+    assert 0 < _l1(low.render, clip.render) < 0.1  # the same walk, fewer rays
+
+    plain = PairSampler([clip], 32, 3).sample(2)
+    never = PairSampler([clip], 32, 3, reduced={0.5: [low]}, reduced_share=0.0).sample(2)
+    assert never.scale == 1.0 and torch.equal(never.render, plain.render)  # share 0 draws as before
+    always = PairSampler([clip], 32, 3, reduced={0.5: [low]}, reduced_share=1.0).sample(2)
+    assert always.scale == 0.5 and not torch.equal(always.render, plain.render)
+    from backrooms.diffusion.model import Denoiser
+
+    losses = training_losses(Denoiser(TINY), always, TrainConfig(), torch.Generator().manual_seed(0), _l1)
+    assert all(torch.isfinite(v) for v in losses.values())
+    with pytest.raises(ValueError, match="reduced scale"):
+        PairSampler([clip], 32, 3, reduced_share=0.5)
+
+
+@pytest.mark.parametrize("word", [{"objective": "gan"}, {"memory": "dream"}, {"reduced_share": 1.5}])
+def test_an_unknown_objective_or_memory_or_a_share_past_1_is_refused(clip, word):
     (name,) = word
     with pytest.raises(ValueError, match=name):
         train([clip], TrainConfig(steps=1, crop=32, **word), TINY, vhs_loss=_l1, progress=False)
@@ -191,8 +225,9 @@ def test_train_command_refuses_a_crop_off_the_models_grid(capsys, crop):
     [
         (["--memory-frames", "8"], "--memory-frames 8: must be below --frames (8)"),
         (["--memory-frames", "0"], "--memory-frames: too small (0)"),
+        (["--reduced-share", "1.5"], "--reduced-share 1.5: expected a share from 0 to 1"),
     ],
 )
-def test_train_command_refuses_a_memory_longer_than_the_walks(capsys, args, message):
+def test_train_command_refuses_a_memory_longer_than_the_walks_and_a_share_past_1(capsys, args, message):
     assert main(["train", *args, "--eval-frames", "0"]) == 2
     assert message in capsys.readouterr().err

@@ -8,11 +8,10 @@ import json
 from dataclasses import fields
 from pathlib import Path
 
-from backrooms.diffusion.train_config import CHOICES, TrainConfig
+from backrooms.diffusion.train_config import CHOICES, REDUCED_SCALES, TrainConfig
 from backrooms.errors import UserError
 
 DEFAULT_OUT = Path("models") / "remembered"
-EVAL_SCALES = (0.75, 0.5)  # render.scale values evaluated besides 1
 EVAL_GENERATE = (1, 2)  # diffusion.generate values the real graph is evaluated at
 TRAIN_HELP = {  # the TrainConfig fields the command exposes
     "steps": "optimiser steps",
@@ -22,6 +21,7 @@ TRAIN_HELP = {  # the TrainConfig fields the command exposes
     "lr": "peak learning rate (cosine decay)",
     "memory_frames": "frames the memory is carried through before the trained one",
     "memory": "plain: the last output warped as is; node: re-lit, clamped and trusted as the node does",
+    "reduced_share": f"share of steps whose render is traced at a render.scale of {REDUCED_SCALES} (0: none)",
     "seed": "seed of the data, the crops and the weights",
     "objective": "x0: L1 on the clean frame; flow: rectified-flow velocity loss",
 }
@@ -134,6 +134,8 @@ def run_train(args: argparse.Namespace) -> int:
         clip_settings,
         clip_world,
         ensure_clips,
+        ensure_scaled,
+        load_scaled,
         mean_timing,
         render_clip,
     )
@@ -146,6 +148,8 @@ def run_train(args: argparse.Namespace) -> int:
     for name in ("clips", "frames", "steps", "batch", "crop", "expensive_spp", "memory_frames"):
         if getattr(args, name) < (2 if name in ("frames",) else 1):
             raise UserError(f"--{name.replace('_', '-')}: too small ({getattr(args, name)})")
+    if not 0.0 <= args.reduced_share <= 1.0:
+        raise UserError(f"--reduced-share {args.reduced_share}: expected a share from 0 to 1")
     if args.memory_frames >= args.frames:
         raise UserError(f"--memory-frames {args.memory_frames}: must be below --frames ({args.frames})")
     multiple = DenoiserConfig().multiple
@@ -168,8 +172,15 @@ def run_train(args: argparse.Namespace) -> int:
             objective=args.objective,
             memory=args.memory,
             memory_frames=args.memory_frames,
+            reduced_share=args.reduced_share,
         )
-        model, log = train(clips, config, vhs_loss=vhs_perceptual_loss, progress=progress)
+        reduced = None
+        if config.reduced_share > 0:
+            views = ensure_scaled(paths, args.frames, width, height, REDUCED_SCALES, args.seed, progress)
+            reduced = {
+                s: [load_scaled(c, p) for c, p in zip(clips, v, strict=True)] for s, v in views.items()
+            }
+        model, log = train(clips, config, vhs_loss=vhs_perceptual_loss, progress=progress, reduced=reduced)
         model.save_pretrained(args.out)
         log["data"] = {
             "clips": args.clips,
@@ -191,12 +202,12 @@ def run_train(args: argparse.Namespace) -> int:
             scale: cheap_frames(
                 world_seed, start, args.eval_frames, width, height, {**look, "render.scale": scale}
             )
-            for scale in EVAL_SCALES
+            for scale in REDUCED_SCALES
         }
         report["render_scale"] = evaluate_scales(
             held_out, lower, str(args.out.resolve()), vhs_loss=vhs_perceptual_loss
         )
-        graph = tuple((g, s) for g in EVAL_GENERATE for s in (1.0, *EVAL_SCALES))
+        graph = tuple((g, s) for g in EVAL_GENERATE for s in (1.0, *REDUCED_SCALES))
         report["graph"] = evaluate_graph(
             held_out, (world_seed, start), look, str(args.out.resolve()), graph, vhs_loss=vhs_perceptual_loss
         )

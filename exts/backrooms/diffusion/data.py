@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -228,6 +228,41 @@ def ensure_clips(
         record["timing"][path.name] = timing
         manifest.write_text(json.dumps(record, indent=2) + "\n")
     return paths
+
+
+def scaled_path(path: Path, scale: float) -> Path:
+    """Where the live render of clip ``path`` traced at ``render.scale`` ``scale`` is cached."""
+    return path.with_name(f"{path.stem}@{scale:g}{path.suffix}")
+
+
+def ensure_scaled(
+    paths: list[Path],
+    frames: int,
+    width: int,
+    height: int,
+    scales: tuple[float, ...],
+    seed: int = 0,
+    progress: bool = True,
+) -> dict[float, list[Path]]:
+    """Render what the folder lacks of each clip's live render traced at every ``render.scale`` in
+    ``scales`` (filled up to full size as the pipeline fills it, jittered per frame): the same walks,
+    looks and targets, cheaper inputs; ``load_scaled`` reads one."""
+    out: dict[float, list[Path]] = {}
+    jobs = [(scale, i, path) for scale in scales for i, path in enumerate(paths)]
+    for scale, i, path in tqdm(jobs, desc="render reduced", unit="clip", disable=not progress):
+        target = scaled_path(path, scale)
+        if not target.is_file():
+            world_seed, start = clip_world(seed, i)
+            look = {**clip_settings(seed, i), "render.scale": scale}
+            cheap = cheap_frames(world_seed, start, frames, width, height, look)
+            save_file({k: v.contiguous() for k, v in cheap.items()}, str(target))
+        out.setdefault(scale, []).append(target)
+    return out
+
+
+def load_scaled(clip: Clip, path: Path) -> Clip:
+    """``clip`` with its live render replaced by the one cached at ``path`` (``ensure_scaled``)."""
+    return replace(clip, **load_file(str(path)))
 
 
 def mean_timing(folder: Path) -> dict[str, float]:

@@ -45,7 +45,7 @@ from torch.nn import functional as F
 from tqdm import tqdm
 
 from backrooms.diffusion.data import Clip
-from backrooms.diffusion.lighting import lighting, remembered, unlit
+from backrooms.diffusion.lighting import clamp_radius, lighting, remembered, unlit
 from backrooms.diffusion.model import Denoiser, DenoiserConfig, parameter_count
 from backrooms.diffusion.pipeline import FrameInputs
 from backrooms.diffusion.train_config import CHOICES, TrainConfig
@@ -65,6 +65,7 @@ class Batch:
     normals: torch.Tensor
     motion: torch.Tensor
     disocclusion: torch.Tensor
+    scale: float = 1.0  # the render.scale the renders were traced at (targets are full size)
     earlier: tuple[Batch, ...] = ()
 
 
@@ -72,28 +73,48 @@ class PairSampler:
     """Random (clip, frame, crop) pairs from stacked clips, reproducible from a seed.
 
     With ``history`` k > 1 each sample also carries the k - 1 pairs before it (frames t-k .. t-1),
-    so the memory can be carried through them; k = 1 draws exactly what it always drew.
+    so the memory can be carried through them; k = 1 draws exactly what it always drew. With a
+    ``reduced_share`` above 0 that share of batches takes its renders from one of the ``reduced``
+    views (the same clips traced at a lower ``render.scale``, keyed by it); 0 draws as before.
     """
 
-    def __init__(self, clips: Sequence[Clip], crop: int, seed: int, history: int = 1) -> None:
+    def __init__(
+        self,
+        clips: Sequence[Clip],
+        crop: int,
+        seed: int,
+        history: int = 1,
+        reduced: dict[float, Sequence[Clip]] | None = None,
+        reduced_share: float = 0.0,
+    ) -> None:
         self.clips = list(clips)
         self.crop = crop
         self.history = history
+        self.reduced = {scale: list(views) for scale, views in (reduced or {}).items()}
+        self.reduced_share = reduced_share
         self.generator = torch.Generator().manual_seed(seed)
         h, w = self.clips[0].render.shape[-2:]
         if crop > min(h, w):
             raise ValueError(f"crop {crop} is larger than the clips' {w}x{h} frames")
         if not 1 <= history < min(len(c) for c in self.clips):
             raise ValueError(f"memory of {history} frames needs clips longer than that")
+        if reduced_share > 0 and not self.reduced:
+            raise ValueError(f"reduced share {reduced_share} needs clips traced at a reduced scale")
+        if any(len(views) != len(self.clips) for views in self.reduced.values()):
+            raise ValueError("every reduced scale needs a view of every clip")
 
     def _randint(self, high: int) -> int:
         return int(torch.randint(high, (1,), generator=self.generator))
 
     def sample(self, batch: int) -> Batch:
+        scale, clips = 1.0, self.clips
+        if self.reduced_share > 0 and float(torch.rand(1, generator=self.generator)) < self.reduced_share:
+            scale = sorted(self.reduced)[self._randint(len(self.reduced))]
+            clips = self.reduced[scale]
         # parts[j]: the pair ending j frames before t (0: the trained pair)
         parts: list[dict[str, list[torch.Tensor]]] = [{} for _ in range(self.history)]
         for _ in range(batch):
-            clip = self.clips[self._randint(len(self.clips))]
+            clip = clips[self._randint(len(clips))]
             t = self.history + self._randint(len(clip) - self.history)
             h, w = clip.render.shape[-2:]
             y, x = self._randint(h - self.crop + 1), self._randint(w - self.crop + 1)
@@ -115,7 +136,7 @@ class PairSampler:
                 }
                 for k, v in items.items():
                     pair.setdefault(k, []).append(v)
-        pairs = [Batch(**{k: torch.cat(v) for k, v in pair.items()}) for pair in parts]
+        pairs = [Batch(**{k: torch.cat(v) for k, v in pair.items()}, scale=scale) for pair in parts]
         pairs[0].earlier = tuple(reversed(pairs[1:]))
         return pairs[0]
 
@@ -125,15 +146,21 @@ def _levels(generator: torch.Generator, n: int, low: float = 0.0, high: float = 
 
 
 def _memory(
-    out: torch.Tensor, before: torch.Tensor, now: torch.Tensor, grid: torch.Tensor, config: TrainConfig
+    out: torch.Tensor,
+    before: torch.Tensor,
+    now: torch.Tensor,
+    grid: torch.Tensor,
+    config: TrainConfig,
+    scale: float,
 ) -> torch.Tensor:
     """The last output carried to the next frame: warped as is (``plain``; bilinear, the node runs
-    bicubic), or as the node carries it (``node``: unlit, warped, re-lit, clamped: ``remembered``)."""
+    bicubic), or as the node carries it (``node``: unlit, warped, re-lit, clamped to the render at
+    ``render.scale`` ``scale``'s radius: ``remembered``)."""
     if config.memory == "plain":
         return warp(out, grid)
     before01, now01 = (before + 1) / 2, (now + 1) / 2
     ratio = unlit((out + 1) / 2, lighting(before01))
-    return remembered(ratio, grid, lighting(now01), now01, radius=1) * 2 - 1
+    return remembered(ratio, grid, lighting(now01), now01, clamp_radius(scale)) * 2 - 1
 
 
 def _node_trust() -> float:
@@ -168,7 +195,7 @@ def training_losses(
             valid = valid_mask(grid, pair.disocclusion)
             fresh = torch.randn(batch.render.shape, generator=generator)
             noise_prev = carry_noise(noise_prev, grid, valid, fresh)
-            memory = _memory(previous_out, pair.render_prev, pair.render, grid, config)
+            memory = _memory(previous_out, pair.render_prev, pair.render, grid, config, batch.scale)
             inputs_prev = FrameInputs(pair.render, pair.depth, pair.normals, memory, valid * trust)
             level = _levels(generator, n, 0.2, 0.8)
             x = (1 - level) * inputs_prev.start() + level * noise_prev
@@ -178,7 +205,7 @@ def training_losses(
     valid = valid_mask(grid, batch.disocclusion)
     keep = (torch.rand(n, 1, 1, 1, generator=generator) >= config.memory_dropout).float()
     valid = valid * keep
-    previous = _memory(previous_out, batch.render_prev, batch.render, grid, config)
+    previous = _memory(previous_out, batch.render_prev, batch.render, grid, config, batch.scale)
     fresh = torch.randn(batch.render.shape, generator=generator)
     noise = carry_noise(noise_prev, grid, valid, fresh)
     # 3. denoise frame t from memory-or-render at a random level
@@ -207,8 +234,10 @@ def train(
     model_config: DenoiserConfig | None = None,
     vhs_loss=None,
     progress: bool = True,
+    reduced: dict[float, Sequence[Clip]] | None = None,
 ) -> tuple[Denoiser, dict]:
-    """Train from scratch; returns the EMA weights and a log (losses, steps, seconds).
+    """Train from scratch; returns the EMA weights and a log (losses, steps, seconds). ``reduced``
+    holds the clips traced at lower render scales, for ``config.reduced_share`` of the steps.
 
     The weights are a pure function of the config and the clips (on one machine): the learning rate
     follows the step count, and torch runs on ``config.threads`` threads. ``config.minutes`` only
@@ -217,24 +246,33 @@ def train(
     for name, words in CHOICES.items():
         if getattr(config, name) not in words:
             raise ValueError(f"{name} {getattr(config, name)!r}: expected one of {words}")
+    if not 0.0 <= config.reduced_share <= 1.0:
+        raise ValueError(f"reduced_share {config.reduced_share}: expected a share from 0 to 1")
     if vhs_loss is None:
         from backrooms.decay.loss import vhs_perceptual_loss as vhs_loss
     threads = torch.get_num_threads()
     torch.set_num_threads(config.threads)
     try:
-        return _train(clips, config, model_config, vhs_loss, progress)
+        return _train(clips, reduced, config, model_config, vhs_loss, progress)
     finally:
         torch.set_num_threads(threads)
 
 
 def _train(
-    clips: Sequence[Clip], config: TrainConfig, model_config: DenoiserConfig | None, vhs_loss, progress: bool
+    clips: Sequence[Clip],
+    reduced: dict[float, Sequence[Clip]] | None,
+    config: TrainConfig,
+    model_config: DenoiserConfig | None,
+    vhs_loss,
+    progress: bool,
 ) -> tuple[Denoiser, dict]:
     torch.manual_seed(config.seed)
     model = Denoiser(model_config or DenoiserConfig()).train()
     ema = copy.deepcopy(model).eval()
     optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=1e-4)
-    sampler = PairSampler(clips, config.crop, config.seed, config.memory_frames)
+    sampler = PairSampler(
+        clips, config.crop, config.seed, config.memory_frames, reduced, config.reduced_share
+    )
     generator = torch.Generator().manual_seed(config.seed + 1)
     began = time.monotonic()
     budget = config.minutes * 60.0

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 OBJECTIVES = ("flow", "x0")  # see ``train``
 MEMORIES = ("plain", "node")  # how training carries the memory to the trained frame (``train._memory``)
 CHOICES = {"objective": OBJECTIVES, "memory": MEMORIES}  # the knobs that take a word, and their words
+REDUCED_SCALES = (0.75, 0.5)  # render.scale values below 1 that training draws from and evaluation scores
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class TrainConfig:
     memory_dropout: float = 0.5  # share of samples trained without the warped previous output
     memory_frames: int = 5  # frames the memory is carried through before the trained one (1: one pass old)
     memory: str = "node"  # "plain" (warped as is) or "node" (re-lit, clamped, at the node's trust)
+    reduced_share: float = 0.0  # share of steps whose render was traced at one of REDUCED_SCALES
     vhs_weight: float = 0.5
     temporal_weight: float = 5.0
     ema: float = 0.995
