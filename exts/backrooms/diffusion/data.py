@@ -246,7 +246,8 @@ def ensure_scaled(
 ) -> dict[float, list[Path]]:
     """Render what the folder lacks of each clip's live render traced at every ``render.scale`` in
     ``scales`` (filled up to full size as the pipeline fills it, jittered per frame): the same walks,
-    looks and targets, cheaper inputs; ``load_scaled`` reads one."""
+    looks and targets, cheaper inputs; ``load_scaled`` reads one. ``paths`` are ``ensure_clips``'s,
+    in order, made with the same ``seed``: clip i's walk and look are found again from its index."""
     out: dict[float, list[Path]] = {}
     jobs = [(scale, i, path) for scale in scales for i, path in enumerate(paths)]
     for scale, i, path in tqdm(jobs, desc="render reduced", unit="clip", disable=not progress):
