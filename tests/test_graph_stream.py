@@ -43,7 +43,7 @@ def _streamed(frames, cuts=None, **values) -> dict[int, tuple[bytes, bytes]]:
     return out
 
 
-@pytest.mark.parametrize(("generate", "scale"), [(1, 1.0), (2, 1.0), (2, 0.5)])
+@pytest.mark.parametrize(("generate", "scale"), [(1, 1.0), (2, 1.0), (1, 0.5), (2, 0.5)])
 def test_a_stream_has_the_bytes_of_a_serial_render_loop(generate, scale):
     knobs = {"diffusion.generate": generate, "render.scale": scale}
     serial = _serial(range(12), **knobs)

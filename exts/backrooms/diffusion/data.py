@@ -21,11 +21,15 @@ from typing import Any
 
 import torch
 import warp as wp
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch.nn import functional as F
 from tqdm import tqdm
 
+from backrooms.diffusion.accumulate import accumulate, traced_samples
 from backrooms.diffusion.frames import read_aovs
+from backrooms.diffusion.lighting import clamp_radius
+from backrooms.diffusion.warping import source_grid, valid_mask
 from backrooms.errors import UserError
 from backrooms.graph.node import GraphContext
 from backrooms.graph.product import RenderProduct
@@ -171,16 +175,26 @@ def cheap_frames(
 def _render_frames(
     world_seed: int, start: int, frames: int, width: int, height: int, fps: float, values: dict[str, Any]
 ) -> dict[str, torch.Tensor]:
+    """The render node's frames of a walk; traced below full size, reconstructed as the diffusion node
+    reconstructs them (``accumulate``, one memory chain from the walk's first frame)."""
     from backrooms.render.node import RenderNode
 
     node = RenderNode(GraphContext(world_seed, width, height, fps, "cpu"))
     params = ParamStore(values=values).snapshot()
+    radius = clamp_radius(params["render.scale"])
     buffers: dict[str, wp.array] = {}
     out: dict[str, list[torch.Tensor]] = {k: [] for k in AOV_FIELDS}
+    history = None
     for frame in range(start, start + frames):
         product = RenderProduct(frame, width, height, "cpu", buffers)
         node.process(product, params)
         aovs = read_aovs(product)
+        samples = traced_samples(product)
+        if samples is not None:
+            grid = source_grid(aovs.motion)
+            valid = valid_mask(grid, aovs.disocclusion)
+            history = accumulate(history, grid, valid, (aovs.render + 1) / 2, samples, radius)
+            aovs.render = history * 2 - 1
         for key in out:
             out[key].append(getattr(aovs, key).clone())
     return {k: torch.cat(v) for k, v in out.items()}
@@ -230,6 +244,9 @@ def ensure_clips(
     return paths
 
 
+SCALED_METADATA = {"render": "accumulated"}  # what a cached reduced render holds (older: the bilinear fill)
+
+
 def scaled_path(path: Path, scale: float) -> Path:
     """Where the live render of clip ``path`` traced at ``render.scale`` ``scale`` is cached."""
     return path.with_name(f"{path.stem}@{scale:g}{path.suffix}")
@@ -245,20 +262,25 @@ def ensure_scaled(
     progress: bool = True,
 ) -> dict[float, list[Path]]:
     """Render what the folder lacks of each clip's live render traced at every ``render.scale`` in
-    ``scales`` (filled up to full size as the pipeline fills it, jittered per frame): the same walks,
+    ``scales`` (reconstructed at full size as the diffusion node reconstructs it): the same walks,
     looks and targets, cheaper inputs; ``load_scaled`` reads one. ``paths`` are ``ensure_clips``'s,
     in order, made with the same ``seed``: clip i's walk and look are found again from its index."""
     out: dict[float, list[Path]] = {}
     jobs = [(scale, i, path) for scale in scales for i, path in enumerate(paths)]
     for scale, i, path in tqdm(jobs, desc="render reduced", unit="clip", disable=not progress):
         target = scaled_path(path, scale)
-        if not target.is_file():
+        if not target.is_file() or _metadata(target) != SCALED_METADATA:  # missing, or made otherwise
             world_seed, start = clip_world(seed, i)
             look = {**clip_settings(seed, i), "render.scale": scale}
             cheap = cheap_frames(world_seed, start, frames, width, height, look)
-            save_file({k: v.contiguous() for k, v in cheap.items()}, str(target))
+            save_file({k: v.contiguous() for k, v in cheap.items()}, str(target), SCALED_METADATA)
         out.setdefault(scale, []).append(target)
     return out
+
+
+def _metadata(path: Path) -> dict[str, str]:
+    with safe_open(str(path), "pt") as f:
+        return f.metadata() or {}
 
 
 def load_scaled(clip: Clip, path: Path) -> Clip:

@@ -7,6 +7,9 @@ lighting, trust it where the surface was visible last frame, fill disoccluded pi
 noise as a reflectance tint. ``strength`` blends from the render (0) to the model's frame (0.5) and
 grows the invented wear up to 1. With a keyframe interval k > 1 only every k-th frame runs the
 model; the frames between are the re-lit, warped memory with the render filling disocclusions.
+A render traced below full size (``render.scale`` < 1) is first reconstructed per chain from the
+jittered samples of its frames (``accumulate``); the network, the memory's clamp and ``strength``'s
+blend then see that reconstruction instead of the bilinear fill.
 
 Seekability without a visible reset: memory chains start every ``reset_interval`` frames and the
 output cross-fades from the old chain to the new one over ``reset_fade`` frames (see ``resets``);
@@ -21,6 +24,7 @@ import torch
 from torch.nn import functional as F
 
 from backrooms.diffusion import checkpoint_params  # noqa: F401  (declares the checkpoint-only knobs)
+from backrooms.diffusion.accumulate import accumulate, traced_samples
 from backrooms.diffusion.backends import BACKENDS, load_stylizer
 from backrooms.diffusion.controller import motion_strength
 from backrooms.diffusion.frames import FrameAOVs, read_aovs, write_rgb
@@ -124,6 +128,7 @@ class Memory:
     ratio: torch.Tensor
     noise: torch.Tensor
     wear: torch.Tensor  # (1, 2, H, W) blotch fields of the invented stains and damp
+    render: torch.Tensor  # (1, 3, H, W) the render in [0, 1], reconstructed over the chain (``accumulate``)
 
 
 class DiffusionNode(Node):
@@ -175,26 +180,37 @@ class DiffusionNode(Node):
             return
         frame = product.frame
         aovs = read_aovs(product)
-        frame_state = _FrameState(aovs, key_source, radius)
+        frame_state = _FrameState(product, aovs, key_source, radius)
         frame_state.previous_frame = frame - 1 if key_source is None else self._generator.key_frame
         chains = active_chains(frame, p["reset_interval"], p["reset_fade"])
-        remembered = sum(weight * self._remember(start, frame, frame_state, p) for start, weight in chains)
+        made = [(weight, *self._remember(start, frame, frame_state, p)) for start, weight in chains]
         self._chains = {start: self._chains[start] for start, _ in chains}
+        remembered = sum(weight * output for weight, output, _ in made)
         render01 = frame_state.render01
+        if frame_state.samples is not None:  # the chains' reconstructions of the render
+            render01 = sum(weight * render for weight, _, render in made)
         # strength 0..0.5 blends from the render to the model's frame; the wear grows all the way to 1
         amount = min(1.0, 2.0 * p["strength"])
         write_rgb(product, (render01 + amount * (remembered - render01)) * 2.0 - 1.0)
 
-    def _remember(self, start: int, frame: int, state: _FrameState, p: dict) -> torch.Tensor:
-        """Advance the memory chain that began at ``start`` to ``frame``; its frame in [0, 1]."""
+    def _remember(
+        self, start: int, frame: int, state: _FrameState, p: dict
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Advance the memory chain that began at ``start`` to ``frame``; its frame and its render
+        (reconstructed over the chain below full size), both in [0, 1]."""
         aovs = state.aovs
         chain = self._chains.get(start)
         if chain is not None and (frame == start or chain.last_frame != state.previous_frame):
             chain = None  # a jump without replay: this chain starts over here
         fresh = self._fresh_noise(frame, p["seed"])
+        render01, radius = state.render01, state.clamp_radius
+        if state.samples is not None:  # traced smaller: this chain's reconstruction, sharp as full size
+            history = None if chain is None else chain.render
+            render01 = accumulate(history, state.grid, state.valid, render01, state.samples, radius)
+            radius = 1
         if chain is not None and state.grid is not None:
             valid = state.valid
-            previous = remembered(chain.ratio, state.grid, state.light, state.render01, state.clamp_radius)
+            previous = remembered(chain.ratio, state.grid, state.light, render01, radius)
             noise = fresh
             if p["warp_noise"]:  # invented detail carried along the motion, fresh where newly seen
                 noise = carry_noise(chain.noise, state.grid, valid, noise)
@@ -212,10 +228,10 @@ class DiffusionNode(Node):
         if chain is not None and (frame - start) % p["keyframe_interval"] != 0:
             if hasattr(self._stylizer, "follow"):  # latent memory of a diffusers checkpoint
                 self._stylizer.follow(aovs.motion)
-            output = valid * previous + (1 - valid) * state.render01
+            output = valid * previous + (1 - valid) * render01
         else:
             inputs = FrameInputs(
-                aovs.render,
+                render01 * 2.0 - 1.0 if state.samples is not None else aovs.render,
                 aovs.depth,
                 aovs.normals,
                 previous * 2.0 - 1.0,
@@ -228,8 +244,8 @@ class DiffusionNode(Node):
             if hasattr(stylizer, "apply"):  # knobs only a diffusers checkpoint reads
                 stylizer.apply(p)
             output = (_run_padded(stylizer, inputs, noise, level, p["steps"]) + 1.0) / 2.0
-        self._chains[start] = Memory(start, frame, unlit(output, state.light), noise, fields)
-        return output * wear_gain(fields, aovs.normals, aovs.depth, p["strength"])
+        self._chains[start] = Memory(start, frame, unlit(output, state.light), noise, fields, render01)
+        return output * wear_gain(fields, aovs.normals, aovs.depth, p["strength"]), render01
 
     def _fresh_noise(self, frame: int, seed: int) -> torch.Tensor:
         generator = torch.Generator().manual_seed(
@@ -248,10 +264,13 @@ class DiffusionNode(Node):
 
 class _FrameState:
     """What every memory chain shares within one frame: the render in [0, 1], its lighting and the
-    motion-vector sampling grid with its validity (None without motion vectors), and the half-width
-    of the window the memory is clamped to."""
+    motion-vector sampling grid with its validity (None without motion vectors), the half-width of
+    the window the memory is clamped to, and, for a render traced below full size, the traced
+    samples nearest each pixel (``accumulate``)."""
 
-    def __init__(self, aovs: FrameAOVs, key_source: tuple | None, clamp_radius: int) -> None:
+    def __init__(
+        self, product: RenderProduct, aovs: FrameAOVs, key_source: tuple | None, clamp_radius: int
+    ) -> None:
         self.aovs = aovs
         self.clamp_radius = clamp_radius
         self.render01 = (aovs.render + 1.0) / 2.0
@@ -262,6 +281,7 @@ class _FrameState:
             self.grid = None if aovs.motion is None else source_grid(aovs.motion)
             self.valid = None if self.grid is None else valid_mask(self.grid, aovs.disocclusion)
         self.previous_frame: int | None = None
+        self.samples = traced_samples(product)
 
 
 def _run_padded(stylizer: Stylizer, inputs: FrameInputs, noise: torch.Tensor, strength: float, steps: int):

@@ -45,7 +45,7 @@ from torch.nn import functional as F
 from tqdm import tqdm
 
 from backrooms.diffusion.data import Clip
-from backrooms.diffusion.lighting import clamp_radius, lighting, remembered, unlit
+from backrooms.diffusion.lighting import lighting, remembered, unlit
 from backrooms.diffusion.model import Denoiser, DenoiserConfig, parameter_count
 from backrooms.diffusion.pipeline import FrameInputs
 from backrooms.diffusion.train_config import CHOICES, TrainConfig
@@ -65,7 +65,6 @@ class Batch:
     normals: torch.Tensor
     motion: torch.Tensor
     disocclusion: torch.Tensor
-    scale: float = 1.0  # the render.scale the renders were traced at (targets are full size)
     earlier: tuple[Batch, ...] = ()
 
 
@@ -107,10 +106,9 @@ class PairSampler:
         return int(torch.randint(high, (1,), generator=self.generator))
 
     def sample(self, batch: int) -> Batch:
-        scale, clips = 1.0, self.clips
+        clips = self.clips
         if self.reduced_share > 0 and float(torch.rand(1, generator=self.generator)) < self.reduced_share:
-            scale = sorted(self.reduced)[self._randint(len(self.reduced))]
-            clips = self.reduced[scale]
+            clips = self.reduced[sorted(self.reduced)[self._randint(len(self.reduced))]]
         # parts[j]: the pair ending j frames before t (0: the trained pair)
         parts: list[dict[str, list[torch.Tensor]]] = [{} for _ in range(self.history)]
         for _ in range(batch):
@@ -136,7 +134,7 @@ class PairSampler:
                 }
                 for k, v in items.items():
                     pair.setdefault(k, []).append(v)
-        pairs = [Batch(**{k: torch.cat(v) for k, v in pair.items()}, scale=scale) for pair in parts]
+        pairs = [Batch(**{k: torch.cat(v) for k, v in pair.items()}) for pair in parts]
         pairs[0].earlier = tuple(reversed(pairs[1:]))
         return pairs[0]
 
@@ -151,16 +149,15 @@ def _memory(
     now: torch.Tensor,
     grid: torch.Tensor,
     config: TrainConfig,
-    scale: float,
 ) -> torch.Tensor:
     """The last output carried to the next frame: warped as is (``plain``; bilinear, the node runs
-    bicubic), or as the node carries it (``node``: unlit, warped, re-lit, clamped to the render at
-    ``render.scale`` ``scale``'s radius: ``remembered``)."""
+    bicubic), or as the node carries it (``node``: unlit, warped, re-lit, clamped to the render's
+    3x3 window: ``remembered``; a render traced smaller is a reconstruction, as sharp)."""
     if config.memory == "plain":
         return warp(out, grid)
     before01, now01 = (before + 1) / 2, (now + 1) / 2
     ratio = unlit((out + 1) / 2, lighting(before01))
-    return remembered(ratio, grid, lighting(now01), now01, clamp_radius(scale)) * 2 - 1
+    return remembered(ratio, grid, lighting(now01), now01, 1) * 2 - 1
 
 
 def _node_trust() -> float:
@@ -195,7 +192,7 @@ def training_losses(
             valid = valid_mask(grid, pair.disocclusion)
             fresh = torch.randn(batch.render.shape, generator=generator)
             noise_prev = carry_noise(noise_prev, grid, valid, fresh)
-            memory = _memory(previous_out, pair.render_prev, pair.render, grid, config, batch.scale)
+            memory = _memory(previous_out, pair.render_prev, pair.render, grid, config)
             inputs_prev = FrameInputs(pair.render, pair.depth, pair.normals, memory, valid * trust)
             level = _levels(generator, n, 0.2, 0.8)
             x = (1 - level) * inputs_prev.start() + level * noise_prev
@@ -205,7 +202,7 @@ def training_losses(
     valid = valid_mask(grid, batch.disocclusion)
     keep = (torch.rand(n, 1, 1, 1, generator=generator) >= config.memory_dropout).float()
     valid = valid * keep
-    previous = _memory(previous_out, batch.render_prev, batch.render, grid, config, batch.scale)
+    previous = _memory(previous_out, batch.render_prev, batch.render, grid, config)
     fresh = torch.randn(batch.render.shape, generator=generator)
     noise = carry_noise(noise_prev, grid, valid, fresh)
     # 3. denoise frame t from memory-or-render at a random level
