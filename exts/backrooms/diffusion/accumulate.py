@@ -26,12 +26,13 @@ BLEND = 0.5  # share of a sample taken in when it was taken at the output pixel'
 SIGMA = 0.35  # how fast that share falls with the sample's distance, in output pixels
 
 
-def traced_samples(product: RenderProduct) -> tuple[torch.Tensor, torch.Tensor] | None:
+def frame_samples(product: RenderProduct, render01: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """:func:`nearest_samples` of the image the render node traced for ``product`` below full size
-    (``meta["internal"]``, with its jitter); None for a frame traced at full size."""
+    (``meta["internal"]``, with its jitter); at full size ``render01`` (the product's render in [0,
+    1]) itself, every pixel's sample taken at its centre."""
     internal = product.meta.get("internal")
     if internal is None:
-        return None
+        return render01, torch.ones_like(render01[:, :1])
     traced01 = (rgb_to_signed(wp.to_torch(internal[RGB])) + 1.0) / 2.0
     return nearest_samples(traced01, (product.height, product.width), internal.meta["jitter"])
 

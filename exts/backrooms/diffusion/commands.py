@@ -130,7 +130,6 @@ def run_train(args: argparse.Namespace) -> int:
     from backrooms.decay.loss import vhs_perceptual_loss
     from backrooms.diffusion.data import (
         Clip,
-        cheap_frames,
         clip_settings,
         clip_world,
         ensure_clips,
@@ -139,7 +138,7 @@ def run_train(args: argparse.Namespace) -> int:
         mean_timing,
         render_clip,
     )
-    from backrooms.diffusion.evaluate import evaluate, evaluate_graph, evaluate_scales
+    from backrooms.diffusion.evaluate import evaluate, evaluate_graph
     from backrooms.diffusion.model import DenoiserConfig
     from backrooms.diffusion.train import train, write_log
     from backrooms.graph.recipe import parse_size
@@ -198,15 +197,6 @@ def run_train(args: argparse.Namespace) -> int:
             world_seed, start, args.eval_frames, width, height, look, expensive_spp=args.expensive_spp
         )
         report = evaluate(held_out, str(args.out.resolve()), vhs_loss=vhs_perceptual_loss)
-        lower = {
-            scale: cheap_frames(
-                world_seed, start, args.eval_frames, width, height, {**look, "render.scale": scale}
-            )
-            for scale in REDUCED_SCALES
-        }
-        report["render_scale"] = evaluate_scales(
-            held_out, lower, str(args.out.resolve()), vhs_loss=vhs_perceptual_loss
-        )
         graph = tuple((g, s) for g in EVAL_GENERATE for s in (1.0, *REDUCED_SCALES))
         report["graph"] = evaluate_graph(
             held_out, (world_seed, start), look, str(args.out.resolve()), graph, vhs_loss=vhs_perceptual_loss

@@ -26,7 +26,7 @@ from safetensors.torch import load_file, save_file
 from torch.nn import functional as F
 from tqdm import tqdm
 
-from backrooms.diffusion.accumulate import accumulate, traced_samples
+from backrooms.diffusion.accumulate import accumulate, frame_samples
 from backrooms.diffusion.frames import read_aovs
 from backrooms.diffusion.lighting import clamp_radius
 from backrooms.diffusion.warping import source_grid, valid_mask
@@ -175,8 +175,9 @@ def cheap_frames(
 def _render_frames(
     world_seed: int, start: int, frames: int, width: int, height: int, fps: float, values: dict[str, Any]
 ) -> dict[str, torch.Tensor]:
-    """The render node's frames of a walk; traced below full size, reconstructed as the diffusion node
-    reconstructs them (``accumulate``, one memory chain from the walk's first frame)."""
+    """The render node's frames of a walk; traced below full size, reconstructed from the jittered
+    samples as the diffusion node reconstructs them (``accumulate``, one memory chain from the walk's
+    first frame). At full size the render as traced: the shipped weights trained on it."""
     from backrooms.render.node import RenderNode
 
     node = RenderNode(GraphContext(world_seed, width, height, fps, "cpu"))
@@ -189,8 +190,8 @@ def _render_frames(
         product = RenderProduct(frame, width, height, "cpu", buffers)
         node.process(product, params)
         aovs = read_aovs(product)
-        samples = traced_samples(product)
-        if samples is not None:
+        if "internal" in product.meta:
+            samples = frame_samples(product, (aovs.render + 1) / 2)
             grid = source_grid(aovs.motion)
             valid = valid_mask(grid, aovs.disocclusion)
             history = accumulate(history, grid, valid, (aovs.render + 1) / 2, samples, radius)

@@ -10,7 +10,7 @@ against the expensive render, and time per frame.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -130,9 +130,10 @@ def evaluate_graph(
     its world seed and first frame, ``look``: its render knobs) for each (``diffusion.generate``,
     ``render.scale``) in ``settings``, scored against the clip's expensive target.
 
-    Unlike ``evaluate_scales`` this traces the walk itself, so frame generation (which needs the
-    render node's camera and skips its traces) is measured as it runs: frames are the walk's own
-    frame numbers, replayed from the memory's reset point like a seek.
+    This traces the walk itself, so frame generation (which needs the render node's camera and
+    skips its traces) and the reconstruction below full size (from the traced samples) are measured
+    as they run: frames are the walk's own frame numbers, replayed from the memory's reset point
+    like a seek.
     """
     from backrooms.graph.executor import Executor
 
@@ -150,20 +151,4 @@ def evaluate_graph(
         frames = [(rgb_to_signed(wp.to_torch(product[RGB])) + 1) / 2 for product in walk]
         executor.close()
         report[f"generate {generate} scale {scale:g}"] = scores(torch.cat(frames), clip, vhs_loss)
-    return report
-
-
-def evaluate_scales(
-    clip: Clip, cheap_by_scale: dict[float, dict[str, torch.Tensor]], style: str, vhs_loss=None
-) -> dict[str, Any]:
-    """The node (defaults) on the same walk rendered at other ``render.scale`` values, scored against
-    the same expensive target: what reconstruction from a cheaper render costs."""
-    report: dict[str, Any] = {}
-    for scale, cheap in cheap_by_scale.items():
-        low = replace(clip, **cheap)
-        result = run_node(low, {"diffusion.style": style})  # the render reconstructed at full size
-        report[str(scale)] = {
-            "cheap_render": scores((low.render + 1) / 2, low, vhs_loss),
-            "node": {**scores(result.frames, low, vhs_loss), "seconds_per_frame": result.seconds_per_frame},
-        }
     return report

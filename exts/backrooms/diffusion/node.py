@@ -7,9 +7,10 @@ lighting, trust it where the surface was visible last frame, fill disoccluded pi
 noise as a reflectance tint. ``strength`` blends from the render (0) to the model's frame (0.5) and
 grows the invented wear up to 1. With a keyframe interval k > 1 only every k-th frame runs the
 model; the frames between are the re-lit, warped memory with the render filling disocclusions.
-A render traced below full size (``render.scale`` < 1) is first reconstructed per chain from the
-jittered samples of its frames (``accumulate``); the network, the memory's clamp and ``strength``'s
-blend then see that reconstruction instead of the bilinear fill.
+Each chain first reconstructs the render from the samples of its frames (``accumulate``: below
+``render.scale`` 1 the jittered samples, gathered at full size; at full size the 1-sample render
+itself, averaged along the motion); the network, the memory's clamp and ``strength``'s blend see
+that reconstruction.
 
 Seekability without a visible reset: memory chains start every ``reset_interval`` frames and the
 output cross-fades from the old chain to the new one over ``reset_fade`` frames (see ``resets``);
@@ -24,7 +25,7 @@ import torch
 from torch.nn import functional as F
 
 from backrooms.diffusion import checkpoint_params  # noqa: F401  (declares the checkpoint-only knobs)
-from backrooms.diffusion.accumulate import accumulate, traced_samples
+from backrooms.diffusion.accumulate import accumulate, frame_samples
 from backrooms.diffusion.backends import BACKENDS, load_stylizer
 from backrooms.diffusion.controller import motion_strength
 from backrooms.diffusion.frames import FrameAOVs, read_aovs, write_rgb
@@ -186,9 +187,7 @@ class DiffusionNode(Node):
         made = [(weight, *self._remember(start, frame, frame_state, p)) for start, weight in chains]
         self._chains = {start: self._chains[start] for start, _ in chains}
         remembered = sum(weight * output for weight, output, _ in made)
-        render01 = frame_state.render01
-        if frame_state.samples is not None:  # the chains' reconstructions of the render
-            render01 = sum(weight * render for weight, _, render in made)
+        render01 = sum(weight * render for weight, _, render in made)  # the chains' reconstructions
         # strength 0..0.5 blends from the render to the model's frame; the wear grows all the way to 1
         amount = min(1.0, 2.0 * p["strength"])
         write_rgb(product, (render01 + amount * (remembered - render01)) * 2.0 - 1.0)
@@ -203,14 +202,14 @@ class DiffusionNode(Node):
         if chain is not None and (frame == start or chain.last_frame != state.previous_frame):
             chain = None  # a jump without replay: this chain starts over here
         fresh = self._fresh_noise(frame, p["seed"])
-        render01, radius = state.render01, state.clamp_radius
-        if state.samples is not None:  # traced smaller: this chain's reconstruction, sharp as full size
-            history = None if chain is None else chain.render
-            render01 = accumulate(history, state.grid, state.valid, render01, state.samples, radius)
-            radius = 1
+        frame_by_frame = chain is None or p["temporal_weight"] <= 0  # nor is the render gathered over time
+        history = None if frame_by_frame else chain.render
+        render01 = accumulate(
+            history, state.grid, state.valid, state.render01, state.samples, state.clamp_radius
+        )
         if chain is not None and state.grid is not None:
             valid = state.valid
-            previous = remembered(chain.ratio, state.grid, state.light, render01, radius)
+            previous = remembered(chain.ratio, state.grid, state.light, render01, 1)  # sharp as full size
             noise = fresh
             if p["warp_noise"]:  # invented detail carried along the motion, fresh where newly seen
                 noise = carry_noise(chain.noise, state.grid, valid, noise)
@@ -231,7 +230,7 @@ class DiffusionNode(Node):
             output = valid * previous + (1 - valid) * render01
         else:
             inputs = FrameInputs(
-                render01 * 2.0 - 1.0 if state.samples is not None else aovs.render,
+                render01 * 2.0 - 1.0,
                 aovs.depth,
                 aovs.normals,
                 previous * 2.0 - 1.0,
@@ -265,8 +264,7 @@ class DiffusionNode(Node):
 class _FrameState:
     """What every memory chain shares within one frame: the render in [0, 1], its lighting and the
     motion-vector sampling grid with its validity (None without motion vectors), the half-width of
-    the window the memory is clamped to, and, for a render traced below full size, the traced
-    samples nearest each pixel (``accumulate``)."""
+    the window the fill's range is taken over, and the samples nearest each pixel (``accumulate``)."""
 
     def __init__(
         self, product: RenderProduct, aovs: FrameAOVs, key_source: tuple | None, clamp_radius: int
@@ -281,7 +279,7 @@ class _FrameState:
             self.grid = None if aovs.motion is None else source_grid(aovs.motion)
             self.valid = None if self.grid is None else valid_mask(self.grid, aovs.disocclusion)
         self.previous_frame: int | None = None
-        self.samples = traced_samples(product)
+        self.samples = frame_samples(product, self.render01)
 
 
 def _run_padded(stylizer: Stylizer, inputs: FrameInputs, noise: torch.Tensor, strength: float, steps: int):
