@@ -73,7 +73,9 @@ def clamp_to_render(
     square, plus ``margin``), as temporal anti-aliasing clamps its history: where the light changes
     sharply (a panel switching off, its edge, a saturated panel that dims) the render wins; elsewhere
     the memory is untouched. A render filled up from a smaller one needs the wider window
-    (:func:`clamp_radius`): its 3x3 range spans less than one traced sample."""
+    (:func:`clamp_radius`): its 3x3 range spans less than one traced sample. The node clamps its
+    memory to the reconstructed render (``accumulate``, 3x3) and that reconstruction's history to
+    the render as filled up (one traced sample wide)."""
     edged = F.pad(render01, (radius,) * 4, mode="replicate")  # an edge pixel is in its own window already
     high = _extreme(edged, radius, torch.maximum)
     low = _extreme(edged, radius, torch.minimum)
