@@ -191,10 +191,10 @@ def _render_frames(
         node.process(product, params)
         aovs = read_aovs(product)
         if "internal" in product.meta:
-            samples = frame_samples(product, (aovs.render + 1) / 2)
+            render01 = (aovs.render + 1) / 2
             grid = source_grid(aovs.motion)
             valid = valid_mask(grid, aovs.disocclusion)
-            history = accumulate(history, grid, valid, (aovs.render + 1) / 2, samples, radius)
+            history = accumulate(history, grid, valid, render01, frame_samples(product, render01), radius)
             aovs.render = history * 2 - 1
         for key in out:
             out[key].append(getattr(aovs, key).clone())

@@ -196,14 +196,14 @@ class DiffusionNode(Node):
         self, start: int, frame: int, state: _FrameState, p: dict
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Advance the memory chain that began at ``start`` to ``frame``; its frame and its render
-        (reconstructed over the chain below full size), both in [0, 1]."""
+        as the chain reconstructs it (``accumulate``), both in [0, 1]."""
         aovs = state.aovs
         chain = self._chains.get(start)
         if chain is not None and (frame == start or chain.last_frame != state.previous_frame):
             chain = None  # a jump without replay: this chain starts over here
         fresh = self._fresh_noise(frame, p["seed"])
-        frame_by_frame = chain is None or p["temporal_weight"] <= 0  # nor is the render gathered over time
-        history = None if frame_by_frame else chain.render
+        # a chain's first frame, or frame by frame (no trust in memory): the render alone
+        history = None if chain is None or p["temporal_weight"] <= 0 else chain.render
         render01 = accumulate(
             history, state.grid, state.valid, state.render01, state.samples, state.clamp_radius
         )
