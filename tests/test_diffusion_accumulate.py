@@ -1,4 +1,4 @@
-"""The reconstruction of a render traced below full size from its jittered samples (``accumulate``)."""
+"""The render reconstructed from the samples of its frames (``accumulate``), here below full size."""
 
 import math
 

@@ -48,6 +48,16 @@ def test_graph_evaluation_traces_the_clips_own_walk_and_generates_frames_between
     assert kept["generate 2 scale 1"]["psnr"] > 20
 
 
+def test_graph_evaluation_at_half_scale_scores_the_reconstruction_against_the_target():
+    """The graph at render.scale 0.5: the node reconstructs the render from the traced samples."""
+    world, look = clip_world(7, 5), clip_settings(7, 5)
+    clip, _ = render_clip(*world, 4, 96, 72, look, expensive_spp=1, scale=1)
+    rows = evaluate_graph(clip, world, look, str(SHIPPED), ((1, 1.0), (1, 0.5)))
+    half = rows["generate 1 scale 0.5"]
+    assert 0 < half["ssim"] <= 1 and half["psnr"] > 10
+    assert half != rows["generate 1 scale 1"]  # traced at a quarter of the rays, not the full render
+
+
 def test_seed_difference_is_zero_for_one_seed_and_visible_for_two():
     clip, _ = render_clip(*clip_world(7, 6), 4, 96, 72, clip_settings(7, 6), expensive_spp=1, scale=1)
     style = {"diffusion.style": str(SHIPPED)}

@@ -1,5 +1,6 @@
-"""Temporal upsampling of a render traced below full size: the jittered samples of many frames,
-gathered at full resolution along the exact motion vectors, before the network sees the render.
+"""The render reconstructed over a memory chain before the network sees it: below full size the
+jittered samples of many frames gathered at full resolution along the exact motion vectors
+(temporal upsampling); at full size the 1-sample render averaged along the motion.
 
 The render node fills the full-size frame from the traced one bilinearly (``render.upscale``), which
 spreads each sample over the output pixels around it: at ``render.scale`` 0.5 an output pixel is a
@@ -10,6 +11,7 @@ motion, clamps it to the bilinear fill's neighbourhood (as temporal anti-aliasin
 a panel switching off or a surface newly in view wins) and blends in each frame's nearest sample,
 weighted by how close to the output pixel's centre it was taken (held-out walks, issue 17's twelfth
 round: SSIM 0.916 -> 0.923 at ``render.scale`` 0.5 through the real graph, warping error -19 %).
+At full size each pixel's own sample is at its centre, weight 1.
 """
 
 from __future__ import annotations
@@ -29,10 +31,10 @@ SIGMA = 0.35  # how fast that share falls with the sample's distance, in output 
 def frame_samples(product: RenderProduct, render01: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """:func:`nearest_samples` of the image the render node traced for ``product`` below full size
     (``meta["internal"]``, with its jitter); at full size ``render01`` (the product's render in [0,
-    1]) itself, every pixel's sample taken at its centre."""
+    1]) itself, every pixel's sample taken at its centre (weight 1, broadcast)."""
     internal = product.meta.get("internal")
     if internal is None:
-        return render01, torch.ones_like(render01[:, :1])
+        return render01, torch.ones((1, 1, 1, 1), dtype=render01.dtype, device=render01.device)
     traced01 = (rgb_to_signed(wp.to_torch(internal[RGB])) + 1.0) / 2.0
     return nearest_samples(traced01, (product.height, product.width), internal.meta["jitter"])
 
@@ -72,8 +74,9 @@ def accumulate(
 ) -> torch.Tensor:
     """This frame's full-size render in [0, 1]: ``history`` (the last one; None where a memory chain
     starts) warped along ``grid`` and clamped to the ``2 radius + 1`` window of ``fill01`` (the
-    bilinear fill), with the frame's ``samples`` (:func:`nearest_samples`) blended in; the fill where
-    ``valid`` says the last frame did not see the surface."""
+    render as the render node made it: below full size, the bilinear fill), with the frame's
+    ``samples`` (:func:`frame_samples`) blended in; ``fill01`` where ``valid`` says the last frame did
+    not see the surface."""
     if history is None or grid is None or valid is None:
         return fill01
     picked, weight = samples
