@@ -4,10 +4,13 @@ import pytest
 import torch
 import warp as wp
 
+from backrooms.diffusion.accumulate import accumulate
+from backrooms.diffusion.frames import read_aovs
 from backrooms.diffusion.lighting import RADIUS, clamp_radius, clamp_to_render
 from backrooms.diffusion.model import Denoiser, DenoiserConfig
 from backrooms.diffusion.node import DiffusionNode
 from backrooms.diffusion.resets import active_chains, history_start
+from backrooms.diffusion.warping import source_grid, valid_mask
 from backrooms.errors import UserError
 from backrooms.graph.node import GraphContext
 from backrooms.graph.product import DISOCCLUSION, MOTION_VECTORS, RGB, RenderProduct
@@ -30,13 +33,18 @@ def _params(style: str, **values) -> ParamStore:
     return ParamStore(values={"diffusion.style": style, **{f"diffusion.{k}": v for k, v in values.items()}})
 
 
-def _product(frame: int, buffers: dict, dx: float = 1.0) -> RenderProduct:
-    """A textured wall scrolling left by ``dx`` pixels per frame, with exact motion vectors."""
+def _product(frame: int, buffers: dict, dx: float = 1.0, grain: int = 0) -> RenderProduct:
+    """A textured wall scrolling left by ``dx`` pixels per frame, with exact motion vectors and
+    ``grain`` (uint8 steps) of fresh noise each frame, as a 1-sample render has."""
     product = RenderProduct(frame, W, H, "cpu", buffers)
     g = torch.Generator().manual_seed(7)
     wall = torch.randint(0, 256, (H, W + 64, 3), generator=g, dtype=torch.uint8)
+    image = wall[:, int(frame * dx) : int(frame * dx) + W].int()
+    if grain:
+        noise = torch.randint(-grain, grain + 1, image.shape, generator=torch.Generator().manual_seed(frame))
+        image = (image + noise).clamp(0, 255)
     rgb = wp.to_torch(product.allocate(RGB))
-    rgb[..., :3] = wall[:, int(frame * dx) : int(frame * dx) + W]
+    rgb[..., :3] = image.to(torch.uint8)
     rgb[..., 3] = 255
     wp.to_torch(product.allocate(MOTION_VECTORS))[..., 0] = -dx
     product.allocate(DISOCCLUSION)
@@ -86,14 +94,30 @@ def test_frame_replayed_from_history_after_a_seek_is_byte_identical(style, targe
     assert first == {5: 2, 7: 2, 9: 6}[target] and replayed[target] == continuous[target]
 
 
-def test_strength_zero_returns_the_render_byte_for_byte(style):
-    buffers: dict = {}
+def test_strength_zero_is_the_render_reconstructed_along_the_motion_without_the_model(style):
+    """At strength 0 no model runs: each frame is the 1-sample render averaged along the exact motion
+    vectors (``accumulate``, chained here by hand), the render itself on a chain's first frame and
+    frame by frame (temporal_weight 0)."""
+    buffers, flat_buffers = {}, {}
     node = DiffusionNode(GraphContext(0, W, H, 24.0, "cpu"))
-    for frame in range(3):
-        product = _product(frame, buffers)
-        before = wp.to_torch(product[RGB]).clone()
+    flat = DiffusionNode(GraphContext(0, W, H, 24.0, "cpu"))
+    expected = None
+    for frame in range(5):
+        product = _product(frame, buffers, grain=40)
+        aovs = read_aovs(product)
+        render01 = (aovs.render + 1.0) / 2.0
+        grid = source_grid(aovs.motion)
+        valid = valid_mask(grid, aovs.disocclusion)
+        expected = accumulate(expected, grid, valid, render01, (render01, torch.ones(1)), clamp_radius(1.0))
         node.process(product, _params(style, strength=0.0).snapshot())
-        assert torch.equal(wp.to_torch(product[RGB]), before)
+        out = wp.to_torch(product[RGB])[..., :3].permute(2, 0, 1)[None].float() / 255
+        assert (out - expected).abs().max() <= 1 / 255 + 1e-6
+        if frame:  # the reconstruction is not the render: the grain is averaged away along the motion
+            assert (out - render01).abs().mean() > 4 / 255
+        still = _product(frame, flat_buffers, grain=40)
+        before = wp.to_torch(still[RGB]).clone()
+        flat.process(still, _params(style, strength=0.0, temporal_weight=0.0).snapshot())
+        assert torch.equal(wp.to_torch(still[RGB]), before)
 
 
 def test_memory_changes_the_output_after_the_first_frame(style):

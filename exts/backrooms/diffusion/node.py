@@ -4,9 +4,10 @@ Per frame and memory chain: warp the chain's memory (its last output divided by 
 lighting) and noise along the exact motion vectors, re-light the memory with *this* frame's
 lighting, trust it where the surface was visible last frame, fill disoccluded pixels from the render
 (and fresh noise), and run the few-step sampler; invented stains and damp are drawn from the warped
-noise as a reflectance tint. ``strength`` blends from the render (0) to the model's frame (0.5) and
-grows the invented wear up to 1. With a keyframe interval k > 1 only every k-th frame runs the
-model; the frames between are the re-lit, warped memory with the render filling disocclusions.
+noise as a reflectance tint. ``strength`` blends from the render as the chain reconstructs it (0:
+no model) to the model's frame (0.5) and grows the invented wear up to 1. With a keyframe interval
+k > 1 only every k-th frame runs the model; the frames between are the re-lit, warped memory with
+the render filling disocclusions.
 Each chain first reconstructs the render from the samples of its frames (``accumulate``: below
 ``render.scale`` 1 the jittered samples, gathered at full size; at full size the 1-sample render
 itself, averaged along the motion); the network, the memory's clamp and ``strength``'s blend see
@@ -49,7 +50,8 @@ declare(
     NODE,
     "strength",
     0.5,
-    "how far a frame departs from the render: 0 keeps it, 0.5 the model's frame, 1 heavily worn",
+    "how far a frame departs from the render: 0 the render reconstructed (no model), 0.5 the model's "
+    "frame, 1 heavily worn",
     min=0.0,
     max=1.0,
 )
@@ -175,10 +177,8 @@ class DiffusionNode(Node):
     def _reconstruct(self, product: RenderProduct, p: dict, key_source: tuple | None, radius: int) -> None:
         """A traced frame; ``key_source`` (grid, valid) places its pixels in the previous traced frame
         when frames are generated between (else the motion vectors place them in the frame before)."""
-        if p["strength"] <= 0.0:  # the render, untouched; the memory restarts when strength returns
-            self._load(p)  # loaded all the same: ready when strength comes back
-            self.reset()
-            return
+        if p["strength"] <= 0.0:
+            self._load(p)  # not run at 0 (the render, reconstructed), but ready when strength comes back
         frame = product.frame
         aovs = read_aovs(product)
         frame_state = _FrameState(product, aovs, key_source, radius)
@@ -209,7 +209,6 @@ class DiffusionNode(Node):
         )
         if chain is not None and state.grid is not None:
             valid = state.valid
-            previous = remembered(chain.ratio, state.grid, state.light, render01, 1)  # sharp as full size
             noise = fresh
             if p["warp_noise"]:  # invented detail carried along the motion, fresh where newly seen
                 noise = carry_noise(chain.noise, state.grid, valid, noise)
@@ -221,30 +220,56 @@ class DiffusionNode(Node):
                 fields = valid * (carried + WEAR_EASING * (fields - carried)) + (1 - valid) * fields
         else:
             valid = torch.zeros_like(aovs.depth)
-            previous = torch.zeros_like(aovs.render)
             noise = fresh
             fields = blotch_fields(fresh)
-        if chain is not None and (frame - start) % p["keyframe_interval"] != 0:
-            if hasattr(self._stylizer, "follow"):  # latent memory of a diffusers checkpoint
-                self._stylizer.follow(aovs.motion)
-            output = valid * previous + (1 - valid) * render01
+        if p["strength"] <= 0.0:  # the render, reconstructed: no model; the noise and wear carry on
+            self._follow(aovs.motion)
+            output = render01
         else:
-            inputs = FrameInputs(
-                render01 * 2.0 - 1.0,
-                aovs.depth,
-                aovs.normals,
-                previous * 2.0 - 1.0,
-                valid * p["temporal_weight"],
-                aovs.motion,
-            )
-            speed = 0.0 if aovs.motion is None else camera_speed(aovs.motion)
-            level = motion_strength(p["strength"], speed, p["motion_response"])
-            stylizer = self._load(p)
-            if hasattr(stylizer, "apply"):  # knobs only a diffusers checkpoint reads
-                stylizer.apply(p)
-            output = (_run_padded(stylizer, inputs, noise, level, p["steps"]) + 1.0) / 2.0
+            output = self._model_frame(chain, start, frame, state, p, render01, valid, noise)
         self._chains[start] = Memory(start, frame, unlit(output, state.light), noise, fields, render01)
         return output * wear_gain(fields, aovs.normals, aovs.depth, p["strength"]), render01
+
+    def _model_frame(
+        self,
+        chain: Memory | None,
+        start: int,
+        frame: int,
+        state: _FrameState,
+        p: dict,
+        render01: torch.Tensor,
+        valid: torch.Tensor,
+        noise: torch.Tensor,
+    ) -> torch.Tensor:
+        """The model's frame in [0, 1] from the chain's re-lit memory (on frames between keyframes,
+        the memory itself with the render where it is newly seen)."""
+        aovs = state.aovs
+        if chain is not None and state.grid is not None:  # sharp as a full-size render
+            previous = remembered(chain.ratio, state.grid, state.light, render01, 1)
+        else:
+            previous = torch.zeros_like(aovs.render)
+        if chain is not None and (frame - start) % p["keyframe_interval"] != 0:
+            self._follow(aovs.motion)
+            return valid * previous + (1 - valid) * render01
+        inputs = FrameInputs(
+            render01 * 2.0 - 1.0,
+            aovs.depth,
+            aovs.normals,
+            previous * 2.0 - 1.0,
+            valid * p["temporal_weight"],
+            aovs.motion,
+        )
+        speed = 0.0 if aovs.motion is None else camera_speed(aovs.motion)
+        level = motion_strength(p["strength"], speed, p["motion_response"])
+        stylizer = self._load(p)
+        if hasattr(stylizer, "apply"):  # knobs only a diffusers checkpoint reads
+            stylizer.apply(p)
+        return (_run_padded(stylizer, inputs, noise, level, p["steps"]) + 1.0) / 2.0
+
+    def _follow(self, motion: torch.Tensor | None) -> None:
+        """Carry a diffusers checkpoint's latent memory along a frame the model does not run on."""
+        if motion is not None and hasattr(self._stylizer, "follow"):
+            self._stylizer.follow(motion)
 
     def _fresh_noise(self, frame: int, seed: int) -> torch.Tensor:
         generator = torch.Generator().manual_seed(
