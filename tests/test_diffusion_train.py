@@ -226,6 +226,7 @@ def test_train_command_refuses_a_crop_off_the_models_grid(capsys, crop):
         (["--memory-frames", "8"], "--memory-frames 8: must be below --frames (8)"),
         (["--memory-frames", "0"], "--memory-frames: too small (0)"),
         (["--reduced-share", "1.5"], "--reduced-share 1.5: expected a share from 0 to 1"),
+        (["--eval-walks", "0"], "--eval-walks: too small (0)"),
     ],
 )
 def test_train_command_refuses_a_memory_longer_than_the_walks_and_a_share_past_1(capsys, args, message):
