@@ -90,4 +90,7 @@ def _cpu(style: str, what: str, tmp: Path, frames: int) -> list[Measurement]:
         results.append(
             Measurement(AREA, f"node 320x240 cpu steps={steps} keyframes={k}", seconds * 1e3, "ms/frame")
         )
+    seconds = _node_seconds(style, 320, 240, "cpu", frames, strength=0.0)
+    note = "the render reconstructed, no model"
+    results.append(Measurement(AREA, "node 320x240 cpu strength=0", seconds * 1e3, "ms/frame", note))
     return results
