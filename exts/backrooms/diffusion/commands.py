@@ -145,7 +145,7 @@ def run_train(args: argparse.Namespace) -> int:
         mean_timing,
         render_clip,
     )
-    from backrooms.diffusion.evaluate import evaluate, evaluate_graph, mean_scores, walk_scores
+    from backrooms.diffusion.evaluate import evaluate, evaluate_graph, mean_scores, run_node, scores
     from backrooms.diffusion.model import DenoiserConfig
     from backrooms.diffusion.train import train, write_log
     from backrooms.graph.recipe import parse_size
@@ -209,14 +209,16 @@ def run_train(args: argparse.Namespace) -> int:
             held_out, timing = render_clip(
                 *world, args.eval_frames, width, height, look, expensive_spp=args.expensive_spp
             )
+            through_graph = evaluate_graph(held_out, world, look, style, graph, vhs_perceptual_loss)
             if index == HELD_OUT_WALK:  # the model card's walk: every variant, seeds, timing
                 report = evaluate(held_out, style, vhs_loss=vhs_perceptual_loss)
-                report["graph"] = evaluate_graph(held_out, world, look, style, graph, vhs_perceptual_loss)
+                report["graph"] = through_graph
                 report["render_seconds_per_frame"] = timing
                 node = {k: v for k, v in report["temporal"].items() if k != "seconds_per_frame"}
-                rows[index] = {"node": node, **report["graph"]}
-            else:
-                rows[index] = walk_scores(held_out, world, look, style, graph, vhs_perceptual_loss)
+            else:  # the node at its defaults, as evaluate's "temporal"
+                frames = run_node(held_out, {"diffusion.style": style}).frames
+                node = scores(frames, held_out, vhs_perceptual_loss)
+            rows[index] = {"node": node, **through_graph}
         report["eval_frames"] = args.eval_frames
         report["held_out_walks"] = {"mean": mean_scores(list(rows.values())), "walks": rows}
         (args.out / "evaluation.json").write_text(json.dumps(report, indent=2) + "\n")

@@ -154,22 +154,8 @@ def evaluate_graph(
     return report
 
 
-def walk_scores(
-    clip: Clip,
-    world: tuple[int, int],
-    look: dict[str, Any],
-    style: str,
-    settings: tuple[tuple[int, float], ...],
-    vhs_loss=None,
-) -> dict[str, dict[str, float]]:
-    """One held-out walk's row of the comparison across walks: the node at its defaults (``node``)
-    and the graph at each of ``settings`` (:func:`evaluate_graph`)."""
-    node = scores(run_node(clip, {"diffusion.style": style}).frames, clip, vhs_loss)
-    return {"node": node, **evaluate_graph(clip, world, look, style, settings, vhs_loss)}
-
-
 def mean_scores(rows: list[dict[str, dict[str, float]]]) -> dict[str, dict[str, float]]:
-    """Each score of each output averaged over walks (rows from :func:`walk_scores`)."""
+    """Each score of each output averaged over walks (each row: {output: {score: value}})."""
     return {
         output: {name: sum(row[output][name] for row in rows) / len(rows) for name in rows[0][output]}
         for output in rows[0]
