@@ -71,8 +71,9 @@ def _motion_compensated_change(frames: torch.Tensor, dx: int) -> torch.Tensor:
 
 
 def test_strength_zero_is_the_reconstructed_render_and_departure_grows_with_strength():
-    """Strength 0 is the render reconstructed along the motion (on this noiseless wall, the render
-    itself); the departure from it grows with strength."""
+    """Strength 0 is the render reconstructed along the motion (on this noiseless wall close to the
+    render: only the edges of the panel, which does not move with the motion vectors, differ); the
+    departure from it grows with strength."""
     render, kept = _run(range(4), strength=0.0)
     assert float((kept - render).abs().mean()) * 255 <= 1.0
     departures = [0.0]

@@ -228,6 +228,8 @@ class DiffusionNode(Node):
         else:
             output = self._model_frame(chain, start, frame, state, p, render01, valid, noise)
         self._chains[start] = Memory(start, frame, unlit(output, state.light), noise, fields, render01)
+        if p["strength"] <= 0.0:  # no wear to draw: the gain would be 1 everywhere
+            return output, render01
         return output * wear_gain(fields, aovs.normals, aovs.depth, p["strength"]), render01
 
     def _model_frame(
