@@ -127,6 +127,7 @@ def _live_peak_rss(width: int, height: int, frames: int) -> float:
     pages, which the child holds between fork and exec."""
     command = [sys.executable, "-m", "backrooms.cli", "live", "--size", f"{width}x{height}"]
     command += ["--frames", str(frames), "--osc-port", "0", "--oscquery-port", "0", "--no-preview"]
+    command += ["--no-hold-fps"]  # the default chain throughout, not the steps the governor takes
     with tempfile.TemporaryFile() as errors:  # a file, not a pipe nobody reads while it runs
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors)
         peak = 0
@@ -145,6 +146,28 @@ def _live_peak_rss(width: int, height: int, frames: int) -> float:
                 f"backrooms live exited with {process.returncode}: {errors.read().decode()[-500:]}"
             )
     return peak / 1024  # KiB in /proc
+
+
+def _held_rate(width: int, height: int, seconds: float) -> tuple[float, str]:
+    """The frame rate ``backrooms live`` keeps with the rate held (``control.governor``), over the last
+    third of ``seconds`` of play at the recipe's fps, and the governor's step by then."""
+    from backrooms.control.live import achieved_fps
+    from backrooms.control.session import GraphFrames, LiveOptions, LiveSession
+    from backrooms.params import REGISTRY
+
+    recipe = load_recipe().with_overrides(width=width, height=height)
+    options = LiveOptions(osc_port=0, osc_tcp_port=None, oscquery_port=None, preview_port=None, hold_fps=True)
+    with LiveSession(
+        REGISTRY, dict(recipe.params), recipe.fps, GraphFrames(recipe, sound=False), options
+    ) as live:
+        runner = threading.Thread(target=live.run)
+        runner.start()
+        time.sleep(seconds)
+        rate = achieved_fps(tuple(live.loop.frame_starts), time.perf_counter())
+        state = live.loop.stats()["quality"]
+        live.loop.stop()
+        runner.join()
+    return rate, state
 
 
 def run(quick: bool, device: str = "auto") -> list[Measurement]:
@@ -173,4 +196,7 @@ def run(quick: bool, device: str = "auto") -> list[Measurement]:
             out.append(
                 Measurement(AREA, f"backrooms live peak RSS {width}x{height}", peak, "MiB", "default chain")
             )
+        rate, step = _held_rate(320, 240, 30.0)
+        note = f"the rate held (live's default): step {step} of control.governor.LADDER after 30 s"
+        out.append(Measurement(AREA, "backrooms live 320x240 frame rate, rate held", rate, "fps", note))
     return out

@@ -76,6 +76,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     live.add_argument("--midi-map", type=Path, metavar="FILE", help="MIDI CC mapping JSON (created by learn)")
     live.add_argument("--record", type=Path, metavar="FILE", help="record every change (automation file)")
     live.add_argument(
+        "--hold-fps",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="when frames run late, step render.scale and diffusion.generate down (and back up when "
+        "there is room); a controller setting either takes them over (default: on; docs/live.md)",
+    )
+    live.add_argument(
         "--smoothing", type=float, default=0.05, metavar="SECONDS", help="glide time of continuous knobs"
     )
     live.set_defaults(func=run_live)
@@ -111,6 +118,7 @@ def run_live(args: argparse.Namespace) -> int:
         record=args.record,
         smoothing=args.smoothing,
         announce=not args.no_announce,
+        hold_fps=args.hold_fps and "render" in recipe.nodes,  # the steps are the render's cost
     )
     ndi = start_ndi(args.ndi, recipe.width, recipe.height, recipe.fps) if args.ndi else None
     try:
@@ -134,6 +142,8 @@ def run_live(args: argparse.Namespace) -> int:
             print(f"  preview  {session.preview.url}")
         if args.record:
             print(f"  recording to {args.record}")
+        if options.hold_fps:
+            print("  frame rate held: render.scale / diffusion.generate step down when frames run late")
         if ndi is not None:
             session.loop.sinks.append(NdiSink(ndi, lambda: render.audio))
             print(f"  NDI      {ndi.name}")

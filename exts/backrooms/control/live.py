@@ -4,7 +4,8 @@ Each frame: changes due at this frame leave the :class:`Inbox`; continuous param
 towards their targets (:class:`Smoother`), the rest jump; the store is updated at once (one
 consistent snapshot per frame); the automation recorder writes what changed; the frame is
 rendered and handed to the sinks (web preview, probes). A change that arrives while frame N is in
-progress is therefore applied at the start of frame N+1.
+progress is therefore applied at the start of frame N+1. With a :class:`FrameRateGovernor`, its
+steps (render cost down when frames run late, up when there is room) are applied the same way.
 
 The registry refuses unusable values at the door, but a node may still fail on a value it was given
 (a model folder deleted since, a backend that will not load): then the discrete knobs changed since
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from backrooms.control.clock import FrameClock
+from backrooms.control.governor import FrameRateGovernor
 from backrooms.control.inbox import Inbox
 from backrooms.errors import UserError
 from backrooms.params.automation import Recorder
@@ -60,6 +62,7 @@ class LiveLoop:
         smoother: Smoother,
         render: RenderFn,
         recorder: Recorder | None = None,
+        governor: FrameRateGovernor | None = None,
     ) -> None:
         self.store = store
         self.inbox = inbox
@@ -67,6 +70,7 @@ class LiveLoop:
         self.smoother = smoother
         self.render = render
         self.recorder = recorder
+        self.governor = governor
         self.sinks: list[Sink] = []
         self.frame = 0
         self.frame_seconds: deque[float] = deque(maxlen=FRAME_TIMES)  # an endless session stays bounded
@@ -79,10 +83,15 @@ class LiveLoop:
         frame = self.frame
         self.clock.begin(frame, time.perf_counter())
         changes: dict[str, Any] = {}
-        for key, value in self.inbox.take(frame).items():
+        sent = self.inbox.take(frame)
+        for key, value in sent.items():
             if self.smoother.smooths(key):
                 self.smoother.set_target(key, value)
             else:
+                self.smoother.jump(key, value)
+                changes[key] = value
+        if self.governor is not None:  # its steps jump (a controller's own value ends it)
+            for key, value in self.governor.changes(sent).items():
                 self.smoother.jump(key, value)
                 changes[key] = value
         changes.update(self.smoother.step())
@@ -145,6 +154,8 @@ class LiveLoop:
                 self.frame_starts.append(began)
                 self.step()
                 self.frame_seconds.append(time.perf_counter() - began)
+                if self.governor is not None:
+                    self.governor.observe(self.frame_seconds[-1])
         finally:
             if self.recorder is not None:
                 self.recorder.close()
@@ -156,6 +167,7 @@ class LiveLoop:
             "fps": round(achieved_fps(tuple(self.frame_starts), time.perf_counter()), 2),
             "target_fps": self.clock.fps,
             "dropped": self.clock.dropped,
+            "quality": "off" if self.governor is None else self.governor.state(),
         }
 
     def stop(self) -> None:

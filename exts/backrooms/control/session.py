@@ -15,6 +15,7 @@ from backrooms.control.addresses import AddressTable
 from backrooms.control.aio import LoopThread
 from backrooms.control.clock import FrameClock
 from backrooms.control.discovery import Announcer
+from backrooms.control.governor import FrameRateGovernor
 from backrooms.control.inbox import Inbox
 from backrooms.control.live import LiveLoop, RenderFn
 from backrooms.control.midi import MidiMap, open_input
@@ -51,6 +52,7 @@ class LiveOptions:
     record: Path | None = None
     smoothing: float = 0.05
     announce: bool = False
+    hold_fps: bool = False  # step render.scale / diffusion.generate to keep the rate (control.governor)
 
 
 class GraphFrames:
@@ -98,7 +100,8 @@ class LiveSession:
         self.inbox = Inbox(start, FrameClock(fps), self.tally)
         recorder = Recorder(options.record, recipe or {}, start) if options.record else None
         smoother = Smoother(registry, start, fps, options.smoothing)
-        self.loop = LiveLoop(self.store, self.inbox, smoother, render, recorder)
+        governor = FrameRateGovernor(fps, start) if options.hold_fps else None
+        self.loop = LiveLoop(self.store, self.inbox, smoother, render, recorder, governor)
         self.receiver = OscReceiver(AddressTable(registry), self.inbox, self.tally)
         self.midi = MidiMap(registry, self.inbox, self.tally, options.midi_map)
         self.receiver.commands[LEARN_ADDRESS] = self.midi.command

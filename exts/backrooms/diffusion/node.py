@@ -170,9 +170,15 @@ class DiffusionNode(Node):
             self._generator.generate(product)
             return
         radius = clamp_radius(params["render.scale"])
-        self._reconstruct(product, p, self._generator.source(product) if generating else None, radius)
+        # the key frame places this frame's pixels while generating, and once more on the first frame
+        # traced after generating stopped, whose memory chains last saw that key frame
+        keyed = self._generator.key_frame not in (None, product.frame - 1) and "camera" in product.meta
+        key_source = self._generator.source(product) if generating or keyed else None
+        self._reconstruct(product, p, key_source, radius)
         if generating:
             self._generator.keep(product)
+        else:  # a key kept from before would be stale when generating starts again
+            self._generator.reset()
 
     def _reconstruct(self, product: RenderProduct, p: dict, key_source: tuple | None, radius: int) -> None:
         """A traced frame; ``key_source`` (grid, valid) places its pixels in the previous traced frame

@@ -184,6 +184,7 @@ function showStatus(status) {
     document.getElementById("target").textContent = status.target_fps;
     document.getElementById("dropped").textContent = status.dropped;
     document.getElementById("frame").textContent = status.frame;
+    document.getElementById("quality").textContent = status.quality;
     document.body.dataset.fps = status.fps;
     document.body.dataset.dropped = status.dropped;
   }

@@ -1,0 +1,128 @@
+"""Holding the live frame rate: the governor steps render.scale / diffusion.generate down when frames
+run late and back up when there is room; a controller takes the knobs over; `backrooms live` records
+the steps in its take."""
+
+import subprocess
+import sys
+
+import pytest
+
+from backrooms.control.clock import FrameClock
+from backrooms.control.governor import LADDER, SETTLE, UP_WINDOWS, FrameRateGovernor, window_frames
+from backrooms.control.inbox import Inbox
+from backrooms.control.live import LiveLoop
+from backrooms.control.tally import Tally
+from backrooms.params import REGISTRY
+from backrooms.params.automation import Recorder, load_automation
+from backrooms.params.smoothing import Smoother
+from backrooms.params.store import ParamStore
+
+FPS = 24.0
+BUDGET = 1.0 / FPS
+
+
+def _start(level: int = 0) -> dict:
+    return ParamStore(REGISTRY, dict(LADDER[level])).snapshot()
+
+
+def _frames_until_change(governor: FrameRateGovernor, seconds: float, limit: int = 1000) -> tuple[int, dict]:
+    """Feed frames of ``seconds`` until the governor proposes something: (frames fed, proposal)."""
+    for n in range(1, limit + 1):
+        governor.observe(seconds)
+        proposal = governor.changes({})
+        if proposal:
+            return n, proposal
+    return limit, {}
+
+
+def test_late_frames_step_down_the_ladder_one_judged_window_at_a_time():
+    governor = FrameRateGovernor(FPS, _start())
+    window = window_frames(FPS)
+    steps = []
+    for _ in range(len(LADDER) - 1):
+        fed, proposal = _frames_until_change(governor, 2.0 * BUDGET)
+        steps.append((fed, proposal))
+    # each step: the settling frames (kernel loads, new buffers) are not judged, then one window
+    assert [fed for fed, _ in steps] == [SETTLE + window] * (len(LADDER) - 1)
+    assert [proposal for _, proposal in steps] == list(LADDER[1:])
+    assert governor.state() == f"{len(LADDER)}/{len(LADDER)}"
+    assert _frames_until_change(governor, 2.0 * BUDGET, limit=200)[1] == {}  # nothing left to give
+
+
+def test_frames_on_time_without_room_change_nothing_and_a_spike_is_not_a_trend():
+    governor = FrameRateGovernor(FPS, _start(1))
+    window = window_frames(FPS)
+    times = [0.9 * BUDGET] * 400
+    times[50] = 10 * BUDGET  # one slow frame (a garbage collection, a disk stall): the median ignores it
+    for seconds in times:
+        governor.observe(seconds)
+        assert governor.changes({}) == {}
+    assert window < 50
+
+
+def test_room_to_spare_steps_back_up_and_a_step_up_that_does_not_fit_doubles_the_wait():
+    governor = FrameRateGovernor(FPS, _start(2))
+    window = window_frames(FPS)
+    fed, proposal = _frames_until_change(governor, 0.3 * BUDGET)
+    assert proposal == LADDER[1]
+    assert fed == SETTLE + UP_WINDOWS * window
+    # the step up was too much: frames late at once -> back down, and twice the patience next time
+    fed, proposal = _frames_until_change(governor, 2.0 * BUDGET)
+    assert proposal == LADDER[2] and fed == SETTLE + window
+    fed, proposal = _frames_until_change(governor, 0.3 * BUDGET)
+    assert proposal == LADDER[1] and fed == SETTLE + 2 * UP_WINDOWS * window
+
+
+def test_a_controller_setting_either_knob_takes_them_over():
+    governor = FrameRateGovernor(FPS, _start())
+    governor.changes({"decay.noise": 0.5})  # other knobs leave it alone
+    assert governor.state() == "1/4"
+    assert governor.changes({"render.scale": 0.9}) == {}
+    assert governor.state() == "off"
+    assert _frames_until_change(governor, 5.0 * BUDGET, limit=300)[1] == {}
+
+
+def test_a_recipe_off_the_ladder_is_left_alone():
+    governor = FrameRateGovernor(FPS, ParamStore(REGISTRY, {"render.scale": 0.6}).snapshot())
+    assert governor.state() == "off"
+    assert _frames_until_change(governor, 5.0 * BUDGET, limit=300)[1] == {}
+
+
+def test_the_live_loop_applies_the_steps_at_once_and_records_them(tmp_path):
+    """A real loop, store, smoother (knobs glide over 1 s) and recorder; frames are reported late by
+    feeding the governor what the loop measured plus a labelled stand-in delay (no graph here)."""
+    store = ParamStore(REGISTRY, dict(LADDER[0]))
+    start = store.snapshot()
+    inbox = Inbox(start, FrameClock(FPS), Tally())
+    take = tmp_path / "take.jsonl"
+    recorder = Recorder(take, {}, start)
+    governor = FrameRateGovernor(FPS, start)
+    scales = []
+    loop = LiveLoop(store, inbox, Smoother(REGISTRY, start, FPS, 1.0), lambda _f, s: None, recorder, governor)
+    for _ in range(SETTLE + window_frames(FPS) + 2):
+        scales.append(loop.step()["render.scale"])
+        governor.observe(2.0 * BUDGET)  # stand-in: every frame took twice its budget
+    recorder.close()
+    step_frame = SETTLE + window_frames(FPS)
+    assert scales[step_frame - 1] == 1.0 and scales[step_frame] == 0.75  # a jump, not a glide
+    assert load_automation(take).params_at(step_frame)["render.scale"] == 0.75
+    assert loop.stats()["quality"] == "2/4"
+
+
+@pytest.mark.parametrize("hold", [True, False])
+def test_backrooms_live_too_slow_for_its_rate_steps_down_in_its_take(tmp_path, hold):
+    """The default graph at 320x240 cannot keep 48 fps on a CPU: with the rate held the take shows
+    the steps; with ``--no-hold-fps`` the knobs stay where the recipe put them."""
+    take = tmp_path / "take.jsonl"
+    frames = SETTLE + window_frames(48) + 2
+    command = [sys.executable, "-m", "backrooms.cli", "live", "--size", "320x240", "--fps", "48"]
+    command += ["--frames", str(frames), "--record", str(take), "--osc-port", "0", "--oscquery-port", "0"]
+    command += ["--no-preview", "--no-announce", "--hold-fps" if hold else "--no-hold-fps"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert ("frame rate held" in done.stdout) == hold
+    replay = load_automation(take)
+    assert replay.frames == frames
+    last = replay.params_at(frames - 1)
+    assert last["render.scale"] == (0.75 if hold else 1.0)
+    assert last["diffusion.generate"] == 1
