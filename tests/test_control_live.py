@@ -1,9 +1,6 @@
 """The live loop: a change arriving during frame N shows in frame N+1; `backrooms live` end to end."""
 
 import re
-import signal
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -15,6 +12,7 @@ from backrooms.cli import main
 from backrooms.control.session import LiveOptions, LiveSession
 from backrooms.params import Registry
 from backrooms.params.automation import load_automation
+from live_process import interrupt, start_live
 
 
 def registry() -> Registry:
@@ -74,10 +72,10 @@ def test_live_refuses_a_remote_bind_without_the_flag(capsys):
 
 def test_ctrl_c_ends_a_live_take_cleanly_with_the_changes_recorded(tmp_path):
     take = tmp_path / "take.jsonl"
-    command = [sys.executable, "-m", "backrooms.cli", "live", "--size", "32x24", "--record", str(take)]
-    command += ["--recipe", str(_recipe(tmp_path)), "--osc-port", "0", "--oscquery-port", "0"]
-    command += ["--no-preview", "--no-announce"]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    args = ["--size", "32x24", "--record", str(take), "--recipe", str(_recipe(tmp_path))]
+    args += ["--osc-port", "0", "--oscquery-port", "0", "--no-preview", "--no-announce"]
+    stderr = tmp_path / "stderr.txt"
+    proc = start_live(args, stderr)
     try:
         banner = ""
         while "OSC " not in banner:
@@ -89,8 +87,7 @@ def test_ctrl_c_ends_a_live_take_cleanly_with_the_changes_recorded(tmp_path):
         deadline = time.monotonic() + 60  # the first frames load kernels: slow on a busy machine
         while '"decay.preset":"ep"' not in take.read_text() and time.monotonic() < deadline:
             time.sleep(0.1)
-        proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=30)
+        out = interrupt(proc, stderr)
     finally:
         proc.kill()
     assert proc.returncode == 0 and "played" in out

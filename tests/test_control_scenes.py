@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,14 +13,15 @@ from pythonosc.udp_client import SimpleUDPClient
 
 from backrooms.cli import main
 from backrooms.params.automation import load_automation
+from live_process import interrupt, start_live
 from takes import recorded
 
 
-def start_live(tmp_path: Path) -> tuple[subprocess.Popen, SimpleUDPClient, Path]:
+def start_show(tmp_path: Path) -> tuple[subprocess.Popen, SimpleUDPClient, Path]:
     recipe = tmp_path / "show.toml"
     recipe.write_text('nodes = ["render", "decay"]\n[output]\nsize = "32x24"\nfps = 24\n')
     take = tmp_path / "take.jsonl"
-    command = [sys.executable, "-m", "backrooms.cli", "live", "--recipe", str(recipe), "--record", str(take)]
+    command = ["--recipe", str(recipe), "--record", str(take)]
     command += [
         "--osc-port",
         "0",
@@ -33,7 +32,7 @@ def start_live(tmp_path: Path) -> tuple[subprocess.Popen, SimpleUDPClient, Path]
         "--smoothing",
         "0",
     ]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = start_live(command, tmp_path / "stderr.txt")
     banner = ""
     while "scenes " not in banner:
         line = proc.stdout.readline()
@@ -51,7 +50,7 @@ def wait_for(predicate, seconds: float = 60.0) -> None:
 
 
 def test_save_change_recall_and_morph_over_osc(tmp_path: Path) -> None:
-    proc, osc, take = start_live(tmp_path)
+    proc, osc, take = start_show(tmp_path)
     try:
         osc.send_message("/backrooms/decay/noise", 0.25)  # OSC floats are 0..1 of the range 0..8
         wait_for(lambda: 2.0 in recorded(take, "decay.noise"))
@@ -71,8 +70,7 @@ def test_save_change_recall_and_morph_over_osc(tmp_path: Path) -> None:
         assert all(0.0 < v <= 2.0 for v in glide) and glide == sorted(glide) and len(set(glide)) >= 8
         osc.send_message("/backrooms/scene/recall", "nowhere")  # counted, the loop plays on
         time.sleep(1.0)
-        proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=30)
+        out = interrupt(proc, tmp_path / "stderr.txt")
     finally:
         proc.kill()
     assert proc.returncode == 0 and re.search(r"controller errors: .*scene", out)  # the refused recall

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -174,12 +175,22 @@ def run_live(args: argparse.Namespace) -> int:
 
         worker = threading.Thread(target=play, name="frame-loop")
         worker.start()
+
+        # Ctrl-C ends the take through a handler, not a KeyboardInterrupt raised inside join(): in
+        # CPython 3.11 an interrupted join can mark the still-running frame loop as stopped, and the
+        # session would then close under it. A second Ctrl-C interrupts as usual.
+        def end_take(_signum: int, _frame: object) -> None:
+            session.loop.stop()
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+        on_main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, end_take) if on_main_thread else None
         try:
             while worker.is_alive():
                 worker.join(0.2)
-        except KeyboardInterrupt:
-            session.loop.stop()
-            worker.join()
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
         for out in (ndi, link):
             if out is not None:
                 out.close()
