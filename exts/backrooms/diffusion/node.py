@@ -175,10 +175,8 @@ class DiffusionNode(Node):
         keyed = self._generator.key_frame not in (None, product.frame - 1) and "camera" in product.meta
         key_source = self._generator.source(product) if generating or keyed else None
         self._reconstruct(product, p, key_source, radius)
-        if generating:
+        if "camera" in product.meta:  # every traced frame, so generating can start on the next one
             self._generator.keep(product)
-        else:  # a key kept from before would be stale when generating starts again
-            self._generator.reset()
 
     def _reconstruct(self, product: RenderProduct, p: dict, key_source: tuple | None, radius: int) -> None:
         """A traced frame; ``key_source`` (grid, valid) places its pixels in the previous traced frame
