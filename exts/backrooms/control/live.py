@@ -46,9 +46,9 @@ def host_rgb(rgb: Any) -> np.ndarray:
     return np.array(rgb.numpy() if hasattr(rgb, "numpy") else rgb)
 
 
-def achieved_fps(starts: Sequence[float], now: float) -> float:
-    """Frames started per second over the last ``FPS_WINDOW`` seconds (0 when none, or stalled)."""
-    recent = [t for t in starts if now - t <= FPS_WINDOW]
+def achieved_fps(starts: Sequence[float], now: float, window: float = FPS_WINDOW) -> float:
+    """Frames started per second over the last ``window`` seconds (0 when none, or stalled)."""
+    recent = [t for t in starts if now - t <= window]
     if len(recent) < 2:
         return 0.0
     return (len(recent) - 1) / (recent[-1] - recent[0])
