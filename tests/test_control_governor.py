@@ -89,14 +89,16 @@ def test_a_recipe_off_the_ladder_is_left_alone():
 
 
 def test_the_live_loop_applies_the_steps_at_once_and_records_them(tmp_path):
-    """A real loop, store, smoother (knobs glide over 1 s) and recorder; frames are reported late by
-    feeding the governor what the loop measured plus a labelled stand-in delay (no graph here)."""
+    """A real loop, store, smoother (knobs glide over 1 s), inbox and recorder; no graph renders
+    here, so each frame is reported to the governor as twice its budget (a labelled stand-in)."""
     store = ParamStore(REGISTRY, dict(LADDER[0]))
     start = store.snapshot()
     inbox = Inbox(start, FrameClock(FPS), Tally())
     take = tmp_path / "take.jsonl"
     recorder = Recorder(take, {}, start)
     governor = FrameRateGovernor(FPS, start)
+    heard = []
+    inbox.subscribe(heard.append)  # what the page and OSCQuery are told
     scales = []
     loop = LiveLoop(store, inbox, Smoother(REGISTRY, start, FPS, 1.0), lambda _f, s: None, recorder, governor)
     for _ in range(SETTLE + window_frames(FPS) + 2):
@@ -107,6 +109,8 @@ def test_the_live_loop_applies_the_steps_at_once_and_records_them(tmp_path):
     assert scales[step_frame - 1] == 1.0 and scales[step_frame] == 0.75  # a jump, not a glide
     assert load_automation(take).params_at(step_frame)["render.scale"] == 0.75
     assert loop.stats()["quality"] == "2/4"
+    assert heard == [{"render.scale": 0.75, "diffusion.generate": 1}]
+    assert inbox.target("render.scale") == 0.75
 
 
 @pytest.mark.parametrize("hold", [True, False])

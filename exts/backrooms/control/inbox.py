@@ -82,6 +82,17 @@ class Inbox:
             listener(fired)
         return {key: value for _, key, value in sorted(due, key=lambda item: item[0])}
 
+    def announce(self, changes: Mapping[str, Any]) -> None:
+        """Values the loop set on its own (the frame-rate governor's steps): targets and listeners
+        (the page, OSCQuery) learn them; nothing is queued, they are applied already."""
+        if not changes:
+            return
+        with self._lock:
+            self._targets.update(changes)
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(dict(changes))
+
     def target(self, key: str) -> Any:
         with self._lock:
             return self._targets[key]

@@ -91,9 +91,11 @@ class LiveLoop:
                 self.smoother.jump(key, value)
                 changes[key] = value
         if self.governor is not None:  # its steps jump (a controller's own value ends it)
-            for key, value in self.governor.changes(sent).items():
+            steps = self.governor.changes(sent)
+            for key, value in steps.items():
                 self.smoother.jump(key, value)
                 changes[key] = value
+            self.inbox.announce(steps)  # the page and OSCQuery show the values in use
         changes.update(self.smoother.step())
         applied = self._apply(changes)
         snapshot = self.store.snapshot()
