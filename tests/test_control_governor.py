@@ -76,7 +76,7 @@ def test_room_to_spare_steps_back_up_and_a_step_up_that_does_not_fit_doubles_the
 def test_a_controller_setting_either_knob_takes_them_over():
     governor = FrameRateGovernor(FPS, _start())
     governor.changes({"decay.noise": 0.5})  # other knobs leave it alone
-    assert governor.state() == "1/4"
+    assert governor.state() == f"1/{len(LADDER)}"
     assert governor.changes({"render.scale": 0.9}) == {}
     assert governor.state() == "off"
     assert _frames_until_change(governor, 5.0 * BUDGET, limit=300)[1] == {}
@@ -108,7 +108,7 @@ def test_the_live_loop_applies_the_steps_at_once_and_records_them(tmp_path):
     step_frame = SETTLE + window_frames(FPS)
     assert scales[step_frame - 1] == 1.0 and scales[step_frame] == 0.75  # a jump, not a glide
     assert load_automation(take).params_at(step_frame)["render.scale"] == 0.75
-    assert loop.stats()["quality"] == "2/4"
+    assert loop.stats()["quality"] == f"2/{len(LADDER)}"
     assert heard == [{"render.scale": 0.75, "diffusion.generate": 1}]
     assert inbox.target("render.scale") == 0.75
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import websockets
 
+from backrooms.control.governor import LADDER
 from browser import DevTools, browser_fixture  # noqa: F401  (the fixture "browser")
 from takes import recorded
 
@@ -85,9 +86,9 @@ async def _perform(debugger_url: str, url: str, take: Path, scenes: Path):
         text = await tools.eval("document.getElementById('fps').textContent")
         assert abs(float(text) - fps) < 0.06, (text, fps)
         dropped = int(await tools.eval("document.body.dataset.dropped"))
-        # the rate is held (live's default): the step in use (1 of 4 unless the machine is swamped)
+        # the rate is held (live's default): the step in use (the first unless the machine is swamped)
         quality = await tools.eval("document.getElementById('quality').textContent")
-        assert quality in ("1/4", "2/4", "3/4", "4/4"), quality
+        assert quality in {f"{step}/{len(LADDER)}" for step in range(1, len(LADDER) + 1)}, quality
         readout = "document.getElementById('tempo').textContent"
         tempo = float(await tools.until(f"/^[0-9.]+$/.test({readout}) && {readout}"))
         assert 20.0 <= tempo <= 999.0, tempo  # Link's range (120 unless another peer on this host set it)
