@@ -99,7 +99,7 @@ class FrameRateGovernor:
         self._proposed = dict(LADDER[level])
         self._skip = SETTLE
         knobs = ", ".join(f"{key} {value:g}" for key, value in LADDER[level].items())
-        LOG.info(
+        LOG.warning(  # shown in the terminal: the performer learns why the picture changed
             "live: frames took %.0f ms of %.0f: %s to %s",
             median * 1e3,
             self.budget * 1e3,
@@ -113,7 +113,7 @@ class FrameRateGovernor:
             self.active = False
             self._proposed = {}
             taken = ", ".join(sorted(KNOBS & controller.keys()))
-            LOG.info("live: a controller set %s: the frame rate is no longer held", taken)
+            LOG.warning("live: a controller set %s: the frame rate is no longer held", taken)
         proposed, self._proposed = self._proposed, {}
         return proposed
 
