@@ -16,6 +16,7 @@ from backrooms.params import ParamStore
 from cuda_compile import assert_compiles_for_cuda
 
 STILL_LIGHTS = {"render.flicker": 0.0, "render.hum": 0.0, "render.stutter": 0.0}
+WALK = range(40, 60)  # the operator is walking by frame 40
 
 
 def _executor(w: int, h: int, nodes=("render", "diffusion"), seed: int = 5, **values) -> Executor:
@@ -177,6 +178,3 @@ def test_switching_generation_on_and_off_mid_walk_shows_no_pop():
         assert change(switched, f) <= 1.25 * max(change(steady, f), typical), (
             f"frame {f} changed {change(switched, f):.2f}/255, {change(steady, f):.2f} while generating"
         )
-
-
-WALK = range(40, 60)  # the operator is walking by frame 40

@@ -52,9 +52,9 @@ class FrameRateGovernor:
         self.budget = 1.0 / fps
         self.window = window_frames(fps)
         current = {key: start[key] for key in KNOBS}
-        # a recipe off the ladder (e.g. scale 0.6) is the user's choice: leave it alone
+        # a recipe off the ladder (e.g. scale 0.6) is the user's choice: leave it alone. None: not
+        # held (off the ladder, or a controller took the knobs over)
         self.level: int | None = next((i for i, step in enumerate(LADDER) if step == current), None)
-        self.active = self.level is not None
         self._times: list[float] = []
         self._skip = SETTLE
         self._quiet = 0  # windows in a row with room to spare
@@ -64,7 +64,7 @@ class FrameRateGovernor:
 
     def observe(self, seconds: float) -> None:
         """One frame took ``seconds`` (its whole step: render and sinks)."""
-        if not self.active:
+        if self.level is None:
             return
         if self._skip > 0:
             self._skip -= 1
@@ -74,7 +74,6 @@ class FrameRateGovernor:
             return
         median = statistics.median(self._times)
         self._times.clear()
-        assert self.level is not None
         judged_step_up, self._went_up = self._went_up, False
         if median > OVER * self.budget:
             self._quiet = 0
@@ -91,7 +90,6 @@ class FrameRateGovernor:
 
     def _step(self, level: int, median: float) -> None:
         """Propose ``LADDER[level]`` (nothing past either end of the ladder)."""
-        assert self.level is not None
         went_up = level < self.level
         if not 0 <= level < len(LADDER):
             return
@@ -109,8 +107,8 @@ class FrameRateGovernor:
 
     def changes(self, controller: Mapping[str, Any]) -> dict[str, Any]:
         """What to set at the start of this frame, given the changes a controller made to it."""
-        if self.active and KNOBS & controller.keys():
-            self.active = False
+        if self.level is not None and KNOBS & controller.keys():
+            self.level = None
             self._proposed = {}
             taken = ", ".join(sorted(KNOBS & controller.keys()))
             LOG.warning("live: a controller set %s: the frame rate is no longer held", taken)
@@ -119,7 +117,6 @@ class FrameRateGovernor:
 
     def state(self) -> str:
         """For the readout: the level held, or why none is."""
-        if not self.active:
+        if self.level is None:
             return "off"
-        assert self.level is not None
         return f"{self.level + 1}/{len(LADDER)}"
