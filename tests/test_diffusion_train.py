@@ -205,7 +205,9 @@ def test_reduced_scale_renders_are_cached_and_a_share_of_batches_trains_on_them(
         PairSampler([clip], 32, 3, reduced_share=0.5)
 
 
-@pytest.mark.parametrize("word", [{"objective": "gan"}, {"memory": "dream"}, {"reduced_share": 1.5}])
+@pytest.mark.parametrize(
+    "word", [{"objective": "gan"}, {"memory": "dream"}, {"reduced_share": 1.5}, {"memory_trust": -0.1}]
+)
 def test_an_unknown_objective_or_memory_or_a_share_past_1_is_refused(clip, word):
     (name,) = word
     with pytest.raises(ValueError, match=name):
@@ -226,9 +228,29 @@ def test_train_command_refuses_a_crop_off_the_models_grid(capsys, crop):
         (["--memory-frames", "8"], "--memory-frames 8: must be below --frames (8)"),
         (["--memory-frames", "0"], "--memory-frames: too small (0)"),
         (["--reduced-share", "1.5"], "--reduced-share 1.5: expected a share from 0 to 1"),
+        (["--memory-trust", "2"], "--memory-trust 2.0: expected a share from 0 to 1"),
         (["--eval-walks", "0"], "--eval-walks: too small (0)"),
     ],
 )
 def test_train_command_refuses_a_memory_longer_than_the_walks_and_a_share_past_1(capsys, args, message):
     assert main(["train", *args, "--eval-frames", "0"]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_training_trusts_the_memory_at_its_own_setting_not_the_nodes_default(clip):
+    """``backrooms train`` reproduces the shipped weights (trained at 0.85) whatever trust the node
+    runs them at; the setting reaches the loss only with the node-made memory."""
+    from backrooms.diffusion.model import Denoiser
+    from backrooms.params import REGISTRY
+
+    assert TrainConfig().memory_trust == 0.85 != REGISTRY["diffusion.temporal_weight"].default
+    torch.manual_seed(0)
+    model = Denoiser(TINY)
+    batch = PairSampler([clip], 32, 1).sample(2)
+
+    def total(**settings) -> float:
+        config = TrainConfig(memory_dropout=0.0, **settings)
+        return float(training_losses(model, batch, config, torch.Generator().manual_seed(0), _l1)["total"])
+
+    assert total(memory_trust=0.85) != total(memory_trust=0.3)
+    assert total(memory="plain", memory_trust=0.85) == total(memory="plain", memory_trust=0.3)

@@ -21,6 +21,7 @@ TRAIN_HELP = {  # the TrainConfig fields the command exposes
     "lr": "peak learning rate (cosine decay)",
     "memory_frames": "frames the memory is carried through before the trained one",
     "memory": "plain: the last output warped as is; node: re-lit, clamped and trusted as the node does",
+    "memory_trust": "trust in the node-made memory while training (the node runs at its temporal_weight)",
     "reduced_share": f"share of steps whose render is traced at a render.scale of {REDUCED_SCALES} (0: none)",
     "seed": "seed of the data, the crops and the weights",
     "objective": "x0: L1 on the clean frame; flow: rectified-flow velocity loss",
@@ -154,8 +155,10 @@ def run_train(args: argparse.Namespace) -> int:
     for name in ("clips", "frames", "steps", "batch", "crop", "expensive_spp", "memory_frames", "eval_walks"):
         if getattr(args, name) < (2 if name in ("frames",) else 1):
             raise UserError(f"--{name.replace('_', '-')}: too small ({getattr(args, name)})")
-    if not 0.0 <= args.reduced_share <= 1.0:
-        raise UserError(f"--reduced-share {args.reduced_share}: expected a share from 0 to 1")
+    for name in ("reduced_share", "memory_trust"):
+        if not 0.0 <= getattr(args, name) <= 1.0:
+            flag = f"--{name.replace('_', '-')}"
+            raise UserError(f"{flag} {getattr(args, name)}: expected a share from 0 to 1")
     if args.memory_frames >= args.frames:
         raise UserError(f"--memory-frames {args.memory_frames}: must be below --frames ({args.frames})")
     multiple = DenoiserConfig().multiple
@@ -178,6 +181,7 @@ def run_train(args: argparse.Namespace) -> int:
             objective=args.objective,
             memory=args.memory,
             memory_frames=args.memory_frames,
+            memory_trust=args.memory_trust,
             reduced_share=args.reduced_share,
         )
         reduced = None

@@ -4,8 +4,9 @@ Each step takes pairs of consecutive frames (t-1, t) cropped at the same place:
 1. frame t-1 is stylised without memory (as the node does right after a reset), without gradients;
 2. that output and its noise are warped to frame t along the exact motion vectors; with
    ``TrainConfig.memory`` "node" (the default) the output travels as the node carries it: divided by
-   its frame's light, re-lit by frame t's, clamped to frame t's render, trusted at the node's
-   ``temporal_weight`` (``lighting.remembered``), so the network learns from the memory it is shown;
+   its frame's light, re-lit by frame t's, clamped to frame t's render, trusted at
+   ``TrainConfig.memory_trust`` (``lighting.remembered``), so the network learns from the memory it
+   is shown;
 3. frame t is noised to a random level t and denoised, conditioned on the render, its AOVs and the
    warped memory. Some samples drop the memory so the same weights also work frame by frame.
 With ``TrainConfig.memory_frames`` k > 1 the pairs start k frames back: steps 1-2 run from frame
@@ -160,13 +161,6 @@ def _memory(
     return remembered(ratio, grid, lighting(now01), now01, 1) * 2 - 1
 
 
-def _node_trust() -> float:
-    """The node's default trust in its memory (``diffusion.temporal_weight``), read from the registry."""
-    from backrooms.params import REGISTRY
-
-    return float(REGISTRY["diffusion.temporal_weight"].default)
-
-
 FLOW_T_MIN = 0.1  # floor of t in the velocity form of the flow loss
 
 
@@ -175,7 +169,7 @@ def training_losses(
 ) -> dict[str, torch.Tensor]:
     n = batch.render.shape[0]
     zeros1 = torch.zeros_like(batch.depth)
-    trust = _node_trust() if config.memory == "node" else 1.0
+    trust = config.memory_trust if config.memory == "node" else 1.0
     first = batch.earlier[0] if batch.earlier else batch
     # 1. the first frame without memory, as right after a reset
     noise_prev = torch.randn(batch.render.shape, generator=generator)
@@ -243,8 +237,9 @@ def train(
     for name, words in CHOICES.items():
         if getattr(config, name) not in words:
             raise ValueError(f"{name} {getattr(config, name)!r}: expected one of {words}")
-    if not 0.0 <= config.reduced_share <= 1.0:
-        raise ValueError(f"reduced_share {config.reduced_share}: expected a share from 0 to 1")
+    for name in ("reduced_share", "memory_trust"):
+        if not 0.0 <= getattr(config, name) <= 1.0:
+            raise ValueError(f"{name} {getattr(config, name)}: expected a share from 0 to 1")
     if vhs_loss is None:
         from backrooms.decay.loss import vhs_perceptual_loss as vhs_loss
     threads = torch.get_num_threads()

@@ -19,7 +19,10 @@ class TrainConfig:
     lr: float = 1e-3
     memory_dropout: float = 0.5  # share of samples trained without the warped previous output
     memory_frames: int = 5  # frames the memory is carried through before the trained one (1: one pass old)
-    memory: str = "node"  # "plain" (warped as is) or "node" (re-lit, clamped, at the node's trust)
+    memory: str = "node"  # "plain" (warped as is) or "node" (re-lit, clamped and trusted, as the node does)
+    # the memory's trust while training ("node" memory); the shipped weights were trained at 0.85 and
+    # the node runs them at ``diffusion.temporal_weight``, a little lower (where they score best)
+    memory_trust: float = 0.85
     reduced_share: float = 0.0  # share of steps whose render was traced at one of REDUCED_SCALES
     vhs_weight: float = 0.5
     temporal_weight: float = 5.0
