@@ -8,7 +8,7 @@ import json
 from dataclasses import fields
 from pathlib import Path
 
-from backrooms.diffusion.train_config import CHOICES, REDUCED_SCALES, TrainConfig
+from backrooms.diffusion.train_config import CHOICES, REDUCED_SCALES, SHARES, TrainConfig
 from backrooms.errors import UserError
 
 DEFAULT_OUT = Path("models") / "remembered"
@@ -155,7 +155,7 @@ def run_train(args: argparse.Namespace) -> int:
     for name in ("clips", "frames", "steps", "batch", "crop", "expensive_spp", "memory_frames", "eval_walks"):
         if getattr(args, name) < (2 if name in ("frames",) else 1):
             raise UserError(f"--{name.replace('_', '-')}: too small ({getattr(args, name)})")
-    for name in ("reduced_share", "memory_trust"):
+    for name in SHARES:
         if not 0.0 <= getattr(args, name) <= 1.0:
             flag = f"--{name.replace('_', '-')}"
             raise UserError(f"{flag} {getattr(args, name)}: expected a share from 0 to 1")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 OBJECTIVES = ("flow", "x0")  # see ``train``
 MEMORIES = ("plain", "node")  # how training carries the memory to the trained frame (``train._memory``)
 CHOICES = {"objective": OBJECTIVES, "memory": MEMORIES}  # the knobs that take a word, and their words
+SHARES = ("memory_trust", "reduced_share")  # the knobs that take a share from 0 to 1
 REDUCED_SCALES = (0.75, 0.5)  # render.scale values below 1 that training draws from and evaluation scores
 
 
