@@ -4,6 +4,7 @@ import pytest
 import torch
 import warp as wp
 
+from backrooms.diffusion import node as node_module
 from backrooms.diffusion.accumulate import accumulate
 from backrooms.diffusion.frames import read_aovs
 from backrooms.diffusion.lighting import RADIUS, clamp_radius, clamp_to_render
@@ -124,6 +125,23 @@ def test_memory_changes_the_output_after_the_first_frame(style):
     with_memory = _run(style, range(3), _params(style))
     frame_by_frame = _run(style, range(3), _params(style, temporal_weight=0.0, warp_noise=False))
     assert with_memory[0] == frame_by_frame[0] and with_memory[2] != frame_by_frame[2]
+
+
+def test_the_memory_is_trusted_less_below_full_size_in_proportion_to_the_render_scale(style, monkeypatch):
+    """The trust the model is shown (the ``valid`` plane where the memory is valid) is temporal_weight
+    at full size and falls with render.scale below it; nothing on a chain's first frame."""
+    shown = []
+    run_padded = node_module._run_padded
+
+    def recording(stylizer, inputs, *rest):
+        shown.append(round(float(inputs.valid.max()), 6))
+        return run_padded(stylizer, inputs, *rest)
+
+    monkeypatch.setattr(node_module, "_run_padded", recording)
+    for scale in (1.0, 0.75, 0.5):
+        values = {"diffusion.style": style, "diffusion.temporal_weight": 0.8, "render.scale": scale}
+        _run(style, range(3), ParamStore(values=values))
+    assert shown == [0.0, 0.8, 0.8, 0.0, 0.6, 0.6, 0.0, 0.4, 0.4]
 
 
 def test_frame_by_frame_mode_does_not_depend_on_earlier_frames(style):

@@ -28,7 +28,7 @@ from torch.nn import functional as F
 from backrooms.diffusion import checkpoint_params  # noqa: F401  (declares the checkpoint-only knobs)
 from backrooms.diffusion.accumulate import accumulate, frame_samples
 from backrooms.diffusion.backends import BACKENDS, load_stylizer
-from backrooms.diffusion.controller import motion_strength
+from backrooms.diffusion.controller import memory_trust, motion_strength
 from backrooms.diffusion.frames import FrameAOVs, read_aovs, write_rgb
 from backrooms.diffusion.generate import FrameGenerator
 from backrooms.diffusion.lighting import clamp_radius, lighting, remembered, unlit
@@ -67,12 +67,13 @@ declare(
 declare(NODE, "prompt", "", "text prompt, used only by diffusers checkpoints")
 # 0.75, below the 0.85 the shipped weights were trained at: since the render is reconstructed along
 # the motion first, the lower trust scores better on every held-out row but the re-lit warping error
-# at full size, which stays within issue 17's bar (model card, fifteenth round)
+# at full size, which stays within issue 17's bar (model card, fifteenth round); below full size the
+# node lowers it further with render.scale (``controller.memory_trust``, sixteenth round)
 declare(
     NODE,
     "temporal_weight",
     0.75,
-    "trust in the motion-warped previous output (0 = frame by frame)",
+    "trust in the motion-warped last output at full size, times render.scale below it (0 = frame by frame)",
     min=0.0,
     max=1.0,
 )
@@ -172,23 +173,22 @@ class DiffusionNode(Node):
         if generating and not product.meta.get("traced", True):
             self._generator.generate(product)
             return
-        radius = clamp_radius(params["render.scale"])
         # the key frame places this frame's pixels while generating, and once more on the first frame
         # traced after generating stopped, whose memory chains last saw that key frame
         keyed = self._generator.key_frame not in (None, product.frame - 1) and "camera" in product.meta
         key_source = self._generator.source(product) if generating or keyed else None
-        self._reconstruct(product, p, key_source, radius)
+        self._reconstruct(product, p, key_source, params["render.scale"])
         if "camera" in product.meta:  # every traced frame, so generating can start on the next one
             self._generator.keep(product)
 
-    def _reconstruct(self, product: RenderProduct, p: dict, key_source: tuple | None, radius: int) -> None:
+    def _reconstruct(self, product: RenderProduct, p: dict, key_source: tuple | None, scale: float) -> None:
         """A traced frame; ``key_source`` (grid, valid) places its pixels in the previous traced frame
         when frames are generated between (else the motion vectors place them in the frame before)."""
         if p["strength"] <= 0.0:
             self._load(p)  # not run at 0 (the render, reconstructed), but ready when strength comes back
         frame = product.frame
         aovs = read_aovs(product)
-        frame_state = _FrameState(product, aovs, key_source, radius)
+        frame_state = _FrameState(product, aovs, key_source, scale)
         frame_state.previous_frame = frame - 1 if key_source is None else self._generator.key_frame
         chains = active_chains(frame, p["reset_interval"], p["reset_fade"])
         made = [(weight, *self._remember(start, frame, frame_state, p)) for start, weight in chains]
@@ -265,7 +265,7 @@ class DiffusionNode(Node):
             aovs.depth,
             aovs.normals,
             previous * 2.0 - 1.0,
-            valid * p["temporal_weight"],
+            valid * memory_trust(p["temporal_weight"], state.scale),
             aovs.motion,
         )
         speed = 0.0 if aovs.motion is None else camera_speed(aovs.motion)
@@ -297,14 +297,16 @@ class DiffusionNode(Node):
 
 class _FrameState:
     """What every memory chain shares within one frame: the render in [0, 1], its lighting and the
-    motion-vector sampling grid with its validity (None without motion vectors), the half-width of
-    the window the fill's range is taken over, and the samples nearest each pixel (``accumulate``)."""
+    motion-vector sampling grid with its validity (None without motion vectors), the render's
+    internal ``scale`` (the memory's trust follows it), the half-width of the window the fill's range
+    is taken over, and the samples nearest each pixel (``accumulate``)."""
 
     def __init__(
-        self, product: RenderProduct, aovs: FrameAOVs, key_source: tuple | None, clamp_radius: int
+        self, product: RenderProduct, aovs: FrameAOVs, key_source: tuple | None, scale: float
     ) -> None:
         self.aovs = aovs
-        self.clamp_radius = clamp_radius
+        self.scale = scale
+        self.clamp_radius = clamp_radius(scale)
         self.render01 = (aovs.render + 1.0) / 2.0
         self.light = lighting(self.render01)
         if key_source is not None:
