@@ -8,7 +8,7 @@ import json
 from dataclasses import fields
 from pathlib import Path
 
-from backrooms.diffusion.train_config import CHOICES, REDUCED_SCALES, SHARES, TrainConfig
+from backrooms.diffusion.train_config import CHOICES, REDUCED_SCALES, KnobError, TrainConfig
 from backrooms.errors import UserError
 
 DEFAULT_OUT = Path("models") / "remembered"
@@ -155,15 +155,15 @@ def run_train(args: argparse.Namespace) -> int:
     for name in ("clips", "frames", "steps", "batch", "crop", "expensive_spp", "memory_frames", "eval_walks"):
         if getattr(args, name) < (2 if name in ("frames",) else 1):
             raise UserError(f"--{name.replace('_', '-')}: too small ({getattr(args, name)})")
-    for name in SHARES:
-        if not 0.0 <= getattr(args, name) <= 1.0:
-            flag = f"--{name.replace('_', '-')}"
-            raise UserError(f"{flag} {getattr(args, name)}: expected a share from 0 to 1")
     if args.memory_frames >= args.frames:
         raise UserError(f"--memory-frames {args.memory_frames}: must be below --frames ({args.frames})")
     multiple = DenoiserConfig().multiple
     if args.crop % multiple or args.crop > min(width, height):
         raise UserError(f"--crop {args.crop}: must be a multiple of {multiple} and fit in {width}x{height}")
+    try:  # before any data is rendered
+        config = TrainConfig(**{name: getattr(args, name) for name in TRAIN_HELP})
+    except KnobError as error:
+        raise UserError(error.flag_message) from None
     progress = not args.quiet
     torch.manual_seed(args.seed)
     if not args.eval_only:
@@ -171,19 +171,6 @@ def run_train(args: argparse.Namespace) -> int:
             args.data, args.clips, args.frames, width, height, args.expensive_spp, args.seed, progress
         )
         clips = [Clip.load(p) for p in paths]
-        config = TrainConfig(
-            steps=args.steps,
-            minutes=args.minutes,
-            batch=args.batch,
-            crop=args.crop,
-            lr=args.lr,
-            seed=args.seed,
-            objective=args.objective,
-            memory=args.memory,
-            memory_frames=args.memory_frames,
-            memory_trust=args.memory_trust,
-            reduced_share=args.reduced_share,
-        )
         reduced = None
         if config.reduced_share > 0:
             views = ensure_scaled(paths, args.frames, width, height, REDUCED_SCALES, args.seed, progress)

@@ -49,7 +49,7 @@ from backrooms.diffusion.data import Clip
 from backrooms.diffusion.lighting import lighting, remembered, unlit
 from backrooms.diffusion.model import Denoiser, DenoiserConfig, parameter_count
 from backrooms.diffusion.pipeline import FrameInputs
-from backrooms.diffusion.train_config import CHOICES, SHARES, TrainConfig
+from backrooms.diffusion.train_config import TrainConfig
 from backrooms.diffusion.warping import carry_noise, source_grid, valid_mask, warp
 
 
@@ -234,12 +234,6 @@ def train(
     follows the step count, and torch runs on ``config.threads`` threads. ``config.minutes`` only
     stops a run early, and the log then says so (those weights are not the reproducible ones).
     """
-    for name, words in CHOICES.items():
-        if getattr(config, name) not in words:
-            raise ValueError(f"{name} {getattr(config, name)!r}: expected one of {words}")
-    for name in SHARES:
-        if not 0.0 <= getattr(config, name) <= 1.0:
-            raise ValueError(f"{name} {getattr(config, name)}: expected a share from 0 to 1")
     if vhs_loss is None:
         from backrooms.decay.loss import vhs_perceptual_loss as vhs_loss
     threads = torch.get_num_threads()

@@ -7,8 +7,21 @@ from dataclasses import dataclass
 OBJECTIVES = ("flow", "x0")  # see ``train``
 MEMORIES = ("plain", "node")  # how training carries the memory to the trained frame (``train._memory``)
 CHOICES = {"objective": OBJECTIVES, "memory": MEMORIES}  # the knobs that take a word, and their words
-SHARES = ("memory_trust", "reduced_share")  # the knobs that take a share from 0 to 1
+SHARES = ("memory_trust", "reduced_share")  # the knobs that take a share from 0 to 1 (checked on creation)
 REDUCED_SCALES = (0.75, 0.5)  # render.scale values below 1 that training draws from and evaluation scores
+
+
+class KnobError(ValueError):
+    """A training knob outside its words or its range: ``name`` is the ``TrainConfig`` field, so the
+    command can name its flag and ``train``'s callers the field."""
+
+    def __init__(self, name: str, value: object, expected: str) -> None:
+        super().__init__(f"{name} {value!r}: expected {expected}")
+        self.name, self.value, self.expected = name, value, expected
+
+    @property
+    def flag_message(self) -> str:
+        return f"--{self.name.replace('_', '-')} {self.value}: expected {self.expected}"
 
 
 @dataclass(frozen=True)
@@ -32,3 +45,11 @@ class TrainConfig:
     objective: str = "x0"  # "x0" (the shipped weights) or "flow" (rectified flow; see ``train``)
     threads: int = 1  # torch threads while training: a fixed count keeps the weights' bytes reproducible
     log_every: int = 25
+
+    def __post_init__(self) -> None:
+        for name, words in CHOICES.items():
+            if getattr(self, name) not in words:
+                raise KnobError(name, getattr(self, name), f"one of {words}")
+        for name in SHARES:
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise KnobError(name, getattr(self, name), "a share from 0 to 1")
