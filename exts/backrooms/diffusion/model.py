@@ -185,7 +185,7 @@ class Denoiser(nn.Module):
             h = self.up_stages[i](h)
         # one plane after another from here: full-resolution arithmetic on a few channels, which
         # channels-last (the convolutions' layout on a CPU) makes strided and 2-3x slower
-        out = F.pixel_shuffle(self.head(_act(h)), self.config.patch).contiguous()
+        out = _unpatched(self.head(_act(h)), self.config.patch)
         if self.config.filter:
             start = _filtered(start, out[:, 3:].softmax(dim=1), self.config.filter)
         return start + out[:, :3]
@@ -207,6 +207,16 @@ class Denoiser(nn.Module):
         model = cls(DenoiserConfig.from_json(config_path.read_text()))
         model.load_state_dict(load_file(str(weights_path), device=str(device)))
         return model.to(device).eval()
+
+
+def _unpatched(x: torch.Tensor, patch: int) -> torch.Tensor:
+    """``pixel_shuffle(x, patch)``, contiguous: each channel's ``patch`` x ``patch`` pixels from the
+    channels after it. One permuting copy: ``pixel_shuffle`` of the convolutions' channels-last
+    output and then ``contiguous`` copied twice (at 640x480 on one CPU thread 3.2 ms against 6.3)."""
+    n, c, h, w = x.shape
+    out = c // (patch * patch)
+    blocks = x.view(n, out, patch, patch, h, w).permute(0, 1, 4, 2, 5, 3)
+    return blocks.reshape(n, out, h * patch, w * patch)
 
 
 def _filtered(image: torch.Tensor, weights: torch.Tensor, size: int) -> torch.Tensor:
