@@ -1,6 +1,7 @@
 """Training pairs from the real renderer, the training step, and the ``backrooms train`` command."""
 
 import json
+from dataclasses import replace
 
 import pytest
 import torch
@@ -199,8 +200,23 @@ def test_reduced_scale_renders_are_cached_and_a_share_of_batches_trains_on_them(
     assert not torch.equal(always.render, plain.render)
     from backrooms.diffusion.model import Denoiser
 
-    losses = training_losses(Denoiser(TINY), always, TrainConfig(), torch.Generator().manual_seed(0), _l1)
+    assert (plain.scale, never.scale, always.scale) == (1.0, 1.0, 0.5)
+    model = Denoiser(TINY)
+    losses = training_losses(model, always, TrainConfig(), torch.Generator().manual_seed(0), _l1)
     assert all(torch.isfinite(v) for v in losses.values())
+    # the memory is trusted as the node trusts it below full size: temporal weight x render.scale
+    as_node = training_losses(
+        model,
+        replace(always, scale=1.0),
+        TrainConfig(memory_trust=0.425),
+        torch.Generator().manual_seed(0),
+        _l1,
+    )
+    assert torch.equal(losses["total"], as_node["total"])
+    at_full_trust = training_losses(
+        model, replace(always, scale=1.0), TrainConfig(), torch.Generator().manual_seed(0), _l1
+    )
+    assert not torch.equal(losses["total"], at_full_trust["total"])
     with pytest.raises(ValueError, match="reduced scale"):
         PairSampler([clip], 32, 3, reduced_share=0.5)
 

@@ -5,8 +5,9 @@ Each step takes pairs of consecutive frames (t-1, t) cropped at the same place:
 2. that output and its noise are warped to frame t along the exact motion vectors; with
    ``TrainConfig.memory`` "node" (the default) the output travels as the node carries it: divided by
    its frame's light, re-lit by frame t's, clamped to frame t's render, trusted at
-   ``TrainConfig.memory_trust`` (``lighting.remembered``), so the network learns from the memory it
-   is shown;
+   ``TrainConfig.memory_trust`` (``lighting.remembered``; a render traced below full size, times its
+   ``render.scale``: the node's rule, ``controller.memory_trust``), so the network learns from the
+   memory it is shown;
 3. frame t is noised to a random level t and denoised, conditioned on the render, its AOVs and the
    warped memory. Some samples drop the memory so the same weights also work frame by frame.
 With ``TrainConfig.memory_frames`` k > 1 the pairs start k frames back: steps 1-2 run from frame
@@ -45,6 +46,7 @@ import torch
 from torch.nn import functional as F
 from tqdm import tqdm
 
+from backrooms.diffusion.controller import memory_trust
 from backrooms.diffusion.data import Clip
 from backrooms.diffusion.lighting import lighting, remembered, unlit
 from backrooms.diffusion.model import Denoiser, DenoiserConfig, parameter_count
@@ -67,6 +69,7 @@ class Batch:
     motion: torch.Tensor
     disocclusion: torch.Tensor
     earlier: tuple[Batch, ...] = ()
+    scale: float = 1.0  # the render.scale the renders were traced at (the node trusts its memory by it)
 
 
 class PairSampler:
@@ -107,9 +110,10 @@ class PairSampler:
         return int(torch.randint(high, (1,), generator=self.generator))
 
     def sample(self, batch: int) -> Batch:
-        clips = self.clips
+        clips, scale = self.clips, 1.0
         if self.reduced_share > 0 and float(torch.rand(1, generator=self.generator)) < self.reduced_share:
-            clips = self.reduced[sorted(self.reduced)[self._randint(len(self.reduced))]]
+            scale = sorted(self.reduced)[self._randint(len(self.reduced))]
+            clips = self.reduced[scale]
         # parts[j]: the pair ending j frames before t (0: the trained pair)
         parts: list[dict[str, list[torch.Tensor]]] = [{} for _ in range(self.history)]
         for _ in range(batch):
@@ -135,7 +139,7 @@ class PairSampler:
                 }
                 for k, v in items.items():
                     pair.setdefault(k, []).append(v)
-        pairs = [Batch(**{k: torch.cat(v) for k, v in pair.items()}) for pair in parts]
+        pairs = [Batch(**{k: torch.cat(v) for k, v in pair.items()}, scale=scale) for pair in parts]
         pairs[0].earlier = tuple(reversed(pairs[1:]))
         return pairs[0]
 
@@ -169,7 +173,7 @@ def training_losses(
 ) -> dict[str, torch.Tensor]:
     n = batch.render.shape[0]
     zeros1 = torch.zeros_like(batch.depth)
-    trust = config.memory_trust if config.memory == "node" else 1.0
+    trust = memory_trust(config.memory_trust, batch.scale) if config.memory == "node" else 1.0
     first = batch.earlier[0] if batch.earlier else batch
     # 1. the first frame without memory, as right after a reset
     noise_prev = torch.randn(batch.render.shape, generator=generator)
