@@ -8,7 +8,9 @@ what ``backrooms live`` plays). The rate is frames over the wall-clock time of t
 per-frame PNG and the clip's MP4 encode included; the time spent in each stage is in the note
 (stages overlap unless serial). Start-up (kernel loads, the model) and the first frames are
 excluded. Last, the peak memory (RSS high-water mark) of a real ``backrooms live`` process playing
-the default chain at each size. Run it under ``flock /tmp/bench.lock`` on a shared machine; the
+the default chain at each size. Under ``--device cuda`` the same rows at 320x240 to 1920x1080 on
+the GPU (the PNGs and the MP4 still written on the CPU), and the rate ``backrooms live`` plays at
+1280x720. Run it under ``flock /tmp/bench.lock`` on a shared machine; the
 load is in the notes.
 """
 
@@ -23,7 +25,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import warp as wp
 
 from backrooms.bench.core import Measurement
 from backrooms.graph.executor import Executor
@@ -48,6 +49,7 @@ CONFIGS = (
     (2, 0.5, "stream"),
 )
 MODES = {"serial": "serial", "ahead": "render traced ahead", "stream": "streamed"}
+CUDA_SIZES = ((320, 240), (640, 480), (1280, 720), (1920, 1080))
 
 
 def _timed_chain(
@@ -57,6 +59,7 @@ def _timed_chain(
     frames: int,
     mode: str = "stream",
     cuts: list[int] | None = None,
+    device: str = "cpu",
     **values,
 ) -> dict[str, float]:
     """Seconds per frame in every stage (nodes, PNG, MP4) and ``wall``, the whole loop's, over
@@ -70,7 +73,7 @@ def _timed_chain(
     """
     recipe = load_recipe()
     snapshot = ParamStore(values={**recipe.params, **values}).snapshot()
-    context = GraphContext(recipe.seed, width, height, recipe.fps, "cpu")
+    context = GraphContext(recipe.seed, width, height, recipe.fps, device)
     executor = Executor(nodes, context, lambda _f: snapshot, pipeline=mode != "serial", cuts=cuts)
     spent = dict.fromkeys((*nodes, "png"), 0.0)
     lock = threading.Lock()  # stages on several threads add to ``spent``
@@ -99,12 +102,12 @@ def _timed_chain(
         if mode == "stream":
             with BackgroundWrites() as writes:
                 for product in executor.stream(wanted):
-                    rgb = np.array(wp.to_torch(product[RGB]).numpy())
+                    rgb = np.array(product[RGB].numpy())
                     writes.submit(write_png_timed, Path(tmp) / f"frame_{product.frame:06d}.png", rgb)
                     kept.append(rgb[..., :3])
         else:
             for f in wanted:
-                rgb = wp.to_torch(executor.render(f)[RGB]).numpy()
+                rgb = executor.render(f)[RGB].numpy()
                 write_png_timed(Path(tmp) / f"frame_{f:06d}.png", rgb)
                 kept.append(np.array(rgb[..., :3]))
         began = time.perf_counter()
@@ -148,7 +151,7 @@ def _live_peak_rss(width: int, height: int, frames: int) -> float:
     return peak / 1024  # KiB in /proc
 
 
-def _live_rate(width: int, height: int, seconds: float, hold: bool) -> tuple[float, str]:
+def _live_rate(width: int, height: int, seconds: float, hold: bool, device: str = "cpu") -> tuple[float, str]:
     """The frame rate ``backrooms live`` plays the default recipe at, over the last third of
     ``seconds`` of play at the recipe's fps, with the rate held (``control.governor``) or not, and
     the governor's step by then."""
@@ -156,7 +159,7 @@ def _live_rate(width: int, height: int, seconds: float, hold: bool) -> tuple[flo
     from backrooms.control.session import GraphFrames, LiveOptions, LiveSession
     from backrooms.params import REGISTRY
 
-    recipe = load_recipe().with_overrides(width=width, height=height)
+    recipe = load_recipe().with_overrides(width=width, height=height, device=device)
     options = LiveOptions(osc_port=0, osc_tcp_port=None, oscquery_port=None, preview_port=None, hold_fps=hold)
     frames = GraphFrames(recipe, sound=False)
     with LiveSession(REGISTRY, dict(recipe.params), recipe.fps, frames, options) as live:
@@ -170,26 +173,38 @@ def _live_rate(width: int, height: int, seconds: float, hold: bool) -> tuple[flo
     return rate, state
 
 
-def run(quick: bool, device: str = "auto") -> list[Measurement]:
-    if device == "cuda":
-        return []  # the CPU target of issue 17; CUDA runs the same graph in the render/e2e areas
-    sizes = ((96, 72),) if quick else ((320, 240), (640, 480))
+def _chain_rows(sizes: tuple[tuple[int, int], ...], quick: bool, device: str) -> list[Measurement]:
+    """Render-only, then the default recipe in every ``CONFIGS`` row, at each size on ``device``."""
     nodes = tuple(load_recipe().nodes)
+    where = "" if device == "cpu" else " CUDA"
     out = []
     for width, height in sizes:
-        frames = 4 if quick else (24 if width <= 320 else 12)
-        size = f"{width}x{height}"
+        frames = 4 if quick else 48 if device == "cuda" else (24 if width <= 320 else 12)
+        size = f"{width}x{height}{where}"
         load = f"load {os.getloadavg()[0]:.1f}"
-        alone = _timed_chain(("render",), width, height, frames, "serial")["wall"]
+        alone = _timed_chain(("render",), width, height, frames, "serial", device=device)["wall"]
         out.append(Measurement(AREA, f"render only {size}", 1 / alone, "fps", load))
         for generate, scale, mode in CONFIGS:
             knobs = {"diffusion.generate": generate, "render.scale": scale}
-            stages = _timed_chain(nodes, width, height, frames, mode, **knobs)
+            stages = _timed_chain(nodes, width, height, frames, mode, device=device, **knobs)
             wall = stages.pop("wall")
             split = ", ".join(f"{k} {1000 * v:.1f}" for k, v in stages.items())
             label = f"full chain {size} generate {generate} scale {scale:g} {MODES[mode]}"
             note = f"{alone / wall:.2f}x render-only; ms in each stage: {split}"
             out.append(Measurement(AREA, label, 1 / wall, "fps", note))
+    return out
+
+
+def run(quick: bool, device: str = "auto") -> list[Measurement]:
+    if device == "cuda":  # the sizes a GPU is bought for; the PNG writer and the MP4 encoder stay on the CPU
+        out = _chain_rows(((96, 72),) if quick else CUDA_SIZES, quick, "cuda")
+        if not quick:
+            unheld, _ = _live_rate(1280, 720, 15.0, hold=False, device="cuda")
+            note = "default chain, rate not held, last 5 of 15 s"
+            out.append(Measurement(AREA, "backrooms live 1280x720 CUDA frame rate", unheld, "fps", note))
+        return out
+    sizes = ((96, 72),) if quick else ((320, 240), (640, 480))
+    out = _chain_rows(sizes, quick, "cpu")
     if not quick:
         for width, height in sizes:
             peak = _live_peak_rss(width, height, 48 if width <= 320 else 24)

@@ -18,10 +18,14 @@ AAC_FRAME = 1024  # samples per AAC frame
 AAC_BITRATE = 192_000
 # Same frames, same bytes: FFmpeg's RGB -> YUV conversion (swscale) and libx264 both pick a thread
 # count from the CPUs they see, and swscale's slices change pixels at their seams, so a render on a
-# busy or smaller machine gave another clip.mp4. Both run on one thread, bit-exact; encoding is a
-# small part of a render (veryfast H.264 encodes 1080p at dozens of frames a second on one core).
-ENCODER_THREADS = 1
-X264_THREADING = "threads=1:lookahead-threads=1:sliced-threads=0:sync-lookahead=0"
+# busy or smaller machine gave another clip.mp4. Both run on a thread count fixed here instead:
+# swscale on one (9 ms a 1920x1080 frame), x264 on four frame threads, whose bytes do not depend on
+# the cores under them (x264 is deterministic unless told otherwise; the same stream on one core and
+# on two). One thread was the slowest stage of a GPU render at 1280x720 and up (78 ms a frame at
+# 1280x720 on the H200 machine's Xeon); four encode 1920x1080 in 37 instead of 52 ms even on two
+# cores.
+ENCODER_THREADS = 4
+X264_THREADING = f"threads={ENCODER_THREADS}:lookahead-threads=1:sliced-threads=0:sync-lookahead=0"
 TO_YUV = Interpolation.BILINEAR | Interpolation.BITEXACT | Interpolation.ACCURATE_RND
 # x264's AVX-512 code (build 165, as PyAV ships it) reads memory the encoder allocated and never wrote,
 # so on an AVX-512 CPU one render in a few gave another H.264 stream (whatever the heap held before;
@@ -31,7 +35,7 @@ X264_NO_AVX512 = ":asm=AVX2"
 
 
 def _x264_params() -> str:
-    """x264's settings for bit-exact output: one thread, and no AVX-512 where the CPU has it."""
+    """x264's settings for bit-exact output: a fixed thread count, and no AVX-512 where the CPU has it."""
     try:  # numpy's runtime CPU dispatch table: what the CPU and the OS offer, on every platform
         from numpy._core._multiarray_umath import __cpu_features__ as cpu
     except ImportError:
