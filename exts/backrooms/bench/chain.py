@@ -10,8 +10,7 @@ per-frame PNG and the clip's MP4 encode included; the time spent in each stage i
 excluded. Last, the peak memory (RSS high-water mark) of a real ``backrooms live`` process playing
 the default chain at each size. Under ``--device cuda`` the same rows at 320x240 to 1920x1080 on
 the GPU (the PNGs and the MP4 still written on the CPU), and the rate ``backrooms live`` plays at
-1280x720. Run it under ``flock /tmp/bench.lock`` on a shared machine; the
-load is in the notes.
+1280x720. Run it under ``flock /tmp/bench.lock`` on a shared machine; the load is in the notes.
 """
 
 from __future__ import annotations
