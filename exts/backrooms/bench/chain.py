@@ -8,9 +8,10 @@ what ``backrooms live`` plays). The rate is frames over the wall-clock time of t
 per-frame PNG and the clip's MP4 encode included; the time spent in each stage is in the note
 (stages overlap unless serial). Start-up (kernel loads, the model) and the first frames are
 excluded. Last, the peak memory (RSS high-water mark) of a real ``backrooms live`` process playing
-the default chain at each size. Under ``--device cuda`` the same rows at 320x240 to 1920x1080 on
-the GPU (the PNGs and the MP4 still written on the CPU), and the rate ``backrooms live`` plays at
-1280x720. Run it under ``flock /tmp/bench.lock`` on a shared machine; the load is in the notes.
+the default chain at each size. On CUDA (``--device cuda``, or ``auto`` where Warp sees a device)
+the same rows at 320x240 to 1920x1080 on the GPU (the PNGs and the MP4 still written on the CPU),
+and the rate ``backrooms live`` plays at 1280x720. Run it under ``flock /tmp/bench.lock`` on a
+shared machine; the load is in the notes.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from backrooms.bench.core import Measurement
+from backrooms.bench.core import Measurement, targets
 from backrooms.graph.executor import Executor
 from backrooms.graph.node import GraphContext
 from backrooms.graph.product import RGB
@@ -194,14 +195,7 @@ def _chain_rows(sizes: tuple[tuple[int, int], ...], quick: bool, device: str) ->
     return out
 
 
-def run(quick: bool, device: str = "auto") -> list[Measurement]:
-    if device == "cuda":  # the sizes a GPU is bought for; the PNG writer and the MP4 encoder stay on the CPU
-        out = _chain_rows(((96, 72),) if quick else CUDA_SIZES, quick, "cuda")
-        if not quick:
-            unheld, _ = _live_rate(1280, 720, 15.0, hold=False, device="cuda")
-            note = "default chain, rate not held, last 5 of 15 s"
-            out.append(Measurement(AREA, "backrooms live 1280x720 CUDA frame rate", unheld, "fps", note))
-        return out
+def _cpu(quick: bool) -> list[Measurement]:
     sizes = ((96, 72),) if quick else ((320, 240), (640, 480))
     out = _chain_rows(sizes, quick, "cpu")
     if not quick:
@@ -215,3 +209,18 @@ def run(quick: bool, device: str = "auto") -> list[Measurement]:
         note = f"live's default; step {step} of control.governor.LADDER after 30 s; {unheld:.1f} not held"
         out.append(Measurement(AREA, "backrooms live 320x240 frame rate, rate held", held, "fps", note))
     return out
+
+
+def _cuda(quick: bool) -> list[Measurement]:
+    """The sizes a GPU is bought for; the PNG writer and the MP4 encoder stay on the CPU."""
+    out = _chain_rows(((96, 72),) if quick else CUDA_SIZES, quick, "cuda")
+    if not quick:
+        unheld, _ = _live_rate(1280, 720, 15.0, hold=False, device="cuda")
+        note = "default chain, rate not held, last 5 of 15 s"
+        out.append(Measurement(AREA, "backrooms live 1280x720 CUDA frame rate", unheld, "fps", note))
+    return out
+
+
+def run(quick: bool, device: str = "auto") -> list[Measurement]:
+    on_cpu, on_cuda = targets(device)
+    return (_cpu(quick) if on_cpu else []) + (_cuda(quick) if on_cuda else [])
