@@ -29,6 +29,7 @@ import numpy as np
 from PIL import Image
 
 from backrooms.io.atomic import atomic_path
+from backrooms.launch import cpu_cores
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SUB = 1  # PNG filter type: difference to the byte one pixel to the left
@@ -72,7 +73,7 @@ def _deflate(band: np.ndarray, last: bool) -> bytes:
 def _pool() -> ThreadPoolExecutor:
     pid = os.getpid()
     if pid not in _pools:
-        _pools[pid] = ThreadPoolExecutor(min(8, os.cpu_count() or 1), thread_name_prefix="png")
+        _pools[pid] = ThreadPoolExecutor(min(8, cpu_cores()), thread_name_prefix="png")
     return _pools[pid]
 
 
