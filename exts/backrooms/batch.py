@@ -2,6 +2,8 @@
 
 Resumable and safe at every step: frames and the manifest are replaced atomically, each shard logs
 its own finished frames, and only this driver (holding ``OUT/.lock``) writes the manifest and clip.
+A render of every frame in this process encodes the clip while it renders (``EncodeAlong``); any
+other (a resume, worker processes, Ray, farm shards) joins it from the PNGs: the same bytes.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from backrooms.graph.recipe import Recipe
 from backrooms.io.audio import read_frame_audio, read_wav, write_wav
 from backrooms.io.background import prefetched
 from backrooms.io.manifest import FRAMES, PARTS, Manifest, job_key, part_logs
-from backrooms.io.mp4 import AAC_BITRATE, write_mp4
+from backrooms.io.mp4 import AAC_BITRATE, EncodeAlong, write_mp4
 from backrooms.io.png import read_png
 from backrooms.params.store import Snapshot
 from backrooms.scale.engine import Engine
@@ -140,14 +142,24 @@ def render_clip(
             clear_earlier_render(out)
         manifest = Manifest.open(out, job, resume)
         todo = manifest.missing(wanted)
+        engine = engine or InProcessEngine()
+        along = None  # every frame made here, in order: encoded as it comes
+        if todo and len(todo) == len(wanted) and isinstance(engine, InProcessEngine):
+            along = EncodeAlong(out / VIDEO_NAME, recipe.fps, AUDIO_RATE)
         if todo:
             shard_job = ShardJob(
                 recipe, params_at or FixedParams(params, params.version), out.resolve(), manifest.key
             )
             try:
                 with shard_progress(out, manifest.key, len(wanted), len(wanted) - len(todo), progress):
-                    (engine or InProcessEngine()).run(shard_job, todo)
+                    if along is None:
+                        engine.run(shard_job, todo)
+                    else:
+                        engine.run(shard_job, todo, along)
+                encoded = along.finish() if along else None  # before its temporary looks stale
             except BaseException:
+                if along is not None:
+                    along.abandon()
                 if not resume:
                     forget_empty_render(out, manifest, created)
                 raise
@@ -158,9 +170,12 @@ def render_clip(
             raise RuntimeError(f"{out}: {len(lost)} frames missing after every shard finished: {lost[:5]}")
         manifest.video = VIDEO_NAME
         manifest.audio = join_audio(out, [manifest.frames[f] for f in wanted], recipe.fps)
-        sound = read_wav(out / AUDIO_NAME)[0] if manifest.audio else None
-        frames = prefetched(read_png(out / manifest.frames[f]["file"]) for f in wanted)
-        write_mp4(out / VIDEO_NAME, frames, recipe.fps, audio=sound, rate=AUDIO_RATE)
+        if along is None:
+            sound = read_wav(out / AUDIO_NAME)[0] if manifest.audio else None
+            frames = prefetched(read_png(out / manifest.frames[f]["file"]) for f in wanted)
+            write_mp4(out / VIDEO_NAME, frames, recipe.fps, audio=sound, rate=AUDIO_RATE)
+        elif encoded != (len(wanted), manifest.audio["samples"] if manifest.audio else 0):
+            raise RuntimeError(f"{out}: the clip encoded along holds {encoded} (frames, samples)")
         manifest.save()
     return manifest
 

@@ -5,13 +5,14 @@ recipe's nodes with ``diffusion.generate`` 1 / 2 and ``render.scale`` 1 / 0.5, s
 render streams them (``Executor.stream``: every node on a stage of its own thread, the PNGs written
 on another); the default also serial and with only the render traced ahead (``Executor.render``,
 what ``backrooms live`` plays). The rate is frames over the wall-clock time of the whole loop, the
-per-frame PNG and the clip's MP4 encode included; the time spent in each stage is in the note
-(stages overlap unless serial). Start-up (kernel loads, the model) and the first frames are
-excluded. Last, the peak memory (RSS high-water mark) of a real ``backrooms live`` process playing
-the default chain at each size. On CUDA (``--device cuda``, or ``auto`` where Warp sees a device)
-the same rows at 320x240 to 1920x1080 on the GPU (the PNGs and the MP4 still written on the CPU),
-and the rate ``backrooms live`` plays at 1280x720. Run it under ``flock /tmp/bench.lock`` on a
-shared machine; the load is in the notes.
+per-frame PNG and the clip's MP4 included, encoded along as ``backrooms render`` encodes it
+(``EncodeAlong``); the time spent in each stage is in the note (stages overlap unless serial;
+``mp4`` is what the encode adds after the last frame). Start-up (kernel loads, the model) and the
+first frames are excluded. Last, the peak memory (RSS high-water mark) of a real ``backrooms live``
+process playing the default chain at each size. On CUDA (``--device cuda``, or ``auto`` where Warp
+sees a device) the same rows at 320x240 to 1920x1080 on the GPU (the PNGs and the MP4 still written
+on the CPU), and the rate ``backrooms live`` plays at 1280x720. Run it under ``flock
+/tmp/bench.lock`` on a shared machine; the load is in the notes.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from backrooms.graph.node import GraphContext
 from backrooms.graph.product import RGB
 from backrooms.graph.recipe import load_recipe
 from backrooms.io.background import BackgroundWrites
-from backrooms.io.mp4 import write_mp4
+from backrooms.io.mp4 import EncodeAlong
 from backrooms.io.png import write_png
 from backrooms.params import ParamStore
 
@@ -94,9 +95,9 @@ def _timed_chain(
         executor.render(f)
     for kind in spent:
         spent[kind] = 0.0
-    kept = []
     write_png_timed = timed(write_png, "png")
     with tempfile.TemporaryDirectory() as tmp:
+        along = EncodeAlong(Path(tmp) / "clip.mp4", recipe.fps)
         loop = time.perf_counter()
         wanted = range(START, START + frames)
         if mode == "stream":
@@ -104,14 +105,14 @@ def _timed_chain(
                 for product in executor.stream(wanted):
                     rgb = np.array(product[RGB].numpy())
                     writes.submit(write_png_timed, Path(tmp) / f"frame_{product.frame:06d}.png", rgb)
-                    kept.append(rgb[..., :3])
+                    along.add(rgb)
         else:
             for f in wanted:
-                rgb = executor.render(f)[RGB].numpy()
+                rgb = np.array(executor.render(f)[RGB].numpy())
                 write_png_timed(Path(tmp) / f"frame_{f:06d}.png", rgb)
-                kept.append(np.array(rgb[..., :3]))
+                along.add(rgb)
         began = time.perf_counter()
-        write_mp4(Path(tmp) / "clip.mp4", kept, recipe.fps)
+        along.finish()
         mp4 = time.perf_counter() - began
         wall = began - loop + mp4
     executor.close()

@@ -30,6 +30,16 @@ def to_pcm16(samples: np.ndarray) -> np.ndarray:
     return np.round(np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2")
 
 
+def from_pcm16(data: np.ndarray) -> np.ndarray:
+    """int16 samples as float32 in [-1, 1]: what a 16-bit WAV holds, read back."""
+    return data.astype(np.float32) / 32767.0
+
+
+def as_stored(samples: np.ndarray) -> np.ndarray:
+    """Float samples as the clip keeps them: a frame's float32 file, then the 16-bit WAV stem."""
+    return from_pcm16(to_pcm16(np.asarray(samples, "<f4")))
+
+
 def write_wav(path: Path, chunks: Iterable[np.ndarray], rate: int) -> int:
     """A 16-bit stereo WAV of the float chunks, in order; returns the number of samples written."""
     total = 0
@@ -47,7 +57,7 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
     """(float32 (n, channels) in [-1, 1], rate) of a 16-bit WAV."""
     with wave.open(str(path), "rb") as wav:
         data = np.frombuffer(wav.readframes(wav.getnframes()), "<i2").reshape(-1, wav.getnchannels())
-        return data.astype(np.float32) / 32767.0, wav.getframerate()
+        return from_pcm16(data), wav.getframerate()
 
 
 def read_audio(path: Path, rate: int) -> np.ndarray | None:

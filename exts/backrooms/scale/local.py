@@ -14,6 +14,7 @@ from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
 from backrooms.errors import UserError
+from backrooms.io.mp4 import EncodeAlong
 from backrooms.scale.shard import ShardJob, plan_job, render_shard
 
 PR_SET_PDEATHSIG = 1
@@ -25,9 +26,10 @@ class InProcessEngine:
     def __init__(self, shards: int | None = None) -> None:
         self.shards = shards or 1
 
-    def run(self, job: ShardJob, frames: Sequence[int]) -> None:
+    def run(self, job: ShardJob, frames: Sequence[int], encoder: EncodeAlong | None = None) -> None:
+        """``encoder`` gets every frame as it is made (the shards are consecutive runs, in order)."""
         for shard in plan_job(job, frames, self.shards):
-            render_shard(job, shard)
+            render_shard(job, shard, encoder)
 
 
 class ProcessPoolEngine:

@@ -22,6 +22,7 @@ from backrooms.graph.recipe import Recipe
 from backrooms.io.audio import write_frame_audio
 from backrooms.io.background import BackgroundWrites
 from backrooms.io.manifest import PartLog, audio_file, frame_file
+from backrooms.io.mp4 import EncodeAlong
 from backrooms.io.png import write_png
 from backrooms.params.store import Snapshot
 
@@ -104,13 +105,14 @@ class ShardJob:
     key: str
 
 
-def render_shard(job: ShardJob, shard: Shard) -> int:
+def render_shard(job: ShardJob, shard: Shard, encoder: EncodeAlong | None = None) -> int:
     """Render the shard's frames that are not done yet; returns how many it rendered.
 
     Frames an earlier attempt of this shard logged (a retry after a crash) are kept; the first frame
     rendered seeks, which replays the temporal state from the frames before it. The frames stream
     through the executor's stages while their files are written on a thread of their own; a frame
     is logged only once its files are in place, so a failure or a kill loses no finished frame.
+    ``encoder`` (a render in this process, every frame in order) also gets each frame and its sound.
     """
     log = PartLog(job.out, f"{job.key}_{shard.name}")
     done = log.read()
@@ -126,6 +128,8 @@ def render_shard(job: ShardJob, shard: Shard) -> int:
                 sound = None if sound is None else np.array(sound)
                 taken = time.perf_counter()
                 writes.submit(_write_frame, job.out, log, product.frame, rgb, sound, taken - began)
+                if encoder is not None:
+                    encoder.add(rgb, sound)
                 began = taken
     finally:
         executor.close()
