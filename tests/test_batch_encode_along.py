@@ -3,6 +3,9 @@ same bytes as the clip joined from the PNGs afterwards, no PNG read back, nothin
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -74,6 +77,31 @@ def test_an_abandoned_encode_leaves_nothing(tmp_path):
     for rgb in frames:
         along.add(rgb)
     along.abandon()
+    assert list(tmp_path.iterdir()) == []
+
+
+QUIT_MID_CLIP = """
+import sys, time
+from pathlib import Path
+import numpy as np
+from backrooms.io.mp4 import EncodeAlong
+folder = Path(sys.argv[1])
+clip = EncodeAlong(folder / "clip.mp4", 24.0)
+rng = np.random.default_rng(0)
+for _ in range(200):  # until the encoder has written into its temporary
+    clip.add(rng.integers(0, 255, (240, 320, 3), dtype=np.uint8))
+    if any(p.stat().st_size for p in folder.iterdir()):
+        break
+print(sum(p.stat().st_size for p in folder.iterdir()))
+"""
+
+
+def test_a_host_quitting_mid_clip_leaves_no_temporary(tmp_path):
+    """A Kit session closed before its final frame: the interpreter's exit abandons the encode."""
+    run = subprocess.run(
+        [sys.executable, "-c", QUIT_MID_CLIP, str(tmp_path)], check=True, timeout=120, capture_output=True
+    )
+    assert int(run.stdout) > 0  # there was a temporary to remove
     assert list(tmp_path.iterdir()) == []
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import kit_standin
-from backrooms.io.mp4 import read_mp4
+from backrooms.io.mp4 import read_mp4, write_mp4
 from backrooms.io.png import read_png
 
 W, H = 32, 24
@@ -52,6 +52,9 @@ def test_writer_writes_numbered_pngs_and_an_mp4_per_render_product(writer_class,
     assert frames == ["frame_000010.png", "frame_000011.png", "frame_000012.png"]
     assert read_png(folder / "frames" / "frame_000011.png")[0, 0].tolist() == [120, 120, 120]
     assert len(read_mp4(folder / "clip.mp4")) == 3
+    # encoded along as the frames came: the clip the PNGs give when encoded afterwards
+    write_mp4(tmp_path / "after.mp4", (read_png(p) for p in sorted((folder / "frames").iterdir())), 24.0)
+    assert (folder / "clip.mp4").read_bytes() == (tmp_path / "after.mp4").read_bytes()
 
 
 def test_writer_runs_the_recipe_decay_node_on_each_frame(writer_class, tmp_path):

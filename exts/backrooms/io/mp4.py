@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import queue
 import threading
@@ -109,7 +110,8 @@ class EncodeAlong:
     Same bytes as ``write_mp4`` over the same frames, with the soundtrack as the WAV stem holds it
     (``add`` takes each frame's float samples; they are rounded to 16 bits as the stem rounds them).
     At most ``depth`` frames wait, so a slow encoder holds the render back instead of filling memory.
-    ``finish`` puts the file in place; ``abandon`` (or a failure) leaves no file and no temporary.
+    ``finish`` puts the file in place; ``abandon`` (or a failure, or the interpreter exiting before
+    ``finish``) leaves no file and no temporary.
     """
 
     _END = object()
@@ -130,6 +132,7 @@ class EncodeAlong:
             audio = self._samples if sound is not None else None
             self._thread = threading.Thread(target=self._encode, args=(audio,), name="mp4", daemon=True)
             self._thread.start()
+            atexit.register(self.abandon)  # a host that quits mid-clip (Kit closed) leaves no temporary
         self._put((rgb, sound))
 
     def finish(self) -> tuple[int, int]:
@@ -138,6 +141,7 @@ class EncodeAlong:
             raise ValueError(f"{self.path}: no frames to encode")
         self._put(self._END)
         self._thread.join()
+        atexit.unregister(self.abandon)
         if self._failure is not None:
             raise self._failure
         return self._count, len(self._samples)
@@ -146,6 +150,7 @@ class EncodeAlong:
         """Stop without a file (the render failed): the temporary goes, nothing replaces the clip."""
         self._abandoned = True
         if self._thread is not None:
+            atexit.unregister(self.abandon)
             with contextlib.suppress(queue.Full):
                 self._waiting.put_nowait(self._END)  # wakes an encoder waiting for a frame
             self._thread.join()
