@@ -180,9 +180,6 @@ class EncodeAlong:
             write_mp4(self.path, self._frames(), self.fps, audio=audio, rate=self.rate)
         except BaseException as exc:  # raised on the render's thread, by add or finish
             self._failure = exc
-            with contextlib.suppress(queue.Empty):  # unblock a producer waiting on a full queue
-                while True:
-                    self._waiting.get_nowait()
 
 
 class _Samples:
