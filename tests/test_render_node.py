@@ -105,6 +105,26 @@ def test_below_full_size_every_frame_traces_its_pixels_at_another_place_inside_t
     assert jitter(5) == jitter(5 + JITTER_CYCLE) == jitter(5 + 7 * JITTER_CYCLE)  # a pure function
 
 
+@pytest.mark.parametrize("k", [2, 3, 4])
+def test_frames_traced_every_kth_frame_step_through_every_jitter_offset(k: int) -> None:
+    """With ``diffusion.generate`` k the jitter follows the traced frames, not the frame numbers: by
+    frame, k = 2 traced only the even points of the sequence (all in the right half of the pixel)
+    and k = 4 only two."""
+    graph = RenderNode(
+        GraphContext(seed=11, width=32, height=24, fps=24.0, device="cpu", nodes=("render", "diffusion"))
+    )
+    store = ParamStore()
+    store.update({"render.scale": 0.5, "diffusion.generate": k})
+    offsets = []
+    for f in range(k * JITTER_CYCLE):
+        product = RenderProduct(f, 32, 24, "cpu")
+        graph.trace(product, store.snapshot())
+        if product.meta["traced"]:
+            offsets.append(product.meta["internal"].meta["jitter"])
+    assert sorted(offsets) == sorted(jitter(f) for f in range(JITTER_CYCLE))
+    assert abs(np.mean(offsets, axis=0)).max() < 0.07  # around the centre, as over every frame
+
+
 def test_a_jittered_ray_is_the_ray_through_that_point_of_the_image(node: RenderNode) -> None:
     """Traced at half size, a quarter pixel up and left of each centre, every ray passes through
     the centre of a full-size pixel (2x, 2y): it meets what that pixel's ray meets, at the same

@@ -88,7 +88,7 @@ class RenderNode(Node):
         settings = params.node("render")
         traced = self._traced(product.frame, params)
         if traced:
-            self._trace(camera, previous, product, settings)
+            self._trace(camera, previous, product, settings, self._traced_index(product.frame, params))
             self.traces += 1
         else:  # the diffusion node generates this frame from the last traced one
             self.renderer.light(self.scene, product.frame, settings, self.context.seed)
@@ -97,17 +97,29 @@ class RenderNode(Node):
         product.meta["camera"] = self._camera(world, product.frame, previous, camera)
         product.meta["camera"]["lens"] = (settings["fov"], settings["distortion"])
 
+    def _generate(self, params: Snapshot) -> int:
+        """k: the graph's diffusion node generates the frames between every k-th one."""
+        return params["diffusion.generate"] if "diffusion" in self.context.nodes else 1
+
     def _traced(self, frame: int, params: Snapshot) -> bool:
         """Every frame is traced unless the graph's diffusion node generates the frames between every
         ``diffusion.generate``-th one (frames 0, k, 2k, ...: a pure function of the frame)."""
-        k = params["diffusion.generate"] if "diffusion" in self.context.nodes else 1
-        return frame % k == 0
+        return frame % self._generate(params) == 0
 
-    def _trace(self, camera: Camera, previous: Camera, product: RenderProduct, settings: Mapping) -> None:
-        """Trace at ``render.scale``'s internal size; below full size, with the frame's sub-pixel
-        jitter, into a smaller product of its own (one per buffer set of the executor: a frame
-        traced ahead must not write into the frame being finished), which ``finish`` fills the
-        product up from."""
+    def _traced_index(self, frame: int, params: Snapshot) -> int:
+        """Which traced frame this is (frame // k): the jitter steps through its sequence per traced
+        frame, so every k covers the whole pixel (by frame, k = 2 traced only the even points of the
+        Halton sequence, all in the right half of the pixel: half the horizontal samples, never
+        gathered, at ``render.scale`` 0.5)."""
+        return frame // self._generate(params)
+
+    def _trace(
+        self, camera: Camera, previous: Camera, product: RenderProduct, settings: Mapping, index: int
+    ) -> None:
+        """Trace at ``render.scale``'s internal size; below full size, with the sub-pixel jitter of
+        traced frame ``index``, into a smaller product of its own (one per buffer set of the
+        executor: a frame traced ahead must not write into the frame being finished), which
+        ``finish`` fills the product up from."""
         size = internal_size(product.width, product.height, settings["scale"])
         if size == (product.width, product.height):
             self.renderer.trace(self.scene, camera, previous, product, settings, self.context.seed)
@@ -117,7 +129,7 @@ class RenderNode(Node):
             self._internal_buffers = {}
         buffers = self._internal_buffers.setdefault(id(product.buffers), {})
         internal = RenderProduct(product.frame, *size, product.device, buffers)
-        internal.meta["jitter"] = jitter(product.frame)  # what ``finish`` fills the product up with
+        internal.meta["jitter"] = jitter(index)  # what ``finish`` fills the product up with
         self.internal.trace(
             self.scene, camera, previous, internal, settings, self.context.seed, internal.meta["jitter"]
         )
