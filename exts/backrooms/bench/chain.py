@@ -35,6 +35,7 @@ from backrooms.graph.recipe import load_recipe
 from backrooms.io.background import BackgroundWrites
 from backrooms.io.mp4 import EncodeAlong
 from backrooms.io.png import write_png
+from backrooms.launch import cpu_cores
 from backrooms.params import ParamStore
 
 AREA = "chain"
@@ -70,7 +71,8 @@ def _timed_chain(
     traced in a worker), ``stream`` (``Executor.stream`` split at ``cuts``, the PNGs written on a
     thread of their own, as a batch render does). Stages overlap except when serial, so their sum
     is then more than the wall time: each is the time its thread spent in it, waits for a core
-    included.
+    included. ``cores busy``: the process's CPU time over the loop's wall time (under the core
+    count, the cores wait on a stage; at it, on each other).
     """
     recipe = load_recipe()
     snapshot = ParamStore(values={**recipe.params, **values}).snapshot()
@@ -98,7 +100,7 @@ def _timed_chain(
     write_png_timed = timed(write_png, "png")
     with tempfile.TemporaryDirectory() as tmp:
         along = EncodeAlong(Path(tmp) / "clip.mp4", recipe.fps)
-        loop = time.perf_counter()
+        loop, cpu = time.perf_counter(), time.process_time()
         wanted = range(START, START + frames)
         if mode == "stream":
             with BackgroundWrites() as writes:
@@ -115,13 +117,14 @@ def _timed_chain(
         along.finish()
         mp4 = time.perf_counter() - began
         wall = began - loop + mp4
+        busy = (time.process_time() - cpu) / wall  # every thread of this process, over the loop
     executor.close()
     seconds = {kind: s / frames for kind, s in spent.items()}
     if "diffusion" in nodes:
         seconds["mp4"] = mp4 / frames
     else:
         del seconds["png"]
-    return seconds | {"wall": wall / frames}
+    return seconds | {"wall": wall / frames, "cores busy": busy}
 
 
 def _live_peak_rss(width: int, height: int, frames: int) -> float:
@@ -184,14 +187,15 @@ def _chain_rows(sizes: tuple[tuple[int, int], ...], quick: bool, device: str) ->
         size = f"{width}x{height}{where}"
         load = f"load {os.getloadavg()[0]:.1f}"
         alone = _timed_chain(("render",), width, height, frames, "serial", device=device)["wall"]
+        cores = f"of {cpu_cores()} cores"
         out.append(Measurement(AREA, f"render only {size}", 1 / alone, "fps", load))
         for generate, scale, mode in CONFIGS:
             knobs = {"diffusion.generate": generate, "render.scale": scale}
             stages = _timed_chain(nodes, width, height, frames, mode, device=device, **knobs)
-            wall = stages.pop("wall")
+            wall, busy = stages.pop("wall"), stages.pop("cores busy")
             split = ", ".join(f"{k} {1000 * v:.1f}" for k, v in stages.items())
             label = f"full chain {size} generate {generate} scale {scale:g} {MODES[mode]}"
-            note = f"{alone / wall:.2f}x render-only; ms in each stage: {split}"
+            note = f"{alone / wall:.2f}x render-only; {busy:.2f} {cores} busy; ms in each stage: {split}"
             out.append(Measurement(AREA, label, 1 / wall, "fps", note))
     return out
 
