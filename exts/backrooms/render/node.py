@@ -86,9 +86,10 @@ class RenderNode(Node):
         previous, camera = world.cameras(product.frame, self.context.fps)
         self.scene.update(world.view(camera.position))
         settings = params.node("render")
-        traced = self._traced(product.frame, params)
+        index, between = divmod(product.frame, self._generate(params))
+        traced = between == 0
         if traced:
-            self._trace(camera, previous, product, settings, self._traced_index(product.frame, params))
+            self._trace(camera, previous, product, settings, index)
             self.traces += 1
         else:  # the diffusion node generates this frame from the last traced one
             self.renderer.light(self.scene, product.frame, settings, self.context.seed)
@@ -98,20 +99,12 @@ class RenderNode(Node):
         product.meta["camera"]["lens"] = (settings["fov"], settings["distortion"])
 
     def _generate(self, params: Snapshot) -> int:
-        """k: the graph's diffusion node generates the frames between every k-th one."""
+        """k: every frame is traced unless the graph's diffusion node generates the frames between
+        every k-th one (``diffusion.generate``; frames 0, k, 2k, ...: a pure function of the frame).
+        The sub-pixel jitter steps per traced frame (frame // k), so every k covers the whole pixel
+        (by frame, k = 2 traced only the even points of the Halton sequence, all in the right half
+        of the pixel: half the horizontal samples, never gathered, at ``render.scale`` 0.5)."""
         return params["diffusion.generate"] if "diffusion" in self.context.nodes else 1
-
-    def _traced(self, frame: int, params: Snapshot) -> bool:
-        """Every frame is traced unless the graph's diffusion node generates the frames between every
-        ``diffusion.generate``-th one (frames 0, k, 2k, ...: a pure function of the frame)."""
-        return frame % self._generate(params) == 0
-
-    def _traced_index(self, frame: int, params: Snapshot) -> int:
-        """Which traced frame this is (frame // k): the jitter steps through its sequence per traced
-        frame, so every k covers the whole pixel (by frame, k = 2 traced only the even points of the
-        Halton sequence, all in the right half of the pixel: half the horizontal samples, never
-        gathered, at ``render.scale`` 0.5)."""
-        return frame // self._generate(params)
 
     def _trace(
         self, camera: Camera, previous: Camera, product: RenderProduct, settings: Mapping, index: int
