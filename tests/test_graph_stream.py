@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import warp as wp
 
+import backrooms.launch
 from backrooms.graph.executor import Executor, contiguous_runs, stage_cuts, stage_groups
 from backrooms.graph.node import GraphContext
 from backrooms.graph.product import RGB
@@ -117,3 +118,24 @@ def test_a_take_that_fails_at_a_frame_raises_there_after_the_frames_before_it():
             taken.append(product.frame)
     assert taken == [1, 2, 3, 4]
     executor.close()
+
+
+def test_stages_launch_their_kernels_as_one_band_on_their_own_thread(monkeypatch):
+    """The nodes after the render run beside other stages: their bands would only wait for a core
+    (``launch.one_band``); a serial loop still splits them over the cores."""
+    names, launch = set(), wp.launch
+
+    def recorded(*args, **kwargs):
+        names.add(threading.current_thread().name.split("_")[0])
+        return launch(*args, **kwargs)
+
+    monkeypatch.setattr(backrooms.launch.wp, "launch", recorded)
+    knobs = {"diffusion.generate": 2, "render.scale": 0.5}
+    _serial(range(4), **knobs)
+    assert {"generate", "camcorder", "vhs"} <= names  # the nodes' band threads
+    executor = _executor(**knobs)
+    for product in executor.stream(range(6)):
+        if product.frame == 0:  # run wholly on this thread (and the next one traced ahead meanwhile)
+            names.clear()
+    executor.close()
+    assert "stage-0" in names and not names & {"generate", "camcorder", "vhs"}

@@ -1,4 +1,5 @@
-"""Warp launches in bands of rows on a pool of threads, and the lower priority of the render's."""
+"""Warp launches in bands of rows on a pool of threads (one band on the calling thread inside
+``one_band``), and the lower priority of the render's."""
 
 import os
 import sys
@@ -9,7 +10,8 @@ import numpy as np
 import pytest
 import warp as wp
 
-from backrooms.launch import Bands, lower_priority
+import backrooms.launch
+from backrooms.launch import Bands, lower_priority, one_band
 
 linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's")
 
@@ -72,3 +74,50 @@ def test_a_pool_with_a_nice_value_runs_its_threads_lower():
     # the pool's threads (one or two: a thread that is idle again takes the next band), not the caller
     assert _nice_values().count(target) > before
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == own
+
+
+def _launches(monkeypatch) -> list[tuple[int, tuple]]:
+    """(thread, dim) of every Warp launch ``Bands`` makes from now on (the launches still run)."""
+    seen, launch = [], wp.launch
+
+    def recorded(kernel, dim, *args, **kwargs):
+        seen.append((threading.get_ident(), tuple(dim)))
+        return launch(kernel, dim, *args, **kwargs)
+
+    monkeypatch.setattr(backrooms.launch.wp, "launch", recorded)
+    return seen
+
+
+def test_one_band_launches_all_rows_at_once_on_the_calling_thread(monkeypatch):
+    seen = _launches(monkeypatch)
+    bands = Bands("cpu", 2, rows=7)  # two bands on any machine
+    rows = wp.array(np.arange(7 * 5, dtype=np.int32).reshape(7, 5), device="cpu")
+    outside, inside = (wp.zeros((7, 5), dtype=wp.int32, device="cpu") for _ in range(2))
+    bands.launch_split(_mark, 7, [rows], [outside], 5)
+    assert len(seen) == bands.count == 2 and threading.get_ident() not in {t for t, _ in seen}
+    seen.clear()
+    with one_band():
+        with one_band():  # nested: the outer one still holds after the inner ends
+            pass
+        bands.launch_split(_mark, 7, [rows], [inside], 5)
+        bands.launch(_mark, [((3, 5), [rows, 0]), ((4, 5), [rows, 3])], [inside])
+    assert seen == [
+        (threading.get_ident(), (7, 5)),
+        (threading.get_ident(), (3, 5)),
+        (threading.get_ident(), (4, 5)),
+    ]
+    assert np.array_equal(inside.numpy(), outside.numpy())  # the same rows, the same bytes
+    seen.clear()
+    bands.launch_split(_mark, 7, [rows], [outside], 5)  # after it: bands again
+    assert len(seen) == 2
+
+
+def test_one_band_holds_only_on_its_own_thread(monkeypatch):
+    seen = _launches(monkeypatch)
+    bands = Bands("cpu", 2, rows=4)
+    rows = wp.zeros((4, 3), dtype=wp.int32, device="cpu")
+    other = threading.Thread(target=bands.launch_split, args=(_mark, 4, [rows], [wp.zeros_like(rows)], 3))
+    with one_band():
+        other.start()
+        other.join()
+    assert len(seen) == 2  # the other thread's launch was split

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 from collections import deque
@@ -16,7 +17,7 @@ from backrooms.graph.catalog import CATALOG, Catalog
 from backrooms.graph.node import GraphContext, Node
 from backrooms.graph.product import RenderProduct
 from backrooms.graph.recipe import Recipe
-from backrooms.launch import TRACE_NICE, lower_priority
+from backrooms.launch import TRACE_NICE, lower_priority, one_band
 from backrooms.params.store import ReadLog, Snapshot
 
 ParamsAt = Callable[[int], Snapshot]
@@ -55,6 +56,8 @@ class Executor:
     changes to other knobs — a DAW automating the tape or the exposure — keep it), so every frame has
     exactly the bytes of an unpipelined run. After a stale one, ``PAUSE_AHEAD`` frames are traced
     here: while such a knob moves every frame, tracing ahead would only take a core for nothing.
+    While a trace ahead runs, the nodes finishing frame N launch their Warp kernels as one band
+    (``launch.one_band``), and so do the stages of a stream: the cores are busy already.
 
     Streamed (batch: ``stream(frames)``): the whole graph is an in-order pipeline of stages, each on
     its own thread — the render's trace and finish, then the nodes cut into groups at ``cuts`` (a
@@ -267,10 +270,11 @@ class Executor:
                     self.nodes[0].trace(product, params)
                     self.nodes[0].finish(product, params)
                     return
-                if finish:
-                    self.nodes[0].finish(product, params)
-                for index in nodes:
-                    self.nodes[index].process(product, params)
+                with one_band():  # the other stages fill the cores
+                    if finish:
+                        self.nodes[0].finish(product, params)
+                    for index in nodes:
+                        self.nodes[index].process(product, params)
         except BaseException:
             abandon.from_frame(product.frame + 1)
             raise
@@ -286,10 +290,11 @@ class Executor:
             if inputs is None:
                 self._trace_ahead(product)
             return product
-        self._trace_ahead(product)  # while the other nodes finish this frame
-        with wp.ScopedDevice(self.context.device):
-            self.nodes[0].finish(product, params)
-        self._process(self.nodes[1:], product, params)
+        tracing = self._trace_ahead(product)  # while the other nodes finish this frame
+        with one_band() if tracing else contextlib.nullcontext():  # the trace takes the other cores
+            with wp.ScopedDevice(self.context.device):
+                self.nodes[0].finish(product, params)
+            self._process(self.nodes[1:], product, params)
         return product
 
     def _process(self, nodes: Sequence[Node], product: RenderProduct, params: Snapshot) -> None:
@@ -297,20 +302,22 @@ class Executor:
             for node in nodes:
                 node.process(product, params)
 
-    def _trace_ahead(self, product: RenderProduct) -> None:
-        """Start tracing the frame after ``product``'s into the other buffer set (pipelined only).
+    def _trace_ahead(self, product: RenderProduct) -> bool:
+        """Start tracing the frame after ``product``'s into the other buffer set (pipelined only);
+        whether it was started.
 
         Never during a frame run wholly here: Warp modules a parameter change brings in (and the
         first frame's) load on this thread alone."""
         if self._worker is None or (self._until is not None and product.frame >= self._until):
-            return
+            return False
         if self._paused:  # a trace ahead would likely be stale too, and would take a core for nothing
             self._paused -= 1
-            return
+            return False
         spare = self._spare if product.buffers is self._buffers else self._buffers
         ahead = self._product(product.frame + 1, spare)
         params = ReadLog(self.params_at(product.frame + 1))
         self._ahead = (ahead.frame, params, self._worker.submit(self._trace, ahead, params))
+        return True
 
     def _product(self, frame: int, buffers: dict[str, wp.array]) -> RenderProduct:
         ctx = self.context
