@@ -139,3 +139,10 @@ def test_stages_launch_their_kernels_as_one_band_on_their_own_thread(monkeypatch
             names.clear()
     executor.close()
     assert "stage-0" in names and not names & {"generate", "camcorder", "vhs"}
+    executor = _executor(**knobs)  # ``render`` (``backrooms live``): the nodes beside the trace ahead
+    executor.render(0)
+    names.clear()
+    for frame in range(1, 4):
+        executor.render(frame)
+    executor.close()
+    assert "MainThread" in names and not names & {"generate", "camcorder", "vhs"}
