@@ -13,7 +13,7 @@ from backrooms.control.session import LiveOptions, LiveSession
 from backrooms.params import Registry
 
 BURST = 10_000  # pairs of messages, sent at about 10,000 a second
-MAX_CPU_PER_DATAGRAM = 6e-6  # seconds of the live process's CPU
+MAX_CPU_PER_DATAGRAM = 8e-6  # seconds of the live process's CPU, beyond what it spends without traffic
 
 
 def registry() -> Registry:
@@ -54,13 +54,16 @@ def test_a_flood_from_another_process_is_read_in_batches_and_the_last_value_wins
             return submit(changes, when)
 
         live.inbox.submit = counting
-        cpu = time.process_time()
+        began, cpu = time.monotonic(), time.process_time()
         subprocess.run([sys.executable, "-c", SENDER, str(live.osc.udp_port), str(BURST)], check=True)
         deadline = time.monotonic() + 20
         while live.inbox.target("decay.preset") != "ep" and time.monotonic() < deadline:
             time.sleep(0.01)
         received = live.osc.udp.received
-        cpu = time.process_time() - cpu  # this process: the OSC threads (the test thread waits)
+        cpu = time.process_time() - cpu  # this process: the OSC threads and the loop (the test waits)
+        quiet = time.process_time()  # as long again without traffic: what the session costs anyway
+        time.sleep(time.monotonic() - began)
+        cpu -= time.process_time() - quiet
         assert live.inbox.target("decay.preset") == "ep"
         assert live.inbox.target("decay.noise") == struct.unpack(">f", struct.pack(">f", 0.75))[0]
         assert live.inbox.target("decay.hue") == float((BURST - 1) % 90)
@@ -68,5 +71,8 @@ def test_a_flood_from_another_process_is_read_in_batches_and_the_last_value_wins
     assert len(submits) < received / 10, f"{len(submits)} inbox submits for {received} datagrams"
     assert live.tally.total() == 0
     # Read here, a datagram cost 11-14 us of this process's CPU (and its interpreter lock); read by
-    # the reader process, about 2.4 us.
+    # the reader process, about 2.4 us with the session's own CPU over the flood, which a slow phase
+    # of the machine raised to 3-7 us (once 6.9 against the 6 us this allowed then); the session's
+    # own share is now measured over as long again and taken off (2.4-4.2 us left in that phase;
+    # the threaded reader of 167c67d 10.8-14.9 us, so this still fails on it).
     assert cpu / received < MAX_CPU_PER_DATAGRAM, f"{cpu / received * 1e6:.1f} us per datagram"
