@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import os
+import platform
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -146,3 +150,46 @@ def test_footfalls_follow_the_operators_steps() -> None:
     assert steps[1][1] == frame_span(13, FPS)[0]
     standing = {**camera, "steps_taken": np.full(5, 2.5)}
     assert footfalls(standing, FPS, RATE) == []
+
+
+WALK_SOUND = """
+import hashlib
+import numpy as np
+from backrooms.audio.node import AudioNode
+from backrooms.graph.node import GraphContext
+from backrooms.params import ParamStore
+
+def pose(x):
+    return {"position": np.array([x, 1.6, 0.3 * x]), "forward": np.array([0.0, 0.0, -1.0]),
+            "right": np.array([1.0, 0.0, 0.0])}
+
+rng = np.random.default_rng(5)
+count = 60
+room = {"position": np.c_[rng.uniform(-6, 6, count), np.full(count, 2.7), rng.uniform(-6, 6, count)],
+        "intensity": rng.uniform(0.5, 1.0, count), "on": rng.uniform(size=count) < 0.9,
+        "flicker": rng.uniform(size=count) * (rng.uniform(size=count) < 0.2),
+        "key": np.arange(1, count + 1, dtype=np.uint32)}
+node = AudioNode(GraphContext(seed=3, width=8, height=8, fps=24.0, device="cpu"))
+snapshot = ParamStore().snapshot()
+meta = [{"lights": room, "camera": {**pose(0.1 * f), "previous": pose(0.1 * (f - 1))}} for f in range(12)]
+sound = [node.samples(f, meta[f], snapshot) for f in range(12)]
+print(hashlib.sha256(np.concatenate(sound).tobytes()).hexdigest())
+"""
+
+
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="OpenBLAS's x86 kernel names")
+def test_the_sound_is_the_same_bytes_whichever_blas_kernel_the_cpu_gets() -> None:
+    """numpy's OpenBLAS picks its kernels by CPU (AVX-512 on the Xeon, AVX2 on the EPYC), and their
+    float32 sums round differently: the hum is summed without it, so a take sounds the same on
+    every machine. ``OPENBLAS_CORETYPE`` stands in for another CPU (the SSE4.2 kernels run on any)."""
+    heard = {
+        core: subprocess.run(
+            [sys.executable, "-c", WALK_SOUND],
+            env={**os.environ, "OPENBLAS_CORETYPE": core},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for core in ("", "Nehalem")
+    }
+    assert len(heard[""]) == 65 and heard[""] == heard["Nehalem"]

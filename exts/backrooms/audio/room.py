@@ -42,8 +42,8 @@ def panel_levels(
     near = values["hum_distance"] / np.maximum(distance, NEAREST)
     fade = np.clip(1.0 - (distance / values["hum_radius"]) ** 2, 0.0, 1.0) ** 2
     level = near * fade * np.asarray(lights["intensity"], np.float64) * np.asarray(lights["on"], bool)
-    side = offset @ np.asarray(pose["right"], np.float64)
-    ahead = offset @ np.asarray(pose["forward"], np.float64)
+    side = (offset * np.asarray(pose["right"], np.float64)).sum(axis=1)  # no BLAS: see ``hum``
+    ahead = (offset * np.asarray(pose["forward"], np.float64)).sum(axis=1)
     pan = np.sin(np.arctan2(side, ahead))  # -1 hard left .. 1 hard right
     angle = (pan + 1.0) * (np.pi / 4)
     return level[:, None] * np.stack([np.cos(angle), np.sin(angle)], axis=1)
@@ -72,11 +72,13 @@ def hum(
     c_before, c_after, c_dip = (shape * np.einsum("nc,nh->hc", lv, rotors) for lv in (before, after, dip))
     table = mains_basis(mains, rate)
     basis = np.take(table, np.arange(start, start + count, dtype=np.int64) % table.shape[1], axis=1)
-    # Im(c e^{j phi}) = Re(c) sin(phi) + Im(c) cos(phi): real products only (a matrix-vector product
-    # per output column; OpenBLAS's threaded matrix product is slower than this on a busy machine)
+    # Im(c e^{j phi}) = Re(c) sin(phi) + Im(c) cos(phi): real products only, summed over the 2H rows
+    # of the basis in their order by numpy, not by a BLAS: OpenBLAS picks its kernel by CPU, and its
+    # AVX-512 and AVX2 kernels round these float32 sums differently, so the same take gave another
+    # WAV on the Xeon and on the EPYC sandbox (OPENBLAS_CORETYPE=Haswell on the Xeon gave the EPYC's)
     amplitudes = np.concatenate([c_before, c_after - c_before, c_dip], axis=1)  # (H, 6)
     columns = np.concatenate([amplitudes.real, amplitudes.imag]).astype(np.float32).T  # (6, 2H)
-    steady, change, dips = np.split(np.stack([column @ basis for column in columns]), 3)
+    steady, change, dips = np.split((columns[:, :, None] * basis[None]).sum(axis=1), 3)
     u = ramp(start, count, span)
     bump = frame_bump(start, count, span)
     return HUM_GAIN * (steady + u * change - bump * dips).T.astype(np.float64)
