@@ -37,7 +37,11 @@ def lower_priority(nice: int) -> None:
             os.setpriority(os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread) + nice)
 
 
-_here = threading.local()  # ``one_band``'s flag, per thread
+class _Here(threading.local):
+    one_band = False  # inside ``one_band`` on this thread
+
+
+_here = _Here()
 
 
 @contextlib.contextmanager
@@ -51,12 +55,11 @@ def one_band() -> Iterator[None]:
     at 320x240 with ``diffusion.generate`` 2 and ``render.scale`` 0.5 +4.5 % (640x480 +7 %), the
     default chain streamed +1 %, with the render traced ahead (``backrooms live``) +3.3 %. Same
     bytes: a band's rows do not depend on the others."""
-    before = getattr(_here, "on", False)
-    _here.on = True
+    before, _here.one_band = _here.one_band, True
     try:
         yield
     finally:
-        _here.on = before
+        _here.one_band = before
 
 
 def cpu_cores() -> int:
@@ -89,7 +92,7 @@ class Bands:
     def launch(self, kernel: wp.Kernel, launches: Iterable[tuple[Any, Sequence]], outputs: list) -> None:
         """Launch ``kernel`` once per ``(dim, inputs)``, all at once on the CPU (in order inside
         ``one_band``); returns when all are done."""
-        if self._pool is None or getattr(_here, "on", False):
+        if self._pool is None or _here.one_band:
             for dim, inputs in launches:
                 wp.launch(kernel, dim, list(inputs), outputs, device=self.device)
             return
@@ -105,7 +108,7 @@ class Bands:
     ) -> None:
         """Launch ``kernel`` over ``rows`` (x ``width``) threads split into one band of consecutive
         rows per thread (one band inside ``one_band``); the kernel's last input is its band's first row."""
-        count = 1 if getattr(_here, "on", False) else self.count
+        count = 1 if _here.one_band else self.count
         cuts = [rows * b // count for b in range(count + 1)]
         launches = [
             ((hi - lo,) if width is None else (hi - lo, width), [*inputs, lo])
