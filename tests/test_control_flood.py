@@ -5,6 +5,7 @@ live process (whose interpreter the frame loop needs) spends little CPU on it.""
 import struct
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -13,7 +14,7 @@ from backrooms.control.session import LiveOptions, LiveSession
 from backrooms.params import Registry
 
 BURST = 10_000  # pairs of messages, sent at about 10,000 a second
-MAX_CPU_PER_DATAGRAM = 8e-6  # seconds of the live process's CPU, beyond what it spends without traffic
+MAX_CPU_PER_BATCH = 1e-3  # seconds of the live process's OSC thread
 
 
 def registry() -> Registry:
@@ -54,25 +55,34 @@ def test_a_flood_from_another_process_is_read_in_batches_and_the_last_value_wins
             return submit(changes, when)
 
         live.inbox.submit = counting
-        began, cpu = time.monotonic(), time.process_time()
+        batches = []
+        handle = live.osc.udp._handle
+
+        def handling(batch):
+            batches.append(batch[0])  # datagrams the reader process read into it
+            handle(batch)
+
+        live.osc.udp._handle = handling
+        udp = next(t for t in threading.enumerate() if t.name == "osc-_UdpServer")
+        clock = time.pthread_getcpuclockid(udp.ident)  # the thread that takes UDP's batches here
+        cpu = time.clock_gettime(clock)
         subprocess.run([sys.executable, "-c", SENDER, str(live.osc.udp_port), str(BURST)], check=True)
         deadline = time.monotonic() + 20
         while live.inbox.target("decay.preset") != "ep" and time.monotonic() < deadline:
             time.sleep(0.01)
         received = live.osc.udp.received
-        cpu = time.process_time() - cpu  # this process: the OSC threads and the loop (the test waits)
-        quiet = time.process_time()  # as long again without traffic: what the session costs anyway
-        time.sleep(time.monotonic() - began)
-        cpu -= time.process_time() - quiet
+        cpu = time.clock_gettime(clock) - cpu
         assert live.inbox.target("decay.preset") == "ep"
         assert live.inbox.target("decay.noise") == struct.unpack(">f", struct.pack(">f", 0.75))[0]
         assert live.inbox.target("decay.hue") == float((BURST - 1) % 90)
     assert received >= 0.5 * (2 * BURST + 2)  # UDP: a busy machine's kernel may drop some
     assert len(submits) < received / 10, f"{len(submits)} inbox submits for {received} datagrams"
     assert live.tally.total() == 0
-    # Read here, a datagram cost 11-14 us of this process's CPU (and its interpreter lock); read by
-    # the reader process, about 2.4 us with the session's own CPU over the flood, which a slow phase
-    # of the machine raised to 3-7 us (once 6.9 against the 6 us this allowed then); the session's
-    # own share is now measured over as long again and taken off (2.4-4.2 us left in that phase;
-    # the threaded reader of 167c67d 10.8-14.9 us, so this still fails on it).
-    assert cpu / received < MAX_CPU_PER_DATAGRAM, f"{cpu / received * 1e6:.1f} us per datagram"
+    # The live process (whose interpreter the frame loop needs) wakes once per batch of the reader
+    # process's, not per datagram: about 100 datagrams a batch here, each batch 0.13-0.23 ms of its
+    # OSC thread's CPU. (A limit per datagram on the whole process's CPU, 6 us and then 8, failed
+    # in CI on a slow phase of the Xeon sandbox: most of that figure grows with the flood's
+    # seconds, not its datagrams. The threaded reader of 167c67d read every datagram on that thread,
+    # 8.8-9.7 us each, and has no batches: this fails on it.)
+    assert sum(batches) == received and len(batches) < received / 20, f"{len(batches)} batches"
+    assert cpu / len(batches) < MAX_CPU_PER_BATCH, f"{cpu / len(batches) * 1e3:.2f} ms per batch"
