@@ -50,11 +50,10 @@ def one_band() -> Iterator[None]:
 
     For work that runs while other threads fill the cores (a streamed graph's stages, the nodes
     finishing a frame while the next is traced): in bands it would only hand rows to pool threads
-    that wait for a core
-    and then for each other. Paired runs against bands, 2-core Xeon, medians: the streamed chain
-    at 320x240 with ``diffusion.generate`` 2 and ``render.scale`` 0.5 +4.5 % (640x480 +7 %), the
-    default chain streamed +1 %, with the render traced ahead (``backrooms live``) +3.3 %. Same
-    bytes: a band's rows do not depend on the others."""
+    that wait for a core and then for each other. Paired runs against bands, 2-core Xeon, medians:
+    the streamed chain at 320x240 with ``diffusion.generate`` 2 and ``render.scale`` 0.5 +4.5 %
+    (640x480 +7 %), the default chain streamed +1 %, with the render traced ahead (``backrooms
+    live``) +3.3 %. Same bytes: a band's rows do not depend on the others."""
     before, _here.one_band = _here.one_band, True
     try:
         yield
