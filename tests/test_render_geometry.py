@@ -204,6 +204,27 @@ def test_disocclusion_marks_points_hidden_from_the_previous_camera() -> None:
     assert not out["disocclusion"][out["instance_id"] == 2].any()
 
 
+def test_disocclusion_can_look_back_further_than_the_motion_vectors() -> None:
+    """With frame generation the diffusion node remembers the last traced frame, k frames back:
+    ``since`` points the disocclusion there while the motion vectors still measure one frame."""
+    back = placed((5.0, 2.0, 1.0), (0.0, -1.0, -8.0))
+    post = placed((0.125, 2.0, 1.0), (0.0, -1.0, -3.0))
+    scene = Scene.from_view(view_of([WALL, WALL], [back, post]))
+    camera, previous, since = (look_at((x, 1.0, 0.0)) for x in (0.6, 0.3, 0.0))
+
+    def trace(previous: Camera, since: Camera | None = None) -> dict[str, np.ndarray]:
+        product = RenderProduct(0, W, H, "cpu")
+        Renderer(W, H, "cpu").trace(scene, camera, previous, product, settings(), 1, since=since)
+        return {name: buf.numpy() for name, buf in product.buffers.items()}
+
+    both = trace(previous, since)
+    one_back, two_back = trace(previous), trace(since)
+    assert np.array_equal(both["disocclusion"], two_back["disocclusion"])
+    assert np.array_equal(both["motion_vectors"], one_back["motion_vectors"])
+    assert np.array_equal(both["radiance"], one_back["radiance"])
+    assert two_back["disocclusion"].sum() > one_back["disocclusion"].sum() + 10  # the post hid more
+
+
 def test_turning_on_the_spot_reveals_only_what_was_off_screen() -> None:
     back = placed((5.0, 2.0, 1.0), (0.0, -1.0, -8.0))
     post = placed((0.125, 2.0, 1.0), (0.0, -1.0, -3.0))

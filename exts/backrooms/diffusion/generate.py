@@ -346,12 +346,16 @@ def backward_source(
     key: CameraData,
     depth: wp.array2d(dtype=wp.float32),
     key_depth: wp.array2d(dtype=wp.float32),
+    revealed: wp.array2d(dtype=wp.uint8),
+    exact: bool,
     first_row: int,
     grid: wp.array3d(dtype=wp.float32),
     valid: wp.array2d(dtype=wp.float32),
 ):
     """Each pixel's place in the key frame as grid_sample coordinates, and whether the key frame saw
-    the same surface there (inside its image, and its distance within ``DEPTH_TOLERANCE``)."""
+    the same surface there: inside its image, and not ``revealed`` when ``exact`` (the renderer's
+    disocclusion against the key camera), else its distance within ``DEPTH_TOLERANCE`` of one of
+    the key pixels around it."""
     row, x = wp.tid()
     y = row + first_row
     far = not (depth[y, x] < FAR)
@@ -361,7 +365,10 @@ def backward_source(
     grid[y, x, 1] = 2.0 * before[1] / float(key.height) - 1.0
     seen = 0.0
     inside = before[2] > 0.0 and before[0] >= 0.0 and before[1] >= 0.0
-    if inside and before[0] <= float(key.width) and before[1] <= float(key.height):
+    inside = inside and before[0] <= float(key.width) and before[1] <= float(key.height)
+    if inside and exact:
+        seen = wp.where(revealed[y, x] == wp.uint8(0), 1.0, 0.0)
+    elif inside:
         # the nearest key pixel, or one beside it, holds the same surface
         dist = wp.length(offset)
         for di in range(2):
@@ -411,6 +418,7 @@ class FrameGenerator:
         self._index = [wp.zeros(shape, dtype=wp.int32, device=device) for _ in range(2)]
         self._grid = wp.zeros((*shape, 2), dtype=wp.float32, device=device)
         self._valid = wp.zeros(shape, dtype=wp.float32, device=device)
+        self._no_reveal = wp.zeros(shape, dtype=wp.uint8, device=device)  # without the renderer's
 
     def reset(self) -> None:
         self.key_frame = None
@@ -430,11 +438,16 @@ class FrameGenerator:
 
     def source(self, product: RenderProduct) -> tuple[torch.Tensor, torch.Tensor] | None:
         """For a traced frame: (grid (1, H, W, 2), valid (1, 1, H, W)) of its pixels in the key frame,
-        or None without a key frame."""
+        or None without a key frame. Where the renderer's disocclusion looks back to the key frame
+        (``meta["revealed_since"]``) it says what the key frame saw; otherwise (the first frame
+        after ``generate`` changed) distances are compared, which below full size misses surfaces
+        at edges: the product's distances are the nearest jittered sample's, not the pixel centre's."""
         if self.key_frame is None:
             return None
         cam = lens_camera(product.meta["camera"], self.width, self.height)
-        inputs = [cam, self._key_camera, product[DEPTH], self._depth]
+        exact = product.meta.get("revealed_since") == self.key_frame and DISOCCLUSION in product
+        revealed = product[DISOCCLUSION] if exact else self._no_reveal
+        inputs = [cam, self._key_camera, product[DEPTH], self._depth, revealed, exact]
         self._bands.launch_split(backward_source, self.height, inputs, [self._grid, self._valid], self.width)
         return wp.to_torch(self._grid).unsqueeze(0), wp.to_torch(self._valid).unsqueeze(0).unsqueeze(0)
 

@@ -129,9 +129,10 @@ def pixels(
     row_step: int,
     cam: CameraData,
     prev: CameraData,
+    back: CameraData,
     moved: bool,
     bins: BinData,
-    prev_bins: BinData,
+    back_bins: BinData,
     shading: Shading,
     depth: wp.array2d(dtype=wp.float32),
     normals: wp.array3d(dtype=wp.float32),
@@ -145,7 +146,9 @@ def pixels(
     ``instance_id`` is the instance's stable key (0 is kept for misses), so a piece of wall keeps its
     id while chunks stream in and out. Motion is exact: the hit point is projected with the previous
     camera (misses use their direction at infinity), from the point traced. A hit is disoccluded
-    when it falls outside the previous image or something lay between it and the previous camera.
+    when it falls outside the image of ``back`` or something lay between it and that camera:
+    ``back`` is the previous camera, or with frame generation the last traced frame's (``moved``:
+    whether ``back`` stands elsewhere than ``cam``).
     """
     y, x = wp.tid()
     y = row0 + y * row_step
@@ -154,11 +157,14 @@ def pixels(
     d = camera_ray(cam, px, py)
     hit = trace_tile(scene, bins, tile_at(bins, px, py, cam.width, cam.height), cam.position, d, FAR)
     offset = d
+    back_offset = d
     revealed = wp.uint8(0)
     n = wp.vec3(0.0)
     if hit.instance >= 0:
         n = hit_normal(scene, hit, d)
-        offset = cam.position + hit.t * d - prev.position
+        point = cam.position + hit.t * d
+        offset = point - prev.position
+        back_offset = point - back.position
         depth[y, x] = hit.t
         for c in range(3):
             normals[y, x, c] = n[c]
@@ -170,16 +176,17 @@ def pixels(
             normals[y, x, c] = 0.0
         instance_id[y, x] = wp.uint32(0)
     before = project(prev, offset)
-    inside = before[2] > 0.0 and before[0] >= 0.0 and before[1] >= 0.0
-    inside = inside and before[0] <= float(prev.width) and before[1] <= float(prev.height)
+    seen = project(back, back_offset)
+    inside = seen[2] > 0.0 and seen[0] >= 0.0 and seen[1] >= 0.0
+    inside = inside and seen[0] <= float(back.width) and seen[1] <= float(back.height)
     if hit.instance >= 0:
-        dist = wp.length(offset)
+        dist = wp.length(back_offset)
         if not inside:
             revealed = wp.uint8(1)
         elif moved and dist > SURFACE_EPS:  # unmoved: the way back is the primary ray, free by construction
-            tile = tile_at(prev_bins, before[0], before[1], prev.width, prev.height)
+            tile = tile_at(back_bins, seen[0], seen[1], back.width, back.height)
             reach = dist * (1.0 - 1.0e-4) - SURFACE_EPS
-            blocked = occluded_tile(scene, prev_bins, tile, prev.position, offset / dist, reach)
+            blocked = occluded_tile(scene, back_bins, tile, back.position, back_offset / dist, reach)
             revealed = wp.where(blocked, wp.uint8(1), wp.uint8(0))
     if before[2] > 0.0:
         motion[y, x, 0] = px - before[0]

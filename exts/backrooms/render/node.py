@@ -10,6 +10,9 @@ Beside the AOVs it leaves what other nodes (the audio node) need to know about t
   only), ``key`` (N,) stable panel keys;
 - ``traced``: False on a frame the diffusion node generates (``diffusion.generate`` > 1): then only
   ``lights`` and ``camera`` are new, the AOV buffers are the diffusion node's to fill;
+- ``revealed_since``: on a traced frame, the frame its ``disocclusion`` looks back to: the one
+  before, or with ``diffusion.generate`` = k > 1 the last traced one (k frames back), whose output
+  the diffusion node remembers (the motion vectors always look one frame back);
 - ``camera``: the pose rendered and the operator's gait (docs/world.md): ``position``, ``rotation``,
   ``forward``, ``right``, ``fov_y``, ``steps``, ``step_phase``, ``speed``, ``walking``; the previous
   frame's ``position``, ``rotation``, ``forward`` and ``right`` under ``previous``; ``lens`` =
@@ -86,10 +89,14 @@ class RenderNode(Node):
         previous, camera = world.cameras(product.frame, self.context.fps)
         self.scene.update(world.view(camera.position))
         settings = params.node("render")
-        index, between = divmod(product.frame, self._generate(params))
+        k = self._generate(params)
+        index, between = divmod(product.frame, k)
         traced = between == 0
         if traced:
-            self._trace(camera, previous, product, settings, index)
+            back = max(product.frame - k, 0)  # the frame the diffusion node remembers: the last traced
+            since = previous if k == 1 else world.camera(back, self.context.fps)
+            self._trace(camera, previous, since, product, settings, index)
+            product.meta["revealed_since"] = back
             self.traces += 1
         else:  # the diffusion node generates this frame from the last traced one
             self.renderer.light(self.scene, product.frame, settings, self.context.seed)
@@ -107,7 +114,13 @@ class RenderNode(Node):
         return params["diffusion.generate"] if "diffusion" in self.context.nodes else 1
 
     def _trace(
-        self, camera: Camera, previous: Camera, product: RenderProduct, settings: Mapping, index: int
+        self,
+        camera: Camera,
+        previous: Camera,
+        since: Camera,
+        product: RenderProduct,
+        settings: Mapping,
+        index: int,
     ) -> None:
         """Trace at ``render.scale``'s internal size; below full size, with the sub-pixel jitter of
         traced frame ``index``, into a smaller product of its own (one per buffer set of the
@@ -115,7 +128,8 @@ class RenderNode(Node):
         ``finish`` fills the product up from."""
         size = internal_size(product.width, product.height, settings["scale"])
         if size == (product.width, product.height):
-            self.renderer.trace(self.scene, camera, previous, product, settings, self.context.seed)
+            seed = self.context.seed
+            self.renderer.trace(self.scene, camera, previous, product, settings, seed, since=since)
             return
         if (self.internal.width, self.internal.height) != size:
             self.internal = Renderer(*size, self.context.device)
@@ -123,9 +137,8 @@ class RenderNode(Node):
         buffers = self._internal_buffers.setdefault(id(product.buffers), {})
         internal = RenderProduct(product.frame, *size, product.device, buffers)
         internal.meta["jitter"] = jitter(index)  # what ``finish`` fills the product up with
-        self.internal.trace(
-            self.scene, camera, previous, internal, settings, self.context.seed, internal.meta["jitter"]
-        )
+        seed, offset = self.context.seed, internal.meta["jitter"]
+        self.internal.trace(self.scene, camera, previous, internal, settings, seed, offset, since)
         product.meta["internal"] = internal  # the traced AOVs: finish exposes them; other nodes may read them
 
     def _lights(self, radiance: float) -> dict[str, np.ndarray]:

@@ -47,7 +47,7 @@ class Renderer:
         self._haze_light = wp.zeros(1, dtype=wp.float32, device=device)
         self._srgb = wp.array(kernels.srgb_table(), dtype=wp.uint8, device=device)
         self._bins = Binner(width, height, device)  # tiles for rays from this frame's camera ...
-        self._prev_bins = Binner(width, height, device)  # ... and from the previous one
+        self._back_bins = Binner(width, height, device)  # ... and from the one disocclusion looks back to
         self._threads = Bands(device, threads, "render", TRACE_NICE, rows=height)
         # one band per thread, rows interleaved: ceilings are cheap and floors dear, so every thread
         # takes some of each and they finish together
@@ -86,11 +86,15 @@ class Renderer:
         settings: Mapping[str, Any],
         seed: int,
         jitter: tuple[float, float] = (0.0, 0.0),
+        since: Camera | None = None,
     ) -> None:
         """Every AOV but ``rgb``: ``radiance`` is the light before exposure (``expose`` makes ``rgb``).
 
         ``jitter``: where in its pixel each primary ray passes, in pixels from the centre (below
-        full size, a different place every frame: see :func:`backrooms.render.upscale.jitter`)."""
+        full size, a different place every frame: see :func:`backrooms.render.upscale.jitter`).
+        ``since``: the camera ``disocclusion`` looks back to (default ``previous``, as the motion
+        vectors do); with frame generation the last traced frame's, whose output the diffusion node
+        remembers."""
         if (product.width, product.height) != (self.width, self.height):
             raise ValueError(
                 f"product is {product.width}x{product.height}, renderer is {self.width}x{self.height}"
@@ -98,6 +102,8 @@ class Renderer:
         frame, s, data = product.frame, settings, scene.data
         cam = camera_data(camera, self.width, self.height, s["fov"], s["distortion"])
         prev = camera_data(previous, self.width, self.height, s["fov"], s["distortion"])
+        since = since or previous
+        back = camera_data(since, self.width, self.height, s["fov"], s["distortion"])
         aovs = [product.allocate(name) for name in AOVS]
         self.light(scene, frame, s, seed)
         if data.light_count:
@@ -105,12 +111,12 @@ class Renderer:
             wp.launch(haze_light, 1, [data, eye, s["light_radius"], self._haze_light], device=self.device)
         else:
             self._haze_light.zero_()
-        moved = bool(np.any(camera.position != previous.position))
-        now_key, prev_key = (_view_key(scene, c, s) for c in (camera, previous))
-        if self._bins.key == prev_key != self._prev_bins.key:  # last frame's camera is this one's previous
-            self._bins, self._prev_bins = self._prev_bins, self._bins
+        moved = bool(np.any(camera.position != since.position))
+        now_key, back_key = (_view_key(scene, c, s) for c in (camera, since))
+        if self._bins.key == back_key != self._back_bins.key:  # looking back to the last frame traced
+            self._bins, self._back_bins = self._back_bins, self._bins
         bins = self._bins.bin(scene, cam, now_key)
-        prev_bins = self._prev_bins.bin(scene, prev, prev_key) if moved else bins  # unmoved: no disocclusion
+        back_bins = self._back_bins.bin(scene, back, back_key) if moved else bins  # unmoved: no disocclusion
         shading = kernels.Shading()
         shading.noise_seed = warp_seed(seed, "render.noise", frame)
         shading.pattern_salt = warp_seed(seed, "render.surface") & 0xFFFF
@@ -125,7 +131,7 @@ class Renderer:
         shading.radiance = s["radiance"]
         shading.haze_light = self._haze_light
         shading.jitter = wp.vec2(*jitter)
-        self._launch_rows(kernels.pixels, [cam, prev, moved, bins, prev_bins, shading], aovs, data)
+        self._launch_rows(kernels.pixels, [cam, prev, back, moved, bins, back_bins, shading], aovs, data)
 
     def light(self, scene: Scene, frame: int, settings: Mapping[str, Any], seed: int) -> None:
         """Set every loaded panel's radiance for ``frame`` (``scene.data.light_gain``): all a frame
