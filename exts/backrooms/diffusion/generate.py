@@ -418,7 +418,7 @@ class FrameGenerator:
         self._index = [wp.zeros(shape, dtype=wp.int32, device=device) for _ in range(2)]
         self._grid = wp.zeros((*shape, 2), dtype=wp.float32, device=device)
         self._valid = wp.zeros(shape, dtype=wp.float32, device=device)
-        self._no_reveal = wp.zeros(shape, dtype=wp.uint8, device=device)  # without the renderer's
+        self._unread = wp.zeros((1, 1), dtype=wp.uint8, device=device)  # ``revealed`` when not ``exact``
 
     def reset(self) -> None:
         self.key_frame = None
@@ -446,7 +446,7 @@ class FrameGenerator:
             return None
         cam = lens_camera(product.meta["camera"], self.width, self.height)
         exact = product.meta.get("revealed_since") == self.key_frame and DISOCCLUSION in product
-        revealed = product[DISOCCLUSION] if exact else self._no_reveal
+        revealed = product[DISOCCLUSION] if exact else self._unread
         inputs = [cam, self._key_camera, product[DEPTH], self._depth, revealed, exact]
         self._bands.launch_split(backward_source, self.height, inputs, [self._grid, self._valid], self.width)
         return wp.to_torch(self._grid).unsqueeze(0), wp.to_torch(self._valid).unsqueeze(0).unsqueeze(0)
