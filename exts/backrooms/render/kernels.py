@@ -130,6 +130,7 @@ def pixels(
     cam: CameraData,
     prev: CameraData,
     back: CameraData,
+    further: bool,
     moved: bool,
     bins: BinData,
     back_bins: BinData,
@@ -147,8 +148,9 @@ def pixels(
     id while chunks stream in and out. Motion is exact: the hit point is projected with the previous
     camera (misses use their direction at infinity), from the point traced. A hit is disoccluded
     when it falls outside the image of ``back`` or something lay between it and that camera:
-    ``back`` is the previous camera, or with frame generation the last traced frame's (``moved``:
-    whether ``back`` stands elsewhere than ``cam``).
+    ``back`` is the previous camera, or with frame generation the last traced frame's (``further``:
+    whether it stands elsewhere than ``prev``, so the point is projected once more; ``moved``:
+    whether it stands elsewhere than ``cam``).
     """
     y, x = wp.tid()
     y = row0 + y * row_step
@@ -176,7 +178,9 @@ def pixels(
             normals[y, x, c] = 0.0
         instance_id[y, x] = wp.uint32(0)
     before = project(prev, offset)
-    seen = project(back, back_offset)
+    seen = before
+    if further:
+        seen = project(back, back_offset)
     inside = seen[2] > 0.0 and seen[0] >= 0.0 and seen[1] >= 0.0
     inside = inside and seen[0] <= float(back.width) and seen[1] <= float(back.height)
     if hit.instance >= 0:

@@ -102,8 +102,9 @@ class Renderer:
         frame, s, data = product.frame, settings, scene.data
         cam = camera_data(camera, self.width, self.height, s["fov"], s["distortion"])
         prev = camera_data(previous, self.width, self.height, s["fov"], s["distortion"])
-        since = since or previous
-        back = camera_data(since, self.width, self.height, s["fov"], s["distortion"])
+        further = since is not None and since is not previous  # another camera: one more projection
+        since = since if further else previous
+        back = camera_data(since, self.width, self.height, s["fov"], s["distortion"]) if further else prev
         aovs = [product.allocate(name) for name in AOVS]
         self.light(scene, frame, s, seed)
         if data.light_count:
@@ -131,7 +132,8 @@ class Renderer:
         shading.radiance = s["radiance"]
         shading.haze_light = self._haze_light
         shading.jitter = wp.vec2(*jitter)
-        self._launch_rows(kernels.pixels, [cam, prev, back, moved, bins, back_bins, shading], aovs, data)
+        inputs = [cam, prev, back, further, moved, bins, back_bins, shading]
+        self._launch_rows(kernels.pixels, inputs, aovs, data)
 
     def light(self, scene: Scene, frame: int, settings: Mapping[str, Any], seed: int) -> None:
         """Set every loaded panel's radiance for ``frame`` (``scene.data.light_gain``): all a frame
