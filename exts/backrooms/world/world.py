@@ -7,6 +7,7 @@ in a bounded cache, so walking forever keeps memory flat.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 
 import numpy as np
@@ -22,6 +23,7 @@ from backrooms.world.placement import ChunkScene, PlacementTable, build_scene, c
 from backrooms.world.types import Camera, SceneView
 
 CHUNK_CACHE = 64  # chunks kept at least; always more than two loaded neighbourhoods
+CAMERA_CACHE = 64  # poses kept: every node of a frame asks for this frame's and the few before
 
 
 class World:
@@ -38,6 +40,8 @@ class World:
         self._views: OrderedDict[tuple, SceneView] = OrderedDict()
         self._autopilot: Autopilot | None = None
         self._operator: Operator | None = None
+        self._cameras: dict[tuple[int, float], Camera] = {}
+        self._cameras_lock = threading.Lock()  # the executor traces ahead on another thread
         self.set_params(params if params is not None else ParamStore().snapshot())
 
     # -- parameters ---------------------------------------------------------------------------------
@@ -49,6 +53,9 @@ class World:
         it had always gone at that speed (same route either way)."""
         spec = LayoutSpec.from_params(self.seed, params)
         camera = CameraSpec.from_params(params)
+        if getattr(self, "spec", None) != spec or getattr(self, "camera_spec", None) != camera:
+            with self._cameras_lock:
+                self._cameras.clear()  # a re-timed walk may come back to an old spec, so any change clears
         if getattr(self, "spec", None) != spec:
             self.spec = spec
             self._chunks.clear()
@@ -145,7 +152,16 @@ class World:
         """The camera at ``frame`` (any frame, in any order: the walk is a pure function of the seed)."""
         if fps <= 0:
             raise ValueError(f"fps must be positive, got {fps}")
-        return self.operator.camera(frame / fps)
+        key = (frame, fps)
+        with self._cameras_lock:
+            found = self._cameras.get(key)
+        if found is None:  # computed outside the lock: the walk is a pure function, a race only repeats it
+            found = _frozen(self.operator.camera(frame / fps))
+            with self._cameras_lock:
+                if len(self._cameras) >= CAMERA_CACHE:
+                    del self._cameras[next(iter(self._cameras))]
+                self._cameras[key] = found
+        return found
 
     def cameras(self, frame: int, fps: float) -> tuple[Camera, Camera]:
         """(previous, current) cameras for exact motion vectors; frame 0 is its own previous."""
@@ -182,3 +198,10 @@ class World:
             if len(self._views) > 4:
                 self._views.popitem(last=False)
         return found
+
+
+def _frozen(camera: Camera) -> Camera:
+    """``camera`` with read-only arrays: one cached pose is handed to every node of a frame."""
+    camera.position.setflags(write=False)
+    camera.rotation.setflags(write=False)
+    return camera
