@@ -16,6 +16,8 @@ At full size each pixel's own sample is at its centre, weight 1.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import warp as wp
 
@@ -71,15 +73,20 @@ def accumulate(
     fill01: torch.Tensor,
     samples: tuple[torch.Tensor, torch.Tensor],
     radius: int,
+    relight: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """This frame's full-size render in [0, 1]: ``history`` (the last one; None where a memory chain
     starts) warped along ``grid`` and clamped to the ``2 radius + 1`` window of ``fill01`` (the
     render as the render node made it: below full size, the bilinear fill), with the frame's
     ``samples`` (:func:`frame_samples`) blended in; ``fill01`` where ``valid`` says the last frame did
-    not see the surface."""
+    not see the surface. ``relight`` puts the warped history under this frame's light (the panels'
+    change, ``relight.Relighter``), so a panel's dip is not averaged away over the history."""
     if history is None or grid is None or valid is None:
         return fill01
     picked, weight = samples
-    carried = clamp_to_render(warp(history, grid, MEMORY_FILTER), fill01, radius=radius)
+    carried = warp(history, grid, MEMORY_FILTER)
+    if relight is not None:
+        carried = relight(carried)
+    carried = clamp_to_render(carried, fill01, radius=radius)
     blended = carried + (BLEND * weight) * (picked - carried)
     return valid * blended + (1 - valid) * fill01

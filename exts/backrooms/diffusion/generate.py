@@ -25,6 +25,7 @@ the key camera) and tests visibility against the key frame's depth.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -32,6 +33,7 @@ import numpy as np
 import torch
 import warp as wp
 
+from backrooms.diffusion.relight import Relighter
 from backrooms.graph.product import (
     DEPTH,
     DISOCCLUSION,
@@ -405,6 +407,8 @@ class FrameGenerator:
         self.key_frame: int | None = None
         self._key_camera: CameraData | None = None
         self._key_pose: dict[str, Any] | None = None
+        self._key_lights: dict[str, Any] | None = None
+        self._relighter = Relighter(width, height, device)
         self._rgb = wp.zeros((*shape, 4), dtype=wp.uint8, device=device)
         self._depth = wp.zeros(shape, dtype=wp.float32, device=device)
         self._normals = wp.zeros((*shape, 4), dtype=wp.float32, device=device)
@@ -434,6 +438,7 @@ class FrameGenerator:
             wp.copy(target, product[name])
         self._key_camera = lens_camera(product.meta["camera"], self.width, self.height)
         self._key_pose = product.meta["camera"]
+        self._key_lights = product.meta.get("lights")
         self.key_frame = product.frame
 
     def source(self, product: RenderProduct) -> tuple[torch.Tensor, torch.Tensor] | None:
@@ -482,6 +487,22 @@ class FrameGenerator:
         follows_key = _same_view(meta, meta["previous"], self._key_pose)
         inputs = [self._key_camera, cam, previous, follows_key, current, self._revealed, *key]
         self._bands.launch_split(gather, self.height, inputs, outputs, self.width)
+        if self._light_changed(product, cam):
+            self._relighter.codes(product[RGB])
+
+    def relit_history(self, product: RenderProduct) -> Callable[[torch.Tensor], torch.Tensor] | None:
+        """For a traced frame: what re-lights an image of the key frame's (in [0, 1], warped to this
+        frame's pixels) by the panels' change since, or None when none changed."""
+        if self.key_frame is None or "camera" not in product.meta:
+            return None
+        cam = lens_camera(product.meta["camera"], self.width, self.height)
+        return self._relighter.values if self._light_changed(product, cam) else None
+
+    def _light_changed(self, product: RenderProduct, cam: CameraData) -> bool:
+        """Whether the panels changed since the key frame (then measured at ``product``'s surfaces)."""
+        if self._key_lights is None or "shading" not in product.meta:
+            return False
+        return self._relighter.measure(product, cam, self._key_lights)
 
 
 def _same_view(meta: dict[str, Any], pose: dict[str, Any], key: dict[str, Any] | None) -> bool:

@@ -20,6 +20,7 @@ frame f depends only on frames ``history(f) .. f``, which the executor replays a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -190,6 +191,8 @@ class DiffusionNode(Node):
         aovs = read_aovs(product)
         frame_state = _FrameState(product, aovs, key_source, scale)
         frame_state.previous_frame = frame - 1 if key_source is None else self._generator.key_frame
+        if frame_state.previous_frame == self._generator.key_frame:  # the panels' change since
+            frame_state.relight = self._generator.relit_history(product)
         chains = active_chains(frame, p["reset_interval"], p["reset_fade"])
         made = [(weight, *self._remember(start, frame, frame_state, p)) for start, weight in chains]
         self._chains = {start: self._chains[start] for start, _ in chains}
@@ -212,7 +215,7 @@ class DiffusionNode(Node):
         # a chain's first frame, or frame by frame (no trust in memory): the render alone
         history = None if chain is None or p["temporal_weight"] <= 0 else chain.render
         render01 = accumulate(
-            history, state.grid, state.valid, state.render01, state.samples, state.clamp_radius
+            history, state.grid, state.valid, state.render01, state.samples, state.clamp_radius, state.relight
         )
         if chain is not None and state.grid is not None:
             valid = state.valid
@@ -315,6 +318,7 @@ class _FrameState:
             self.grid = None if aovs.motion is None else source_grid(aovs.motion)
             self.valid = None if self.grid is None else valid_mask(self.grid, aovs.disocclusion)
         self.previous_frame: int | None = None
+        self.relight: Callable[[torch.Tensor], torch.Tensor] | None = None
         self.samples = frame_samples(product, self.render01)
 
 

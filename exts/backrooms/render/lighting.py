@@ -52,12 +52,16 @@ def light_gains(
 
 
 @wp.func
+def bounce_from(gain: float, area: float, w: wp.vec3) -> float:
+    """A panel's light reaching a point ``w`` away from any side: what the walls scatter as ambient."""
+    return gain * area / (wp.dot(w, w) + 0.25 * area)
+
+
+@wp.func
 def panel_bounce(scene: SceneData, p: wp.vec3, i: int) -> float:
-    """Panel ``i``'s light reaching ``p`` from any side: what the walls scatter back as ambient."""
+    """Panel ``i``'s :func:`bounce_from` at ``p``."""
     half = scene.light_half_size[i]
-    area = 4.0 * half[0] * half[1]
-    w = scene.light_position[i] - p
-    return scene.light_gain[i] * area / (wp.dot(w, w) + 0.25 * area)
+    return bounce_from(scene.light_gain[i], 4.0 * half[0] * half[1], scene.light_position[i] - p)
 
 
 @wp.func

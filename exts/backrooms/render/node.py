@@ -7,7 +7,10 @@ Beside the AOVs it leaves what other nodes (the audio node) need to know about t
 - ``lights``: the loaded ceiling panels: ``position`` (N, 3) metres, ``intensity`` (N,) relative
   brightness of a healthy panel, ``on`` (N,) bool (dead or blacked-out panels are off), ``flicker``
   (N,) how deep the panel dips below its healthy brightness this frame (0..1, flickering panels
-  only), ``key`` (N,) stable panel keys;
+  only), ``key`` (N,) stable panel keys, ``gain`` (N,) each panel's radiance this frame (the hum,
+  flicker and blackouts included) and ``half_size`` (N, 2) metres along X and Z;
+- ``shading``: how far the panels' light reaches and how much of it bounces (``reach``, ``ambient``:
+  ``render.light_radius``, ``render.ambient``); with ``lights``, what a generated frame is re-lit by;
 - ``traced``: False on a frame the diffusion node generates (``diffusion.generate`` > 1): then only
   ``lights`` and ``camera`` are new, the AOV buffers are the diffusion node's to fill;
 - ``revealed_since``: on a traced frame, the frame its ``disocclusion`` looks back to: the one
@@ -102,6 +105,7 @@ class RenderNode(Node):
             self.renderer.light(self.scene, product.frame, settings, self.context.seed)
         product.meta["traced"] = traced
         product.meta["lights"] = self._lights(settings["radiance"])
+        product.meta["shading"] = {"reach": settings["light_radius"], "ambient": settings["ambient"]}
         product.meta["camera"] = self._camera(world, product.frame, previous, camera)
         product.meta["camera"]["lens"] = (settings["fov"], settings["distortion"])
 
@@ -152,9 +156,11 @@ class RenderNode(Node):
                 "on": empty.astype(bool),
                 "flicker": empty,
                 "key": empty.astype(np.uint32),
+                "gain": empty,
+                "half_size": np.zeros((0, 2), np.float32),
             }
         intensity = data.light_intensity.numpy()
-        gain = data.light_gain.numpy()
+        gain = data.light_gain.numpy().copy()  # the buffer is the next frame's once it is lit
         state = data.light_state.numpy()
         healthy = radiance * intensity
         dip = np.clip(1.0 - gain / np.maximum(healthy, 1e-9), 0.0, 1.0)
@@ -164,6 +170,8 @@ class RenderNode(Node):
             "on": (state != 2) & (gain > 0.0),
             "flicker": np.where(state == 1, dip, 0.0).astype(np.float32),
             "key": data.light_key.numpy(),
+            "gain": gain,
+            "half_size": data.light_half_size.numpy().reshape(-1, 2),
         }
 
     def _camera(self, world: World, frame: int, previous: Camera, camera: Camera) -> dict[str, Any]:

@@ -1,0 +1,311 @@
+"""A generated frame takes its own frame's light: the key frame's output, reprojected, is re-lit by
+how much the panels around each surface changed since the key frame (hum, flicker, blackouts).
+
+The render node hands over every panel's gain on every frame, generated or not (``meta["lights"]``),
+so the change is known exactly; what is not known without tracing is the shadowing, which a ratio
+mostly cancels. Each surface point's light is the renderer's unshadowed sum (direct irradiance from
+the panels within ``reach``, plus ``ambient`` times their bounce, ``render.lighting``), taken now
+and at the key frame on a grid of every ``STEP``-th pixel (the light varies slowly; 2000 panels
+are loaded, so panels are binned on the floor plan in cells ``reach`` wide and each point visits
+the nine cells around it). A panel's own pixels scale by its gain's ratio alone, pixel-exact: the
+grid remembers the panel nearest each of its points and a pixel on that panel's rectangle takes it.
+The ratio applies to linear light: a pixel's value is undone through the renderer's tone curve
+(sRGB, then the filmic fit), scaled, and tone mapped again (by tables); a pixel whose light did not
+change keeps its bytes.
+A panel dark in the key frame cannot be brightened from black: it waits for the next traced frame.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+import warp as wp
+
+from backrooms.graph.product import DEPTH, NORMALS, RenderProduct
+from backrooms.launch import Bands
+from backrooms.render.camera import CameraData, camera_ray
+from backrooms.render.lighting import bounce_from, panel_irradiance
+
+wp.set_module_options({"enable_backward": False})
+
+STEP = 8  # the light's grid: every 8th pixel each way
+FAR = 1.0e30  # a pixel's distance where nothing was hit (the generator's misses)
+ON_PANEL = wp.constant(0.05)  # metres: how near a panel's rectangle a point is on it (the renderer's)
+NEAR_PANEL = wp.constant(1.0)  # metres: a grid point farther from every panel remembers none
+MAX_RATIO = wp.constant(8.0)  # a surface lit almost only by panels that were off cannot jump further
+
+
+@wp.struct
+class Panels:
+    """The loaded panels, binned on the floor plan (X, Z) in square cells ``cell`` metres wide."""
+
+    position: wp.array(dtype=wp.vec3)
+    half: wp.array(dtype=wp.vec2)
+    now: wp.array(dtype=wp.float32)  # each panel's gain this frame
+    key: wp.array(dtype=wp.float32)  # ... and at the key frame
+    start: wp.array(dtype=wp.int32)  # cell c holds items[start[c]:start[c + 1]]
+    items: wp.array(dtype=wp.int32)
+    origin: wp.vec2
+    cell: float
+    cols: int
+    rows: int
+    reach: float
+    ambient: float
+
+
+@wp.func
+def panel_gap(panels: Panels, p: wp.vec3, i: int) -> float:
+    """Distance from ``p`` to panel ``i``'s rectangle."""
+    half = panels.half[i]
+    gap = wp.max(wp.abs(p - panels.position[i]) - wp.vec3(half[0], 0.0, half[1]), wp.vec3(0.0))
+    return wp.length(gap)
+
+
+@wp.func
+def gain_ratio(panels: Panels, i: int) -> float:
+    """Panel ``i``'s gain now over the key frame's (1 if it was dark then)."""
+    before = panels.key[i]
+    return wp.where(before > 0.0, panels.now[i] / before, 1.0)
+
+
+@wp.func
+def surface_point(cam: CameraData, depth: wp.array2d(dtype=wp.float32), y: int, x: int) -> wp.vec3:
+    return cam.position + depth[y, x] * camera_ray(cam, float(x) + 0.5, float(y) + 0.5)
+
+
+@wp.kernel
+def light_ratio(
+    cam: CameraData,
+    depth: wp.array2d(dtype=wp.float32),
+    normals: wp.array3d(dtype=wp.float32),
+    panels: Panels,
+    ratio: wp.array2d(dtype=wp.float32),
+    nearest: wp.array2d(dtype=wp.int32),
+):
+    """On the grid: this frame's light over the key frame's, and the nearest panel (-1: none)."""
+    i, j = wp.tid()
+    y = wp.min(i * STEP, depth.shape[0] - 1)
+    x = wp.min(j * STEP, depth.shape[1] - 1)
+    ratio[i, j] = 1.0
+    nearest[i, j] = -1
+    if not (depth[y, x] < FAR):
+        return
+    p = surface_point(cam, depth, y, x)
+    n = wp.vec3(normals[y, x, 0], normals[y, x, 1], normals[y, x, 2])
+    cx = int(wp.floor((p[0] - panels.origin[0]) / panels.cell))
+    cz = int(wp.floor((p[2] - panels.origin[1]) / panels.cell))
+    now = wp.float32(0.0)
+    before = wp.float32(0.0)
+    closest = wp.float32(NEAR_PANEL)
+    for dz in range(-1, 2):
+        for dx in range(-1, 2):
+            u = cx + dx
+            v = cz + dz
+            if u < 0 or v < 0 or u >= panels.cols or v >= panels.rows:
+                continue
+            c = v * panels.cols + u
+            for k in range(panels.start[c], panels.start[c + 1]):
+                li = panels.items[k]
+                gap = panel_gap(panels, p, li)
+                if gap < closest:
+                    closest = gap
+                    nearest[i, j] = li
+                if gap > panels.reach:
+                    continue
+                half = panels.half[li]
+                area = 4.0 * half[0] * half[1]
+                s = panels.position[li]
+                # the renderer's light without shadows or occlusion: diffuse / pi + ambient * bounce
+                shape = panel_irradiance(1.0, area, p, n, s) * 0.3183099 + panels.ambient * bounce_from(
+                    1.0, area, s - p
+                )
+                now += panels.now[li] * shape
+                before += panels.key[li] * shape
+    if before > 0.0:
+        ratio[i, j] = wp.min(now / before, MAX_RATIO)
+
+
+TABLE = 4096  # entries of the tone curve's tables over [0, 1]
+
+
+def _tone_tables() -> tuple[np.ndarray, np.ndarray]:
+    """(display value -> radiance, filmic value -> display value), each ``TABLE`` entries over [0, 1]:
+    the renderer's ``tonemap`` (the filmic fit, then sRGB) undone and redone by table, where two
+    powers per channel cost 7 ms a frame at 320x240."""
+    v = np.linspace(0.0, 1.0, TABLE)
+    y = np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)  # sRGB decoded
+    a, b = 2.51 - 2.43 * y, 0.03 - 0.59 * y
+    radiance = (-b + np.sqrt(b * b + 0.56 * y * a)) / (2.0 * a)  # the root of a x^2 + b x - 0.14 y = 0
+    display = np.where(v <= 0.0031308, 12.92 * v, 1.055 * v ** (1.0 / 2.4) - 0.055)  # sRGB encoded
+    return radiance.astype(np.float32), display.astype(np.float32)
+
+
+@wp.func
+def lookup(table: wp.array(dtype=wp.float32), value: float) -> float:
+    """``table`` read at ``value`` in [0, 1], linearly between entries."""
+    at = wp.clamp(value, 0.0, 1.0) * float(TABLE - 1)
+    i = wp.min(int(at), TABLE - 2)
+    return wp.lerp(table[i], table[i + 1], at - float(i))
+
+
+@wp.func
+def relit_value(
+    value: float, r: float, radiance: wp.array(dtype=wp.float32), display: wp.array(dtype=wp.float32)
+) -> float:
+    """A display value in [0, 1] whose radiance is scaled by ``r``."""
+    x = lookup(radiance, value) * r
+    return lookup(display, (x * (2.51 * x + 0.03)) / (x * (2.43 * x + 0.59) + 0.14))
+
+
+@wp.kernel
+def spread(
+    cam: CameraData,
+    depth: wp.array2d(dtype=wp.float32),
+    ratio: wp.array2d(dtype=wp.float32),
+    nearest: wp.array2d(dtype=wp.int32),
+    panels: Panels,
+    first_row: int,
+    change: wp.array2d(dtype=wp.float32),
+):
+    """Each pixel's change of light: the grid's ratio (bilinear), or its panel's own."""
+    row, x = wp.tid()
+    y = row + first_row
+    change[y, x] = 1.0
+    if not (depth[y, x] < FAR):
+        return
+    gy = float(y) / float(STEP)
+    gx = float(x) / float(STEP)
+    i0 = wp.min(int(gy), ratio.shape[0] - 1)
+    j0 = wp.min(int(gx), ratio.shape[1] - 1)
+    i1 = wp.min(i0 + 1, ratio.shape[0] - 1)
+    j1 = wp.min(j0 + 1, ratio.shape[1] - 1)
+    fy = gy - float(i0)
+    fx = gx - float(j0)
+    r = (1.0 - fy) * ((1.0 - fx) * ratio[i0, j0] + fx * ratio[i0, j1]) + fy * (
+        (1.0 - fx) * ratio[i1, j0] + fx * ratio[i1, j1]
+    )
+    if wp.max(wp.max(nearest[i0, j0], nearest[i0, j1]), wp.max(nearest[i1, j0], nearest[i1, j1])) >= 0:
+        p = surface_point(cam, depth, y, x)  # near a panel: on it?
+        for corner in range(4):
+            li = nearest[wp.where(corner < 2, i0, i1), wp.where(corner % 2 == 0, j0, j1)]
+            if li >= 0 and panel_gap(panels, p, li) <= ON_PANEL:
+                r = gain_ratio(panels, li)
+    change[y, x] = r
+
+
+@wp.kernel
+def relight_codes(
+    change: wp.array2d(dtype=wp.float32),
+    radiance: wp.array(dtype=wp.float32),
+    display: wp.array(dtype=wp.float32),
+    first_row: int,
+    rgb: wp.array3d(dtype=wp.uint8),
+):
+    """An 8-bit image under the changed light (pixels whose light is unchanged keep their bytes)."""
+    row, x = wp.tid()
+    y = row + first_row
+    r = change[y, x]
+    if r != 1.0:
+        for c in range(3):
+            value = relit_value(float(rgb[y, x, c]) / 255.0, r, radiance, display)
+            rgb[y, x, c] = wp.uint8(wp.clamp(value * 255.0 + 0.5, 0.0, 255.0))
+
+
+@wp.kernel
+def relight_values(
+    change: wp.array2d(dtype=wp.float32),
+    radiance: wp.array(dtype=wp.float32),
+    display: wp.array(dtype=wp.float32),
+    image: wp.array3d(dtype=wp.float32),
+    first_row: int,
+    relit: wp.array3d(dtype=wp.float32),
+):
+    """A (3, H, W) image in [0, 1] under the changed light."""
+    row, x = wp.tid()
+    y = row + first_row
+    r = change[y, x]
+    for c in range(3):
+        value = image[c, y, x]
+        if r != 1.0:
+            value = relit_value(value, r, radiance, display)
+        relit[c, y, x] = value
+
+
+class Relighter:
+    """Owns the light's grid and per-pixel change; :meth:`measure` finds how the light changed at a
+    product's surfaces since the key frame, :meth:`codes` and :meth:`values` apply it."""
+
+    def __init__(self, width: int, height: int, device: str) -> None:
+        self.width, self.height, self.device = width, height, device
+        self._bands = Bands(device, name="relight", rows=height)
+        shape = (-(-height // STEP) + 1, -(-width // STEP) + 1)
+        self._ratio = wp.zeros(shape, dtype=wp.float32, device=device)
+        self._nearest = wp.zeros(shape, dtype=wp.int32, device=device)
+        self._change = wp.zeros((height, width), dtype=wp.float32, device=device)
+        self._tables = [wp.array(t, dtype=wp.float32, device=device) for t in _tone_tables()]
+
+    def measure(self, product: RenderProduct, cam: CameraData, key_lights: dict[str, Any]) -> bool:
+        """The change of light at ``product``'s surfaces (its ``depth`` and ``normals``) from the key
+        frame's panels to its own; False when no panel's gain changed (nothing to re-light)."""
+        panels = self._panels(product.meta["lights"], product.meta["shading"], key_lights)
+        if panels is None:
+            return False
+        grid = [cam, product[DEPTH], product[NORMALS], panels]
+        wp.launch(light_ratio, self._ratio.shape, grid, [self._ratio, self._nearest], device=self.device)
+        inputs = [cam, product[DEPTH], self._ratio, self._nearest, panels]
+        self._bands.launch_split(spread, self.height, inputs, [self._change], self.width)
+        return True
+
+    def codes(self, rgb: wp.array) -> None:
+        """Re-light an (H, W, 4) uint8 image in place by the last :meth:`measure`."""
+        inputs = [self._change, *self._tables]
+        self._bands.launch_split(relight_codes, self.height, inputs, [rgb], self.width)
+
+    def values(self, image01: torch.Tensor) -> torch.Tensor:
+        """A (1, 3, H, W) image in [0, 1] re-lit by the last :meth:`measure`."""
+        relit = torch.empty_like(image01)
+        inputs = [self._change, *self._tables, wp.from_torch(image01[0].contiguous())]
+        self._bands.launch_split(relight_values, self.height, inputs, [wp.from_torch(relit[0])], self.width)
+        return relit
+
+    def _panels(
+        self, lights: dict[str, Any], shading: dict[str, float], key_lights: dict[str, Any]
+    ) -> Panels | None:
+        """This frame's panels with their gains at the key frame (matched by key: chunks may have
+        loaded between; a panel new since then keeps its light), binned; None if none changed."""
+        now = np.asarray(lights["gain"], np.float32)
+        keys, before = np.asarray(key_lights["key"]), np.asarray(key_lights["gain"], np.float32)
+        if not np.array_equal(keys, lights["key"]):
+            known = dict(zip(keys.tolist(), before.tolist(), strict=True))
+            pairs = zip(lights["key"].tolist(), now.tolist(), strict=True)
+            before = np.array([known.get(k, g) for k, g in pairs], np.float32)
+        if np.array_equal(before, now):
+            return None
+        position = np.asarray(lights["position"], np.float32).reshape(-1, 3)
+        cell = float(shading["reach"])
+        plan = np.floor(position[:, [0, 2]] / cell).astype(np.int64)
+        low = plan.min(axis=0)
+        plan -= low
+        cols, rows = (plan.max(axis=0) + 1).tolist()
+        flat = plan[:, 1] * cols + plan[:, 0]
+        items = np.argsort(flat, kind="stable").astype(np.int32)
+        start = np.searchsorted(flat[items], np.arange(cols * rows + 1)).astype(np.int32)
+        panels = Panels()
+        arrays = {
+            "position": (position, wp.vec3),
+            "half": (np.asarray(lights["half_size"], np.float32).reshape(-1, 2), wp.vec2),
+            "now": (now, wp.float32),
+            "key": (before, wp.float32),
+            "start": (start, wp.int32),
+            "items": (items, wp.int32),
+        }
+        for name, (values, dtype) in arrays.items():
+            setattr(panels, name, wp.array(values, dtype=dtype, device=self.device))
+        panels.origin = wp.vec2(*(low * cell).astype(np.float32).tolist())
+        panels.cell = cell
+        panels.cols, panels.rows = int(cols), int(rows)
+        panels.reach = cell
+        panels.ambient = float(shading["ambient"])
+        return panels
