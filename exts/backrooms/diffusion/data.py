@@ -28,7 +28,9 @@ from tqdm import tqdm
 
 from backrooms.diffusion.accumulate import accumulate, frame_samples
 from backrooms.diffusion.frames import read_aovs
+from backrooms.diffusion.generate import lens_camera
 from backrooms.diffusion.lighting import clamp_radius
+from backrooms.diffusion.relight import Relighter
 from backrooms.diffusion.warping import source_grid, valid_mask
 from backrooms.errors import UserError
 from backrooms.graph.node import GraphContext
@@ -177,7 +179,8 @@ def _render_frames(
 ) -> dict[str, torch.Tensor]:
     """The render node's frames of a walk; traced below full size, reconstructed from the jittered
     samples as the diffusion node reconstructs them (``accumulate``, one memory chain from the walk's
-    first frame). At full size the render as traced: the shipped weights trained on it."""
+    first frame, its history re-lit by the panels' change). At full size the render as traced: the
+    shipped weights trained on it."""
     from backrooms.render.node import RenderNode
 
     node = RenderNode(GraphContext(world_seed, width, height, fps, "cpu"))
@@ -185,7 +188,7 @@ def _render_frames(
     radius = clamp_radius(params["render.scale"])
     buffers: dict[str, wp.array] = {}
     out: dict[str, list[torch.Tensor]] = {k: [] for k in AOV_FIELDS}
-    history = None
+    history, lights, relighter = None, None, Relighter(width, height, "cpu")
     for frame in range(start, start + frames):
         product = RenderProduct(frame, width, height, "cpu", buffers)
         node.process(product, params)
@@ -194,8 +197,13 @@ def _render_frames(
             render01 = (aovs.render + 1) / 2
             grid = source_grid(aovs.motion)
             valid = valid_mask(grid, aovs.disocclusion)
-            history = accumulate(history, grid, valid, render01, frame_samples(product, render01), radius)
+            cam = lens_camera(product.meta["camera"], width, height)
+            changed = lights is not None and relighter.measure(product, cam, lights)
+            relit = relighter.values if changed else None  # the history under this frame's light
+            samples = frame_samples(product, render01)
+            history = accumulate(history, grid, valid, render01, samples, radius, relit)
             aovs.render = history * 2 - 1
+        lights = product.meta["lights"]
         for key in out:
             out[key].append(getattr(aovs, key).clone())
     return {k: torch.cat(v) for k, v in out.items()}
