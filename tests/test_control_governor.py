@@ -125,9 +125,10 @@ def test_backrooms_live_too_slow_for_its_rate_steps_down_in_its_take(tmp_path, h
     done = subprocess.run(command, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-2000:]
     assert ("frame rate held" in done.stdout) == hold
-    assert ("down to render.scale 0.75" in done.stderr) == hold  # the terminal says why
+    # from the defaults (scale 0.75, generate 2) one step down; the terminal says why
+    assert ("down to render.scale 0.5, diffusion.generate 2" in done.stderr) == hold
     replay = load_automation(take)
     assert replay.frames == frames
     last = replay.params_at(frames - 1)
-    assert last["render.scale"] == (0.75 if hold else 1.0)
-    assert last["diffusion.generate"] == 1
+    assert last["render.scale"] == (0.5 if hold else 0.75)
+    assert last["diffusion.generate"] == 2

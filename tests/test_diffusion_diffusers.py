@@ -53,10 +53,15 @@ def _inputs(h=32, w=32):
     return FrameInputs(render, zeros1, torch.zeros_like(render), torch.zeros_like(render), zeros1)
 
 
+def _params(values: dict):
+    """The walk's frames are renders traced at full size, every one of them."""
+    return ParamStore(values={"render.scale": 1.0, "diffusion.generate": 1, **values}).snapshot()
+
+
 def _bytes(walk, values: dict, frames: range, node: DiffusionNode | None = None) -> dict[int, bytes]:
     _, _, h, w = walk.render.shape
     node = node or DiffusionNode(GraphContext(3, w, h, 24.0, "cpu"))
-    params = ParamStore(values=values).snapshot()
+    params = _params(values)
     buffers: dict = {}
     out = {}
     for f in frames:
@@ -125,7 +130,7 @@ def test_seek_replays_the_latent_memory_to_the_same_bytes(checkpoint, walk):
     _, _, h, w = walk.render.shape
     node = DiffusionNode(GraphContext(3, w, h, 24.0, "cpu"))
     _bytes(walk, values, range(1), node)  # the node's memory now belongs to another frame
-    first = node.history(5, ParamStore(values=values).snapshot())
+    first = node.history(5, _params(values))
     assert first == 3 and _bytes(walk, values, range(first, 6), node)[5] == continuous[5]
 
 

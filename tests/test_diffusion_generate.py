@@ -68,10 +68,14 @@ def test_skipped_frames_are_not_traced():
     _frames(alone, range(9))
     alone.close()
     assert alone.nodes[0].traces == 10  # 0..8 and 9 ahead
-    default = _executor(32, 24)
+    default = _executor(32, 24)  # the defaults generate every other frame
     _frames(default, range(4))
     default.close()
-    assert default.nodes[0].traces == 5
+    assert default.nodes[0].traces == 3  # 0, 2 and 4 ahead
+    every = _executor(32, 24, **{"diffusion.generate": 1})
+    _frames(every, range(4))
+    every.close()
+    assert every.nodes[0].traces == 5
 
 
 def _blurred(rgb: np.ndarray) -> torch.Tensor:
@@ -85,9 +89,10 @@ def test_reprojection_of_a_still_scene_matches_the_traced_frame():
     Measured at 160x120 on frames 45..47 of seed 0 (walking at 1.6 m/s): 1.5-1.7/255 from the
     traced frame, against 2.0-4.3/255 for the key frame not reprojected (the noise floor is about
     1.3); the bounds leave room for it."""
-    knobs = {**STILL_LIGHTS, "render.spp": 4, "diffusion.strength": 0.0, "diffusion.temporal_weight": 0.0}
+    knobs = {**STILL_LIGHTS, "render.spp": 4, "render.scale": 1.0}
+    knobs.update({"diffusion.strength": 0.0, "diffusion.temporal_weight": 0.0})
     frames = range(44, 48)
-    traced = _frames(_executor(160, 120, seed=0, **knobs), frames)
+    traced = _frames(_executor(160, 120, seed=0, **knobs, **{"diffusion.generate": 1}), frames)
     generated = _frames(_executor(160, 120, seed=0, **knobs, **{"diffusion.generate": 4}), frames)
     assert np.array_equal(generated[44][0], traced[44][0])  # the key frame is traced
     for f in (45, 46, 47):

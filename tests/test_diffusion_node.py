@@ -31,7 +31,9 @@ def style(tmp_path_factory):
 
 
 def _params(style: str, **values) -> ParamStore:
-    return ParamStore(values={"diffusion.style": style, **{f"diffusion.{k}": v for k, v in values.items()}})
+    """The node's knobs; the synthetic frames here stand for renders traced at full size."""
+    knobs = {f"diffusion.{k}": v for k, v in values.items()}
+    return ParamStore(values={"render.scale": 1.0, "diffusion.style": style, **knobs})
 
 
 def _product(frame: int, buffers: dict, dx: float = 1.0, grain: int = 0) -> RenderProduct:

@@ -21,8 +21,9 @@ def node() -> RenderNode:
 
 
 def frame(node: RenderNode, number: int, **params: object) -> dict[str, np.ndarray]:
+    """Every buffer of frame ``number``, traced at full size unless ``render.scale`` is given."""
     store = ParamStore()
-    store.update(params)
+    store.update({"render.scale": 1.0, **params})
     product = RenderProduct(number, W, H, "cpu")
     node.process(product, store.snapshot())
     return {name: buf.numpy() for name, buf in product.buffers.items()}

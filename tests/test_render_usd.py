@@ -152,7 +152,7 @@ def test_the_worlds_usd_export_renders_like_the_world_itself(tmp_path: Path) -> 
     from backrooms.world.stage import Region, write_stage
 
     node = RenderNode(GraphContext(seed=11, width=W, height=H, fps=24.0, device="cpu"))
-    params = ParamStore().snapshot()
+    params = ParamStore(values={"render.scale": 1.0}).snapshot()  # both traced at full size
     world = node.world(params)
     x, z = world.start_cell()
     write_stage(world, Region(x - 12, z - 12, x + 12, z + 12), tmp_path / "walk.usda", frames=31, fps=24.0)

@@ -184,7 +184,7 @@ def _render_frames(
     from backrooms.render.node import RenderNode
 
     node = RenderNode(GraphContext(world_seed, width, height, fps, "cpu"))
-    params = ParamStore(values=values).snapshot()
+    params = ParamStore(values={"render.scale": 1.0, **values}).snapshot()  # full size unless told
     radius = clamp_radius(params["render.scale"])
     buffers: dict[str, wp.array] = {}
     out: dict[str, list[torch.Tensor]] = {k: [] for k in AOV_FIELDS}

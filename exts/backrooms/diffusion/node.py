@@ -93,7 +93,7 @@ declare(
 declare(
     NODE,
     "generate",
-    1,
+    2,
     "trace every k-th frame only: the frames between are the last output reprojected (camera poses "
     "and depth), without the model",
     min=1,
@@ -172,6 +172,7 @@ class DiffusionNode(Node):
         p = params.node(NODE)
         generating = p["generate"] > 1 and "camera" in product.meta
         if generating and not product.meta.get("traced", True):
+            self._load(p)  # a style or backend that cannot load is refused on this frame, not the next
             self._generator.generate(product)
             return
         # the key frame places this frame's pixels while generating, and once more on the first frame

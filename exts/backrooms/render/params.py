@@ -17,7 +17,7 @@ declare(
 declare(
     NODE,
     "scale",
-    1.0,
+    0.75,
     "internal resolution traced, per side (0.5: a quarter of the rays); the frame is filled up to full size",
     min=0.25,
     max=1.0,
