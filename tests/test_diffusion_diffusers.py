@@ -54,8 +54,8 @@ def _inputs(h=32, w=32):
 
 
 def _params(values: dict):
-    """The walk's frames are renders traced at full size, every one of them."""
-    return ParamStore(values={"render.scale": 1.0, "diffusion.generate": 1, **values}).snapshot()
+    """The walk's frames are every one traced (``history`` rounds back to traced frames)."""
+    return ParamStore(values={"diffusion.generate": 1, **values}).snapshot()
 
 
 def _bytes(walk, values: dict, frames: range, node: DiffusionNode | None = None) -> dict[int, bytes]:

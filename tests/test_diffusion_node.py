@@ -31,9 +31,7 @@ def style(tmp_path_factory):
 
 
 def _params(style: str, **values) -> ParamStore:
-    """The node's knobs; the synthetic frames here stand for renders traced at full size."""
-    knobs = {f"diffusion.{k}": v for k, v in values.items()}
-    return ParamStore(values={"render.scale": 1.0, "diffusion.style": style, **knobs})
+    return ParamStore(values={"diffusion.style": style, **{f"diffusion.{k}": v for k, v in values.items()}})
 
 
 def _product(frame: int, buffers: dict, dx: float = 1.0, grain: int = 0) -> RenderProduct:
@@ -142,8 +140,29 @@ def test_the_memory_is_trusted_less_below_full_size_in_proportion_to_the_render_
     monkeypatch.setattr(node_module, "_run_padded", recording)
     for scale in (1.0, 0.75, 0.5):
         values = {"diffusion.style": style, "diffusion.temporal_weight": 0.8, "render.scale": scale}
-        _run(style, range(3), ParamStore(values=values))
+        node, buffers = DiffusionNode(GraphContext(3, W, H, 24.0, "cpu")), {}
+        for f in range(3):
+            product = _product(f, buffers)
+            if scale < 1.0:
+                _traced_at(product, scale)
+            node.process(product, ParamStore(values=values).snapshot())
     assert shown == [0.0, 0.8, 0.8, 0.0, 0.6, 0.6, 0.0, 0.4, 0.4]
+    shown.clear()  # a full-size product (a Kit render product, a clip's frame): full trust, whatever the knob
+    values = {"diffusion.style": style, "diffusion.temporal_weight": 0.8, "render.scale": 0.5}
+    _run(style, range(3), ParamStore(values=values))
+    assert shown == [0.0, 0.8, 0.8]
+
+
+def _traced_at(product: RenderProduct, scale: float) -> None:
+    """Mark ``product`` as the render node does when it traces below full size: the traced image (here
+    the frame subsampled) with its jitter in ``meta["internal"]``."""
+    h, w = round(H * scale), round(W * scale)
+    internal = RenderProduct(product.frame, w, h, "cpu")
+    rgb = wp.to_torch(product[RGB]).permute(2, 0, 1)[None].float()
+    small = torch.nn.functional.interpolate(rgb, size=(h, w), mode="nearest")[0].permute(1, 2, 0)
+    wp.to_torch(internal.allocate(RGB)).copy_(small.to(torch.uint8))
+    internal.meta["jitter"] = (0.0, 0.0)
+    product.meta["internal"] = internal
 
 
 def test_frame_by_frame_mode_does_not_depend_on_earlier_frames(style):

@@ -32,9 +32,7 @@ def _style(tmp: Path) -> tuple[str, str]:
 def _node_seconds(style: str, width: int, height: int, device: str, frames: int, **values) -> float:
     """Mean seconds per frame of the node over ``frames`` frames after one warm-up frame."""
     node = DiffusionNode(GraphContext(0, width, height, 24.0, device))
-    knobs = {f"diffusion.{k}": v for k, v in values.items()}
-    # the frames stand for renders traced at full size
-    params = ParamStore(values={"render.scale": 1.0, "diffusion.style": style, **knobs})
+    params = ParamStore(values={"diffusion.style": style, **{f"diffusion.{k}": v for k, v in values.items()}})
     snap = params.snapshot()
     buffers: dict = {}
     generator = torch.Generator().manual_seed(0)

@@ -9,8 +9,10 @@ them by held-out quality (five walks through the real graph, SSIM 0.940 / 0.937 
 sandbox: 10.1 / 10.4 / 13.6 / 15.1 / 16.1 fps at 320x240, 3.1 / 3.7 / 4.0 / 4.5 / 5.1 at 640x480;
 docs/live.md). Every step is both cheaper and better than the settings it skips: scale 0.5 at
 generate 1 (0.929; 11.2 and 3.6 fps) and scale 1 at generate 2 (0.936; 11.7 and 3.5 fps) are not
-steps. The governor only proposes changes; the live loop applies them like a controller's, so a
-recorded take holds them and replays the same frames.
+steps. The defaults (scale 0.75, generate 2) are step 3: the governor steps down from there when
+frames run late and up toward step 1 when there is room (a GPU). It only proposes changes; the
+live loop applies them like a controller's, so a recorded take holds them and replays the same
+frames.
 
 Rules: the first frames (kernel loads) and the first frames after every step (a new internal size
 allocates and loads) are not judged; a step down needs the median frame time of a window to be

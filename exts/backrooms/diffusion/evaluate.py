@@ -55,11 +55,10 @@ def fill_product(clip: Clip, index: int, product: RenderProduct) -> None:
 
 
 def run_node(clip: Clip, values: dict[str, Any], seed: int = 0, fps: float = 24.0) -> Result:
-    """Stylise every frame of ``clip`` with a fresh node; frame 0 starts with no memory. The clip's
-    frames are renders traced at full size unless ``values`` say otherwise (``render.scale``)."""
+    """Stylise every frame of ``clip`` with a fresh node; frame 0 starts with no memory."""
     _, _, h, w = clip.render.shape
     node = DiffusionNode(GraphContext(seed, w, h, fps, "cpu"))
-    params = ParamStore(values={"render.scale": 1.0, **values}).snapshot()
+    params = ParamStore(values=values).snapshot()
     buffers: dict[str, wp.array] = {}
     frames, elapsed = [], 0.0
     for i in range(len(clip)):

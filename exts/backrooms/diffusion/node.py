@@ -179,7 +179,10 @@ class DiffusionNode(Node):
         # traced after generating stopped, whose memory chains last saw that key frame
         keyed = self._generator.key_frame not in (None, product.frame - 1) and "camera" in product.meta
         key_source = self._generator.source(product) if generating or keyed else None
-        self._reconstruct(product, p, key_source, params["render.scale"])
+        # the scale the product was traced at: full size unless the render node traced it smaller
+        # (a Kit render product or a clip's frame is full size whatever the knob says)
+        scale = params["render.scale"] if "internal" in product.meta else 1.0
+        self._reconstruct(product, p, key_source, scale)
         if "camera" in product.meta:  # every traced frame, so generating can start on the next one
             self._generator.keep(product)
 
