@@ -245,6 +245,8 @@ class Relighter:
         self._nearest = wp.zeros(shape, dtype=wp.int32, device=device)
         self._change = wp.zeros((height, width), dtype=wp.float32, device=device)
         self._tables = [wp.array(t, dtype=wp.float32, device=device) for t in _tone_tables()]
+        self._binned_keys: np.ndarray | None = None
+        self._binned_panels = Panels()
 
     def measure(self, product: RenderProduct, cam: CameraData, key_lights: dict[str, Any]) -> bool:
         """The change of light at ``product``'s surfaces (its ``depth`` and ``normals``) from the key
@@ -283,9 +285,21 @@ class Relighter:
             before = np.array([known.get(k, g) for k, g in pairs], np.float32)
         if np.array_equal(before, now):
             return None
+        panels = self._binned(lights, float(shading["reach"]))
+        panels.now.assign(now)
+        panels.key.assign(before)
+        panels.ambient = float(shading["ambient"])
+        return panels
+
+    def _binned(self, lights: dict[str, Any], reach: float) -> Panels:
+        """The loaded panels binned on the floor plan in cells ``reach`` wide, kept while the same
+        panels are loaded (binning and uploading 2000 of them every frame cost 1.3 ms)."""
+        keys = np.asarray(lights["key"])
+        same = self._binned_keys is not None and np.array_equal(keys, self._binned_keys)
+        if same and self._binned_panels.reach == reach:
+            return self._binned_panels
         position = np.asarray(lights["position"], np.float32).reshape(-1, 3)
-        cell = float(shading["reach"])
-        plan = np.floor(position[:, [0, 2]] / cell).astype(np.int64)
+        plan = np.floor(position[:, [0, 2]] / reach).astype(np.int64)
         low = plan.min(axis=0)
         plan -= low
         cols, rows = (plan.max(axis=0) + 1).tolist()
@@ -296,16 +310,16 @@ class Relighter:
         arrays = {
             "position": (position, wp.vec3),
             "half": (np.asarray(lights["half_size"], np.float32).reshape(-1, 2), wp.vec2),
-            "now": (now, wp.float32),
-            "key": (before, wp.float32),
+            "now": (np.zeros(len(keys), np.float32), wp.float32),
+            "key": (np.zeros(len(keys), np.float32), wp.float32),
             "start": (start, wp.int32),
             "items": (items, wp.int32),
         }
         for name, (values, dtype) in arrays.items():
             setattr(panels, name, wp.array(values, dtype=dtype, device=self.device))
-        panels.origin = wp.vec2(*(low * cell).astype(np.float32).tolist())
-        panels.cell = cell
+        panels.origin = wp.vec2(*(low * reach).astype(np.float32).tolist())
+        panels.cell = reach
         panels.cols, panels.rows = int(cols), int(rows)
-        panels.reach = cell
-        panels.ambient = float(shading["ambient"])
+        panels.reach = reach
+        self._binned_keys, self._binned_panels = keys.copy(), panels
         return panels
