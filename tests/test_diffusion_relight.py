@@ -5,10 +5,10 @@ import pytest
 import torch
 import warp as wp
 
-from backrooms.diffusion import relight
+from backrooms.diffusion import generate, relight
 from backrooms.graph.executor import Executor
 from backrooms.graph.node import GraphContext
-from backrooms.graph.product import RGB
+from backrooms.graph.product import DEPTH, INSTANCE_ID, NORMALS, RGB, RenderProduct
 from backrooms.params import ParamStore
 from backrooms.render.kernels import srgb_table, tonemap
 from cuda_compile import assert_compiles_for_cuda
@@ -57,6 +57,47 @@ def test_the_tone_curve_is_undone_and_redone_as_the_renderer_tone_maps(r):
     assert (
         np.abs(_codes(r)[:255] - expected.numpy()[:255]).max() <= 1
     )  # 255: any radiance past the curve's top
+
+
+def test_a_panels_own_pixels_follow_how_the_renderer_shows_its_emission():
+    """A panel's pixels (instance id = its light's key) scale in display value by the tone curve's
+    view of its emission at the two gains: a dip from 4 to 1 leaves a saturated panel nearly as it
+    was (as the renderer shows it), going out takes it to black; the wall beside it follows the
+    grid's ratio in linear light instead."""
+    w, h = 8, 8
+    product = RenderProduct(0, w, h, "cpu")
+    wp.to_torch(product.allocate(DEPTH))[:] = 2.0
+    wp.to_torch(product.allocate(NORMALS))[..., 2] = 1.0  # facing the camera, which looks down -Z
+    ids = wp.to_torch(product.allocate(INSTANCE_ID))
+    ids[:, : w // 2] = 7  # the left half shows panel 7
+    rgb = wp.to_torch(product.allocate(RGB))
+    rgb[:] = 200
+    camera = {"position": [0.0, 0.0, 0.0], "rotation": np.eye(3).tolist(), "fov_y": 60.0}
+    lights = {
+        "key": np.array([7, 9], np.uint32),
+        "position": np.array([[0.0, 1.0, -2.0], [3.0, 1.0, -2.0]], np.float32),
+        "half_size": np.full((2, 2), 0.5, np.float32),
+    }
+    product.meta["shading"] = {"reach": 7.0, "ambient": 0.08, "panel_emission": 5.7}
+    relighter, walls = relight.Relighter(w, h, "cpu"), []
+    for before, now in ((4.0, 1.0), (4.0, 0.0)):
+        product.meta["lights"] = {**lights, "gain": np.array([now, 5.0], np.float32)}
+        key = {**lights, "gain": np.array([before, 5.0], np.float32)}
+        rgb[:] = 200
+        assert relighter.measure(product, generate.lens_camera(camera, w, h), key)
+        relighter.codes(product[RGB])
+
+        def display(x: float) -> float:  # the renderer's curve, as relight.shown
+            y = min(max(x * (2.51 * x + 0.03) / (x * (2.43 * x + 0.59) + 0.14), 0.0), 1.0)
+            return 12.92 * y if y <= 0.0031308 else 1.055 * y ** (1 / 2.4) - 0.055
+
+        expected = round(200 * display(5.7 * now) / display(5.7 * before))
+        assert (rgb[:, : w // 2, :3].int() - expected).abs().max() <= 1, (now, rgb[0, 0])
+        walls.append(float(rgb[:, w // 2 :, :3].float().mean()))
+    assert expected == 0  # gone out: black
+    # the wall beside it is lit by both panels: it dims with panel 7 (in linear light, so more than
+    # the saturated panel shows), and stays lit by panel 9 when 7 goes out
+    assert 0 < walls[1] < walls[0] < 190
 
 
 def _light_in_frame_means(nodes: tuple, frames: range, **values) -> torch.Tensor:

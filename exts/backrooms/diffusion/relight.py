@@ -7,12 +7,18 @@ mostly cancels. Each surface point's light is the renderer's unshadowed sum (dir
 the panels within ``reach``, plus ``ambient`` times their bounce, ``render.lighting``), taken now
 and at the key frame on a grid of every ``STEP``-th pixel (the light varies slowly; 2000 panels
 are loaded, so panels are binned on the floor plan in cells ``reach`` wide and each point visits
-the nine cells around it). A panel's own pixels scale by its gain's ratio alone, pixel-exact: the
-grid remembers the panel nearest each of its points and a pixel on that panel's rectangle takes it.
-The ratio applies to linear light: a pixel's value is undone through the renderer's tone curve
-(sRGB, then the filmic fit), scaled, and tone mapped again (by tables); a pixel whose light did not
-change keeps its bytes.
-A panel dark in the key frame cannot be brightened from black: it waits for the next traced frame.
+the nine cells around it). The ratio applies to linear light: a pixel's value is undone through
+the renderer's tone curve (sRGB, then the filmic fit), scaled, and tone mapped again (by tables); a
+pixel whose light did not change keeps its bytes.
+
+A panel's own pixels (its instance id is its light's key) follow its gain alone, and not in linear
+light: a panel emits far past the tone curve's shoulder (a healthy one about 30x what maps to
+white), so its pixels barely move until it nearly goes out, while the output's panel pixels are
+softer than the render's (reconstructed, denoised) and undoing the curve from them would take a
+dip for a blackout. They scale in display value by how the renderer's curve shows the panel's own
+emission (``meta["shading"]["panel_emission"]``) at the two gains; ``change`` holds that factor
+negated. A panel dark in the key frame cannot be brightened from black: it waits for the next
+traced frame.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import numpy as np
 import torch
 import warp as wp
 
-from backrooms.graph.product import DEPTH, NORMALS, RenderProduct
+from backrooms.graph.product import DEPTH, INSTANCE_ID, NORMALS, RenderProduct
 from backrooms.launch import Bands
 from backrooms.render.camera import CameraData, camera_ray
 from backrooms.render.lighting import bounce_from, panel_irradiance
@@ -32,8 +38,6 @@ wp.set_module_options({"enable_backward": False})
 
 STEP = 8  # the light's grid: every 8th pixel each way
 FAR = 1.0e30  # a pixel's distance where nothing was hit (the generator's misses)
-ON_PANEL = wp.constant(0.05)  # metres: how near a panel's rectangle a point is on it (the renderer's)
-NEAR_PANEL = wp.constant(1.0)  # metres: a grid point farther from every panel remembers none
 MAX_RATIO = wp.constant(8.0)  # a surface lit almost only by panels that were off cannot jump further
 
 
@@ -47,12 +51,15 @@ class Panels:
     key: wp.array(dtype=wp.float32)  # ... and at the key frame
     start: wp.array(dtype=wp.int32)  # cell c holds items[start[c]:start[c + 1]]
     items: wp.array(dtype=wp.int32)
+    keys: wp.array(dtype=wp.uint32)  # the panels' keys, sorted ...
+    order: wp.array(dtype=wp.int32)  # ... and the panel each is
     origin: wp.vec2
     cell: float
     cols: int
     rows: int
     reach: float
     ambient: float
+    emission: float  # a panel's emitted radiance per unit of gain, exposed
 
 
 @wp.func
@@ -64,10 +71,33 @@ def panel_gap(panels: Panels, p: wp.vec3, i: int) -> float:
 
 
 @wp.func
-def gain_ratio(panels: Panels, i: int) -> float:
-    """Panel ``i``'s gain now over the key frame's (1 if it was dark then)."""
-    before = panels.key[i]
-    return wp.where(before > 0.0, panels.now[i] / before, 1.0)
+def panel_of(panels: Panels, key: wp.uint32) -> int:
+    """The panel whose key is ``key`` (an instance id), or -1: a binary search of the sorted keys."""
+    count = panels.keys.shape[0]
+    lo = wp.int32(0)
+    hi = count
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if panels.keys[mid] < key:
+            lo = mid + 1
+        else:
+            hi = mid
+    at = wp.clamp(lo, 0, wp.max(count - 1, 0))  # in bounds: both sides of ``and`` are evaluated
+    return wp.where(count > 0 and lo < count and panels.keys[at] == key, panels.order[at], -1)
+
+
+@wp.func
+def shown(x: float) -> float:
+    """Radiance as the renderer's tone curve shows it (the filmic fit, then sRGB), in [0, 1]."""
+    y = wp.clamp((x * (2.51 * x + 0.03)) / (x * (2.43 * x + 0.59) + 0.14), 0.0, 1.0)
+    return wp.where(y <= 0.0031308, 12.92 * y, 1.055 * wp.pow(y, 1.0 / 2.4) - 0.055)
+
+
+@wp.func
+def panel_change(panels: Panels, i: int) -> float:
+    """Panel ``i``'s own pixels: the factor on their display value, negated (1 if it was dark)."""
+    before = shown(panels.emission * panels.key[i])
+    return wp.where(before > 0.0, -shown(panels.emission * panels.now[i]) / before, 1.0)
 
 
 @wp.func
@@ -82,14 +112,12 @@ def light_ratio(
     normals: wp.array3d(dtype=wp.float32),
     panels: Panels,
     ratio: wp.array2d(dtype=wp.float32),
-    nearest: wp.array2d(dtype=wp.int32),
 ):
-    """On the grid: this frame's light over the key frame's, and the nearest panel (-1: none)."""
+    """On the grid: this frame's light over the key frame's."""
     i, j = wp.tid()
     y = wp.min(i * STEP, depth.shape[0] - 1)
     x = wp.min(j * STEP, depth.shape[1] - 1)
     ratio[i, j] = 1.0
-    nearest[i, j] = -1
     if not (depth[y, x] < FAR):
         return
     p = surface_point(cam, depth, y, x)
@@ -98,7 +126,6 @@ def light_ratio(
     cz = int(wp.floor((p[2] - panels.origin[1]) / panels.cell))
     now = wp.float32(0.0)
     before = wp.float32(0.0)
-    closest = wp.float32(NEAR_PANEL)
     for dz in range(-1, 2):
         for dx in range(-1, 2):
             u = cx + dx
@@ -108,11 +135,7 @@ def light_ratio(
             c = v * panels.cols + u
             for k in range(panels.start[c], panels.start[c + 1]):
                 li = panels.items[k]
-                gap = panel_gap(panels, p, li)
-                if gap < closest:
-                    closest = gap
-                    nearest[i, j] = li
-                if gap > panels.reach:
+                if panel_gap(panels, p, li) > panels.reach:
                     continue
                 half = panels.half[li]
                 area = 4.0 * half[0] * half[1]
@@ -154,26 +177,31 @@ def lookup(table: wp.array(dtype=wp.float32), value: float) -> float:
 def relit_value(
     value: float, r: float, radiance: wp.array(dtype=wp.float32), display: wp.array(dtype=wp.float32)
 ) -> float:
-    """A display value in [0, 1] whose radiance is scaled by ``r``."""
+    """A display value in [0, 1] whose radiance is scaled by ``r`` (by ``-r`` itself if negative)."""
+    if r < 0.0:
+        return wp.min(value * -r, 1.0)
     x = lookup(radiance, value) * r
     return lookup(display, (x * (2.51 * x + 0.03)) / (x * (2.43 * x + 0.59) + 0.14))
 
 
 @wp.kernel
 def spread(
-    cam: CameraData,
     depth: wp.array2d(dtype=wp.float32),
+    ids: wp.array2d(dtype=wp.uint32),
     ratio: wp.array2d(dtype=wp.float32),
-    nearest: wp.array2d(dtype=wp.int32),
     panels: Panels,
     first_row: int,
     change: wp.array2d(dtype=wp.float32),
 ):
-    """Each pixel's change of light: the grid's ratio (bilinear), or its panel's own."""
+    """Each pixel's change of light: the grid's ratio (bilinear), or on a panel its own (negated)."""
     row, x = wp.tid()
     y = row + first_row
     change[y, x] = 1.0
     if not (depth[y, x] < FAR):
+        return
+    li = panel_of(panels, ids[y, x])
+    if li >= 0:
+        change[y, x] = panel_change(panels, li)
         return
     gy = float(y) / float(STEP)
     gx = float(x) / float(STEP)
@@ -183,16 +211,9 @@ def spread(
     j1 = wp.min(j0 + 1, ratio.shape[1] - 1)
     fy = gy - float(i0)
     fx = gx - float(j0)
-    r = (1.0 - fy) * ((1.0 - fx) * ratio[i0, j0] + fx * ratio[i0, j1]) + fy * (
+    change[y, x] = (1.0 - fy) * ((1.0 - fx) * ratio[i0, j0] + fx * ratio[i0, j1]) + fy * (
         (1.0 - fx) * ratio[i1, j0] + fx * ratio[i1, j1]
     )
-    if wp.max(wp.max(nearest[i0, j0], nearest[i0, j1]), wp.max(nearest[i1, j0], nearest[i1, j1])) >= 0:
-        p = surface_point(cam, depth, y, x)  # near a panel: on it?
-        for corner in range(4):
-            li = nearest[wp.where(corner < 2, i0, i1), wp.where(corner % 2 == 0, j0, j1)]
-            if li >= 0 and panel_gap(panels, p, li) <= ON_PANEL:
-                r = gain_ratio(panels, li)
-    change[y, x] = r
 
 
 @wp.kernel
@@ -242,7 +263,6 @@ class Relighter:
         self._bands = Bands(device, name="relight", rows=height)
         shape = (-(-height // STEP) + 1, -(-width // STEP) + 1)
         self._ratio = wp.zeros(shape, dtype=wp.float32, device=device)
-        self._nearest = wp.zeros(shape, dtype=wp.int32, device=device)
         self._change = wp.zeros((height, width), dtype=wp.float32, device=device)
         self._tables = [wp.array(t, dtype=wp.float32, device=device) for t in _tone_tables()]
         self._binned_keys: np.ndarray | None = None
@@ -255,8 +275,8 @@ class Relighter:
         if panels is None:
             return False
         grid = [cam, product[DEPTH], product[NORMALS], panels]
-        wp.launch(light_ratio, self._ratio.shape, grid, [self._ratio, self._nearest], device=self.device)
-        inputs = [cam, product[DEPTH], self._ratio, self._nearest, panels]
+        wp.launch(light_ratio, self._ratio.shape, grid, [self._ratio], device=self.device)
+        inputs = [product[DEPTH], product[INSTANCE_ID], self._ratio, panels]
         self._bands.launch_split(spread, self.height, inputs, [self._change], self.width)
         return True
 
@@ -289,6 +309,7 @@ class Relighter:
         panels.now.assign(now)
         panels.key.assign(before)
         panels.ambient = float(shading["ambient"])
+        panels.emission = float(shading["panel_emission"])
         return panels
 
     def _binned(self, lights: dict[str, Any], reach: float) -> Panels:
@@ -306,6 +327,7 @@ class Relighter:
         flat = plan[:, 1] * cols + plan[:, 0]
         items = np.argsort(flat, kind="stable").astype(np.int32)
         start = np.searchsorted(flat[items], np.arange(cols * rows + 1)).astype(np.int32)
+        by_key = np.argsort(keys, kind="stable")
         panels = Panels()
         arrays = {
             "position": (position, wp.vec3),
@@ -314,6 +336,8 @@ class Relighter:
             "key": (np.zeros(len(keys), np.float32), wp.float32),
             "start": (start, wp.int32),
             "items": (items, wp.int32),
+            "keys": (keys[by_key], wp.uint32),
+            "order": (by_key.astype(np.int32), wp.int32),
         }
         for name, (values, dtype) in arrays.items():
             setattr(panels, name, wp.array(values, dtype=dtype, device=self.device))

@@ -10,7 +10,8 @@ Beside the AOVs it leaves what other nodes (the audio node) need to know about t
   only), ``key`` (N,) stable panel keys, ``gain`` (N,) each panel's radiance this frame (the hum,
   flicker and blackouts included) and ``half_size`` (N, 2) metres along X and Z;
 - ``shading``: how far the panels' light reaches and how much of it bounces (``reach``, ``ambient``:
-  ``render.light_radius``, ``render.ambient``); with ``lights``, what a generated frame is re-lit by;
+  ``render.light_radius``, ``render.ambient``) and the radiance a panel emits per unit of gain as
+  exposed (``panel_emission``); with ``lights``, what a generated frame is re-lit by;
 - ``traced``: False on a frame the diffusion node generates (``diffusion.generate`` > 1): then only
   ``lights`` and ``camera`` are new, the AOV buffers are the diffusion node's to fill;
 - ``revealed_since``: on a traced frame, the frame its ``disocclusion`` looks back to: the one
@@ -105,7 +106,11 @@ class RenderNode(Node):
             self.renderer.light(self.scene, product.frame, settings, self.context.seed)
         product.meta["traced"] = traced
         product.meta["lights"] = self._lights(settings["radiance"])
-        product.meta["shading"] = {"reach": settings["light_radius"], "ambient": settings["ambient"]}
+        product.meta["shading"] = {
+            "reach": settings["light_radius"],
+            "ambient": settings["ambient"],
+            "panel_emission": self.scene.panel_emission * 2.0 ** settings["exposure"],
+        }
         product.meta["camera"] = self._camera(world, product.frame, previous, camera)
         product.meta["camera"]["lens"] = (settings["fov"], settings["distortion"])
 
