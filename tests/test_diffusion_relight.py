@@ -78,7 +78,7 @@ def test_a_panels_own_pixels_follow_how_the_renderer_shows_its_emission():
         "position": np.array([[0.0, 1.0, -2.0], [3.0, 1.0, -2.0]], np.float32),
         "half_size": np.full((2, 2), 0.5, np.float32),
     }
-    product.meta["shading"] = {"reach": 7.0, "ambient": 0.08, "panel_emission": 5.7}
+    product.meta["shading"] = {"reach": 7.0, "ambient": 0.08, "panel_emission": 5.7, "exposure": 1.0}
     relighter, walls = relight.Relighter(w, h, "cpu"), []
     for before, now in ((4.0, 1.0), (4.0, 0.0)):
         product.meta["lights"] = {**lights, "gain": np.array([now, 5.0], np.float32)}

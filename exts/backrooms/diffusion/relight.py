@@ -16,9 +16,9 @@ light: a panel emits far past the tone curve's shoulder (a healthy one about 30x
 white), so its pixels barely move until it nearly goes out, while the output's panel pixels are
 softer than the render's (reconstructed, denoised) and undoing the curve from them would take a
 dip for a blackout. They scale in display value by how the renderer's curve shows the panel's own
-emission (``meta["shading"]["panel_emission"]``) at the two gains; ``change`` holds that factor
-negated. A panel dark in the key frame cannot be brightened from black: it waits for the next
-traced frame.
+emission (``meta["shading"]``: ``panel_emission`` times ``exposure``) at the two gains; ``change``
+holds that factor negated. A panel dark in the key frame cannot be brightened from black: it waits
+for the next traced frame.
 """
 
 from __future__ import annotations
@@ -309,7 +309,7 @@ class Relighter:
         panels.now.assign(now)
         panels.key.assign(before)
         panels.ambient = float(shading["ambient"])
-        panels.emission = float(shading["panel_emission"])
+        panels.emission = float(shading["panel_emission"] * shading["exposure"])
         return panels
 
     def _binned(self, lights: dict[str, Any], reach: float) -> Panels:

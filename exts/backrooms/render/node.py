@@ -10,8 +10,9 @@ Beside the AOVs it leaves what other nodes (the audio node) need to know about t
   only), ``key`` (N,) stable panel keys, ``gain`` (N,) each panel's radiance this frame (the hum,
   flicker and blackouts included) and ``half_size`` (N, 2) metres along X and Z;
 - ``shading``: how far the panels' light reaches and how much of it bounces (``reach``, ``ambient``:
-  ``render.light_radius``, ``render.ambient``) and the radiance a panel emits per unit of gain as
-  exposed (``panel_emission``); with ``lights``, what a generated frame is re-lit by;
+  ``render.light_radius``, ``render.ambient``), the radiance a panel emits per unit of gain
+  (``panel_emission``) and the frame's exposure scale (``exposure``, 2^``render.exposure``, set when
+  the frame is finished); with ``lights``, what a generated frame is re-lit by;
 - ``traced``: False on a frame the diffusion node generates (``diffusion.generate`` > 1): then only
   ``lights`` and ``camera`` are new, the AOV buffers are the diffusion node's to fill;
 - ``revealed_since``: on a traced frame, the frame its ``disocclusion`` looks back to: the one
@@ -77,7 +78,9 @@ class RenderNode(Node):
 
     def finish(self, product: RenderProduct, params: Snapshot) -> None:
         """Exposure and tone mapping, at the frame's own ``render.exposure`` (then, below full size,
-        the upscale): apart from ``trace``, so automating the exposure keeps a frame traced ahead."""
+        the upscale): apart from ``trace``, so automating the exposure keeps a frame traced ahead.
+        The scale it exposes by goes into ``meta["shading"]["exposure"]``, generated frames too."""
+        product.meta["shading"]["exposure"] = 2.0 ** params["render.exposure"]
         if not product.meta["traced"]:
             return
         internal = product.meta.get("internal")
@@ -109,7 +112,7 @@ class RenderNode(Node):
         product.meta["shading"] = {
             "reach": settings["light_radius"],
             "ambient": settings["ambient"],
-            "panel_emission": self.scene.panel_emission * 2.0 ** settings["exposure"],
+            "panel_emission": self.scene.panel_emission,
         }
         product.meta["camera"] = self._camera(world, product.frame, previous, camera)
         product.meta["camera"]["lens"] = (settings["fov"], settings["distortion"])
