@@ -20,10 +20,13 @@ def aces_inverse(y: np.ndarray) -> np.ndarray:
     return (-b - np.sqrt(b * b - 4.0 * a * c)) / (2.0 * a)
 
 
+def srgb_decoded(code: np.ndarray) -> np.ndarray:
+    """The sRGB transfer function undone: encoded values in [0, 1] to linear ones."""
+    return np.where(code <= 0.04045, code / 12.92, ((code + 0.055) / 1.055) ** 2.4)
+
+
 def decode_table() -> np.ndarray:
     """Scene-linear light of each 8-bit sRGB code, as float32[256]."""
-    code = np.arange(256) / 255.0
-    y = np.where(code <= 0.04045, code / 12.92, ((code + 0.055) / 1.055) ** 2.4)
-    x = aces_inverse(y)
+    x = aces_inverse(srgb_decoded(np.arange(256) / 255.0))
     x[255] *= CLIPPED
     return x.astype(np.float32)

@@ -29,9 +29,11 @@ import numpy as np
 import torch
 import warp as wp
 
+from backrooms.camcorder.tone import aces_inverse, srgb_decoded
 from backrooms.graph.product import DEPTH, INSTANCE_ID, NORMALS, RenderProduct
 from backrooms.launch import Bands
 from backrooms.render.camera import CameraData, camera_ray
+from backrooms.render.kernels import filmic, srgb_encoded
 from backrooms.render.lighting import bounce_from, panel_irradiance
 
 wp.set_module_options({"enable_backward": False})
@@ -89,7 +91,7 @@ def panel_of(panels: Panels, key: wp.uint32) -> int:
 @wp.func
 def shown(x: float) -> float:
     """Radiance as the renderer's tone curve shows it (the filmic fit, then sRGB), in [0, 1]."""
-    y = wp.clamp((x * (2.51 * x + 0.03)) / (x * (2.43 * x + 0.59) + 0.14), 0.0, 1.0)
+    y = filmic(x)
     return wp.where(y <= 0.0031308, 12.92 * y, 1.055 * wp.pow(y, 1.0 / 2.4) - 0.055)
 
 
@@ -158,11 +160,7 @@ def _tone_tables() -> tuple[np.ndarray, np.ndarray]:
     the renderer's ``tonemap`` (the filmic fit, then sRGB) undone and redone by table, where two
     powers per channel cost 7 ms a frame at 320x240."""
     v = np.linspace(0.0, 1.0, TABLE)
-    y = np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)  # sRGB decoded
-    a, b = 2.51 - 2.43 * y, 0.03 - 0.59 * y
-    radiance = (-b + np.sqrt(b * b + 0.56 * y * a)) / (2.0 * a)  # the root of a x^2 + b x - 0.14 y = 0
-    display = np.where(v <= 0.0031308, 12.92 * v, 1.055 * v ** (1.0 / 2.4) - 0.055)  # sRGB encoded
-    return radiance.astype(np.float32), display.astype(np.float32)
+    return aces_inverse(srgb_decoded(v)).astype(np.float32), srgb_encoded(v).astype(np.float32)
 
 
 @wp.func
@@ -180,8 +178,7 @@ def relit_value(
     """A display value in [0, 1] whose radiance is scaled by ``r`` (by ``-r`` itself if negative)."""
     if r < 0.0:
         return wp.min(value * -r, 1.0)
-    x = lookup(radiance, value) * r
-    return lookup(display, (x * (2.51 * x + 0.03)) / (x * (2.43 * x + 0.59) + 0.14))
+    return lookup(display, filmic(lookup(radiance, value) * r))
 
 
 @wp.kernel

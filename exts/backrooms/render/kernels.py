@@ -40,18 +40,26 @@ def cosine_direction(n: wp.vec3, r1: float, r2: float) -> wp.vec3:
 SRGB_STEPS = wp.constant(4096)  # table resolution over [0, 1]: within one 8-bit code of the formula
 
 
+def srgb_encoded(y: np.ndarray) -> np.ndarray:
+    """The sRGB transfer function: linear values in [0, 1] to encoded ones."""
+    return np.where(y <= 0.0031308, 12.92 * y, 1.055 * np.power(y, 1.0 / 2.4) - 0.055)
+
+
 def srgb_table() -> np.ndarray:
     """8-bit sRGB codes for linear values i / (SRGB_STEPS - 1): a lookup instead of a pow per channel."""
-    y = np.linspace(0.0, 1.0, SRGB_STEPS)
-    encoded = np.where(y <= 0.0031308, 12.92 * y, 1.055 * np.power(y, 1.0 / 2.4) - 0.055)
-    return np.round(encoded * 255.0).astype(np.uint8)
+    return np.round(srgb_encoded(np.linspace(0.0, 1.0, SRGB_STEPS)) * 255.0).astype(np.uint8)
+
+
+@wp.func
+def filmic(x: float) -> float:
+    """Narkowicz's ACES fit: scene radiance to [0, 1], before the sRGB transfer function."""
+    return wp.clamp((x * (2.51 * x + 0.03)) / (x * (2.43 * x + 0.59) + 0.14), 0.0, 1.0)
 
 
 @wp.func
 def tonemap(x: float, srgb: wp.array(dtype=wp.uint8)) -> wp.uint8:
-    """Filmic curve (Narkowicz's ACES fit), then the sRGB transfer function by table."""
-    y = wp.clamp((x * (2.51 * x + 0.03)) / (x * (2.43 * x + 0.59) + 0.14), 0.0, 1.0)
-    return srgb[int(y * float(SRGB_STEPS - 1) + 0.5)]
+    """Filmic curve (:func:`filmic`), then the sRGB transfer function by table."""
+    return srgb[int(filmic(x) * float(SRGB_STEPS - 1) + 0.5)]
 
 
 @wp.struct
