@@ -42,6 +42,7 @@ class World:
         self._operator: Operator | None = None
         self._cameras: dict[tuple[int, float], Camera] = {}
         self._cameras_lock = threading.Lock()  # the executor traces ahead on another thread
+        self._cameras_epoch = 0  # counts the clears: a pose computed across one is not kept
         self.set_params(params if params is not None else ParamStore().snapshot())
 
     # -- parameters ---------------------------------------------------------------------------------
@@ -53,9 +54,7 @@ class World:
         it had always gone at that speed (same route either way)."""
         spec = LayoutSpec.from_params(self.seed, params)
         camera = CameraSpec.from_params(params)
-        if getattr(self, "spec", None) != spec or getattr(self, "camera_spec", None) != camera:
-            with self._cameras_lock:
-                self._cameras.clear()  # a re-timed walk may come back to an old spec, so any change clears
+        moved = getattr(self, "spec", None) != spec or getattr(self, "camera_spec", None) != camera
         if getattr(self, "spec", None) != spec:
             self.spec = spec
             self._chunks.clear()
@@ -72,6 +71,10 @@ class World:
         self.camera_spec = camera
         self.load_radius = int(params["world.load_radius"])
         self.cache_size = max(CHUNK_CACHE, 2 * (2 * self.load_radius + 1) ** 2)
+        if moved:  # after the walk changed: a pose computed meanwhile is not kept (``camera``)
+            with self._cameras_lock:
+                self._cameras.clear()  # a re-timed walk may come back to an old spec, so any change clears
+                self._cameras_epoch += 1
 
     # -- layout ---------------------------------------------------------------------------------------
     @property
@@ -154,13 +157,14 @@ class World:
             raise ValueError(f"fps must be positive, got {fps}")
         key = (frame, fps)
         with self._cameras_lock:
-            found = self._cameras.get(key)
+            found, epoch = self._cameras.get(key), self._cameras_epoch
         if found is None:  # computed outside the lock: the walk is a pure function, a race only repeats it
             found = _frozen(self.operator.camera(frame / fps))
             with self._cameras_lock:
-                if len(self._cameras) >= CAMERA_CACHE:
-                    del self._cameras[next(iter(self._cameras))]
-                self._cameras[key] = found
+                if epoch == self._cameras_epoch:  # not if the walk changed meanwhile (a live change)
+                    if len(self._cameras) >= CAMERA_CACHE:
+                        del self._cameras[next(iter(self._cameras))]
+                    self._cameras[key] = found
         return found
 
     def cameras(self, frame: int, fps: float) -> tuple[Camera, Camera]:
