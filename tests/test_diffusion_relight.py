@@ -59,11 +59,18 @@ def test_the_tone_curve_is_undone_and_redone_as_the_renderer_tone_maps(r):
     )  # 255: any radiance past the curve's top
 
 
-def test_a_panels_own_pixels_follow_how_the_renderer_shows_its_emission():
+def _shown(x: float) -> float:
+    """The renderer's curve, as relight.shown: the filmic fit, then sRGB."""
+    y = min(max(x * (2.51 * x + 0.03) / (x * (2.43 * x + 0.59) + 0.14), 0.0), 1.0)
+    return 12.92 * y if y <= 0.0031308 else 1.055 * y ** (1 / 2.4) - 0.055
+
+
+def test_a_panels_own_pixels_follow_how_the_renderer_shows_it():
     """A panel's pixels (instance id = its light's key) scale in display value by the tone curve's
-    view of its emission at the two gains: a dip from 4 to 1 leaves a saturated panel nearly as it
-    was (as the renderer shows it), going out takes it to black; the wall beside it follows the
-    grid's ratio in linear light instead."""
+    view of the panel at the two gains: its emission, the bounce it reflects (its own and its
+    neighbour's) and the haze in front of it. A dip from 4 to 1 leaves a saturated panel nearly as
+    it was; going out takes it to the grey of what it reflects and the haze (before: black, where
+    the render shows that grey); the wall beside it follows the grid's ratio in linear light."""
     w, h = 8, 8
     product = RenderProduct(0, w, h, "cpu")
     wp.to_torch(product.allocate(DEPTH))[:] = 2.0
@@ -71,33 +78,82 @@ def test_a_panels_own_pixels_follow_how_the_renderer_shows_its_emission():
     ids = wp.to_torch(product.allocate(INSTANCE_ID))
     ids[:, : w // 2] = 7  # the left half shows panel 7
     rgb = wp.to_torch(product.allocate(RGB))
-    rgb[:] = 200
     camera = {"position": [0.0, 0.0, 0.0], "rotation": np.eye(3).tolist(), "fov_y": 60.0}
     lights = {
         "key": np.array([7, 9], np.uint32),
         "position": np.array([[0.0, 1.0, -2.0], [3.0, 1.0, -2.0]], np.float32),
         "half_size": np.full((2, 2), 0.5, np.float32),
     }
-    product.meta["shading"] = {"reach": 7.0, "ambient": 0.08, "panel_emission": 5.7, "exposure": 1.0}
+    albedo, ambient, haze = (0.62, 0.62, 0.6), 0.08, 0.2
+    product.meta["shading"] = {
+        "reach": 7.0,
+        "ambient": ambient,
+        "panel_emission": 5.7,
+        "panel_albedo": albedo,
+        "haze": haze,
+        "exposure": 1.0,
+    }
+    reflect = np.mean(np.multiply(albedo, (1.0, 0.95, 0.78))) * ambient  # tinted as the tubes light it
+    fog = 1.0 - np.exp(-haze * 2.0)  # the pixels are 2 m away
+
+    def seen(gain7: float) -> float:
+        """Panel 7 as the renderer shows it: emission, the bounce it reflects (its own, 4 x gain
+        for a unit panel, and panel 9's, 3 m off), and the glow of the haze around the camera."""
+        lit = reflect * (4.0 * gain7 + 5.0 / (9.0 + 0.25))
+        glow = np.mean((0.3, 0.27, 0.16)) * 3.0 * ambient * (gain7 / 5.25 + 5.0 / 14.25)
+        return _shown((1.0 - fog) * (5.7 * gain7 + lit) + fog * glow)
+
     relighter, walls = relight.Relighter(w, h, "cpu"), []
-    for before, now in ((4.0, 1.0), (4.0, 0.0)):
+    for before, now in ((4.0, 1.0), (4.0, 0.0), (0.0, 4.0)):
         product.meta["lights"] = {**lights, "gain": np.array([now, 5.0], np.float32)}
         key = {**lights, "gain": np.array([before, 5.0], np.float32)}
-        rgb[:] = 200
+        start = 200 if before else 40
+        rgb[:] = start
         assert relighter.measure(product, generate.lens_camera(camera, w, h), key)
         relighter.codes(product[RGB])
-
-        def display(x: float) -> float:  # the renderer's curve, as relight.shown
-            y = min(max(x * (2.51 * x + 0.03) / (x * (2.43 * x + 0.59) + 0.14), 0.0), 1.0)
-            return 12.92 * y if y <= 0.0031308 else 1.055 * y ** (1 / 2.4) - 0.055
-
-        expected = round(200 * display(5.7 * now) / display(5.7 * before))
-        assert (rgb[:, : w // 2, :3].int() - expected).abs().max() <= 1, (now, rgb[0, 0])
+        expected = min(255, round(start * seen(now) / seen(before)))
+        assert (rgb[:, : w // 2, :3].int() - expected).abs().max() <= 1, (now, rgb[0, 0], expected)
         walls.append(float(rgb[:, w // 2 :, :3].float().mean()))
-    assert expected == 0  # gone out: black
+        if now == 0.0:
+            assert 10 < expected < 100  # gone out: grey, not black
+        if before == 0.0:
+            assert expected == 255  # dark at the key frame, lit now: lit up from its grey
     # the wall beside it is lit by both panels: it dims with panel 7 (in linear light, so more than
     # the saturated panel shows), and stays lit by panel 9 when 7 goes out
     assert 0 < walls[1] < walls[0] < 190
+
+
+def test_a_blackout_on_a_generated_frame_shows_the_render_s_panels():
+    """``render.blackout`` automated live from 0 to 0.5 on a generated frame (``generate`` 2), and
+    back: the panels that went out show about what the render shows of them on that frame (a hazy
+    grey: 36 of 255 on their 111 pixels here, the node 30), the ones that came on are lit (248, the
+    node 246). Before, the first went black (0) and the second stayed grey (36) until the next
+    traced frame."""
+    at, values = 77, {"render.scale": 0.75, "diffusion.generate": 2}
+    for first, then in ((0.0, 0.5), (0.5, 0.0)):
+        snapshots = [ParamStore(values={**values, "render.blackout": b}).snapshot() for b in (first, then)]
+        frames = {}
+        for nodes in (("render",), ("render", "diffusion")):
+            executor = Executor(
+                nodes, GraphContext(0, 320, 240, 24.0, "cpu"), lambda f, s=snapshots: s[f >= at]
+            )
+            products = {f: executor.render(f) for f in range(at - 4, at + 1)}
+            before, now = products[at - 1].meta["lights"], products[at].meta["lights"]
+            changed = np.asarray(now["key"])[
+                (np.asarray(before["gain"]) > 0) != (np.asarray(now["gain"]) > 0)
+            ]
+            frames[nodes[-1]] = (
+                products[at][RGB].numpy()[..., :3],
+                np.isin(products[at][INSTANCE_ID].numpy(), changed),
+            )
+            executor.close()
+        assert not products[at].meta["traced"]  # the node's frame is generated
+        (render, render_panels), (node, node_panels) = frames["render"], frames["diffusion"]
+        pixels = render_panels & node_panels  # the panels' pixels in both (their edges move with the jitter)
+        assert pixels.sum() >= 50, pixels.sum()
+        shown, made = float(render[pixels].mean()), float(node[pixels].mean())
+        assert made >= (0.6 if then else 0.8) * shown, (first, then, shown, made)
+        assert made <= 1.25 * shown + 2, (first, then, shown, made)
 
 
 def _light_in_frame_means(nodes: tuple, frames: range, **values) -> torch.Tensor:

@@ -11,14 +11,18 @@ the nine cells around it). The ratio applies to linear light: a pixel's value is
 the renderer's tone curve (sRGB, then the filmic fit), scaled, and tone mapped again (by tables); a
 pixel whose light did not change keeps its bytes.
 
-A panel's own pixels (its instance id is its light's key) follow its gain alone, and not in linear
+A panel's own pixels (its instance id is its light's key) follow its gain, and not in linear
 light: a panel emits far past the tone curve's shoulder (a healthy one about 30x what maps to
 white), so its pixels barely move until it nearly goes out, while the output's panel pixels are
 softer than the render's (reconstructed, denoised) and undoing the curve from them would take a
-dip for a blackout. They scale in display value by how the renderer's curve shows the panel's own
-emission (``meta["shading"]``: ``panel_emission`` times ``exposure``) at the two gains; ``change``
-holds that factor negated. A panel dark in the key frame cannot be brightened from black: it waits
-for the next traced frame.
+dip for a blackout. They scale in display value by how the renderer's curve shows the panel's
+radiance at the two frames: its emission at its gain (``meta["shading"]``: ``panel_emission``
+times ``exposure``) plus the light it reflects, as the renderer shades it (the panel's albedo,
+``panel_albedo``, in the tubes' tint, times ``ambient`` times the bounce of the panels around it and
+its own; a panel on the ceiling gets no direct light from the others), seen through the haze
+(``haze``: the renderer's blend, by distance, toward the glow of the panels around the camera). So
+a panel that goes out dims to the grey the render shows, not to black, and one dark at the key
+frame lights up from that grey. ``change`` holds that factor negated.
 """
 
 from __future__ import annotations
@@ -33,8 +37,8 @@ from backrooms.camcorder.tone import aces_inverse, srgb_decoded
 from backrooms.graph.product import DEPTH, INSTANCE_ID, NORMALS, RenderProduct
 from backrooms.launch import Bands
 from backrooms.render.camera import CameraData, camera_ray
-from backrooms.render.kernels import filmic, srgb_encoded
-from backrooms.render.lighting import bounce_from, panel_irradiance
+from backrooms.render.kernels import HAZE_COLOR, filmic, srgb_encoded
+from backrooms.render.lighting import LIGHT_TINT, bounce_from, panel_irradiance
 
 wp.set_module_options({"enable_backward": False})
 
@@ -51,6 +55,8 @@ class Panels:
     half: wp.array(dtype=wp.vec2)
     now: wp.array(dtype=wp.float32)  # each panel's gain this frame
     key: wp.array(dtype=wp.float32)  # ... and at the key frame
+    lit_now: wp.array(dtype=wp.float32)  # the light each panel reflects this frame, exposed
+    lit_key: wp.array(dtype=wp.float32)  # ... and at the key frame
     start: wp.array(dtype=wp.int32)  # cell c holds items[start[c]:start[c + 1]]
     items: wp.array(dtype=wp.int32)
     keys: wp.array(dtype=wp.uint32)  # the panels' keys, sorted ...
@@ -62,6 +68,10 @@ class Panels:
     reach: float
     ambient: float
     emission: float  # a panel's emitted radiance per unit of gain, exposed
+    reflect: float  # the share of the panels' bounce a panel's surface shows, exposed
+    haze: float  # the haze's density (``render.haze``)
+    haze_glow: float  # the haze's glow per unit of the panels' bounce at the camera, exposed
+    glow: wp.array(dtype=wp.float32)  # the haze's glow this frame and at the key frame
 
 
 @wp.func
@@ -96,10 +106,58 @@ def shown(x: float) -> float:
 
 
 @wp.func
-def panel_change(panels: Panels, i: int) -> float:
-    """Panel ``i``'s own pixels: the factor on their display value, negated (1 if it was dark)."""
-    before = shown(panels.emission * panels.key[i])
-    return wp.where(before > 0.0, -shown(panels.emission * panels.now[i]) / before, 1.0)
+def panel_change(panels: Panels, i: int, distance: float) -> float:
+    """Panel ``i``'s own pixels ``distance`` away: the factor on their display value, negated (1 if
+    they showed black)."""
+    haze = 1.0 - wp.exp(-panels.haze * distance)
+    before = panels.emission * panels.key[i] + panels.lit_key[i]
+    now = panels.emission * panels.now[i] + panels.lit_now[i]
+    before = shown(wp.lerp(before, panels.glow[1], haze))
+    now = shown(wp.lerp(now, panels.glow[0], haze))
+    return wp.where(before > 0.0, -now / before, 1.0)
+
+
+@wp.func
+def bounce_at(panels: Panels, p: wp.vec3) -> wp.vec2:
+    """The bounce of every panel within reach of ``p`` (``render.lighting.bounce_from``), at this
+    frame's gains and the key frame's."""
+    cx = int(wp.floor((p[0] - panels.origin[0]) / panels.cell))
+    cz = int(wp.floor((p[2] - panels.origin[1]) / panels.cell))
+    total = wp.vec2(0.0)
+    for dz in range(-1, 2):
+        for dx in range(-1, 2):
+            u = cx + dx
+            v = cz + dz
+            if u < 0 or v < 0 or u >= panels.cols or v >= panels.rows:
+                continue
+            c = v * panels.cols + u
+            for k in range(panels.start[c], panels.start[c + 1]):
+                j = panels.items[k]
+                if panel_gap(panels, p, j) <= panels.reach:
+                    half = panels.half[j]
+                    shape = bounce_from(1.0, 4.0 * half[0] * half[1], panels.position[j] - p)
+                    total += wp.vec2(panels.now[j], panels.key[j]) * shape
+    return total
+
+
+@wp.kernel
+def panel_light(panels: Panels, eye: wp.vec3):
+    """Each panel's reflected light now and at the key frame (the renderer's ambient term at its
+    centre: its own bounce and its neighbours'; a panel on the ceiling gets no direct light from the
+    others), and, in the last thread, the haze's glow around the camera (the renderer's
+    ``haze_light``)."""
+    i = wp.tid()
+    if i == panels.now.shape[0]:
+        panels.glow[0] = 0.0
+        panels.glow[1] = 0.0
+        if panels.haze > 0.0:
+            glow = bounce_at(panels, eye) * panels.haze_glow
+            panels.glow[0] = glow[0]
+            panels.glow[1] = glow[1]
+        return
+    lit = bounce_at(panels, panels.position[i]) * panels.reflect
+    panels.lit_now[i] = lit[0]
+    panels.lit_key[i] = lit[1]
 
 
 @wp.func
@@ -198,7 +256,7 @@ def spread(
         return
     li = panel_of(panels, ids[y, x])
     if li >= 0:
-        change[y, x] = panel_change(panels, li)
+        change[y, x] = panel_change(panels, li, depth[y, x])
         return
     gy = float(y) / float(STEP)
     gx = float(x) / float(STEP)
@@ -271,6 +329,7 @@ class Relighter:
         panels = self._panels(product.meta["lights"], product.meta["shading"], key_lights)
         if panels is None:
             return False
+        wp.launch(panel_light, panels.now.shape[0] + 1, [panels, cam.position], device=self.device)
         grid = [cam, product[DEPTH], product[NORMALS], panels]
         wp.launch(light_ratio, self._ratio.shape, grid, [self._ratio], device=self.device)
         inputs = [product[DEPTH], product[INSTANCE_ID], self._ratio, panels]
@@ -307,6 +366,10 @@ class Relighter:
         panels.key.assign(before)
         panels.ambient = float(shading["ambient"])
         panels.emission = float(shading["panel_emission"] * shading["exposure"])
+        tinted = np.mean(np.asarray(shading["panel_albedo"]) * np.asarray(LIGHT_TINT))
+        panels.reflect = float(tinted * panels.ambient * shading["exposure"])
+        panels.haze = float(shading["haze"])
+        panels.haze_glow = float(np.mean(np.asarray(HAZE_COLOR)) * 3.0 * panels.ambient * shading["exposure"])
         return panels
 
     def _binned(self, lights: dict[str, Any], reach: float) -> Panels:
@@ -331,6 +394,9 @@ class Relighter:
             "half": (np.asarray(lights["half_size"], np.float32).reshape(-1, 2), wp.vec2),
             "now": (np.zeros(len(keys), np.float32), wp.float32),
             "key": (np.zeros(len(keys), np.float32), wp.float32),
+            "lit_now": (np.zeros(len(keys), np.float32), wp.float32),
+            "lit_key": (np.zeros(len(keys), np.float32), wp.float32),
+            "glow": (np.zeros(2, np.float32), wp.float32),
             "start": (start, wp.int32),
             "items": (items, wp.int32),
             "keys": (keys[by_key], wp.uint32),

@@ -11,8 +11,9 @@ Beside the AOVs it leaves what other nodes (the audio node) need to know about t
   flicker and blackouts included) and ``half_size`` (N, 2) metres along X and Z;
 - ``shading``: how far the panels' light reaches and how much of it bounces (``reach``, ``ambient``:
   ``render.light_radius``, ``render.ambient``), the radiance a panel emits per unit of gain
-  (``panel_emission``) and the frame's exposure scale (``exposure``, 2^``render.exposure``, set when
-  the frame is finished); with ``lights``, what a generated frame is re-lit by;
+  (``panel_emission``) and the albedo of its diffuser (``panel_albedo``, RGB), the haze's density
+  (``haze``) and the frame's exposure scale (``exposure``, 2^``render.exposure``, set when the
+  frame is finished); with ``lights``, what a generated frame is re-lit by;
 - ``traced``: False on a frame the diffusion node generates (``diffusion.generate`` > 1): then only
   ``lights`` and ``camera`` are new, the AOV buffers are the diffusion node's to fill;
 - ``revealed_since``: on a traced frame, the frame its ``disocclusion`` looks back to: the one
@@ -113,6 +114,8 @@ class RenderNode(Node):
             "reach": settings["light_radius"],
             "ambient": settings["ambient"],
             "panel_emission": self.scene.panel_emission,
+            "panel_albedo": self.scene.panel_albedo,
+            "haze": settings["haze"],
         }
         product.meta["camera"] = self._camera(world, product.frame, previous, camera)
         product.meta["camera"]["lens"] = (settings["fov"], settings["distortion"])

@@ -101,6 +101,7 @@ class Scene:
         self._light_half = np.zeros((0, 2), np.float32)
         self._reach: float | None = None  # the light radius the per-cell panel lists were built for
         self.panel_emission = 0.0  # a light panel's emitted radiance per unit of gain (its material's)
+        self.panel_albedo = (0.0, 0.0, 0.0)  # ... and the share of the light around it it reflects
 
     @classmethod
     def from_view(cls, view: SceneView, device: str = "cpu") -> Scene:
@@ -176,8 +177,10 @@ class Scene:
         )
         d.material_albedo = self._array(np.array([m.albedo for m in mats], np.float32), wp.vec3)
         d.material_emissive = self._array(np.array([m.emissive for m in mats], np.float32), wp.vec3)
-        panels = [float(np.mean(m.emissive)) for m in mats if _pattern_index(m.pattern) == LIGHT_PANEL]
-        self.panel_emission = max(panels, default=0.0)
+        panels = [m for m in mats if _pattern_index(m.pattern) == LIGHT_PANEL]
+        brightest = max(panels, key=lambda m: float(np.mean(m.emissive)), default=None)
+        self.panel_emission = 0.0 if brightest is None else float(np.mean(brightest.emissive))
+        self.panel_albedo = (0.0,) * 3 if brightest is None else tuple(float(a) for a in brightest.albedo)
         d.material_roughness = self._array(np.array([m.roughness for m in mats], np.float32), wp.float32)
         d.material_pattern = self._array(
             np.array([_pattern_index(m.pattern) for m in mats], np.int32), wp.int32
