@@ -8,7 +8,7 @@ import warp as wp
 from torch.nn import functional as F
 
 from backrooms import launch
-from backrooms.diffusion import generate
+from backrooms.diffusion import generate, pixels
 from backrooms.graph.executor import Executor
 from backrooms.graph.node import GraphContext
 from backrooms.graph.product import DISOCCLUSION, RGB, RenderProduct
@@ -161,7 +161,7 @@ def test_the_local_inverse_of_the_splat_finds_where_each_pixel_came_from():
             product = executor.render(f)
         meta = product.meta["camera"]
         generator.generate(product)  # the same frame again: its buffers are left to compare
-        cam = generate.lens_camera(meta, 160, 120)
+        cam = pixels.lens_camera(meta, 160, 120)
         local = wp.zeros((120, 160), dtype=wp.vec3)
         exact = wp.zeros((120, 160), dtype=wp.vec3)
         index = generator._splatted

@@ -5,7 +5,7 @@ import pytest
 import torch
 import warp as wp
 
-from backrooms.diffusion import generate, relight
+from backrooms.diffusion import pixels, relight
 from backrooms.graph.executor import Executor
 from backrooms.graph.node import GraphContext
 from backrooms.graph.product import DEPTH, INSTANCE_ID, NORMALS, RGB, RenderProduct
@@ -109,7 +109,7 @@ def test_a_panels_own_pixels_follow_how_the_renderer_shows_it():
         key = {**lights, "gain": np.array([before, 5.0], np.float32)}
         start = 200 if before else 40
         rgb[:] = start
-        assert relighter.measure(product, generate.lens_camera(camera, w, h), key)
+        assert relighter.measure(product, pixels.lens_camera(camera, w, h), key)
         relighter.codes(product[RGB])
         expected = min(255, round(start * seen(now) / seen(before)))
         assert (rgb[:, : w // 2, :3].int() - expected).abs().max() <= 1, (now, rgb[0, 0], expected)

@@ -28,8 +28,8 @@ from tqdm import tqdm
 
 from backrooms.diffusion.accumulate import accumulate, frame_samples
 from backrooms.diffusion.frames import read_aovs
-from backrooms.diffusion.generate import lens_camera
 from backrooms.diffusion.lighting import clamp_radius
+from backrooms.diffusion.pixels import lens_camera
 from backrooms.diffusion.relight import Relighter
 from backrooms.diffusion.warping import source_grid, valid_mask
 from backrooms.errors import UserError

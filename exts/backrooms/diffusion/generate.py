@@ -26,13 +26,13 @@ the key camera) and tests visibility against the key frame's depth.
 from __future__ import annotations
 
 from collections.abc import Callable
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import torch
 import warp as wp
 
+from backrooms.diffusion.pixels import FAR, lens_camera, pixel_point
 from backrooms.diffusion.relight import Relighter
 from backrooms.graph.product import (
     DEPTH,
@@ -44,24 +44,13 @@ from backrooms.graph.product import (
     RenderProduct,
 )
 from backrooms.launch import Bands
-from backrooms.render.camera import CameraData, camera_data, camera_ray, project
+from backrooms.render.camera import CameraData, camera_ray, project
 
 wp.set_module_options({"enable_backward": False})
 
 FILL_PASSES = 6  # holes up to this many pixels wide are filled from the background beside them
-FAR = 1.0e30  # splat distance of misses (infinitely far)
 DEPTH_TOLERANCE = 0.05  # relative distance mismatch still counted as the same surface
 LOCAL_REACH = wp.constant(1.5)  # key pixels: how far a first-order inverse of the splat is trusted
-
-
-@wp.func
-def key_point_offset(cam: CameraData, depth: wp.array2d(dtype=wp.float32), y: int, x: int) -> wp.vec3:
-    """World point of key pixel (y, x) (its ray direction for a miss), before subtracting a camera."""
-    d = camera_ray(cam, float(x) + 0.5, float(y) + 0.5)
-    t = depth[y, x]
-    if t < FAR:
-        return cam.position + t * d
-    return d
 
 
 @wp.func
@@ -100,7 +89,7 @@ def place(
     row, x = wp.tid()
     y = row + first_row
     far = not (depth[y, x] < FAR)
-    offset = offset_from(key_point_offset(key, depth, y, x), far, cam)
+    offset = offset_from(pixel_point(key, depth, y, x), far, cam)
     p = project(cam, offset)
     dist = FAR
     if not far:
@@ -331,7 +320,7 @@ def gather(
     now = seen[y, x]
     before = wp.vec3(float(x) + 0.5, float(y) + 0.5, 1.0)
     if not previous_is_key:
-        before = project(previous, offset_from(key_point_offset(key, key_depth, y, x), far, previous))
+        before = project(previous, offset_from(pixel_point(key, key_depth, y, x), far, previous))
     motion[i, j, 0] = 0.0
     motion[i, j, 1] = 0.0
     if now[2] > 0.0 and before[2] > 0.0:
@@ -361,7 +350,7 @@ def backward_source(
     row, x = wp.tid()
     y = row + first_row
     far = not (depth[y, x] < FAR)
-    offset = offset_from(key_point_offset(cam, depth, y, x), far, key)
+    offset = offset_from(pixel_point(cam, depth, y, x), far, key)
     before = project(key, offset)
     grid[y, x, 0] = 2.0 * before[0] / float(key.width) - 1.0
     grid[y, x, 1] = 2.0 * before[1] / float(key.height) - 1.0
@@ -382,20 +371,6 @@ def backward_source(
     valid[y, x] = seen
 
 
-def lens_camera(
-    camera: dict[str, Any], width: int, height: int, pose: dict[str, Any] | None = None
-) -> CameraData:
-    """Pack the render node's ``meta["camera"]`` (or its ``pose``, e.g. ``previous``) for kernels."""
-    pose = pose or camera
-    fov, distortion = camera.get("lens", (0.0, 0.0))
-    world = SimpleNamespace(
-        position=np.asarray(pose["position"], np.float32),
-        rotation=np.asarray(pose["rotation"], np.float32),
-        fov_y=camera["fov_y"],
-    )
-    return camera_data(world, width, height, fov, distortion)
-
-
 class FrameGenerator:
     """Keeps the last traced frame (its output and AOVs, copied) and makes frames from it."""
 
@@ -408,6 +383,7 @@ class FrameGenerator:
         self._key_camera: CameraData | None = None
         self._key_pose: dict[str, Any] | None = None
         self._key_lights: dict[str, Any] | None = None
+        self._packed: tuple = (None, None, None)  # (meta["camera"], frame, its CameraData)
         self._relighter = Relighter(width, height, device)
         self._rgb = wp.zeros((*shape, 4), dtype=wp.uint8, device=device)
         self._depth = wp.zeros(shape, dtype=wp.float32, device=device)
@@ -436,7 +412,7 @@ class FrameGenerator:
             (self._ids, INSTANCE_ID),
         ):
             wp.copy(target, product[name])
-        self._key_camera = lens_camera(product.meta["camera"], self.width, self.height)
+        self._key_camera = self._camera(product)
         self._key_pose = product.meta["camera"]
         self._key_lights = product.meta.get("lights")
         self.key_frame = product.frame
@@ -449,7 +425,7 @@ class FrameGenerator:
         at edges: the product's distances are the nearest jittered sample's, not the pixel centre's."""
         if self.key_frame is None:
             return None
-        cam = lens_camera(product.meta["camera"], self.width, self.height)
+        cam = self._camera(product)
         exact = product.meta.get("revealed_since") == self.key_frame and DISOCCLUSION in product
         revealed = product[DISOCCLUSION] if exact else self._unread
         inputs = [cam, self._key_camera, product[DEPTH], self._depth, revealed, exact]
@@ -466,7 +442,7 @@ class FrameGenerator:
                 buffer.zero_()
             return
         meta = product.meta["camera"]
-        cam = lens_camera(meta, self.width, self.height)
+        cam = self._camera(product)
         previous = lens_camera(meta, self.width, self.height, meta["previous"])
         size = (self.height, self.width)
         self._zbuf.fill_(FAR * 2.0)
@@ -495,8 +471,16 @@ class FrameGenerator:
         frame's pixels) by the panels' change since, or None when none changed."""
         if self.key_frame is None or "camera" not in product.meta:
             return None
-        cam = lens_camera(product.meta["camera"], self.width, self.height)
+        cam = self._camera(product)
         return self._relighter.values if self._light_changed(product, cam) else None
+
+    def _camera(self, product: RenderProduct) -> CameraData:
+        """``product``'s camera packed for kernels, once per frame (source, re-lighting and keeping
+        a traced frame all read it)."""
+        meta = product.meta["camera"]
+        if meta is not self._packed[0] or product.frame != self._packed[1]:
+            self._packed = (meta, product.frame, lens_camera(meta, self.width, self.height))
+        return self._packed[2]
 
     def _light_changed(self, product: RenderProduct, cam: CameraData) -> bool:
         """Whether the panels changed since the key frame (then measured at ``product``'s surfaces)."""

@@ -34,16 +34,16 @@ import torch
 import warp as wp
 
 from backrooms.camcorder.tone import aces_inverse, srgb_decoded
+from backrooms.diffusion.pixels import FAR, pixel_point
 from backrooms.graph.product import DEPTH, INSTANCE_ID, NORMALS, RenderProduct
 from backrooms.launch import Bands
-from backrooms.render.camera import CameraData, camera_ray
+from backrooms.render.camera import CameraData
 from backrooms.render.kernels import HAZE_COLOR, filmic, srgb_encoded
 from backrooms.render.lighting import LIGHT_TINT, bounce_from, panel_irradiance
 
 wp.set_module_options({"enable_backward": False})
 
 STEP = 8  # the light's grid: every 8th pixel each way
-FAR = 1.0e30  # a pixel's distance where nothing was hit (the generator's misses)
 MAX_RATIO = wp.constant(8.0)  # a surface lit almost only by panels that were off cannot jump further
 
 
@@ -160,11 +160,6 @@ def panel_light(panels: Panels, eye: wp.vec3):
     panels.lit_key[i] = lit[1]
 
 
-@wp.func
-def surface_point(cam: CameraData, depth: wp.array2d(dtype=wp.float32), y: int, x: int) -> wp.vec3:
-    return cam.position + depth[y, x] * camera_ray(cam, float(x) + 0.5, float(y) + 0.5)
-
-
 @wp.kernel
 def light_ratio(
     cam: CameraData,
@@ -180,7 +175,7 @@ def light_ratio(
     ratio[i, j] = 1.0
     if not (depth[y, x] < FAR):
         return
-    p = surface_point(cam, depth, y, x)
+    p = pixel_point(cam, depth, y, x)
     n = wp.vec3(normals[y, x, 0], normals[y, x, 1], normals[y, x, 2])
     cx = int(wp.floor((p[0] - panels.origin[0]) / panels.cell))
     cz = int(wp.floor((p[2] - panels.origin[1]) / panels.cell))
