@@ -24,7 +24,7 @@ def _relit_codes(
     codes: wp.array(dtype=wp.int32),
 ):
     c = wp.tid()
-    codes[c] = int(relight.relit_value(float(c) / 255.0, r, radiance, display) * 255.0 + 0.5)
+    codes[c] = int(relight.relit_value(float(c) / 255.0, r, 0.0, radiance, display) * 255.0 + 0.5)
 
 
 @wp.kernel
@@ -123,37 +123,47 @@ def test_a_panels_own_pixels_follow_how_the_renderer_shows_it():
     assert 0 < walls[1] < walls[0] < 190
 
 
-def test_a_blackout_on_a_generated_frame_shows_the_render_s_panels():
+def test_a_blackout_on_a_generated_frame_shows_the_render_s_light():
     """``render.blackout`` automated live from 0 to 0.5 on a generated frame (``generate`` 2), and
-    back: the panels that went out show about what the render shows of them on that frame (a hazy
+    back. The panels that went out show about what the render shows of them on that frame (a hazy
     grey: 36 of 255 on their 111 pixels here, the node 30), the ones that came on are lit (248, the
-    node 246). Before, the first went black (0) and the second stayed grey (36) until the next
-    traced frame."""
+    node 246); before, the first went black (0) and the second stayed grey (36) until the next
+    traced frame. The whole frame stays about as close to the render as a generated frame two
+    frames before (mean |node - render| 4.6 and 4.5 there): going out 4.3 (before 6.3: the walls lit
+    only by panels that went out turned black where the render keeps the haze's glow), coming on
+    6.4 (before 10.1: walls lit only by panels that came on stayed dark, with the light grid's
+    steps at their edge; they still cannot be lit to the render's level from the key frame's dark,
+    only toward it, until the next traced frame)."""
     at, values = 77, {"render.scale": 0.75, "diffusion.generate": 2}
     for first, then in ((0.0, 0.5), (0.5, 0.0)):
         snapshots = [ParamStore(values={**values, "render.blackout": b}).snapshot() for b in (first, then)]
-        frames = {}
+        frames, panels = {}, {}
         for nodes in (("render",), ("render", "diffusion")):
             executor = Executor(
                 nodes, GraphContext(0, 320, 240, 24.0, "cpu"), lambda f, s=snapshots: s[f >= at]
             )
-            products = {f: executor.render(f) for f in range(at - 4, at + 1)}
-            before, now = products[at - 1].meta["lights"], products[at].meta["lights"]
+            made = {}
+            for f in range(at - 4, at + 1):
+                product = executor.render(f)
+                made[f] = product[RGB].numpy()[..., :3].astype(float)
+                if f == at - 1:
+                    before = product.meta["lights"]
+            now = product.meta["lights"]
             changed = np.asarray(now["key"])[
                 (np.asarray(before["gain"]) > 0) != (np.asarray(now["gain"]) > 0)
             ]
-            frames[nodes[-1]] = (
-                products[at][RGB].numpy()[..., :3],
-                np.isin(products[at][INSTANCE_ID].numpy(), changed),
-            )
+            frames[nodes[-1]], panels[nodes[-1]] = made, np.isin(product[INSTANCE_ID].numpy(), changed)
             executor.close()
-        assert not products[at].meta["traced"]  # the node's frame is generated
-        (render, render_panels), (node, node_panels) = frames["render"], frames["diffusion"]
-        pixels = render_panels & node_panels  # the panels' pixels in both (their edges move with the jitter)
+        assert not product.meta["traced"]  # the node's frame is generated
+        render, node = frames["render"], frames["diffusion"]
+        pixels = (
+            panels["render"] & panels["diffusion"]
+        )  # the panels' pixels in both (edges move with the jitter)
         assert pixels.sum() >= 50, pixels.sum()
-        shown, made = float(render[pixels].mean()), float(node[pixels].mean())
-        assert made >= (0.6 if then else 0.8) * shown, (first, then, shown, made)
-        assert made <= 1.25 * shown + 2, (first, then, shown, made)
+        shown, made = float(render[at][pixels].mean()), float(node[at][pixels].mean())
+        assert (0.6 if then else 0.8) * shown <= made <= 1.25 * shown + 2, (first, then, shown, made)
+        steady, changed_frame = (float(np.abs(node[f] - render[f]).mean()) for f in (at - 2, at))
+        assert changed_frame <= (1.1 if then else 1.6) * steady, (first, then, steady, changed_frame)
 
 
 def _light_in_frame_means(nodes: tuple, frames: range, **values) -> torch.Tensor:

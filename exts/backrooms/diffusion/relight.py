@@ -9,7 +9,12 @@ and at the key frame on a grid of every ``STEP``-th pixel (the light varies slow
 are loaded, so panels are binned on the floor plan in cells ``reach`` wide and each point visits
 the nine cells around it). The ratio applies to linear light: a pixel's value is undone through
 the renderer's tone curve (sRGB, then the filmic fit), scaled, and tone mapped again (by tables); a
-pixel whose light did not change keeps its bytes.
+pixel whose light did not change keeps its bytes. The haze is not scaled with the surface: the
+renderer blends each surface toward the glow of the panels around the camera by its distance, so
+that part takes the new glow (a wall whose panels all went out keeps the haze's dim yellow, as the
+render shows it, instead of turning black). A surface lit by no panel at the key frame and by some
+now cannot be lit from its black (its albedo is not known): it takes the largest ratio,
+``MAX_RATIO``, so it brightens toward the render, evenly, until the next traced frame.
 
 A panel's own pixels (its instance id is its light's key) follow its gain, and not in linear
 light: a panel emits far past the tone curve's shoulder (a healthy one about 30x what maps to
@@ -70,8 +75,8 @@ class Panels:
     emission: float  # a panel's emitted radiance per unit of gain, exposed
     reflect: float  # the share of the panels' bounce a panel's surface shows, exposed
     haze: float  # the haze's density (``render.haze``)
-    haze_glow: float  # the haze's glow per unit of the panels' bounce at the camera, exposed
-    glow: wp.array(dtype=wp.float32)  # the haze's glow this frame and at the key frame
+    haze_glow: float  # the haze's glow per unit of the panels' bounce at the camera, exposed, uncoloured
+    glow: wp.array(dtype=wp.float32)  # the haze's glow this frame and at the key frame (times HAZE_COLOR)
 
 
 @wp.func
@@ -110,10 +115,11 @@ def panel_change(panels: Panels, i: int, distance: float) -> float:
     """Panel ``i``'s own pixels ``distance`` away: the factor on their display value, negated (1 if
     they showed black)."""
     haze = 1.0 - wp.exp(-panels.haze * distance)
+    grey = (HAZE_COLOR[0] + HAZE_COLOR[1] + HAZE_COLOR[2]) / 3.0
     before = panels.emission * panels.key[i] + panels.lit_key[i]
     now = panels.emission * panels.now[i] + panels.lit_now[i]
-    before = shown(wp.lerp(before, panels.glow[1], haze))
-    now = shown(wp.lerp(now, panels.glow[0], haze))
+    before = shown(wp.lerp(before, grey * panels.glow[1], haze))
+    now = shown(wp.lerp(now, grey * panels.glow[0], haze))
     return wp.where(before > 0.0, -now / before, 1.0)
 
 
@@ -203,6 +209,8 @@ def light_ratio(
                 before += panels.key[li] * shape
     if before > 0.0:
         ratio[i, j] = wp.min(now / before, MAX_RATIO)
+    elif now > 0.0:  # lit from none: as far as any ratio goes (no staircase between the two)
+        ratio[i, j] = MAX_RATIO
 
 
 TABLE = 4096  # entries of the tone curve's tables over [0, 1]
@@ -226,12 +234,17 @@ def lookup(table: wp.array(dtype=wp.float32), value: float) -> float:
 
 @wp.func
 def relit_value(
-    value: float, r: float, radiance: wp.array(dtype=wp.float32), display: wp.array(dtype=wp.float32)
+    value: float,
+    r: float,
+    shift: float,
+    radiance: wp.array(dtype=wp.float32),
+    display: wp.array(dtype=wp.float32),
 ) -> float:
-    """A display value in [0, 1] whose radiance is scaled by ``r`` (by ``-r`` itself if negative)."""
+    """A display value in [0, 1] whose radiance is scaled by ``r``, then ``shift`` added (the haze's
+    change); by ``-r`` itself if ``r`` is negative."""
     if r < 0.0:
         return wp.min(value * -r, 1.0)
-    return lookup(display, filmic(lookup(radiance, value) * r))
+    return lookup(display, filmic(wp.max(lookup(radiance, value) * r + shift, 0.0)))
 
 
 @wp.kernel
@@ -242,16 +255,25 @@ def spread(
     panels: Panels,
     first_row: int,
     change: wp.array2d(dtype=wp.float32),
+    shift: wp.array2d(dtype=wp.float32),
 ):
-    """Each pixel's change of light: the grid's ratio (bilinear), or on a panel its own (negated)."""
+    """Each pixel's change of light: the grid's ratio (bilinear), or on a panel its own (negated);
+    and the change of the haze in front of it (``shift``, in radiance per unit of ``HAZE_COLOR``).
+
+    The renderer blends a surface toward the haze's glow by its distance: radiance ``(1 - h) S +
+    h G``. Under the new light the surface part scales by the ratio and the glow is the new one, so
+    the radiance becomes ``ratio x (old radiance) + h (G_now - ratio G_key)``. A miss is all haze."""
     row, x = wp.tid()
     y = row + first_row
     change[y, x] = 1.0
-    if not (depth[y, x] < FAR):
+    shift[y, x] = 0.0
+    t = depth[y, x]
+    if not (t < FAR):
+        shift[y, x] = panels.glow[0] - panels.glow[1]
         return
     li = panel_of(panels, ids[y, x])
     if li >= 0:
-        change[y, x] = panel_change(panels, li, depth[y, x])
+        change[y, x] = panel_change(panels, li, t)
         return
     gy = float(y) / float(STEP)
     gx = float(x) / float(STEP)
@@ -261,14 +283,17 @@ def spread(
     j1 = wp.min(j0 + 1, ratio.shape[1] - 1)
     fy = gy - float(i0)
     fx = gx - float(j0)
-    change[y, x] = (1.0 - fy) * ((1.0 - fx) * ratio[i0, j0] + fx * ratio[i0, j1]) + fy * (
+    r = (1.0 - fy) * ((1.0 - fx) * ratio[i0, j0] + fx * ratio[i0, j1]) + fy * (
         (1.0 - fx) * ratio[i1, j0] + fx * ratio[i1, j1]
     )
+    change[y, x] = r
+    shift[y, x] = (1.0 - wp.exp(-panels.haze * t)) * (panels.glow[0] - r * panels.glow[1])
 
 
 @wp.kernel
 def relight_codes(
     change: wp.array2d(dtype=wp.float32),
+    shift: wp.array2d(dtype=wp.float32),
     radiance: wp.array(dtype=wp.float32),
     display: wp.array(dtype=wp.float32),
     first_row: int,
@@ -278,15 +303,17 @@ def relight_codes(
     row, x = wp.tid()
     y = row + first_row
     r = change[y, x]
-    if r != 1.0:
+    s = shift[y, x]
+    if r != 1.0 or s != 0.0:
         for c in range(3):
-            value = relit_value(float(rgb[y, x, c]) / 255.0, r, radiance, display)
+            value = relit_value(float(rgb[y, x, c]) / 255.0, r, s * HAZE_COLOR[c], radiance, display)
             rgb[y, x, c] = wp.uint8(wp.clamp(value * 255.0 + 0.5, 0.0, 255.0))
 
 
 @wp.kernel
 def relight_values(
     change: wp.array2d(dtype=wp.float32),
+    shift: wp.array2d(dtype=wp.float32),
     radiance: wp.array(dtype=wp.float32),
     display: wp.array(dtype=wp.float32),
     image: wp.array3d(dtype=wp.float32),
@@ -297,10 +324,11 @@ def relight_values(
     row, x = wp.tid()
     y = row + first_row
     r = change[y, x]
+    s = shift[y, x]
     for c in range(3):
         value = image[c, y, x]
-        if r != 1.0:
-            value = relit_value(value, r, radiance, display)
+        if r != 1.0 or s != 0.0:
+            value = relit_value(value, r, s * HAZE_COLOR[c], radiance, display)
         relit[c, y, x] = value
 
 
@@ -314,6 +342,7 @@ class Relighter:
         shape = (-(-height // STEP) + 1, -(-width // STEP) + 1)
         self._ratio = wp.zeros(shape, dtype=wp.float32, device=device)
         self._change = wp.zeros((height, width), dtype=wp.float32, device=device)
+        self._shift = wp.zeros((height, width), dtype=wp.float32, device=device)
         self._tables = [wp.array(t, dtype=wp.float32, device=device) for t in _tone_tables()]
         self._binned_keys: np.ndarray | None = None
         self._binned_panels = Panels()
@@ -328,18 +357,18 @@ class Relighter:
         grid = [cam, product[DEPTH], product[NORMALS], panels]
         wp.launch(light_ratio, self._ratio.shape, grid, [self._ratio], device=self.device)
         inputs = [product[DEPTH], product[INSTANCE_ID], self._ratio, panels]
-        self._bands.launch_split(spread, self.height, inputs, [self._change], self.width)
+        self._bands.launch_split(spread, self.height, inputs, [self._change, self._shift], self.width)
         return True
 
     def codes(self, rgb: wp.array) -> None:
         """Re-light an (H, W, 4) uint8 image in place by the last :meth:`measure`."""
-        inputs = [self._change, *self._tables]
+        inputs = [self._change, self._shift, *self._tables]
         self._bands.launch_split(relight_codes, self.height, inputs, [rgb], self.width)
 
     def values(self, image01: torch.Tensor) -> torch.Tensor:
         """A (1, 3, H, W) image in [0, 1] re-lit by the last :meth:`measure`."""
         relit = torch.empty_like(image01)
-        inputs = [self._change, *self._tables, wp.from_torch(image01[0].contiguous())]
+        inputs = [self._change, self._shift, *self._tables, wp.from_torch(image01[0].contiguous())]
         self._bands.launch_split(relight_values, self.height, inputs, [wp.from_torch(relit[0])], self.width)
         return relit
 
@@ -364,7 +393,7 @@ class Relighter:
         tinted = np.mean(np.asarray(shading["panel_albedo"]) * np.asarray(LIGHT_TINT))
         panels.reflect = float(tinted * panels.ambient * shading["exposure"])
         panels.haze = float(shading["haze"])
-        panels.haze_glow = float(np.mean(np.asarray(HAZE_COLOR)) * 3.0 * panels.ambient * shading["exposure"])
+        panels.haze_glow = float(3.0 * panels.ambient * shading["exposure"])  # render.kernels.shade's
         return panels
 
     def _binned(self, lights: dict[str, Any], reach: float) -> Panels:
