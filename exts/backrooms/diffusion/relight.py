@@ -62,6 +62,9 @@ class Panels:
     key: wp.array(dtype=wp.float32)  # ... and at the key frame
     lit_now: wp.array(dtype=wp.float32)  # the light each panel reflects this frame, exposed
     lit_key: wp.array(dtype=wp.float32)  # ... and at the key frame
+    first: wp.array(dtype=wp.int32)  # panel i's neighbours within reach: neighbour[first[i]:first[i + 1]]
+    neighbour: wp.array(dtype=wp.int32)
+    shape: wp.array(dtype=wp.float32)  # ... and the bounce of each at i per unit of gain
     start: wp.array(dtype=wp.int32)  # cell c holds items[start[c]:start[c + 1]]
     items: wp.array(dtype=wp.int32)
     keys: wp.array(dtype=wp.uint32)  # the panels' keys, sorted ...
@@ -147,6 +150,35 @@ def bounce_at(panels: Panels, p: wp.vec3) -> wp.vec2:
 
 
 @wp.kernel
+def list_neighbours(panels: Panels, fill: bool, count: wp.array(dtype=wp.int32)):
+    """Panel i's neighbours within reach (itself included) and the bounce of each at its centre
+    per unit of gain: counted (``fill`` False), then written from ``panels.first[i]``."""
+    i = wp.tid()
+    p = panels.position[i]
+    cx = int(wp.floor((p[0] - panels.origin[0]) / panels.cell))
+    cz = int(wp.floor((p[2] - panels.origin[1]) / panels.cell))
+    n = int(0)  # noqa: UP018, RUF046 (a Warp variable the loop may change, not a constant)
+    for dz in range(-1, 2):
+        for dx in range(-1, 2):
+            u = cx + dx
+            v = cz + dz
+            if u < 0 or v < 0 or u >= panels.cols or v >= panels.rows:
+                continue
+            c = v * panels.cols + u
+            for k in range(panels.start[c], panels.start[c + 1]):
+                j = panels.items[k]
+                if panel_gap(panels, p, j) <= panels.reach:
+                    if fill:
+                        half = panels.half[j]
+                        panels.neighbour[panels.first[i] + n] = j
+                        panels.shape[panels.first[i] + n] = bounce_from(
+                            1.0, 4.0 * half[0] * half[1], panels.position[j] - p
+                        )
+                    n += 1
+    count[i] = n
+
+
+@wp.kernel
 def panel_light(panels: Panels, eye: wp.vec3):
     """Each panel's reflected light now and at the key frame (the renderer's ambient term at its
     centre: its own bounce and its neighbours'; a panel on the ceiling gets no direct light from the
@@ -161,9 +193,14 @@ def panel_light(panels: Panels, eye: wp.vec3):
             panels.glow[0] = glow[0]
             panels.glow[1] = glow[1]
         return
-    lit = bounce_at(panels, panels.position[i]) * panels.reflect
-    panels.lit_now[i] = lit[0]
-    panels.lit_key[i] = lit[1]
+    now = wp.float32(0.0)
+    before = wp.float32(0.0)
+    for k in range(panels.first[i], panels.first[i + 1]):
+        j = panels.neighbour[k]
+        now += panels.now[j] * panels.shape[k]
+        before += panels.key[j] * panels.shape[k]
+    panels.lit_now[i] = panels.reflect * now
+    panels.lit_key[i] = panels.reflect * before
 
 
 @wp.kernel
@@ -432,5 +469,16 @@ class Relighter:
         panels.cell = reach
         panels.cols, panels.rows = int(cols), int(rows)
         panels.reach = reach
+        # each panel's neighbours within reach and their bounce shapes: fixed while these panels
+        # are loaded, so a frame's reflected light is a short sum per panel (1 ms a frame otherwise)
+        count = wp.zeros(len(keys), dtype=wp.int32, device=self.device)
+        panels.first = panels.neighbour = wp.zeros(1, dtype=wp.int32, device=self.device)  # not read
+        panels.shape = wp.zeros(1, dtype=wp.float32, device=self.device)
+        wp.launch(list_neighbours, len(keys), [panels, False, count], device=self.device)
+        first = np.concatenate([[0], np.cumsum(count.numpy())]).astype(np.int32)
+        panels.first = wp.array(first, dtype=wp.int32, device=self.device)
+        panels.neighbour = wp.zeros(int(first[-1]), dtype=wp.int32, device=self.device)
+        panels.shape = wp.zeros(int(first[-1]), dtype=wp.float32, device=self.device)
+        wp.launch(list_neighbours, len(keys), [panels, True, count], device=self.device)
         self._binned_keys, self._binned_panels = keys.copy(), panels
         return panels
