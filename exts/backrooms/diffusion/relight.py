@@ -127,25 +127,29 @@ def panel_change(panels: Panels, i: int, distance: float) -> float:
 
 
 @wp.func
+def around(panels: Panels, p: wp.vec3, n: int) -> wp.vec2i:
+    """The items of the ``n``-th (0..8, row by row) cell of the 3x3 block of cells around ``p`` on
+    the floor plan (an empty range off the plan): every panel within ``reach`` of ``p`` is in one."""
+    u = int(wp.floor((p[0] - panels.origin[0]) / panels.cell)) + n % 3 - 1
+    v = int(wp.floor((p[2] - panels.origin[1]) / panels.cell)) + n // 3 - 1
+    if u < 0 or v < 0 or u >= panels.cols or v >= panels.rows:
+        return wp.vec2i(0, 0)
+    return wp.vec2i(panels.start[v * panels.cols + u], panels.start[v * panels.cols + u + 1])
+
+
+@wp.func
 def bounce_at(panels: Panels, p: wp.vec3) -> wp.vec2:
     """The bounce of every panel within reach of ``p`` (``render.lighting.bounce_from``), at this
     frame's gains and the key frame's."""
-    cx = int(wp.floor((p[0] - panels.origin[0]) / panels.cell))
-    cz = int(wp.floor((p[2] - panels.origin[1]) / panels.cell))
     total = wp.vec2(0.0)
-    for dz in range(-1, 2):
-        for dx in range(-1, 2):
-            u = cx + dx
-            v = cz + dz
-            if u < 0 or v < 0 or u >= panels.cols or v >= panels.rows:
-                continue
-            c = v * panels.cols + u
-            for k in range(panels.start[c], panels.start[c + 1]):
-                j = panels.items[k]
-                if panel_gap(panels, p, j) <= panels.reach:
-                    half = panels.half[j]
-                    shape = bounce_from(1.0, 4.0 * half[0] * half[1], panels.position[j] - p)
-                    total += wp.vec2(panels.now[j], panels.key[j]) * shape
+    for cell in range(9):
+        items = around(panels, p, cell)
+        for k in range(items[0], items[1]):
+            j = panels.items[k]
+            if panel_gap(panels, p, j) <= panels.reach:
+                half = panels.half[j]
+                shape = bounce_from(1.0, 4.0 * half[0] * half[1], panels.position[j] - p)
+                total += wp.vec2(panels.now[j], panels.key[j]) * shape
     return total
 
 
@@ -155,26 +159,19 @@ def list_neighbours(panels: Panels, fill: bool, count: wp.array(dtype=wp.int32))
     per unit of gain: counted (``fill`` False), then written from ``panels.first[i]``."""
     i = wp.tid()
     p = panels.position[i]
-    cx = int(wp.floor((p[0] - panels.origin[0]) / panels.cell))
-    cz = int(wp.floor((p[2] - panels.origin[1]) / panels.cell))
     n = int(0)  # noqa: UP018, RUF046 (a Warp variable the loop may change, not a constant)
-    for dz in range(-1, 2):
-        for dx in range(-1, 2):
-            u = cx + dx
-            v = cz + dz
-            if u < 0 or v < 0 or u >= panels.cols or v >= panels.rows:
-                continue
-            c = v * panels.cols + u
-            for k in range(panels.start[c], panels.start[c + 1]):
-                j = panels.items[k]
-                if panel_gap(panels, p, j) <= panels.reach:
-                    if fill:
-                        half = panels.half[j]
-                        panels.neighbour[panels.first[i] + n] = j
-                        panels.shape[panels.first[i] + n] = bounce_from(
-                            1.0, 4.0 * half[0] * half[1], panels.position[j] - p
-                        )
-                    n += 1
+    for cell in range(9):
+        items = around(panels, p, cell)
+        for k in range(items[0], items[1]):
+            j = panels.items[k]
+            if panel_gap(panels, p, j) <= panels.reach:
+                if fill:
+                    half = panels.half[j]
+                    panels.neighbour[panels.first[i] + n] = j
+                    panels.shape[panels.first[i] + n] = bounce_from(
+                        1.0, 4.0 * half[0] * half[1], panels.position[j] - p
+                    )
+                n += 1
     count[i] = n
 
 
@@ -220,30 +217,23 @@ def light_ratio(
         return
     p = pixel_point(cam, depth, y, x)
     n = wp.vec3(normals[y, x, 0], normals[y, x, 1], normals[y, x, 2])
-    cx = int(wp.floor((p[0] - panels.origin[0]) / panels.cell))
-    cz = int(wp.floor((p[2] - panels.origin[1]) / panels.cell))
     now = wp.float32(0.0)
     before = wp.float32(0.0)
-    for dz in range(-1, 2):
-        for dx in range(-1, 2):
-            u = cx + dx
-            v = cz + dz
-            if u < 0 or v < 0 or u >= panels.cols or v >= panels.rows:
+    for cell in range(9):
+        items = around(panels, p, cell)
+        for k in range(items[0], items[1]):
+            li = panels.items[k]
+            if panel_gap(panels, p, li) > panels.reach:
                 continue
-            c = v * panels.cols + u
-            for k in range(panels.start[c], panels.start[c + 1]):
-                li = panels.items[k]
-                if panel_gap(panels, p, li) > panels.reach:
-                    continue
-                half = panels.half[li]
-                area = 4.0 * half[0] * half[1]
-                s = panels.position[li]
-                # the renderer's light without shadows or occlusion: diffuse / pi + ambient * bounce
-                shape = panel_irradiance(1.0, area, p, n, s) * 0.3183099 + panels.ambient * bounce_from(
-                    1.0, area, s - p
-                )
-                now += panels.now[li] * shape
-                before += panels.key[li] * shape
+            half = panels.half[li]
+            area = 4.0 * half[0] * half[1]
+            s = panels.position[li]
+            # the renderer's light without shadows or occlusion: diffuse / pi + ambient * bounce
+            shape = panel_irradiance(1.0, area, p, n, s) * 0.3183099 + panels.ambient * bounce_from(
+                1.0, area, s - p
+            )
+            now += panels.now[li] * shape
+            before += panels.key[li] * shape
     if before > 0.0:
         ratio[i, j] = wp.min(now / before, MAX_RATIO)
     elif now > 0.0:  # lit from none: as far as any ratio goes (no staircase between the two)
