@@ -27,7 +27,7 @@ times ``exposure``) plus the light it reflects, as the renderer shades it (the p
 its own; a panel on the ceiling gets no direct light from the others), seen through the haze
 (``haze``: the renderer's blend, by distance, toward the glow of the panels around the camera). So
 a panel that goes out dims to the grey the render shows, not to black, and one dark at the key
-frame lights up from that grey. ``change`` holds that factor negated.
+frame lights up from that grey. ``change_at`` gives that factor negated.
 """
 
 from __future__ import annotations
@@ -274,34 +274,27 @@ def relit_value(
     return lookup(display, filmic(wp.max(lookup(radiance, value) * r + shift, 0.0)))
 
 
-@wp.kernel
-def spread(
+@wp.func
+def change_at(
     depth: wp.array2d(dtype=wp.float32),
     ids: wp.array2d(dtype=wp.uint32),
     ratio: wp.array2d(dtype=wp.float32),
     panels: Panels,
-    first_row: int,
-    change: wp.array2d(dtype=wp.float32),
-    shift: wp.array2d(dtype=wp.float32),
-):
-    """Each pixel's change of light: the grid's ratio (bilinear), or on a panel its own (negated);
-    and the change of the haze in front of it (``shift``, in radiance per unit of ``HAZE_COLOR``).
+    y: int,
+    x: int,
+) -> wp.vec2:
+    """Pixel (y, x)'s change of light: the grid's ratio (bilinear), or on a panel its own (negated);
+    and the change of the haze in front of it (in radiance per unit of ``HAZE_COLOR``).
 
     The renderer blends a surface toward the haze's glow by its distance: radiance ``(1 - h) S +
     h G``. Under the new light the surface part scales by the ratio and the glow is the new one, so
     the radiance becomes ``ratio x (old radiance) + h (G_now - ratio G_key)``. A miss is all haze."""
-    row, x = wp.tid()
-    y = row + first_row
-    change[y, x] = 1.0
-    shift[y, x] = 0.0
     t = depth[y, x]
     if not (t < FAR):
-        shift[y, x] = panels.glow[0] - panels.glow[1]
-        return
+        return wp.vec2(1.0, panels.glow[0] - panels.glow[1])
     li = panel_of(panels, ids[y, x])
     if li >= 0:
-        change[y, x] = panel_change(panels, li, t)
-        return
+        return wp.vec2(panel_change(panels, li, t), 0.0)
     gy = float(y) / float(STEP)
     gx = float(x) / float(STEP)
     i0 = wp.min(int(gy), ratio.shape[0] - 1)
@@ -313,14 +306,15 @@ def spread(
     r = (1.0 - fy) * ((1.0 - fx) * ratio[i0, j0] + fx * ratio[i0, j1]) + fy * (
         (1.0 - fx) * ratio[i1, j0] + fx * ratio[i1, j1]
     )
-    change[y, x] = r
-    shift[y, x] = (1.0 - wp.exp(-panels.haze * t)) * (panels.glow[0] - r * panels.glow[1])
+    return wp.vec2(r, (1.0 - wp.exp(-panels.haze * t)) * (panels.glow[0] - r * panels.glow[1]))
 
 
 @wp.kernel
 def relight_codes(
-    change: wp.array2d(dtype=wp.float32),
-    shift: wp.array2d(dtype=wp.float32),
+    depth: wp.array2d(dtype=wp.float32),
+    ids: wp.array2d(dtype=wp.uint32),
+    ratio: wp.array2d(dtype=wp.float32),
+    panels: Panels,
     radiance: wp.array(dtype=wp.float32),
     display: wp.array(dtype=wp.float32),
     first_row: int,
@@ -329,8 +323,9 @@ def relight_codes(
     """An 8-bit image under the changed light (pixels whose light is unchanged keep their bytes)."""
     row, x = wp.tid()
     y = row + first_row
-    r = change[y, x]
-    s = shift[y, x]
+    change = change_at(depth, ids, ratio, panels, y, x)
+    r = change[0]
+    s = change[1]
     if r != 1.0 or s != 0.0:
         for c in range(3):
             value = relit_value(float(rgb[y, x, c]) / 255.0, r, s * HAZE_COLOR[c], radiance, display)
@@ -339,8 +334,10 @@ def relight_codes(
 
 @wp.kernel
 def relight_values(
-    change: wp.array2d(dtype=wp.float32),
-    shift: wp.array2d(dtype=wp.float32),
+    depth: wp.array2d(dtype=wp.float32),
+    ids: wp.array2d(dtype=wp.uint32),
+    ratio: wp.array2d(dtype=wp.float32),
+    panels: Panels,
     radiance: wp.array(dtype=wp.float32),
     display: wp.array(dtype=wp.float32),
     image: wp.array3d(dtype=wp.float32),
@@ -350,8 +347,9 @@ def relight_values(
     """A (3, H, W) image in [0, 1] under the changed light."""
     row, x = wp.tid()
     y = row + first_row
-    r = change[y, x]
-    s = shift[y, x]
+    change = change_at(depth, ids, ratio, panels, y, x)
+    r = change[0]
+    s = change[1]
     for c in range(3):
         value = image[c, y, x]
         if r != 1.0 or s != 0.0:
@@ -368,8 +366,7 @@ class Relighter:
         self._bands = Bands(device, name="relight", rows=height)
         shape = (-(-height // STEP) + 1, -(-width // STEP) + 1)
         self._ratio = wp.zeros(shape, dtype=wp.float32, device=device)
-        self._change = wp.zeros((height, width), dtype=wp.float32, device=device)
-        self._shift = wp.zeros((height, width), dtype=wp.float32, device=device)
+        self._measured: list = []  # the last measure: the product's depth and ids, the grid, the panels
         self._tables = [wp.array(t, dtype=wp.float32, device=device) for t in _tone_tables()]
         self._binned_keys: np.ndarray | None = None
         self._binned_panels = Panels()
@@ -383,19 +380,18 @@ class Relighter:
         wp.launch(panel_light, panels.now.shape[0] + 1, [panels, cam.position], device=self.device)
         grid = [cam, product[DEPTH], product[NORMALS], panels]
         wp.launch(light_ratio, self._ratio.shape, grid, [self._ratio], device=self.device)
-        inputs = [product[DEPTH], product[INSTANCE_ID], self._ratio, panels]
-        self._bands.launch_split(spread, self.height, inputs, [self._change, self._shift], self.width)
+        self._measured = [product[DEPTH], product[INSTANCE_ID], self._ratio, panels]
         return True
 
     def codes(self, rgb: wp.array) -> None:
         """Re-light an (H, W, 4) uint8 image in place by the last :meth:`measure`."""
-        inputs = [self._change, self._shift, *self._tables]
+        inputs = [*self._measured, *self._tables]
         self._bands.launch_split(relight_codes, self.height, inputs, [rgb], self.width)
 
     def values(self, image01: torch.Tensor) -> torch.Tensor:
         """A (1, 3, H, W) image in [0, 1] re-lit by the last :meth:`measure`."""
         relit = torch.empty_like(image01)
-        inputs = [self._change, self._shift, *self._tables, wp.from_torch(image01[0].contiguous())]
+        inputs = [*self._measured, *self._tables, wp.from_torch(image01[0].contiguous())]
         self._bands.launch_split(relight_values, self.height, inputs, [wp.from_torch(relit[0])], self.width)
         return relit
 
