@@ -3,6 +3,8 @@ distance, and lateral chromatic aberration (red and blue images of slightly diff
 
 from __future__ import annotations
 
+from typing import Any
+
 import warp as wp
 
 MAX_COC = 6.0  # widest blur radius, pixels at 320 wide (scaled with the width)
@@ -12,8 +14,9 @@ NEAREST = wp.constant(NEAREST_M)
 
 
 @wp.func
-def sample(image: wp.array2d(dtype=wp.vec3), x: float, y: float) -> wp.vec3:
-    """Bilinear read at pixel coordinates (pixel (i, j) at x = i, y = j), clamped to the frame."""
+def sample(image: wp.array2d(dtype=Any), x: float, y: float):
+    """Bilinear read at pixel coordinates (pixel (i, j) at x = i, y = j), clamped to the frame (of
+    colours, or of one value per pixel: ``diffusion.relight`` reads its light grid with it)."""
     w = image.shape[1]
     h = image.shape[0]
     fx = wp.clamp(x, 0.0, float(w - 1))

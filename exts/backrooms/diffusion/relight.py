@@ -38,6 +38,7 @@ import numpy as np
 import torch
 import warp as wp
 
+from backrooms.camcorder.optics import sample
 from backrooms.camcorder.tone import aces_inverse, srgb_decoded
 from backrooms.diffusion.pixels import FAR, pixel_point
 from backrooms.graph.product import DEPTH, INSTANCE_ID, NORMALS, RenderProduct
@@ -295,17 +296,7 @@ def change_at(
     li = panel_of(panels, ids[y, x])
     if li >= 0:
         return wp.vec2(panel_change(panels, li, t), 0.0)
-    gy = float(y) / float(STEP)
-    gx = float(x) / float(STEP)
-    i0 = wp.min(int(gy), ratio.shape[0] - 1)
-    j0 = wp.min(int(gx), ratio.shape[1] - 1)
-    i1 = wp.min(i0 + 1, ratio.shape[0] - 1)
-    j1 = wp.min(j0 + 1, ratio.shape[1] - 1)
-    fy = gy - float(i0)
-    fx = gx - float(j0)
-    r = (1.0 - fy) * ((1.0 - fx) * ratio[i0, j0] + fx * ratio[i0, j1]) + fy * (
-        (1.0 - fx) * ratio[i1, j0] + fx * ratio[i1, j1]
-    )
+    r = sample(ratio, float(x) / float(STEP), float(y) / float(STEP))
     return wp.vec2(r, (1.0 - wp.exp(-panels.haze * t)) * (panels.glow[0] - r * panels.glow[1]))
 
 
