@@ -46,9 +46,9 @@ RECEIVER = textwrap.dedent(
         receiver.set_audio_frame(audio)
         receiver.connect_to(source)
         began = time.monotonic()
-        while len(frames) < want and time.monotonic() - began < 30:
+        while (len(frames) < want or not samples) and time.monotonic() - began < 30:
             kind = receiver.receive(ReceiveFrameType.recv_video | ReceiveFrameType.recv_audio, 500)
-            if kind & ReceiveFrameType.recv_video:
+            if kind & ReceiveFrameType.recv_video and len(frames) < want:  # sound may come after
                 data = np.empty(video.get_data_size(), np.uint8)
                 video.fill_p_data(data)
                 pixels = data.reshape(video.yres, video.xres, 4)

@@ -18,11 +18,11 @@ from backrooms.params import ParamStore
 W, H = 64, 48
 
 
-def _executor(pipeline: bool = True, cuts=None, **values) -> Executor:
+def _executor(pipeline: bool = True, cuts=None, flight=None, **values) -> Executor:
     recipe = load_recipe()
     snapshot = ParamStore(values={**recipe.params, **values}).snapshot()
     context = GraphContext(recipe.seed, W, H, recipe.fps, "cpu")
-    return Executor(recipe.nodes, context, lambda _f: snapshot, pipeline=pipeline, cuts=cuts)
+    return Executor(recipe.nodes, context, lambda _f: snapshot, pipeline=pipeline, cuts=cuts, flight=flight)
 
 
 def _pixels(product) -> bytes:
@@ -90,6 +90,44 @@ def test_a_failing_node_raises_at_its_frame_after_the_frames_before_it():
             taken.append(product.frame)
     assert taken == [2, 3, 4, 5]
     assert len(threads) == 2  # the first frame on this thread, the others on decay's stage
+    executor.close()
+
+
+@pytest.mark.parametrize(("kind", "resets"), [("diffusion", 0), ("decay", 1)])
+def test_frames_sent_after_a_failure_carry_on_where_every_node_stopped(kind, resets):
+    """Live (``send`` / ``receive``, showing frame N when N + 2 is sent): a failure in the first
+    node after the render leaves every node at the frame before it, so the next frame sent carries
+    on from there; one further down the chain (the nodes before it went on) replays from the
+    memory's reset. Either way the frames after it have a serial loop's bytes."""
+    serial = _serial(range(14))
+    executor = _executor(flight=3)
+    node = next(n for n in executor.nodes if n.kind == kind)
+    process, reset, failing_at, counted = node.process, node.reset, [8], []
+
+    def failing(product, params):
+        if product.frame in failing_at:
+            raise ValueError(f"{kind} fails at frame {product.frame}")
+        process(product, params)
+
+    node.process, node.reset = failing, lambda: (counted.append(1), reset())
+    shown = {}
+
+    def play(frames):
+        for frame in frames:
+            executor.send(frame)
+            if executor.under_way > 2:
+                product = executor.receive()
+                shown[product.frame] = _pixels(product)
+
+    with pytest.raises(ValueError, match="frame 8"):
+        play(range(3, 14))
+    assert sorted(shown) == [3, 4, 5, 6, 7]  # frame 8 failed when 10 was sent
+    failing_at.clear()
+    counted.clear()  # the first frame's seek
+    play(range(10, 14))  # the loop carries on with frame 10; 8 and 9 are run, not shown
+    assert sorted(shown) == [3, 4, 5, 6, 7, 10, 11]
+    assert all(shown[f] == serial[f][0] for f in shown)
+    assert len(counted) == resets
     executor.close()
 
 

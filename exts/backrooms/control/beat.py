@@ -47,3 +47,10 @@ def on_the_beat(snapshot: Snapshot, link: Mapping[str, float], quantum: float) -
     values: dict[str, Any] = dict(snapshot)
     values[key] = min(max(snapshot[key] + amount, param.min), param.max)
     return Snapshot(values, snapshot.version)
+
+
+def ahead(link: Mapping[str, float], seconds: float, quantum: float) -> dict[str, float]:
+    """Link's ``state`` as it will be ``seconds`` from now (its tempo held): the instant a frame
+    started now is shown, ``latency`` frames on, so the pulse lands on the beat heard."""
+    beats = link["tempo"] / 60.0 * seconds
+    return {**link, "beat": link["beat"] + beats, "phase": (link["phase"] + beats) % quantum}

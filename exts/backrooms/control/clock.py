@@ -15,10 +15,14 @@ class FrameClock:
     machine could not keep. ``dropped`` counts the frame slots that passed with no frame started in
     them (what the preview page shows as dropped frames); the wait for frame 0 to start and for it
     to render (it loads the kernels) is not counted.
+
+    ``latency``: how many frames later a frame started is shown (a pipelined graph); a timetag names
+    the frame that is *shown* at its instant, so it is started that many frames before.
     """
 
-    def __init__(self, fps: float) -> None:
+    def __init__(self, fps: float, latency: int = 0) -> None:
         self.fps = fps
+        self.latency = latency
         self._lock = threading.Lock()
         self._wall_minus_perf = time.time() - time.perf_counter()
         self._start = time.perf_counter()
@@ -40,7 +44,8 @@ class FrameClock:
             self.current = frame
 
     def frame_for(self, wall_time: float) -> int:
-        """The first frame that starts at or after the Unix time ``wall_time``."""
+        """The frame to start so that it is shown in the first frame slot at or after the Unix time
+        ``wall_time``."""
         with self._lock:
             perf = wall_time - self._wall_minus_perf
-            return math.ceil((perf - self._start) * self.fps - 1e-9)
+            return math.ceil((perf - self._start) * self.fps - 1e-9) - self.latency

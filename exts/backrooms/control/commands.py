@@ -91,7 +91,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_live(args: argparse.Namespace) -> int:
     from backrooms.control.access import AllowList
-    from backrooms.control.beat import on_the_beat
+    from backrooms.control.beat import ahead, on_the_beat
     from backrooms.control.link import QUANTUM, start_link
     from backrooms.control.ndi import NdiSink, start_ndi
     from backrooms.control.scenes import SceneControl
@@ -150,7 +150,8 @@ def run_live(args: argparse.Namespace) -> int:
             print(f"  NDI      {ndi.name}")
         link = start_link() if args.link else None
         if link is not None:
-            render.beat = lambda snapshot: on_the_beat(snapshot, link.state(), QUANTUM)
+            shown = render.latency / recipe.fps  # seconds from a frame's start to its showing
+            render.beat = lambda snapshot: on_the_beat(snapshot, ahead(link.state(), shown, QUANTUM), QUANTUM)
             print(f"  Link     {link.tempo:g} BPM, {link.peers} peers")
         tempo = (lambda: link.tempo) if link is not None else (lambda: 120.0)
         control = SceneControl(book, session.store, session.inbox, session.tally, recipe.fps, tempo)

@@ -35,8 +35,12 @@ class Inbox:
         self._targets = dict(initial)
         self._listeners: list[TargetListener] = []
 
-    def submit(self, changes: Mapping[str, Any], when: float | None = None) -> int | None:
-        """Queue checked values for the next frame, or for the frame the Unix time ``when`` names.
+    def submit(
+        self, changes: Mapping[str, Any], when: float | None = None, in_frames: int | None = None
+    ) -> int | None:
+        """Queue checked values for the next frame, for the frame the Unix time ``when`` names, or
+        for the frame ``in_frames`` after the one in progress (a gesture the graph plays frame by
+        frame, however late its frames are shown).
 
         Returns the frame in progress when they were queued (None if refused): immediate changes
         are applied from the frame after it.
@@ -46,6 +50,8 @@ class Inbox:
         frame = None if when is None else self.clock.frame_for(when)
         with self._lock:
             queued_during = self.clock.current
+            if in_frames is not None:
+                frame = queued_during + in_frames
             if frame is not None and frame <= self.clock.current:
                 frame = None  # late or past timetags apply on the next frame
             if frame is None:

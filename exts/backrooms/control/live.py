@@ -6,6 +6,8 @@ consistent snapshot per frame); the automation recorder writes what changed; the
 rendered and handed to the sinks (web preview, probes). A change that arrives while frame N is in
 progress is therefore applied at the start of frame N+1. With a :class:`FrameRateGovernor`, its
 steps (render cost down when frames run late, up when there is room) are applied the same way.
+A pipelined render (``backrooms live``'s graph) shows frame N while it starts N + ``latency``: a
+frame is recorded and handed to the sinks when it is shown, so a take holds what was seen.
 
 The registry refuses unusable values at the door, but a node may still fail on a value it was given
 (a model folder deleted since, a backend that will not load): then the discrete knobs changed since
@@ -34,6 +36,8 @@ from backrooms.params.smoothing import Smoother
 from backrooms.params.store import ParamStore, Snapshot
 
 # A frame is an (H, W, 4) uint8 RGBA array: numpy, or a device array with ``.numpy()`` (wp.array).
+# A pipelined render (``GraphFrames``) returns the frame it started ``latency`` calls before (None
+# while its first frames are under way) and has ``finish()``, the frames still under way.
 RenderFn = Callable[[int, Snapshot], Any]
 Sink = Callable[[int, Any, Snapshot], None]
 FRAME_TIMES = 4096  # frame times kept for the bench and the readout: the last ~3 minutes at 24 fps
@@ -69,6 +73,7 @@ class LiveLoop:
         self.clock: FrameClock = inbox.clock
         self.smoother = smoother
         self.render = render
+        self.latency: int = getattr(render, "latency", 0)
         self.recorder = recorder
         self.governor = governor
         self.sinks: list[Sink] = []
@@ -77,6 +82,9 @@ class LiveLoop:
         self.frame_starts: deque[float] = deque(maxlen=FRAME_TIMES)  # perf_counter() at each frame's start
         self.stop_event = threading.Event()
         self._good = store.snapshot()  # the values of the last frame that rendered
+        # frames started and not yet shown, with their snapshot and changes: a pipelined render
+        # (``latency`` frames) shows frame N when it starts N + latency
+        self._under_way: deque[tuple[int, Snapshot, dict[str, Any]]] = deque()
 
     def step(self) -> Snapshot:
         """Apply what is due and render the current frame; returns the snapshot it used."""
@@ -99,18 +107,24 @@ class LiveLoop:
         changes.update(self.smoother.step())
         applied = self._apply(changes)
         snapshot = self.store.snapshot()
+        self._under_way.append((frame, snapshot, applied))
         try:
             rgb = self.render(frame, snapshot)
         except UserError as exc:
             snapshot, rgb = self._fall_back(frame, exc)
-            applied = {key: value for key, value in applied.items() if snapshot[key] == value}
+        if len(self._under_way) > self.latency:  # else a pipelined render's first frames are under way
+            self._show(rgb)
+        self.frame = frame + 1
+        return snapshot
+
+    def _show(self, rgb: Any) -> None:
+        """The oldest frame under way is done: record its changes, hand it to the sinks."""
+        frame, snapshot, applied = self._under_way.popleft()
         self._good = snapshot
         if self.recorder is not None:
             self.recorder.record(frame, applied)
         for sink in self.sinks:
             sink(frame, rgb, snapshot)
-        self.frame = frame + 1
-        return snapshot
 
     def _apply(self, changes: dict[str, Any]) -> dict[str, Any]:
         """Update the store; a value that passed the door but fails its check now is dropped alone."""
@@ -142,6 +156,8 @@ class LiveLoop:
         self.store.update(restore)
         self.inbox.submit(restore)  # controllers are told the value that is in use
         snapshot = self.store.snapshot()
+        self._under_way.clear()  # frames after the last good one are not shown: this one follows it
+        self._under_way.append((frame, snapshot, {k: v for k, v in snapshot.items() if self._good[k] != v}))
         return snapshot, self.render(frame, snapshot)
 
     def run(self, frames: int | None = None) -> None:
@@ -159,8 +175,18 @@ class LiveLoop:
                 if self.governor is not None:
                     self.governor.observe(self.frame_seconds[-1])
         finally:
+            self._finish()
             if self.recorder is not None:
                 self.recorder.close()
+
+    def _finish(self) -> None:
+        """Show the frames a pipelined render still has under way (a take ends on the last frame
+        started); a failure there ends the take before its frame."""
+        try:
+            for rgb in getattr(self.render, "finish", tuple)():
+                self._show(rgb)
+        except UserError as exc:
+            LOG.warning("live: frame %d: %s; the take ends before it", self._under_way[0][0], exc)
 
     def stats(self) -> dict[str, Any]:
         """The loop's real counters, as the preview page shows them."""

@@ -3,14 +3,13 @@
 file (0 = the first).
 
 A recall goes into the inbox like any change (so it is applied on the next frame, reaches every
-controller and is recorded in the take); a morph schedules one set of values per frame, timetagged,
+controller and is recorded in the take); a morph schedules one set of values for each coming frame,
 so it glides at the frame rate whatever the network does. Beats are counted at the Link tempo when
 Link is on (120 BPM otherwise). A bad request is counted in the tally, never raised.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -69,6 +68,5 @@ class SceneControl:
         seconds = float(amount) * (60.0 / self.tempo() if unit == "beats" else 1.0)
         frames = max(1, round(seconds * self.fps))
         morph = self.book.morph(str(name), self.store, frames)
-        now = time.time()
         for i in range(1, frames + 1):
-            self.inbox.submit(morph.step(), when=now + i / self.fps)
+            self.inbox.submit(morph.step(), in_frames=i)

@@ -5,7 +5,7 @@ Tests and the benchmark build one directly; ``backrooms live`` builds one from i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from backrooms.control.oscquery import OscQueryServer
 from backrooms.control.preview import PreviewServer
 from backrooms.control.tally import Tally
 from backrooms.graph.executor import Executor
-from backrooms.graph.product import RGB
+from backrooms.graph.product import RGB, RenderProduct
 from backrooms.graph.recipe import Recipe
 from backrooms.params.automation import Recorder
 from backrooms.params.registry import Registry
@@ -32,6 +32,7 @@ from backrooms.params.smoothing import Smoother
 from backrooms.params.store import ParamStore, Snapshot
 
 LEARN_ADDRESS = "/backrooms/midi/learn"
+LATENCY = 2  # frames a live graph shows behind the one it starts: 1 keeps a core idle (docs/live.md)
 AUDIO = "audio"  # the node kind that only makes sound
 
 
@@ -58,26 +59,46 @@ class LiveOptions:
 class GraphFrames:
     """Renders a recipe's graph frame by frame with the snapshot the live loop hands it.
 
+    Pipelined (``latency`` frames, when the graph starts with the render): each call starts its
+    frame (``Executor.send``) and returns the one ``latency`` frames before it, so while the loop
+    shows frame N the stages work on N + 1 and N + 2, both cores busy (docs/live.md has the rates
+    and what the latency costs). Each frame is rendered with its own snapshot, so a take replays it.
+
     With ``sound=False`` the recipe's ``audio`` node is left out: nothing live would hear it (no NDI),
     and a take does not need it, since it records the knobs and the recipe, and a replay renders
     the sound again (the audio node is stateless and nothing downstream of it reads its samples).
     The returned buffer is reused by the next frame; sinks copy what they keep.
     """
 
-    def __init__(self, recipe: Recipe, sound: bool = True) -> None:
+    def __init__(self, recipe: Recipe, sound: bool = True, latency: int = LATENCY) -> None:
         self._snapshot: Snapshot | None = None
-        self.executor = Executor.from_recipe(recipe, self._params_at, () if sound else (AUDIO,))
-        self.audio: Any = None  # the last frame's samples, when the graph has an audio node
+        leave_out = () if sound else (AUDIO,)
+        self.executor = Executor.from_recipe(recipe, self._params_at, leave_out, flight=latency + 1)
+        self.latency = latency if self.executor.stages else 0  # a graph without a render: no stages
+        self.audio: Any = None  # the samples of the frame returned last, when the graph has an audio node
         self.beat: Callable[[Snapshot], Snapshot] | None = None  # knobs that follow Link's beat
 
     def _params_at(self, frame: int) -> Snapshot:
+        """The snapshot handed over last: the executor reads a frame's knobs when it is sent (and a
+        replay's, after a failure, are the ones the loop fell back to)."""
         assert self._snapshot is not None
         return self._snapshot
 
-    def __call__(self, frame: int, snapshot: Snapshot) -> Any:
-        """The frame's ``rgb`` buffer, left on the device (sinks copy it only if they need it)."""
+    def __call__(self, frame: int, snapshot: Snapshot) -> Any | None:
+        """Start ``frame``; the ``rgb`` buffer of frame ``frame - latency``, left on the device
+        (sinks copy it only if they need it), or None while a run's first frames are under way."""
         self._snapshot = snapshot if self.beat is None else self.beat(snapshot)
-        product = self.executor.render(frame)
+        if not self.latency:
+            return self._rgb(self.executor.render(frame))
+        self.executor.send(frame)
+        return self._rgb(self.executor.receive()) if self.executor.under_way > self.latency else None
+
+    def finish(self) -> Iterator[Any]:
+        """The ``rgb`` of each frame still under way, in order (the loop ends)."""
+        while self.latency and self.executor.under_way:
+            yield self._rgb(self.executor.receive())
+
+    def _rgb(self, product: RenderProduct) -> Any:
         self.audio = product.meta.get("audio")
         return product[RGB]
 
@@ -97,7 +118,7 @@ class LiveSession:
         self.tally = Tally()
         self.store = ParamStore(registry, initial)
         start = self.store.snapshot()
-        self.inbox = Inbox(start, FrameClock(fps), self.tally)
+        self.inbox = Inbox(start, FrameClock(fps, getattr(render, "latency", 0)), self.tally)
         recorder = Recorder(options.record, recipe or {}, start) if options.record else None
         smoother = Smoother(registry, start, fps, options.smoothing)
         governor = FrameRateGovernor(fps, start) if options.hold_fps else None

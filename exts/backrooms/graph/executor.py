@@ -43,8 +43,9 @@ class Executor:
     """Owns the nodes and the reused frame buffers of one run.
 
     ``render(frame)`` works for any frame: when it does not follow the previous one, temporal
-    nodes are reset and replayed from the earliest frame any of them needs (``Node.history``),
-    so a render started at frame 10 matches frames 10.. of a render started at 0.
+    nodes are reset and replayed from the earliest frame any of them needs (``Node.history``), or
+    carry on to it when they are no further back than that, so a render started at frame 10
+    matches frames 10.. of a render started at 0.
     The returned product's buffers are reused by the next call but one: copy what must outlive it.
 
     Pipelined: when the first node is ``render`` (stateless: any frame renders alone), frame N+1 is
@@ -65,6 +66,10 @@ class Executor:
     while N+1's earlier ones do. Every node still runs in frame order on one thread at a time, with
     the frame's ``params_at``, so every frame has the bytes of ``render``. Nothing is speculative:
     batch parameters are a function of the frame.
+
+    Live (``send`` and ``receive``): the same pipeline fed one frame at a time, each frame's knobs
+    read when it is sent, for a caller that learns them frame by frame; it shows frame N when it
+    sends N + ``flight`` - 1 (the frames between are under way).
     """
 
     def __init__(
@@ -75,12 +80,15 @@ class Executor:
         catalog: Catalog = CATALOG,
         pipeline: bool = True,
         cuts: Sequence[int] | None = None,
+        flight: int | None = None,
     ) -> None:
         """The nodes ``kinds`` (in data-flow order) for one run described by ``context``; ``pipeline``
         False traces every frame on the calling thread (the bench compares both).
 
         ``cuts``: the indices of the nodes that start a new stage of ``stream`` (default
-        ``stage_cuts``; the bench compares others).
+        ``stage_cuts``; the bench compares others). ``flight``: the most frames a stream has under
+        way (default: one per stage, one more, and ``SLACK``); a live caller that shows frame N
+        when it sends N + k asks for k + 1.
 
         Hosts that render frames themselves (Kit's annotators, ``backrooms decay`` on footage) name
         only the nodes after ``render`` and hand each frame's AOVs to ``render(frame, inputs)``.
@@ -110,15 +118,22 @@ class Executor:
         groups = stage_groups(len(kinds), stage_cuts(kinds) if cuts is None else cuts)
         self.stages = groups if pipelined else []  # node index ranges; empty: ``stream`` is serial
         self._stage_workers: list[ThreadPoolExecutor] = []
-        self._abandon: Abandon | None = None  # stops the stream under way
+        self.flight = flight or len(self.stages) + 2 + SLACK
+        self._flight: deque[tuple[RenderProduct, Future]] = deque()  # sent, not yet received
+        self._sent: int | None = None  # the frame a run under way takes next
+        self._run_sets: list[dict[str, wp.array]] = []  # the buffer sets of the run under way
+        self._abandon: Abandon | None = None  # stops the run under way
+        self._done: dict[Node, int] = {}  # the last frame each node processed
 
     @classmethod
-    def from_recipe(cls, recipe: Recipe, params_at: ParamsAt, leave_out: Collection[str] = ()) -> Executor:
+    def from_recipe(
+        cls, recipe: Recipe, params_at: ParamsAt, leave_out: Collection[str] = (), flight: int | None = None
+    ) -> Executor:
         """The recipe's nodes (less the kinds in ``leave_out``), built from the catalogue the recipe
         was validated against."""
         context = GraphContext(recipe.seed, recipe.width, recipe.height, recipe.fps, recipe.device)
         kinds = [kind for kind in recipe.nodes if kind not in leave_out]
-        return cls(kinds, context, params_at, recipe.catalog)
+        return cls(kinds, context, params_at, recipe.catalog, flight=flight)
 
     def first_needed(self, frame: int) -> int:
         """The earliest frame a seek to ``frame`` replays from (``frame`` itself for stateless graphs).
@@ -139,13 +154,16 @@ class Executor:
         annotators); they are copied into the product first, since such hosts reuse their buffers.
         Such a host cannot replay earlier frames, so a seek then only resets the temporal nodes.
         """
+        self._end_run()  # a stream under way, if any, ends here
         if frame != self._next_frame:
             self._take_ahead(None)
-            for node in self.nodes:
-                node.reset()
-            if inputs is None:
-                for warm in range(self.first_needed(frame), frame):
-                    self._run(warm, None)
+            since = self._next_frame  # the nodes carry on from there when a replay would start earlier
+            if inputs is not None or since is None or not self.first_needed(frame) <= since < frame:
+                for node in self.nodes:
+                    node.reset()
+                since = frame if inputs is not None else self.first_needed(frame)
+            for warm in range(since, frame):
+                self._run(warm, None)
         product = self._run(frame, inputs)
         self._next_frame = frame + 1
         self._returned = product.buffers
@@ -157,21 +175,28 @@ class Executor:
         Each product stays valid until the next one is taken from the iterator (its buffer set is
         then reused): copy what must outlive it. A node's failure is raised when its frame is
         taken; the frames before it come out first. Closing the iterator early (or ``close``)
-        abandons the frames under way. A run's first frame is ``render`` on this thread (the seek,
-        and the Warp modules of the first frame load on one thread), and its second is traced
-        ahead meanwhile; the rest flow through the stages.
+        abandons the frames under way. Each run's frames are sent (``send``) as far ahead as
+        ``flight`` allows and received in turn.
         """
         for first, stop in contiguous_runs(frames):
             self._until = stop - 1
             try:
-                yield self.render(first)
                 if not self.stages:
-                    for frame in range(first + 1, stop):
+                    for frame in range(first, stop):
                         yield self.render(frame)
-                elif stop > first + 1:
-                    yield from self._stream(first + 1, stop)
+                    continue
+                self._end_run()  # a live run under way, if any
+                sent = first
+                while True:
+                    while sent < stop and len(self._flight) < self.flight:
+                        self.send(sent)
+                        sent += 1
+                    if not self._flight:
+                        break
+                    yield self.receive()
             finally:
                 self._until = None
+                self._end_run()
 
     def close(self) -> None:
         """Abandon a stream under way, wait for the frame being traced ahead (it is wasted: nobody
@@ -186,39 +211,84 @@ class Executor:
         self._stage_workers = []
         self.stages = []
 
-    def _stream(self, first: int, stop: int) -> Iterator[RenderProduct]:
-        """Frames ``first .. stop-1`` through the stages; frame ``first - 1`` was just returned and
-        ``first`` traced ahead.
+    def send(self, frame: int) -> None:
+        """Start ``frame``, its knobs read now (``params_at(frame)``): ``stream`` one frame at a time,
+        for a caller that knows a frame's knobs only when it starts it (``backrooms live``).
 
-        One buffer set per frame in flight: the caller's (released when it asks for the next),
-        and ``len(stages) + 1 + SLACK`` flowing, taken in turn (frame ``first + i`` uses set
-        ``i + 1`` modulo their count).
+        A frame that does not follow the last one sent starts a run: it is rendered here whole, as
+        ``render`` does (the seek, and the first frame's Warp modules load on this thread), and the
+        next is traced ahead meanwhile; the frames after it flow through the stages. At most
+        ``flight`` frames are sent and not received. The product last received stays valid until
+        the next ``send`` or ``receive``.
         """
-        sets = self._buffer_sets(len(self.stages) + 2 + SLACK)
-        abandon = self._abandon = Abandon()
-        flight: deque[tuple[RenderProduct, Future]] = deque()
-        frame, held, finished = first, 0, False  # held: the set of the frame returned last
+        if not self.stages:
+            raise RuntimeError("send: this executor does not stream (no render node, or pipeline off)")
+        if frame != self._sent:
+            self._end_run()
+            product = self.render(frame)
+            done: Future = Future()
+            done.set_result(None)
+            self._run_sets = self._buffer_sets(max(self.flight, 3))
+            self._abandon = Abandon()
+            self._flight.append((product, done))
+            self._sent = frame + 1
+            return
+        if len(self._flight) >= self.flight:
+            raise RuntimeError(f"send: {self.flight} frames under way already; receive one first")
         try:
-            traced = self._take_ahead(first, self.params_at(first))
-            while True:
-                while frame < stop and len(flight) < len(sets):
-                    product = traced or self._product(frame, sets[(frame - first + 1) % len(sets)])
-                    flight.append((product, self._submit(product, traced is None, abandon)))
-                    frame, traced = frame + 1, None
-                if not flight:
-                    break
-                product, job = flight.popleft()
-                job.result()
-                held = (product.frame - first + 1) % len(sets)
-                yield product
-            finished = True
-        finally:
-            abandon.from_frame(-math.inf)  # the frames under way (all after the one returned last)
-            wait([job for _, job in flight])
-            self._abandon = None
-            self._next_frame = stop if finished else None  # else the nodes are at different frames
-            self._returned = sets[held]  # ``render`` next writes into neither it nor the spare
-            self._buffers, self._spare = sets[(held + 1) % len(sets)], sets[(held + 2) % len(sets)]
+            params = self.params_at(frame)
+        except Exception as exc:  # raised in turn, after the frames before it
+            self._take_ahead(None)
+            self._abandon.from_frame(frame + 1)
+            job: Future = Future()
+            job.set_exception(exc)
+            self._flight.append((self._product(frame, self._free_set()), job))
+        else:
+            traced = self._take_ahead(frame, params)
+            product = traced or self._product(frame, self._free_set())
+            self._flight.append((product, self._submit(product, params, traced is None, self._abandon)))
+        self._sent = frame + 1
+
+    @property
+    def under_way(self) -> int:
+        """Frames sent and not yet received."""
+        return len(self._flight)
+
+    def receive(self) -> RenderProduct:
+        """The oldest frame sent and not received, once it is done (raises its failure: the frames
+        sent after it are then abandoned, and the next frame sent starts a run)."""
+        product, job = self._flight.popleft()
+        try:
+            job.result()
+        except BaseException:
+            self._end_run()
+            raise
+        self._returned = product.buffers
+        return product
+
+    def _free_set(self) -> dict[str, wp.array]:
+        """A buffer set of the run no frame under way uses (the caller is done with the one it held)."""
+        busy = [product.buffers for product, _ in self._flight]
+        return next(s for s in self._run_sets if all(s is not b for b in busy))
+
+    def _end_run(self) -> None:
+        """Abandon the frames sent and not received (after waiting for the ones under way). The
+        nodes carry on from the run's end if every node after the render (stateless) stopped at
+        the same frame: a clean end, or a failure in the first node after the render (the frames
+        after it had gone no further than the trace)."""
+        if self._sent is None:
+            return
+        self._abandon.from_frame(-math.inf)
+        wait([job for _, job in self._flight])
+        self._take_ahead(None)
+        ends = {self._done.get(node) for node in self.nodes[1:]} or {self._sent - 1}
+        end = ends.pop() if len(ends) == 1 else None
+        self._next_frame = None if end is None else end + 1  # else the nodes are at different frames
+        held = self._returned  # ``render`` next writes into neither it nor the spare
+        self._buffers, self._spare = [s for s in self._run_sets if s is not held][:2]
+        self._flight.clear()
+        self._sent = None
+        self._abandon = None
 
     def _buffer_sets(self, count: int) -> list[dict[str, wp.array]]:
         """``count`` buffer sets: the one just returned, the one traced ahead into, then others
@@ -229,19 +299,12 @@ class Executor:
         ahead = self._spare if held is self._buffers else self._buffers
         return [held, ahead, *[s for s in self._sets if s is not held and s is not ahead][: count - 2]]
 
-    def _submit(self, product: RenderProduct, trace: bool, abandon: Abandon) -> Future:
+    def _submit(self, product: RenderProduct, params: Snapshot, trace: bool, abandon: Abandon) -> Future:
         """Queue every stage of ``product``'s frame (the trace too when ``trace``); its last stage's
         job. Each stage waits for the stage before it on the same frame."""
         while len(self._stage_workers) < len(self.stages):
             name = f"stage-{len(self._stage_workers)}"
             self._stage_workers.append(ThreadPoolExecutor(1, thread_name_prefix=name))
-        try:
-            params = self.params_at(product.frame)
-        except Exception as exc:  # raised in turn, after the frames before it
-            abandon.from_frame(product.frame + 1)
-            failed: Future = Future()
-            failed.set_exception(exc)
-            return failed
         job = self._worker.submit(self._stage, abandon, None, None, product, params) if trace else None
         for i, (nodes, worker) in enumerate(zip(self.stages, self._stage_workers, strict=True)):
             job = worker.submit(self._stage, abandon, job, nodes, product, params, i == 0 and not trace)
@@ -273,8 +336,7 @@ class Executor:
                 with one_band():  # the other stages fill the cores
                     if finish:
                         self.nodes[0].finish(product, params)
-                    for index in nodes:
-                        self.nodes[index].process(product, params)
+                    self._process([self.nodes[index] for index in nodes], product, params)
         except BaseException:
             abandon.from_frame(product.frame + 1)
             raise
@@ -301,6 +363,7 @@ class Executor:
         with wp.ScopedDevice(self.context.device):
             for node in nodes:
                 node.process(product, params)
+                self._done[node] = product.frame
 
     def _trace_ahead(self, product: RenderProduct) -> bool:
         """Start tracing the frame after ``product``'s into the other buffer set (pipelined only);

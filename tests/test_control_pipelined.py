@@ -1,0 +1,88 @@
+"""`backrooms live` pipelined: the loop starts frame N + 2 while it shows frame N, and what it shows
+is what a take of the session replays.
+
+A real loop, store, smoother, inbox, recorder and graph (render -> diffusion -> camcorder -> decay
+at a small size); knob changes come in through the inbox while it plays, sent by a sink when it is
+shown a given frame (so they land at fixed frames), and the take is rendered again by a plain
+serial executor.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from backrooms.control.beat import ahead
+from backrooms.control.clock import FrameClock
+from backrooms.control.inbox import Inbox
+from backrooms.control.live import LiveLoop
+from backrooms.control.session import LATENCY, GraphFrames
+from backrooms.control.tally import Tally
+from backrooms.graph.executor import Executor
+from backrooms.graph.product import RGB
+from backrooms.graph.recipe import load_recipe
+from backrooms.params import REGISTRY, ParamStore
+from backrooms.params.automation import Recorder, load_automation
+from backrooms.params.smoothing import Smoother
+
+FRAMES = 14
+# sent when the sink is shown frame k: a tape knob that glides, a render knob the trace reads
+# (the frame traced ahead is dropped), and a discrete one
+SENT_AT = {2: {"decay.tracking": 0.9}, 4: {"render.flicker": 0.8, "decay.preset": "ep"}}
+
+
+def _play(recipe, take):
+    frames = GraphFrames(recipe, sound=False)
+    store = ParamStore(REGISTRY, dict(recipe.params))
+    start = store.snapshot()
+    inbox = Inbox(start, FrameClock(recipe.fps, frames.latency), Tally())
+    loop = LiveLoop(
+        store, inbox, Smoother(REGISTRY, start, recipe.fps, 0.1), frames, Recorder(take, {}, start)
+    )
+    shown: dict[int, tuple[int, bytes]] = {}
+
+    def sink(frame, rgb, snapshot):
+        shown[frame] = (loop.frame, np.array(rgb.numpy()).tobytes())  # loop.frame: the frame started
+        inbox.submit(SENT_AT.get(frame, {}))
+
+    loop.sinks.append(sink)
+    loop.run(FRAMES)
+    frames.executor.close()
+    return frames, shown
+
+
+def test_live_shows_each_frame_two_frames_late_with_the_bytes_its_take_replays(tmp_path):
+    recipe = load_recipe(None).with_overrides(width=64, height=48)
+    take = tmp_path / "take.jsonl"
+    frames, shown = _play(recipe, take)
+    assert frames.latency == LATENCY == 2  # pipelined (a graph without stages has none)
+    assert sorted(shown) == list(range(FRAMES))  # every frame shown, the last ones after the loop ended
+    assert [started - frame for frame, (started, _) in sorted(shown.items())][: FRAMES - LATENCY] == [
+        LATENCY
+    ] * (FRAMES - LATENCY)
+    automation = load_automation(take)
+    assert automation.params_at(FRAMES - 1)["decay.preset"] == "ep"  # the changes are in the take
+    serial = Executor(tuple(recipe.nodes), frames.executor.context, automation.params_at, pipeline=False)
+    replayed = {f: np.array(serial.render(f)[RGB].numpy()).tobytes() for f in range(FRAMES)}
+    changed = [f for f in range(1, FRAMES) if replayed[f] != replayed[f - 1]]
+    assert changed  # the knobs moved the picture
+    assert all(shown[f][1] == replayed[f] for f in range(FRAMES)), [
+        f for f in range(FRAMES) if shown[f][1] != replayed[f]
+    ]
+
+
+def test_a_timetag_names_the_frame_shown_at_its_instant():
+    plain, piped = FrameClock(24.0), FrameClock(24.0, latency=2)
+    when = time.time() + 1.0
+    assert plain.frame_for(when) - piped.frame_for(when) in (2, 3)  # the two clocks started apart
+
+
+def test_the_beat_a_frame_follows_is_the_one_heard_when_it_is_shown():
+    now = {"tempo": 120.0, "beat": 7.9, "phase": 3.9, "peers": 1}
+    later = ahead(now, 2 / 24, 4.0)  # two frames at 24 fps: 1/6 of a beat at 120 BPM
+    assert later["beat"] == pytest.approx(7.9 + 1 / 6) and later["phase"] == pytest.approx(
+        (3.9 + 1 / 6) % 4.0
+    )
+    assert later["tempo"] == 120.0
