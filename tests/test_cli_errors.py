@@ -22,6 +22,8 @@ from backrooms.cli import main
         (["render", "--device", "tpu"], "invalid choice"),
         (["frobnicate"], "invalid choice"),
         (["params", "nonode"], "no parameters for node 'nonode'"),
+        (["live", "--latency", "9"], "--latency 9: expected 0 to 8 frames"),
+        (["live", "--latency", "-1"], "--latency: must not be negative"),
     ],
 )
 def test_bad_arguments_give_one_line_and_exit_2(capsys, argv, fragment):

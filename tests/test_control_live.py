@@ -50,11 +50,12 @@ def _message(address: str, value) -> bytes:
     return builder.build().dgram
 
 
-def test_live_command_plays_frames_and_records_a_take(tmp_path, capsys):
+@pytest.mark.parametrize("latency", [None, "0", "1"])
+def test_live_command_plays_frames_and_records_a_take(tmp_path, capsys, latency):
     take = tmp_path / "take.jsonl"
     args = ["live", "--frames", "6", "--size", "32x24", "--osc-port", "0", "--oscquery-port", "0"]
     args += ["--preview-port", "0", "--record", str(take), "--recipe", str(_recipe(tmp_path))]
-    assert main(args) == 0
+    assert main(args + (["--latency", latency] if latency else [])) == 0  # every frame started is shown
     assert "played 6 frames" in capsys.readouterr().out
     assert load_automation(take).frames == 6
 

@@ -3,12 +3,13 @@
 The live loop plays the default chain (render -> diffusion -> decay) twice: flat out (the clock
 never waits, so any time the flood takes from the frame loop shows as lost frames) and at 24 fps
 (what a performer runs; on a machine that cannot hold 24 fps this is flat out too). A probe sends a
-real UDP message every ~0.25 s. Two latencies are reported: from the frame during
-which the change entered the inbox to the first frame that shows it (the design promise: N -> N+1),
-and from the frame during which the probe was *sent* (what a performer feels; it adds the operating
-system's delivery to the server thread, reported in ms too). The flood run adds a separate process
-sending 10,000 messages/s to four knobs (a DAW automating a few lanes at audio-block rate) and
-compares frame time p99 and the achieved frame rate with the quiet run.
+real UDP message every ~0.25 s. Two latencies are reported, counted in frames the loop started: from
+the frame during which the change entered the inbox to the one during which a frame showing it is
+handed to the screen (the design promise: applied to frame N+1, shown after the pipeline's
+``latency`` more), and from the frame during which the probe was *sent* (what a performer feels; it
+adds the operating system's delivery to the server thread, reported in ms too). The flood run adds
+a separate process sending 10,000 messages/s to four knobs (a DAW automating a few lanes at
+audio-block rate) and compares frame time p99 and the achieved frame rate with the quiet run.
 """
 
 from __future__ import annotations
@@ -73,14 +74,14 @@ def _play(render: Any, initial: Any, fps: float, seconds: float, flood: str) -> 
     from backrooms.params import REGISTRY
 
     options = LiveOptions(osc_port=0, osc_tcp_port=None, oscquery_port=None, preview_port=None)
-    shown: dict[int, str] = {}
+    shown: dict[int, tuple[str, int]] = {}  # frame -> (its probe value, the frame started as it was shown)
     starts: list[float] = []
     sends: list[tuple[str, int, float]] = []  # (value, frame in progress, time) when the probe left
     queues: list[tuple[int, float]] = []  # (frame in progress, time) when it entered the inbox
     with LiveSession(REGISTRY, dict(initial), fps, render, options) as live:
 
         def watch(frame: int, rgb: Any, snapshot: Any) -> None:
-            shown[frame] = snapshot[PROBE_KEY]
+            shown[frame] = (snapshot[PROBE_KEY], live.loop.frame)
             starts.append(time.perf_counter())
 
         live.loop.sinks.append(watch)
@@ -132,10 +133,11 @@ def _play(render: Any, initial: Any, fps: float, seconds: float, flood: str) -> 
     latencies, end_to_end, delivery = [], [], []
     last = max(shown)
     for (value, sent_during, sent_at), (queued_during, queued_at) in zip(sends, queues, strict=False):
-        first = next((f for f in range(queued_during, last + 1) if shown[f] == value), None)
+        first = next((f for f in range(queued_during, last + 1) if shown[f][0] == value), None)
         if first is not None:
-            latencies.append(first - queued_during)
-            end_to_end.append(first - sent_during)
+            on_screen = shown[first][1]
+            latencies.append(on_screen - queued_during)
+            end_to_end.append(on_screen - sent_during)
             delivery.append(queued_at - sent_at)
     intervals = [b - a for a, b in itertools.pairwise(starts[5:])]
     return {
@@ -195,7 +197,8 @@ def run(quick: bool, device: str = "auto") -> list[Measurement]:
             "control latency, worst",
             quiet["latency_max"],
             "frames",
-            f"{quiet['probes']} UDP probes; queued in frame N -> shown in frame N+latency",
+            f"{quiet['probes']} UDP probes; queued in frame N -> shown while frame N+latency starts "
+            f"(applied to N+1, the pipeline's {render.latency} frames more)",
         ),
         Measurement(AREA, "control latency under flood, worst", flooded["latency_max"], "frames"),
         Measurement(

@@ -20,9 +20,9 @@ def _fps(render: GraphFrames, frames: int, sink=None) -> float:
     render(0, params)  # kernels and caches warm
     began = time.perf_counter()
     for frame in range(1, frames + 1):
-        rgb = render(frame, params)
-        if sink is not None:
-            sink(frame, rgb, params)
+        rgb = render(frame, params)  # the frame ``render.latency`` before, None while the first are under way
+        if sink is not None and rgb is not None:
+            sink(frame - render.latency, rgb, params)
     return frames / (time.perf_counter() - began)
 
 

@@ -8,8 +8,11 @@ import sys
 import threading
 from pathlib import Path
 
+from backrooms.control.live import LATENCY
 from backrooms.errors import UserError
 from backrooms.options import add_render_options, count, recipe_from_args
+
+MAX_LATENCY = 8  # frames: more only adds delay (each is a buffer set in memory)
 
 
 def port(text: str) -> int:
@@ -86,6 +89,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     live.add_argument(
         "--smoothing", type=float, default=0.05, metavar="SECONDS", help="glide time of continuous knobs"
     )
+    live.add_argument(
+        "--latency",
+        type=count,
+        default=LATENCY,
+        metavar="FRAMES",
+        help="frames the picture trails the controls: the graph works on the next ones meanwhile, "
+        "both cores busy; 0 shows each frame as it is made, at a lower rate "
+        "(default %(default)s; docs/live.md)",
+    )
     live.set_defaults(func=run_live)
 
 
@@ -101,6 +113,8 @@ def run_live(args: argparse.Namespace) -> int:
 
     if not 0 <= args.smoothing <= 10:
         raise UserError(f"--smoothing {args.smoothing}: expected 0 to 10 seconds")
+    if args.latency > MAX_LATENCY:
+        raise UserError(f"--latency {args.latency}: expected 0 to {MAX_LATENCY} frames")
     AllowList(args.bind, args.allow_remote, args.allow, args.allow_host)  # refuse bad options early
     recipe, params = recipe_from_args(args)
     scenes = args.scenes or (scenes_path(Path(args.recipe)) if args.recipe else Path("scenes.json"))
@@ -123,7 +137,7 @@ def run_live(args: argparse.Namespace) -> int:
     )
     ndi = start_ndi(args.ndi, recipe.width, recipe.height, recipe.fps) if args.ndi else None
     try:
-        render = GraphFrames(recipe, sound=ndi is not None)  # the sound is made only for NDI to send
+        render = GraphFrames(recipe, sound=ndi is not None, latency=args.latency)  # sound only for NDI
         session = LiveSession(REGISTRY, dict(params), recipe.fps, render, options, recipe.to_json())
     except BaseException as exc:
         if ndi is not None:

@@ -42,6 +42,7 @@ RenderFn = Callable[[int, Snapshot], Any]
 Sink = Callable[[int, Any, Snapshot], None]
 FRAME_TIMES = 4096  # frame times kept for the bench and the readout: the last ~3 minutes at 24 fps
 FPS_WINDOW = 2.0  # seconds of frame starts the achieved frame rate is measured over
+LATENCY = 2  # frames the graph's picture trails the frame started: 1 leaves a core idle (docs/live.md)
 LOG = logging.getLogger("backrooms.control")
 
 

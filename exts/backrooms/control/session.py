@@ -17,7 +17,7 @@ from backrooms.control.clock import FrameClock
 from backrooms.control.discovery import Announcer
 from backrooms.control.governor import FrameRateGovernor
 from backrooms.control.inbox import Inbox
-from backrooms.control.live import LiveLoop, RenderFn
+from backrooms.control.live import LATENCY, LiveLoop, RenderFn
 from backrooms.control.midi import MidiMap, open_input
 from backrooms.control.osc import OscReceiver, OscServers
 from backrooms.control.oscquery import OscQueryServer
@@ -32,7 +32,6 @@ from backrooms.params.smoothing import Smoother
 from backrooms.params.store import ParamStore, Snapshot
 
 LEARN_ADDRESS = "/backrooms/midi/learn"
-LATENCY = 2  # frames a live graph shows behind the one it starts: 1 keeps a core idle (docs/live.md)
 AUDIO = "audio"  # the node kind that only makes sound
 
 
