@@ -2,9 +2,13 @@
 run late and back up when there is room; a controller takes the knobs over; `backrooms live` records
 the steps in its take."""
 
+import hashlib
 import subprocess
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import pytest
 
 from backrooms.control.clock import FrameClock
@@ -12,6 +16,7 @@ from backrooms.control.governor import LADDER, SETTLE, UP_WINDOWS, FrameRateGove
 from backrooms.control.inbox import Inbox
 from backrooms.control.live import LiveLoop
 from backrooms.control.tally import Tally
+from backrooms.launch import cpu_cores
 from backrooms.params import REGISTRY
 from backrooms.params.automation import Recorder, load_automation
 from backrooms.params.smoothing import Smoother
@@ -132,3 +137,53 @@ def test_backrooms_live_too_slow_for_its_rate_steps_down_in_its_take(tmp_path, h
     last = replay.params_at(frames - 1)
     assert last["render.scale"] == (0.5 if hold else 0.75)
     assert last["diffusion.generate"] == 2
+
+
+class _Pipelined:
+    """A stand-in for a pipelined graph (labelled: no graph renders here): each call hands the
+    frame's work to worker threads, one per core, each burning ``share`` of the frame's budget of
+    CPU (hashing releases the GIL), and returns the frame started ``latency`` calls before, long
+    done while the loop waited for its time."""
+
+    latency = 2
+
+    def __init__(self, share: float) -> None:
+        self.share, self.cores = share, cpu_cores()
+        self.pool = ThreadPoolExecutor(self.cores)
+        self.jobs: list = []
+
+    def _burn(self) -> None:
+        block, began = bytes(1 << 16), time.thread_time()
+        while time.thread_time() - began < self.share * BUDGET:
+            hashlib.sha256(block)
+
+    def __call__(self, frame, snapshot):
+        self.jobs.append([self.pool.submit(self._burn) for _ in range(self.cores)])
+        if len(self.jobs) <= self.latency:
+            return None
+        for job in self.jobs.pop(0):
+            job.result()
+        return np.zeros((2, 2, 4), np.uint8)
+
+
+def test_a_pipelined_graph_busy_most_of_each_frame_is_not_stepped_up():
+    """Paced, a pipelined render's step takes next to nothing: the governor must be told the CPU
+    the frames cost (0.8 of the budget on every core here), or it would step up until frames run
+    late, and back down, over and over."""
+    store = ParamStore(REGISTRY, dict(LADDER[1]))
+    start = store.snapshot()
+    governor = FrameRateGovernor(FPS, start)
+    render = _Pipelined(0.8)
+    loop = LiveLoop(
+        store,
+        Inbox(start, FrameClock(FPS), Tally()),
+        Smoother(REGISTRY, start, FPS, 0.0),
+        render,
+        None,
+        governor,
+    )
+    levels = []
+    loop.sinks.append(lambda *_: levels.append(governor.state()))
+    loop.run(SETTLE + (UP_WINDOWS + 2) * window_frames(FPS))
+    render.pool.shutdown()
+    assert all(level != "1/5" for level in levels), levels  # never stepped up from step 2

@@ -30,6 +30,7 @@ from backrooms.control.clock import FrameClock
 from backrooms.control.governor import FrameRateGovernor
 from backrooms.control.inbox import Inbox
 from backrooms.errors import UserError
+from backrooms.launch import cpu_cores
 from backrooms.params.automation import Recorder
 from backrooms.params.registry import ParamError
 from backrooms.params.smoothing import Smoother
@@ -162,8 +163,15 @@ class LiveLoop:
         return snapshot, self.render(frame, snapshot)
 
     def run(self, frames: int | None = None) -> None:
-        """Play frames at the clock's rate until ``frames`` are done or ``stop()`` is called."""
+        """Play frames at the clock's rate until ``frames`` are done or ``stop()`` is called.
+
+        The governor is told what a frame costs: its step's time, or, when more, the CPU time the
+        process spent since the last frame over the cores. A pipelined render's step only waits
+        for a frame the stages finished while the loop waited for its time, so paced frames take
+        next to nothing there whatever the work behind them (the steps would go up until frames
+        run late, and back down, every few seconds)."""
         end = None if frames is None else self.frame + frames
+        cores, cpu = cpu_cores(), time.process_time()
         try:
             while not self.stop_event.is_set() and (end is None or self.frame < end):
                 delay = self.clock.due(self.frame) - time.perf_counter()
@@ -173,8 +181,9 @@ class LiveLoop:
                 self.frame_starts.append(began)
                 self.step()
                 self.frame_seconds.append(time.perf_counter() - began)
+                spent, cpu = time.process_time() - cpu, time.process_time()
                 if self.governor is not None:
-                    self.governor.observe(self.frame_seconds[-1])
+                    self.governor.observe(max(self.frame_seconds[-1], spent / cores))
         finally:
             self._finish()
             if self.recorder is not None:
