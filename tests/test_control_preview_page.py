@@ -20,6 +20,7 @@ from pathlib import Path
 import websockets
 
 from backrooms.control.governor import LADDER
+from backrooms.control.live import LATENCY
 from browser import DevTools, browser_fixture  # noqa: F401  (the fixture "browser")
 from takes import recorded
 
@@ -92,6 +93,8 @@ async def _perform(debugger_url: str, url: str, take: Path, scenes: Path):
         # the rate is held (live's default): the step in use (the first unless the machine is swamped)
         quality = await tools.eval("document.getElementById('quality').textContent")
         assert quality in {f"{step}/{len(LADDER)}" for step in range(1, len(LADDER) + 1)}, quality
+        latency = await tools.eval("document.getElementById('latency').textContent")
+        assert latency == f"{LATENCY} ({round(1000 * LATENCY / FPS)} ms)", latency  # live's default
         readout = "document.getElementById('tempo').textContent"
         tempo = float(await tools.until(f"/^[0-9.]+$/.test({readout}) && {readout}"))
         assert 20.0 <= tempo <= 999.0, tempo  # Link's range (120 unless another peer on this host set it)

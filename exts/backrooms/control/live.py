@@ -206,6 +206,7 @@ class LiveLoop:
             "target_fps": self.clock.fps,
             "dropped": self.clock.dropped,
             "quality": "off" if self.governor is None else self.governor.state(),
+            "latency": self.latency,  # frames the picture trails the frame started
         }
 
     def stop(self) -> None:

@@ -185,6 +185,8 @@ function showStatus(status) {
     document.getElementById("dropped").textContent = status.dropped;
     document.getElementById("frame").textContent = status.frame;
     document.getElementById("quality").textContent = status.quality;
+    const trail = Math.round((1000 * status.latency) / status.target_fps);
+    document.getElementById("latency").textContent = `${status.latency} (${trail} ms)`;
     document.body.dataset.fps = status.fps;
     document.body.dataset.dropped = status.dropped;
   }
