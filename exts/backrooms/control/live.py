@@ -184,14 +184,14 @@ class LiveLoop:
                 spent, cpu = time.process_time() - cpu, time.process_time()
                 if self.governor is not None:
                     self.governor.observe(max(self.frame_seconds[-1], spent / cores))
-        finally:
             self._finish()
+        finally:
             if self.recorder is not None:
                 self.recorder.close()
 
     def _finish(self) -> None:
-        """Show the frames a pipelined render still has under way (a take ends on the last frame
-        started); a failure there ends the take before its frame."""
+        """Show the frames a pipelined render still has under way when the loop ends (a take ends
+        on the last frame started); a failure there ends the take before its frame."""
         try:
             for rgb in getattr(self.render, "finish", tuple)():
                 self._show(rgb)
