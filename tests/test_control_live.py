@@ -9,6 +9,7 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.udp_client import SimpleUDPClient
 
 from backrooms.cli import main
+from backrooms.control.live import LATENCY
 from backrooms.control.session import LiveOptions, LiveSession
 from backrooms.params import Registry
 from backrooms.params.automation import load_automation
@@ -56,7 +57,9 @@ def test_live_command_plays_frames_and_records_a_take(tmp_path, capsys, latency)
     args = ["live", "--frames", "6", "--size", "32x24", "--osc-port", "0", "--oscquery-port", "0"]
     args += ["--preview-port", "0", "--record", str(take), "--recipe", str(_recipe(tmp_path))]
     assert main(args + (["--latency", latency] if latency else [])) == 0  # every frame started is shown
-    assert "played 6 frames" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    trail = int(latency or LATENCY)
+    assert "played 6 frames" in out and f"the picture {trail} frames ({round(1000 * trail / 30)} ms)" in out
     assert load_automation(take).frames == 6
 
 

@@ -148,6 +148,8 @@ def run_live(args: argparse.Namespace) -> int:
     with session:
         size, nodes = f"{recipe.width}x{recipe.height}", ", ".join(recipe.nodes)
         print(f"backrooms live: {size} at {recipe.fps:g} fps, nodes {nodes}")
+        trail = f"{render.latency} frames ({1000 * render.latency / recipe.fps:.0f} ms)"
+        print(f"  latency  the picture {trail} behind the controls")
         print(
             f"  OSC      udp://{args.bind}:{session.osc.udp_port}  tcp://{args.bind}:{session.osc.tcp_port}"
         )
