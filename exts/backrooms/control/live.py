@@ -181,7 +181,8 @@ class LiveLoop:
                 self.frame_starts.append(began)
                 self.step()
                 self.frame_seconds.append(time.perf_counter() - began)
-                spent, cpu = time.process_time() - cpu, time.process_time()
+                now = time.process_time()  # every thread's CPU since the frame before
+                spent, cpu = now - cpu, now
                 if self.governor is not None:
                     self.governor.observe(max(self.frame_seconds[-1], spent / cores))
             self._finish()

@@ -44,7 +44,7 @@ from backrooms.diffusion.pixels import FAR, pixel_point
 from backrooms.graph.product import DEPTH, INSTANCE_ID, NORMALS, RenderProduct
 from backrooms.launch import Bands
 from backrooms.render.camera import CameraData
-from backrooms.render.kernels import HAZE_COLOR, filmic, srgb_encoded
+from backrooms.render.kernels import HAZE_COLOR, HAZE_GLOW, filmic, srgb_encoded
 from backrooms.render.lighting import LIGHT_TINT, bounce_from, panel_irradiance
 
 wp.set_module_options({"enable_backward": False})
@@ -407,7 +407,7 @@ class Relighter:
         tinted = np.mean(np.asarray(shading["panel_albedo"]) * np.asarray(LIGHT_TINT))
         panels.reflect = float(tinted * panels.ambient * shading["exposure"])
         panels.haze = float(shading["haze"])
-        panels.haze_glow = float(3.0 * panels.ambient * shading["exposure"])  # render.kernels.shade's
+        panels.haze_glow = float(HAZE_GLOW * panels.ambient * shading["exposure"])
         return panels
 
     def _binned(self, lights: dict[str, Any], reach: float) -> Panels:

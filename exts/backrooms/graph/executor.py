@@ -223,12 +223,11 @@ class Executor:
         """
         if not self.stages:
             raise RuntimeError("send: this executor does not stream (no render node, or pipeline off)")
-        if frame != self._sent:
-            self._end_run()
+        if frame != self._sent:  # ``render`` ends the run under way, if any
             product = self.render(frame)
             done: Future = Future()
             done.set_result(None)
-            self._run_sets = self._buffer_sets(max(self.flight, 3))
+            self._run_sets = self._buffer_sets(max(self.flight, 3))  # two beside the one held at its end
             self._abandon = Abandon()
             self._flight.append((product, done))
             self._sent = frame + 1

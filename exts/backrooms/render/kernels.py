@@ -19,6 +19,7 @@ wp.set_module_options({"enable_backward": False})
 
 FAR = wp.constant(1.0e4)
 HAZE_COLOR = wp.constant(wp.vec3(0.3, 0.27, 0.16))  # the yellow murk at the end of every corridor
+HAZE_GLOW = wp.constant(3.0)  # the haze's glow per unit of ambient light around the camera
 SURFACE_EPS = wp.constant(2.0e-3)
 
 
@@ -86,7 +87,7 @@ def shade(
     scene: SceneData, cam: CameraData, s: Shading, hit: Hit, d: wp.vec3, n: wp.vec3, pixel: int
 ) -> wp.vec3:
     """Light the primary hit: panels (with shadows), occluded ambient, emission, then haze."""
-    glow = HAZE_COLOR * (3.0 * s.ambient * s.haze_light[0])
+    glow = HAZE_COLOR * (HAZE_GLOW * s.ambient * s.haze_light[0])
     if hit.instance < 0:
         return glow
     m = scene.triangle_material[hit.triangle]
