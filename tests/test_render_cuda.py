@@ -8,6 +8,7 @@ import pytest
 import backrooms.render.bins
 import backrooms.render.kernels
 import backrooms.render.lighting
+import backrooms.render.uncovered
 from backrooms.graph.product import RenderProduct
 from backrooms.params import ParamStore
 from backrooms.render import demo
@@ -17,7 +18,8 @@ from cuda_compile import assert_compiles_for_cuda
 
 
 @pytest.mark.parametrize(
-    "module", [backrooms.render.kernels, backrooms.render.lighting, backrooms.render.bins]
+    "module",
+    [backrooms.render.kernels, backrooms.render.lighting, backrooms.render.bins, backrooms.render.uncovered],
 )
 def test_render_kernels_compile_for_a_gpu(module: object, tmp_path: object) -> None:
     assert_compiles_for_cuda(module, tmp_path)

@@ -41,6 +41,7 @@ from backrooms.graph.product import (
     MOTION_VECTORS,
     NORMALS,
     RGB,
+    TRACED,
     RenderProduct,
 )
 from backrooms.launch import Bands
@@ -51,6 +52,7 @@ wp.set_module_options({"enable_backward": False})
 FILL_PASSES = 6  # holes up to this many pixels wide are filled from the background beside them
 DEPTH_TOLERANCE = 0.05  # relative distance mismatch still counted as the same surface
 LOCAL_REACH = wp.constant(1.5)  # key pixels: how far a first-order inverse of the splat is trusted
+SMOOTH_RADIUS = wp.constant(2)  # pixels: the window the render node's traced pixels are smoothed over
 
 
 @wp.func
@@ -274,6 +276,7 @@ def gather(
     previous_is_key: bool,
     index: wp.array2d(dtype=wp.int32),
     revealed: wp.array2d(dtype=wp.int32),
+    landed: wp.array2d(dtype=wp.int32),
     key_rgb: wp.array3d(dtype=wp.uint8),
     key_depth: wp.array2d(dtype=wp.float32),
     key_normals: wp.array3d(dtype=wp.float32),
@@ -287,8 +290,12 @@ def gather(
     motion: wp.array3d(dtype=wp.float32),
     ids: wp.array2d(dtype=wp.uint32),
     disocclusion: wp.array2d(dtype=wp.uint8),
+    traced: wp.array2d(dtype=wp.uint8),
 ):
-    """Every AOV of the generated frame from its key pixel (the same place where none was found).
+    """Every AOV of the generated frame from its key pixel (the same place where none was found),
+    but where the render node traced the pixel (``traced``: its view lay outside the key frame's)
+    and no key pixel ``landed`` on it: there the trace stays (newly seen), and ``traced`` is left 1
+    only there.
 
     The colour is resampled where the pixel's centre came from: by the local inverse of the splat
     (``came_from``) where the key pixel landed near it, by the exact ray otherwise (holes filled
@@ -296,6 +303,11 @@ def gather(
     (every generated frame at ``generate`` 2), so a key pixel's place there is its own centre."""
     row, j = wp.tid()
     i = row + first_row
+    if traced[i, j] != wp.uint8(0):
+        if landed[i, j] < 0:
+            disocclusion[i, j] = wp.uint8(1)  # newly seen
+            return
+        traced[i, j] = wp.uint8(0)
     w = index.shape[1]
     s = index[i, j]
     if s < 0:
@@ -329,6 +341,52 @@ def gather(
     motion[i, j, 2] = 0.0
     motion[i, j, 3] = 0.0
     disocclusion[i, j] = wp.where(revealed[i, j] < 0, wp.uint8(1), wp.uint8(0))
+
+
+@wp.kernel
+def smooth_traced(
+    rgb: wp.array3d(dtype=wp.uint8),
+    ids: wp.array2d(dtype=wp.uint32),
+    normals: wp.array3d(dtype=wp.float32),
+    traced: wp.array2d(dtype=wp.uint8),
+    listed: wp.array(dtype=wp.int32),
+    smoothed: wp.array(dtype=wp.vec3),
+):
+    """Each pixel ``listed`` (y * width + x) that the render node ``traced`` as the mean of the
+    traced pixels of its surface (instance, facing) within ``SMOOTH_RADIUS``: the trace is one sample
+    per pixel, beside a denoised frame (the 1-sample noise drops about 5x; a one-frame strip loses
+    some texture). Written to ``smoothed`` (a pixel not traced keeps its own colour)."""
+    k = wp.tid()
+    h, w = rgb.shape[0], rgb.shape[1]
+    y = listed[k] // w
+    x = listed[k] % w
+    if traced[y, x] == wp.uint8(0):
+        smoothed[k] = wp.vec3(float(rgb[y, x, 0]), float(rgb[y, x, 1]), float(rgb[y, x, 2]))
+        return
+    n = wp.vec3(normals[y, x, 0], normals[y, x, 1], normals[y, x, 2])
+    total = wp.vec3(0.0)
+    count = wp.float32(0.0)
+    for dy in range(-SMOOTH_RADIUS, SMOOTH_RADIUS + 1):
+        for dx in range(-SMOOTH_RADIUS, SMOOTH_RADIUS + 1):
+            i = wp.clamp(y + dy, 0, h - 1)
+            j = wp.clamp(x + dx, 0, w - 1)
+            m = wp.vec3(normals[i, j, 0], normals[i, j, 1], normals[i, j, 2])
+            if traced[i, j] != wp.uint8(0) and ids[i, j] == ids[y, x] and wp.dot(n, m) > 0.9:
+                total += wp.vec3(float(rgb[i, j, 0]), float(rgb[i, j, 1]), float(rgb[i, j, 2]))
+                count += 1.0
+    smoothed[k] = total / count
+
+
+@wp.kernel
+def put_listed(
+    listed: wp.array(dtype=wp.int32), smoothed: wp.array(dtype=wp.vec3), rgb: wp.array3d(dtype=wp.uint8)
+):
+    """Write ``smoothed`` back to the pixels ``listed``, rounded."""
+    k = wp.tid()
+    y = listed[k] // rgb.shape[1]
+    x = listed[k] % rgb.shape[1]
+    for c in range(3):
+        rgb[y, x, c] = wp.uint8(wp.floor(smoothed[k][c] + 0.5))
 
 
 @wp.kernel
@@ -399,6 +457,7 @@ class FrameGenerator:
         self._grid = wp.zeros((*shape, 2), dtype=wp.float32, device=device)
         self._valid = wp.zeros(shape, dtype=wp.float32, device=device)
         self._unread = wp.zeros((1, 1), dtype=wp.uint8, device=device)  # ``revealed`` when not ``exact``
+        self._untraced = wp.zeros(shape, dtype=wp.uint8, device=device)  # ``traced`` from a host without it
 
     def reset(self) -> None:
         self.key_frame = None
@@ -461,10 +520,17 @@ class FrameGenerator:
         key = [self._rgb, self._depth, self._normals, self._ids, self._reach, self._seen]
         # still empty after the first pass: wider than a crack, newly seen
         follows_key = _same_view(meta, meta["previous"], self._key_pose)
-        inputs = [self._key_camera, cam, previous, follows_key, current, self._revealed, *key]
-        self._bands.launch_split(gather, self.height, inputs, outputs, self.width)
+        inputs = [self._key_camera, cam, previous, follows_key, current, self._revealed, self._splatted, *key]
+        traced = product.buffers.get(TRACED, self._untraced)  # the render node's, if it traced any
+        self._bands.launch_split(gather, self.height, inputs, [*outputs, traced], self.width)
+        listed = product.meta.get("uncovered")
+        if listed is not None:  # the pixels the render node traced: smoothed where kept
+            smoothed = wp.empty(listed.shape, dtype=wp.vec3, device=self.device)
+            smooth = [product[RGB], product[INSTANCE_ID], product[NORMALS], traced, listed]
+            wp.launch(smooth_traced, listed.shape, smooth, [smoothed], device=self.device)
+            wp.launch(put_listed, listed.shape, [listed, smoothed], [product[RGB]], device=self.device)
         if self._light_changed(product, cam):
-            self._relighter.codes(product[RGB])
+            self._relighter.codes(product[RGB], traced)
 
     def relit_history(self, product: RenderProduct) -> Callable[[torch.Tensor], torch.Tensor] | None:
         """For a traced frame: what re-lights an image of the key frame's (in [0, 1], warped to this

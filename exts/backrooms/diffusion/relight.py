@@ -308,12 +308,16 @@ def relight_codes(
     panels: Panels,
     radiance: wp.array(dtype=wp.float32),
     display: wp.array(dtype=wp.float32),
+    lit: wp.array2d(dtype=wp.uint8),
     first_row: int,
     rgb: wp.array3d(dtype=wp.uint8),
 ):
-    """An 8-bit image under the changed light (pixels whose light is unchanged keep their bytes)."""
+    """An 8-bit image under the changed light (pixels whose light is unchanged keep their bytes, and
+    so do those ``lit`` already: traced under this frame's light)."""
     row, x = wp.tid()
     y = row + first_row
+    if lit[y, x] != wp.uint8(0):
+        return
     change = change_at(depth, ids, ratio, panels, y, x)
     r = change[0]
     s = change[1]
@@ -374,9 +378,10 @@ class Relighter:
         self._measured = [product[DEPTH], product[INSTANCE_ID], self._ratio, panels]
         return True
 
-    def codes(self, rgb: wp.array) -> None:
-        """Re-light an (H, W, 4) uint8 image in place by the last :meth:`measure`."""
-        inputs = [*self._measured, *self._tables]
+    def codes(self, rgb: wp.array, lit: wp.array) -> None:
+        """Re-light an (H, W, 4) uint8 image in place by the last :meth:`measure`, but where ``lit``
+        (H, W) is 1 (pixels already under this frame's light)."""
+        inputs = [*self._measured, *self._tables, lit]
         self._bands.launch_split(relight_codes, self.height, inputs, [rgb], self.width)
 
     def values(self, image01: torch.Tensor) -> torch.Tensor:

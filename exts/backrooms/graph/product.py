@@ -19,6 +19,9 @@ name                Replicator   dtype     shape, meaning
 ``radiance``        (ours)       float32   (H, W, 3) the renderer's linear light before exposure and
                                            tone mapping (``rgb`` is made from it); below full
                                            ``render.scale`` only in ``meta["internal"]``
+``traced``          (ours)       uint8     (H, W) on a frame the diffusion node generates: 1 where
+                                           the render node traced the pixel after all (its view
+                                           lay outside the key frame's) and the node kept the trace
 =================== ============ ========= ====================================================
 
 After the ``camcorder`` node, ``rgb`` is interlaced when ``camcorder.interlace`` is on: even rows are
@@ -44,6 +47,7 @@ MOTION_VECTORS = "motion_vectors"
 INSTANCE_ID = "instance_id"
 DISOCCLUSION = "disocclusion"
 RADIANCE = "radiance"
+TRACED = "traced"
 
 AOV_SPECS: dict[str, tuple[Any, int]] = {
     RGB: (wp.uint8, 4),
@@ -53,6 +57,7 @@ AOV_SPECS: dict[str, tuple[Any, int]] = {
     INSTANCE_ID: (wp.uint32, 0),
     DISOCCLUSION: (wp.uint8, 0),
     RADIANCE: (wp.float32, 3),
+    TRACED: (wp.uint8, 0),
 }
 
 

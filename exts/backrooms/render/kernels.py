@@ -131,11 +131,9 @@ def shade(
     return wp.lerp(color, glow, 1.0 - wp.exp(-s.haze * hit.t))
 
 
-@wp.kernel
-def pixels(
+@wp.func
+def trace_pixel(
     scene: SceneData,
-    row0: int,
-    row_step: int,
     cam: CameraData,
     prev: CameraData,
     back: CameraData,
@@ -144,6 +142,8 @@ def pixels(
     bins: BinData,
     back_bins: BinData,
     shading: Shading,
+    y: int,
+    x: int,
     depth: wp.array2d(dtype=wp.float32),
     normals: wp.array3d(dtype=wp.float32),
     motion: wp.array3d(dtype=wp.float32),
@@ -161,8 +161,6 @@ def pixels(
     whether it stands elsewhere than ``prev``, so the point is projected once more; ``moved``:
     whether it stands elsewhere than ``cam``).
     """
-    y, x = wp.tid()
-    y = row0 + y * row_step
     px = float(x) + 0.5 + shading.jitter[0]
     py = float(y) + 0.5 + shading.jitter[1]
     d = camera_ray(cam, px, py)
@@ -216,6 +214,93 @@ def pixels(
 
 
 @wp.kernel
+def pixels(
+    scene: SceneData,
+    row0: int,
+    row_step: int,
+    cam: CameraData,
+    prev: CameraData,
+    back: CameraData,
+    further: bool,
+    moved: bool,
+    bins: BinData,
+    back_bins: BinData,
+    shading: Shading,
+    depth: wp.array2d(dtype=wp.float32),
+    normals: wp.array3d(dtype=wp.float32),
+    motion: wp.array3d(dtype=wp.float32),
+    instance_id: wp.array2d(dtype=wp.uint32),
+    disocclusion: wp.array2d(dtype=wp.uint8),
+    radiance: wp.array3d(dtype=wp.float32),
+):
+    """:func:`trace_pixel` over rows ``row0``, ``row0 + row_step``, ... of the image."""
+    y, x = wp.tid()
+    trace_pixel(
+        scene,
+        cam,
+        prev,
+        back,
+        further,
+        moved,
+        bins,
+        back_bins,
+        shading,
+        row0 + y * row_step,
+        x,
+        depth,
+        normals,
+        motion,
+        instance_id,
+        disocclusion,
+        radiance,
+    )
+
+
+@wp.kernel
+def listed_pixels(
+    scene: SceneData,
+    listed: wp.array(dtype=wp.int32),
+    first: int,
+    cam: CameraData,
+    prev: CameraData,
+    back: CameraData,
+    further: bool,
+    moved: bool,
+    bins: BinData,
+    back_bins: BinData,
+    shading: Shading,
+    depth: wp.array2d(dtype=wp.float32),
+    normals: wp.array3d(dtype=wp.float32),
+    motion: wp.array3d(dtype=wp.float32),
+    instance_id: wp.array2d(dtype=wp.uint32),
+    disocclusion: wp.array2d(dtype=wp.uint8),
+    radiance: wp.array3d(dtype=wp.float32),
+):
+    """:func:`trace_pixel` at the pixels ``listed`` (y * width + x) from index ``first`` on: a few
+    pixels of a frame, without a thread for every other one."""
+    at = listed[first + wp.tid()]
+    trace_pixel(
+        scene,
+        cam,
+        prev,
+        back,
+        further,
+        moved,
+        bins,
+        back_bins,
+        shading,
+        at // cam.width,
+        at % cam.width,
+        depth,
+        normals,
+        motion,
+        instance_id,
+        disocclusion,
+        radiance,
+    )
+
+
+@wp.kernel
 def expose(
     radiance: wp.array3d(dtype=wp.float32),
     scale: float,
@@ -224,6 +309,32 @@ def expose(
 ):
     """Exposure (``scale`` = 2^EV), the filmic curve and sRGB: linear radiance to LdrColor."""
     y, x = wp.tid()
+    expose_pixel(radiance, scale, srgb, y, x, rgb)
+
+
+@wp.kernel
+def expose_listed(
+    radiance: wp.array3d(dtype=wp.float32),
+    scale: float,
+    srgb: wp.array(dtype=wp.uint8),
+    listed: wp.array(dtype=wp.int32),
+    rgb: wp.array3d(dtype=wp.uint8),
+):
+    """:func:`expose_pixel` at the pixels ``listed`` (y * width + x)."""
+    at = listed[wp.tid()]
+    expose_pixel(radiance, scale, srgb, at // rgb.shape[1], at % rgb.shape[1], rgb)
+
+
+@wp.func
+def expose_pixel(
+    radiance: wp.array3d(dtype=wp.float32),
+    scale: float,
+    srgb: wp.array(dtype=wp.uint8),
+    y: int,
+    x: int,
+    rgb: wp.array3d(dtype=wp.uint8),
+):
+    """Exposure (``scale`` = 2^EV), the filmic curve and sRGB at pixel (y, x)."""
     for c in range(3):
         rgb[y, x, c] = tonemap(radiance[y, x, c] * scale, srgb)
     rgb[y, x, 3] = wp.uint8(255)

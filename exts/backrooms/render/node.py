@@ -36,10 +36,12 @@ from typing import Any
 import numpy as np
 
 from backrooms.graph.node import GraphContext, Node
-from backrooms.graph.product import RenderProduct
+from backrooms.graph.product import TRACED, RenderProduct
 from backrooms.params.store import Snapshot
+from backrooms.render.camera import camera_data
 from backrooms.render.renderer import Renderer
 from backrooms.render.scene import Scene
+from backrooms.render.uncovered import uncovered
 from backrooms.render.upscale import internal_size, jitter, upscale
 from backrooms.world import World
 from backrooms.world.types import Camera
@@ -83,6 +85,8 @@ class RenderNode(Node):
         The scale it exposes by goes into ``meta["shading"]["exposure"]``, generated frames too."""
         product.meta["shading"]["exposure"] = 2.0 ** params["render.exposure"]
         if not product.meta["traced"]:
+            if product.meta["uncovered"] is not None:  # pixels traced outside the key frame's view
+                self.renderer.expose(product, params["render.exposure"], product.meta["uncovered"])
             return
         internal = product.meta.get("internal")
         if internal is None:
@@ -105,9 +109,12 @@ class RenderNode(Node):
             since = previous if k == 1 else world.camera(back, self.context.fps)
             self._trace(camera, previous, since, product, settings, index)
             product.meta["revealed_since"] = back
+            if TRACED in product:  # the buffer set's, from a generated frame: nothing traced after all
+                product[TRACED].zero_()
             self.traces += 1
         else:  # the diffusion node generates this frame from the last traced one
-            self.renderer.light(self.scene, product.frame, settings, self.context.seed)
+            key = world.camera(product.frame - between, self.context.fps)
+            self._trace_uncovered(camera, previous, key, product, settings)
         product.meta["traced"] = traced
         product.meta["lights"] = self._lights(settings["radiance"])
         product.meta["shading"] = {
@@ -155,6 +162,29 @@ class RenderNode(Node):
         seed, offset = self.context.seed, internal.meta["jitter"]
         self.internal.trace(self.scene, camera, previous, internal, settings, seed, offset, since)
         product.meta["internal"] = internal  # the traced AOVs: finish exposes them; other nodes may read them
+
+    def _trace_uncovered(
+        self, camera: Camera, previous: Camera, key: Camera, product: RenderProduct, settings: Mapping
+    ) -> None:
+        """A generated frame: trace, at full size, the pixels whose view the key frame's image does
+        not hold (``render.uncovered``; marked in the product's ``traced``), and only light the
+        panels (what the audio node hears on every frame) when there are none.
+        ``meta["uncovered"]``: those pixels' list (``Renderer.trace``'s ``listed``), or None.
+        Disocclusion is not looked back for (no second camera's tiles): the diffusion node marks
+        what it keeps of the trace as newly seen."""
+        lens = settings["fov"], settings["distortion"]
+        size = product.width, product.height
+        listed = uncovered(
+            camera_data(camera, *size, *lens), camera_data(key, *size, *lens), product.allocate(TRACED)
+        )
+        product.meta["uncovered"] = listed
+        if listed is None:
+            self.renderer.light(self.scene, product.frame, settings, self.context.seed)
+            return
+        seed = self.context.seed
+        self.renderer.trace(
+            self.scene, camera, previous, product, settings, seed, since=camera, listed=listed
+        )
 
     def _lights(self, radiance: float) -> dict[str, np.ndarray]:
         """The panels as this frame lit them (see the module docstring)."""

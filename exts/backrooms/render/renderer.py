@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from typing import Any
 
@@ -71,11 +72,15 @@ class Renderer:
         self.trace(scene, camera, previous, product, settings, seed)
         self.expose(product, settings["exposure"])
 
-    def expose(self, product: RenderProduct, exposure: float) -> None:
-        """``rgb`` from ``radiance`` at ``exposure`` EV (any product size: the upscaler's too)."""
+    def expose(self, product: RenderProduct, exposure: float, listed: wp.array | None = None) -> None:
+        """``rgb`` from ``radiance`` at ``exposure`` EV (any product size: the upscaler's too); only at
+        the pixels ``listed`` (y * width + x) when given."""
         inputs = [product.allocate(RADIANCE), 2.0**exposure, self._srgb]
-        size = (product.height, product.width)
-        wp.launch(kernels.expose, size, inputs, [product.allocate(RGB)], device=product.device)
+        rgb = [product.allocate(RGB)]
+        if listed is None:
+            wp.launch(kernels.expose, (product.height, product.width), inputs, rgb, device=product.device)
+        else:
+            wp.launch(kernels.expose_listed, listed.shape, [*inputs, listed], rgb, device=product.device)
 
     def trace(
         self,
@@ -87,6 +92,7 @@ class Renderer:
         seed: int,
         jitter: tuple[float, float] = (0.0, 0.0),
         since: Camera | None = None,
+        listed: wp.array | None = None,
     ) -> None:
         """Every AOV but ``rgb``: ``radiance`` is the light before exposure (``expose`` makes ``rgb``).
 
@@ -94,7 +100,8 @@ class Renderer:
         full size, a different place every frame: see :func:`backrooms.render.upscale.jitter`).
         ``since``: the camera ``disocclusion`` looks back to (default ``previous``, as the motion
         vectors do); with frame generation the last traced frame's, whose output the diffusion node
-        remembers."""
+        remembers. ``listed``: trace just these pixels (y * width + x, as ``render.uncovered``
+        lists them), the rest of the product kept as it is."""
         if (product.width, product.height) != (self.width, self.height):
             raise ValueError(
                 f"product is {product.width}x{product.height}, renderer is {self.width}x{self.height}"
@@ -133,7 +140,15 @@ class Renderer:
         shading.haze_light = self._haze_light
         shading.jitter = wp.vec2(*jitter)
         inputs = [cam, prev, back, further, moved, bins, back_bins, shading]
-        self._launch_rows(kernels.pixels, inputs, aovs, data)
+        if listed is None:
+            self._launch_rows(kernels.pixels, inputs, aovs, data)
+            return
+        count = listed.shape[0]
+        cuts = [count * b // self._threads.count for b in range(self._threads.count + 1)]
+        launches = [
+            ((hi - lo,), [data, listed, lo, *inputs]) for lo, hi in itertools.pairwise(cuts) if hi > lo
+        ]
+        self._threads.launch(kernels.listed_pixels, launches, aovs)
 
     def light(self, scene: Scene, frame: int, settings: Mapping[str, Any], seed: int) -> None:
         """Set every loaded panel's radiance for ``frame`` (``scene.data.light_gain``): all a frame
