@@ -92,7 +92,9 @@ def _traced_alone(frame: int) -> dict[str, np.ndarray]:
 def _wrong_at_edges(generated: dict[str, np.ndarray], traced: dict[str, np.ndarray]) -> float:
     """The share of the outer 16 columns whose surface (distance within 5 %) is not the trace's."""
     g, t = generated[DEPTH], traced[DEPTH]
-    same = (np.isinf(g) & np.isinf(t)) | (np.abs(g - t) <= 0.05 * np.where(np.isinf(t), 1.0, t))
+    both = np.isfinite(g) & np.isfinite(t)
+    close = np.abs(np.where(both, g, 0.0) - np.where(both, t, 0.0)) <= 0.05 * np.where(both, t, 0.0)
+    same = (np.isinf(g) & np.isinf(t)) | (both & close)
     edges = np.r_[0:16, g.shape[1] - 16 : g.shape[1]]
     return float(1.0 - same[:, edges].mean())
 
