@@ -457,7 +457,6 @@ class FrameGenerator:
         self._grid = wp.zeros((*shape, 2), dtype=wp.float32, device=device)
         self._valid = wp.zeros(shape, dtype=wp.float32, device=device)
         self._unread = wp.zeros((1, 1), dtype=wp.uint8, device=device)  # ``revealed`` when not ``exact``
-        self._untraced = wp.zeros(shape, dtype=wp.uint8, device=device)  # ``traced`` from a host without it
 
     def reset(self) -> None:
         self.key_frame = None
@@ -521,7 +520,7 @@ class FrameGenerator:
         # still empty after the first pass: wider than a crack, newly seen
         follows_key = _same_view(meta, meta["previous"], self._key_pose)
         inputs = [self._key_camera, cam, previous, follows_key, current, self._revealed, self._splatted, *key]
-        traced = product.buffers.get(TRACED, self._untraced)  # the render node's, if it traced any
+        traced = product[TRACED]  # the render node's: what it traced of this frame
         self._bands.launch_split(gather, self.height, inputs, [*outputs, traced], self.width)
         listed = product.meta.get("uncovered")
         if listed is not None:  # the pixels the render node traced: smoothed where kept

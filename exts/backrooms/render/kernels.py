@@ -260,7 +260,6 @@ def pixels(
 def listed_pixels(
     scene: SceneData,
     listed: wp.array(dtype=wp.int32),
-    first: int,
     cam: CameraData,
     prev: CameraData,
     back: CameraData,
@@ -269,6 +268,7 @@ def listed_pixels(
     bins: BinData,
     back_bins: BinData,
     shading: Shading,
+    first: int,
     depth: wp.array2d(dtype=wp.float32),
     normals: wp.array3d(dtype=wp.float32),
     motion: wp.array3d(dtype=wp.float32),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping
 from typing import Any
 
@@ -143,12 +142,7 @@ class Renderer:
         if listed is None:
             self._launch_rows(kernels.pixels, inputs, aovs, data)
             return
-        count = listed.shape[0]
-        cuts = [count * b // self._threads.count for b in range(self._threads.count + 1)]
-        launches = [
-            ((hi - lo,), [data, listed, lo, *inputs]) for lo, hi in itertools.pairwise(cuts) if hi > lo
-        ]
-        self._threads.launch(kernels.listed_pixels, launches, aovs)
+        self._threads.launch_split(kernels.listed_pixels, listed.shape[0], [data, listed, *inputs], aovs)
 
     def light(self, scene: Scene, frame: int, settings: Mapping[str, Any], seed: int) -> None:
         """Set every loaded panel's radiance for ``frame`` (``scene.data.light_gain``): all a frame

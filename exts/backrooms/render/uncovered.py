@@ -5,7 +5,7 @@ The diffusion node makes a frame between traced ones by reprojecting the key fra
 has nothing there; until issue 17's twenty-fourth round such pixels kept the key pixel at the same
 place, a strip of stale picture at the frame's edge on every generated frame of a turn (the card's
 walk at the defaults: up to 3.7 % of a frame, 12 columns; another held-out walk 9.8 %, 31). The
-render node traces them instead (``Renderer.trace`` with ``only``). A view is tested at infinity
+render node lists and traces them instead (``Renderer.trace`` with ``listed``). A view is tested at infinity
 (exact for a turn) and at ``NEAR`` (a near wall's parallax when the camera sways or sidesteps);
 what the test misses still takes the diffusion node's fill.
 """
