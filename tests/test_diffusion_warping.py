@@ -111,3 +111,18 @@ def test_lighting_is_the_border_aware_box_mean_bit_for_bit(shape):
     rows = F.avg_pool2d(luma, (1, size), stride=1, padding=(0, RADIUS), count_include_pad=False)
     expected = F.avg_pool2d(rows, (size, 1), stride=1, padding=(RADIUS, 0), count_include_pad=False)
     assert torch.equal(lighting(render), expected)
+
+
+def test_the_light_of_a_smaller_render_averages_as_many_samples_as_at_full_size():
+    """A render filled up from half size repeats each traced sample over 2x2 pixels: under the
+    full-size box its light is twice as noisy; the box widened by 1 / scale brings it back."""
+    from backrooms.diffusion.lighting import lighting
+
+    generator = torch.Generator().manual_seed(3)
+    full = 0.5 + 0.1 * torch.randn(1, 3, 240, 320, generator=generator)
+    half = 0.5 + 0.1 * torch.randn(1, 3, 120, 160, generator=generator)
+    filled = half.repeat_interleave(2, dim=-2).repeat_interleave(2, dim=-1)
+    inside = (slice(None), slice(None), slice(30, -30), slice(30, -30))  # away from the borders
+    at_full_size = float(lighting(full)[inside].std())
+    assert float(lighting(filled)[inside].std()) > 1.7 * at_full_size
+    assert float(lighting(filled, 0.5)[inside].std()) < 1.15 * at_full_size

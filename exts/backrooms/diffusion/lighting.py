@@ -1,9 +1,8 @@
 """Memory carries surfaces, not light: the node keeps its memory divided by the frame's lighting.
 
-The lighting proxy is the render's own luminance, blurred by a 13x13 box (the 1-spp shading noise
-drops about 13x, so re-lighting re-injects little of it; sharp changes such as a panel's own pixels
-switching off are caught by the 3x3 clamp instead). The memory is
-stored as ``output / lighting`` and re-lit by the *current* frame's lighting after warping, so a
+The lighting proxy is the render's own luminance, blurred by a 13x13 box at full size (the 1-spp
+shading noise drops about 13x, so re-lighting re-injects little of it; sharp changes such as a
+panel's own pixels switching off are caught by the 3x3 clamp instead). The memory is stored as ``output / lighting`` and re-lit by the *current* frame's lighting after warping, so a
 panel that dips or goes off in the render dims the remembered surfaces with it on that frame.
 Ratios of display-encoded values are ratios of linear light raised to 1/gamma, so no linearisation
 is needed. ``EPS`` keeps black pixels from blowing the ratio up.
@@ -24,10 +23,16 @@ RADIUS = 6  # box half-width in pixels
 CLAMP_MARGIN = 0.04  # how far memory may leave the render's local range
 
 
-def lighting(render01: torch.Tensor) -> torch.Tensor:
-    """(N, 3, H, W) render in [0, 1] -> (N, 1, H, W) blurred luminance, the frame's light."""
+def lighting(render01: torch.Tensor, render_scale: float = 1.0) -> torch.Tensor:
+    """(N, 3, H, W) render in [0, 1] -> (N, 1, H, W) blurred luminance, the frame's light.
+
+    A render filled up from one traced at ``render_scale`` < 1 has fewer samples under the box, so
+    the box widens by 1 / scale to average as many as at full size: with the full-size box the
+    light's shading noise, which the memory is re-lit by, grew with the missing samples (below full
+    size the output's brightness shimmered with it)."""
+    radius = round(RADIUS / render_scale)
     luma = render01.mean(dim=1, keepdim=True)
-    return _box(_box(luma, RADIUS, -1), RADIUS, -2)  # separable
+    return _box(_box(luma, radius, -1), radius, -2)  # separable
 
 
 def _box(image: torch.Tensor, radius: int, dim: int) -> torch.Tensor:

@@ -315,7 +315,7 @@ class _FrameState:
         self.scale = scale
         self.clamp_radius = clamp_radius(scale)
         self.render01 = (aovs.render + 1.0) / 2.0
-        self.light = lighting(self.render01)
+        self.light = lighting(self.render01, scale)
         if key_source is not None:
             self.grid, self.valid = key_source
         else:
