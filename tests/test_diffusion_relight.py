@@ -96,12 +96,12 @@ def test_a_panels_own_pixels_follow_how_the_renderer_shows_it():
     reflect = np.mean(np.multiply(albedo, (1.0, 0.95, 0.78))) * ambient  # tinted as the tubes light it
     fog = 1.0 - np.exp(-haze * 2.0)  # the pixels are 2 m away
 
-    def seen(gain7: float) -> float:
+    def seen(gain7: float, exposure: float = 1.0) -> float:
         """Panel 7 as the renderer shows it: emission, the bounce it reflects (its own, 4 x gain
         for a unit panel, and panel 9's, 3 m off), and the glow of the haze around the camera."""
         lit = reflect * (4.0 * gain7 + 5.0 / (9.0 + 0.25))
         glow = np.mean((0.3, 0.27, 0.16)) * 3.0 * ambient * (gain7 / 5.25 + 5.0 / 14.25)
-        return _shown((1.0 - fog) * (5.7 * gain7 + lit) + fog * glow)
+        return _shown(exposure * ((1.0 - fog) * (5.7 * gain7 + lit) + fog * glow))
 
     relighter, walls = relight.Relighter(w, h, "cpu"), []
     for before, now in ((4.0, 1.0), (4.0, 0.0), (0.0, 4.0)):
@@ -109,7 +109,7 @@ def test_a_panels_own_pixels_follow_how_the_renderer_shows_it():
         key = {**lights, "gain": np.array([before, 5.0], np.float32)}
         start = 200 if before else 40
         rgb[:] = start
-        assert relighter.measure(product, pixels.lens_camera(camera, w, h), key)
+        assert relighter.measure(product, pixels.lens_camera(camera, w, h), key, product.meta["shading"])
         lit = np.zeros((h, w), np.uint8)
         lit[0] = 1  # the top row traced under this frame's light already (a generated frame's edge)
         relighter.codes(product[RGB], wp.array(lit, dtype=wp.uint8))
@@ -124,6 +124,22 @@ def test_a_panels_own_pixels_follow_how_the_renderer_shows_it():
     # the wall beside it is lit by both panels: it dims with panel 7 (in linear light, so more than
     # the saturated panel shows), and stays lit by panel 9 when 7 goes out
     assert 0 < walls[1] < walls[0] < 190
+
+    # the same panels, ``render.exposure`` raised by one stop since the key frame: the wall's
+    # radiance doubles (the haze's glow doubles with it: no shift), the panel shows what the curve
+    # shows of it twice as bright
+    gains = {**lights, "gain": np.array([0.05, 5.0], np.float32)}  # a dim panel: below the shoulder
+    product.meta["lights"] = gains
+    product.meta["shading"] = {**product.meta["shading"], "exposure": 2.0}
+    key_shading = {**product.meta["shading"], "exposure": 1.0}
+    rgb[:] = 100
+    assert relighter.measure(product, pixels.lens_camera(camera, w, h), gains, key_shading)
+    relighter.codes(product[RGB], wp.array(np.zeros((h, w), np.uint8), dtype=wp.uint8))
+    assert (rgb[:, w // 2 :, :3].int() - int(_codes(2.0)[100])).abs().max() <= 1
+    expected = round(100 * seen(0.05, 2.0) / seen(0.05))
+    assert expected > 110 and (rgb[:, : w // 2, :3].int() - expected).abs().max() <= 1, expected
+    product.meta["shading"] = key_shading  # nothing changed: nothing to re-light
+    assert not relighter.measure(product, pixels.lens_camera(camera, w, h), gains, key_shading)
 
 
 def test_a_blackout_on_a_generated_frame_shows_the_render_s_light():
@@ -203,6 +219,32 @@ def test_the_output_follows_the_panels_light_frame_by_frame(k, scale):
     assert float(a.abs().max()) > 1.0  # the walk does flicker: the light moves the mean by over a code
     assert 0.8 <= slope <= 1.25, slope
     assert correlation >= 0.9, correlation
+
+
+@pytest.mark.parametrize(("knob", "amplitude"), [("render.exposure", 0.5), ("render.ambient", 0.03)])
+def test_the_output_follows_an_automated_exposure_and_ambient(knob, amplitude):
+    """``render.exposure`` (+-0.5 EV) or ``render.ambient`` (0.08 +- 0.03) wobbling frame by frame,
+    as a DAW automates them, at the defaults (``generate`` 2, scale 0.75): each frame's change of
+    mean brightness after the node follows the render's. Before, a generated frame kept its key
+    frame's exposure and ambient and the output moved about half as much (slope 0.52 / 0.55,
+    correlation 0.68 / 0.69 on this walk)."""
+    default = ParamStore().snapshot()[knob]
+
+    def means(nodes: tuple) -> torch.Tensor:
+        def at(frame: int):
+            return ParamStore(values={knob: default + amplitude * np.sin(frame / 2.0)}).snapshot()
+
+        executor = Executor(nodes, GraphContext(0, 160, 120, 24.0, "cpu"), at)
+        made = [float(wp.to_torch(p[RGB])[..., :3].float().mean()) for p in executor.stream(range(40, 72))]
+        executor.close()
+        return torch.tensor(made).diff()
+
+    render, node = means(("render",)), means(("render", "diffusion"))
+    slope = float((render * node).sum() / (render * render).sum())
+    correlation = float((render * node).sum() / (render.norm() * node.norm()))
+    assert float(render.abs().max()) > 2.0  # the knob moves the frame's mean by over two codes
+    assert 0.85 <= slope <= 1.2, slope
+    assert correlation >= 0.95, correlation
 
 
 def test_relight_kernels_compile_for_a_gpu(tmp_path):

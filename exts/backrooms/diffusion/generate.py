@@ -441,6 +441,7 @@ class FrameGenerator:
         self._key_camera: CameraData | None = None
         self._key_pose: dict[str, Any] | None = None
         self._key_lights: dict[str, Any] | None = None
+        self._key_shading: dict[str, Any] | None = None
         self._packed: tuple = (None, None, None)  # (meta["camera"], frame, its CameraData)
         self._relighter = Relighter(width, height, device)
         self._rgb = wp.zeros((*shape, 4), dtype=wp.uint8, device=device)
@@ -473,6 +474,7 @@ class FrameGenerator:
         self._key_camera = self._camera(product)
         self._key_pose = product.meta["camera"]
         self._key_lights = product.meta.get("lights")
+        self._key_shading = dict(product.meta.get("shading", {}))  # its exposure and ambient, as they were
         self.key_frame = product.frame
 
     def source(self, product: RenderProduct) -> tuple[torch.Tensor, torch.Tensor] | None:
@@ -548,10 +550,11 @@ class FrameGenerator:
         return self._packed[2]
 
     def _light_changed(self, product: RenderProduct, cam: CameraData) -> bool:
-        """Whether the panels changed since the key frame (then measured at ``product``'s surfaces)."""
-        if self._key_lights is None or "shading" not in product.meta:
+        """Whether the panels, ``render.ambient`` or ``render.exposure`` changed since the key frame
+        (then measured at ``product``'s surfaces)."""
+        if self._key_lights is None or not self._key_shading or "shading" not in product.meta:
             return False
-        return self._relighter.measure(product, cam, self._key_lights)
+        return self._relighter.measure(product, cam, self._key_lights, self._key_shading)
 
 
 def _same_view(meta: dict[str, Any], pose: dict[str, Any], key: dict[str, Any] | None) -> bool:

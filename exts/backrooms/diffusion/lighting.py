@@ -2,8 +2,9 @@
 
 The lighting proxy is the render's own luminance, blurred by a 13x13 box at full size (the 1-spp
 shading noise drops about 13x, so re-lighting re-injects little of it; sharp changes such as a
-panel's own pixels switching off are caught by the 3x3 clamp instead). The memory is stored as ``output / lighting`` and re-lit by the *current* frame's lighting after warping, so a
-panel that dips or goes off in the render dims the remembered surfaces with it on that frame.
+panel's own pixels switching off are caught by the 3x3 clamp instead). The memory is stored as
+``output / lighting`` and re-lit by the *current* frame's lighting after warping, so a panel that
+dips or goes off in the render dims the remembered surfaces with it on that frame.
 Ratios of display-encoded values are ratios of linear light raised to 1/gamma, so no linearisation
 is needed. ``EPS`` keeps black pixels from blowing the ratio up.
 """

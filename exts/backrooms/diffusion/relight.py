@@ -28,6 +28,12 @@ its own; a panel on the ceiling gets no direct light from the others), seen thro
 (``haze``: the renderer's blend, by distance, toward the glow of the panels around the camera). So
 a panel that goes out dims to the grey the render shows, not to black, and one dark at the key
 frame lights up from that grey. ``change_at`` gives that factor negated.
+
+``render.exposure`` and ``render.ambient`` automated live change the light too: each enters as it
+was at each frame (an exposure scales every surface, its haze and its panels), so a generated frame
+and a traced frame's history take the frame's own exposure. Before, a generated frame kept its key
+frame's exposure: an exposure wobble of +-0.5 EV at the defaults reached the output at half its
+size (frame means' changes regressed on the render's, slope 0.52).
 """
 
 from __future__ import annotations
@@ -75,11 +81,13 @@ class Panels:
     cols: int
     rows: int
     reach: float
-    ambient: float
-    emission: float  # a panel's emitted radiance per unit of gain, exposed
-    reflect: float  # the share of the panels' bounce a panel's surface shows, exposed
+    # each (this frame's, the key frame's): the knobs may be automated between the two
+    ambient: wp.vec2  # ``render.ambient``
+    exposure: float  # this frame's exposure scale over the key frame's (``render.exposure``)
+    emission: wp.vec2  # a panel's emitted radiance per unit of gain, exposed
+    reflect: wp.vec2  # the share of the panels' bounce a panel's surface shows, exposed
     haze: float  # the haze's density (``render.haze``)
-    haze_glow: float  # the haze's glow per unit of the panels' bounce at the camera, exposed, uncoloured
+    haze_glow: wp.vec2  # the haze's glow per unit of the panels' bounce at the camera, exposed, uncoloured
     glow: wp.array(dtype=wp.float32)  # the haze's glow this frame and at the key frame (times HAZE_COLOR)
 
 
@@ -120,8 +128,8 @@ def panel_change(panels: Panels, i: int, distance: float) -> float:
     they showed black)."""
     haze = 1.0 - wp.exp(-panels.haze * distance)
     grey = (HAZE_COLOR[0] + HAZE_COLOR[1] + HAZE_COLOR[2]) / 3.0
-    before = panels.emission * panels.key[i] + panels.lit_key[i]
-    now = panels.emission * panels.now[i] + panels.lit_now[i]
+    before = panels.emission[1] * panels.key[i] + panels.lit_key[i]
+    now = panels.emission[0] * panels.now[i] + panels.lit_now[i]
     before = shown(wp.lerp(before, grey * panels.glow[1], haze))
     now = shown(wp.lerp(now, grey * panels.glow[0], haze))
     return wp.where(before > 0.0, -now / before, 1.0)
@@ -187,7 +195,7 @@ def panel_light(panels: Panels, eye: wp.vec3):
         panels.glow[0] = 0.0
         panels.glow[1] = 0.0
         if panels.haze > 0.0:
-            glow = bounce_at(panels, eye) * panels.haze_glow
+            glow = wp.cw_mul(bounce_at(panels, eye), panels.haze_glow)
             panels.glow[0] = glow[0]
             panels.glow[1] = glow[1]
         return
@@ -197,8 +205,8 @@ def panel_light(panels: Panels, eye: wp.vec3):
         j = panels.neighbour[k]
         now += panels.now[j] * panels.shape[k]
         before += panels.key[j] * panels.shape[k]
-    panels.lit_now[i] = panels.reflect * now
-    panels.lit_key[i] = panels.reflect * before
+    panels.lit_now[i] = panels.reflect[0] * now
+    panels.lit_key[i] = panels.reflect[1] * before
 
 
 @wp.kernel
@@ -209,11 +217,12 @@ def light_ratio(
     panels: Panels,
     ratio: wp.array2d(dtype=wp.float32),
 ):
-    """On the grid: this frame's light over the key frame's."""
+    """On the grid: this frame's light over the key frame's, exposed (a change of exposure scales
+    every surface, lit or not)."""
     i, j = wp.tid()
     y = wp.min(i * STEP, depth.shape[0] - 1)
     x = wp.min(j * STEP, depth.shape[1] - 1)
-    ratio[i, j] = 1.0
+    ratio[i, j] = panels.exposure
     if not (depth[y, x] < FAR):
         return
     p = pixel_point(cam, depth, y, x)
@@ -230,15 +239,14 @@ def light_ratio(
             area = 4.0 * half[0] * half[1]
             s = panels.position[li]
             # the renderer's light without shadows or occlusion: diffuse / pi + ambient * bounce
-            shape = panel_irradiance(1.0, area, p, n, s) * 0.3183099 + panels.ambient * bounce_from(
-                1.0, area, s - p
-            )
-            now += panels.now[li] * shape
-            before += panels.key[li] * shape
+            direct = panel_irradiance(1.0, area, p, n, s) * 0.3183099
+            bounce = bounce_from(1.0, area, s - p)
+            now += panels.now[li] * (direct + panels.ambient[0] * bounce)
+            before += panels.key[li] * (direct + panels.ambient[1] * bounce)
     if before > 0.0:
-        ratio[i, j] = wp.min(now / before, MAX_RATIO)
+        ratio[i, j] = wp.min(now / before, MAX_RATIO) * panels.exposure
     elif now > 0.0:  # lit from none: as far as any ratio goes (no staircase between the two)
-        ratio[i, j] = MAX_RATIO
+        ratio[i, j] = MAX_RATIO * panels.exposure
 
 
 TABLE = 4096  # entries of the tone curve's tables over [0, 1]
@@ -366,10 +374,16 @@ class Relighter:
         self._binned_keys: np.ndarray | None = None
         self._binned_panels = Panels()
 
-    def measure(self, product: RenderProduct, cam: CameraData, key_lights: dict[str, Any]) -> bool:
+    def measure(
+        self,
+        product: RenderProduct,
+        cam: CameraData,
+        key_lights: dict[str, Any],
+        key_shading: dict[str, Any],
+    ) -> bool:
         """The change of light at ``product``'s surfaces (its ``depth`` and ``normals``) from the key
-        frame's panels to its own; False when no panel's gain changed (nothing to re-light)."""
-        panels = self._panels(product.meta["lights"], product.meta["shading"], key_lights)
+        frame's panels, ambient and exposure to its own; False when none changed (nothing to re-light)."""
+        panels = self._panels(product.meta["lights"], product.meta["shading"], key_lights, key_shading)
         if panels is None:
             return False
         wp.launch(panel_light, panels.now.shape[0] + 1, [panels, cam.position], device=self.device)
@@ -392,27 +406,38 @@ class Relighter:
         return relit
 
     def _panels(
-        self, lights: dict[str, Any], shading: dict[str, float], key_lights: dict[str, Any]
+        self,
+        lights: dict[str, Any],
+        shading: dict[str, Any],
+        key_lights: dict[str, Any],
+        key_shading: dict[str, Any],
     ) -> Panels | None:
         """This frame's panels with their gains at the key frame (matched by key: chunks may have
-        loaded between; a panel new since then keeps its light), binned; None if none changed."""
+        loaded between; a panel new since then keeps its light), binned, with both frames' ambient
+        and exposure; None if nothing changed. (``render.haze`` and ``light_radius`` are this
+        frame's for both: a change of either between the two is not followed.)"""
         now = np.asarray(lights["gain"], np.float32)
         keys, before = np.asarray(key_lights["key"]), np.asarray(key_lights["gain"], np.float32)
         if not np.array_equal(keys, lights["key"]):
             known = dict(zip(keys.tolist(), before.tolist(), strict=True))
             pairs = zip(lights["key"].tolist(), now.tolist(), strict=True)
             before = np.array([known.get(k, g) for k, g in pairs], np.float32)
-        if np.array_equal(before, now):
+        frames = (shading, key_shading)
+        ambient = [float(f["ambient"]) for f in frames]
+        exposure = [float(f["exposure"]) for f in frames]
+        if np.array_equal(before, now) and ambient[0] == ambient[1] and exposure[0] == exposure[1]:
             return None
         panels = self._binned(lights, float(shading["reach"]))
         panels.now.assign(now)
         panels.key.assign(before)
-        panels.ambient = float(shading["ambient"])
-        panels.emission = float(shading["panel_emission"] * shading["exposure"])
-        tinted = np.mean(np.asarray(shading["panel_albedo"]) * np.asarray(LIGHT_TINT))
-        panels.reflect = float(tinted * panels.ambient * shading["exposure"])
+        tinted = float(np.mean(np.asarray(shading["panel_albedo"]) * np.asarray(LIGHT_TINT)))
+        emission = float(shading["panel_emission"])
+        panels.ambient = wp.vec2(*ambient)
+        panels.exposure = exposure[0] / exposure[1]
+        panels.emission = wp.vec2(*(emission * e for e in exposure))
+        panels.reflect = wp.vec2(*(tinted * a * e for a, e in zip(ambient, exposure, strict=True)))
         panels.haze = float(shading["haze"])
-        panels.haze_glow = float(HAZE_GLOW * panels.ambient * shading["exposure"])
+        panels.haze_glow = wp.vec2(*(HAZE_GLOW * a * e for a, e in zip(ambient, exposure, strict=True)))
         return panels
 
     def _binned(self, lights: dict[str, Any], reach: float) -> Panels:
