@@ -221,13 +221,16 @@ def test_the_output_follows_the_panels_light_frame_by_frame(k, scale):
     assert correlation >= 0.9, correlation
 
 
-@pytest.mark.parametrize(("knob", "amplitude"), [("render.exposure", 0.5), ("render.ambient", 0.03)])
-def test_the_output_follows_an_automated_exposure_and_ambient(knob, amplitude):
-    """``render.exposure`` (+-0.5 EV) or ``render.ambient`` (0.08 +- 0.03) wobbling frame by frame,
-    as a DAW automates them, at the defaults (``generate`` 2, scale 0.75): each frame's change of
-    mean brightness after the node follows the render's. Before, a generated frame kept its key
-    frame's exposure and ambient and the output moved about half as much (slope 0.52 / 0.55,
-    correlation 0.68 / 0.69 on this walk)."""
+@pytest.mark.parametrize(
+    ("knob", "amplitude", "correlation_at_least"),
+    [("render.exposure", 0.5, 0.95), ("render.ambient", 0.03, 0.95), ("render.haze", 0.03, 0.9)],
+)
+def test_the_output_follows_an_automated_exposure_ambient_and_haze(knob, amplitude, correlation_at_least):
+    """``render.exposure`` (+-0.5 EV), ``render.ambient`` (0.08 +- 0.03) or ``render.haze`` (0.035 +-
+    0.03) wobbling frame by frame, as a DAW automates them, at the defaults (``generate`` 2, scale
+    0.75): each frame's change of mean brightness after the node follows the render's. Before, a
+    generated frame kept its key frame's and the output moved about half as much (slope 0.53 / 0.57
+    / 0.70, correlation 0.68 / 0.68 / 0.87 on this walk; now 1.05 / 1.06 / 0.93)."""
     default = ParamStore().snapshot()[knob]
 
     def means(nodes: tuple) -> torch.Tensor:
@@ -244,7 +247,7 @@ def test_the_output_follows_an_automated_exposure_and_ambient(knob, amplitude):
     correlation = float((render * node).sum() / (render.norm() * node.norm()))
     assert float(render.abs().max()) > 2.0  # the knob moves the frame's mean by over two codes
     assert 0.85 <= slope <= 1.2, slope
-    assert correlation >= 0.95, correlation
+    assert correlation >= correlation_at_least, correlation
 
 
 def test_relight_kernels_compile_for_a_gpu(tmp_path):

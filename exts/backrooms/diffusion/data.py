@@ -198,12 +198,12 @@ def _render_frames(
             grid = source_grid(aovs.motion)
             valid = valid_mask(grid, aovs.disocclusion)
             cam = lens_camera(product.meta["camera"], width, height)
-            changed = lights is not None and relighter.measure(product, cam, lights)
+            changed = lights is not None and relighter.measure(product, cam, *lights)
             relit = relighter.values if changed else None  # the history under this frame's light
             samples = frame_samples(product, render01)
             history = accumulate(history, grid, valid, render01, samples, radius, relit)
             aovs.render = history * 2 - 1
-        lights = product.meta["lights"]
+        lights = product.meta["lights"], dict(product.meta["shading"])  # what the next frame re-lights from
         for key in out:
             out[key].append(getattr(aovs, key).clone())
     return {k: torch.cat(v) for k, v in out.items()}

@@ -29,11 +29,12 @@ its own; a panel on the ceiling gets no direct light from the others), seen thro
 a panel that goes out dims to the grey the render shows, not to black, and one dark at the key
 frame lights up from that grey. ``change_at`` gives that factor negated.
 
-``render.exposure`` and ``render.ambient`` automated live change the light too: each enters as it
-was at each frame (an exposure scales every surface, its haze and its panels), so a generated frame
-and a traced frame's history take the frame's own exposure. Before, a generated frame kept its key
-frame's exposure: an exposure wobble of +-0.5 EV at the defaults reached the output at half its
-size (frame means' changes regressed on the render's, slope 0.52).
+``render.exposure``, ``render.ambient`` and ``render.haze`` automated live change the light too:
+each enters as it was at each frame (an exposure scales every surface, its haze and its panels; a
+denser haze hides more of a surface behind more glow), so a generated frame and a traced frame's
+history take the frame's own. Before, a generated frame kept its key frame's: an exposure wobble of
++-0.5 EV at the defaults reached the output at half its size (frame means' changes regressed on
+the render's, slope 0.52).
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ class Panels:
     exposure: float  # this frame's exposure scale over the key frame's (``render.exposure``)
     emission: wp.vec2  # a panel's emitted radiance per unit of gain, exposed
     reflect: wp.vec2  # the share of the panels' bounce a panel's surface shows, exposed
-    haze: float  # the haze's density (``render.haze``)
+    haze: wp.vec2  # the haze's density (``render.haze``)
     haze_glow: wp.vec2  # the haze's glow per unit of the panels' bounce at the camera, exposed, uncoloured
     glow: wp.array(dtype=wp.float32)  # the haze's glow this frame and at the key frame (times HAZE_COLOR)
 
@@ -126,12 +127,13 @@ def shown(x: float) -> float:
 def panel_change(panels: Panels, i: int, distance: float) -> float:
     """Panel ``i``'s own pixels ``distance`` away: the factor on their display value, negated (1 if
     they showed black)."""
-    haze = 1.0 - wp.exp(-panels.haze * distance)
+    haze_now = 1.0 - wp.exp(-panels.haze[0] * distance)
+    haze_key = 1.0 - wp.exp(-panels.haze[1] * distance)
     grey = (HAZE_COLOR[0] + HAZE_COLOR[1] + HAZE_COLOR[2]) / 3.0
     before = panels.emission[1] * panels.key[i] + panels.lit_key[i]
     now = panels.emission[0] * panels.now[i] + panels.lit_now[i]
-    before = shown(wp.lerp(before, grey * panels.glow[1], haze))
-    now = shown(wp.lerp(now, grey * panels.glow[0], haze))
+    before = shown(wp.lerp(before, grey * panels.glow[1], haze_key))
+    now = shown(wp.lerp(now, grey * panels.glow[0], haze_now))
     return wp.where(before > 0.0, -now / before, 1.0)
 
 
@@ -194,7 +196,7 @@ def panel_light(panels: Panels, eye: wp.vec3):
     if i == panels.now.shape[0]:
         panels.glow[0] = 0.0
         panels.glow[1] = 0.0
-        if panels.haze > 0.0:
+        if panels.haze[0] > 0.0 or panels.haze[1] > 0.0:
             glow = wp.cw_mul(bounce_at(panels, eye), panels.haze_glow)
             panels.glow[0] = glow[0]
             panels.glow[1] = glow[1]
@@ -297,7 +299,9 @@ def change_at(
 
     The renderer blends a surface toward the haze's glow by its distance: radiance ``(1 - h) S +
     h G``. Under the new light the surface part scales by the ratio and the glow is the new one, so
-    the radiance becomes ``ratio x (old radiance) + h (G_now - ratio G_key)``. A miss is all haze."""
+    the radiance becomes ``ratio x (old radiance) + h (G_now - ratio G_key)``. A miss is all haze.
+    Where the haze's density changed too, the surface's share ``1 - h`` changes by ``exp(-(density
+    now - density then) t)``, which scales it with the ratio, and each frame's ``h`` takes its glow."""
     t = depth[y, x]
     if not (t < FAR):
         return wp.vec2(1.0, panels.glow[0] - panels.glow[1])
@@ -305,7 +309,13 @@ def change_at(
     if li >= 0:
         return wp.vec2(panel_change(panels, li, t), 0.0)
     r = sample(ratio, float(x) / float(STEP), float(y) / float(STEP))
-    return wp.vec2(r, (1.0 - wp.exp(-panels.haze * t)) * (panels.glow[0] - r * panels.glow[1]))
+    if panels.haze[0] == panels.haze[1]:
+        return wp.vec2(r, (1.0 - wp.exp(-panels.haze[0] * t)) * (panels.glow[0] - r * panels.glow[1]))
+    r = r * wp.exp((panels.haze[1] - panels.haze[0]) * t)
+    shift = (1.0 - wp.exp(-panels.haze[0] * t)) * panels.glow[0] - r * (
+        1.0 - wp.exp(-panels.haze[1] * t)
+    ) * panels.glow[1]
+    return wp.vec2(r, shift)
 
 
 @wp.kernel
@@ -413,9 +423,9 @@ class Relighter:
         key_shading: dict[str, Any],
     ) -> Panels | None:
         """This frame's panels with their gains at the key frame (matched by key: chunks may have
-        loaded between; a panel new since then keeps its light), binned, with both frames' ambient
-        and exposure; None if nothing changed. (``render.haze`` and ``light_radius`` are this
-        frame's for both: a change of either between the two is not followed.)"""
+        loaded between; a panel new since then keeps its light), binned, with both frames' ambient,
+        exposure and haze; None if nothing changed. (``render.light_radius`` is this frame's for
+        both: a change of it between the two is not followed.)"""
         now = np.asarray(lights["gain"], np.float32)
         keys, before = np.asarray(key_lights["key"]), np.asarray(key_lights["gain"], np.float32)
         if not np.array_equal(keys, lights["key"]):
@@ -423,9 +433,10 @@ class Relighter:
             pairs = zip(lights["key"].tolist(), now.tolist(), strict=True)
             before = np.array([known.get(k, g) for k, g in pairs], np.float32)
         frames = (shading, key_shading)
-        ambient = [float(f["ambient"]) for f in frames]
-        exposure = [float(f["exposure"]) for f in frames]
-        if np.array_equal(before, now) and ambient[0] == ambient[1] and exposure[0] == exposure[1]:
+        ambient, exposure, haze = (
+            [float(f[name]) for f in frames] for name in ("ambient", "exposure", "haze")
+        )
+        if np.array_equal(before, now) and all(a == b for a, b in (ambient, exposure, haze)):
             return None
         panels = self._binned(lights, float(shading["reach"]))
         panels.now.assign(now)
@@ -436,7 +447,7 @@ class Relighter:
         panels.exposure = exposure[0] / exposure[1]
         panels.emission = wp.vec2(*(emission * e for e in exposure))
         panels.reflect = wp.vec2(*(tinted * a * e for a, e in zip(ambient, exposure, strict=True)))
-        panels.haze = float(shading["haze"])
+        panels.haze = wp.vec2(*haze)
         panels.haze_glow = wp.vec2(*(HAZE_GLOW * a * e for a, e in zip(ambient, exposure, strict=True)))
         return panels
 
