@@ -11,7 +11,7 @@ the render filling disocclusions.
 Each chain first reconstructs the render from the samples of its frames (``accumulate``: below
 ``render.scale`` 1 the jittered samples, gathered at full size; at full size the 1-sample render
 itself, averaged along the motion); the network, the memory's clamp and ``strength``'s blend see
-that reconstruction.
+that reconstruction, and from the render node its lighting is the memory's (``_FrameState``).
 
 Seekability without a visible reset: memory chains start every ``reset_interval`` frames and the
 output cross-fades from the old chain to the new one over ``reset_fade`` frames (see ``resets``);
@@ -221,6 +221,9 @@ class DiffusionNode(Node):
         render01 = accumulate(
             history, state.grid, state.valid, state.render01, state.samples, state.clamp_radius, state.relight
         )
+        light = state.light
+        if light is None:  # the reconstruction's own: a chain's first is the render as filled up
+            light = lighting(render01, state.scale if history is None else 1.0)
         if chain is not None and state.grid is not None:
             valid = state.valid
             noise = fresh
@@ -240,8 +243,8 @@ class DiffusionNode(Node):
             self._follow(aovs.motion)
             output = render01
         else:
-            output = self._model_frame(chain, start, frame, state, p, render01, valid, noise)
-        self._chains[start] = Memory(start, frame, unlit(output, state.light), noise, fields, render01)
+            output = self._model_frame(chain, start, frame, state, p, render01, light, valid, noise)
+        self._chains[start] = Memory(start, frame, unlit(output, light), noise, fields, render01)
         if p["strength"] <= 0.0:  # no wear to draw: the gain would be 1 everywhere
             return output, render01
         return output * wear_gain(fields, aovs.normals, aovs.depth, p["strength"]), render01
@@ -254,6 +257,7 @@ class DiffusionNode(Node):
         state: _FrameState,
         p: dict,
         render01: torch.Tensor,
+        light: torch.Tensor,
         valid: torch.Tensor,
         noise: torch.Tensor,
     ) -> torch.Tensor:
@@ -261,7 +265,7 @@ class DiffusionNode(Node):
         the memory itself with the render where it is newly seen)."""
         aovs = state.aovs
         if chain is not None and state.grid is not None:  # sharp as a full-size render
-            previous = remembered(chain.ratio, state.grid, state.light, render01, 1)
+            previous = remembered(chain.ratio, state.grid, light, render01, 1)
         else:
             previous = torch.zeros_like(aovs.render)
         if chain is not None and (frame - start) % p["keyframe_interval"] != 0:
@@ -306,7 +310,15 @@ class _FrameState:
     """What every memory chain shares within one frame: the render in [0, 1], its lighting and the
     motion-vector sampling grid with its validity (None without motion vectors), the render's
     internal ``scale`` (the memory's trust follows it), the half-width of the window the fill's range
-    is taken over, and the samples nearest each pixel (``accumulate``)."""
+    is taken over, and the samples nearest each pixel (``accumulate``).
+
+    The lighting is None where the render node hands over the panels' light (``meta["lights"]``):
+    there each chain takes its reconstruction's, whose history is re-lit by the panels', exposure's,
+    ambient's and haze's change exactly and which holds much less of the 1-sample render's shading
+    noise, which the memory, re-lit by the light, otherwise shimmered with (issue 17's twenty-fifth
+    round: warping error -5 to -17 % through the graph on five held-out walks). A product without
+    it (a Kit render product, a clip's frame) takes the render's as it arrives: a reconstruction
+    that is not re-lit would lag a light the clamp does not catch."""
 
     def __init__(
         self, product: RenderProduct, aovs: FrameAOVs, key_source: tuple | None, scale: float
@@ -315,7 +327,7 @@ class _FrameState:
         self.scale = scale
         self.clamp_radius = clamp_radius(scale)
         self.render01 = (aovs.render + 1.0) / 2.0
-        self.light = lighting(self.render01, scale)
+        self.light = None if "lights" in product.meta else lighting(self.render01, scale)
         if key_source is not None:
             self.grid, self.valid = key_source
         else:
