@@ -474,7 +474,7 @@ class FrameGenerator:
         self._key_camera = self._camera(product)
         self._key_pose = product.meta["camera"]
         self._key_lights = product.meta.get("lights")
-        self._key_shading = dict(product.meta.get("shading", {}))  # its exposure and ambient, as they were
+        self._key_shading = dict(product.meta.get("shading", {}))  # its exposure, ambient, haze as they were
         self.key_frame = product.frame
 
     def source(self, product: RenderProduct) -> tuple[torch.Tensor, torch.Tensor] | None:
@@ -550,8 +550,8 @@ class FrameGenerator:
         return self._packed[2]
 
     def _light_changed(self, product: RenderProduct, cam: CameraData) -> bool:
-        """Whether the panels, ``render.ambient`` or ``render.exposure`` changed since the key frame
-        (then measured at ``product``'s surfaces)."""
+        """Whether the panels, ``render.ambient``, ``render.exposure`` or ``render.haze`` changed since
+        the key frame (then measured at ``product``'s surfaces)."""
         if self._key_lights is None or not self._key_shading or "shading" not in product.meta:
             return False
         return self._relighter.measure(product, cam, self._key_lights, self._key_shading)

@@ -392,7 +392,8 @@ class Relighter:
         key_shading: dict[str, Any],
     ) -> bool:
         """The change of light at ``product``'s surfaces (its ``depth`` and ``normals``) from the key
-        frame's panels, ambient and exposure to its own; False when none changed (nothing to re-light)."""
+        frame's panels, ambient, exposure and haze to its own; False when none changed (nothing to
+        re-light)."""
         panels = self._panels(product.meta["lights"], product.meta["shading"], key_lights, key_shading)
         if panels is None:
             return False
