@@ -188,7 +188,7 @@ def _render_frames(
     radius = clamp_radius(params["render.scale"])
     buffers: dict[str, wp.array] = {}
     out: dict[str, list[torch.Tensor]] = {k: [] for k in AOV_FIELDS}
-    history, lights, relighter = None, None, Relighter(width, height, "cpu")
+    history, last_light, relighter = None, None, Relighter(width, height, "cpu")
     for frame in range(start, start + frames):
         product = RenderProduct(frame, width, height, "cpu", buffers)
         node.process(product, params)
@@ -198,12 +198,12 @@ def _render_frames(
             grid = source_grid(aovs.motion)
             valid = valid_mask(grid, aovs.disocclusion)
             cam = lens_camera(product.meta["camera"], width, height)
-            changed = lights is not None and relighter.measure(product, cam, *lights)
+            changed = last_light is not None and relighter.measure(product, cam, *last_light)
             relit = relighter.values if changed else None  # the history under this frame's light
             samples = frame_samples(product, render01)
             history = accumulate(history, grid, valid, render01, samples, radius, relit)
             aovs.render = history * 2 - 1
-        lights = product.meta["lights"], dict(product.meta["shading"])  # what the next frame re-lights from
+        last_light = product.meta["lights"], dict(product.meta["shading"])  # the next frame re-lights from
         for key in out:
             out[key].append(getattr(aovs, key).clone())
     return {k: torch.cat(v) for k, v in out.items()}

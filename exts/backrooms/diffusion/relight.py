@@ -309,7 +309,7 @@ def change_at(
     if li >= 0:
         return wp.vec2(panel_change(panels, li, t), 0.0)
     r = sample(ratio, float(x) / float(STEP), float(y) / float(STEP))
-    if panels.haze[0] == panels.haze[1]:
+    if panels.haze[0] == panels.haze[1]:  # the same value as below, kept in the bytes it always had
         return wp.vec2(r, (1.0 - wp.exp(-panels.haze[0] * t)) * (panels.glow[0] - r * panels.glow[1]))
     r = r * wp.exp((panels.haze[1] - panels.haze[0]) * t)
     shift = (1.0 - wp.exp(-panels.haze[0] * t)) * panels.glow[0] - r * (
