@@ -9,6 +9,8 @@ import warp as wp
 
 from backrooms.graph.product import DEPTH, DISOCCLUSION, MOTION_VECTORS, NORMALS, RGB, RenderProduct
 
+ALL = slice(None)  # every row (or column)
+
 
 @dataclass
 class FrameAOVs:
@@ -37,26 +39,28 @@ def depth_plane(distance: torch.Tensor) -> torch.Tensor:
     return (1.0 / (1.0 + d)).unsqueeze(0).unsqueeze(0)
 
 
-def read_aovs(product: RenderProduct) -> FrameAOVs:
-    render = rgb_to_signed(wp.to_torch(product[RGB]))
-    h, w = product.height, product.width
+def read_aovs(product: RenderProduct, rows: slice = ALL, cols: slice = ALL) -> FrameAOVs:
+    """The product's AOVs as tensors; ``rows`` and ``cols``: a window of them (each plane cropped
+    before it is converted)."""
+
+    def plane(name: str) -> torch.Tensor:
+        return wp.to_torch(product[name])[rows, cols]
+
+    render = rgb_to_signed(plane(RGB))
+    h, w = render.shape[-2:]
     zeros = torch.zeros((1, 1, h, w), device=render.device)
-    depth = depth_plane(wp.to_torch(product[DEPTH])) if DEPTH in product else zeros
+    depth = depth_plane(plane(DEPTH)) if DEPTH in product else zeros
     normals = (
-        wp.to_torch(product[NORMALS])[..., :3].permute(2, 0, 1).unsqueeze(0).float()
+        plane(NORMALS)[..., :3].permute(2, 0, 1).unsqueeze(0).float()
         if NORMALS in product
         else zeros.expand(1, 3, h, w)
     )
     motion = (
-        wp.to_torch(product[MOTION_VECTORS])[..., :2].permute(2, 0, 1).unsqueeze(0).float()
+        plane(MOTION_VECTORS)[..., :2].permute(2, 0, 1).unsqueeze(0).float()
         if MOTION_VECTORS in product
         else None
     )
-    disocclusion = (
-        wp.to_torch(product[DISOCCLUSION]).float().unsqueeze(0).unsqueeze(0)
-        if DISOCCLUSION in product
-        else None
-    )
+    disocclusion = plane(DISOCCLUSION).float().unsqueeze(0).unsqueeze(0) if DISOCCLUSION in product else None
     return FrameAOVs(render, depth, normals, motion, disocclusion)
 
 

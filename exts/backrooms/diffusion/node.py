@@ -24,22 +24,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
+import warp as wp
 from torch.nn import functional as F
 
 from backrooms.diffusion import checkpoint_params  # noqa: F401  (declares the checkpoint-only knobs)
 from backrooms.diffusion.accumulate import accumulate, frame_samples
 from backrooms.diffusion.backends import BACKENDS, load_stylizer
 from backrooms.diffusion.controller import memory_trust, motion_strength
-from backrooms.diffusion.frames import FrameAOVs, read_aovs, write_rgb
+from backrooms.diffusion.frames import FrameAOVs, read_aovs, signed_to_rgb, write_rgb
 from backrooms.diffusion.generate import FrameGenerator
 from backrooms.diffusion.lighting import clamp_radius, lighting, remembered, unlit
-from backrooms.diffusion.pipeline import FrameInputs, Stylizer
+from backrooms.diffusion.pipeline import FrameInputs, StylisePipeline, Stylizer
 from backrooms.diffusion.resets import active_chains, history_start
 from backrooms.diffusion.styles import DEFAULT_STYLE, find_style, resolve_style
+from backrooms.diffusion.uncovered import Window, windows
 from backrooms.diffusion.warping import camera_speed, carry_noise, source_grid, valid_mask, warp
 from backrooms.diffusion.wear import blotch_fields, wear_gain
 from backrooms.graph.node import GraphContext, Node
-from backrooms.graph.product import RenderProduct
+from backrooms.graph.product import MOTION_VECTORS, RGB, TRACED, RenderProduct
 from backrooms.params import declare
 from backrooms.params.store import Snapshot
 from backrooms.seeds import stream_key
@@ -174,6 +176,7 @@ class DiffusionNode(Node):
         if generating and not product.meta.get("traced", True):
             self._load(p)  # a style or backend that cannot load is refused on this frame, not the next
             self._generator.generate(product)
+            self._fill_traced(product, p)
             return
         # the key frame places this frame's pixels while generating, and once more on the first frame
         # traced after generating stopped, whose memory chains last saw that key frame
@@ -286,16 +289,44 @@ class DiffusionNode(Node):
             stylizer.apply(p)
         return (_run_padded(stylizer, inputs, noise, level, p["steps"]) + 1.0) / 2.0
 
+    def _fill_traced(self, product: RenderProduct, p: dict) -> None:
+        """A generated frame's pixels the render node traced (newly seen at its borders): the
+        model's, as on a traced frame, over windows around them whose generated pixels are its
+        memory (``uncovered``); every other pixel keeps its bytes. Not for a diffusers checkpoint
+        (its latent memory follows whole frames) nor at strength 0 (the render, reconstructed)."""
+        stylizer = self._stylizer
+        if p["strength"] <= 0.0 or not isinstance(stylizer, StylisePipeline) or TRACED not in product:
+            return
+        areas = windows(wp.to_torch(product[TRACED]), stylizer.multiple)
+        if not areas:
+            return
+        motion = wp.to_torch(product[MOTION_VECTORS])[..., :2].permute(2, 0, 1).unsqueeze(0)
+        level = motion_strength(p["strength"], camera_speed(motion), p["motion_response"])
+        amount = min(1.0, 2.0 * p["strength"])
+        trust = memory_trust(p["temporal_weight"], 1.0)  # the generated pixels: full size, this frame's light
+        rgb = wp.to_torch(product[RGB])
+        for area in areas:
+            aovs = read_aovs(product, area.rows, area.cols)
+            valid = 1.0 - area.mask
+            inputs = FrameInputs(aovs.render, aovs.depth, aovs.normals, aovs.render, valid * trust)
+            noise = self._fresh_noise(product.frame, p["seed"], area)
+            out = _run_padded(stylizer, inputs, noise, level, p["steps"])
+            filled = aovs.render + amount * area.mask * (out - aovs.render)
+            rgb[area.rows, area.cols, :3] = signed_to_rgb(filled)
+
     def _follow(self, motion: torch.Tensor | None) -> None:
         """Carry a diffusers checkpoint's latent memory along a frame the model does not run on."""
         if motion is not None and hasattr(self._stylizer, "follow"):
             self._stylizer.follow(motion)
 
-    def _fresh_noise(self, frame: int, seed: int) -> torch.Tensor:
+    def _fresh_noise(self, frame: int, seed: int, window: Window | None = None) -> torch.Tensor:
+        """The frame's noise, or a generated frame's ``window``'s (keyed by where it lies)."""
+        place = () if window is None else ("window", window.top, window.left)
         generator = torch.Generator().manual_seed(
-            stream_key(self.context.seed, NODE, seed, frame) & 0x7FFF_FFFF_FFFF
+            stream_key(self.context.seed, NODE, seed, frame, *place) & 0x7FFF_FFFF_FFFF
         )
-        return torch.randn(self._shape, generator=generator).to(self.device)
+        shape = self._shape if window is None else (1, 3, *window.mask.shape[-2:])
+        return torch.randn(shape, generator=generator).to(self.device)
 
     def _load(self, p: dict) -> Stylizer:
         key = (p["style"], p["backend"], p["prompt"])  # the seed lives in the noise, not the model
