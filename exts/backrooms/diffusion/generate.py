@@ -12,8 +12,10 @@ pixels there that hold the same surface), not taken from the nearest key pixel: 
 jitters every edge by up to half a pixel. That place is found by inverting the splat about the key
 pixel that landed there, with the derivatives its neighbours on the same surface give (first order,
 within a twentieth of a pixel of the exact ray on a walk; no ray, no lens inversion per pixel); a
-pixel filled from further away takes the exact ray. The model does not run on generated frames
-(that is the saving), so the fill is this nearest-background one, not the model's. Every AOV of g
+pixel filled from further away takes the exact ray. The model does not run on the whole of a
+generated frame (that is the saving), so a hole inside the key frame's view takes this
+nearest-background fill; what lies outside it the render node traces, and the diffusion node runs
+the model over those strips alone (``diffusion.uncovered``). Every AOV of g
 is written (colour, distance, normals, instance ids, motion vectors against g - 1's pose,
 disocclusion = holes wider than a one-pixel crack), so the nodes after see a complete product.
 Extrapolation from the past only: no latency is added.

@@ -7,7 +7,9 @@ lighting, trust it where the surface was visible last frame, fill disoccluded pi
 noise as a reflectance tint. ``strength`` blends from the render as the chain reconstructs it (0:
 no model) to the model's frame (0.5) and grows the invented wear up to 1. With a keyframe interval
 k > 1 only every k-th frame runs the model; the frames between are the re-lit, warped memory with
-the render filling disocclusions.
+the render filling disocclusions. With ``diffusion.generate`` k > 1 the frames between traced ones
+are reprojected from the last output (``generate``), and the model runs only over the strips the
+render node traced there, at the borders a turn brings in (``uncovered``).
 Each chain first reconstructs the render from the samples of its frames (``accumulate``: below
 ``render.scale`` 1 the jittered samples, gathered at full size; at full size the 1-sample render
 itself, averaged along the motion); the network, the memory's clamp and ``strength``'s blend see
