@@ -297,7 +297,9 @@ class DiffusionNode(Node):
         memory (``uncovered``); every other pixel keeps its bytes. Not for a diffusers checkpoint
         (its latent memory follows whole frames) nor at strength 0 (the render, reconstructed)."""
         stylizer = self._stylizer
-        if p["strength"] <= 0.0 or not isinstance(stylizer, StylisePipeline) or TRACED not in product:
+        if p["strength"] <= 0.0 or not isinstance(stylizer, StylisePipeline):
+            return
+        if product.meta.get("uncovered") is None:  # the render node traced nothing here
             return
         areas = windows(wp.to_torch(product[TRACED]), stylizer.multiple)
         if not areas:
