@@ -5,7 +5,7 @@ import types
 import pytest
 import torch
 
-from backrooms.diffusion.backends import load_stylizer
+from backrooms.diffusion.backends import load_stylizer, tensorrt_backend
 from backrooms.diffusion.backends.onnx_backend import INPUT_NAME, OUTPUT_NAME, OnnxDenoiser, export_onnx
 from backrooms.diffusion.backends.tensorrt_backend import TensorRTDenoiser, build_engine, profile_shapes
 from backrooms.diffusion.backends.torch_backend import TorchDenoiser
@@ -96,10 +96,15 @@ def _fake_trt(log, fp16: bool):
 def test_engine_is_built_with_a_profile_for_the_render_size(model, tmp_path, fp16):
     path = export_onnx(model, tmp_path / "d.onnx")
     log: list = []
-    assert build_engine(path, 240, 320, trt=_fake_trt(log, fp16)) == b"plan"
+    assert build_engine(path, 240, 320, trt=_fake_trt(log, fp16), smallest=16) == b"plan"
     calls = dict(log)
-    assert ("set_shape", (INPUT_NAME, *profile_shapes(240, 320))) in log
-    assert profile_shapes(240, 320)[2] == (1, IN_CHANNELS, 240, 320)
+    assert ("set_shape", (INPUT_NAME, *profile_shapes(240, 320, 16))) in log
+    # tuned for the render size, and runs any window of a generated frame down to 16 x 16
+    assert profile_shapes(240, 320, 16) == (
+        (1, IN_CHANNELS, 16, 16),
+        (1, IN_CHANNELS, 240, 320),
+        (1, IN_CHANNELS, 240, 320),
+    )
     assert ("set_flag" in calls) == fp16  # TensorRT 11 is strongly typed: no FP16 builder flag
     assert "build_serialized_network" in calls
 
@@ -113,3 +118,22 @@ def test_engine_io_points_at_the_tensors_own_memory(model, tmp_path):
     assert ("set_tensor_address", (INPUT_NAME, planes.data_ptr())) in log
     assert ("set_tensor_address", (OUTPUT_NAME, out.data_ptr())) in log
     assert ("set_input_shape", (INPUT_NAME, (1, IN_CHANNELS, 8, 8))) in log
+
+
+def test_the_engine_runs_smaller_windows_and_is_rebuilt_only_for_a_larger_frame(monkeypatch, tmp_path):
+    """The diffusion node runs the model over windows of a generated frame: one engine for the frame
+    serves them all (a rebuild per window size would take seconds on every generated frame)."""
+    built: list = []
+
+    def build(path, height, width, trt=None, smallest=1):
+        built.append((height, width, smallest))
+        return b"plan"
+
+    monkeypatch.setattr(tensorrt_backend, "build_engine", build)
+    log: list = []
+    trt = _fake_trt(log, True)
+    trt.Runtime = lambda logger: _Recorder(log)
+    denoiser = TensorRTDenoiser(tmp_path / "d.onnx", trt=trt, multiple=16)
+    for height, width in ((240, 320), (48, 240), (240, 48), (240, 320), (480, 640), (240, 320)):
+        denoiser._prepare(height, width)
+    assert built == [(240, 320, 16), (480, 640, 16)]

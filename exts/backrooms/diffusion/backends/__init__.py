@@ -43,7 +43,8 @@ def load_stylizer(folder: Path, backend: str, device: str, prompt: str = "") -> 
         from backrooms.diffusion.backends.tensorrt_backend import TensorRTDenoiser
 
         return StylisePipeline(
-            TensorRTDenoiser(export_onnx(model, _cache(folder) / "denoiser.onnx")), model.multiple
+            TensorRTDenoiser(export_onnx(model, _cache(folder) / "denoiser.onnx"), multiple=model.multiple),
+            model.multiple,
         )
     raise UserError(f"diffusion.backend: unknown backend {backend!r} (known: {', '.join(BACKENDS)})")
 

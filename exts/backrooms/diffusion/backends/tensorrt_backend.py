@@ -36,16 +36,23 @@ def _require(trt: ModuleType | None) -> ModuleType:
     return trt
 
 
-def profile_shapes(height: int, width: int, batch: int = 1) -> tuple[tuple[int, ...], ...]:
-    """min / opt / max input shapes: the render size itself, so the engine accepts exactly it."""
-    shape = (batch, IN_CHANNELS, height, width)
-    return shape, shape, shape
+def profile_shapes(height: int, width: int, smallest: int = 1, batch: int = 1) -> tuple[tuple[int, ...], ...]:
+    """min / opt / max input shapes: the render size is the largest and the one the engine is tuned
+    for; any size down to ``smallest`` a side also runs (the windows the diffusion node runs the
+    model over on a generated frame), without a rebuild."""
+    largest = (batch, IN_CHANNELS, height, width)
+    return (batch, IN_CHANNELS, min(smallest, height), min(smallest, width)), largest, largest
 
 
 def build_engine(
-    onnx_path: Path, height: int, width: int, workspace: int = 1 << 30, trt: ModuleType | None = None
+    onnx_path: Path,
+    height: int,
+    width: int,
+    workspace: int = 1 << 30,
+    trt: ModuleType | None = None,
+    smallest: int = 1,
 ) -> bytes:
-    """Parse the ONNX, add an optimisation profile for the render size, return the serialised plan."""
+    """Parse the ONNX, add an optimisation profile up to the render size, return the serialised plan."""
     trt = _require(trt or _trt)
     logger = trt.Logger(trt.Logger.WARNING)
     builder = trt.Builder(logger)
@@ -59,7 +66,7 @@ def build_engine(
     if hasattr(trt.BuilderFlag, "FP16"):  # TensorRT 10; 11 is strongly typed and keeps the ONNX's types
         config.set_flag(trt.BuilderFlag.FP16)
     profile = builder.create_optimization_profile()
-    profile.set_shape(INPUT_NAME, *profile_shapes(height, width))
+    profile.set_shape(INPUT_NAME, *profile_shapes(height, width, smallest))
     config.add_optimization_profile(profile)
     plan = builder.build_serialized_network(network, config)
     if plan is None:
@@ -68,18 +75,21 @@ def build_engine(
 
 
 class TensorRTDenoiser:
-    """``planes -> x0`` on a TensorRT engine; rebuilt lazily when the frame size changes."""
+    """``planes -> x0`` on a TensorRT engine; built lazily for the frame's size, which it runs and
+    every smaller one down to ``multiple`` (the model's size multiple) a side; rebuilt for a
+    larger frame."""
 
-    def __init__(self, onnx_path: Path, trt: ModuleType | None = None) -> None:
+    def __init__(self, onnx_path: Path, trt: ModuleType | None = None, multiple: int = 1) -> None:
         self.trt = _require(trt or _trt)
         self.onnx_path = onnx_path
+        self.multiple = multiple
         self._size: tuple[int, int] | None = None
         self._context: Any = None
 
     def _prepare(self, height: int, width: int) -> None:
-        if self._size == (height, width):
+        if self._size is not None and height <= self._size[0] and width <= self._size[1]:
             return
-        plan = build_engine(self.onnx_path, height, width, trt=self.trt)
+        plan = build_engine(self.onnx_path, height, width, trt=self.trt, smallest=self.multiple)
         runtime = self.trt.Runtime(self.trt.Logger(self.trt.Logger.WARNING))
         self._engine = runtime.deserialize_cuda_engine(plan)
         self._context = self._engine.create_execution_context()
