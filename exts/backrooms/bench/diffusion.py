@@ -1,8 +1,10 @@
-"""Diffusion node speed: the denoiser alone, the whole node per frame, keyframes, ONNX Runtime, CUDA."""
+"""Diffusion node speed: the denoiser alone, the whole node per frame, keyframes, ONNX Runtime, CUDA,
+and the model over a generated frame's newly seen strips on a fast turn."""
 
 from __future__ import annotations
 
 import tempfile
+import time
 from pathlib import Path
 
 import torch
@@ -14,11 +16,13 @@ from backrooms.diffusion.backends.torch_backend import TorchDenoiser
 from backrooms.diffusion.model import IN_CHANNELS, Denoiser, parameter_count
 from backrooms.diffusion.node import DiffusionNode
 from backrooms.diffusion.styles import DEFAULT_STYLE, models_dir
+from backrooms.graph.executor import Executor
 from backrooms.graph.node import GraphContext
-from backrooms.graph.product import DISOCCLUSION, MOTION_VECTORS, RGB, RenderProduct
+from backrooms.graph.product import DISOCCLUSION, MOTION_VECTORS, RGB, TRACED, RenderProduct
 from backrooms.params import ParamStore
 
 AREA = "diffusion"
+TURN = range(331, 358)  # world 0 turns fast here (about 7 degrees a frame) and bobs: strips on three borders
 
 
 def _style(tmp: Path) -> tuple[str, str]:
@@ -95,4 +99,35 @@ def _cpu(style: str, what: str, tmp: Path, frames: int) -> list[Measurement]:
     seconds = _node_seconds(style, 320, 240, "cpu", frames, strength=0.0)
     note = "the render reconstructed, no model"
     results.append(Measurement(AREA, "node 320x240 cpu strength=0", seconds * 1e3, "ms/frame", note))
+    size, turn = ((96, 72), TURN[-6:]) if frames < 24 else ((320, 240), TURN)
+    seconds, share = _strip_seconds(style, *size, turn)
+    label = f"node {size[0]}x{size[1]} cpu newly seen strips on a turn"
+    note = f"per generated frame, defaults, world 0 frames {turn[0]}-{turn[-1]}; strips {100 * share:.1f} %"
+    results.append(Measurement(AREA, label, seconds * 1e3, "ms/frame", note))
     return results
+
+
+def _strip_seconds(style: str, width: int, height: int, frames: range) -> tuple[float, float]:
+    """Mean seconds the node spends on a generated frame's newly seen strips (the model over a
+    window per border, ``DiffusionNode._fill_traced``) over ``frames`` of world 0 at the defaults,
+    and the mean share of a generated frame's pixels the strips hold."""
+    snapshot = ParamStore(values={"diffusion.style": style}).snapshot()
+    context = GraphContext(0, width, height, 24.0, "cpu")
+    executor = Executor(("render", "diffusion"), context, lambda _f: snapshot, pipeline=False)
+    node = executor.nodes[1]
+    fill = node._fill_traced
+    spent: list[tuple[float, float]] = []
+
+    def timed(product: RenderProduct, p: dict) -> None:
+        began = time.perf_counter()
+        fill(product, p)
+        if product.frame in frames:  # not the replay from the memory's reset point before them
+            traced = product.meta.get("uncovered") is not None and TRACED in product
+            share = float(wp.to_torch(product[TRACED]).float().mean()) if traced else 0.0
+            spent.append((time.perf_counter() - began, share))
+
+    node._fill_traced = timed
+    for f in frames:
+        executor.render(f)
+    executor.close()
+    return sum(t for t, _ in spent) / len(spent), sum(s for _, s in spent) / len(spent)
