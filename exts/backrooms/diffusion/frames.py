@@ -55,13 +55,16 @@ def read_aovs(product: RenderProduct, rows: slice = ALL, cols: slice = ALL) -> F
         if NORMALS in product
         else zeros.expand(1, 3, h, w)
     )
-    motion = (
-        plane(MOTION_VECTORS)[..., :2].permute(2, 0, 1).unsqueeze(0).float()
-        if MOTION_VECTORS in product
-        else None
-    )
+    motion = read_motion(product, rows, cols)
     disocclusion = plane(DISOCCLUSION).float().unsqueeze(0).unsqueeze(0) if DISOCCLUSION in product else None
     return FrameAOVs(render, depth, normals, motion, disocclusion)
+
+
+def read_motion(product: RenderProduct, rows: slice = ALL, cols: slice = ALL) -> torch.Tensor | None:
+    """(1, 2, h, w) pixels moved since the previous frame (a window of them), None without them."""
+    if MOTION_VECTORS not in product:
+        return None
+    return wp.to_torch(product[MOTION_VECTORS])[rows, cols][..., :2].permute(2, 0, 1).unsqueeze(0).float()
 
 
 def write_rgb(product: RenderProduct, image: torch.Tensor) -> None:

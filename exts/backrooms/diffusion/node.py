@@ -33,7 +33,7 @@ from backrooms.diffusion import checkpoint_params  # noqa: F401  (declares the c
 from backrooms.diffusion.accumulate import accumulate, frame_samples
 from backrooms.diffusion.backends import BACKENDS, load_stylizer
 from backrooms.diffusion.controller import memory_trust, motion_strength
-from backrooms.diffusion.frames import FrameAOVs, read_aovs, signed_to_rgb, write_rgb
+from backrooms.diffusion.frames import FrameAOVs, read_aovs, read_motion, signed_to_rgb, write_rgb
 from backrooms.diffusion.generate import FrameGenerator
 from backrooms.diffusion.lighting import clamp_radius, lighting, remembered, unlit
 from backrooms.diffusion.pipeline import FrameInputs, StylisePipeline, Stylizer
@@ -43,7 +43,7 @@ from backrooms.diffusion.uncovered import Window, windows
 from backrooms.diffusion.warping import camera_speed, carry_noise, source_grid, valid_mask, warp
 from backrooms.diffusion.wear import blotch_fields, wear_gain
 from backrooms.graph.node import GraphContext, Node
-from backrooms.graph.product import MOTION_VECTORS, RGB, TRACED, RenderProduct
+from backrooms.graph.product import RGB, TRACED, RenderProduct
 from backrooms.params import declare
 from backrooms.params.store import Snapshot
 from backrooms.seeds import stream_key
@@ -207,8 +207,7 @@ class DiffusionNode(Node):
         self._chains = {start: self._chains[start] for start, _ in chains}
         remembered = sum(weight * output for weight, output, _ in made)
         render01 = sum(weight * render for weight, _, render in made)  # the chains' reconstructions
-        # strength 0..0.5 blends from the render to the model's frame; the wear grows all the way to 1
-        amount = min(1.0, 2.0 * p["strength"])
+        amount = _model_share(p["strength"])
         write_rgb(product, (render01 + amount * (remembered - render01)) * 2.0 - 1.0)
 
     def _remember(
@@ -284,8 +283,7 @@ class DiffusionNode(Node):
             valid * memory_trust(p["temporal_weight"], state.scale),
             aovs.motion,
         )
-        speed = 0.0 if aovs.motion is None else camera_speed(aovs.motion)
-        level = motion_strength(p["strength"], speed, p["motion_response"])
+        level = _level(p, aovs.motion)
         stylizer = self._load(p)
         if hasattr(stylizer, "apply"):  # knobs only a diffusers checkpoint reads
             stylizer.apply(p)
@@ -304,9 +302,8 @@ class DiffusionNode(Node):
         areas = windows(wp.to_torch(product[TRACED]), stylizer.multiple)
         if not areas:
             return
-        motion = wp.to_torch(product[MOTION_VECTORS])[..., :2].permute(2, 0, 1).unsqueeze(0)
-        level = motion_strength(p["strength"], camera_speed(motion), p["motion_response"])
-        amount = min(1.0, 2.0 * p["strength"])
+        level = _level(p, read_motion(product))
+        amount = _model_share(p["strength"])
         trust = memory_trust(p["temporal_weight"], 1.0)  # the generated pixels: full size, this frame's light
         rgb = wp.to_torch(product[RGB])
         for area in areas:
@@ -371,6 +368,19 @@ class _FrameState:
         self.previous_frame: int | None = None
         self.relight: Callable[[torch.Tensor], torch.Tensor] | None = None
         self.samples = frame_samples(product, self.render01)
+
+
+def _model_share(strength: float) -> float:
+    """How much of the model's frame the output shows: ``strength`` 0..0.5 blends from the render
+    (reconstructed) to it; above 0.5 only the wear grows, up to 1."""
+    return min(1.0, 2.0 * strength)
+
+
+def _level(p: dict, motion: torch.Tensor | None) -> float:
+    """The noise level the sampler starts from: ``strength``, lowered as the camera moves faster
+    (``motion_response``)."""
+    speed = 0.0 if motion is None else camera_speed(motion)
+    return motion_strength(p["strength"], speed, p["motion_response"])
 
 
 def _run_padded(stylizer: Stylizer, inputs: FrameInputs, noise: torch.Tensor, strength: float, steps: int):

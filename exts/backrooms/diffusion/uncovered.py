@@ -67,9 +67,9 @@ def windows(traced: torch.Tensor, multiple: int) -> list[Window]:
         ys, xs = rows[mine], cols[mine]
         top, bottom = _span(int(ys.min()), int(ys.max()) + 1, h, multiple)
         left, right = _span(int(xs.min()), int(xs.max()) + 1, w, multiple)
+        if ys.numel() < DENSITY * (bottom - top) * (right - left):
+            continue
         mask = torch.zeros((1, 1, bottom - top, right - left), device=traced.device)
         mask[0, 0, ys - top, xs - left] = 1.0
-        if ys.numel() < DENSITY * mask.numel():
-            continue
         out.append(Window(top, bottom, left, right, mask))
     return out
