@@ -9,7 +9,9 @@ no model) to the model's frame (0.5) and grows the invented wear up to 1. With a
 k > 1 only every k-th frame runs the model; the frames between are the re-lit, warped memory with
 the render filling disocclusions. With ``diffusion.generate`` k > 1 the frames between traced ones
 are reprojected from the last output (``generate``), and the model runs only over the strips the
-render node traced there, at the borders a turn brings in (``uncovered``).
+render node traced there, at the borders a turn brings in (``uncovered``), with invented wear drawn
+on them; the traced frame after remembers those strips from that frame (``_Strip``), since its
+chains look back to the key frame, which never saw them.
 Each chain first reconstructs the render from the samples of its frames (``accumulate``: below
 ``render.scale`` 1 the jittered samples, gathered at full size; at full size the 1-sample render
 itself, averaged along the motion); the network, the memory's clamp and ``strength``'s blend see
@@ -22,8 +24,9 @@ frame f depends only on frames ``history(f) .. f``, which the executor replays a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import warp as wp
@@ -33,13 +36,20 @@ from backrooms.diffusion import checkpoint_params  # noqa: F401  (declares the c
 from backrooms.diffusion.accumulate import accumulate, frame_samples
 from backrooms.diffusion.backends import BACKENDS, load_stylizer
 from backrooms.diffusion.controller import memory_trust, motion_strength
-from backrooms.diffusion.frames import FrameAOVs, read_aovs, read_motion, signed_to_rgb, write_rgb
+from backrooms.diffusion.frames import (
+    FrameAOVs,
+    read_aovs,
+    read_motion,
+    rgb_to_signed,
+    signed_to_rgb,
+    write_rgb,
+)
 from backrooms.diffusion.generate import FrameGenerator
 from backrooms.diffusion.lighting import clamp_radius, lighting, remembered, unlit
 from backrooms.diffusion.pipeline import FrameInputs, StylisePipeline, Stylizer
 from backrooms.diffusion.resets import active_chains, history_start
 from backrooms.diffusion.styles import DEFAULT_STYLE, find_style, resolve_style
-from backrooms.diffusion.uncovered import Window, windows
+from backrooms.diffusion.uncovered import windows
 from backrooms.diffusion.warping import camera_speed, carry_noise, source_grid, valid_mask, warp
 from backrooms.diffusion.wear import blotch_fields, wear_gain
 from backrooms.graph.node import GraphContext, Node
@@ -143,6 +153,31 @@ class Memory:
     render: torch.Tensor  # (1, 3, H, W) the render in [0, 1], reconstructed over the chain (``accumulate``)
 
 
+@dataclass
+class _Strip:
+    """A generated frame's model-filled strips (``uncovered``), as a chain's ``Memory`` holds a frame,
+    for the traced frame after it: on a turn at ``generate`` 2 about half of a traced frame's newly
+    seen border was first seen there, and without this its chains, which look back to the key
+    frame, took it as never seen (the render's fill, fresh noise: the stains popped). ``mask``
+    (1, 1, H, W) marks the strips; ``ratio`` is the output divided by its light and ``render`` the
+    frame as generated (the trace on the strips), both meaningful on the strips alone."""
+
+    frame: int
+    mask: torch.Tensor
+    ratio: torch.Tensor
+    noise: torch.Tensor
+    wear: torch.Tensor
+    render: torch.Tensor
+
+    def source(self, motion: torch.Tensor, seen_by_key: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """For the traced frame after: its pixels' places on the strips (grid, along the motion)
+        and where that holds (1 where the source lies inside the strips and the key frame did not
+        see the pixel)."""
+        grid = source_grid(motion)
+        inside = (warp(self.mask, grid) > 0.999).to(grid.dtype)  # no sample from outside the strips
+        return grid, inside * valid_mask(grid) * (1.0 - seen_by_key)
+
+
 class DiffusionNode(Node):
     kind = NODE
 
@@ -160,17 +195,15 @@ class DiffusionNode(Node):
         self._stylizer: Stylizer | None = None
         self._stylizer_key: tuple | None = None
         self._generator = FrameGenerator(context.width, context.height, context.device)
+        self._strip: _Strip | None = None
 
     def history(self, frame: int, params: Snapshot) -> int:
-        k = params["diffusion.generate"]  # from a traced frame (multiple of k) at or before the chain
-        start = history_start(
-            frame - frame % k, params["diffusion.reset_interval"], params["diffusion.reset_fade"]
-        )
-        return start - start % k
+        return _replay_start(frame, params.node(NODE))
 
     def reset(self) -> None:
         self._chains.clear()
         self._generator.reset()
+        self._strip = None
 
     def process(self, product: RenderProduct, params: Snapshot) -> None:
         p = params.node(NODE)
@@ -202,6 +235,19 @@ class DiffusionNode(Node):
         frame_state.previous_frame = frame - 1 if key_source is None else self._generator.key_frame
         if frame_state.previous_frame == self._generator.key_frame:  # the panels' change since
             frame_state.relight = self._generator.relit_history(product)
+        strip = self._strip
+        # only from within this frame's replay: the strips' frame reprojects its key frame's output,
+        # which a memory chain ending before this frame's may have made (a seek would not replay it)
+        if (
+            key_source is not None
+            and strip is not None
+            and strip.frame == frame - 1
+            and aovs.motion is not None
+            and _replay_start(strip.frame, p) == _replay_start(frame, p)
+        ):
+            grid, seen = strip.source(aovs.motion, frame_state.valid)
+            if bool(seen.any()):
+                frame_state.strip = (strip, grid, seen)
         chains = active_chains(frame, p["reset_interval"], p["reset_fade"])
         made = [(weight, *self._remember(start, frame, frame_state, p)) for start, weight in chains]
         self._chains = {start: self._chains[start] for start, _ in chains}
@@ -225,6 +271,13 @@ class DiffusionNode(Node):
         render01 = accumulate(
             history, state.grid, state.valid, state.render01, state.samples, state.clamp_radius, state.relight
         )
+        strip = state.strip if chain is not None else None  # a chain's first frame remembers nothing
+        if strip is not None and history is not None:
+            kept, grid, seen = strip
+            from_strip = accumulate(
+                kept.render, grid, seen, state.render01, state.samples, state.clamp_radius
+            )
+            render01 = torch.where(seen > 0, from_strip, render01)
         light = state.light
         if light is None:  # the reconstruction's own: a chain's first is the render as filled up
             light = lighting(render01, state.scale if history is None else 1.0)
@@ -233,11 +286,17 @@ class DiffusionNode(Node):
             noise = fresh
             if p["warp_noise"]:  # invented detail carried along the motion, fresh where newly seen
                 noise = carry_noise(chain.noise, state.grid, valid, noise)
+                if strip is not None:
+                    noise = torch.where(seen > 0, warp(kept.noise, grid, mode="nearest"), noise)
+            if strip is not None:
+                valid = valid + seen
             # fields re-made from the carried noise, eased into the carried fields: the seams between
             # newly seen and remembered surfaces heal, the re-made fields' pooling jitter is damped
             fields = blotch_fields(noise)
             if p["warp_noise"]:
                 carried = warp(chain.wear, state.grid)
+                if strip is not None:
+                    carried = torch.where(seen > 0, warp(kept.wear, grid), carried)
                 fields = valid * (carried + WEAR_EASING * (fields - carried)) + (1 - valid) * fields
         else:
             valid = torch.zeros_like(aovs.depth)
@@ -270,6 +329,9 @@ class DiffusionNode(Node):
         aovs = state.aovs
         if chain is not None and state.grid is not None:  # sharp as a full-size render
             previous = remembered(chain.ratio, state.grid, light, render01, 1)
+            if state.strip is not None:
+                kept, grid, seen = state.strip
+                previous = torch.where(seen > 0, remembered(kept.ratio, grid, light, render01, 1), previous)
         else:
             previous = torch.zeros_like(aovs.render)
         if chain is not None and (frame - start) % p["keyframe_interval"] != 0:
@@ -306,28 +368,35 @@ class DiffusionNode(Node):
         amount = _model_share(p["strength"])
         trust = memory_trust(p["temporal_weight"], 1.0)  # the generated pixels: full size, this frame's light
         rgb = wp.to_torch(product[RGB])
+        made01 = (rgb_to_signed(rgb) + 1.0) / 2.0  # as generated, the strips as traced
+        light = lighting(made01)
+        noise = self._fresh_noise(product.frame, p["seed"])
+        mask, ratio = torch.zeros_like(light), unlit(made01, light)
+        strip = _Strip(product.frame, mask, ratio, noise, blotch_fields(noise), made01)
         for area in areas:
             aovs = read_aovs(product, area.rows, area.cols)
-            valid = 1.0 - area.mask
-            inputs = FrameInputs(aovs.render, aovs.depth, aovs.normals, aovs.render, valid * trust)
-            noise = self._fresh_noise(product.frame, p["seed"], area)
-            out = _run_padded(stylizer, inputs, noise, level, p["steps"])
-            filled = aovs.render + amount * area.mask * (out - aovs.render)
-            rgb[area.rows, area.cols, :3] = signed_to_rgb(filled)
+            rows, cols, mask = area.rows, area.cols, area.mask
+            inputs = FrameInputs(aovs.render, aovs.depth, aovs.normals, aovs.render, (1.0 - mask) * trust)
+            out = _run_padded(stylizer, inputs, noise[..., rows, cols], level, p["steps"])
+            filled01 = (aovs.render + amount * mask * (out - aovs.render) + 1.0) / 2.0
+            gain = wear_gain(strip.wear[..., rows, cols], aovs.normals, aovs.depth, p["strength"])
+            rgb[rows, cols, :3] = signed_to_rgb((filled01 * (1.0 + mask * (gain - 1.0))) * 2.0 - 1.0)
+            ratio = strip.ratio[..., rows, cols]
+            ratio.copy_(torch.where(mask > 0, unlit(filled01, light[..., rows, cols]), ratio))
+            strip.mask[..., rows, cols] = torch.maximum(strip.mask[..., rows, cols], mask)
+        self._strip = strip
 
     def _follow(self, motion: torch.Tensor | None) -> None:
         """Carry a diffusers checkpoint's latent memory along a frame the model does not run on."""
         if motion is not None and hasattr(self._stylizer, "follow"):
             self._stylizer.follow(motion)
 
-    def _fresh_noise(self, frame: int, seed: int, window: Window | None = None) -> torch.Tensor:
-        """The frame's noise, or a generated frame's ``window``'s (keyed by where it lies)."""
-        place = () if window is None else ("window", window.top, window.left)
+    def _fresh_noise(self, frame: int, seed: int) -> torch.Tensor:
+        """The frame's noise (a pure function of the run's seed, ``seed`` and the frame)."""
         generator = torch.Generator().manual_seed(
-            stream_key(self.context.seed, NODE, seed, frame, *place) & 0x7FFF_FFFF_FFFF
+            stream_key(self.context.seed, NODE, seed, frame) & 0x7FFF_FFFF_FFFF
         )
-        shape = self._shape if window is None else (1, 3, *window.mask.shape[-2:])
-        return torch.randn(shape, generator=generator).to(self.device)
+        return torch.randn(self._shape, generator=generator).to(self.device)
 
     def _load(self, p: dict) -> Stylizer:
         key = (p["style"], p["backend"], p["prompt"])  # the seed lives in the noise, not the model
@@ -367,7 +436,18 @@ class _FrameState:
             self.valid = None if self.grid is None else valid_mask(self.grid, aovs.disocclusion)
         self.previous_frame: int | None = None
         self.relight: Callable[[torch.Tensor], torch.Tensor] | None = None
+        # the last generated frame's strips, where this frame's pixels were first seen on them:
+        # (the strips, grid, where) (``_Strip.source``)
+        self.strip: tuple[_Strip, torch.Tensor, torch.Tensor] | None = None
         self.samples = frame_samples(product, self.render01)
+
+
+def _replay_start(frame: int, p: Mapping[str, Any]) -> int:
+    """The first frame a seek to ``frame`` replays (``history``): a traced frame (a multiple of
+    ``generate``) at or before the start of the oldest memory chain it shows."""
+    k = p["generate"]
+    start = history_start(frame - frame % k, p["reset_interval"], p["reset_fade"])
+    return start - start % k
 
 
 def _model_share(strength: float) -> float:
