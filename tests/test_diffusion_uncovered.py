@@ -7,7 +7,6 @@ import torch
 
 from backrooms.diffusion import node as diffusion_node
 from backrooms.diffusion.uncovered import DENSITY, MARGIN, windows
-from backrooms.diffusion.warping import source_grid
 from backrooms.graph.product import RGB, TRACED
 from test_render_uncovered import TURN, _walk
 
@@ -67,21 +66,20 @@ def test_the_traced_frame_after_remembers_the_strip(monkeypatch):
     seen = {}
     source = diffusion_node._Strip.source
 
-    def recorded(self, motion, seen_by_key):
-        grid, where = source(self, motion, seen_by_key)
-        seen[self.frame + 1] = where[0, 0].bool().numpy()
-        return grid, where
+    def recorded(self, motion, seen_by_key, margin):
+        first = source(self, motion, seen_by_key, margin)
+        if first is not None:
+            where = torch.zeros_like(seen_by_key)
+            where[..., first.rows, first.cols] = first.seen
+            seen[self.frame + 1] = where[0, 0].bool().numpy()
+        return first
 
     monkeypatch.setattr(diffusion_node._Strip, "source", recorded)
     remembered = _walk(frames)[TURN + 1]
     where = seen[TURN + 1]
     assert where.mean() > 0.03  # the strip of frame TURN, moved on by the turn (6.7 % when written)
     reference = _walk(frames, **{"diffusion.generate": 1})[TURN + 1][RGB][..., :3].astype(int)
-    monkeypatch.setattr(
-        diffusion_node._Strip,
-        "source",
-        lambda self, motion, key: (source_grid(motion), torch.zeros_like(key)),
-    )
+    monkeypatch.setattr(diffusion_node._Strip, "source", lambda self, motion, key, margin: None)
     forgot = _walk(frames)[TURN + 1]
 
     def away(a):

@@ -169,13 +169,44 @@ class _Strip:
     wear: torch.Tensor
     render: torch.Tensor
 
-    def source(self, motion: torch.Tensor, seen_by_key: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """For the traced frame after: its pixels' places on the strips (grid, along the motion)
-        and where that holds (1 where the source lies inside the strips and the key frame did not
-        see the pixel)."""
+    def source(self, motion: torch.Tensor, seen_by_key: torch.Tensor, margin: int) -> _FirstSeen | None:
+        """For the traced frame after: the pixels the key frame did not see whose place along the
+        motion lies inside the strips, and those places, in their bounding box ``margin`` pixels
+        wider (every clamp's window); None where there are none."""
         grid = source_grid(motion)
         inside = (warp(self.mask, grid) > 0.999).to(grid.dtype)  # no sample from outside the strips
-        return grid, inside * valid_mask(grid) * (1.0 - seen_by_key)
+        seen = inside * valid_mask(grid) * (1.0 - seen_by_key)
+        ys, xs = torch.nonzero(seen[0, 0], as_tuple=True)
+        if ys.numel() == 0:
+            return None
+        h, w = seen.shape[-2:]
+        rows = slice(max(int(ys.min()) - margin, 0), min(int(ys.max()) + 1 + margin, h))
+        cols = slice(max(int(xs.min()) - margin, 0), min(int(xs.max()) + 1 + margin, w))
+        return _FirstSeen(self, rows, cols, grid[:, rows, cols], seen[..., rows, cols])
+
+
+@dataclass
+class _FirstSeen:
+    """Where a traced frame's pixels were first seen on the last generated frame's strips, within
+    the box ``rows`` x ``cols`` (the strips' state is read only there: a traced frame's border, not
+    the whole frame): ``grid`` their places on the strips and ``seen`` 1 on those pixels."""
+
+    strip: _Strip
+    rows: slice
+    cols: slice
+    grid: torch.Tensor
+    seen: torch.Tensor
+
+    def crop(self, image: torch.Tensor) -> torch.Tensor:
+        """The box of a full-frame plane (one broadcast across the frame as it is)."""
+        return image if image.shape[-1] == 1 else image[..., self.rows, self.cols]
+
+    def merged(self, image: torch.Tensor, from_strip: torch.Tensor) -> torch.Tensor:
+        """``image`` (a full frame of this frame's own, written in place) with ``from_strip`` (the
+        box) where the pixels were first seen on the strips."""
+        box = image[..., self.rows, self.cols]
+        box.copy_(torch.where(self.seen > 0, from_strip, box))
+        return image
 
 
 class DiffusionNode(Node):
@@ -245,9 +276,7 @@ class DiffusionNode(Node):
             and aovs.motion is not None
             and _replay_start(strip.frame, p) == _replay_start(frame, p)
         ):
-            grid, seen = strip.source(aovs.motion, frame_state.valid)
-            if bool(seen.any()):
-                frame_state.strip = (strip, grid, seen)
+            frame_state.first_seen = strip.source(aovs.motion, frame_state.valid, frame_state.clamp_radius)
         chains = active_chains(frame, p["reset_interval"], p["reset_fade"])
         made = [(weight, *self._remember(start, frame, frame_state, p)) for start, weight in chains]
         self._chains = {start: self._chains[start] for start, _ in chains}
@@ -271,13 +300,18 @@ class DiffusionNode(Node):
         render01 = accumulate(
             history, state.grid, state.valid, state.render01, state.samples, state.clamp_radius, state.relight
         )
-        strip = state.strip if chain is not None else None  # a chain's first frame remembers nothing
-        if strip is not None and history is not None:
-            kept, grid, seen = strip
-            from_strip = accumulate(
-                kept.render, grid, seen, state.render01, state.samples, state.clamp_radius
+        first = state.first_seen if chain is not None else None  # a chain's first frame remembers nothing
+        if first is not None and history is not None:
+            samples = tuple(first.crop(x) for x in state.samples)
+            box = accumulate(
+                first.strip.render,
+                first.grid,
+                first.seen,
+                first.crop(state.render01),
+                samples,
+                state.clamp_radius,
             )
-            render01 = torch.where(seen > 0, from_strip, render01)
+            render01 = first.merged(render01, box)
         light = state.light
         if light is None:  # the reconstruction's own: a chain's first is the render as filled up
             light = lighting(render01, state.scale if history is None else 1.0)
@@ -286,17 +320,17 @@ class DiffusionNode(Node):
             noise = fresh
             if p["warp_noise"]:  # invented detail carried along the motion, fresh where newly seen
                 noise = carry_noise(chain.noise, state.grid, valid, noise)
-                if strip is not None:
-                    noise = torch.where(seen > 0, warp(kept.noise, grid, mode="nearest"), noise)
-            if strip is not None:
-                valid = valid + seen
+                if first is not None:
+                    noise = first.merged(noise, warp(first.strip.noise, first.grid, mode="nearest"))
+            if first is not None:
+                valid = first.merged(valid.clone(), first.seen)  # the frame's own is every chain's
             # fields re-made from the carried noise, eased into the carried fields: the seams between
             # newly seen and remembered surfaces heal, the re-made fields' pooling jitter is damped
             fields = blotch_fields(noise)
             if p["warp_noise"]:
                 carried = warp(chain.wear, state.grid)
-                if strip is not None:
-                    carried = torch.where(seen > 0, warp(kept.wear, grid), carried)
+                if first is not None:
+                    carried = first.merged(carried, warp(first.strip.wear, first.grid))
                 fields = valid * (carried + WEAR_EASING * (fields - carried)) + (1 - valid) * fields
         else:
             valid = torch.zeros_like(aovs.depth)
@@ -329,9 +363,10 @@ class DiffusionNode(Node):
         aovs = state.aovs
         if chain is not None and state.grid is not None:  # sharp as a full-size render
             previous = remembered(chain.ratio, state.grid, light, render01, 1)
-            if state.strip is not None:
-                kept, grid, seen = state.strip
-                previous = torch.where(seen > 0, remembered(kept.ratio, grid, light, render01, 1), previous)
+            first = state.first_seen
+            if first is not None:
+                box = remembered(first.strip.ratio, first.grid, first.crop(light), first.crop(render01), 1)
+                previous = first.merged(previous, box)
         else:
             previous = torch.zeros_like(aovs.render)
         if chain is not None and (frame - start) % p["keyframe_interval"] != 0:
@@ -436,9 +471,8 @@ class _FrameState:
             self.valid = None if self.grid is None else valid_mask(self.grid, aovs.disocclusion)
         self.previous_frame: int | None = None
         self.relight: Callable[[torch.Tensor], torch.Tensor] | None = None
-        # the last generated frame's strips, where this frame's pixels were first seen on them:
-        # (the strips, grid, where) (``_Strip.source``)
-        self.strip: tuple[_Strip, torch.Tensor, torch.Tensor] | None = None
+        # where this frame's pixels were first seen on the last generated frame's strips
+        self.first_seen: _FirstSeen | None = None
         self.samples = frame_samples(product, self.render01)
 
 
