@@ -406,8 +406,9 @@ class DiffusionNode(Node):
         made01 = (rgb_to_signed(rgb) + 1.0) / 2.0  # as generated, the strips as traced
         light = lighting(made01)
         noise = self._fresh_noise(product.frame, p["seed"])
-        mask, ratio = torch.zeros_like(light), unlit(made01, light)
-        strip = _Strip(product.frame, mask, ratio, noise, blotch_fields(noise), made01)
+        strip = _Strip(
+            product.frame, torch.zeros_like(light), unlit(made01, light), noise, blotch_fields(noise), made01
+        )
         for area in areas:
             aovs = read_aovs(product, area.rows, area.cols)
             rows, cols, mask = area.rows, area.cols, area.mask
@@ -416,8 +417,8 @@ class DiffusionNode(Node):
             filled01 = (aovs.render + amount * mask * (out - aovs.render) + 1.0) / 2.0
             gain = wear_gain(strip.wear[..., rows, cols], aovs.normals, aovs.depth, p["strength"])
             rgb[rows, cols, :3] = signed_to_rgb((filled01 * (1.0 + mask * (gain - 1.0))) * 2.0 - 1.0)
-            ratio = strip.ratio[..., rows, cols]
-            ratio.copy_(torch.where(mask > 0, unlit(filled01, light[..., rows, cols]), ratio))
+            kept = strip.ratio[..., rows, cols]
+            kept.copy_(torch.where(mask > 0, unlit(filled01, light[..., rows, cols]), kept))
             strip.mask[..., rows, cols] = torch.maximum(strip.mask[..., rows, cols], mask)
         self._strip = strip
 
