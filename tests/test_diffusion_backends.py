@@ -10,7 +10,7 @@ from backrooms.diffusion.backends.onnx_backend import INPUT_NAME, OUTPUT_NAME, O
 from backrooms.diffusion.backends.tensorrt_backend import TensorRTDenoiser, build_engine, profile_shapes
 from backrooms.diffusion.backends.torch_backend import TorchDenoiser
 from backrooms.diffusion.model import BEFORE_PATCHES, IN_CHANNELS, Denoiser, DenoiserConfig
-from backrooms.diffusion.pipeline import FrameInputs
+from backrooms.diffusion.pipeline import FrameInputs, StylisePipeline
 from backrooms.errors import UserError
 
 
@@ -34,8 +34,25 @@ def model(request):
 def test_onnxruntime_matches_torch_at_a_size_other_than_the_export_size(model, tmp_path):
     path = export_onnx(model, tmp_path / "d.onnx", height=16, width=16)
     planes = torch.randn(1, IN_CHANNELS, 24, 40)
-    expected = TorchDenoiser(model)(planes)
+    expected = TorchDenoiser(model, bfloat16=False)(planes)
     assert torch.allclose(OnnxDenoiser(path)(planes), expected, atol=1e-4)
+
+
+def test_bfloat16_convolutions_stay_close_to_float32(model):
+    planes = torch.randn(1, IN_CHANNELS, 32, 48)
+    exact = TorchDenoiser(model, bfloat16=False)(planes)
+    fast = TorchDenoiser(model, bfloat16=True)(planes)
+    assert fast.dtype == torch.float32
+    difference = (fast - exact).abs()
+    assert float(difference.max()) > 0  # bfloat16 did run (a CPU without it emulates it)
+    assert float(difference.mean()) < 0.01 * float(exact.abs().mean())  # random weights: ~0.5 %
+
+
+@pytest.mark.parametrize("amx", [True, False])
+def test_bfloat16_is_the_default_where_the_cpu_has_amx_tiles(model, monkeypatch, amx):
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
+    assert TorchDenoiser(model).bfloat16 is amx
+    assert TorchDenoiser(model, bfloat16=False).bfloat16 is False
 
 
 def test_load_stylizer_runs_the_onnx_backend_end_to_end(model, tmp_path, monkeypatch):
@@ -46,7 +63,7 @@ def test_load_stylizer_runs_the_onnx_backend_end_to_end(model, tmp_path, monkeyp
     zeros1 = torch.zeros(1, 1, 16, 16)
     inputs = FrameInputs(render, zeros1, torch.zeros_like(render), torch.zeros_like(render), zeros1)
     noise = torch.randn_like(render)
-    expected = load_stylizer(folder, "torch", "cpu")(inputs, noise, 0.5, 2)
+    expected = StylisePipeline(TorchDenoiser(model, bfloat16=False), model.multiple)(inputs, noise, 0.5, 2)
     assert torch.allclose(stylizer(inputs, noise, 0.5, 2), expected, atol=1e-4)
 
 

@@ -1,16 +1,34 @@
-"""The denoiser on torch (CPU or CUDA): inference mode, channels-last after the stem, fp16 on CUDA."""
+"""The denoiser on torch (CPU or CUDA): inference mode, channels-last after the stem, fp16 on CUDA,
+bfloat16 convolutions on a CPU with AMX tiles."""
 
 from __future__ import annotations
+
+import contextlib
 
 import torch
 
 from backrooms.diffusion.model import Denoiser
 
 
+def amx_tiles() -> bool:
+    """Whether this CPU has AMX tiles (Sapphire Rapids and later Xeons), where oneDNN runs bfloat16
+    convolutions on them."""
+    probe = getattr(torch.cpu, "_is_amx_tile_supported", None)
+    return bool(probe is not None and probe())
+
+
 class TorchDenoiser:
-    def __init__(self, model: Denoiser, device: str = "cpu") -> None:
+    """``planes -> x0`` on ``device``. ``bfloat16`` (None: where the CPU has AMX tiles, never on
+    CUDA, which runs the whole network in float16) runs the convolutions under bfloat16 autocast:
+    on the 2-core Xeon's AMX the shipped network at 320x240 on one thread took 9.1 ms instead of
+    13.7 (640x480: 37 instead of 58), and through the graph on a held-out walk the frames moved by
+    0.03/255 on average (2/255 at most; SSIM within 0.00002, the same warping error). The full-
+    resolution filtering of the start image stays float32 (its operands are)."""
+
+    def __init__(self, model: Denoiser, device: str = "cpu", bfloat16: bool | None = None) -> None:
         self.device = torch.device(device)
         self.dtype = torch.float16 if self.device.type == "cuda" else torch.float32
+        self.bfloat16 = self.device.type == "cpu" and (amx_tiles() if bfloat16 is None else bfloat16)
         self.model = model.to(self.device, self.dtype).eval().to(memory_format=torch.channels_last)
         # The stacked planes stay planar: the stem reads them as they are and its (16x smaller)
         # output goes channels-last, instead of a channels-last copy of the 15 full-resolution
@@ -19,6 +37,11 @@ class TorchDenoiser:
         self.multiple = model.multiple
 
     def __call__(self, planes: torch.Tensor) -> torch.Tensor:
-        with torch.inference_mode():
+        with torch.inference_mode(), self._autocast():
             x = planes.to(self.device, self.dtype).contiguous()
             return self.model(x).to(planes.dtype).contiguous()
+
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        if self.bfloat16:
+            return torch.autocast("cpu", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
