@@ -88,5 +88,11 @@ def accumulate(
     if relight is not None:
         carried = relight(carried)
     carried = clamp_to_render(carried, fill01, radius=radius)
-    blended = carried + (BLEND * weight) * (picked - carried)
-    return valid * blended + (1 - valid) * fill01
+    # carried + (BLEND weight)(picked - carried), then valid * that + (1 - valid) fill01: in place
+    # in one buffer, the same bytes as those expressions
+    out = picked - carried
+    out *= BLEND * weight
+    out += carried
+    out *= valid
+    out += (1 - valid) * fill01
+    return out
