@@ -94,9 +94,7 @@ def clamp_radius(render_scale: float) -> int:
     return max(1, math.ceil(1.0 / render_scale - 1e-6))
 
 
-def _extreme(
-    edged: torch.Tensor, radius: int, pick: Callable[..., torch.Tensor]
-) -> torch.Tensor:
+def _extreme(edged: torch.Tensor, radius: int, pick: Callable[..., torch.Tensor]) -> torch.Tensor:
     """The max (or min) over each pixel's (2 radius + 1)^2 neighbourhood inside the frame, from the
     image padded by ``radius`` edge-replicated pixels: max_pool2d's result, as two separable passes
     of shifted views (max_pool2d took 5.7-8.4 ms at 320x240 on one CPU thread, these 0.2 ms)."""
