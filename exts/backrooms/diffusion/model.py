@@ -230,6 +230,7 @@ def _filtered(image: torch.Tensor, weights: torch.Tensor, size: int) -> torch.Te
     h, w = image.shape[-2:]
     r = size // 2
     padded = F.pad(image, (r, r, r, r), mode="replicate")
+    weights = weights.to(image.dtype)  # once: under bfloat16 autocast each tap cast its own, slowly
     total = weights[:, :1] * padded[..., :h, :w]
     for k in range(1, size * size):
         dy, dx = divmod(k, size)
