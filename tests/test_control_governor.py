@@ -40,18 +40,46 @@ def _frames_until_change(governor: FrameRateGovernor, seconds: float, limit: int
     return limit, {}
 
 
+def _until_change_at(governor: FrameRateGovernor, cost: list[float], limit: int = 1000) -> tuple[int, dict]:
+    """``_frames_until_change`` with each frame taking ``cost[step]`` budgets at the step held."""
+    for n in range(1, limit + 1):
+        governor.observe(cost[governor.level] * BUDGET)
+        proposal = governor.changes({})
+        if proposal:
+            return n, proposal
+    return limit, {}
+
+
 def test_late_frames_step_down_the_ladder_one_judged_window_at_a_time():
     governor = FrameRateGovernor(FPS, _start())
     window = window_frames(FPS)
+    cost = [2.0, 1.9, 1.8, 1.7, 1.6]  # each step faster, every one still late
     steps = []
     for _ in range(len(LADDER) - 1):
-        fed, proposal = _frames_until_change(governor, 2.0 * BUDGET)
+        fed, proposal = _until_change_at(governor, cost)
         steps.append((fed, proposal))
     # each step: the settling frames (kernel loads, new buffers) are not judged, then one window
     assert [fed for fed, _ in steps] == [SETTLE + window] * (len(LADDER) - 1)
     assert [proposal for _, proposal in steps] == list(LADDER[1:])
     assert governor.state() == f"{len(LADDER)}/{len(LADDER)}"
-    assert _frames_until_change(governor, 2.0 * BUDGET, limit=200)[1] == {}  # nothing left to give
+    assert _until_change_at(governor, cost, limit=200)[1] == {}  # nothing left to give
+
+
+def test_a_step_down_that_is_no_faster_is_taken_back_and_the_ladder_ends_above_it(caplog):
+    governor = FrameRateGovernor(FPS, _start(2))  # the defaults
+    window = window_frames(FPS)
+    cost = [2.0, 1.6, 1.3, 1.15, 1.16]  # as live played on the 2-core CPU: the last step buys nothing
+    assert _until_change_at(governor, cost) == (SETTLE + window, LADDER[3])  # 1.3 -> 1.15: kept
+    assert _until_change_at(governor, cost) == (SETTLE + window, LADDER[4])  # still late: one more
+    # its first window is no faster than the one that called for it: taken back at once
+    assert _until_change_at(governor, cost) == (SETTLE + window, LADDER[3])
+    assert "step 5/5 was no faster" in caplog.text
+    assert _until_change_at(governor, cost, limit=40 * window) == (40 * window, {})  # and not tried again
+    assert governor.state() == f"4/{len(LADDER)}"
+    # a step down that helps, even a little, is kept
+    helped = FrameRateGovernor(FPS, _start(3))
+    assert _until_change_at(helped, [2.0, 1.6, 1.3, 1.2, 1.15]) == (SETTLE + window, LADDER[4])
+    assert _until_change_at(helped, [2.0, 1.6, 1.3, 1.2, 1.15], limit=40 * window)[1] == {}
 
 
 def test_frames_on_time_without_room_change_nothing_and_a_spike_is_not_a_trend():
