@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from backrooms.control.clock import FrameClock
-from backrooms.control.governor import LADDER, SETTLE, UP_WINDOWS, FrameRateGovernor, window_frames
+from backrooms.control.governor import JUDGED, LADDER, SETTLE, UP_WINDOWS, FrameRateGovernor, window_frames
 from backrooms.control.inbox import Inbox
 from backrooms.control.live import LiveLoop
 from backrooms.control.tally import Tally
@@ -71,15 +71,25 @@ def test_a_step_down_that_is_no_faster_is_taken_back_and_the_ladder_ends_above_i
     cost = [2.0, 1.6, 1.3, 1.15, 1.16]  # as live played on the 2-core CPU: the last step buys nothing
     assert _until_change_at(governor, cost) == (SETTLE + window, LADDER[3])  # 1.3 -> 1.15: kept
     assert _until_change_at(governor, cost) == (SETTLE + window, LADDER[4])  # still late: one more
-    # its first window is no faster than the one that called for it: taken back at once
-    assert _until_change_at(governor, cost) == (SETTLE + window, LADDER[3])
+    # its first two windows are no faster than the one that called for it: taken back then
+    assert _until_change_at(governor, cost) == (SETTLE + JUDGED * window, LADDER[3])
     assert "step 5/5 was no faster" in caplog.text
-    assert _until_change_at(governor, cost, limit=40 * window) == (40 * window, {})  # and not tried again
-    assert governor.state() == f"4/{len(LADDER)}"
-    # a step down that helps, even a little, is kept
+    # not tried again for UP_WINDOWS windows, then twice as long after each time it is taken back
+    for wait in (UP_WINDOWS, 2 * UP_WINDOWS, 4 * UP_WINDOWS):
+        assert _until_change_at(governor, cost) == (SETTLE + wait * window, LADDER[4])
+        assert governor.state() == f"5/{len(LADDER)}"
+        assert _until_change_at(governor, cost) == (SETTLE + JUDGED * window, LADDER[3])
+        assert governor.state() == f"4/{len(LADDER)}"
+    # a step down that helps, even a little, is kept; so is one whose first window was a stall
     helped = FrameRateGovernor(FPS, _start(3))
     assert _until_change_at(helped, [2.0, 1.6, 1.3, 1.2, 1.15]) == (SETTLE + window, LADDER[4])
     assert _until_change_at(helped, [2.0, 1.6, 1.3, 1.2, 1.15], limit=40 * window)[1] == {}
+    stalled = FrameRateGovernor(FPS, _start(3))
+    assert _until_change_at(stalled, cost) == (SETTLE + window, LADDER[4])
+    for seconds in [1.3 * BUDGET] * window + [1.05 * BUDGET] * 40 * window:  # a slow window, then faster
+        stalled.observe(seconds)
+        assert stalled.changes({}) == {}
+    assert stalled.state() == f"5/{len(LADDER)}"
 
 
 def test_frames_on_time_without_room_change_nothing_and_a_spike_is_not_a_trend():

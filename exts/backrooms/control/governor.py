@@ -15,10 +15,12 @@ Rules: the first frames (kernel loads) and the first frames after every step (a 
 allocates and loads) are not judged; a step down needs the median frame time of a window to be
 over the frame's budget; a step up needs the last windows to fit in ``ROOM`` of the budget, and
 waits twice as long after each step up that had to be taken back. A step down is measured too: if
-its first window is not down to ``GAIN`` of the window that called for it, it bought nothing but
-a softer picture, so it is taken back and the ladder ends above it for the session (on the 2-core
-Xeon, `backrooms live` at latency 2 played step 5 no faster than step 4: 19.9-20.7 fps against
-20.4-21.1 at 320x240, 5.8 against 6.6 at 640x480; docs/live.md). A controller that sets either
+neither of its first ``JUDGED`` windows is down to ``GAIN`` of the window that called for it (no
+further step is taken meanwhile), it bought nothing but a softer picture, so it is taken back and
+not tried again for ``UP_WINDOWS`` windows, twice as long after each time it is taken back (another
+program's load can make a step that helps look useless; on the 2-core Xeon, `backrooms live` at
+latency 2 played step 5 no faster than step 4: 19.9-20.7 fps against 20.4-21.1 at 320x240, 5.8
+against 6.6 at 640x480; docs/live.md). A controller that sets either
 knob takes them over for the rest of the session (the governor stops, once, with a log line).
 """
 
@@ -44,6 +46,7 @@ OVER = 1.1  # a window whose median frame time is over this share of the budget 
 ROOM = 0.6  # a step up needs windows whose median fits in this share of the budget
 UP_WINDOWS = 8  # that many windows in a row before the first step up (doubled after each failed one)
 GAIN = 0.97  # a step down must bring the median frame time down to this share of what called for it
+JUDGED = 2  # in one of this many windows: one window of six frames can be a stall's
 
 
 def window_frames(fps: float) -> int:
@@ -67,7 +70,10 @@ class FrameRateGovernor:
         self._patience = UP_WINDOWS
         self._went_up = False  # the last step was up and its first window is still to be judged
         self._called_down: float | None = None  # the median that called for the last step down, until judged
-        self._lowest = len(LADDER) - 1  # the lowest step that may be taken
+        self._doubts = 0  # windows since that step down that were no faster
+        self._lowest = len(LADDER) - 1  # the lowest step that may be taken now
+        self._retry = 0  # windows until a step taken back may be tried again
+        self._retry_patience = UP_WINDOWS
         self._proposed: dict[str, Any] = {}
 
     def observe(self, seconds: float) -> None:
@@ -83,19 +89,17 @@ class FrameRateGovernor:
         median = statistics.median(self._times)
         self._times.clear()
         judged_step_up, self._went_up = self._went_up, False
-        called_down, self._called_down = self._called_down, None
-        if called_down is not None and median > GAIN * called_down:  # the step down bought nothing
-            self._lowest = self.level - 1
-            LOG.warning(
-                "live: step %d/%d was no faster (%.0f ms against %.0f): back up, and no lower from now on",
-                self.level + 1,
-                len(LADDER),
-                median * 1e3,
-                called_down * 1e3,
-            )
-            self._step(self.level - 1, median)
-            self._went_up = False  # a step taken back, not a step up to be judged
+        if self._retry > 0:
+            self._retry -= 1
+            if self._retry == 0:
+                self._lowest = len(LADDER) - 1
+        called_down = self._called_down
+        if called_down is not None and median > GAIN * called_down:  # the step down no faster (yet)
+            self._doubts += 1
+            if self._doubts >= JUDGED:
+                self._take_back(median, called_down)
             return
+        self._called_down, self._doubts = None, 0
         if median > OVER * self.budget:
             self._quiet = 0
             if judged_step_up:  # the step up did not fit: wait twice as long before the next one
@@ -109,14 +113,28 @@ class FrameRateGovernor:
         else:
             self._quiet = 0
 
+    def _take_back(self, median: float, called_down: float) -> None:
+        """The step down just taken made frames no faster: back up, and not below for a while."""
+        self._lowest, self._retry = self.level - 1, self._retry_patience
+        LOG.warning(
+            "live: step %d/%d was no faster (%.0f ms against %.0f): back up, not tried again for %.0f s",
+            self.level + 1,
+            len(LADDER),
+            median * 1e3,
+            called_down * 1e3,
+            self._retry * self.window * self.budget,
+        )
+        self._retry_patience *= 2
+        self._step(self.level - 1, median)
+        self._went_up = False  # a step taken back, not a step up to be judged
+
     def _step(self, level: int, median: float) -> None:
         """Propose ``LADDER[level]`` (nothing past either end of the ladder)."""
         went_up = level < self.level
         if not 0 <= level <= self._lowest:
             return
         self.level, self._went_up = level, went_up
-        if not went_up:
-            self._called_down = median
+        self._called_down, self._doubts = (None if went_up else median), 0
         self._proposed = dict(LADDER[level])
         self._skip = SETTLE
         knobs = ", ".join(f"{key} {value:g}" for key, value in LADDER[level].items())
