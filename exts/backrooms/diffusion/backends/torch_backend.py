@@ -3,8 +3,6 @@ bfloat16 convolutions on a CPU with AMX tiles."""
 
 from __future__ import annotations
 
-import contextlib
-
 import torch
 
 from backrooms.diffusion.model import Denoiser
@@ -37,11 +35,6 @@ class TorchDenoiser:
         self.multiple = model.multiple
 
     def __call__(self, planes: torch.Tensor) -> torch.Tensor:
-        with torch.inference_mode(), self._autocast():
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bfloat16):
             x = planes.to(self.device, self.dtype).contiguous()
             return self.model(x).to(planes.dtype).contiguous()
-
-    def _autocast(self) -> contextlib.AbstractContextManager:
-        if self.bfloat16:
-            return torch.autocast("cpu", dtype=torch.bfloat16)
-        return contextlib.nullcontext()
