@@ -223,14 +223,20 @@ def test_the_output_follows_the_panels_light_frame_by_frame(k, scale):
 
 @pytest.mark.parametrize(
     ("knob", "amplitude", "correlation_at_least"),
-    [("render.exposure", 0.5, 0.95), ("render.ambient", 0.03, 0.95), ("render.haze", 0.03, 0.9)],
+    [
+        ("render.exposure", 0.5, 0.95),
+        ("render.ambient", 0.03, 0.95),
+        ("render.haze", 0.03, 0.9),
+        ("render.light_radius", 3.0, 0.95),
+    ],
 )
-def test_the_output_follows_an_automated_exposure_ambient_and_haze(knob, amplitude, correlation_at_least):
-    """``render.exposure`` (+-0.5 EV), ``render.ambient`` (0.08 +- 0.03) or ``render.haze`` (0.035 +-
-    0.03) wobbling frame by frame, as a DAW automates them, at the defaults (``generate`` 2, scale
-    0.75): each frame's change of mean brightness after the node follows the render's. Before, a
-    generated frame kept its key frame's and the output moved about half as much (slope 0.53 / 0.57
-    / 0.70, correlation 0.68 / 0.68 / 0.87 on this walk; now 1.05 / 1.06 / 0.93)."""
+def test_the_output_follows_an_automated_light(knob, amplitude, correlation_at_least):
+    """``render.exposure`` (+-0.5 EV), ``render.ambient`` (0.08 +- 0.03), ``render.haze`` (0.035 +-
+    0.03) or ``render.light_radius`` (7 +- 3 m) wobbling frame by frame, as a DAW automates them, at
+    the defaults (``generate`` 2, scale 0.75): each frame's change of mean brightness after the node
+    follows the render's. Before, a generated frame kept its key frame's and the output moved about
+    half as much (slope 0.53 / 0.57 / 0.70, correlation 0.68 / 0.68 / 0.87 on this walk; now 1.05 /
+    1.06 / 0.93), the light's reach a fifth as much (slope 0.18, correlation 0.38; now 1.08 / 0.99)."""
     default = ParamStore().snapshot()[knob]
 
     def means(nodes: tuple) -> torch.Tensor:

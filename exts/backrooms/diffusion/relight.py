@@ -29,10 +29,11 @@ its own; a panel on the ceiling gets no direct light from the others), seen thro
 a panel that goes out dims to the grey the render shows, not to black, and one dark at the key
 frame lights up from that grey. ``change_at`` gives that factor negated.
 
-``render.exposure``, ``render.ambient`` and ``render.haze`` automated live change the light too:
-each enters as it was at each frame (an exposure scales every surface, its haze and its panels; a
-denser haze hides more of a surface behind more glow), so a generated frame and a traced frame's
-history take the frame's own. Before, a generated frame kept its key frame's: an exposure wobble of
+``render.exposure``, ``render.ambient``, ``render.haze`` and ``render.light_radius`` automated live
+change the light too: each enters as it was at each frame (an exposure scales every surface, its
+haze and its panels; a denser haze hides more of a surface behind more glow; a shorter reach drops
+the farther panels from each sum), so a generated frame and a traced frame's history take the
+frame's own. Before, a generated frame kept its key frame's: an exposure wobble of
 +-0.5 EV at the defaults reached the output at half its size (frame means' changes regressed on
 the render's, slope 0.52).
 """
@@ -70,9 +71,10 @@ class Panels:
     key: wp.array(dtype=wp.float32)  # ... and at the key frame
     lit_now: wp.array(dtype=wp.float32)  # the light each panel reflects this frame, exposed
     lit_key: wp.array(dtype=wp.float32)  # ... and at the key frame
-    first: wp.array(dtype=wp.int32)  # panel i's neighbours within reach: neighbour[first[i]:first[i + 1]]
+    first: wp.array(dtype=wp.int32)  # panel i's neighbours within ``cell``: neighbour[first[i]:first[i + 1]]
     neighbour: wp.array(dtype=wp.int32)
-    shape: wp.array(dtype=wp.float32)  # ... and the bounce of each at i per unit of gain
+    shape: wp.array(dtype=wp.float32)  # ... the bounce of each at i per unit of gain
+    gap: wp.array(dtype=wp.float32)  # ... and its distance from i (``panel_gap``)
     start: wp.array(dtype=wp.int32)  # cell c holds items[start[c]:start[c + 1]]
     items: wp.array(dtype=wp.int32)
     keys: wp.array(dtype=wp.uint32)  # the panels' keys, sorted ...
@@ -81,8 +83,8 @@ class Panels:
     cell: float
     cols: int
     rows: int
-    reach: float
     # each (this frame's, the key frame's): the knobs may be automated between the two
+    reach: wp.vec2  # ``render.light_radius``: no wider than ``cell``
     ambient: wp.vec2  # ``render.ambient``
     exposure: float  # this frame's exposure scale over the key frame's (``render.exposure``)
     emission: wp.vec2  # a panel's emitted radiance per unit of gain, exposed
@@ -140,7 +142,7 @@ def panel_change(panels: Panels, i: int, distance: float) -> float:
 @wp.func
 def around(panels: Panels, p: wp.vec3, n: int) -> wp.vec2i:
     """The items of the ``n``-th (0..8, row by row) cell of the 3x3 block of cells around ``p`` on
-    the floor plan (an empty range off the plan): every panel within ``reach`` of ``p`` is in one."""
+    the floor plan (an empty range off the plan): every panel within ``cell`` of ``p`` is in one."""
     u = int(wp.floor((p[0] - panels.origin[0]) / panels.cell)) + n % 3 - 1
     v = int(wp.floor((p[2] - panels.origin[1]) / panels.cell)) + n // 3 - 1
     if u < 0 or v < 0 or u >= panels.cols or v >= panels.rows:
@@ -151,23 +153,25 @@ def around(panels: Panels, p: wp.vec3, n: int) -> wp.vec2i:
 @wp.func
 def bounce_at(panels: Panels, p: wp.vec3) -> wp.vec2:
     """The bounce of every panel within reach of ``p`` (``render.lighting.bounce_from``), at this
-    frame's gains and the key frame's."""
+    frame's gains and reach and the key frame's."""
     total = wp.vec2(0.0)
     for cell in range(9):
         items = around(panels, p, cell)
         for k in range(items[0], items[1]):
             j = panels.items[k]
-            if panel_gap(panels, p, j) <= panels.reach:
+            gap = panel_gap(panels, p, j)
+            if gap <= panels.cell:
                 half = panels.half[j]
                 shape = bounce_from(1.0, 4.0 * half[0] * half[1], panels.position[j] - p)
-                total += wp.vec2(panels.now[j], panels.key[j]) * shape
+                now = wp.where(gap <= panels.reach[0], panels.now[j], 0.0)
+                total += wp.vec2(now, wp.where(gap <= panels.reach[1], panels.key[j], 0.0)) * shape
     return total
 
 
 @wp.kernel
 def list_neighbours(panels: Panels, fill: bool, count: wp.array(dtype=wp.int32)):
-    """Panel i's neighbours within reach (itself included) and the bounce of each at its centre
-    per unit of gain: counted (``fill`` False), then written from ``panels.first[i]``."""
+    """Panel i's neighbours within ``cell`` (itself included), the bounce of each at its centre per
+    unit of gain and its distance: counted (``fill`` False), then written from ``panels.first[i]``."""
     i = wp.tid()
     p = panels.position[i]
     n = int(0)  # noqa: UP018, RUF046 (a Warp variable the loop may change, not a constant)
@@ -175,10 +179,12 @@ def list_neighbours(panels: Panels, fill: bool, count: wp.array(dtype=wp.int32))
         items = around(panels, p, cell)
         for k in range(items[0], items[1]):
             j = panels.items[k]
-            if panel_gap(panels, p, j) <= panels.reach:
+            gap = panel_gap(panels, p, j)
+            if gap <= panels.cell:
                 if fill:
                     half = panels.half[j]
                     panels.neighbour[panels.first[i] + n] = j
+                    panels.gap[panels.first[i] + n] = gap
                     panels.shape[panels.first[i] + n] = bounce_from(
                         1.0, 4.0 * half[0] * half[1], panels.position[j] - p
                     )
@@ -205,8 +211,10 @@ def panel_light(panels: Panels, eye: wp.vec3):
     before = wp.float32(0.0)
     for k in range(panels.first[i], panels.first[i + 1]):
         j = panels.neighbour[k]
-        now += panels.now[j] * panels.shape[k]
-        before += panels.key[j] * panels.shape[k]
+        if panels.gap[k] <= panels.reach[0]:
+            now += panels.now[j] * panels.shape[k]
+        if panels.gap[k] <= panels.reach[1]:
+            before += panels.key[j] * panels.shape[k]
     panels.lit_now[i] = panels.reflect[0] * now
     panels.lit_key[i] = panels.reflect[1] * before
 
@@ -235,7 +243,8 @@ def light_ratio(
         items = around(panels, p, cell)
         for k in range(items[0], items[1]):
             li = panels.items[k]
-            if panel_gap(panels, p, li) > panels.reach:
+            gap = panel_gap(panels, p, li)
+            if gap > panels.cell:
                 continue
             half = panels.half[li]
             area = 4.0 * half[0] * half[1]
@@ -243,8 +252,10 @@ def light_ratio(
             # the renderer's light without shadows or occlusion: diffuse / pi + ambient * bounce
             direct = panel_irradiance(1.0, area, p, n, s) * 0.3183099
             bounce = bounce_from(1.0, area, s - p)
-            now += panels.now[li] * (direct + panels.ambient[0] * bounce)
-            before += panels.key[li] * (direct + panels.ambient[1] * bounce)
+            if gap <= panels.reach[0]:
+                now += panels.now[li] * (direct + panels.ambient[0] * bounce)
+            if gap <= panels.reach[1]:
+                before += panels.key[li] * (direct + panels.ambient[1] * bounce)
     if before > 0.0:
         ratio[i, j] = wp.min(now / before, MAX_RATIO) * panels.exposure
     elif now > 0.0:  # lit from none: as far as any ratio goes (no staircase between the two)
@@ -382,6 +393,7 @@ class Relighter:
         self._measured: list = []  # the last measure: the product's depth and ids, the grid, the panels
         self._tables = [wp.array(t, dtype=wp.float32, device=device) for t in _tone_tables()]
         self._binned_keys: np.ndarray | None = None
+        self._binned_reach = 0.0
         self._binned_panels = Panels()
 
     def measure(
@@ -425,8 +437,7 @@ class Relighter:
     ) -> Panels | None:
         """This frame's panels with their gains at the key frame (matched by key: chunks may have
         loaded between; a panel new since then keeps its light), binned, with both frames' ambient,
-        exposure and haze; None if nothing changed. (``render.light_radius`` is this frame's for
-        both: a change of it between the two is not followed.)"""
+        exposure, haze and reach (``render.light_radius``); None if nothing changed."""
         now = np.asarray(lights["gain"], np.float32)
         keys, before = np.asarray(key_lights["key"]), np.asarray(key_lights["gain"], np.float32)
         if not np.array_equal(keys, lights["key"]):
@@ -434,12 +445,15 @@ class Relighter:
             pairs = zip(lights["key"].tolist(), now.tolist(), strict=True)
             before = np.array([known.get(k, g) for k, g in pairs], np.float32)
         frames = (shading, key_shading)
-        ambient, exposure, haze = (
-            [float(f[name]) for f in frames] for name in ("ambient", "exposure", "haze")
+        ambient, exposure, haze, reach = (
+            [float(f[name]) for f in frames] for name in ("ambient", "exposure", "haze", "reach")
         )
-        if np.array_equal(before, now) and all(a == b for a, b in (ambient, exposure, haze)):
+        if np.array_equal(before, now) and all(a == b for a, b in (ambient, exposure, haze, reach)):
             return None
-        panels = self._binned(lights, float(shading["reach"]))
+        # binned as wide as the wider reach: a function of the two frames alone, so a seek's
+        # panels sum in the order a long run's do
+        panels = self._binned(lights, max(reach))
+        panels.reach = wp.vec2(*reach)
         panels.now.assign(now)
         panels.key.assign(before)
         tinted = float(np.mean(np.asarray(shading["panel_albedo"]) * np.asarray(LIGHT_TINT)))
@@ -453,11 +467,12 @@ class Relighter:
         return panels
 
     def _binned(self, lights: dict[str, Any], reach: float) -> Panels:
-        """The loaded panels binned on the floor plan in cells ``reach`` wide, kept while the same
-        panels are loaded (binning and uploading 2000 of them every frame cost 1.3 ms)."""
+        """The loaded panels binned on the floor plan in cells ``reach`` wide, with each one's
+        neighbours within it, kept while the same panels are loaded at the same width (binning and
+        uploading 2000 of them every frame cost 1.3 ms)."""
         keys = np.asarray(lights["key"])
         same = self._binned_keys is not None and np.array_equal(keys, self._binned_keys)
-        if same and self._binned_panels.reach == reach:
+        if same and self._binned_reach == reach:
             return self._binned_panels
         position = np.asarray(lights["position"], np.float32).reshape(-1, 3)
         plan = np.floor(position[:, [0, 2]] / reach).astype(np.int64)
@@ -487,17 +502,17 @@ class Relighter:
         panels.origin = wp.vec2(*(low * reach).astype(np.float32).tolist())
         panels.cell = reach
         panels.cols, panels.rows = int(cols), int(rows)
-        panels.reach = reach
         # each panel's neighbours within reach and their bounce shapes: fixed while these panels
         # are loaded, so a frame's reflected light is a short sum per panel (1 ms a frame otherwise)
         count = wp.zeros(len(keys), dtype=wp.int32, device=self.device)
         panels.first = panels.neighbour = wp.zeros(1, dtype=wp.int32, device=self.device)  # not read
-        panels.shape = wp.zeros(1, dtype=wp.float32, device=self.device)
+        panels.shape = panels.gap = wp.zeros(1, dtype=wp.float32, device=self.device)
         wp.launch(list_neighbours, len(keys), [panels, False, count], device=self.device)
         first = np.concatenate([[0], np.cumsum(count.numpy())]).astype(np.int32)
         panels.first = wp.array(first, dtype=wp.int32, device=self.device)
         panels.neighbour = wp.zeros(int(first[-1]), dtype=wp.int32, device=self.device)
         panels.shape = wp.zeros(int(first[-1]), dtype=wp.float32, device=self.device)
+        panels.gap = wp.zeros(int(first[-1]), dtype=wp.float32, device=self.device)
         wp.launch(list_neighbours, len(keys), [panels, True, count], device=self.device)
-        self._binned_keys, self._binned_panels = keys.copy(), panels
+        self._binned_keys, self._binned_reach, self._binned_panels = keys.copy(), reach, panels
         return panels
