@@ -65,6 +65,34 @@ def _shown(x: float) -> float:
     return 12.92 * y if y <= 0.0031308 else 1.055 * y ** (1 / 2.4) - 0.055
 
 
+@wp.kernel
+def _panels_of(panels: relight.Panels, keys: wp.array(dtype=wp.uint32), found: wp.array(dtype=wp.int32)):
+    found[wp.tid()] = relight.panel_of(panels, keys[wp.tid()])
+
+
+@pytest.mark.parametrize("count", [0, 1, 5, 2000])
+def test_a_pixels_instance_is_looked_up_among_the_panels_keys(count):
+    """Every panel's key finds its panel (the first, for a key two panels share), any other key -1,
+    whatever the count (the table is at least twice as large as the panels)."""
+    rng = np.random.default_rng(count)
+    keys = rng.choice(np.arange(1, 1 << 32, 977, dtype=np.uint64), count, replace=False).astype(np.uint32)
+    if count > 1:
+        keys[-1] = keys[0]  # shared: the first panel's
+    panels = relight.Panels()
+    slot_key, slot_panel, panels.slot_shift = relight.key_slots(keys)
+    assert len(slot_panel) >= 2 * count and (slot_panel >= 0).sum() == len(set(keys.tolist()))
+    panels.slot_key = wp.array(slot_key, dtype=wp.uint32)
+    panels.slot_panel = wp.array(slot_panel, dtype=wp.int32)
+    others = rng.integers(0, 1 << 32, 5000, dtype=np.uint64).astype(np.uint32)
+    asked = np.concatenate([keys, others, [0]]).astype(np.uint32)
+    found = wp.zeros(len(asked), dtype=wp.int32)
+    wp.launch(_panels_of, len(asked), [panels, wp.array(asked, dtype=wp.uint32)], [found])
+    first = {}
+    for panel, key in enumerate(keys.tolist()):
+        first.setdefault(key, panel)
+    assert found.numpy().tolist() == [first.get(key, -1) for key in asked.tolist()]
+
+
 def test_a_panels_own_pixels_follow_how_the_renderer_shows_it():
     """A panel's pixels (instance id = its light's key) scale in display value by the tone curve's
     view of the panel at the two gains: its emission, the bounce it reflects (its own and its

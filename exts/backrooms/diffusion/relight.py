@@ -77,8 +77,9 @@ class Panels:
     gap: wp.array(dtype=wp.float32)  # ... and its distance from i (``panel_gap``)
     start: wp.array(dtype=wp.int32)  # cell c holds items[start[c]:start[c + 1]]
     items: wp.array(dtype=wp.int32)
-    keys: wp.array(dtype=wp.uint32)  # the panels' keys, sorted ...
-    order: wp.array(dtype=wp.int32)  # ... and the panel each is
+    slot_key: wp.array(dtype=wp.uint32)  # the panels' keys hashed into slots (``key_slots``) ...
+    slot_panel: wp.array(dtype=wp.int32)  # ... and the panel in each slot (-1: empty)
+    slot_shift: int  # a key's first slot: its Fibonacci hash's top bits (32 - this many shifted out)
     origin: wp.vec2
     cell: float
     cols: int
@@ -102,20 +103,37 @@ def panel_gap(panels: Panels, p: wp.vec3, i: int) -> float:
     return wp.length(gap)
 
 
+HASH = 2654435761  # 2^32 / the golden ratio: consecutive keys land far apart
+
+
+def key_slots(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """(slot keys, slot panels, shift): an open-addressing table at least twice as large as there
+    are panels, so every search meets an empty slot; a key's search starts at its hash's top bits
+    and steps on by one. Every pixel looks its instance up (is it a panel?): a binary search of the
+    2000 keys cost 0.7 ms a frame at 320x240, most probes here are one."""
+    bits = max(1, int(2 * len(keys) - 1).bit_length())
+    slot_key = np.zeros(1 << bits, np.uint32)
+    slot_panel = np.full(1 << bits, -1, np.int32)
+    mask = (1 << bits) - 1
+    for panel, key in enumerate(keys.tolist()):
+        at = ((key * HASH) & 0xFFFFFFFF) >> (32 - bits)
+        while slot_panel[at] >= 0 and slot_key[at] != key:
+            at = (at + 1) & mask
+        if slot_panel[at] < 0:  # a key seen twice keeps its first panel
+            slot_key[at], slot_panel[at] = key, panel
+    return slot_key, slot_panel, 32 - bits
+
+
 @wp.func
 def panel_of(panels: Panels, key: wp.uint32) -> int:
-    """The panel whose key is ``key`` (an instance id), or -1: a binary search of the sorted keys."""
-    count = panels.keys.shape[0]
-    lo = wp.int32(0)
-    hi = count
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if panels.keys[mid] < key:
-            lo = mid + 1
-        else:
-            hi = mid
-    at = wp.clamp(lo, 0, wp.max(count - 1, 0))  # in bounds: both sides of ``and`` are evaluated
-    return wp.where(count > 0 and lo < count and panels.keys[at] == key, panels.order[at], -1)
+    """The panel whose key is ``key`` (an instance id), or -1 (see ``key_slots``)."""
+    mask = panels.slot_panel.shape[0] - 1
+    at = int((key * wp.uint32(HASH)) >> wp.uint32(panels.slot_shift))
+    while panels.slot_panel[at] >= 0:
+        if panels.slot_key[at] == key:
+            return panels.slot_panel[at]
+        at = (at + 1) & mask
+    return -1
 
 
 @wp.func
@@ -293,7 +311,21 @@ def relit_value(
     change); by ``-r`` itself if ``r`` is negative."""
     if r < 0.0:
         return wp.min(value * -r, 1.0)
-    return lookup(display, filmic(wp.max(lookup(radiance, value) * r + shift, 0.0)))
+    return relit_radiance(lookup(radiance, value), r, shift, display)
+
+
+@wp.func
+def relit_radiance(radiance: float, r: float, shift: float, display: wp.array(dtype=wp.float32)) -> float:
+    """``relit_value`` of a value whose radiance is known (and ``r`` not negative)."""
+    return lookup(display, filmic(wp.max(radiance * r + shift, 0.0)))
+
+
+@wp.kernel
+def decode_codes(radiance: wp.array(dtype=wp.float32), decoded: wp.array(dtype=wp.float32)):
+    """The radiance of each 8-bit code (``lookup(radiance, code / 255)``, as ``relit_value`` reads
+    it): an 8-bit image's pixels read it from here, 3 table reads a pixel fewer."""
+    code = wp.tid()
+    decoded[code] = lookup(radiance, float(code) / 255.0)
 
 
 @wp.func
@@ -335,7 +367,7 @@ def relight_codes(
     ids: wp.array2d(dtype=wp.uint32),
     ratio: wp.array2d(dtype=wp.float32),
     panels: Panels,
-    radiance: wp.array(dtype=wp.float32),
+    decoded: wp.array(dtype=wp.float32),
     display: wp.array(dtype=wp.float32),
     lit: wp.array2d(dtype=wp.uint8),
     first_row: int,
@@ -352,7 +384,10 @@ def relight_codes(
     s = change[1]
     if r != 1.0 or s != 0.0:
         for c in range(3):
-            value = relit_value(float(rgb[y, x, c]) / 255.0, r, s * HAZE_COLOR[c], radiance, display)
+            code = rgb[y, x, c]
+            value = wp.min(float(code) / 255.0 * -r, 1.0)  # a panel's own pixel (``relit_value``)
+            if r >= 0.0:
+                value = relit_radiance(decoded[int(code)], r, s * HAZE_COLOR[c], display)
             rgb[y, x, c] = wp.uint8(wp.clamp(value * 255.0 + 0.5, 0.0, 255.0))
 
 
@@ -392,6 +427,8 @@ class Relighter:
         self._ratio = wp.zeros(shape, dtype=wp.float32, device=device)
         self._measured: list = []  # the last measure: the product's depth and ids, the grid, the panels
         self._tables = [wp.array(t, dtype=wp.float32, device=device) for t in _tone_tables()]
+        self._decoded = wp.zeros(256, dtype=wp.float32, device=device)
+        wp.launch(decode_codes, 256, [self._tables[0]], [self._decoded], device=device)
         self._binned_keys: np.ndarray | None = None
         self._binned_reach = 0.0
         self._binned_panels = Panels()
@@ -418,7 +455,7 @@ class Relighter:
     def codes(self, rgb: wp.array, lit: wp.array) -> None:
         """Re-light an (H, W, 4) uint8 image in place by the last :meth:`measure`, but where ``lit``
         (H, W) is 1 (pixels already under this frame's light)."""
-        inputs = [*self._measured, *self._tables, lit]
+        inputs = [*self._measured, self._decoded, self._tables[1], lit]
         self._bands.launch_split(relight_codes, self.height, inputs, [rgb], self.width)
 
     def values(self, image01: torch.Tensor) -> torch.Tensor:
@@ -482,7 +519,7 @@ class Relighter:
         flat = plan[:, 1] * cols + plan[:, 0]
         items = np.argsort(flat, kind="stable").astype(np.int32)
         start = np.searchsorted(flat[items], np.arange(cols * rows + 1)).astype(np.int32)
-        by_key = np.argsort(keys, kind="stable")
+        slot_key, slot_panel, shift = key_slots(keys)
         panels = Panels()
         arrays = {
             "position": (position, wp.vec3),
@@ -494,13 +531,14 @@ class Relighter:
             "glow": (np.zeros(2, np.float32), wp.float32),
             "start": (start, wp.int32),
             "items": (items, wp.int32),
-            "keys": (keys[by_key], wp.uint32),
-            "order": (by_key.astype(np.int32), wp.int32),
+            "slot_key": (slot_key, wp.uint32),
+            "slot_panel": (slot_panel, wp.int32),
         }
         for name, (values, dtype) in arrays.items():
             setattr(panels, name, wp.array(values, dtype=dtype, device=self.device))
         panels.origin = wp.vec2(*(low * reach).astype(np.float32).tolist())
         panels.cell = reach
+        panels.slot_shift = shift
         panels.cols, panels.rows = int(cols), int(rows)
         # each panel's neighbours within reach and their bounce shapes: fixed while these panels
         # are loaded, so a frame's reflected light is a short sum per panel (1 ms a frame otherwise)
