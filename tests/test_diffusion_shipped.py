@@ -4,7 +4,14 @@ import pytest
 import torch
 
 from backrooms.diffusion.data import clip_settings, clip_world, render_clip
-from backrooms.diffusion.evaluate import evaluate_graph, mean_scores, run_node, scores, seed_difference
+from backrooms.diffusion.evaluate import (
+    evaluate_graph,
+    mean_scores,
+    run_node,
+    scores,
+    seed_difference,
+    still_warping_error,
+)
 from backrooms.diffusion.metrics import warping_error
 from backrooms.diffusion.model import Denoiser, parameter_count
 from backrooms.diffusion.styles import DEFAULT_STYLE, models_dir
@@ -57,6 +64,20 @@ def test_graph_evaluation_at_half_scale_scores_the_reconstruction_against_the_ta
     half = rows["generate 1 scale 0.5"]
     assert 0 < half["ssim"] <= 1 and half["psnr"] > 10
     assert half != rows["generate 1 scale 1"]  # traced at a quarter of the rays, not the full render
+
+
+def test_the_still_panels_warping_error_leaves_the_walks_flicker_out():
+    """With the walk's panels flickering hard, the plain warping error of the same graph with the
+    panels still is the lower one (the light's changes are what it leaves out), and only that
+    score is reported: the target keeps the flicker."""
+    world = clip_world(7, 5)
+    look = {**clip_settings(7, 5), "render.flicker": 1.0, "render.stutter": 0.6}
+    clip, _ = render_clip(*world, 6, 96, 72, look, expensive_spp=1, scale=1)
+    settings = ((1, 1.0),)
+    flickering = evaluate_graph(clip, world, look, str(SHIPPED), settings)["generate 1 scale 1"]
+    still = still_warping_error(clip, world, look, str(SHIPPED), settings)
+    assert set(still) == {"generate 1 scale 1"}
+    assert 0 < still["generate 1 scale 1"] < 0.8 * flickering["warping_error"]
 
 
 def test_seed_difference_is_zero_for_one_seed_and_visible_for_two():
