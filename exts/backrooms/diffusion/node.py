@@ -264,6 +264,7 @@ class DiffusionNode(Node):
         aovs = read_aovs(product)
         frame_state = _FrameState(product, aovs, key_source, scale)
         frame_state.previous_frame = frame - 1 if key_source is None else self._generator.key_frame
+        frame_state.fresh = self._fresh_noise(frame, p["seed"])
         if frame_state.previous_frame == self._generator.key_frame:  # the panels' change since
             frame_state.relight = self._generator.relit_history(product)
         strip = self._strip
@@ -294,7 +295,7 @@ class DiffusionNode(Node):
         chain = self._chains.get(start)
         if chain is not None and (frame == start or chain.last_frame != state.previous_frame):
             chain = None  # a jump without replay: this chain starts over here
-        fresh = self._fresh_noise(frame, p["seed"])
+        fresh = state.fresh
         # a chain's first frame, or frame by frame (no trust in memory): the render alone
         history = None if chain is None or p["temporal_weight"] <= 0 else chain.render
         render01 = accumulate(
@@ -471,6 +472,7 @@ class _FrameState:
             self.grid = None if aovs.motion is None else source_grid(aovs.motion)
             self.valid = None if self.grid is None else valid_mask(self.grid, aovs.disocclusion)
         self.previous_frame: int | None = None
+        self.fresh: torch.Tensor | None = None  # the frame's noise: one draw for every chain
         self.relight: Callable[[torch.Tensor], torch.Tensor] | None = None
         # where this frame's pixels were first seen on the last generated frame's strips
         self.first_seen: _FirstSeen | None = None
