@@ -1,6 +1,7 @@
 """The full default chain per stage, steady state, beside render-only in the same run.
 
-For each output size: render-only (the ``render`` node alone, not pipelined), then the default
+For each output size: render-only (the ``render`` node alone, not pipelined; timed before and after
+the chain's rows, the mean reported), then the default
 recipe's nodes with ``diffusion.generate`` 1 / 2 and ``render.scale`` 1 / 0.75 / 0.5, streamed as a batch
 render streams them (``Executor.stream``: every node on a stage of its own thread, the PNGs written
 on another); the default also serial and with only the render traced ahead (``Executor.render``,
@@ -194,13 +195,22 @@ def _chain_rows(sizes: tuple[tuple[int, int], ...], quick: bool, device: str) ->
         size = f"{width}x{height}{where}"
         load = f"load {os.getloadavg()[0]:.1f}"
         full = {"render.scale": 1.0}  # the tracer at the output size, every frame
-        alone = _timed_chain(("render",), width, height, frames, "serial", device=device, **full)["wall"]
-        cores = f"of {cpu_cores()} cores"
-        out.append(Measurement(AREA, f"render only {size} full size", 1 / alone, "fps", load))
-        defaults = (REGISTRY["diffusion.generate"].default, REGISTRY["render.scale"].default)
+        render_only = (("render",), width, height, frames, "serial")
+        # timed before and after the chain's rows, which take minutes: the machine's speed drifts
+        # (the tracer alone 16.0-17.9 fps within half an hour on the Xeon sandbox), and each ratio
+        # below is against the mean of the two
+        before = _timed_chain(*render_only, device=device, **full)["wall"]
+        rows = []
         for generate, scale, mode in CONFIGS:
             knobs = {"diffusion.generate": generate, "render.scale": scale}
-            stages = _timed_chain(nodes, width, height, frames, mode, device=device, **knobs)
+            rows.append(_timed_chain(nodes, width, height, frames, mode, device=device, **knobs))
+        after = _timed_chain(*render_only, device=device, **full)["wall"]
+        alone = (before + after) / 2
+        note = f"{load}; {1 / before:.2f} before the chain's rows, {1 / after:.2f} after"
+        out.append(Measurement(AREA, f"render only {size} full size", 1 / alone, "fps", note))
+        cores = f"of {cpu_cores()} cores"
+        defaults = (REGISTRY["diffusion.generate"].default, REGISTRY["render.scale"].default)
+        for (generate, scale, mode), stages in zip(CONFIGS, rows, strict=True):
             wall, busy = stages.pop("wall"), stages.pop("cores busy")
             split = ", ".join(f"{k} {1000 * v:.1f}" for k, v in stages.items())
             label = f"full chain {size} generate {generate} scale {scale:g} {MODES[mode]}"
