@@ -24,7 +24,8 @@ def _relit_codes(
     codes: wp.array(dtype=wp.int32),
 ):
     c = wp.tid()
-    codes[c] = int(relight.relit_value(float(c) / 255.0, r, 0.0, radiance, display) * 255.0 + 0.5)
+    value = float(c) / 255.0
+    codes[c] = int(relight.relit_value(value, relight.lookup(radiance, value), r, 0.0, display) * 255.0 + 0.5)
 
 
 @wp.kernel

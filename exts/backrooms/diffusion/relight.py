@@ -182,7 +182,8 @@ def bounce_at(panels: Panels, p: wp.vec3) -> wp.vec2:
                 half = panels.half[j]
                 shape = bounce_from(1.0, 4.0 * half[0] * half[1], panels.position[j] - p)
                 now = wp.where(gap <= panels.reach[0], panels.now[j], 0.0)
-                total += wp.vec2(now, wp.where(gap <= panels.reach[1], panels.key[j], 0.0)) * shape
+                key = wp.where(gap <= panels.reach[1], panels.key[j], 0.0)
+                total += wp.vec2(now, key) * shape
     return total
 
 
@@ -301,29 +302,20 @@ def lookup(table: wp.array(dtype=wp.float32), value: float) -> float:
 
 @wp.func
 def relit_value(
-    value: float,
-    r: float,
-    shift: float,
-    radiance: wp.array(dtype=wp.float32),
-    display: wp.array(dtype=wp.float32),
+    value: float, radiance: float, r: float, shift: float, display: wp.array(dtype=wp.float32)
 ) -> float:
-    """A display value in [0, 1] whose radiance is scaled by ``r``, then ``shift`` added (the haze's
-    change); by ``-r`` itself if ``r`` is negative."""
+    """A display value in [0, 1], whose radiance is ``radiance`` (``lookup`` in the first of
+    ``_tone_tables``), scaled by ``r``, then ``shift`` added (the haze's change); by ``-r`` itself
+    if ``r`` is negative."""
     if r < 0.0:
         return wp.min(value * -r, 1.0)
-    return relit_radiance(lookup(radiance, value), r, shift, display)
-
-
-@wp.func
-def relit_radiance(radiance: float, r: float, shift: float, display: wp.array(dtype=wp.float32)) -> float:
-    """``relit_value`` of a value whose radiance is known (and ``r`` not negative)."""
     return lookup(display, filmic(wp.max(radiance * r + shift, 0.0)))
 
 
 @wp.kernel
 def decode_codes(radiance: wp.array(dtype=wp.float32), decoded: wp.array(dtype=wp.float32)):
-    """The radiance of each 8-bit code (``lookup(radiance, code / 255)``, as ``relit_value`` reads
-    it): an 8-bit image's pixels read it from here, 3 table reads a pixel fewer."""
+    """The radiance of each 8-bit code (``lookup(radiance, code / 255)``): an 8-bit image's pixels
+    read it from here, 3 table reads a pixel fewer."""
     code = wp.tid()
     decoded[code] = lookup(radiance, float(code) / 255.0)
 
@@ -385,9 +377,7 @@ def relight_codes(
     if r != 1.0 or s != 0.0:
         for c in range(3):
             code = rgb[y, x, c]
-            value = wp.min(float(code) / 255.0 * -r, 1.0)  # a panel's own pixel (``relit_value``)
-            if r >= 0.0:
-                value = relit_radiance(decoded[int(code)], r, s * HAZE_COLOR[c], display)
+            value = relit_value(float(code) / 255.0, decoded[int(code)], r, s * HAZE_COLOR[c], display)
             rgb[y, x, c] = wp.uint8(wp.clamp(value * 255.0 + 0.5, 0.0, 255.0))
 
 
@@ -412,7 +402,7 @@ def relight_values(
     for c in range(3):
         value = image[c, y, x]
         if r != 1.0 or s != 0.0:
-            value = relit_value(value, r, s * HAZE_COLOR[c], radiance, display)
+            value = relit_value(value, lookup(radiance, value), r, s * HAZE_COLOR[c], display)
         relit[c, y, x] = value
 
 
