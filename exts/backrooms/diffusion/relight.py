@@ -509,7 +509,6 @@ class Relighter:
         flat = plan[:, 1] * cols + plan[:, 0]
         items = np.argsort(flat, kind="stable").astype(np.int32)
         start = np.searchsorted(flat[items], np.arange(cols * rows + 1)).astype(np.int32)
-        slot_key, slot_panel, shift = key_slots(keys)
         panels = Panels()
         arrays = {
             "position": (position, wp.vec3),
@@ -521,14 +520,22 @@ class Relighter:
             "glow": (np.zeros(2, np.float32), wp.float32),
             "start": (start, wp.int32),
             "items": (items, wp.int32),
-            "slot_key": (slot_key, wp.uint32),
-            "slot_panel": (slot_panel, wp.int32),
         }
         for name, (values, dtype) in arrays.items():
             setattr(panels, name, wp.array(values, dtype=dtype, device=self.device))
         panels.origin = wp.vec2(*(low * reach).astype(np.float32).tolist())
         panels.cell = reach
-        panels.slot_shift = shift
+        if same:  # only the reach moved (automated): the keys' table stands (1 ms to make in Python)
+            old = self._binned_panels
+            panels.slot_key, panels.slot_panel, panels.slot_shift = (
+                old.slot_key,
+                old.slot_panel,
+                old.slot_shift,
+            )
+        else:
+            slot_key, slot_panel, panels.slot_shift = key_slots(keys)
+            panels.slot_key = wp.array(slot_key, dtype=wp.uint32, device=self.device)
+            panels.slot_panel = wp.array(slot_panel, dtype=wp.int32, device=self.device)
         panels.cols, panels.rows = int(cols), int(rows)
         # each panel's neighbours within reach and their bounce shapes: fixed while these panels
         # are loaded, so a frame's reflected light is a short sum per panel (1 ms a frame otherwise)
