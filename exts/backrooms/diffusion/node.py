@@ -48,12 +48,13 @@ from backrooms.diffusion.generate import FrameGenerator
 from backrooms.diffusion.lighting import clamp_radius, lighting, remembered, unlit
 from backrooms.diffusion.pipeline import FrameInputs, StylisePipeline, Stylizer
 from backrooms.diffusion.resets import active_chains, history_start
+from backrooms.diffusion.spread import CatchUp
 from backrooms.diffusion.styles import DEFAULT_STYLE, find_style, resolve_style
 from backrooms.diffusion.uncovered import windows
 from backrooms.diffusion.warping import camera_speed, carry_noise, source_grid, valid_mask, warp
 from backrooms.diffusion.wear import blotch_fields, wear_gain
 from backrooms.graph.node import GraphContext, Node
-from backrooms.graph.product import RGB, TRACED, RenderProduct
+from backrooms.graph.product import DISOCCLUSION, MOTION_VECTORS, RGB, TRACED, RenderProduct
 from backrooms.params import declare
 from backrooms.params.store import Snapshot
 from backrooms.seeds import stream_key
@@ -227,6 +228,7 @@ class DiffusionNode(Node):
         self._stylizer_key: tuple | None = None
         self._generator = FrameGenerator(context.width, context.height, context.device)
         self._strip: _Strip | None = None
+        self._catch_up = CatchUp(context.width, context.height, context.device)
 
     def history(self, frame: int, params: Snapshot) -> int:
         return _replay_start(frame, params.node(NODE))
@@ -235,6 +237,7 @@ class DiffusionNode(Node):
         self._chains.clear()
         self._generator.reset()
         self._strip = None
+        self._catch_up.forget()
 
     def process(self, product: RenderProduct, params: Snapshot) -> None:
         p = params.node(NODE)
@@ -243,6 +246,7 @@ class DiffusionNode(Node):
             self._load(p)  # a style or backend that cannot load is refused on this frame, not the next
             self._generator.generate(product)
             self._fill_traced(product, p)
+            self._catch_up.hold(product)
             return
         # the key frame places this frame's pixels while generating, and once more on the first frame
         # traced after generating stopped, whose memory chains last saw that key frame
@@ -254,6 +258,8 @@ class DiffusionNode(Node):
         self._reconstruct(product, p, key_source, scale)
         if "camera" in product.meta:  # every traced frame, so generating can start on the next one
             self._generator.keep(product)
+        if generating and p["strength"] > 0.0:  # after keep: the frames generated next reproject it whole
+            self._spread(product, p)
 
     def _reconstruct(self, product: RenderProduct, p: dict, key_source: tuple | None, scale: float) -> None:
         """A traced frame; ``key_source`` (grid, valid) places its pixels in the previous traced frame
@@ -422,6 +428,16 @@ class DiffusionNode(Node):
             kept.copy_(torch.where(mask > 0, unlit(filled01, light[..., rows, cols]), kept))
             strip.mask[..., rows, cols] = torch.maximum(strip.mask[..., rows, cols], mask)
         self._strip = strip
+
+    def _spread(self, product: RenderProduct, p: dict) -> None:
+        """A traced frame's output eased toward the generated frame shown before it (``spread``),
+        only from within this frame's replay, as the strips are: a seek replays that frame too."""
+        held, frame = self._catch_up.frame, product.frame
+        self._catch_up.forget()
+        if held != frame - 1 or MOTION_VECTORS not in product or DISOCCLUSION not in product:
+            return
+        if _replay_start(frame - 1, p) == _replay_start(frame, p):
+            self._catch_up.ease(product)
 
     def _follow(self, motion: torch.Tensor | None) -> None:
         """Carry a diffusers checkpoint's latent memory along a frame the model does not run on."""

@@ -104,6 +104,9 @@ def panel_gap(panels: Panels, p: wp.vec3, i: int) -> float:
 
 
 HASH = 2654435761  # 2^32 / the golden ratio: consecutive keys land far apart
+# the same as a Warp constant: written into a kernel as a literal the compiler took it for an int32
+# first and warned of the overflow on every build
+HASH_U32 = wp.constant(wp.uint32(HASH))
 
 
 def key_slots(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
@@ -128,7 +131,7 @@ def key_slots(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
 def panel_of(panels: Panels, key: wp.uint32) -> int:
     """The panel whose key is ``key`` (an instance id), or -1 (see ``key_slots``)."""
     mask = panels.slot_panel.shape[0] - 1
-    at = int((key * wp.uint32(HASH)) >> wp.uint32(panels.slot_shift))
+    at = int((key * HASH_U32) >> wp.uint32(panels.slot_shift))
     while panels.slot_panel[at] >= 0:
         if panels.slot_key[at] == key:
             return panels.slot_panel[at]
