@@ -129,3 +129,18 @@ def test_a_generated_frame_with_a_traced_edge_renders_alone_as_in_a_long_run():
         alone = _walk([f])[f]
         for name, values in alone.items():
             assert np.array_equal(values, long[f][name]), (f, name)
+
+
+def test_a_turn_through_a_memory_reset_renders_alone_as_in_a_long_run():
+    """A memory chain that starts while the old one fades out (frames 342-347 here, the new one
+    alone from 348) must not take the strips a turn brings in from a generated frame made while the
+    old chain still showed: a seek to 348 replays from 342, where the old chain starts over, so
+    those strips differ there, and before issue 17's thirtieth round the frames from 348 on did (on
+    walk 10001's turn at 160x120 by 0.013/255 on average)."""
+    knobs = {"diffusion.reset_interval": 12, "diffusion.reset_fade": 6}
+    frames = range(TURN - 10, TURN + 2)
+    long = _walk(frames, **knobs)
+    assert sum(f[TRACED].any() for f in long.values() if TRACED in f) >= 4  # strips in the fade
+    for f in (TURN - 1, TURN, TURN + 1):
+        alone = _walk([f], **knobs)[f]
+        assert np.array_equal(alone[RGB], long[f][RGB]), f

@@ -161,9 +161,13 @@ class _Strip:
     seen border was first seen there, and without this its chains, which look back to the key
     frame, took it as never seen (the render's fill, fresh noise: the stains popped). ``mask``
     (1, 1, H, W) marks the strips; ``ratio`` is the output divided by its light and ``render`` the
-    frame as generated (the trace on the strips), both meaningful on the strips alone."""
+    frame as generated (the trace on the strips), both meaningful on the strips alone. ``oldest``:
+    where the oldest memory chain that made the key frame's output began; only chains that began no
+    earlier take the strips (a seek replays a chain from its start, and there the strips are made
+    again only from chains as young; an older one, fading out, would be made otherwise)."""
 
     frame: int
+    oldest: int
     mask: torch.Tensor
     ratio: torch.Tensor
     noise: torch.Tensor
@@ -274,15 +278,10 @@ class DiffusionNode(Node):
         if frame_state.previous_frame == self._generator.key_frame:  # the panels' change since
             frame_state.relight = self._generator.relit_history(product)
         strip = self._strip
-        # only from within this frame's replay: the strips' frame reprojects its key frame's output,
-        # which a memory chain ending before this frame's may have made (a seek would not replay it)
-        if (
-            key_source is not None
-            and strip is not None
-            and strip.frame == frame - 1
-            and aovs.motion is not None
-            and _replay_start(strip.frame, p) == _replay_start(frame, p)
-        ):
+        # the last generated frame's strips; each chain takes them only if it is no older than what
+        # made them (``_Strip.oldest``)
+        generated_before = strip is not None and strip.frame == frame - 1
+        if key_source is not None and generated_before and aovs.motion is not None:
             frame_state.first_seen = strip.source(aovs.motion, frame_state.valid, frame_state.clamp_radius)
         chains = active_chains(frame, p["reset_interval"], p["reset_fade"])
         made = [(weight, *self._remember(start, frame, frame_state, p)) for start, weight in chains]
@@ -308,6 +307,8 @@ class DiffusionNode(Node):
             history, state.grid, state.valid, state.render01, state.samples, state.clamp_radius, state.relight
         )
         first = state.first_seen if chain is not None else None  # a chain's first frame remembers nothing
+        if first is not None and first.strip.oldest < start:
+            first = None
         if first is not None and history is not None:
             samples = tuple(first.crop(x) for x in state.samples)
             box = accumulate(
@@ -347,7 +348,7 @@ class DiffusionNode(Node):
             self._follow(aovs.motion)
             output = render01
         else:
-            output = self._model_frame(chain, start, frame, state, p, render01, light, valid, noise)
+            output = self._model_frame(chain, start, frame, state, p, render01, light, valid, noise, first)
         self._chains[start] = Memory(start, frame, unlit(output, light), noise, fields, render01)
         if p["strength"] <= 0.0:  # no wear to draw: the gain would be 1 everywhere
             return output, render01
@@ -364,13 +365,14 @@ class DiffusionNode(Node):
         light: torch.Tensor,
         valid: torch.Tensor,
         noise: torch.Tensor,
+        first: _FirstSeen | None,
     ) -> torch.Tensor:
         """The model's frame in [0, 1] from the chain's re-lit memory (on frames between keyframes,
-        the memory itself with the render where it is newly seen)."""
+        the memory itself with the render where it is newly seen); ``first``: the strips the chain
+        takes this frame's newly seen pixels from, if any."""
         aovs = state.aovs
         if chain is not None and state.grid is not None:  # sharp as a full-size render
             previous = remembered(chain.ratio, state.grid, light, render01, 1)
-            first = state.first_seen
             if first is not None:
                 box = remembered(first.strip.ratio, first.grid, first.crop(light), first.crop(render01), 1)
                 previous = first.merged(previous, box)
@@ -413,8 +415,15 @@ class DiffusionNode(Node):
         made01 = (rgb_to_signed(rgb) + 1.0) / 2.0  # as generated, the strips as traced
         light = lighting(made01)
         noise = self._fresh_noise(product.frame, p["seed"])
+        oldest = history_start(self._generator.key_frame, p["reset_interval"], p["reset_fade"])
         strip = _Strip(
-            product.frame, torch.zeros_like(light), unlit(made01, light), noise, blotch_fields(noise), made01
+            product.frame,
+            oldest,
+            torch.zeros_like(light),
+            unlit(made01, light),
+            noise,
+            blotch_fields(noise),
+            made01,
         )
         for area in areas:
             aovs = read_aovs(product, area.rows, area.cols)
