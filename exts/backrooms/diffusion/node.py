@@ -163,8 +163,10 @@ class _Strip:
     (1, 1, H, W) marks the strips; ``ratio`` is the output divided by its light and ``render`` the
     frame as generated (the trace on the strips), both meaningful on the strips alone. ``oldest``:
     where the oldest memory chain that made the key frame's output began; only chains that began no
-    earlier take the strips (a seek replays a chain from its start, and there the strips are made
-    again only from chains as young; an older one, fading out, would be made otherwise)."""
+    earlier take the model's memory of the strips (``ratio``: a seek replays a chain from its start,
+    where an older chain, fading out, starts over and the strips' windows come out otherwise; so is
+    ``render`` beside the strips, which resampling it reaches); the noise and the wear are the strip
+    frame's own, every chain takes them."""
 
     frame: int
     oldest: int
@@ -307,9 +309,11 @@ class DiffusionNode(Node):
             history, state.grid, state.valid, state.render01, state.samples, state.clamp_radius, state.relight
         )
         first = state.first_seen if chain is not None else None  # a chain's first frame remembers nothing
-        if first is not None and first.strip.oldest < start:
-            first = None
-        if first is not None and history is not None:
+        # the strips' noise and wear are their frame's own; the model's memory of them and their
+        # render (resampled over their edge) are what the key frame's chains made: only a chain no
+        # older than those takes them (``_Strip.oldest``)
+        remembers = first is not None and first.strip.oldest >= start
+        if remembers and history is not None:
             samples = tuple(first.crop(x) for x in state.samples)
             box = accumulate(
                 first.strip.render,
@@ -330,7 +334,7 @@ class DiffusionNode(Node):
                 noise = carry_noise(chain.noise, state.grid, valid, noise)
                 if first is not None:
                     noise = first.merged(noise, warp(first.strip.noise, first.grid, mode="nearest"))
-            if first is not None:
+            if remembers:
                 valid = first.merged(valid.clone(), first.seen)  # the frame's own is every chain's
             # fields re-made from the carried noise, eased into the carried fields: the seams between
             # newly seen and remembered surfaces heal, the re-made fields' pooling jitter is damped
@@ -348,7 +352,8 @@ class DiffusionNode(Node):
             self._follow(aovs.motion)
             output = render01
         else:
-            output = self._model_frame(chain, start, frame, state, p, render01, light, valid, noise, first)
+            memory = first if remembers else None
+            output = self._model_frame(chain, start, frame, state, p, render01, light, valid, noise, memory)
         self._chains[start] = Memory(start, frame, unlit(output, light), noise, fields, render01)
         if p["strength"] <= 0.0:  # no wear to draw: the gain would be 1 everywhere
             return output, render01
