@@ -11,7 +11,9 @@ the render filling disocclusions. With ``diffusion.generate`` k > 1 the frames b
 are reprojected from the last output (``generate``), and the model runs only over the strips the
 render node traced there, at the borders a turn brings in (``uncovered``), with invented wear drawn
 on them; the traced frame after remembers those strips from that frame (``_Strip``), since its
-chains look back to the key frame, which never saw them.
+chains look back to the key frame, which never saw them. That traced frame is shown eased halfway
+toward the generated frame before it (``spread``), so the model's change since the key frame does
+not land on it in one step.
 Each chain first reconstructs the render from the samples of its frames (``accumulate``: below
 ``render.scale`` 1 the jittered samples, gathered at full size; at full size the 1-sample render
 itself, averaged along the motion); the network, the memory's clamp and ``strength``'s blend see
