@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import warp as wp
 
+from backrooms.camcorder.optics import sample
 from backrooms.diffusion.lighting import CLAMP_MARGIN, EPS
 from backrooms.graph.product import DISOCCLUSION, MOTION_VECTORS, RGB, RenderProduct
 
@@ -24,19 +25,6 @@ wp.set_module_options({"enable_backward": False})
 
 SHARE = 0.5  # of the way back to the frame before: the change splits evenly between the two frames
 LIGHT_CELL = 4  # pixels per side averaged into one cell of the light map
-
-
-@wp.func
-def light_at(light: wp.array2d(dtype=wp.float32), x: float, y: float) -> float:
-    """The light map (cells of ``LIGHT_CELL`` pixels) at image point (x, y), bilinear, edges held."""
-    fx = wp.clamp(x / float(LIGHT_CELL) - 0.5, 0.0, float(light.shape[1] - 1))
-    fy = wp.clamp(y / float(LIGHT_CELL) - 0.5, 0.0, float(light.shape[0] - 1))
-    x0, y0 = int(fx), int(fy)
-    x1, y1 = wp.min(x0 + 1, light.shape[1] - 1), wp.min(y0 + 1, light.shape[0] - 1)
-    tx, ty = fx - float(x0), fy - float(y0)
-    top = light[y0, x0] + tx * (light[y0, x1] - light[y0, x0])
-    bottom = light[y1, x0] + tx * (light[y1, x1] - light[y1, x0])
-    return top + ty * (bottom - top)
 
 
 @wp.func
@@ -83,8 +71,9 @@ def ease_back(
         right = rgb_at(shown, y, wp.min(x + 1, w - 1))
         low = wp.min(wp.min(wp.min(now, up), wp.min(down, left)), right)
         high = wp.max(wp.max(wp.max(now, up), wp.max(down, left)), right)
-        lit = light_at(light_now, float(x) + 0.5, float(y) + 0.5)
-        gain = (lit + EPS) / (light_at(light_before, sx, sy) + EPS)
+        cell = float(LIGHT_CELL)  # the light maps' cell centres at (i + 0.5) * LIGHT_CELL
+        lit = sample(light_now, (float(x) + 0.5) / cell - 0.5, (float(y) + 0.5) / cell - 0.5)
+        gain = (lit + EPS) / (sample(light_before, sx / cell - 0.5, sy / cell - 0.5) + EPS)
         eps = wp.vec3(EPS * 255.0)
         margin = wp.vec3(CLAMP_MARGIN * 255.0)
         then = wp.cw_mul(bilinear_rgb(before, sx, sy) + eps, wp.vec3(gain)) - eps
@@ -137,7 +126,6 @@ class CatchUp:
     def hold(self, product: RenderProduct) -> None:
         """Keep a generated frame's output for the traced frame after it."""
         wp.copy(self._before, product[RGB])
-        self._light(self._before, self._light_before)
         self.frame = product.frame
 
     def forget(self) -> None:
@@ -146,6 +134,7 @@ class CatchUp:
     def ease(self, product: RenderProduct) -> None:
         """Ease the traced frame's output (in ``product``'s RGB, in place) toward the frame held."""
         rgb = product[RGB]
+        self._light(self._before, self._light_before)
         self._light(rgb, self._light_now)
         inputs = [rgb, self._before, product[MOTION_VECTORS], product[DISOCCLUSION]]
         inputs += [self._light_now, self._light_before, SHARE]
