@@ -251,6 +251,42 @@ def test_a_traced_frame_shows_its_catch_up_halfway_and_alone_the_same():
     assert traced >= 1.15 * generated
 
 
+def test_the_first_traced_frame_of_a_new_memory_is_eased_and_alone_the_same():
+    """The traced frame where an old memory chain has just ended (48 here: resets every 12, a 6-frame
+    fade) was shown without its catch-up, since a seek to it replayed only the new chain and the
+    generated frame before it came out otherwise: the reset landed with the whole pulse
+    (``spread``). A seek to it now replays the old chain too, so it is eased, alone as in a long
+    run (the change into it 2.35/255 here, not eased 2.52); the frames after still replay from the
+    new chain's start."""
+    from backrooms.diffusion.node import DiffusionNode
+    from backrooms.diffusion.spread import CatchUp
+    from backrooms.params import ParamStore
+
+    knobs = {"diffusion.generate": 2, "diffusion.reset_interval": 12, "diffusion.reset_fade": 6}
+    snapshot = ParamStore(values=knobs).snapshot()
+    long = _executor(96, 72, seed=0, **knobs)
+    node = next(n for n in long.nodes if isinstance(n, DiffusionNode))
+    assert node.history(48, snapshot) == node.history(47, snapshot) == 30  # the old chain's start
+    assert node.history(49, snapshot) == node.history(50, snapshot) == 42  # the new chain's
+    shown = _frames(long, range(44, 50))
+    long.close()
+    alone = _executor(96, 72, seed=0, **knobs)
+    assert np.array_equal(_frames(alone, [48])[48][0], shown[48][0])
+    alone.close()
+    with pytest.MonkeyPatch.context() as patch:  # not eased: the frame as it was shown before
+        patch.setattr(CatchUp, "ease", lambda self, product: None)
+        plain = _executor(96, 72, seed=0, **knobs)
+        unpaced = _frames(plain, range(46, 50))
+        plain.close()
+    assert np.array_equal(unpaced[47][0], shown[47][0])  # generated frames are the same either way
+
+    def change(a: np.ndarray, b: np.ndarray) -> float:
+        return float(np.abs(a[..., :3].astype(np.float32) - b[..., :3]).mean())
+
+    eased, abrupt = change(shown[48][0], shown[47][0]), change(unpaced[48][0], unpaced[47][0])
+    assert eased < 0.97 * abrupt, f"{eased:.2f} into the reset frame eased, {abrupt:.2f} not"
+
+
 def test_the_catch_up_kernels_compile_for_a_gpu(tmp_path):
     from backrooms.diffusion import spread
 

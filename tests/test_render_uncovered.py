@@ -134,7 +134,7 @@ def test_a_generated_frame_with_a_traced_edge_renders_alone_as_in_a_long_run():
 def test_a_turn_through_a_memory_reset_renders_alone_as_in_a_long_run():
     """A memory chain that starts while the old one fades out (frames 342-347 here, the new one
     alone from 348) must not take the strips a turn brings in from a generated frame made while the
-    old chain still showed: a seek to 348 replays from 342, where the old chain starts over, so
+    old chain still showed: a seek to 349 replays from 342, where the old chain starts over, so
     those strips differ there, and before issue 17's thirtieth round the frames from 348 on did (on
     walk 10001's turn at 160x120 by 0.013/255 on average)."""
     knobs = {"diffusion.reset_interval": 12, "diffusion.reset_fade": 6}

@@ -446,13 +446,11 @@ class DiffusionNode(Node):
         self._strip = strip
 
     def _spread(self, product: RenderProduct, p: dict) -> None:
-        """A traced frame's output eased toward the generated frame shown before it (``spread``),
-        only from within this frame's replay, as the strips are: a seek replays that frame too."""
+        """A traced frame's output eased toward the generated frame shown before it (``spread``); a
+        seek replays that frame too (``_replay_start``), so a frame rendered alone is eased alike."""
         held, frame = self._catch_up.frame, product.frame
         self._catch_up.forget()
-        if held != frame - 1 or MOTION_VECTORS not in product or DISOCCLUSION not in product:
-            return
-        if _replay_start(frame - 1, p) == _replay_start(frame, p):
+        if held == frame - 1 and MOTION_VECTORS in product and DISOCCLUSION in product:
             self._catch_up.ease(product)
 
     def _follow(self, motion: torch.Tensor | None) -> None:
@@ -513,9 +511,15 @@ class _FrameState:
 
 def _replay_start(frame: int, p: Mapping[str, Any]) -> int:
     """The first frame a seek to ``frame`` replays (``history``): a traced frame (a multiple of
-    ``generate``) at or before the start of the oldest memory chain it shows."""
+    ``generate``) at or before the start of the oldest memory chain it shows. A traced frame after
+    generated ones is eased toward the one before it (``spread``), so it replays that one's too: at
+    the first traced frame after an old chain ends, that chain's (up to ``reset_interval`` +
+    ``reset_fade`` frames, once per interval)."""
     k = p["generate"]
-    start = history_start(frame - frame % k, p["reset_interval"], p["reset_fade"])
+    key = frame - frame % k
+    if k > 1 and frame == key and frame > 0:
+        key -= k  # the generated frame before: its key frame's chains
+    start = history_start(key, p["reset_interval"], p["reset_fade"])
     return start - start % k
 
 
