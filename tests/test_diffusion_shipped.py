@@ -5,12 +5,13 @@ import torch
 
 from backrooms.diffusion.data import clip_settings, clip_world, render_clip
 from backrooms.diffusion.evaluate import (
+    STILL_PANELS,
     evaluate_graph,
     mean_scores,
     run_node,
     scores,
     seed_difference,
-    still_warping_error,
+    still_panels,
 )
 from backrooms.diffusion.metrics import warping_error
 from backrooms.diffusion.model import Denoiser, parameter_count
@@ -69,15 +70,22 @@ def test_graph_evaluation_at_half_scale_scores_the_reconstruction_against_the_ta
 def test_the_still_panels_warping_error_leaves_the_walks_flicker_out():
     """With the walk's panels flickering hard, the plain warping error of the same graph with the
     panels still is the lower one (the light's changes are what it leaves out), and only that
-    score is reported: the target keeps the flicker."""
+    score is reported: the target keeps the flicker. Those frames re-lit by the walk's change of
+    light score between: following the flicker costs that much by itself; with no flicker to
+    follow, nothing."""
     world = clip_world(7, 5)
     look = {**clip_settings(7, 5), "render.flicker": 1.0, "render.stutter": 0.6}
     clip, _ = render_clip(*world, 6, 96, 72, look, expensive_spp=1, scale=1)
     settings = ((1, 1.0),)
     flickering = evaluate_graph(clip, world, look, str(SHIPPED), settings)["generate 1 scale 1"]
-    still = still_warping_error(clip, world, look, str(SHIPPED), settings)
+    still = still_panels(clip, world, look, str(SHIPPED), settings)
     assert set(still) == {"generate 1 scale 1"}
-    assert 0 < still["generate 1 scale 1"] < 0.8 * flickering["warping_error"]
+    row = still["generate 1 scale 1"]
+    assert 0 < row["warping_error"] < 0.8 * flickering["warping_error"]
+    assert 1.2 * row["warping_error"] < row["light_followed"] < 1.2 * flickering["warping_error"]
+    calm = still_panels(clip, world, {**look, **STILL_PANELS}, str(SHIPPED), settings)["generate 1 scale 1"]
+    assert calm["warping_error"] == row["warping_error"]
+    assert calm["light_followed"] == pytest.approx(calm["warping_error"], rel=1e-3)
 
 
 def test_seed_difference_is_zero_for_one_seed_and_visible_for_two():

@@ -152,7 +152,7 @@ def run_train(args: argparse.Namespace) -> int:
         mean_scores,
         run_node,
         scores,
-        still_warping_error,
+        still_panels,
     )
     from backrooms.diffusion.model import DenoiserConfig
     from backrooms.diffusion.train import train, write_log
@@ -211,7 +211,7 @@ def run_train(args: argparse.Namespace) -> int:
             if index == HELD_OUT_WALK:  # the model card's walk: every variant, seeds, timing
                 report = evaluate(held_out, style, vhs_loss=vhs_perceptual_loss)
                 report["graph"] = through_graph
-                report["graph_still_panels"] = still_warping_error(held_out, world, look, style, graph)
+                report["graph_still_panels"] = still_panels(held_out, world, look, style, graph)
                 report["render_seconds_per_frame"] = timing
                 node = {k: v for k, v in report["temporal"].items() if k != "seconds_per_frame"}
             else:  # the node at its defaults, as evaluate's "temporal"

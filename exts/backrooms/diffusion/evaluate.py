@@ -18,7 +18,7 @@ import warp as wp
 
 from backrooms.diffusion.data import Clip
 from backrooms.diffusion.frames import rgb_to_signed
-from backrooms.diffusion.lighting import lighting
+from backrooms.diffusion.lighting import lighting, relit, unlit
 from backrooms.diffusion.metrics import psnr, ssim, warping_error
 from backrooms.diffusion.node import DiffusionNode
 from backrooms.graph.node import GraphContext
@@ -138,37 +138,69 @@ def evaluate_graph(
     as they run: frames are the walk's own frame numbers, replayed from the memory's reset point
     like a seek.
     """
+    return {
+        _setting(generate, scale): scores(
+            graph_frames(clip, world, look, style, generate, scale), clip, vhs_loss
+        )
+        for generate, scale in settings
+    }
+
+
+def graph_frames(
+    clip: Clip,
+    world: tuple[int, int],
+    look: dict[str, Any],
+    style: str,
+    generate: int = 1,
+    scale: float = 1.0,
+    nodes: tuple[str, ...] = ("render", "diffusion"),
+) -> torch.Tensor:
+    """(T, 3, H, W) in [0, 1]: ``nodes`` streaming ``clip``'s walk, as a batch render runs them."""
     from backrooms.graph.executor import Executor
 
     world_seed, start = world
     _, _, h, w = clip.render.shape
-    report: dict[str, Any] = {}
-    for generate, scale in settings:
-        snapshot = ParamStore(
-            values={**look, "diffusion.style": style, "diffusion.generate": generate, "render.scale": scale}
-        ).snapshot()
-        executor = Executor(
-            ("render", "diffusion"), GraphContext(world_seed, w, h, 24.0, "cpu"), lambda _f, s=snapshot: s
-        )
-        walk = executor.stream(range(start, start + len(clip)))  # as a batch render runs the graph
-        frames = [(rgb_to_signed(wp.to_torch(product[RGB])) + 1) / 2 for product in walk]
-        executor.close()
-        report[f"generate {generate} scale {scale:g}"] = scores(torch.cat(frames), clip, vhs_loss)
-    return report
+    snapshot = ParamStore(
+        values={**look, "diffusion.style": style, "diffusion.generate": generate, "render.scale": scale}
+    ).snapshot()
+    executor = Executor(nodes, GraphContext(world_seed, w, h, 24.0, "cpu"), lambda _f: snapshot)
+    walk = executor.stream(range(start, start + len(clip)))
+    frames = [(rgb_to_signed(wp.to_torch(product[RGB])) + 1) / 2 for product in walk]
+    executor.close()
+    return torch.cat(frames)
 
 
-def still_warping_error(
+def still_panels(
     clip: Clip,
     world: tuple[int, int],
     look: dict[str, Any],
     style: str,
     settings: tuple[tuple[int, float], ...],
-) -> dict[str, float]:
-    """The plain warping error of the real graph replaying ``clip``'s walk with the panels' light
-    still (``STILL_PANELS``), per (``diffusion.generate``, ``render.scale``) in ``settings``: only
-    the warping error, since the target keeps the walk's flicker."""
-    rows = evaluate_graph(clip, world, {**look, **STILL_PANELS}, style, settings)
-    return {name: row["warping_error"] for name, row in rows.items()}
+) -> dict[str, dict[str, float]]:
+    """Warping errors of the real graph replaying ``clip``'s walk with the panels' light still
+    (``STILL_PANELS``), per (``diffusion.generate``, ``render.scale``) in ``settings`` (only the
+    warping error: the target keeps the walk's flicker). ``warping_error``: that output's plain one,
+    what changes on the surfaces alone. ``light_followed``: the same frames re-lit by the walk's
+    change of light (the render's light as it is over its light with the panels still, per frame):
+    an output with those surfaces that follows the walk's flicker exactly scores this, the least
+    the plain figure with the flicker can be for them."""
+    still_look = {**look, **STILL_PANELS}
+    light, still_light = (
+        lighting(graph_frames(clip, world, panels, style, nodes=("render",))) for panels in (look, still_look)
+    )
+    rows = {}
+    for generate, scale in settings:
+        frames = graph_frames(clip, world, still_look, style, generate, scale)
+        followed = relit(unlit(frames, still_light), light)
+        rows[_setting(generate, scale)] = {
+            "warping_error": warping_error(frames, clip.motion, clip.disocclusion),
+            "light_followed": warping_error(followed, clip.motion, clip.disocclusion),
+        }
+    return rows
+
+
+def _setting(generate: int, scale: float) -> str:
+    return f"generate {generate} scale {scale:g}"
 
 
 def mean_scores(rows: list[dict[str, dict[str, float]]]) -> dict[str, dict[str, float]]:
