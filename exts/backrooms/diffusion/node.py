@@ -267,7 +267,7 @@ class DiffusionNode(Node):
         if "camera" in product.meta:  # every traced frame, so generating can start on the next one
             self._generator.keep(product)
         if generating and p["strength"] > 0.0:  # after keep: the frames generated next reproject it whole
-            self._spread(product, p)
+            self._spread(product)
 
     def _reconstruct(self, product: RenderProduct, p: dict, key_source: tuple | None, scale: float) -> None:
         """A traced frame; ``key_source`` (grid, valid) places its pixels in the previous traced frame
@@ -445,7 +445,7 @@ class DiffusionNode(Node):
             strip.mask[..., rows, cols] = torch.maximum(strip.mask[..., rows, cols], mask)
         self._strip = strip
 
-    def _spread(self, product: RenderProduct, p: dict) -> None:
+    def _spread(self, product: RenderProduct) -> None:
         """A traced frame's output eased toward the generated frame shown before it (``spread``); a
         seek replays that frame too (``_replay_start``), so a frame rendered alone is eased alike."""
         held, frame = self._catch_up.frame, product.frame
