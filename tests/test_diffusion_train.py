@@ -270,3 +270,26 @@ def test_training_trusts_the_memory_at_its_own_setting_not_the_nodes_default(cli
 
     assert total(memory_trust=0.85) != total(memory_trust=0.3)
     assert total(memory="plain", memory_trust=0.85) == total(memory="plain", memory_trust=0.3)
+
+
+def test_train_command_logs_a_digest_of_the_data_it_read_and_the_machine(tmp_path):
+    """Weights are a pure function of the settings and the data on one machine; when a run on another
+    machine gives other bytes, the log tells whether the data differed or only the arithmetic."""
+    import hashlib
+
+    data, out = tmp_path / "data", tmp_path / "model"
+    tiny = ["--clips", "2", "--frames", "2", "--memory-frames", "1", "--size", "64x48"]
+    tiny += ["--expensive-spp", "1", "--steps", "2", "--batch", "2", "--crop", "32", "--eval-frames", "0"]
+
+    def trained() -> dict:
+        assert main(["train", "--data", str(data), "--out", str(out), "--quiet", *tiny]) == 0
+        return json.loads((out / "training.json").read_text())
+
+    log = trained()
+    clips = [data / f"clip-{i:04d}.safetensors" for i in range(2)]
+    assert log["data"]["sha256"] == hashlib.sha256(b"".join(p.read_bytes() for p in clips)).hexdigest()
+    assert log["machine"]["torch_cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+    assert log["machine"]["cpu"] and log["machine"]["torch"] == torch.__version__
+    assert trained()["data"]["sha256"] == log["data"]["sha256"]  # the cached clips: the same digest
+    clips[1].write_bytes(clips[0].read_bytes())  # other data, as valid
+    assert trained()["data"]["sha256"] != log["data"]["sha256"]

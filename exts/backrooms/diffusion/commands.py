@@ -135,6 +135,7 @@ def run_tune(args: argparse.Namespace) -> int:
 def run_train(args: argparse.Namespace) -> int:
     import torch
 
+    from backrooms.bench.core import machine
     from backrooms.decay.loss import vhs_perceptual_loss
     from backrooms.diffusion.data import (
         Clip,
@@ -142,6 +143,7 @@ def run_train(args: argparse.Namespace) -> int:
         clip_world,
         ensure_clips,
         ensure_scaled,
+        files_digest,
         load_scaled,
         mean_timing,
         render_clip,
@@ -179,11 +181,13 @@ def run_train(args: argparse.Namespace) -> int:
         )
         clips = [Clip.load(p) for p in paths]
         reduced = None
+        read = list(paths)  # every file the training reads, for the log's digest
         if config.reduced_share > 0:
             views = ensure_scaled(paths, args.frames, width, height, REDUCED_SCALES, args.seed, progress)
             reduced = {
                 s: [load_scaled(c, p) for c, p in zip(clips, v, strict=True)] for s, v in views.items()
             }
+            read += [p for v in views.values() for p in v]
         model, log = train(clips, config, vhs_loss=vhs_perceptual_loss, progress=progress, reduced=reduced)
         model.save_pretrained(args.out)
         log["data"] = {
@@ -192,6 +196,13 @@ def run_train(args: argparse.Namespace) -> int:
             "size": [width, height],
             "expensive_spp": args.expensive_spp,
             "render_seconds_per_frame": mean_timing(args.data),
+            "sha256": files_digest(read),
+        }
+        # the weights are a pure function of the settings and the data on one machine: which one
+        log["machine"] = {
+            **machine(),
+            "torch": torch.__version__,
+            "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
         }
         write_log(log, args.out / "training.json")
         print(f"trained {log['steps']} steps in {log['seconds']:.0f} s -> {args.out}")

@@ -13,8 +13,10 @@ disocclusion to use.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -295,6 +297,18 @@ def _metadata(path: Path) -> dict[str, str]:
 def load_scaled(clip: Clip, path: Path) -> Clip:
     """``clip`` with its live render replaced by the one cached at ``path`` (``ensure_scaled``)."""
     return replace(clip, **load_file(str(path)))
+
+
+def files_digest(paths: Iterable[Path]) -> str:
+    """sha256 of the files' bytes, in order: what a training run read. Two runs whose weights differ
+    tell by it whether their data did (a clip is a pure function of its settings, but of the
+    machine's arithmetic too) or only the training's rounding."""
+    digest = hashlib.sha256()
+    for path in paths:
+        with path.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
 
 
 def mean_timing(folder: Path) -> dict[str, float]:
