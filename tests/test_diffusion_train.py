@@ -294,3 +294,30 @@ def test_train_command_logs_a_digest_of_the_data_it_read_and_the_machine(tmp_pat
     assert trained()["data"]["sha256"] == log["data"]["sha256"]  # the cached clips: the same digest
     clips[1].write_bytes(clips[0].read_bytes())  # other data, as valid
     assert trained()["data"]["sha256"] != log["data"]["sha256"]
+
+
+def test_training_gives_the_same_bytes_whatever_the_cpus_vector_units(tmp_path):
+    """`backrooms train` reproduces the shipped weights on another CPU, not only on the one that made
+    them: run as this machine runs it and with oneDNN, torch and MKL capped at AVX2 (as on an AVX2
+    EPYC), the data and the weights are the same bytes. Before the portable arithmetic the capped
+    run gave other weights after the first steps. On a CPU without AVX-512 both runs are one run."""
+    import os
+    import subprocess
+    import sys
+
+    tiny = ["--clips", "2", "--frames", "2", "--memory-frames", "1", "--size", "64x48", "--quiet"]
+    tiny += ["--expensive-spp", "2", "--steps", "6", "--batch", "2", "--crop", "32", "--eval-frames", "0"]
+    capped = {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"}
+    base = {k: v for k, v in os.environ.items() if k not in (*capped, "MKL_CBWR")}
+
+    def trained(name: str, extra: dict) -> tuple[bytes, dict]:
+        out = tmp_path / name
+        command = [sys.executable, "-m", "backrooms.cli", "train", "--data", str(tmp_path / f"data-{name}")]
+        subprocess.run([*command, "--out", str(out), *tiny], env={**base, **extra}, check=True)
+        return (out / "model.safetensors").read_bytes(), json.loads((out / "training.json").read_text())
+
+    native, log = trained("native", {})
+    assert log["mkl_branch"] == "COMPATIBLE" and log["config"]["threads"] == 2
+    avx2, capped_log = trained("avx2", capped)
+    assert capped_log["data"]["sha256"] == log["data"]["sha256"]
+    assert avx2 == native

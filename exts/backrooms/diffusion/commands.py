@@ -133,6 +133,13 @@ def run_tune(args: argparse.Namespace) -> int:
 
 
 def run_train(args: argparse.Namespace) -> int:
+    from backrooms.diffusion.portable import compatible_mkl
+
+    with compatible_mkl():  # before the imports below call MKL: the data and the weights portable
+        return _run_train(args)
+
+
+def _run_train(args: argparse.Namespace) -> int:
     import torch
 
     from backrooms.bench.core import machine

@@ -51,6 +51,7 @@ from backrooms.diffusion.data import Clip
 from backrooms.diffusion.lighting import lighting, remembered, unlit
 from backrooms.diffusion.model import Denoiser, DenoiserConfig, parameter_count
 from backrooms.diffusion.pipeline import FrameInputs
+from backrooms.diffusion.portable import mkl_branch, portable_arithmetic
 from backrooms.diffusion.train_config import TrainConfig
 from backrooms.diffusion.warping import carry_noise, source_grid, valid_mask, warp
 
@@ -234,18 +235,18 @@ def train(
     """Train from scratch; returns the EMA weights and a log (losses, steps, seconds). ``reduced``
     holds the clips traced at lower render scales, for ``config.reduced_share`` of the steps.
 
-    The weights are a pure function of the config and the clips (on one machine): the learning rate
-    follows the step count, and torch runs on ``config.threads`` threads. ``config.minutes`` only
-    stops a run early, and the log then says so (those weights are not the reproducible ones).
+    The weights are a pure function of the config and the clips, on any x86-64 CPU: the learning
+    rate follows the step count, and torch runs on ``config.threads`` threads in
+    :func:`~backrooms.diffusion.portable.portable_arithmetic` (the log's ``mkl_branch`` says whether
+    this process got it). ``config.minutes`` only stops a run early, and the log then says so (those
+    weights are not the reproducible ones).
     """
     if vhs_loss is None:
         from backrooms.decay.loss import vhs_perceptual_loss as vhs_loss
-    threads = torch.get_num_threads()
-    torch.set_num_threads(config.threads)
-    try:
-        return _train(clips, reduced, config, model_config, vhs_loss, progress)
-    finally:
-        torch.set_num_threads(threads)
+    with portable_arithmetic(config.threads):
+        model, log = _train(clips, reduced, config, model_config, vhs_loss, progress)
+    log["mkl_branch"] = mkl_branch()
+    return model, log
 
 
 def _train(
