@@ -21,6 +21,9 @@ from backrooms.diffusion.train import PairSampler, TrainConfig, train, training_
 from backrooms.errors import UserError
 
 TINY = DenoiserConfig(widths=(8, 16), blocks=1)
+# `backrooms train` on two tiny clips, not evaluated: the command's tests add their spp and steps
+TINY_COMMAND = ["--clips", "2", "--frames", "2", "--memory-frames", "1", "--size", "64x48", "--quiet"]
+TINY_COMMAND += ["--batch", "2", "--crop", "32", "--eval-frames", "0"]
 
 
 def _l1(a, b):
@@ -273,17 +276,16 @@ def test_training_trusts_the_memory_at_its_own_setting_not_the_nodes_default(cli
 
 
 def test_train_command_logs_a_digest_of_the_data_it_read_and_the_machine(tmp_path):
-    """Weights are a pure function of the settings and the data on one machine; when a run on another
-    machine gives other bytes, the log tells whether the data differed or only the arithmetic."""
+    """Weights are a pure function of the settings and the data; when a run on another machine gives
+    other bytes all the same, the log tells whether the data differed or only the arithmetic."""
     import hashlib
 
     data, out = tmp_path / "data", tmp_path / "model"
-    tiny = ["--clips", "2", "--frames", "2", "--memory-frames", "1", "--size", "64x48"]
-    tiny += ["--expensive-spp", "1", "--steps", "2", "--batch", "2", "--crop", "32", "--eval-frames", "0"]
+    tiny = [*TINY_COMMAND, "--expensive-spp", "1", "--steps", "2"]
 
     def trained() -> dict:
         with torch.random.fork_rng():  # the command seeds torch: the tests after this one keep their state
-            assert main(["train", "--data", str(data), "--out", str(out), "--quiet", *tiny]) == 0
+            assert main(["train", "--data", str(data), "--out", str(out), *tiny]) == 0
         return json.loads((out / "training.json").read_text())
 
     log = trained()
@@ -305,8 +307,7 @@ def test_training_gives_the_same_bytes_whatever_the_cpus_vector_units(tmp_path):
     import subprocess
     import sys
 
-    tiny = ["--clips", "2", "--frames", "2", "--memory-frames", "1", "--size", "64x48", "--quiet"]
-    tiny += ["--expensive-spp", "2", "--steps", "6", "--batch", "2", "--crop", "32", "--eval-frames", "0"]
+    tiny = [*TINY_COMMAND, "--expensive-spp", "2", "--steps", "6"]
     capped = {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"}
     base = {k: v for k, v in os.environ.items() if k not in (*capped, "MKL_CBWR")}
 

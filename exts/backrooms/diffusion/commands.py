@@ -205,7 +205,8 @@ def _run_train(args: argparse.Namespace) -> int:
             "render_seconds_per_frame": mean_timing(args.data),
             "sha256": files_digest(read),
         }
-        # the weights are a pure function of the settings and the data on one machine: which one
+        # which machine made them: the same bytes on any x86-64 CPU in the portable arithmetic (its
+        # `mkl_branch` says whether this run had it); where they differ all the same, where to look
         log["machine"] = {
             **machine(),
             "torch": torch.__version__,
