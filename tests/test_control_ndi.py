@@ -87,8 +87,9 @@ def test_a_receiver_in_another_process_gets_the_frames_and_the_sound(ndi_env: di
         n = 0
         while not stop.is_set():
             frame = np.zeros((48, 64, 3), np.uint8)
-            # red counts the frames, wrapping every 32 (however late the receiver joins, it sees a count)
-            frame[..., 0], frame[..., 1] = 8 * (n % 32), 200
+            # red and blue count the frames in base 16, wrapping every 256 (8.5 s: a receiver starved
+            # of CPU may skip a second of frames, and NDI drops what it lags behind; it still reads a count)
+            frame[..., 0], frame[..., 1], frame[..., 2] = 16 * (n % 16), 200, 16 * (n // 16 % 16)
             output.send(frame, np.full((1600, 2), 0.1, np.float32))
             n += 1
             time.sleep(1 / 30)
@@ -107,7 +108,8 @@ def test_a_receiver_in_another_process_gets_the_frames_and_the_sound(ndi_env: di
     assert len(frames) == 24
     assert {(w, h) for w, h, *_ in frames} == {(64, 48)}
     assert all(abs(green - 200) <= 4 for _, _, _, green, _ in frames)  # near-lossless on flat colour
-    steps = [(b - a + 8) % 256 - 8 for a, b in itertools.pairwise(red for _, _, red, _, _ in frames)]
+    counts = [round(red / 16) % 16 + 16 * (round(blue / 16) % 16) for _, _, red, _, blue in frames]
+    steps = [(b - a) % 256 for a, b in itertools.pairwise(counts)]
     assert all(0 < step < 128 for step in steps), frames  # each a new frame, in order (some may drop)
     assert result["samples"] >= 1600
 
