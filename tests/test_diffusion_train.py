@@ -322,3 +322,30 @@ def test_training_gives_the_same_bytes_whatever_the_cpus_vector_units(tmp_path):
     avx2, capped_log = trained("avx2", capped)
     assert capped_log["data"]["sha256"] == log["data"]["sha256"]
     assert avx2 == native
+
+
+def test_eval_only_scores_the_held_out_walks_and_names_the_machine(tmp_path):
+    """`backrooms train --eval-only` on a tiny model: every row of evaluation.json is a score, the
+    walks are averaged, and the CPU is recorded (its figures are that CPU's: on AMX tiles the network
+    runs in bfloat16, elsewhere in float32)."""
+    import math
+
+    from backrooms.diffusion.backends.torch_backend import amx_tiles
+
+    out = tmp_path / "model"
+    tiny = [*TINY_COMMAND, "--expensive-spp", "1", "--steps", "2"]
+    scored = ["--eval-only", "--eval-frames", "3", "--eval-walks", "2"]
+    with torch.random.fork_rng():
+        assert main(["train", "--data", str(tmp_path / "data"), "--out", str(out), *tiny]) == 0
+        assert main(["train", "--out", str(out), *tiny, *scored]) == 0
+    report = json.loads((out / "evaluation.json").read_text())
+    rows = [report["temporal"], report["frame_by_frame"], *report["graph"].values()]
+    rows += [row for walk in report["held_out_walks"]["walks"].values() for row in walk.values()]
+    assert len(report["graph"]) == 6 and set(report["held_out_walks"]["walks"]) == {"10000", "10001"}
+    assert all(0 < r["ssim"] <= 1 and math.isfinite(r["psnr"]) and r["warping_error"] >= 0 for r in rows)
+    assert report["held_out_walks"]["mean"]["node"]["ssim"] == pytest.approx(
+        sum(w["node"]["ssim"] for w in report["held_out_walks"]["walks"].values()) / 2
+    )
+    machine = report["machine"]
+    assert machine["cpu"] and machine["amx_tiles"] is amx_tiles()
+    assert machine["torch_cpu_capability"] == torch.backends.cpu.get_cpu_capability()

@@ -43,6 +43,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         info = machine()
         cuda = ", ".join(info.get("cuda_devices") or []) or "none"
-        print(f"machine: {info['cpu']}, {info['cores']} cores, {info['memory_gib']} GiB, CUDA: {cuda}")
+        units = info.get("torch_cpu_capability", "?") + (" + AMX" if info.get("amx_tiles") else "")
+        memory = f"{info['cores']} cores, {info['memory_gib']} GiB"
+        print(f"machine: {info['cpu']} ({units}), {memory}, CUDA: {cuda}")
         print(format_table(results))
     return 0
