@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         info = machine()
         cuda = ", ".join(info.get("cuda_devices") or []) or "none"
         units = info.get("torch_cpu_capability", "?") + (" + AMX" if info.get("amx_tiles") else "")
-        memory = f"{info['cores']} cores, {info['memory_gib']} GiB"
-        print(f"machine: {info['cpu']} ({units}), {memory}, CUDA: {cuda}")
+        size = f"{info['cores']} cores, {info['memory_gib']} GiB"
+        print(f"machine: {info['cpu']} ({units}), {size}, CUDA: {cuda}")
         print(format_table(results))
     return 0
