@@ -1,12 +1,14 @@
-"""The render reconstructed from the samples of its frames (``accumulate``), here below full size."""
+"""The render reconstructed from the samples of its frames (``accumulate``): below full size the
+jittered samples gathered, at full size the 1-sample render averaged."""
 
 import math
 
 import torch
 from torch.nn import functional as F
 
-from backrooms.diffusion.accumulate import SIGMA, accumulate, nearest_samples
+from backrooms.diffusion.accumulate import SIGMA, accumulate, frame_samples, nearest_samples
 from backrooms.diffusion.warping import source_grid
+from backrooms.graph.product import RenderProduct
 from backrooms.render.upscale import jitter
 
 H, W = 24, 32
@@ -66,3 +68,19 @@ def test_history_cannot_outshine_a_panel_that_went_dark():
     samples = (dark.clone(), torch.zeros(1, 1, H, W))  # no sample near any pixel this frame
     out = accumulate(lit, source_grid(torch.zeros(1, 2, H, W)), torch.ones(1, 1, H, W), dark, samples, 1)
     assert out.max() <= 0.1 + 0.04 + 1e-6  # the fill's range and the clamp's margin
+
+
+def test_at_full_size_the_render_is_averaged_over_frames_and_a_sample_every_k_counts_k_times():
+    """At full size a sample brings the 1-sample render's noise and no detail: a still view's noise
+    is averaged down over several frames (an exponential average taking in 0.5 of a sample keeps 0.58
+    of the noise, 0.35 0.46), and with samples every k frames each counts k times as much (up to all)."""
+    product = RenderProduct(0, W, H, "cpu", {})  # no meta["internal"]: traced at full size
+    noise = torch.Generator().manual_seed(3)
+    grid, valid = source_grid(torch.zeros(1, 2, H, W)), torch.ones(1, 1, H, W)
+    history = None
+    for _ in range(32):
+        render = 0.5 + 0.05 * torch.randn(1, 3, H, W, generator=noise)
+        history = accumulate(history, grid, valid, render, frame_samples(product, render), 1)
+    assert (history - 0.5).std() < 0.5 * 0.05
+    weights = [float(frame_samples(product, render, span)[1]) for span in (1, 2, 3, 8)]
+    assert weights[0] < 1 and weights == [min(1.0, span * weights[0]) for span in (1, 2, 3, 8)]

@@ -7,7 +7,7 @@ import torch
 import warp as wp
 
 from backrooms.diffusion import node as node_module
-from backrooms.diffusion.accumulate import accumulate
+from backrooms.diffusion.accumulate import FULL_SIZE_WEIGHT, accumulate
 from backrooms.diffusion.frames import read_aovs
 from backrooms.diffusion.lighting import RADIUS, clamp_radius, clamp_to_render
 from backrooms.diffusion.model import Denoiser, DenoiserConfig
@@ -111,7 +111,8 @@ def test_strength_zero_is_the_render_reconstructed_along_the_motion_without_the_
         render01 = (aovs.render + 1.0) / 2.0
         grid = source_grid(aovs.motion)
         valid = valid_mask(grid, aovs.disocclusion)
-        expected = accumulate(expected, grid, valid, render01, (render01, torch.ones(1)), clamp_radius(1.0))
+        samples = (render01, torch.full((1,), FULL_SIZE_WEIGHT))
+        expected = accumulate(expected, grid, valid, render01, samples, clamp_radius(1.0))
         node.process(product, _params(style, strength=0.0).snapshot())
         out = wp.to_torch(product[RGB])[..., :3].permute(2, 0, 1)[None].float() / 255
         assert (out - expected).abs().max() <= 1 / 255 + 1e-6

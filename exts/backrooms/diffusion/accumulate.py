@@ -11,7 +11,8 @@ motion, clamps it to the bilinear fill's neighbourhood (as temporal anti-aliasin
 a panel switching off or a surface newly in view wins) and blends in each frame's nearest sample,
 weighted by how close to the output pixel's centre it was taken (held-out walks, issue 17's twelfth
 round: SSIM 0.916 -> 0.923 at ``render.scale`` 0.5 through the real graph, warping error -19 %).
-At full size each pixel's own sample is at its centre, weight 1.
+At full size each pixel's own sample is at its centre but carries the 1-sample render's shading
+noise and no new detail, so it counts for less (``FULL_SIZE_WEIGHT``): a longer average.
 """
 
 from __future__ import annotations
@@ -28,15 +29,27 @@ from backrooms.graph.product import RGB, RenderProduct
 
 BLEND = 0.5  # share of a sample taken in when it was taken at the output pixel's centre
 SIGMA = 0.35  # how fast that share falls with the sample's distance, in output pixels
+# a full-size sample's weight a frame (its share 0.35 at `generate` 1): it brings noise, not detail.
+# Issue 17's thirty-fifth round, g1 / full size, five held-out walks' means, weight 1 / 0.7 / 0.5:
+# SSIM 0.9433 / 0.9438 / 0.9437, PSNR 33.51 / 33.47 / 33.39 dB, warping error 3.58 / 3.25 / 3.08e-5
+# (the card's walk with the panels still 2.17 / 1.75 / 1.52e-5). At `generate` 2 a weight of 0.5 a
+# sample lost 0.0010 SSIM and 0.24 dB; below full size a lower share loses the jitter's detail
+# (0.5 -> 0.25 at `generate` 2, scale 0.5: card's walk SSIM 0.9004 -> 0.8941)
+FULL_SIZE_WEIGHT = 0.7
 
 
-def frame_samples(product: RenderProduct, render01: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def frame_samples(
+    product: RenderProduct, render01: torch.Tensor, span: int = 1
+) -> tuple[torch.Tensor, torch.Tensor]:
     """:func:`nearest_samples` of the image the render node traced for ``product`` below full size
     (``meta["internal"]``, with its jitter); at full size ``render01`` (the product's render in [0,
-    1]) itself, every pixel's sample taken at its centre (weight 1, broadcast)."""
+    1]) itself, every pixel's sample taken at its centre, weighted ``FULL_SIZE_WEIGHT`` per frame of
+    the ``span`` since the history's frame (at most 1: with ``diffusion.generate`` k the samples come
+    every k frames, and the average then covers the same time)."""
     internal = product.meta.get("internal")
     if internal is None:
-        return render01, torch.ones((1, 1, 1, 1), dtype=render01.dtype, device=render01.device)
+        weight = min(1.0, FULL_SIZE_WEIGHT * max(span, 1))
+        return render01, torch.full((1, 1, 1, 1), weight, dtype=render01.dtype, device=render01.device)
     traced01 = (rgb_to_signed(wp.to_torch(internal[RGB])) + 1.0) / 2.0
     return nearest_samples(traced01, (product.height, product.width), internal.meta["jitter"])
 

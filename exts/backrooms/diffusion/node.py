@@ -276,8 +276,8 @@ class DiffusionNode(Node):
             self._load(p)  # not run at 0 (the render, reconstructed), but ready when strength comes back
         frame = product.frame
         aovs = read_aovs(product)
-        frame_state = _FrameState(product, aovs, key_source, scale)
-        frame_state.previous_frame = frame - 1 if key_source is None else self._generator.key_frame
+        previous = frame - 1 if key_source is None else self._generator.key_frame
+        frame_state = _FrameState(product, aovs, key_source, scale, previous)
         frame_state.fresh = self._fresh_noise(frame, p["seed"])
         if frame_state.previous_frame == self._generator.key_frame:  # the panels' change since
             frame_state.relight = self._generator.relit_history(product)
@@ -489,7 +489,12 @@ class _FrameState:
     that is not re-lit would lag a light the clamp does not catch."""
 
     def __init__(
-        self, product: RenderProduct, aovs: FrameAOVs, key_source: tuple | None, scale: float
+        self,
+        product: RenderProduct,
+        aovs: FrameAOVs,
+        key_source: tuple | None,
+        scale: float,
+        previous_frame: int,
     ) -> None:
         self.aovs = aovs
         self.scale = scale
@@ -501,12 +506,12 @@ class _FrameState:
         else:
             self.grid = None if aovs.motion is None else source_grid(aovs.motion)
             self.valid = None if self.grid is None else valid_mask(self.grid, aovs.disocclusion)
-        self.previous_frame: int | None = None
+        self.previous_frame = previous_frame  # the frame the history was left at
         self.fresh: torch.Tensor | None = None  # the frame's noise: one draw for every chain
         self.relight: Callable[[torch.Tensor], torch.Tensor] | None = None
         # where this frame's pixels were first seen on the last generated frame's strips
         self.first_seen: _FirstSeen | None = None
-        self.samples = frame_samples(product, self.render01)
+        self.samples = frame_samples(product, self.render01, product.frame - previous_frame)
 
 
 def _replay_start(frame: int, p: Mapping[str, Any]) -> int:
