@@ -3,6 +3,7 @@ jittered samples gathered, at full size the 1-sample render averaged."""
 
 import math
 
+import pytest
 import torch
 from torch.nn import functional as F
 
@@ -83,4 +84,4 @@ def test_at_full_size_the_render_is_averaged_over_frames_and_a_sample_every_k_co
         history = accumulate(history, grid, valid, render, frame_samples(product, render), 1)
     assert (history - 0.5).std() < 0.5 * 0.05
     weights = [float(frame_samples(product, render, span)[1]) for span in (1, 2, 3, 8)]
-    assert weights[0] < 1 and weights == [min(1.0, span * weights[0]) for span in (1, 2, 3, 8)]
+    assert weights[0] < 1 and weights == pytest.approx([min(1.0, span * weights[0]) for span in (1, 2, 3, 8)])
