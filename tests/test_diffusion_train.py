@@ -349,3 +349,69 @@ def test_eval_only_scores_the_held_out_walks_and_names_the_machine(tmp_path):
     machine = report["machine"]
     assert machine["cpu"] and machine["amx_tiles"] is amx_tiles()
     assert machine["torch_cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+
+
+def test_a_training_stopped_by_ctrl_c_goes_on_from_its_checkpoint_to_the_same_bytes(clip, tmp_path):
+    """A real SIGINT in the middle of step 3: the step ends, its checkpoint is written, the run
+    stops; going on from the checkpoint gives the weights, the loss curve and the last losses of a run
+    that never stopped, to the byte."""
+    import signal
+
+    config = TrainConfig(steps=6, batch=2, crop=32, lr=3e-3, memory_frames=1, log_every=1, checkpoint_every=4)
+    straight, log = train([clip], config, TINY, vhs_loss=_l1, progress=False)
+    checkpoint = tmp_path / "checkpoint.safetensors"
+    calls = 0
+
+    def interrupted_in_step_3(a, b):
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            signal.raise_signal(signal.SIGINT)
+        return _l1(a, b)
+
+    with pytest.raises(KeyboardInterrupt):
+        train([clip], config, TINY, interrupted_in_step_3, False, checkpoint=checkpoint, data="d")
+    assert checkpoint.is_file()
+    assert calls == 3  # the step the interrupt landed in was finished, and no other begun
+    resumed, resumed_log = train([clip], config, TINY, _l1, False, checkpoint=checkpoint, data="d")
+    assert resumed_log["resumed_at"] == [3] and resumed_log["steps"] == 6
+    assert _state_bytes(resumed) == _state_bytes(straight)
+    assert resumed_log["curve"] == log["curve"] and resumed_log["final"] == log["final"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handed back
+
+
+def test_a_checkpoint_of_other_settings_or_data_is_refused_and_a_broken_one_named(clip, tmp_path):
+    config = TrainConfig(steps=2, batch=2, crop=32, memory_frames=1, checkpoint_every=1, minutes=0.0)
+    checkpoint = tmp_path / "checkpoint.safetensors"
+    _, log = train([clip], config, TINY, _l1, False, checkpoint=checkpoint, data="d")
+    assert log["stopped_early"] and checkpoint.is_file()  # no time for a step: saved at step 0
+    with pytest.raises(UserError, match=r"lr 0\.001 there, 0\.01 here"):
+        train([clip], replace(config, lr=0.01), TINY, _l1, False, checkpoint=checkpoint, data="d")
+    with pytest.raises(UserError, match="data d there, e here"):
+        train([clip], config, TINY, _l1, False, checkpoint=checkpoint, data="e")
+    _, log = train([clip], replace(config, minutes=5.0), TINY, _l1, False, checkpoint=checkpoint, data="d")
+    assert log["steps"] == 2 and log["resumed_at"] == [0]  # the minutes are this run's own
+    checkpoint.write_bytes(b"\x00" * 16)
+    with pytest.raises(UserError, match="not a checkpoint this command wrote"):
+        train([clip], config, TINY, _l1, False, checkpoint=checkpoint, data="d")
+
+
+def test_train_command_stopped_by_minutes_writes_nothing_and_the_same_command_finishes(tmp_path, capsys):
+    """`--minutes` stops a run at a checkpoint in --out without touching the model there; the same
+    command goes on from it and writes the weights a run in one go writes, and removes it."""
+    data, out, straight = tmp_path / "data", tmp_path / "model", tmp_path / "straight"
+    tiny = [*TINY_COMMAND, "--expensive-spp", "1", "--steps", "3", "--data", str(data)]
+    out.mkdir()
+    (out / "model.safetensors").write_bytes(b"the weights before")
+    with torch.random.fork_rng():
+        assert main(["train", "--out", str(out), *tiny, "--minutes", "0.000001"]) == 0
+        assert "nothing written" in capsys.readouterr().out
+        assert (out / "model.safetensors").read_bytes() == b"the weights before"
+        assert (out / "checkpoint.safetensors").is_file() and not (out / "training.json").exists()
+        assert main(["train", "--out", str(out), *tiny]) == 0
+        assert "gone on from step" in capsys.readouterr().out
+        assert main(["train", "--out", str(straight), *tiny]) == 0
+    assert (out / "model.safetensors").read_bytes() == (straight / "model.safetensors").read_bytes()
+    assert not (out / "checkpoint.safetensors").exists()
+    log = json.loads((out / "training.json").read_text())
+    assert log["steps"] == 3 and not log["stopped_early"] and len(log["resumed_at"]) == 1

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from dataclasses import fields
 from pathlib import Path
 
-from backrooms.diffusion.train_config import CHOICES, REDUCED_SCALES, KnobError, TrainConfig
+from backrooms.diffusion.train_config import CHECKPOINT, CHOICES, REDUCED_SCALES, KnobError, TrainConfig
 from backrooms.errors import UserError
 
 DEFAULT_OUT = Path("models") / "remembered"
 EVAL_GENERATE = (1, 2)  # diffusion.generate values the real graph is evaluated at
 TRAIN_HELP = {  # the TrainConfig fields the command exposes
     "steps": "optimiser steps",
-    "minutes": "wall-clock cap; a run it stops is logged as stopped early",
+    "minutes": "wall-clock cap of this run's steps: it stops at a checkpoint the same command goes on from",
     "batch": "crops per step",
     "crop": "crop side in pixels",
     "lr": "peak learning rate (cosine decay)",
@@ -25,6 +26,7 @@ TRAIN_HELP = {  # the TrainConfig fields the command exposes
     "reduced_share": f"share of steps whose render is traced at a render.scale of {REDUCED_SCALES} (0: none)",
     "seed": "seed of the data, the crops and the weights",
     "objective": "x0: L1 on the clean frame; flow: rectified-flow velocity loss",
+    "checkpoint_every": f"steps between the checkpoints (--out/{CHECKPOINT}) a stopped run goes on from",
 }
 HELD_OUT_WALK = 10_000  # clip index of the evaluation walk (its own world seed), far from 0..N-1
 HELD_OUT_WALKS = 5  # walks HELD_OUT_WALK, +1, ... averaged: one walk's scores swing by ~0.01 of SSIM
@@ -75,7 +77,7 @@ def _register_tune(subparsers: argparse._SubParsersAction) -> None:
         help="fine-tune your diffusers checkpoint (SD-Turbo, SDXL, SD3) on tape: writes a LoRA",
         description="Train a LoRA for a local diffusers checkpoint on pairs the pipeline renders: clean "
         "renders in, the expensive render through the decay pass as targets, with the VHS perceptual "
-        "loss beside the diffusion loss. Resumes from --out/checkpoint. Use the result with "
+        "loss beside the diffusion loss. Goes on from --out/checkpoint.safetensors. Use the result with "
         "--set diffusion.style=BASE --set diffusion.lora=OUT/pytorch_lora_weights.safetensors.",
     )
     p.add_argument(
@@ -168,7 +170,8 @@ def _run_train(args: argparse.Namespace) -> int:
     from backrooms.graph.recipe import parse_size
 
     width, height = parse_size(args.size)
-    for name in ("clips", "frames", "steps", "batch", "crop", "expensive_spp", "memory_frames", "eval_walks"):
+    counts = ("clips", "frames", "steps", "batch", "crop", "expensive_spp", "memory_frames", "eval_walks")
+    for name in (*counts, "checkpoint_every"):
         if getattr(args, name) < (2 if name in ("frames",) else 1):
             raise UserError(f"--{name.replace('_', '-')}: too small ({getattr(args, name)})")
     if args.memory_frames >= args.frames:
@@ -195,7 +198,30 @@ def _run_train(args: argparse.Namespace) -> int:
                 s: [load_scaled(c, p) for c, p in zip(clips, v, strict=True)] for s, v in views.items()
             }
             read += [p for v in views.values() for p in v]
-        model, log = train(clips, config, vhs_loss=vhs_perceptual_loss, progress=progress, reduced=reduced)
+        digest = files_digest(read)
+        checkpoint = args.out / CHECKPOINT
+        if checkpoint.is_file() and progress:
+            print(f"going on from {checkpoint}", flush=True)
+        try:
+            model, log = train(
+                clips,
+                config,
+                vhs_loss=vhs_perceptual_loss,
+                progress=progress,
+                reduced=reduced,
+                checkpoint=checkpoint,
+                data=digest,
+            )
+        except KeyboardInterrupt:
+            if checkpoint.is_file():
+                print(f"backrooms: the same command goes on from {checkpoint}", file=sys.stderr)
+            raise
+        if log["stopped_early"]:
+            print(
+                f"stopped by --minutes after {log['steps']} of {config.steps} steps; nothing written to "
+                f"{args.out}: the same command goes on from {checkpoint}"
+            )
+            return 0
         model.save_pretrained(args.out)
         log["data"] = {
             "clips": args.clips,
@@ -203,13 +229,16 @@ def _run_train(args: argparse.Namespace) -> int:
             "size": [width, height],
             "expensive_spp": args.expensive_spp,
             "render_seconds_per_frame": mean_timing(args.data),
-            "sha256": files_digest(read),
+            "sha256": digest,
         }
         # which machine made them: the same bytes on any x86-64 CPU in the portable arithmetic (its
         # `mkl_branch` says whether this run had it); where they differ all the same, where to look
         log["machine"] = machine()
         write_log(log, args.out / "training.json")
-        print(f"trained {log['steps']} steps in {log['seconds']:.0f} s -> {args.out}")
+        checkpoint.unlink()  # the run is written: nothing left to go on from
+        resumed = ", ".join(map(str, log.get("resumed_at", [])))
+        resumed = f" (gone on from step {resumed})" if resumed else ""
+        print(f"trained {log['steps']} steps in {log['seconds']:.0f} s{resumed} -> {args.out}")
     if args.eval_frames:
         style = str(args.out.resolve())
         graph = tuple((g, s) for g in EVAL_GENERATE for s in (1.0, *REDUCED_SCALES))

@@ -46,6 +46,7 @@ import torch
 from torch.nn import functional as F
 from tqdm import tqdm
 
+from backrooms.diffusion import resume
 from backrooms.diffusion.controller import memory_trust
 from backrooms.diffusion.data import Clip
 from backrooms.diffusion.lighting import lighting, remembered, unlit
@@ -54,6 +55,7 @@ from backrooms.diffusion.pipeline import FrameInputs
 from backrooms.diffusion.portable import mkl_branch, portable_arithmetic
 from backrooms.diffusion.train_config import TrainConfig
 from backrooms.diffusion.warping import carry_noise, source_grid, valid_mask, warp
+from backrooms.errors import UserError
 
 
 @dataclass
@@ -231,22 +233,101 @@ def train(
     vhs_loss=None,
     progress: bool = True,
     reduced: dict[float, Sequence[Clip]] | None = None,
+    checkpoint: Path | None = None,
+    data: str = "",
 ) -> tuple[Denoiser, dict]:
-    """Train from scratch; returns the EMA weights and a log (losses, steps, seconds). ``reduced``
-    holds the clips traced at lower render scales, for ``config.reduced_share`` of the steps.
+    """Train from scratch, or go on from ``checkpoint``; returns the EMA weights and a log (losses,
+    steps, seconds). ``reduced`` holds the clips traced at lower render scales, for
+    ``config.reduced_share`` of the steps.
 
     The weights are a pure function of the config and the clips, on any x86-64 CPU: the learning
     rate follows the step count, and torch runs on ``config.threads`` threads in
     :func:`~backrooms.diffusion.portable.portable_arithmetic` (the log's ``mkl_branch`` says whether
-    this process got it). ``config.minutes`` only stops a run early, and the log then says so (those
-    weights are not the reproducible ones).
+    this process got it). ``config.minutes`` only stops a run early, and the log then says so.
+
+    ``checkpoint`` (a file, :mod:`~backrooms.diffusion.resume`) is written every
+    ``config.checkpoint_every`` steps, when the minutes run out and after the step a Ctrl-C lands in
+    (then ``KeyboardInterrupt`` is raised); where it exists the run goes on from it, to the same bytes
+    as a run that never stopped, if it was made with the same settings and ``data`` (the clips'
+    digest), and is refused otherwise.
     """
     if vhs_loss is None:
         from backrooms.decay.loss import vhs_perceptual_loss as vhs_loss
     with portable_arithmetic(config.threads):
-        model, log = _train(clips, reduced, config, model_config, vhs_loss, progress)
+        model, log = _train(clips, reduced, config, model_config, vhs_loss, progress, checkpoint, data)
     log["mkl_branch"] = mkl_branch()
     return model, log
+
+
+class _Run:
+    """What a training carries from step to step: the weights, their average, the optimiser, the two
+    random streams and the log; saved whole to a checkpoint and put back from one."""
+
+    def __init__(
+        self, config: TrainConfig, model_config: DenoiserConfig, sampler: PairSampler, recipe: dict
+    ) -> None:
+        torch.manual_seed(config.seed)
+        self.model = Denoiser(model_config).train()
+        self.ema = copy.deepcopy(self.model).eval()
+        self.optimiser = torch.optim.AdamW(self.model.parameters(), lr=config.lr, weight_decay=1e-4)
+        self.sampler = sampler
+        self.generator = torch.Generator().manual_seed(config.seed + 1)
+        self.recipe = recipe
+        self.step = 0
+        self.seconds = 0.0  # spent in the runs before this one
+        self.running: dict[str, float] = {}
+        self.log: dict = {
+            "config": asdict(config),
+            "parameters": parameter_count(self.model),
+            "curve": [],
+        }
+
+    def save(self, path: Path, seconds: float) -> None:
+        tensors = {f"model.{k}": v for k, v in self.model.state_dict().items()}
+        tensors |= {f"ema.{k}": v for k, v in self.ema.state_dict().items()}
+        tensors |= resume.optimizer_tensors(self.optimiser)
+        tensors["rng.sampler"] = self.sampler.generator.get_state()
+        tensors["rng.losses"] = self.generator.get_state()
+        tensors["rng.torch"] = torch.get_rng_state()
+        state = {
+            "recipe": self.recipe,
+            "step": self.step,
+            "seconds": self.seconds + seconds,
+            "running": self.running,
+            "log": self.log,
+        }
+        resume.save(path, tensors, state)
+
+    def go_on(self, path: Path) -> None:
+        tensors, state = resume.load(path)
+        differ = resume.differences(state.get("recipe", {}), self.recipe)
+        if differ:
+            raise UserError(
+                f"{path}: a checkpoint of another run ({differ[:300]}); delete it to start again, "
+                "or use another --out"
+            )
+
+        def part(prefix: str) -> dict[str, torch.Tensor]:
+            return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+
+        self.model.load_state_dict(part("model."))
+        self.ema.load_state_dict(part("ema."))
+        resume.restore_optimizer(self.optimiser, tensors)
+        self.sampler.generator.set_state(tensors["rng.sampler"])
+        self.generator.set_state(tensors["rng.losses"])
+        torch.set_rng_state(tensors["rng.torch"])
+        self.step, self.seconds = state["step"], state["seconds"]
+        self.running, self.log = state["running"], state["log"]
+        self.log.setdefault("resumed_at", []).append(self.step)
+
+
+RESUMABLE = ("minutes", "checkpoint_every")  # settings a run may change and still go on from a checkpoint
+
+
+def _recipe(config: TrainConfig, model_config: DenoiserConfig, data: str) -> dict:
+    """What a checkpoint must share with the run that goes on from it (as JSON reads it back)."""
+    recipe = {k: v for k, v in asdict(config).items() if k not in RESUMABLE}
+    return json.loads(json.dumps({**recipe, "model": asdict(model_config), "data": data}))
 
 
 def _train(
@@ -256,44 +337,52 @@ def _train(
     model_config: DenoiserConfig | None,
     vhs_loss,
     progress: bool,
+    checkpoint: Path | None,
+    data: str,
 ) -> tuple[Denoiser, dict]:
-    torch.manual_seed(config.seed)
-    model = Denoiser(model_config or DenoiserConfig()).train()
-    ema = copy.deepcopy(model).eval()
-    optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=1e-4)
+    model_config = model_config or DenoiserConfig()
     sampler = PairSampler(
         clips, config.crop, config.seed, config.memory_frames, reduced, config.reduced_share
     )
-    generator = torch.Generator().manual_seed(config.seed + 1)
+    run = _Run(config, model_config, sampler, _recipe(config, model_config, data))
+    if checkpoint is not None and checkpoint.is_file():
+        run.go_on(checkpoint)
+    model, ema, optimiser, running, log = run.model, run.ema, run.optimiser, run.running, run.log
     began = time.monotonic()
     budget = config.minutes * 60.0
-    log: dict = {"config": asdict(config), "parameters": parameter_count(model), "curve": []}
-    running: dict[str, float] = {}
-    bar = tqdm(total=config.steps, desc="train", unit="step", disable=not progress)
-    step = 0
-    while step < config.steps and time.monotonic() - began < budget:
-        for group in optimiser.param_groups:
-            group["lr"] = config.lr * 0.5 * (1 + math.cos(math.pi * step / config.steps))
-        losses = training_losses(model, sampler.sample(config.batch), config, generator, vhs_loss)
-        optimiser.zero_grad(set_to_none=True)
-        losses["total"].backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimiser.step()
-        with torch.no_grad():
-            for e, p in zip(ema.parameters(), model.parameters(), strict=True):
-                e.lerp_(p, 1 - config.ema)
-        for k, v in losses.items():
-            value = float(v.detach())
-            running[k] = 0.98 * running.get(k, value) + 0.02 * value
-        step += 1
-        bar.update(1)
-        if step % config.log_every == 0:
-            bar.set_postfix({k: f"{v:.4f}" for k, v in running.items()})
-            log["curve"].append({"step": step, **{k: round(v, 5) for k, v in running.items()}})
+    bar = tqdm(total=config.steps, initial=run.step, desc="train", unit="step", disable=not progress)
+    with resume.DeferredInterrupt() as interrupt:
+        while run.step < config.steps and time.monotonic() - began < budget:
+            for group in optimiser.param_groups:
+                group["lr"] = config.lr * 0.5 * (1 + math.cos(math.pi * run.step / config.steps))
+            losses = training_losses(model, sampler.sample(config.batch), config, run.generator, vhs_loss)
+            optimiser.zero_grad(set_to_none=True)
+            losses["total"].backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimiser.step()
+            with torch.no_grad():
+                for e, p in zip(ema.parameters(), model.parameters(), strict=True):
+                    e.lerp_(p, 1 - config.ema)
+            for k, v in losses.items():
+                value = float(v.detach())
+                running[k] = 0.98 * running.get(k, value) + 0.02 * value
+            run.step += 1
+            bar.update(1)
+            if run.step % config.log_every == 0:
+                bar.set_postfix({k: f"{v:.4f}" for k, v in running.items()})
+                log["curve"].append({"step": run.step, **{k: round(v, 5) for k, v in running.items()}})
+            stopping = interrupt.asked or run.step == config.steps
+            if checkpoint is not None and (run.step % config.checkpoint_every == 0 or stopping):
+                run.save(checkpoint, time.monotonic() - began)
+            if interrupt.asked:
+                bar.close()
+                raise KeyboardInterrupt
     bar.close()
-    log["steps"] = step
-    log["stopped_early"] = step < config.steps  # by the minutes budget: not the reproducible weights
-    log["seconds"] = round(time.monotonic() - began, 1)
+    if checkpoint is not None and run.step < config.steps:  # the minutes ran out
+        run.save(checkpoint, time.monotonic() - began)
+    log["steps"] = run.step
+    log["stopped_early"] = run.step < config.steps  # by the minutes budget: not the reproducible weights
+    log["seconds"] = round(run.seconds + time.monotonic() - began, 1)
     log["final"] = {k: round(v, 5) for k, v in running.items()}
     return ema, log
 

@@ -8,6 +8,8 @@ OBJECTIVES = ("flow", "x0")  # see ``train``
 MEMORIES = ("plain", "node")  # how training carries the memory to the trained frame (``train._memory``)
 CHOICES = {"objective": OBJECTIVES, "memory": MEMORIES}  # the knobs that take a word, and their words
 SHARES = ("memory_trust", "reduced_share")  # the knobs that take a share from 0 to 1 (checked on creation)
+# the file in a command's --out a stopped run goes on from (``resume``); removed once the run is written
+CHECKPOINT = "checkpoint.safetensors"
 REDUCED_SCALES = (0.75, 0.5)  # render.scale values below 1 that training draws from and evaluation scores
 
 
@@ -49,6 +51,7 @@ class TrainConfig:
     # portable arithmetic's MKL path takes as long on two as oneDNN on one, 38 minutes on the Xeon)
     threads: int = 2
     log_every: int = 25
+    checkpoint_every: int = 200  # steps between the checkpoints a stopped run goes on from (about a minute)
 
     def __post_init__(self) -> None:
         for name, words in CHOICES.items():

@@ -11,8 +11,9 @@ as the tape would have kept it. Each step, on a batch of random crops:
   the LoRA learns exactly what the node asks of it, judged as a viewer of the tape would.
 
 Only the LoRA (rank ``rank`` on the attention projections) trains. Checkpoints (LoRA weights,
-optimiser, step) are written every ``checkpoint_every`` steps and resumed from; the batch of step
-k is a pure function of (seed, k), so a resumed run repeats the uninterrupted one. The result is
+optimiser, step: ``resume``) are written every ``checkpoint_every`` steps and gone on from; the
+batch of step k is a pure function of (seed, k), so a resumed run repeats the uninterrupted one. The
+result is
 ``pytorch_lora_weights.safetensors`` in diffusers' format (``load_lora_weights`` reads it).
 """
 
@@ -24,15 +25,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
+from backrooms.diffusion import resume
 from backrooms.diffusion.data import Clip
+from backrooms.diffusion.train_config import CHECKPOINT
 from backrooms.errors import UserError
 from backrooms.seeds import stream_key
 
 LORA_FILE = "pytorch_lora_weights.safetensors"
-CHECKPOINT = "checkpoint"
 TARGET_MODULES = ["to_q", "to_k", "to_v", "to_out.0"]
 
 
@@ -148,22 +149,21 @@ class Tuner:
             for k, v in get_peft_model_state_dict(self.stylizer.denoiser).items()
         }
 
-    def save_checkpoint(self, folder: Path, log: list[dict]) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        save_file(self.lora_state(), str(folder / "lora.safetensors"))
-        torch.save(self.optimizer.state_dict(), folder / "optimizer.pt")
-        (folder / "state.json").write_text(
-            json.dumps({"step": self.step, "config": asdict(self.config), "log": log}) + "\n"
-        )
+    def save_checkpoint(self, path: Path, log: list[dict]) -> None:
+        tensors = {f"lora.{k}": v for k, v in self.lora_state().items()}
+        tensors |= resume.optimizer_tensors(self.optimizer)
+        resume.save(path, tensors, {"step": self.step, "config": asdict(self.config), "log": log})
 
-    def load_checkpoint(self, folder: Path) -> list[dict]:
+    def load_checkpoint(self, path: Path) -> list[dict]:
         from peft.utils import set_peft_model_state_dict
 
-        state = json.loads((folder / "state.json").read_text())
-        if _recipe(state["config"]) != _recipe(asdict(self.config)):
-            raise UserError(f"{folder}: made with other settings ({state['config']}); use another --out")
-        set_peft_model_state_dict(self.stylizer.denoiser, load_file(str(folder / "lora.safetensors")))
-        self.optimizer.load_state_dict(torch.load(folder / "optimizer.pt", weights_only=True))
+        tensors, state = resume.load(path)
+        differ = resume.differences(_recipe(state.get("config", {})), _recipe(asdict(self.config)))
+        if differ:
+            raise UserError(f"{path}: made with other settings ({differ}); use another --out")
+        lora = {k[len("lora.") :]: v for k, v in tensors.items() if k.startswith("lora.")}
+        set_peft_model_state_dict(self.stylizer.denoiser, lora)
+        resume.restore_optimizer(self.optimizer, tensors)
         self.step = state["step"]
         return state["log"]
 
@@ -208,10 +208,11 @@ def crops(render: torch.Tensor, target: torch.Tensor, config: TuneConfig, step: 
 
 
 def tune(tuner: Tuner, out: Path, render: torch.Tensor, target: torch.Tensor, progress: bool = True) -> dict:
-    """Train (resuming from ``out/checkpoint``), write the LoRA and ``tuning.json``; returns the log."""
+    """Train (going on from ``out/checkpoint.safetensors``), write the LoRA and ``tuning.json``;
+    returns the log."""
     config = tuner.config
     checkpoint = out / CHECKPOINT
-    log = tuner.load_checkpoint(checkpoint) if (checkpoint / "state.json").is_file() else []
+    log = tuner.load_checkpoint(checkpoint) if checkpoint.is_file() else []
     began = time.perf_counter()
     bar = tqdm(total=config.steps, initial=tuner.step, desc="tune", unit="step", disable=not progress)
     while tuner.step < config.steps:
