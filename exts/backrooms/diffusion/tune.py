@@ -13,8 +13,7 @@ as the tape would have kept it. Each step, on a batch of random crops:
 Only the LoRA (rank ``rank`` on the attention projections) trains. Checkpoints (LoRA weights,
 optimiser, step: ``resume``) are written every ``checkpoint_every`` steps and gone on from; the
 batch of step k is a pure function of (seed, k), so a resumed run repeats the uninterrupted one. The
-result is
-``pytorch_lora_weights.safetensors`` in diffusers' format (``load_lora_weights`` reads it).
+result is ``pytorch_lora_weights.safetensors`` in diffusers' format (``load_lora_weights`` reads it).
 """
 
 from __future__ import annotations
