@@ -392,6 +392,7 @@ def test_a_checkpoint_of_other_settings_or_data_is_refused_and_a_broken_one_name
         train([clip], config, TINY, _l1, False, checkpoint=checkpoint, data="e")
     _, log = train([clip], replace(config, minutes=5.0), TINY, _l1, False, checkpoint=checkpoint, data="d")
     assert log["steps"] == 2 and log["resumed_at"] == [0]  # the minutes are this run's own
+    assert log["config"]["minutes"] == 5.0
     checkpoint.write_bytes(b"\x00" * 16)
     with pytest.raises(UserError, match="not a checkpoint this command wrote"):
         train([clip], config, TINY, _l1, False, checkpoint=checkpoint, data="d")

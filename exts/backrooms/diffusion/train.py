@@ -272,7 +272,7 @@ class _Run:
         self.optimiser = torch.optim.AdamW(self.model.parameters(), lr=config.lr, weight_decay=1e-4)
         self.sampler = sampler
         self.generator = torch.Generator().manual_seed(config.seed + 1)
-        self.recipe = recipe
+        self.config, self.recipe = config, recipe
         self.step = 0
         self.seconds = 0.0  # spent in the runs before this one
         self.running: dict[str, float] = {}
@@ -318,6 +318,7 @@ class _Run:
         torch.set_rng_state(tensors["rng.torch"])
         self.step, self.seconds = state["step"], state["seconds"]
         self.running, self.log = state["running"], state["log"]
+        self.log["config"] = asdict(self.config)  # this sitting's --minutes and --checkpoint-every
         self.log.setdefault("resumed_at", []).append(self.step)
 
 
