@@ -235,7 +235,7 @@ def _run_train(args: argparse.Namespace) -> int:
         # `mkl_branch` says whether this run had it); where they differ all the same, where to look
         log["machine"] = machine()
         write_log(log, args.out / "training.json")
-        checkpoint.unlink()  # the run is written: nothing left to go on from
+        checkpoint.unlink(missing_ok=True)  # the run is written: nothing left to go on from
         resumed = ", ".join(map(str, log.get("resumed_at", [])))
         resumed = f" (gone on from step {resumed})" if resumed else ""
         print(f"trained {log['steps']} steps in {log['seconds']:.0f} s{resumed} -> {args.out}")

@@ -53,6 +53,11 @@ def load(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     return tensors, state
 
 
+def named(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    """The tensors saved under ``prefix`` (``model.``, ``lora.``), by their names without it."""
+    return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+
+
 def optimizer_tensors(optimizer: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
     """The optimiser's per-parameter state (Adam's step and moments) as named tensors."""
     out = {}
@@ -66,10 +71,9 @@ def restore_optimizer(optimizer: torch.optim.Optimizer, tensors: dict[str, torch
     """Put :func:`optimizer_tensors`' state back; the hyperparameters stay the live optimiser's (the
     same settings made it)."""
     state: dict[int, dict[str, torch.Tensor]] = {}
-    for name, value in tensors.items():
-        if name.startswith(_OPTIMIZER):
-            index, slot = name[len(_OPTIMIZER) :].split(".", 1)
-            state.setdefault(int(index), {})[slot] = value
+    for name, value in named(tensors, _OPTIMIZER).items():
+        index, slot = name.split(".", 1)
+        state.setdefault(int(index), {})[slot] = value
     optimizer.load_state_dict({"state": state, "param_groups": optimizer.state_dict()["param_groups"]})
 
 

@@ -306,12 +306,8 @@ class _Run:
                 f"{path}: a checkpoint of another run ({differ[:300]}); delete it to start again, "
                 "or use another --out"
             )
-
-        def part(prefix: str) -> dict[str, torch.Tensor]:
-            return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
-
-        self.model.load_state_dict(part("model."))
-        self.ema.load_state_dict(part("ema."))
+        self.model.load_state_dict(resume.named(tensors, "model."))
+        self.ema.load_state_dict(resume.named(tensors, "ema."))
         resume.restore_optimizer(self.optimiser, tensors)
         self.sampler.generator.set_state(tensors["rng.sampler"])
         self.generator.set_state(tensors["rng.losses"])
@@ -352,7 +348,7 @@ def _train(
     began = time.monotonic()
     budget = config.minutes * 60.0
     bar = tqdm(total=config.steps, initial=run.step, desc="train", unit="step", disable=not progress)
-    with resume.DeferredInterrupt() as interrupt:
+    with bar, resume.DeferredInterrupt() as interrupt:
         while run.step < config.steps and time.monotonic() - began < budget:
             for group in optimiser.param_groups:
                 group["lr"] = config.lr * 0.5 * (1 + math.cos(math.pi * run.step / config.steps))
@@ -372,13 +368,10 @@ def _train(
             if run.step % config.log_every == 0:
                 bar.set_postfix({k: f"{v:.4f}" for k, v in running.items()})
                 log["curve"].append({"step": run.step, **{k: round(v, 5) for k, v in running.items()}})
-            stopping = interrupt.asked or run.step == config.steps
-            if checkpoint is not None and (run.step % config.checkpoint_every == 0 or stopping):
+            if checkpoint is not None and (run.step % config.checkpoint_every == 0 or interrupt.asked):
                 run.save(checkpoint, time.monotonic() - began)
             if interrupt.asked:
-                bar.close()
                 raise KeyboardInterrupt
-    bar.close()
     if checkpoint is not None and run.step < config.steps:  # the minutes ran out
         run.save(checkpoint, time.monotonic() - began)
     log["steps"] = run.step

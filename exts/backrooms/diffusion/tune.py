@@ -160,8 +160,7 @@ class Tuner:
         differ = resume.differences(_recipe(state.get("config", {})), _recipe(asdict(self.config)))
         if differ:
             raise UserError(f"{path}: made with other settings ({differ}); use another --out")
-        lora = {k[len("lora.") :]: v for k, v in tensors.items() if k.startswith("lora.")}
-        set_peft_model_state_dict(self.stylizer.denoiser, lora)
+        set_peft_model_state_dict(self.stylizer.denoiser, resume.named(tensors, "lora."))
         resume.restore_optimizer(self.optimizer, tensors)
         self.step = state["step"]
         return state["log"]
