@@ -24,6 +24,10 @@ from backrooms.cli import main
         (["params", "nonode"], "no parameters for node 'nonode'"),
         (["live", "--latency", "9"], "--latency 9: expected 0 to 8 frames"),
         (["live", "--latency", "-1"], "--latency: must not be negative"),
+        (["render", "--fram", "3"], "unrecognized arguments: --fram"),  # no abbreviations
+        (["train", "--minutes", "-1"], "--minutes -1.0: expected a number above 0"),
+        (["train", "--lr", "nan"], "--lr nan: expected a number above 0"),
+        (["train", "--eval-only", "--out", "/nonexistent/model"], "--out: no model folder"),
     ],
 )
 def test_bad_arguments_give_one_line_and_exit_2(capsys, argv, fragment):
@@ -182,3 +186,19 @@ def test_a_size_that_cannot_fit_in_memory_is_refused_before_rendering(tmp_path, 
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "GiB of memory" in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "fragment"),
+    [
+        ("--lr", "-1", "--lr -1.0: expected a number above 0"),
+        ("--strength", "2", "--strength 2.0: expected a number from 0 to 1"),
+        ("--vhs-weight", "nan", "--vhs-weight nan: expected a number from 0 up"),
+    ],
+)
+def test_tune_names_a_number_out_of_range_before_loading_anything(tmp_path, capsys, flag, value, fragment):
+    (tmp_path / "model_index.json").write_text("{}")  # passes the folder check; never loaded
+    assert main(["tune", "--base", str(tmp_path), flag, value, "--data", str(tmp_path / "data")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and fragment in err
+    assert not (tmp_path / "data").exists()

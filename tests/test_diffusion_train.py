@@ -382,7 +382,7 @@ def test_a_training_stopped_by_ctrl_c_goes_on_from_its_checkpoint_to_the_same_by
 
 
 def test_a_checkpoint_of_other_settings_or_data_is_refused_and_a_broken_one_named(clip, tmp_path):
-    config = TrainConfig(steps=2, batch=2, crop=32, memory_frames=1, checkpoint_every=1, minutes=0.0)
+    config = TrainConfig(steps=2, batch=2, crop=32, memory_frames=1, checkpoint_every=1, minutes=1e-9)
     checkpoint = tmp_path / "checkpoint.safetensors"
     _, log = train([clip], config, TINY, _l1, False, checkpoint=checkpoint, data="d")
     assert log["stopped_early"] and checkpoint.is_file()  # no time for a step: saved at step 0

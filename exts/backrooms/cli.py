@@ -28,7 +28,12 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 
 class ArgumentParser(argparse.ArgumentParser):
-    """argparse that reports a bad argument as one line instead of usage plus message."""
+    """argparse that reports a bad argument as one line instead of usage plus message, and takes no
+    abbreviated option: ``tune --checkpoint X`` would otherwise be read as ``--checkpoint-every X``."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         raise UserError(f"{self.prog}: {message}")

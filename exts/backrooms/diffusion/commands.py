@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from dataclasses import fields
 from pathlib import Path
@@ -27,6 +28,17 @@ TRAIN_HELP = {  # the TrainConfig fields the command exposes
     "seed": "seed of the data, the crops and the weights",
     "objective": "x0: L1 on the clean frame; flow: rectified-flow velocity loss",
     "checkpoint_every": f"steps between the checkpoints (--out/{CHECKPOINT}) a stopped run goes on from",
+}
+TUNE_HELP = {  # every TuneConfig field is a flag
+    "steps": "optimiser steps",
+    "batch": "crops per step",
+    "crop": "crop side in pixels",
+    "lr": "learning rate",
+    "rank": "rank of the LoRA's matrices",
+    "strength": "the node's strength the VHS term trains for (0..1)",
+    "vhs_weight": "weight of the VHS perceptual loss beside the diffusion loss",
+    "checkpoint_every": f"steps between the checkpoints (--out/{CHECKPOINT}) a larger --steps goes on from",
+    "seed": "seed of the data, the crops and the noise",
 }
 HELD_OUT_WALK = 10_000  # clip index of the evaluation walk (its own world seed), far from 0..N-1
 HELD_OUT_WALKS = 5  # walks HELD_OUT_WALK, +1, ... averaged: one walk's scores swing by ~0.01 of SSIM
@@ -94,7 +106,10 @@ def _register_tune(subparsers: argparse._SubParsersAction) -> None:
     for f in fields(TuneConfig):
         value = getattr(defaults, f.name)
         p.add_argument(
-            f"--{f.name.replace('_', '-')}", type=type(value), default=value, help=f"(default {value})"
+            f"--{f.name.replace('_', '-')}",
+            type=type(value),
+            default=value,
+            help=f"{TUNE_HELP[f.name]} (default {value})",
         )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run_tune)
@@ -113,6 +128,14 @@ def run_tune(args: argparse.Namespace) -> int:
     for name in ("steps", "batch", "crop", "rank", "checkpoint_every", "clips", "frames", "expensive_spp"):
         if getattr(args, name) < 1:
             raise UserError(f"--{name.replace('_', '-')}: too small ({getattr(args, name)})")
+    ranges = {  # NaN fails each
+        "lr": (0.0 < args.lr < math.inf, "a number above 0"),
+        "strength": (0.0 <= args.strength <= 1.0, "a number from 0 to 1"),
+        "vhs-weight": (0.0 <= args.vhs_weight < math.inf, "a number from 0 up"),
+    }
+    for flag, (fine, expected) in ranges.items():
+        if not fine:
+            raise UserError(f"--{flag} {getattr(args, flag.replace('-', '_'))}: expected {expected}")
     width, height = parse_size(args.size)
     cuda = torch.cuda.is_available()
     device = ("cuda" if cuda else "cpu") if args.device == "auto" else args.device
@@ -166,6 +189,7 @@ def _run_train(args: argparse.Namespace) -> int:
         still_panels,
     )
     from backrooms.diffusion.model import DenoiserConfig
+    from backrooms.diffusion.styles import find_style
     from backrooms.diffusion.train import train, write_log
     from backrooms.graph.recipe import parse_size
 
@@ -183,6 +207,11 @@ def _run_train(args: argparse.Namespace) -> int:
         config = TrainConfig(**{name: getattr(args, name) for name in TRAIN_HELP})
     except KnobError as error:
         raise UserError(error.flag_message) from None
+    if args.eval_only:  # a wrong --out is named before the held-out walks are rendered
+        try:
+            find_style(str(args.out.resolve()))
+        except ValueError as error:
+            raise UserError(f"--out: {error}") from None
     progress = not args.quiet
     torch.manual_seed(args.seed)
     if not args.eval_only:

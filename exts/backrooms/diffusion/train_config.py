@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 OBJECTIVES = ("flow", "x0")  # see ``train``
 MEMORIES = ("plain", "node")  # how training carries the memory to the trained frame (``train._memory``)
 CHOICES = {"objective": OBJECTIVES, "memory": MEMORIES}  # the knobs that take a word, and their words
 SHARES = ("memory_trust", "reduced_share")  # the knobs that take a share from 0 to 1 (checked on creation)
+POSITIVE = ("minutes", "lr")  # the knobs that take a finite number above 0 (checked on creation)
 # the file in a command's --out a stopped run goes on from (``resume``); removed once the run is written
 CHECKPOINT = "checkpoint.safetensors"
 REDUCED_SCALES = (0.75, 0.5)  # render.scale values below 1 that training draws from and evaluation scores
@@ -60,3 +62,6 @@ class TrainConfig:
         for name in SHARES:
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise KnobError(name, getattr(self, name), "a share from 0 to 1")
+        for name in POSITIVE:
+            if not 0.0 < getattr(self, name) < math.inf:  # NaN fails both
+                raise KnobError(name, getattr(self, name), "a number above 0")
