@@ -25,6 +25,11 @@ from backrooms.cli import main
         (["live", "--latency", "9"], "--latency 9: expected 0 to 8 frames"),
         (["live", "--latency", "-1"], "--latency: must not be negative"),
         (["render", "--fram", "3"], "unrecognized arguments: --fram"),  # no abbreviations
+        (["render", "--fps", "1e9"], "--fps: 1000000000.0 is not a frame rate from 1 to 240"),
+        (["render", "--seconds", "1e12"], "--seconds: must be at most 86400"),
+        (["render", "--start", "2073600"], "--start: the clip would end 86405 s in, past a day"),
+        (["render", "--seed", str(2**64)], "--seed: must be at most 18446744073709551615"),
+        (["frame", "--out", "/tmp/never", "--frame", str(10**12)], "--frame: the clip would end"),
         (["train", "--minutes", "-1"], "--minutes -1.0: expected a number above 0"),
         (["train", "--lr", "nan"], "--lr nan: expected a number above 0"),
         (["train", "--eval-only", "--out", "/nonexistent/model"], "--out: no model folder"),

@@ -13,7 +13,7 @@ from typing import NoReturn
 from backrooms import __version__
 from backrooms.errors import UserError
 from backrooms.graph.catalog import CATALOG, Catalog
-from backrooms.options import add_render_options, count, positive_float, recipe_from_args
+from backrooms.options import add_render_options, count, recipe_from_args, seconds
 from backrooms.scale.engine import add_engine_options, engine_from_args
 
 # Areas plug their subcommands in here: each module has ``register(subparsers)``.
@@ -54,7 +54,7 @@ def build_parser() -> ArgumentParser:
     render.add_argument("--start", type=count, default=0, help="first frame index (default 0)")
     length = render.add_mutually_exclusive_group()
     length.add_argument("--frames", type=count, help="number of frames (default: the recipe's)")
-    length.add_argument("--seconds", type=positive_float, help="clip length in seconds")
+    length.add_argument("--seconds", type=seconds, help="clip length in seconds (at most a day)")
     render.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
     render.add_argument("--resume", action="store_true", help="keep finished frames of an interrupted render")
     render.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -80,6 +80,7 @@ def build_parser() -> ArgumentParser:
 
 def run_render(args: argparse.Namespace) -> int:
     from backrooms.batch import render_clip
+    from backrooms.graph.recipe import check_span
 
     params_at = None
     if args.automation:
@@ -90,6 +91,7 @@ def run_render(args: argparse.Namespace) -> int:
         recipe, params = recipe_from_args(args)
     if recipe.frames == 0:
         raise UserError("--frames: nothing to render (0 frames)")
+    check_span(args.start, recipe.frames, recipe.fps, "--start" if args.start else "--frames")
     engine = engine_from_args(args)
     if args.shard:
         from backrooms.batch import render_one_shard

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-DEVICES = ("cpu", "cuda")
+from backrooms.graph.recipe import DEVICES, MAX_SECONDS, MAX_SEED, frame_rate_problem
 
 
 def count(text: str) -> int:
@@ -16,6 +16,27 @@ def count(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
+    return value
+
+
+def seed(text: str) -> int:
+    value = count(text)
+    if value > MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_SEED}, got {value}")
+    return value
+
+
+def frame_rate(text: str) -> float:
+    value = positive_float(text)
+    if problem := frame_rate_problem(value):
+        raise argparse.ArgumentTypeError(problem)
+    return value
+
+
+def seconds(text: str) -> float:
+    value = positive_float(text)
+    if value > MAX_SECONDS:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_SECONDS:.0f} (a day), got {text!r}")
     return value
 
 
@@ -44,9 +65,9 @@ def add_param_options(parser: argparse.ArgumentParser) -> None:
 def add_render_options(parser: argparse.ArgumentParser) -> None:
     """The recipe and output options of ``render`` (shared with other commands that run a recipe)."""
     parser.add_argument("--recipe", type=Path, help="recipe TOML file (default: the built-in recipe)")
-    parser.add_argument("--seed", type=count, help="global seed (default: the recipe's)")
+    parser.add_argument("--seed", type=seed, help="global seed (default: the recipe's)")
     parser.add_argument("--size", help="frame size WxH, e.g. 320x240 (default: the recipe's)")
-    parser.add_argument("--fps", type=positive_float, help="frames per second (default: the recipe's)")
+    parser.add_argument("--fps", type=frame_rate, help="frames per second (default: the recipe's)")
     add_device_option(parser, None, "the recipe's")
     add_param_options(parser)
 

@@ -15,7 +15,7 @@ from backrooms.decay.settings import NODE  # declares the decay.* knobs
 from backrooms.decay.tape import HostTape
 from backrooms.errors import UserError
 from backrooms.io.image import SUFFIXES as IMAGE_SUFFIXES
-from backrooms.options import add_device_option, add_param_options, count
+from backrooms.options import add_device_option, add_param_options, count, seed
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("input", type=Path, metavar="IN", help="PNG/JPEG image or video file")
     p.add_argument("output", type=Path, metavar="OUT", help="PNG/JPEG for images, MP4 for video")
     p.add_argument("--preset", help="tape preset (sp, lp, ep, worn, found-footage)")
-    p.add_argument("--seed", type=count, default=0, help="seed of the tape's noise (default 0)")
+    p.add_argument("--seed", type=seed, default=0, help="seed of the tape's noise (default 0)")
     p.add_argument(
         "--frame", type=count, default=0, help="frame number of a still (picks its noise; default 0)"
     )

@@ -16,6 +16,12 @@ from backrooms.params.registry import REGISTRY, ParamError
 DEFAULT_SOURCE = "<built-in default recipe>"
 OUTPUT_KEYS = {"seed", "size", "fps", "frames", "seconds", "device"}
 DEVICES = ("cpu", "cuda")
+# The clip's limits, for a recipe and the command line alike. A clip ends within a day of footage:
+# the walk is followed from its start (a seek to the day's end takes seconds), and an absurd rate
+# or length would stall the render before its first frame instead of being named.
+FPS_RANGE = (1.0, 240.0)
+MAX_SECONDS = 86400.0
+MAX_SEED = 2**64 - 1  # the world hashes its seed as an unsigned 64-bit key
 
 
 class RecipeError(UserError):
@@ -171,7 +177,27 @@ def _validate(data: dict[str, Any], source: str, catalog: Catalog) -> Recipe:
                 params[f"{node}.{name}"] = REGISTRY[f"{node}.{name}"].coerce(value)
             except ParamError as exc:
                 raise fail(f"params.{node}.{name}", str(exc)) from None
-    return Recipe(source=source, nodes=tuple(nodes), params=params, catalog=catalog, **settings)
+    recipe = Recipe(source=source, nodes=tuple(nodes), params=params, catalog=catalog, **settings)
+    check_span(0, recipe.frames, recipe.fps, f"{source}: output.frames")
+    return recipe
+
+
+def check_span(start: int, frames: int, fps: float, flag: str) -> None:
+    """Frames ``start`` .. ``start + frames`` at ``fps`` lie within a day of footage (``MAX_SECONDS``);
+    ``flag`` names the input that set them."""
+    if (start + frames) / fps > MAX_SECONDS:
+        raise RecipeError(
+            f"{flag}: the clip would end {(start + frames) / fps:.0f} s in, past a day of footage "
+            f"({MAX_SECONDS:.0f} s at {fps:g} fps is {int(MAX_SECONDS * fps)} frames)"
+        )
+
+
+def frame_rate_problem(value: object) -> str | None:
+    """Why ``value`` is no frame rate (None: it is one)."""
+    low, high = FPS_RANGE
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        return f"{value!r} is not a frame rate from {low:g} to {high:g}"
+    return None
 
 
 def _output_setting(key: str, value: Any) -> dict[str, Any]:
@@ -183,13 +209,15 @@ def _output_setting(key: str, value: Any) -> dict[str, Any]:
             raise UserError(f"{value!r} is not one of {', '.join(DEVICES)}")
         return {"device": value}
     if key == "fps":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 1 <= value <= 240:
-            raise UserError(f"{value!r} is not a frame rate from 1 to 240")
+        if problem := frame_rate_problem(value):
+            raise UserError(problem)
         return {"fps": float(value)}
     if key == "seconds":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 86400:
-            raise UserError(f"{value!r} is not a duration in seconds (0 < s <= 86400)")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= MAX_SECONDS:
+            raise UserError(f"{value!r} is not a duration in seconds (0 < s <= {MAX_SECONDS:.0f})")
         return {"seconds": float(value)}
     if isinstance(value, bool) or not isinstance(value, int) or value < (1 if key != "seed" else 0):
         raise UserError(f"{value!r} is not a {'non-negative' if key == 'seed' else 'positive'} whole number")
+    if key == "seed" and value > MAX_SEED:
+        raise UserError(f"{value} is over the largest seed, {MAX_SEED}")
     return {key: value}

@@ -11,18 +11,16 @@ from backrooms.errors import UserError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from backrooms.options import add_device_option, add_param_options, count, positive_float
+    from backrooms.options import add_device_option, add_param_options, count, frame_rate, seed
 
     p = subparsers.add_parser(
         "frame", help="render one frame of the world (or a USD stage) to AOV images: rgb, depth, normals, ..."
     )
     p.add_argument("--out", type=Path, required=True, help="folder for the PNGs and aovs.npz")
     p.add_argument("--frame", type=count, default=0, help="frame number (default 0)")
-    p.add_argument("--seed", type=count, default=0, help="world and noise seed (default 0)")
+    p.add_argument("--seed", type=seed, default=0, help="world and noise seed (default 0)")
     p.add_argument("--size", default="320x240", help="WxH (default 320x240)")
-    p.add_argument(
-        "--fps", type=positive_float, default=24.0, help="frames per second of the walk (default 24)"
-    )
+    p.add_argument("--fps", type=frame_rate, default=24.0, help="frames per second of the walk (default 24)")
     add_device_option(p, "cpu", "cpu")
     p.add_argument("--stage", type=Path, help="render this USD stage with its camera instead of the world")
     p.add_argument("--camera", help="camera prim path in --stage (default: the first camera)")
@@ -35,12 +33,13 @@ def run(args: argparse.Namespace) -> int:
 
     from backrooms.graph.node import GraphContext
     from backrooms.graph.product import RenderProduct
-    from backrooms.graph.recipe import parse_size
+    from backrooms.graph.recipe import check_span, parse_size
     from backrooms.io.png import write_png
     from backrooms.params import ParamStore, parse_assignment
     from backrooms.render.node import RenderNode
 
     width, height = parse_size(args.size)
+    check_span(args.frame, 1, args.fps, "--frame")
     store = ParamStore()
     store.update(dict(parse_assignment(text) for text in args.assignments))
     params = store.snapshot()

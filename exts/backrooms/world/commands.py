@@ -11,9 +11,9 @@ from backrooms.errors import UserError
 
 
 def _add_world_options(parser: argparse.ArgumentParser) -> None:
-    from backrooms.options import add_param_options, count
+    from backrooms.options import add_param_options, seed
 
-    parser.add_argument("--seed", type=count, default=0, help="world seed (default 0)")
+    parser.add_argument("--seed", type=seed, default=0, help="world seed (default 0)")
     parser.add_argument(
         "--region",
         required=True,
@@ -23,7 +23,7 @@ def _add_world_options(parser: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from backrooms.options import count, positive_float
+    from backrooms.options import count, frame_rate
 
     stage = subparsers.add_parser(
         "stage", help="write a USD stage of a region (payload per chunk, camera path)"
@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _add_world_options(stage)
     stage.add_argument("--out", type=Path, required=True, help="stage file, .usda or .usdc")
     stage.add_argument("--frames", type=count, default=240, help="camera frames to animate (default 240)")
-    stage.add_argument("--fps", type=positive_float, default=24.0, help="frames per second (default 24)")
+    stage.add_argument("--fps", type=frame_rate, default=24.0, help="frames per second (default 24)")
     stage.set_defaults(func=run_stage)
 
     layout = subparsers.add_parser("layout", help="print a region's layout as an ASCII map (or JSON)")
@@ -52,8 +52,10 @@ def _world(args: argparse.Namespace):
 
 
 def run_stage(args: argparse.Namespace) -> int:
+    from backrooms.graph.recipe import check_span
     from backrooms.world.stage import write_stage
 
+    check_span(0, args.frames, args.fps, "--frames")
     world, region = _world(args)
     began = time.perf_counter()
     try:
