@@ -109,3 +109,66 @@ def test_a_midi_program_change_recalls_the_scene_at_that_place(tmp_path: Path) -
     assert inbox.take(1)["decay.noise"] == 6.0  # program 1 = the second scene, "storm"
     midi.handle(mido.Message("program_change", program=7))  # there is no eighth scene
     assert inbox.take(2) == {} and "scene" in tally.summary()
+
+
+def _show(tmp_path: Path, fps: float = 24.0):
+    from backrooms.control.clock import FrameClock
+    from backrooms.control.inbox import Inbox
+    from backrooms.control.scenes import SceneControl
+    from backrooms.control.tally import Tally
+    from backrooms.params import REGISTRY, ParamStore
+    from backrooms.params.scenes import SceneBook
+
+    store, tally = ParamStore(), Tally()
+    inbox = Inbox(REGISTRY.defaults(), FrameClock(fps), tally)
+    scenes = SceneControl(SceneBook(tmp_path / "s.scenes.json", REGISTRY), store, inbox, tally, fps)
+    return store, inbox, scenes, tally
+
+
+def _play(store, inbox, frames: range) -> list[dict]:
+    """The frame loop's part: take what is due at each frame and apply it."""
+    taken = []
+    for frame in frames:
+        inbox.clock.begin(frame, 0.0)
+        changes = inbox.take(frame)
+        store.update(changes)
+        taken.append(changes)
+    return taken
+
+
+def test_a_long_morph_of_every_knob_reaches_its_scene(tmp_path: Path) -> None:
+    """A 10 s morph of a scene of every knob: it stopped at 27 % of the way in a live process (the
+    schedule held one entry per knob and frame, 10000 at most: under 3 s of every knob)."""
+    store, inbox, scenes, tally = _show(tmp_path)
+    store.update({"decay.wear": 0.1, "render.flicker": 0.2})
+    scenes.save("calm")  # every knob
+    store.update({"decay.wear": 0.9, "render.flicker": 0.8})
+    scenes.morph("calm", 10.0)
+    taken = _play(store, inbox, range(1, 245))
+    wear = [t["decay.wear"] for t in taken if "decay.wear" in t]
+    assert len(wear) == 240 and wear == sorted(wear, reverse=True) and len(set(wear)) == 240
+    assert store.get("decay.wear") == 0.1 and store.get("render.flicker") == 0.2
+    assert all(set(t) <= {"decay.wear", "render.flicker"} for t in taken)  # equal knobs stay free
+    assert taken[-1] == {} and tally.summary() == "none"
+
+
+def test_a_morph_takes_its_knobs_over_from_the_one_before(tmp_path: Path) -> None:
+    store, inbox, scenes, _ = _show(tmp_path)
+    store.update({"decay.wear": 0.0, "decay.noise": 0.0})
+    scenes.save("a", "decay")
+    store.update({"decay.wear": 1.0, "decay.noise": 4.0})
+    scenes.save("b", "decay")
+    scenes.morph("a", 4.0)  # 96 frames
+    _play(store, inbox, range(1, 11))
+    store.update({"decay.noise": 3.0})  # b differs from here in wear and noise
+    scenes.morph("b", 0.5)  # 12 frames: from here on, b's
+    _play(store, inbox, range(11, 200))
+    assert (store.get("decay.wear"), store.get("decay.noise")) == (1.0, 4.0)  # a did not come back
+
+
+def test_a_morph_past_an_hour_or_of_no_length_is_refused(tmp_path: Path) -> None:
+    _, inbox, scenes, tally = _show(tmp_path)
+    scenes.save("a", "decay")
+    for amount in (3601.0, float("inf"), float("nan"), -1.0):
+        scenes._guarded(scenes.morph)(("a", amount))
+    assert "scene" in tally.summary() and not inbox._glides

@@ -44,10 +44,10 @@ def test_a_morph_glides_continuous_knobs_and_switches_the_others_half_way(book) 
     book.save("end", store, node="decay")
     store.update({"decay.noise": 0.0, "decay.preset": "sp"})
     morph = book.morph("end", store, frames=4)
-    steps = [morph.step() for _ in range(4)]
-    assert [s["decay.noise"] for s in steps] == [1.0, 2.0, 3.0, 4.0]
-    assert [s["decay.preset"] for s in steps] == ["sp", "ep", "ep", "ep"]
-    assert morph.finished
+    steps = [morph.at(done) for done in range(1, 6)]
+    assert [s["decay.noise"] for s in steps] == [1.0, 2.0, 3.0, 4.0, 4.0]  # the target from the last on
+    assert [s["decay.preset"] for s in steps] == ["sp", "ep", "ep", "ep", "ep"]
+    assert set(morph.target) == {"decay.noise", "decay.preset"}  # the decay knobs that differ, no other
 
 
 @pytest.mark.parametrize(

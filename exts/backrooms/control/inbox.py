@@ -3,7 +3,10 @@
 Network and MIDI threads ``submit`` checked values; the frame loop ``take``s what is due at the
 start of each frame. Immediate changes coalesce (latest wins per parameter), so a flood of
 messages costs the frame loop no more than one change per parameter. Timetagged changes wait in a
-bounded heap for the frame they name. ``targets`` is what controllers asked for last (fed back to
+bounded heap for the frame they name. A scene morph (``glide``) is played frame by frame: each
+frame takes its values from it, so a morph of every knob over an hour holds no more than its two
+scenes (it was one heap entry per knob and frame, and a 3-second morph of every knob filled the
+heap, stopping the glide part way). ``targets`` is what controllers asked for last (fed back to
 them through OSCQuery LISTEN and the preview page); the store holds the smoothed values frames use.
 """
 
@@ -17,6 +20,7 @@ from typing import Any
 
 from backrooms.control.clock import FrameClock
 from backrooms.control.tally import Tally
+from backrooms.params.scenes import Morph
 
 MAX_SCHEDULED = 10000
 MAX_AHEAD_SECONDS = 3600.0
@@ -32,6 +36,7 @@ class Inbox:
         self._seq = itertools.count()
         self._pending: dict[str, tuple[int, Any]] = {}
         self._scheduled: list[tuple[int, int, str, Any]] = []
+        self._glides: list[tuple[int, int, Morph]] = []  # (its first frame, seq, morph), oldest first
         self._targets = dict(initial)
         self._listeners: list[TargetListener] = []
 
@@ -72,6 +77,17 @@ class Inbox:
             listener(dict(changes))
         return queued_during
 
+    def glide(self, morph: Morph) -> int:
+        """Play ``morph`` from the frame after the one in progress, one of its frames per frame; it
+        takes its knobs over from any morph before it. Returns the frame in progress."""
+        with self._lock:
+            current = self.clock.current
+            for _, _, older in self._glides:
+                older.target = {k: v for k, v in older.target.items() if k not in morph.target}
+            self._glides = [g for g in self._glides if g[2].target]
+            self._glides.append((current + 1, next(self._seq), morph))
+        return current
+
     def take(self, frame: int) -> dict[str, Any]:
         """Everything due at ``frame``, in arrival order (the latest value wins)."""
         with self._lock:
@@ -82,6 +98,12 @@ class Inbox:
                 _, seq, key, value = heapq.heappop(self._scheduled)
                 due.append((seq, key, value))
                 fired[key] = value
+            for first, seq, morph in self._glides:
+                if frame >= first:
+                    for key, value in morph.at(frame - first + 1).items():
+                        due.append((seq, key, value))
+                        fired[key] = value
+            self._glides = [g for g in self._glides if frame < g[0] + g[2].frames - 1]
             self._targets.update(fired)
             listeners = list(self._listeners) if fired else []
         for listener in listeners:

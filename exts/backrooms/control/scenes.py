@@ -3,8 +3,9 @@
 file (0 = the first).
 
 A recall goes into the inbox like any change (so it is applied on the next frame, reaches every
-controller and is recorded in the take); a morph schedules one set of values for each coming frame,
-so it glides at the frame rate whatever the network does. Beats are counted at the Link tempo when
+controller and is recorded in the take); a morph is handed to the inbox, which plays one set of
+values on each coming frame (``Inbox.glide``), so it glides at the frame rate whatever the network
+does, for as long as it lasts (up to an hour). Beats are counted at the Link tempo when
 Link is on (120 BPM otherwise). A bad request is counted in the tally, never raised.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from backrooms.control.inbox import Inbox
+from backrooms.control.inbox import MAX_AHEAD_SECONDS, Inbox
 from backrooms.control.tally import Tally
 from backrooms.errors import UserError
 from backrooms.params.scenes import SceneBook
@@ -66,7 +67,7 @@ class SceneControl:
         if unit not in ("s", "beats"):
             raise ValueError(f"morph {name!r}: unit {unit!r} is not s or beats")
         seconds = float(amount) * (60.0 / self.tempo() if unit == "beats" else 1.0)
+        if not 0.0 <= seconds <= MAX_AHEAD_SECONDS:  # NaN too
+            raise ValueError(f"morph {name!r}: {amount} {unit} is not from 0 to an hour")
         frames = max(1, round(seconds * self.fps))
-        morph = self.book.morph(str(name), self.store, frames)
-        for i in range(1, frames + 1):
-            self.inbox.submit(morph.step(), in_frames=i)
+        self.inbox.glide(self.book.morph(str(name), self.store, frames))

@@ -73,8 +73,11 @@ class SceneBook:
         return store.update(self.get(name))
 
     def morph(self, name: str, store: ParamStore, frames: int) -> Morph:
-        """A morph from the store's current values to the scene over ``frames`` frames."""
-        return Morph(store.snapshot(), self.get(name), max(int(frames), 1), self.registry)
+        """A morph from the store's current values to the scene over ``frames`` frames: only the
+        knobs whose value differs move (the others stay free for a controller meanwhile)."""
+        start = store.snapshot()
+        moving = {key: goal for key, goal in self.get(name).items() if start[key] != goal}
+        return Morph(start, moving, max(int(frames), 1), self.registry)
 
 
 @dataclass
@@ -85,12 +88,12 @@ class Morph:
     target: Mapping[str, Any]
     frames: int
     registry: Registry
-    done: int = 0
 
-    def step(self) -> dict[str, Any]:
-        """The values of the next frame of the morph (the target itself on the last one)."""
-        self.done = min(self.done + 1, self.frames)
-        t = self.done / self.frames
+    def at(self, done: int) -> dict[str, Any]:
+        """The values after ``done`` of its frames (from 1; the target itself from the last one on)."""
+        if done >= self.frames:
+            return dict(self.target)  # exactly the scene's values (a glide's sum may miss by a bit)
+        t = max(done, 0) / self.frames
         values = {}
         for key, goal in self.target.items():
             param, begin = self.registry[key], self.start[key]
@@ -101,7 +104,3 @@ class Morph:
             else:
                 values[key] = goal if t >= 0.5 else begin
         return values
-
-    @property
-    def finished(self) -> bool:
-        return self.done >= self.frames
