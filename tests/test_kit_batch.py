@@ -55,6 +55,14 @@ def test_batch_listens_for_the_reshuffle_event(batch):
     assert batch.called("rep.trigger.on_custom_event") == [((), {"event_name": "backrooms_reshuffle"})]
 
 
+def test_a_batch_of_no_frame_rate_quits_kit_before_opening_a_stage(monkeypatch, tmp_path):
+    rec = start_batch(monkeypatch, tmp_path, settings={"/exts/backrooms/fps": 0})
+    with pytest.raises(UserError, match=r"/exts/backrooms/fps: 0\.0 is not a frame rate"):
+        kit_standin.run_pending(rec)
+    assert rec.called("omni.kit.app.IApp.post_quit") == [((1,), {})]
+    assert not rec.called("omni.usd.UsdContext.open_stage")
+
+
 def test_a_failed_render_still_quits_kit_with_an_error_code(monkeypatch, tmp_path):
     rec = start_batch(monkeypatch, tmp_path, settings={"/exts/backrooms/recipe": str(tmp_path / "none.toml")})
     with pytest.raises(UserError):

@@ -72,3 +72,21 @@ def test_settings_read_takes_carb_values_and_keeps_defaults_for_unset_keys():
 def test_settings_read_names_the_key_of_a_wrong_value():
     with pytest.raises(UserError, match="/exts/backrooms/osc_port: expected int"):
         KitSettings.read({f"{PREFIX}/osc_port": "nine"}.get)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("frames", 0, "frames: expected at least 1, got 0"),
+        ("start", -1, "start: expected at least 0"),
+        ("fps", 0, "fps: 0.0 is not a frame rate from 1 to 240"),
+        ("seed", 2**64, "seed: 18446744073709551616 is too large"),
+        ("osc_port", 70000, "osc_port: 70000 is too large"),
+        ("preview_width", 641, "each side must be an even number"),
+        ("start", 2073600, "past a day of footage"),
+    ],
+)
+def test_settings_a_headless_batch_could_not_finish_are_refused_by_name(name, value, says):
+    with pytest.raises(UserError, match=f"setting {PREFIX}/{name}") as info:
+        KitSettings.read({f"{PREFIX}/{name}": value}.get)
+    assert says in str(info.value)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from backrooms.errors import UserError
+from backrooms.graph.recipe import MAX_SEED, check_span, frame_rate_problem, parse_size
 
 EXTENSION = "backrooms"
 PREFIX = f"/exts/{EXTENSION}"
@@ -34,6 +35,25 @@ class KitSettings:
     start: int = 0  # batch first frame
     fps: float = 24.0
     rt_subframes: int = 4  # RTX subframes per captured frame (ghosting vs cost)
+
+    def __post_init__(self) -> None:
+        """Refuse what a headless batch could not finish (no frames, a rate of 0, a negative
+        start), naming the setting, before Kit opens a stage."""
+        least = {"osc_port": 0, "seed": 0, "reshuffle_every": 0, "start": 0, "frames": 1, "rt_subframes": 1}
+        for name, low in least.items():
+            if (value := getattr(self, name)) < low:
+                raise UserError(f"setting {PREFIX}/{name}: expected at least {low}, got {value}")
+        if self.osc_port > 65535 or self.seed > MAX_SEED:
+            name = "osc_port" if self.osc_port > 65535 else "seed"
+            raise UserError(f"setting {PREFIX}/{name}: {getattr(self, name)} is too large")
+        if problem := frame_rate_problem(self.fps):
+            raise UserError(f"setting {PREFIX}/fps: {problem}")
+        span = "start" if self.start else "frames"
+        check_span(self.start, self.frames, self.fps, f"setting {PREFIX}/{span}")
+        try:
+            parse_size(f"{self.preview_width}x{self.preview_height}")
+        except UserError as exc:
+            raise UserError(f"setting {PREFIX}/preview_width, preview_height: {exc}") from None
 
     @classmethod
     def read(cls, get: Callable[[str], Any]) -> KitSettings:
