@@ -4,9 +4,13 @@ can use them without importing the parser that imports them."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from backrooms.graph.recipe import DEVICES, MAX_SECONDS, MAX_SEED, frame_rate_problem
+
+T = TypeVar("T", int, float)
 
 
 def count(text: str) -> int:
@@ -19,27 +23,6 @@ def count(text: str) -> int:
     return value
 
 
-def seed(text: str) -> int:
-    value = count(text)
-    if value > MAX_SEED:
-        raise argparse.ArgumentTypeError(f"must be at most {MAX_SEED}, got {value}")
-    return value
-
-
-def frame_rate(text: str) -> float:
-    value = positive_float(text)
-    if problem := frame_rate_problem(value):
-        raise argparse.ArgumentTypeError(problem)
-    return value
-
-
-def seconds(text: str) -> float:
-    value = positive_float(text)
-    if value > MAX_SECONDS:
-        raise argparse.ArgumentTypeError(f"must be at most {MAX_SECONDS:.0f} (a day), got {text!r}")
-    return value
-
-
 def positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -47,6 +30,29 @@ def positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
+
+
+def _at_most(parse: Callable[[str], T], high: T, shown: str) -> Callable[[str], T]:
+    """``parse``, then no more than ``high`` (the clip's limits: ``graph.recipe``)."""
+
+    def checked(text: str) -> T:
+        value = parse(text)
+        if value > high:
+            raise argparse.ArgumentTypeError(f"must be at most {shown}, got {text!r}")
+        return value
+
+    return checked
+
+
+seed = _at_most(count, MAX_SEED, str(MAX_SEED))
+seconds = _at_most(positive_float, MAX_SECONDS, f"{MAX_SECONDS:.0f} (a day)")
+
+
+def frame_rate(text: str) -> float:
+    value = positive_float(text)
+    if problem := frame_rate_problem(value):
+        raise argparse.ArgumentTypeError(problem)
     return value
 
 
