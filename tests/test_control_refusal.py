@@ -19,7 +19,8 @@ from backrooms.params import REGISTRY, ParamError
 # no node can use: named ones here, and for every other knob (present or added later) a generic one.
 NAMED = {
     "diffusion.style": ["/nonexistent", "/etc", "", "x" * 4000],
-    "diffusion.lora": ["/nonexistent.safetensors", "x" * 4000],
+    # a file diffusers would unpickle: any other than .safetensors, a folder without one
+    "diffusion.lora": ["/nonexistent.safetensors", "x" * 4000, "/etc/passwd", "/etc"],
     "decay.osd_start": ["hello", "1997-02-30 00:00:00", "9999-99-99 99:99:99"],
 }
 

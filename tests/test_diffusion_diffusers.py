@@ -175,3 +175,21 @@ def test_corrupt_checkpoint_folder_is_a_user_error(tmp_path):
     (tmp_path / "model_index.json").write_text('{"_class_name": "StableDiffusionPipeline"}')
     with pytest.raises(UserError, match="cannot load the diffusers checkpoint"):
         load_stylizer(tmp_path, "auto", "cpu")
+
+
+def test_a_checkpoint_whose_weights_are_pickles_is_refused_unread(checkpoint, tmp_path, monkeypatch):
+    """diffusers falls back to ``torch.load`` for a component saved as .bin: refused, never unpickled."""
+    import shutil
+
+    from diffusers import UNet2DConditionModel
+
+    folder = tmp_path / "pickled"
+    shutil.copytree(checkpoint, folder)
+    unet = UNet2DConditionModel.from_pretrained(folder / "unet")
+    for weights in (folder / "unet").glob("*.safetensors"):
+        weights.unlink()
+    unet.save_pretrained(folder / "unet", safe_serialization=False)
+    assert list((folder / "unet").glob("*.bin"))
+    monkeypatch.setattr(torch, "load", lambda *_, **__: pytest.fail("a checkpoint was unpickled"))
+    with pytest.raises(UserError, match="cannot load the diffusers checkpoint"):
+        load_stylizer(folder, "auto", "cpu")

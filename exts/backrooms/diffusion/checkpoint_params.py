@@ -8,9 +8,15 @@ NODE = "diffusion"
 
 
 def _lora_exists(path: str) -> None:
-    """The registry's check for ``diffusion.lora``: refused at the door, not in the frame loop."""
-    if path and not Path(path).expanduser().exists():
+    """The registry's check for ``diffusion.lora``: refused at the door, not in the frame loop. Only
+    safetensors: diffusers would unpickle any other file (or a folder without one)."""
+    if not path:
+        return
+    found = Path(path).expanduser()
+    if not found.exists():
         raise ValueError(f"no LoRA file or folder {path[:80]!r}")
+    if found.suffix != ".safetensors" if found.is_file() else not any(found.glob("*.safetensors")):
+        raise ValueError(f"{path[:80]!r} holds no .safetensors LoRA (weights are never unpickled)")
 
 
 declare(

@@ -30,6 +30,7 @@ import os
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 from torch.nn import functional as F
 
 from backrooms.diffusion.latent import LatentSchedule, latent_valid, warp_latent
@@ -76,9 +77,13 @@ class DiffusersStylizer:
         self.dtype = torch.float16 if device == "cuda" else torch.float32
         try:
             self.pipe = AutoPipelineForImage2Image.from_pretrained(
-                str(folder), torch_dtype=self.dtype, local_files_only=True, **_dropped_encoders(folder)
+                str(folder),
+                torch_dtype=self.dtype,
+                local_files_only=True,
+                use_safetensors=True,  # a component in .bin only is refused, never unpickled
+                **_dropped_encoders(folder),
             )
-        except (OSError, ValueError, KeyError) as error:
+        except (OSError, ValueError, KeyError, SafetensorError) as error:
             raise UserError(f"{folder}: cannot load the diffusers checkpoint ({error})") from None
         self.pipe.to(device)
         self.pipe.set_progress_bar_config(disable=True)
@@ -109,9 +114,12 @@ class DiffusersStylizer:
                 raise UserError(f"{path}: depth ControlNets are supported for UNet checkpoints only")
             from diffusers import ControlNetModel
 
-            controlnet = ControlNetModel.from_pretrained(
-                str(path), torch_dtype=self.dtype, local_files_only=True
-            )
+            try:
+                controlnet = ControlNetModel.from_pretrained(
+                    str(path), torch_dtype=self.dtype, local_files_only=True, use_safetensors=True
+                )
+            except (OSError, ValueError, SafetensorError) as error:
+                raise UserError(f"{path}: cannot load the ControlNet ({error})") from None
         return None if controlnet is None else controlnet.to(self.device)
 
     @torch.no_grad()
@@ -152,9 +160,13 @@ class DiffusersStylizer:
             raise UserError(f"diffusion.lora: {path} does not exist")
         try:
             self.pipe.load_lora_weights(
-                str(folder), weight_name=name, adapter_name=LORA_ADAPTER, local_files_only=True
+                str(folder),
+                weight_name=name,
+                adapter_name=LORA_ADAPTER,
+                local_files_only=True,
+                use_safetensors=True,  # no fall-back to unpickling a .bin
             )
-        except (OSError, ValueError, KeyError) as error:
+        except (OSError, ValueError, KeyError, SafetensorError) as error:
             raise UserError(f"diffusion.lora: {path}: not a LoRA for this checkpoint ({error})") from None
 
     # -- per frame -----------------------------------------------------------------------------
