@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from dataclasses import fields
 from pathlib import Path
@@ -124,18 +123,13 @@ def run_tune(args: argparse.Namespace) -> int:
 
     if not (args.base / "model_index.json").is_file():
         raise UserError(f"--base {args.base}: not a diffusers checkpoint folder (no model_index.json)")
-    config = TuneConfig(**{f.name: getattr(args, f.name) for f in fields(TuneConfig)})
+    try:
+        config = TuneConfig(**{f.name: getattr(args, f.name) for f in fields(TuneConfig)})
+    except KnobError as error:
+        raise UserError(error.flag_message) from None
     for name in ("steps", "batch", "crop", "rank", "checkpoint_every", "clips", "frames", "expensive_spp"):
         if getattr(args, name) < 1:
             raise UserError(f"--{name.replace('_', '-')}: too small ({getattr(args, name)})")
-    ranges = {  # NaN fails each
-        "lr": (0.0 < args.lr < math.inf, "a number above 0"),
-        "strength": (0.0 <= args.strength <= 1.0, "a number from 0 to 1"),
-        "vhs-weight": (0.0 <= args.vhs_weight < math.inf, "a number from 0 up"),
-    }
-    for flag, (fine, expected) in ranges.items():
-        if not fine:
-            raise UserError(f"--{flag} {getattr(args, flag.replace('-', '_'))}: expected {expected}")
     width, height = parse_size(args.size)
     cuda = torch.cuda.is_available()
     device = ("cuda" if cuda else "cpu") if args.device == "auto" else args.device

@@ -19,6 +19,7 @@ result is ``pytorch_lora_weights.safetensors`` in diffusers' format (``load_lora
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -28,7 +29,7 @@ from tqdm import tqdm
 
 from backrooms.diffusion import resume
 from backrooms.diffusion.data import Clip
-from backrooms.diffusion.train_config import CHECKPOINT
+from backrooms.diffusion.train_config import CHECKPOINT, KnobError
 from backrooms.errors import UserError
 from backrooms.seeds import stream_key
 
@@ -47,6 +48,16 @@ class TuneConfig:
     vhs_weight: float = 1.0
     checkpoint_every: int = 100
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        ranges = {  # NaN fails each
+            "lr": (0.0 < self.lr < math.inf, "a number above 0"),
+            "strength": (0.0 <= self.strength <= 1.0, "a number from 0 to 1"),
+            "vhs_weight": (0.0 <= self.vhs_weight < math.inf, "a number from 0 up"),
+        }
+        for name, (fine, expected) in ranges.items():
+            if not fine:
+                raise KnobError(name, getattr(self, name), expected)
 
 
 def decayed(clip: Clip, seed: int, fps: float = 24.0) -> torch.Tensor:
