@@ -207,3 +207,26 @@ def test_tune_names_a_number_out_of_range_before_loading_anything(tmp_path, caps
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and fragment in err
     assert not (tmp_path / "data").exists()
+
+
+def test_a_render_without_an_nvidia_driver_says_nothing_on_stderr(tmp_path):
+    """Warp's native line about a missing CUDA driver is not ours to print on a CPU machine."""
+    argv = ["render", "--frames", "1", "--size", "32x32", "--quiet", "--out", str(tmp_path / "out")]
+    proc = subprocess.run([sys.executable, "-m", "backrooms.cli", *argv], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+
+
+def test_starting_warp_passes_on_everything_but_the_missing_driver_line(monkeypatch, capfd):
+    import os
+
+    import warp as wp
+
+    from backrooms.warp_start import NO_DRIVER, start_warp
+
+    def init() -> None:  # stands in for Warp's native start, which writes to fd 2 from C
+        os.write(2, f"{NO_DRIVER} GPU execution will not be available.\n".encode())
+        os.write(2, b"Warp CUDA error: something else\n")
+
+    monkeypatch.setattr(wp, "init", init)
+    start_warp()
+    assert capfd.readouterr().err == "Warp CUDA error: something else\n"

@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import NoReturn
 
 from backrooms import __version__
-from backrooms.errors import UserError
+from backrooms.errors import NO_ROOM, NoRoom, UserError
 from backrooms.graph.catalog import CATALOG, Catalog
 from backrooms.options import add_render_options, count, recipe_from_args, seconds
 from backrooms.scale.engine import add_engine_options, engine_from_args
+from backrooms.warp_start import start_warp
 
 # Areas plug their subcommands in here: each module has ``register(subparsers)``.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -60,7 +61,7 @@ def build_parser() -> ArgumentParser:
     render.add_argument("--quiet", action="store_true", help="no progress bar")
     render.add_argument("--automation", type=Path, metavar="FILE", help="replay a take from `live --record`")
     add_engine_options(render)
-    render.set_defaults(func=run_render)
+    render.set_defaults(func=run_render, no_room="the frames written are kept: make room and add --resume")
 
     params = sub.add_parser(
         "params",
@@ -143,9 +144,11 @@ def main(argv: list[str] | None = None, catalog: Catalog = CATALOG) -> int:
     import warp
 
     warp.config.log_level = warp.LOG_WARNING  # no banner or module-load lines around the progress bar
+    args = None
     try:
         args = build_parser().parse_args(argv)
         args.catalog = catalog
+        start_warp()  # 20 ms, here rather than wherever a command first touches Warp
         code = args.func(args)
         sys.stdout.flush()  # inside the try: a reader that has gone is seen here, not at exit
         return code
@@ -153,8 +156,18 @@ def main(argv: list[str] | None = None, catalog: Catalog = CATALOG) -> int:
         # The reader (``| head``) stopped reading: stop quietly, as Unix tools do on SIGPIPE.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except NoRoom as exc:
+        hint = getattr(args, "no_room", None)
+        print(f"backrooms: error: {exc}" + (f"; {hint}" if hint else ""), file=sys.stderr)
+        return 2
     except UserError as exc:
         print(f"backrooms: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a write that no atomic writer wraps (an encoder's, a library's own)
+        if exc.errno not in NO_ROOM:
+            raise
+        where = exc.filename or getattr(args, "out", None) or "a file"
+        print(f"backrooms: error: {NoRoom.of(where, exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("backrooms: interrupted", file=sys.stderr)

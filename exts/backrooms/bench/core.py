@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from backrooms.warp_start import start_warp
+
 
 @dataclass(frozen=True)
 class Measurement:
@@ -34,7 +36,7 @@ def targets(device: str) -> tuple[bool, bool]:
 def cuda_available() -> bool:
     import warp as wp
 
-    wp.init()
+    start_warp()
     return wp.is_cuda_available()
 
 
@@ -60,7 +62,7 @@ def machine() -> dict[str, Any]:
     try:
         import warp as wp
 
-        wp.init()
+        start_warp()
         info["warp"] = wp.config.version
         info["cuda_devices"] = (
             [wp.get_device(d).name for d in wp.get_cuda_devices()] if wp.is_cuda_available() else []

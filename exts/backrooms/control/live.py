@@ -124,7 +124,11 @@ class LiveLoop:
         frame, snapshot, applied = self._under_way.popleft()
         self._good = snapshot
         if self.recorder is not None:
-            self.recorder.record(frame, applied)
+            try:
+                self.recorder.record(frame, applied)
+            except OSError as exc:  # a full disk ends the take (cut at its last whole line), not the show
+                where = f"{self.recorder.path}: {exc.strerror or exc}"
+                self.inbox.tally.add("take_not_written", f"{where}; it ends before frame {frame}")
         for sink in self.sinks:
             sink(frame, rgb, snapshot)
 

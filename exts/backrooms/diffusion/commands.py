@@ -41,6 +41,7 @@ TUNE_HELP = {  # every TuneConfig field is a flag
 }
 HELD_OUT_WALK = 10_000  # clip index of the evaluation walk (its own world seed), far from 0..N-1
 HELD_OUT_WALKS = 5  # walks HELD_OUT_WALK, +1, ... averaged: one walk's scores swing by ~0.01 of SSIM
+GOES_ON = "make room and run the same command: it goes on from its last checkpoint"  # after a full disk
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -76,7 +77,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                 help=f"{TRAIN_HELP[f.name]} (default {getattr(defaults, f.name)})",
             )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
-    p.set_defaults(func=run_train)
+    p.set_defaults(func=run_train, no_room=GOES_ON)
     _register_tune(subparsers)
 
 
@@ -111,7 +112,7 @@ def _register_tune(subparsers: argparse._SubParsersAction) -> None:
             help=f"{TUNE_HELP[f.name]} (default {value})",
         )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
-    p.set_defaults(func=run_tune)
+    p.set_defaults(func=run_tune, no_room=GOES_ON)
 
 
 def run_tune(args: argparse.Namespace) -> int:
@@ -186,6 +187,7 @@ def _run_train(args: argparse.Namespace) -> int:
     from backrooms.diffusion.styles import find_style
     from backrooms.diffusion.train import train, write_log
     from backrooms.graph.recipe import parse_size
+    from backrooms.io.atomic import write_text
 
     width, height = parse_size(args.size)
     counts = ("clips", "frames", "steps", "batch", "crop", "expensive_spp", "memory_frames", "eval_walks")
@@ -288,6 +290,6 @@ def _run_train(args: argparse.Namespace) -> int:
         report["eval_frames"] = args.eval_frames
         report["machine"] = machine()  # the figures are this CPU's: AMX tiles run the network in bfloat16
         report["held_out_walks"] = {"mean": mean_scores(list(rows.values())), "walks": rows}
-        (args.out / "evaluation.json").write_text(json.dumps(report, indent=2) + "\n")
+        write_text(args.out / "evaluation.json", json.dumps(report, indent=2) + "\n")
         print(json.dumps(report, indent=2))
     return 0

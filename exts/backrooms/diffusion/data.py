@@ -24,7 +24,7 @@ from typing import Any
 import torch
 import warp as wp
 from safetensors import safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from torch.nn import functional as F
 from tqdm import tqdm
 
@@ -37,6 +37,8 @@ from backrooms.diffusion.warping import source_grid, valid_mask
 from backrooms.errors import UserError
 from backrooms.graph.node import GraphContext
 from backrooms.graph.product import RenderProduct
+from backrooms.io.atomic import write_text
+from backrooms.io.tensors import write_safetensors
 from backrooms.params.store import ParamStore
 from backrooms.seeds import numpy_rng, stream_key
 
@@ -68,7 +70,7 @@ class Clip:
         return self.render.shape[0]
 
     def save(self, path: Path) -> None:
-        save_file({f.name: getattr(self, f.name).contiguous() for f in fields(self)}, str(path))
+        write_safetensors(path, {f.name: getattr(self, f.name) for f in fields(self)})
 
     @classmethod
     def load(cls, path: Path) -> Clip:
@@ -251,7 +253,7 @@ def ensure_clips(
         )
         clip.save(path)
         record["timing"][path.name] = timing
-        manifest.write_text(json.dumps(record, indent=2) + "\n")
+        write_text(manifest, json.dumps(record, indent=2) + "\n")
     return paths
 
 
@@ -284,7 +286,7 @@ def ensure_scaled(
             world_seed, start = clip_world(seed, i)
             look = {**clip_settings(seed, i), "render.scale": scale}
             cheap = cheap_frames(world_seed, start, frames, width, height, look)
-            save_file({k: v.contiguous() for k, v in cheap.items()}, str(target), SCALED_METADATA)
+            write_safetensors(target, cheap, SCALED_METADATA)
         out.setdefault(scale, []).append(target)
     return out
 

@@ -18,11 +18,13 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from torch import nn
 from torch.nn import functional as F
 
 from backrooms.errors import UserError
+from backrooms.io.atomic import atomic_path, write_text
+from backrooms.io.tensors import safetensors_bytes
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
@@ -193,9 +195,10 @@ class Denoiser(nn.Module):
     def save_pretrained(self, folder: str | Path) -> Path:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / CONFIG_NAME).write_text(self.config.to_json() + "\n")
-        tensors = {k: v.detach().to("cpu").contiguous() for k, v in self.state_dict().items()}
-        save_file(tensors, str(folder / WEIGHTS_NAME), metadata={"format": "pt"})
+        # Both written before either replaces its file: a failure leaves the old pair, not a mix.
+        with atomic_path(folder / WEIGHTS_NAME) as weights:
+            weights.write_bytes(safetensors_bytes(self.state_dict(), metadata={"format": "pt"}))
+            write_text(folder / CONFIG_NAME, self.config.to_json() + "\n")
         return folder
 
     @classmethod

@@ -11,7 +11,6 @@ so the checkpoint then written is a whole step's.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import threading
 from pathlib import Path
@@ -20,9 +19,9 @@ from typing import Any
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
 
 from backrooms.errors import UserError
+from backrooms.io.tensors import write_safetensors
 
 _STATE = "state"  # the metadata key of the JSON state
 _OPTIMIZER = "optimizer."  # tensor names: optimizer.<parameter index>.<slot>
@@ -31,10 +30,7 @@ _OPTIMIZER = "optimizer."  # tensor names: optimizer.<parameter index>.<slot>
 def save(path: Path, tensors: dict[str, torch.Tensor], state: dict[str, Any]) -> None:
     """Write ``tensors`` and ``state`` (JSON-able) to ``path`` in one step (a rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".part")
-    plain = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
-    save_file(plain, str(partial), metadata={_STATE: json.dumps(state)})
-    os.replace(partial, path)
+    write_safetensors(path, tensors, metadata={_STATE: json.dumps(state)})
 
 
 def load(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:

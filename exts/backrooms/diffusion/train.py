@@ -56,6 +56,7 @@ from backrooms.diffusion.portable import mkl_branch, portable_arithmetic
 from backrooms.diffusion.train_config import TrainConfig
 from backrooms.diffusion.warping import carry_noise, source_grid, valid_mask, warp
 from backrooms.errors import UserError
+from backrooms.io.atomic import write_text
 
 
 @dataclass
@@ -382,4 +383,4 @@ def _train(
 
 
 def write_log(log: dict, path: Path) -> None:
-    path.write_text(json.dumps(log, indent=2) + "\n")
+    write_text(path, json.dumps(log, indent=2) + "\n")

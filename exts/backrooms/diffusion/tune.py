@@ -31,6 +31,7 @@ from backrooms.diffusion import resume
 from backrooms.diffusion.data import Clip
 from backrooms.diffusion.train_config import CHECKPOINT, KnobError
 from backrooms.errors import UserError
+from backrooms.io.atomic import write_text
 from backrooms.seeds import stream_key
 
 LORA_FILE = "pytorch_lora_weights.safetensors"
@@ -234,5 +235,5 @@ def tune(tuner: Tuner, out: Path, render: torch.Tensor, target: torch.Tensor, pr
     bar.close()
     path = tuner.save_lora(out)
     report = {"config": asdict(config), "lora": path.name, "seconds": time.perf_counter() - began, "log": log}
-    (out / "tuning.json").write_text(json.dumps(report, indent=2) + "\n")
+    write_text(out / "tuning.json", json.dumps(report, indent=2) + "\n")
     return report

@@ -19,6 +19,7 @@ from backrooms.graph.product import RenderProduct
 from backrooms.graph.recipe import Recipe
 from backrooms.launch import TRACE_NICE, lower_priority, one_band
 from backrooms.params.store import ReadLog, Snapshot
+from backrooms.warp_start import start_warp
 
 ParamsAt = Callable[[int], Snapshot]
 PAUSE_AHEAD = 12  # frames traced here only after a frame traced ahead was made stale by a change
@@ -93,7 +94,7 @@ class Executor:
         Hosts that render frames themselves (Kit's annotators, ``backrooms decay`` on footage) name
         only the nodes after ``render`` and hand each frame's AOVs to ``render(frame, inputs)``.
         """
-        wp.init()
+        start_warp()
         if context.device == "cuda" and not wp.is_cuda_available():
             raise UserError("--device cuda: no CUDA device is available on this machine")
         context = dataclasses.replace(context, nodes=tuple(kinds))

@@ -11,7 +11,9 @@ so the batch render sees exactly the snapshots the live loop saw, and any frame 
 from __future__ import annotations
 
 import bisect
+import contextlib
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
@@ -24,18 +26,25 @@ FORMAT = "backrooms-automation/1"
 
 
 class Recorder:
-    """Appends each frame's applied changes to the file and flushes, so a crash keeps the take."""
+    """Appends each frame's applied changes to the file and flushes, so a crash keeps the take.
+
+    A write that fails (a full disk) ends the take there: the file is cut back to its last whole
+    line, which replays, and ``record`` raises ``OSError`` once; the performance is not its business.
+    """
 
     def __init__(self, path: str | Path, recipe: Mapping[str, Any], initial: Mapping[str, Any]) -> None:
         self.path = Path(path)
+        self.frames = 0
+        self._whole = 0  # bytes of whole lines in the file
         try:
             self._file: TextIO = self.path.open("w", encoding="utf-8")
+            self._write({"format": FORMAT, "recipe": dict(recipe), "initial": dict(initial)})
         except OSError as exc:
             raise UserError(f"--record {path}: cannot write ({exc.strerror or exc})") from None
-        self._write({"format": FORMAT, "recipe": dict(recipe), "initial": dict(initial)})
-        self.frames = 0
 
     def record(self, frame: int, changes: Mapping[str, Any]) -> None:
+        if self._file.closed:
+            return
         if changes:
             self._write({"frame": frame, "set": dict(changes)})
         self.frames = max(self.frames, frame + 1)
@@ -46,8 +55,22 @@ class Recorder:
             self._file.close()
 
     def _write(self, obj: dict[str, Any]) -> None:
-        self._file.write(json.dumps(obj, separators=(",", ":")) + "\n")
-        self._file.flush()
+        line = json.dumps(obj, separators=(",", ":")) + "\n"  # ASCII: its length is its bytes
+        try:
+            self._file.write(line)
+            self._file.flush()
+        except OSError:
+            self._end_at_whole_lines()
+            raise
+        self._whole += len(line)
+
+    def _end_at_whole_lines(self) -> None:
+        with contextlib.suppress(OSError):  # the buffer holds the failed line: closing would retry it
+            self._file.buffer.raw.close()
+        with contextlib.suppress(OSError, ValueError):
+            self._file.close()
+        with contextlib.suppress(OSError):
+            os.truncate(self.path, self._whole)
 
 
 class Automation:

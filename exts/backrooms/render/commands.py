@@ -34,16 +34,18 @@ def run(args: argparse.Namespace) -> int:
     from backrooms.graph.node import GraphContext
     from backrooms.graph.product import RenderProduct
     from backrooms.graph.recipe import check_span, parse_size
+    from backrooms.io.atomic import atomic_path
     from backrooms.io.png import write_png
     from backrooms.params import ParamStore, parse_assignment
     from backrooms.render.node import RenderNode
+    from backrooms.warp_start import start_warp
 
     width, height = parse_size(args.size)
     check_span(args.frame, 1, args.fps, "--frame")
     store = ParamStore()
     store.update(dict(parse_assignment(text) for text in args.assignments))
     params = store.snapshot()
-    wp.init()
+    start_warp()
     if args.device == "cuda" and not wp.is_cuda_available():
         raise UserError("--device cuda: no CUDA device is available on this machine")
     product = RenderProduct(args.frame, width, height, args.device)
@@ -53,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
         _render_stage(args, product, params)
     buffers = {name: buf.numpy() for name, buf in product.buffers.items()}
     args.out.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(args.out / "aovs.npz", **buffers)
+    with atomic_path(args.out / "aovs.npz") as tmp:
+        np.savez_compressed(tmp, **buffers)
     for name, image in pictures(buffers).items():
         write_png(args.out / f"{name}.png", image.astype(np.uint8))
     print(f"wrote {args.out}: {', '.join(sorted(buffers))} ({width}x{height}, frame {args.frame})")

@@ -16,6 +16,7 @@ from concurrent.futures.process import BrokenProcessPool
 from backrooms.errors import UserError
 from backrooms.io.mp4 import EncodeAlong
 from backrooms.scale.shard import ShardJob, plan_job, render_shard
+from backrooms.warp_start import start_warp
 
 PR_SET_PDEATHSIG = 1
 
@@ -90,7 +91,7 @@ def gpu_slots(device: str, workers: int) -> list[str | None]:
         return [None] * workers
     import warp as wp
 
-    wp.init()
+    start_warp()
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
     ids = visible.split(",") if visible else [str(i) for i in range(wp.get_cuda_device_count())]
     if not ids:

@@ -14,15 +14,19 @@ prim), which is what keeps a 10,000-cell stage to a fraction of a second.
 
 from __future__ import annotations
 
+import errno
 import math
+import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 from pxr import Gf, Sdf, Usd, UsdGeom, Vt
 
-from backrooms.errors import UserError
+from backrooms.errors import NO_ROOM, UserError
+from backrooms.io.atomic import atomic_path
+from backrooms.io.usd import usd_reason
 from backrooms.world.layout import VARIANTS, CellBlock
 from backrooms.world.library import WorldLibrary
 from backrooms.world.placement import PlacementTable
@@ -163,7 +167,11 @@ class StageReport:
 
 
 def write_stage(world: World, region: Region, out: Path, frames: int = 0, fps: float = 24.0) -> StageReport:
-    """Write the stage for ``region`` to ``out`` (.usda or .usdc) plus its asset folder."""
+    """Write the stage for ``region`` to ``out`` (.usda or .usdc) plus its asset folder.
+
+    All of it is written under temporary names and swapped in at the end, so a failure (a full
+    disk) leaves the stage that was there, whole, and a rewrite leaves no chunk of an older region.
+    """
     suffix = out.suffix.lower()
     if suffix not in (".usda", ".usdc", ".usd"):
         raise UserError(f"--out {out}: expected a .usda or .usdc file name")
@@ -171,11 +179,28 @@ def write_stage(world: World, region: Region, out: Path, frames: int = 0, fps: f
         raise UserError(f"--region: {region.cells} cells is more than the 4,000,000 a stage file may hold")
     out.parent.mkdir(parents=True, exist_ok=True)
     assets = out.with_name(out.stem + "_assets")
+    building = out.with_name(f".{assets.name}.tmp{os.getpid()}")
+    shutil.rmtree(building, ignore_errors=True)
+    try:
+        with atomic_path(out) as stage_file:
+            report = _author(world, region, stage_file, building, assets.name, frames, fps)
+            _swap_in(building, assets)
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+    return replace(report, path=out)
+
+
+def _author(
+    world: World, region: Region, out: Path, assets: Path, assets_name: str, frames: int, fps: float
+) -> StageReport:
+    """Write the stage layer to ``out`` and its assets into the folder ``assets``; the stage
+    refers to them as ``./<assets_name>``, where they will be."""
+    suffix = out.suffix.lower()
     proto_dir, chunk_dir = assets / "prototypes", assets / "chunks"
-    if proto_dir.exists():
-        shutil.rmtree(proto_dir)
-    shutil.copytree(world.library.root / "prototypes", proto_dir)
-    chunk_dir.mkdir(parents=True, exist_ok=True)
+    proto_dir.mkdir(parents=True)
+    for source in sorted((world.library.root / "prototypes").glob("*.usd?")):
+        shutil.copy2(source, proto_dir)  # one at a time: a failure is the OSError that says why
+    chunk_dir.mkdir()
 
     n = world.spec.chunk_size
     chunks = region.chunks(n)
@@ -190,7 +215,7 @@ def write_stage(world: World, region: Region, out: Path, frames: int = 0, fps: f
         instances += author_chunk(
             layer, cells.crop(x0, z0, x1, z1), world.library, world.table, "../prototypes"
         )
-        layer.Save()
+        _save(layer)
         chunk_files.append(path)
 
     layer = Sdf.Layer.CreateNew(str(out))
@@ -215,12 +240,32 @@ def write_stage(world: World, region: Region, out: Path, frames: int = 0, fps: f
         chunks_spec.typeName = "Scope"
         for (cx, cz), path in zip(chunks, chunk_files, strict=True):
             spec = Sdf.PrimSpec(chunks_spec, chunk_prim_name(cx, cz), Sdf.SpecifierDef, "Xform")
-            spec.payloadList.Prepend(Sdf.Payload(f"./{assets.name}/chunks/{path.name}"))
+            spec.payloadList.Prepend(Sdf.Payload(f"./{assets_name}/chunks/{path.name}"))
     leaves = None
     if frames > 0:
         author_camera(stage, world, frames, fps)
         cell = world.library.library.cell_size
         outside = (f for f in range(frames) if not region.contains(world.camera(f, fps).position, cell))
         leaves = next(outside, None)
-    layer.Save()
+    _save(layer)
     return StageReport(out, len(chunks), instances, region.cells, leaves)
+
+
+def _save(layer: Sdf.Layer) -> None:
+    """Save, or raise an OSError: Sdf reports a failed write (a full disk) as a Tf error."""
+    try:
+        saved = layer.Save()
+    except Exception as exc:  # pxr.Tf.ErrorException, one error per buffer it could not write
+        code = next((c for c in sorted(NO_ROOM) if os.strerror(c) in str(exc)), errno.EIO)
+        raise OSError(code, os.strerror(code) if code in NO_ROOM else usd_reason(exc)) from None
+    if not saved:
+        raise OSError(errno.EIO, f"{layer.realPath}: not saved")
+
+
+def _swap_in(built: Path, assets: Path) -> None:
+    """Put the folder ``built`` where ``assets`` is (renames: no copy, no room needed)."""
+    old = assets.with_name(f".{assets.name}.old{os.getpid()}")
+    if assets.exists():
+        assets.rename(old)
+    built.rename(assets)
+    shutil.rmtree(old, ignore_errors=True)
