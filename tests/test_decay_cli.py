@@ -53,6 +53,13 @@ def test_an_unreadable_input_is_a_one_line_error(tmp_path: Path, capsys):
     assert not (tmp_path / "out.png").exists()
 
 
+def test_a_file_that_is_no_image_asked_for_an_image_names_the_input(tmp_path: Path, capsys):
+    src = tmp_path / "recipe.json"
+    src.write_text("{}")
+    code, err = run(capsys, str(src), str(tmp_path / "out.png"))
+    assert code == 2 and err == f"backrooms: error: {src}: an image to decay is a .png, .jpg or .jpeg"
+
+
 def test_a_wrong_channel_count_is_a_one_line_error(tmp_path: Path, capsys):
     src = tmp_path / "two.png"
     Image.fromarray(picture()[..., 0]).convert("LA").save(src)

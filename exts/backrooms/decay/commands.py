@@ -66,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
         decay_image(args.input, args.output, params, args.seed, args.frame, args.device)
         print(f"wrote {args.output}")
     else:
+        if suffix_out in IMAGE_SUFFIXES:
+            raise UserError(f"{args.input}: an image to decay is a .png, .jpg or .jpeg")
         if suffix_out != ".mp4":
             raise UserError(f"{args.output}: a video goes to .mp4, not {suffix_out or 'no suffix'}")
         count = decay_video(args.input, args.output, params, args.seed, args.device, args.audio)
