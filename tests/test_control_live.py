@@ -1,6 +1,7 @@
 """The live loop: a change arriving during frame N shows in frame N+1; `backrooms live` end to end."""
 
 import re
+import socket
 import time
 
 import numpy as np
@@ -72,6 +73,33 @@ def _recipe(tmp_path):
 def test_live_refuses_a_remote_bind_without_the_flag(capsys):
     assert main(["live", "--bind", "0.0.0.0", "--frames", "1"]) == 2
     assert "--allow-remote" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("flag", "kind"),
+    [
+        ("--osc-port", socket.SOCK_DGRAM),
+        ("--osc-tcp-port", socket.SOCK_STREAM),
+        ("--oscquery-port", socket.SOCK_STREAM),
+        ("--preview-port", socket.SOCK_STREAM),
+    ],
+)
+def test_a_port_another_process_holds_is_named_by_its_option(tmp_path, capsys, flag, kind):
+    """As a second ``backrooms live`` left on its defaults finds the first: one line naming the
+    option and the port (it said "cannot listen on 127.0.0.1: Address already in use")."""
+    with socket.socket(socket.AF_INET, kind) as held:
+        held.bind(("127.0.0.1", 0))
+        if kind == socket.SOCK_STREAM:
+            held.listen()
+        port = held.getsockname()[1]
+        ports = {"--osc-port": "0", "--osc-tcp-port": "0", "--oscquery-port": "0", "--preview-port": "0"}
+        ports[flag] = str(port)
+        args = ["live", "--frames", "1", "--size", "32x24", "--no-announce"]
+        args += ["--recipe", str(_recipe(tmp_path))]
+        assert main(args + [text for pair in ports.items() for text in pair]) == 2
+    err = capsys.readouterr().err
+    said = f"{flag} {port}: cannot listen on 127.0.0.1:{port}: the port is in use (another backrooms live?)"
+    assert err == f"backrooms: error: {said}; pick another, or 0 for any free one\n"
 
 
 def test_ctrl_c_ends_a_live_take_cleanly_with_the_changes_recorded(tmp_path):

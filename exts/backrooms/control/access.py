@@ -8,11 +8,27 @@ allows (``--allow-host``) are served.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from urllib.parse import urlsplit
 
 from backrooms.errors import UserError
+
+
+@contextlib.contextmanager
+def listening(flag: str, bind: str, port: int | None) -> Iterator[None]:
+    """A server that cannot listen is named by the option that chose its port (another ``live``
+    holding it is the usual reason), in one line."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            reason = "the port is in use (another backrooms live?); pick another, or 0 for any free one"
+        else:
+            reason = exc.strerror or str(exc)
+        raise UserError(f"{flag} {port}: cannot listen on {bind}:{port}: {reason}") from None
 
 
 class AllowList:

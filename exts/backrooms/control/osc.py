@@ -27,7 +27,7 @@ from typing import Any
 
 from pythonosc import osc_tcp_server, slip
 
-from backrooms.control.access import AllowList
+from backrooms.control.access import AllowList, listening
 from backrooms.control.addresses import AddressTable
 from backrooms.control.inbox import Inbox
 from backrooms.control.packet import MAX_PACKET, PacketError, parse_packet
@@ -352,8 +352,16 @@ class OscServers:
     """The UDP and TCP servers, each on its own daemon thread."""
 
     def __init__(self, receiver: OscReceiver, allow: AllowList, udp_port: int, tcp_port: int | None) -> None:
-        self.udp = _UdpServer((allow.bind, udp_port), receiver, allow)
-        self.tcp = _TcpServer((allow.bind, tcp_port), receiver, allow) if tcp_port is not None else None
+        with listening("--osc-port", allow.bind, udp_port):
+            self.udp = _UdpServer((allow.bind, udp_port), receiver, allow)
+        self.tcp = None
+        if tcp_port is not None:
+            try:
+                with listening("--osc-tcp-port", allow.bind, tcp_port):
+                    self.tcp = _TcpServer((allow.bind, tcp_port), receiver, allow)
+            except BaseException:
+                self.udp.server_close()
+                raise
         self._threads = []
         for server in (self.udp, self.tcp):
             if server is not None:

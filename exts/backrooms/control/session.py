@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backrooms.control.access import AllowList
+from backrooms.control.access import AllowList, listening
 from backrooms.control.addresses import AddressTable
 from backrooms.control.aio import LoopThread
 from backrooms.control.clock import FrameClock
@@ -143,24 +143,26 @@ class LiveSession:
         self.oscquery = self.preview = None
         if options.oscquery_port is not None:
             ports = (self.osc.udp_port, self.osc.tcp_port)
-            self.oscquery = OscQueryServer(
-                self.aio, registry, self.inbox, self.receiver, self.allow, options.oscquery_port, ports
-            )
+            with listening("--oscquery-port", options.bind, options.oscquery_port):
+                self.oscquery = OscQueryServer(
+                    self.aio, registry, self.inbox, self.receiver, self.allow, options.oscquery_port, ports
+                )
             self._closers.append(self.oscquery)
         if options.announce:
             query_port = self.oscquery.port if self.oscquery else None
             self._closers.append(Announcer(self.allow.bind, "backrooms", query_port, self.osc.udp_port))
         if options.preview_port is not None:
-            self.preview = PreviewServer(
-                self.aio,
-                self.receiver.addresses,
-                self.inbox,
-                self.tally,
-                self.allow,
-                options.preview_port,
-                self.midi.learn,
-                self.receiver.commands,
-            )
+            with listening("--preview-port", options.bind, options.preview_port):
+                self.preview = PreviewServer(
+                    self.aio,
+                    self.receiver.addresses,
+                    self.inbox,
+                    self.tally,
+                    self.allow,
+                    options.preview_port,
+                    self.midi.learn,
+                    self.receiver.commands,
+                )
             self.preview.status.append(self.loop.stats)
             self._closers.append(self.preview)
             self.loop.sinks.append(self.preview.sink)
