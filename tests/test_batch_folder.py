@@ -52,3 +52,26 @@ def test_a_fresh_short_render_into_the_folder_of_a_longer_one_removes_the_old_fr
     assert _render(tmp_path, out, 2, "--seed", "3") == 0
     assert sorted(p.name for p in (out / "frames").iterdir()) == ["frame_000000.png", "frame_000001.png"]
     assert "removed 6 frames" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "theirs",
+    [
+        {"clip.mp4": b"a film of mine"},
+        {"clip.wav": b"RIFF of mine"},
+        {"manifest.json": b'{"name": "some other tool"}'},
+        {"frames/frame_000000.png": b"a still of mine"},
+    ],
+)
+def test_a_fresh_render_never_replaces_a_file_no_render_made(tmp_path, capsys, theirs):
+    """Only an earlier render's files are replaced (it has a render's manifest): ``--out ~/Videos``
+    holding a clip.mp4 of the user's is refused, the clip kept (it was deleted and written over)."""
+    out = tmp_path / "Videos"
+    for name, data in theirs.items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_bytes(data)
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+    assert _render(tmp_path, out, 2) == 2
+    assert "that no render made here; choose another folder" in capsys.readouterr().err
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
+    assert all((out / name).read_bytes() == data for name, data in theirs.items())

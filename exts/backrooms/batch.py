@@ -25,7 +25,7 @@ from backrooms.graph.executor import ParamsAt
 from backrooms.graph.recipe import Recipe
 from backrooms.io.audio import read_frame_audio, read_wav, write_wav
 from backrooms.io.background import prefetched
-from backrooms.io.manifest import FRAMES, PARTS, Manifest, job_key, part_logs
+from backrooms.io.manifest import FRAMES, MANIFEST, PARTS, Manifest, is_manifest, job_key, part_logs
 from backrooms.io.mp4 import AAC_BITRATE, EncodeAlong, write_mp4
 from backrooms.io.png import read_png
 from backrooms.params.store import Snapshot
@@ -66,6 +66,18 @@ def remove_temporaries(out: Path) -> None:
     for folder in (out, out / FRAMES):
         for tmp in folder.glob(".*.tmp*"):
             tmp.unlink(missing_ok=True)
+
+
+def refuse_foreign_files(out: Path) -> None:
+    """A fresh render replaces an earlier render's files, never a file of the user's that happens to
+    bear one of its names: without a render's manifest there, such a folder is refused."""
+    if is_manifest(out / MANIFEST):
+        return
+    names = [name for name in (MANIFEST, VIDEO_NAME, AUDIO_NAME) if (out / name).exists()]
+    names += [f"{FRAMES}/frame_*.png"] if any((out / FRAMES).glob("frame_*.png")) else []
+    if names:
+        held = ", ".join(names)
+        raise UserError(f"--out {out}: holds {held} that no render made here; choose another folder")
 
 
 def clear_earlier_render(out: Path) -> None:
@@ -133,6 +145,8 @@ def render_clip(
     """
     out = Path(out)
     created = not out.exists()
+    if not resume:
+        refuse_foreign_files(out)
     prepare_output(out)
     job = job_record(recipe, params, start, params_at)
     wanted = range(start, start + recipe.frames)

@@ -100,6 +100,15 @@ def part_logs(out: Path, key: str = "") -> list[PartLog]:
     return [PartLog(out, p.stem) for p in sorted((Path(out) / PARTS).glob(f"{key}*.jsonl"))]
 
 
+def is_manifest(path: Path) -> bool:
+    """Whether ``path`` is a manifest a render wrote (its job and frames), not some other JSON."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and all(isinstance(data.get(key), dict) for key in ("job", "frames"))
+
+
 class Manifest:
     """``OUT/manifest.json``: the job and its finished frames, written by the driver only."""
 
