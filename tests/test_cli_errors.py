@@ -209,9 +209,11 @@ def test_tune_names_a_number_out_of_range_before_loading_anything(tmp_path, caps
     assert not (tmp_path / "data").exists()
 
 
-def test_a_render_without_an_nvidia_driver_says_nothing_on_stderr(tmp_path):
-    """Warp's native line about a missing CUDA driver is not ours to print on a CPU machine."""
-    argv = ["render", "--frames", "1", "--size", "32x32", "--quiet", "--out", str(tmp_path / "out")]
+@pytest.mark.parametrize("workers", [[], ["--workers", "2"]])
+def test_a_quiet_render_says_nothing_on_stderr(tmp_path, workers):
+    """Warp's native line about a missing CUDA driver is not ours to print on a CPU machine, nor are
+    its banner and module-load lines from the render's worker processes (37 lines with two)."""
+    argv = ["render", "--frames", "2", "--size", "32x32", "--quiet", "--out", str(tmp_path / "out"), *workers]
     proc = subprocess.run([sys.executable, "-m", "backrooms.cli", *argv], capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
 

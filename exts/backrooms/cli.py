@@ -15,7 +15,7 @@ from backrooms.errors import NO_ROOM, NoRoom, UserError
 from backrooms.graph.catalog import CATALOG, Catalog
 from backrooms.options import add_render_options, count, recipe_from_args, seconds
 from backrooms.scale.engine import add_engine_options, engine_from_args
-from backrooms.warp_start import start_warp
+from backrooms.warp_start import hush_warp, start_warp
 
 # Areas plug their subcommands in here: each module has ``register(subparsers)``.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -141,9 +141,7 @@ def run_params(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None, catalog: Catalog = CATALOG) -> int:
     """Run one command; ``catalog`` is what recipe node names mean (a host with its own nodes passes one)."""
-    import warp
-
-    warp.config.log_level = warp.LOG_WARNING  # no banner or module-load lines around the progress bar
+    hush_warp()
     args = None
     try:
         args = build_parser().parse_args(argv)

@@ -11,6 +11,14 @@ import tempfile
 NO_DRIVER = "Warp CUDA warning: Could not find or load the NVIDIA CUDA driver."
 
 
+def hush_warp() -> None:
+    """No banner or module-load lines around a progress bar: for the processes this package starts
+    (the command, its render workers), not for a host such as Kit that shares Warp with others."""
+    import warp as wp
+
+    wp.config.log_level = wp.LOG_WARNING
+
+
 def start_warp() -> None:
     """``wp.init()``, with whatever Warp's native side prints on the way passed on but ``NO_DRIVER``."""
     import warp as wp

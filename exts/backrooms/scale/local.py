@@ -16,7 +16,7 @@ from concurrent.futures.process import BrokenProcessPool
 from backrooms.errors import UserError
 from backrooms.io.mp4 import EncodeAlong
 from backrooms.scale.shard import ShardJob, plan_job, render_shard
-from backrooms.warp_start import start_warp
+from backrooms.warp_start import hush_warp, start_warp
 
 PR_SET_PDEATHSIG = 1
 
@@ -121,6 +121,7 @@ def start_worker(slots: multiprocessing.Queue, driver: int) -> None:
         if os.getppid() != driver:
             os._exit(1)
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # the driver's stdout carries results (--json)
+    hush_warp()
     gpu, cores = slots.get()
     if gpu is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = gpu
