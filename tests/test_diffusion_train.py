@@ -67,6 +67,22 @@ def test_clip_folder_made_with_other_settings_is_refused(tmp_path):
         ensure_clips(tmp_path, 1, 3, 64, 48, 4, 0, progress=False)
 
 
+def test_a_clip_cut_short_in_the_cache_is_rendered_again(tmp_path):
+    """A clip an older version left half-saved (killed, or a full disk) was a SafetensorError
+    traceback on every later run; it is made again, to the bytes it should have had."""
+    (path,) = ensure_clips(tmp_path, 1, 2, 64, 48, 2, 0, progress=False)
+    whole = path.read_bytes()
+    path.write_bytes(whole[: len(whole) // 2])
+    assert ensure_clips(tmp_path, 1, 2, 64, 48, 2, 0, progress=False) == [path]
+    assert path.read_bytes() == whole
+
+
+def test_an_unreadable_clip_folder_record_is_one_line(tmp_path):
+    (tmp_path / "dataset.json").write_text('{"spec": {"frames"')
+    with pytest.raises(UserError, match=r"dataset\.json: unreadable"):
+        ensure_clips(tmp_path, 1, 2, 64, 48, 2, 0, progress=False)
+
+
 def test_training_losses_are_finite_and_reach_every_weight(clip):
     from backrooms.diffusion.model import Denoiser
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import torch
 import warp as wp
-from safetensors import safe_open
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file
 from torch.nn import functional as F
 from tqdm import tqdm
@@ -237,15 +237,19 @@ def ensure_clips(
         "target": TARGET_VERSION,
     }
     manifest = folder / "dataset.json"
-    record = json.loads(manifest.read_text()) if manifest.is_file() else {"spec": spec, "timing": {}}
-    if record["spec"] != spec:
+    try:
+        record = json.loads(manifest.read_text()) if manifest.is_file() else {"spec": spec, "timing": {}}
+        made_with = record["spec"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UserError(f"{manifest}: unreadable ({exc}); use another --data") from None
+    if made_with != spec:
         raise UserError(
             f"{folder}: its clips were made with {record['spec']}, not {spec}; use another --data"
         )
     paths = [folder / f"clip-{i:04d}.safetensors" for i in range(count)]
     for i, path in enumerate(tqdm(paths, desc="render pairs", unit="clip", disable=not progress)):
-        if path.is_file():
-            continue
+        if _metadata(path) is not None:
+            continue  # else missing, or cut short (a run of an older version killed while saving it)
         world_seed, start = clip_world(seed, i)
         look = clip_settings(seed, i)
         clip, timing = render_clip(
@@ -282,7 +286,7 @@ def ensure_scaled(
     jobs = [(scale, i, path) for scale in scales for i, path in enumerate(paths)]
     for scale, i, path in tqdm(jobs, desc="render reduced", unit="clip", disable=not progress):
         target = scaled_path(path, scale)
-        if not target.is_file() or _metadata(target) != SCALED_METADATA:  # missing, or made otherwise
+        if _metadata(target) != SCALED_METADATA:  # missing, cut short, or made otherwise
             world_seed, start = clip_world(seed, i)
             look = {**clip_settings(seed, i), "render.scale": scale}
             cheap = cheap_frames(world_seed, start, frames, width, height, look)
@@ -291,9 +295,13 @@ def ensure_scaled(
     return out
 
 
-def _metadata(path: Path) -> dict[str, str]:
-    with safe_open(str(path), "pt") as f:
-        return f.metadata() or {}
+def _metadata(path: Path) -> dict[str, str] | None:
+    """A cached file's metadata; None if it is missing or not a whole safetensors file."""
+    try:
+        with safe_open(str(path), "pt") as f:
+            return f.metadata() or {}
+    except (OSError, SafetensorError):
+        return None
 
 
 def load_scaled(clip: Clip, path: Path) -> Clip:
