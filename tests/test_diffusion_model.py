@@ -49,6 +49,30 @@ def test_loading_a_pickled_checkpoint_folder_is_refused(tmp_path):
         Denoiser.from_pretrained(tmp_path)
 
 
+def _cut_weights(folder):
+    weights = folder / WEIGHTS_NAME
+    weights.write_bytes(weights.read_bytes()[:-100])
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (_cut_weights, "file not fully covered"),
+        (lambda folder: (folder / CONFIG_NAME).write_text('{"widths": ['), "Expecting value"),
+        (lambda folder: (folder / CONFIG_NAME).write_text('{"widths": [8, 24]}'), "size mismatch for"),
+        (lambda folder: (folder / CONFIG_NAME).write_text("[8, 16]"), "not a whole denoiser"),
+    ],
+)
+def test_a_damaged_model_folder_is_one_line_naming_it(tmp_path, damage, reason):
+    """Cut short by an older version's save, edited by hand, or beside another config's weights:
+    these were tracebacks from safetensors, json or load_state_dict."""
+    Denoiser(TINY).save_pretrained(tmp_path)
+    damage(tmp_path)
+    with pytest.raises(UserError, match=f"{tmp_path}: not a whole denoiser") as caught:
+        Denoiser.from_pretrained(tmp_path)
+    assert reason in str(caught.value) and "\n" not in str(caught.value)
+
+
 def test_unknown_config_key_is_refused():
     with pytest.raises(ValueError, match="unknown denoiser config keys"):
         DenoiserConfig.from_json('{"widths": [8], "depth": 3}')

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file
 from torch import nn
 from torch.nn import functional as F
@@ -207,8 +208,14 @@ class Denoiser(nn.Module):
         config_path, weights_path = folder / CONFIG_NAME, folder / WEIGHTS_NAME
         if not config_path.is_file() or not weights_path.is_file():
             raise UserError(f"{folder}: not a denoiser folder (needs {CONFIG_NAME} and {WEIGHTS_NAME})")
-        model = cls(DenoiserConfig.from_json(config_path.read_text()))
-        model.load_state_dict(load_file(str(weights_path), device=str(device)))
+        try:
+            model = cls(DenoiserConfig.from_json(config_path.read_text()))
+            model.load_state_dict(load_file(str(weights_path), device=str(device)))
+        except (OSError, ValueError, TypeError, KeyError, RuntimeError, SafetensorError) as exc:
+            # cut short, edited, or the weights of another config (load_state_dict names the shapes)
+            lines = [line.strip() for line in str(exc).splitlines() if line.strip()] or [type(exc).__name__]
+            reason = " ".join(lines[:2] if lines[0].endswith(":") else lines[:1])[:240]
+            raise UserError(f"{folder}: not a whole denoiser ({reason})") from None
         return model.to(device).eval()
 
 
