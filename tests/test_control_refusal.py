@@ -107,6 +107,22 @@ def test_a_value_a_node_cannot_use_rolls_back_to_the_last_good_one(session, capl
     assert "kept the last good diffusion.backend" in caplog.text
 
 
+def test_a_neighbourhood_too_wide_to_load_rolls_back_and_the_show_goes_on(session, caplog):
+    """Both world knobs at their tops load 331,776 cells (2.8 GB, 18 s); with every knob at its top
+    the panels' light lists took 24 GB and the kernel killed the show. The pair is refused by the
+    world and rolls back; nothing is generated for it."""
+    client = SimpleUDPClient("127.0.0.1", session.osc.udp_port)
+
+    def send():
+        client.send_message("/backrooms/world/chunk_size", 64)
+        client.send_message("/backrooms/world/load_radius", 4)
+
+    _play_while(session, send, frames=10)
+    assert (session.store.get("world.chunk_size"), session.store.get("world.load_radius")) == (16, 1)
+    assert session.tally.counts().get("refused_by_node") == 1
+    assert "loads 331,776 cells at once, more than 131,072" in caplog.text
+
+
 @pytest.mark.parametrize(
     "key, value", [("decay.osd_start", "hello"), ("diffusion.style", "/etc"), ("diffusion.style", "/nope")]
 )

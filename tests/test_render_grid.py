@@ -232,3 +232,31 @@ def test_camera_tiles_find_the_closest_hit_brute_force_finds(neighbourhood: tupl
 
 def test_the_demo_corridor_declares_its_cell_size() -> None:
     assert demo.view().meta["cell_size"] == demo.CELL
+
+
+def test_the_panels_reach_is_cut_to_what_the_budget_of_light_pairs_allows(monkeypatch, caplog):
+    """A wide neighbourhood at a long render.light_radius listed 88M (cell, panel) pairs (24 GB)
+    and the kernel killed the process; the reach now stops where the pairs fit (here a budget a
+    fifth of what the default world weighs at its default reach stands in for the 8M)."""
+    from backrooms.render import grid as grid_module
+    from backrooms.render.scene import Scene
+    from backrooms.world import World
+
+    world = World(0)
+    scene = Scene.from_view(world.view(world.camera(0, 24.0).position))
+    half = scene._light_half
+    extent = np.stack([half[:, 0], np.zeros(len(half), np.float32), half[:, 1]], axis=1)
+    panels = (scene._light_position - extent, scene._light_position + extent)
+    full = len(grid_module.bin_near(scene._grid, *panels, 7.0)[1])
+    assert grid_module.reach_within(scene._grid, *panels, 7.0) == 7.0  # the default world: untouched
+    budget = full // 5
+    monkeypatch.setattr(grid_module, "MAX_NEAR_PAIRS", budget)
+    reach = grid_module.reach_within(scene._grid, *panels, 7.0)
+    assert 0.0 < reach < 7.0
+    assert len(grid_module.bin_near(scene._grid, *panels, reach)[1]) <= budget
+    assert grid_module.reach_within(scene._grid, *panels, reach) == reach  # it fits ...
+    assert grid_module.reach_within(scene._grid, *panels, reach + 0.01) < reach + 0.01  # ... and no more
+    scene.reach_lights(7.0)
+    scene.reach_lights(9.0)
+    assert caplog.text.count("the panels reach") == 1  # said once
+    assert f"render.light_radius 7 m: the panels reach {reach:.1f} m" in caplog.text

@@ -17,6 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 
 MAX_CELLS = 1 << 21  # a sparse scene spread over kilometres coarsens the pitch rather than exhaust memory
+# (cell, panel) pairs ``bin_near`` may weigh: about 1 GB while binning. The default world at the
+# largest render.light_radius weighs 2.2M; a 64-cell chunk's neighbourhood at 50 m weighed 88M (24 GB)
+MAX_NEAR_PAIRS = 8_000_000
 _TOUCH = 5.0e-3  # metres; a box reaching into a cell by no more than this (padding, a shared wall) skips it
 
 
@@ -74,12 +77,7 @@ def bin_boxes(grid: Grid, lowers: np.ndarray, uppers: np.ndarray) -> tuple[np.nd
     dims = grid.dims.astype(np.int64)
     if len(lowers) == 0:
         return np.zeros(grid.count + 1, np.int32), np.zeros(0, np.int32)
-    scale = 1.0 / grid.pitch
-    a = np.floor((lowers + _TOUCH - grid.lower) * scale).astype(np.int64)
-    b = np.floor((uppers - _TOUCH - grid.lower) * scale).astype(np.int64)
-    a = np.clip(a, 0, dims - 1)
-    b = np.clip(np.maximum(a, b), 0, dims - 1)  # boxes thinner than 2 * touch keep one cell
-    span = b - a + 1
+    a, span = _cells_under(grid, lowers, uppers)
     per_box = span.prod(axis=1)
     box = np.repeat(np.arange(len(lowers), dtype=np.int64), per_box)
     rank = np.arange(len(box)) - np.repeat(np.cumsum(per_box) - per_box, per_box)
@@ -91,6 +89,36 @@ def bin_boxes(grid: Grid, lowers: np.ndarray, uppers: np.ndarray) -> tuple[np.nd
     order = np.argsort(cell, kind="stable")
     start = np.searchsorted(cell[order], np.arange(grid.count + 1))
     return start.astype(np.int32), box[order].astype(np.int32)
+
+
+def _cells_under(grid: Grid, lowers: np.ndarray, uppers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per box, its first cell (i, j, k) and how many cells it spans along each axis."""
+    dims = grid.dims.astype(np.int64)
+    scale = 1.0 / grid.pitch
+    a = np.floor((lowers + _TOUCH - grid.lower) * scale).astype(np.int64)
+    b = np.floor((uppers - _TOUCH - grid.lower) * scale).astype(np.int64)
+    a = np.clip(a, 0, dims - 1)
+    b = np.clip(np.maximum(a, b), 0, dims - 1)  # boxes thinner than 2 * touch keep one cell
+    return a, b - a + 1
+
+
+def reach_within(grid: Grid, lowers: np.ndarray, uppers: np.ndarray, radius: float) -> float:
+    """``radius``, or the largest reach below it (to 1 mm) whose ``bin_near`` weighs no more than
+    ``MAX_NEAR_PAIRS`` pairs: counted from the boxes' spans, without binning anything."""
+
+    def pairs(reach: float) -> int:
+        if len(lowers) == 0:
+            return 0
+        widen = reach + _TOUCH
+        return int(_cells_under(grid, lowers - widen, uppers + widen)[1].prod(axis=1).sum())
+
+    if pairs(radius) <= MAX_NEAR_PAIRS:
+        return radius
+    low, high = 0.0, radius
+    while high - low > 1.0e-3:
+        mid = 0.5 * (low + high)
+        low, high = (mid, high) if pairs(mid) <= MAX_NEAR_PAIRS else (low, mid)
+    return low
 
 
 def bin_near(

@@ -11,14 +11,17 @@ the per-frame camera tiles (:mod:`backrooms.render.bins`).
 
 from __future__ import annotations
 
+import logging
 from itertools import count
 
 import numpy as np
 import warp as wp
 
-from backrooms.render.grid import Grid, bin_boxes, bin_near, fit_grid
+from backrooms.render.grid import MAX_NEAR_PAIRS, Grid, bin_boxes, bin_near, fit_grid, reach_within
 from backrooms.render.parts import planar_parts
 from backrooms.world.types import InstanceSet, LightSet, PrototypeLibrary, SceneView
+
+LOG = logging.getLogger("backrooms.render")
 
 PATTERNS = ("plain", "wallpaper", "carpet", "ceiling_tile", "light_panel", "trim")
 LIGHT_PANEL = PATTERNS.index("light_panel")
@@ -98,6 +101,7 @@ class Scene:
         self._mesh_first_part = np.zeros(1, np.int64)
         self._grid: Grid | None = None
         self._light_position = np.zeros((0, 3), np.float32)
+        self._told_reach = False  # the log said once that the panels' reach was cut
         self._light_half = np.zeros((0, 2), np.float32)
         self._reach: float | None = None  # the light radius the per-cell panel lists were built for
         self.panel_emission = 0.0  # a light panel's emitted radiance per unit of gain (its material's)
@@ -129,13 +133,25 @@ class Scene:
 
     def reach_lights(self, radius: float) -> None:
         """List, per grid cell, the panels within ``radius`` of it; rebuilt only when the radius
-        (a live parameter) or the view changed."""
+        (a live parameter) or the view changed. Where that list would outgrow memory (a wide
+        neighbourhood at a long reach) the panels reach as far as ``MAX_NEAR_PAIRS`` allows, and
+        the log says so once."""
         if radius == self._reach:
             return
         half = self._light_half
         extent = np.stack([half[:, 0], np.zeros(len(half), np.float32), half[:, 1]], axis=1)
         panels = (self._light_position - extent, self._light_position + extent)
-        self.data.lights = self._grid_data(self._grid, *bin_near(self._grid, *panels, radius))
+        reach = reach_within(self._grid, *panels, radius)
+        if reach < radius and not self._told_reach:
+            LOG.warning(
+                "render.light_radius %g m: the panels reach %.1f m in this neighbourhood "
+                "(at most %s light pairs)",
+                radius,
+                reach,
+                f"{MAX_NEAR_PAIRS:,}",
+            )
+            self._told_reach = True
+        self.data.lights = self._grid_data(self._grid, *bin_near(self._grid, *panels, reach))
         self._reach = radius
 
     def _array(self, values: np.ndarray, dtype: object) -> wp.array:
