@@ -46,6 +46,27 @@ def test_change_arriving_during_frame_n_shows_in_frame_n_plus_1(address, value):
     assert seen[6] != (0.0, "lp")
 
 
+def test_a_gliding_value_a_node_cannot_use_jumps_back_and_the_show_goes_on():
+    """A node refusing a continuous knob's value (none of ours does today; a host's node may) left
+    nothing discrete to put back, and the loop ended with the node's error."""
+    from backrooms.errors import UserError
+
+    shown: list[float] = []
+
+    def render(frame, snapshot):
+        if snapshot["decay.noise"] > 0.5:
+            raise UserError(f"decay.noise {snapshot['decay.noise']:.2f}: more than this node takes")
+        return np.full((4, 4, 4), frame, np.uint8)
+
+    options = LiveOptions(osc_port=0, osc_tcp_port=None, oscquery_port=None, preview_port=None, smoothing=0.1)
+    with LiveSession(registry(), {}, 200, render, options) as live:
+        live.loop.sinks.append(lambda frame, rgb, snapshot: shown.append(snapshot["decay.noise"]))
+        live.receiver.handle_packet(_message("/backrooms/decay/noise", 1.0))
+        live.run(40)
+        assert live.tally.counts().get("refused_by_node", 0) >= 1
+    assert len(shown) == 40 and max(shown) <= 0.5 and shown[-1] > 0.0
+
+
 def _message(address: str, value) -> bytes:
     builder = OscMessageBuilder(address)
     builder.add_arg(value)

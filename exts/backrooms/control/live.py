@@ -146,13 +146,11 @@ class LiveLoop:
             return self.store.update(kept)
 
     def _fall_back(self, frame: int, exc: UserError) -> tuple[Snapshot, Any]:
-        """Put the discrete knobs back to the last good frame's values and render ``frame`` again."""
+        """Put the discrete knobs back to the last good frame's values and render ``frame`` again;
+        if none moved, the gliding ones jump back instead (no knob's value may end the show)."""
         current = self.store.snapshot()
-        restore = {
-            key: self._good[key]
-            for key in current
-            if current[key] != self._good[key] and not self.smoother.smooths(key)
-        }
+        moved = {key: self._good[key] for key in current if current[key] != self._good[key]}
+        restore = {key: value for key, value in moved.items() if not self.smoother.smooths(key)} or moved
         if not restore:
             raise exc
         self.inbox.tally.add("refused_by_node", str(exc))
