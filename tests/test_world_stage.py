@@ -143,6 +143,17 @@ def test_stage_command_says_when_the_camera_walks_off_the_region(tmp_path: Path,
     assert "leaves the region at frame 0" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("quiet", [[], ["--quiet"]])
+def test_a_large_stage_shows_its_progress_unless_quiet(tmp_path: Path, capsys, quiet) -> None:
+    """A 4M-cell stage takes minutes: from 64 chunks up its chunks are counted on stderr."""
+    out = tmp_path / "s.usdc"
+    assert main(["stage", "--region", "0,0,128,128", "--out", str(out), "--frames", "2", *quiet]) == 0
+    err = capsys.readouterr().err
+    assert ("stage: 100%" in err and "64/64" in err) != bool(quiet)
+    assert main(["stage", "--region", "0,0,112,128", "--out", str(out), "--frames", "2"]) == 0
+    assert capsys.readouterr().err == ""  # 56 chunks: a second's work, no bar
+
+
 def test_layout_command_prints_a_map_and_json(capsys) -> None:
     assert main(["layout", "--seed", "4", "--region", "0,0,12,8"]) == 0
     lines = capsys.readouterr().out.splitlines()

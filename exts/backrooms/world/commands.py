@@ -32,6 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     stage.add_argument("--out", type=Path, required=True, help="stage file, .usda or .usdc")
     stage.add_argument("--frames", type=count, default=240, help="camera frames to animate (default 240)")
     stage.add_argument("--fps", type=frame_rate, default=24.0, help="frames per second (default 24)")
+    stage.add_argument("--quiet", action="store_true", help="no progress bar")
     stage.set_defaults(func=run_stage)
 
     layout = subparsers.add_parser("layout", help="print a region's layout as an ASCII map (or JSON)")
@@ -59,7 +60,8 @@ def run_stage(args: argparse.Namespace) -> int:
     world, region = _world(args)
     began = time.perf_counter()
     try:
-        report = write_stage(world, region, args.out, frames=args.frames, fps=args.fps)
+        shown = not args.quiet
+        report = write_stage(world, region, args.out, frames=args.frames, fps=args.fps, progress=shown)
     except OSError as exc:
         raise UserError(f"--out {args.out}: cannot write ({exc.strerror or exc})") from None
     print(

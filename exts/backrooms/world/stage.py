@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 from pxr import Gf, Sdf, Usd, UsdGeom, Vt
+from tqdm import tqdm
 
 from backrooms.errors import NO_ROOM, UserError
 from backrooms.io.atomic import atomic_path
@@ -35,6 +36,7 @@ from backrooms.world.world import World
 
 CHUNKS_PATH = Sdf.Path("/World/Chunks")
 CAMERA_PATH = Sdf.Path("/World/Camera")
+PROGRESS_CHUNKS = 64  # a bar for stages of this many chunks or more (about a second and up)
 HORIZONTAL_APERTURE = 36.0  # mm, a full-frame back; the vertical aperture follows the aspect
 ASPECT = 16 / 9
 
@@ -166,7 +168,9 @@ class StageReport:
     camera_leaves_at: int | None = None  # first camera frame outside the region, if any
 
 
-def write_stage(world: World, region: Region, out: Path, frames: int = 0, fps: float = 24.0) -> StageReport:
+def write_stage(
+    world: World, region: Region, out: Path, frames: int = 0, fps: float = 24.0, progress: bool = False
+) -> StageReport:
     """Write the stage for ``region`` to ``out`` (.usda or .usdc) plus its asset folder.
 
     All of it is written under temporary names and swapped in at the end, so a failure (a full
@@ -183,7 +187,7 @@ def write_stage(world: World, region: Region, out: Path, frames: int = 0, fps: f
     shutil.rmtree(building, ignore_errors=True)
     try:
         with atomic_path(out) as stage_file:
-            report = _author(world, region, stage_file, building, assets.name, frames, fps)
+            report = _author(world, region, stage_file, building, assets.name, frames, fps, progress)
             _swap_in(building, assets)
     finally:
         shutil.rmtree(building, ignore_errors=True)
@@ -191,7 +195,14 @@ def write_stage(world: World, region: Region, out: Path, frames: int = 0, fps: f
 
 
 def _author(
-    world: World, region: Region, out: Path, assets: Path, assets_name: str, frames: int, fps: float
+    world: World,
+    region: Region,
+    out: Path,
+    assets: Path,
+    assets_name: str,
+    frames: int,
+    fps: float,
+    progress: bool,
 ) -> StageReport:
     """Write the stage layer to ``out`` and its assets into the folder ``assets``; the stage
     refers to them as ``./<assets_name>``, where they will be."""
@@ -206,7 +217,8 @@ def _author(
     chunks = region.chunks(n)
     instances = 0
     chunk_files = []
-    for cx, cz in chunks:
+    shown = progress and len(chunks) >= PROGRESS_CHUNKS
+    for cx, cz in tqdm(chunks, desc="stage", unit="chunk", disable=not shown, leave=False):
         cells = world.cells(cx, cz)
         x0, z0 = max(region.x0, cells.x0), max(region.z0, cells.z0)
         x1, z1 = min(region.x1, cells.x0 + n), min(region.z1, cells.z0 + n)
