@@ -39,10 +39,13 @@ def test_an_image_is_decayed_to_the_same_size(tmp_path: Path, capsys, suffix: st
 def test_a_video_is_decayed_frame_by_frame(tmp_path: Path, capsys):
     src, dst = tmp_path / "in.mp4", tmp_path / "out.mp4"
     write_mp4(src, [picture()] * 6, fps=24.0)
-    assert run(capsys, str(src), str(dst), "--seed", "3")[0] == 0
+    code, err = run(capsys, str(src), str(dst), "--seed", "3")
+    assert code == 0 and "decay:" in err and "/6 [" in err  # a film's frames are counted
     frames = read_mp4(dst)
     assert len(frames) == 6 and frames[0].shape == (96, 160, 3)
     assert np.abs(frames[0].astype(int) - frames[1]).mean() > 0.5  # every frame its own noise
+    assert run(capsys, str(src), str(tmp_path / "quiet.mp4"), "--seed", "3", "--quiet") == (0, "")
+    assert (tmp_path / "quiet.mp4").read_bytes() == dst.read_bytes()
 
 
 def test_an_unreadable_input_is_a_one_line_error(tmp_path: Path, capsys):

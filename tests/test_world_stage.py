@@ -149,7 +149,7 @@ def test_a_large_stage_shows_its_progress_unless_quiet(tmp_path: Path, capsys, q
     out = tmp_path / "s.usdc"
     assert main(["stage", "--region", "0,0,128,128", "--out", str(out), "--frames", "2", *quiet]) == 0
     err = capsys.readouterr().err
-    assert ("stage: 100%" in err and "64/64" in err) != bool(quiet)
+    assert ("stage:" in err and "/64 [" in err) != bool(quiet)
     assert main(["stage", "--region", "0,0,112,128", "--out", str(out), "--frames", "2"]) == 0
     assert capsys.readouterr().err == ""  # 56 chunks: a second's work, no bar
 

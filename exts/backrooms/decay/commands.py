@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from backrooms.decay import signal
 from backrooms.decay.settings import NODE  # declares the decay.* knobs
@@ -39,6 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_false",
         help="copy a video's sound as it is instead of playing it through the tape's audio track",
     )
+    p.add_argument("--quiet", action="store_true", help="no progress bar over a video's frames")
     add_param_options(p)
     p.set_defaults(func=run)
 
@@ -70,7 +72,9 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(f"{args.input}: an image to decay is a .png, .jpg or .jpeg")
         if suffix_out != ".mp4":
             raise UserError(f"{args.output}: a video goes to .mp4, not {suffix_out or 'no suffix'}")
-        count = decay_video(args.input, args.output, params, args.seed, args.device, args.audio)
+        count = decay_video(
+            args.input, args.output, params, args.seed, args.device, args.audio, progress=not args.quiet
+        )
         print(f"wrote {count} frames to {args.output}")
     return 0
 
@@ -91,13 +95,15 @@ def decay_image(src: Path, dst: Path, params, seed: int, frame: int, device: str
     write_image(dst, out)
 
 
-def decay_video(src: Path, dst: Path, params, seed: int, device: str, audio: bool = True) -> int:
+def decay_video(
+    src: Path, dst: Path, params, seed: int, device: str, audio: bool = True, progress: bool = False
+) -> int:
     """The video through the tape; its sound through the tape's linear audio track (``audio``: frame
     by frame, dropping out on the frames whose picture the tape's events strike) or copied packet
     for packet."""
     from backrooms.io.mp4 import read_video, write_mp4
 
-    fps, frames = read_video(src)
+    fps, frames, total = read_video(src)
     first = next(frames, None)
     if first is None or first.size == 0:
         raise UserError(f"{src}: the video has no frames")
@@ -108,7 +114,9 @@ def decay_video(src: Path, dst: Path, params, seed: int, device: str, audio: boo
     player = sound_player(src, params, seed, fps) if audio else None
 
     def decayed() -> Iterator[np.ndarray]:
-        for index, rgb in enumerate(itertools.chain([first], frames)):
+        every = itertools.chain([first], frames)
+        bar = tqdm(every, total=total, desc="decay", unit="frame", disable=not progress, leave=False)
+        for index, rgb in enumerate(bar):
             rgba = np.empty((*rgb.shape[:2], 4), dtype=np.uint8)
             rgba[..., :3], rgba[..., 3] = rgb, 255
             out = tape.process(rgba, index, params)

@@ -251,8 +251,9 @@ def read_mp4(path: Path) -> list[np.ndarray]:
         return [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
 
 
-def read_video(path: Path) -> tuple[float, Iterator[np.ndarray]]:
-    """(fps, RGB frames as they are decoded) of any video FFmpeg reads, or a one-line error."""
+def read_video(path: Path) -> tuple[float, Iterator[np.ndarray], int | None]:
+    """(fps, RGB frames as they are decoded, how many the container says: None if it does not) of
+    any video FFmpeg reads, or a one-line error."""
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, OSError) as exc:
@@ -271,4 +272,4 @@ def read_video(path: Path) -> tuple[float, Iterator[np.ndarray]]:
             except av.error.FFmpegError as exc:
                 raise UserError(f"{path}: the video is damaged ({exc.__class__.__name__})") from None
 
-    return fps, frames()
+    return fps, frames(), stream.frames or None
