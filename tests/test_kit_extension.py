@@ -15,6 +15,7 @@ import pytest
 from pythonosc.udp_client import SimpleUDPClient
 
 import kit_standin
+from backrooms.errors import UserError
 
 W, H = 32, 24
 
@@ -196,10 +197,11 @@ def test_shutdown_releases_everything_and_frees_the_osc_port(kit):
 def test_failed_startup_releases_what_it_had_acquired(monkeypatch, tmp_path):
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
         taken.bind(("127.0.0.1", 0))
-        rec = kit_standin.install(monkeypatch, {"/exts/backrooms/osc_port": taken.getsockname()[1]})
+        port = taken.getsockname()[1]
+        rec = kit_standin.install(monkeypatch, {"/exts/backrooms/osc_port": port})
         from backrooms.kit import BackroomsExtension
 
-        with pytest.raises(OSError):
+        with pytest.raises(UserError, match=f"setting /exts/backrooms/osc_port {port}: cannot listen"):
             BackroomsExtension().on_startup("backrooms-0.1.0")
     assert rec.handles and rec.live() == []
 

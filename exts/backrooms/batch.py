@@ -70,8 +70,9 @@ def remove_temporaries(out: Path) -> None:
 
 def refuse_foreign_files(out: Path) -> None:
     """A fresh render replaces an earlier render's files, never a file of the user's that happens to
-    bear one of its names: without a render's manifest there, such a folder is refused."""
-    if is_manifest(out / MANIFEST):
+    bear one of its names: without a render's manifest or part logs there (farm shards write the
+    logs, the join the manifest), such a folder is refused."""
+    if is_manifest(out / MANIFEST) or part_logs(out):
         return
     names = [name for name in (MANIFEST, VIDEO_NAME, AUDIO_NAME) if (out / name).exists()]
     names += [f"{FRAMES}/frame_*.png"] if any((out / FRAMES).glob("frame_*.png")) else []

@@ -351,13 +351,21 @@ class _TcpServer(osc_tcp_server.ThreadingOSCTCPServer):
 class OscServers:
     """The UDP and TCP servers, each on its own daemon thread."""
 
-    def __init__(self, receiver: OscReceiver, allow: AllowList, udp_port: int, tcp_port: int | None) -> None:
-        with listening("--osc-port", allow.bind, udp_port):
+    def __init__(
+        self,
+        receiver: OscReceiver,
+        allow: AllowList,
+        udp_port: int,
+        tcp_port: int | None,
+        names: tuple[str, str] = ("--osc-port", "--osc-tcp-port"),
+    ) -> None:
+        """``names``: what the user set the two ports with, for the line a taken port gives."""
+        with listening(names[0], allow.bind, udp_port):
             self.udp = _UdpServer((allow.bind, udp_port), receiver, allow)
         self.tcp = None
         if tcp_port is not None:
             try:
-                with listening("--osc-tcp-port", allow.bind, tcp_port):
+                with listening(names[1], allow.bind, tcp_port):
                     self.tcp = _TcpServer((allow.bind, tcp_port), receiver, allow)
             except BaseException:
                 self.udp.server_close()

@@ -14,6 +14,7 @@ from backrooms.control.inbox import Inbox
 from backrooms.control.live import LiveLoop
 from backrooms.control.osc import OscReceiver, OscServers
 from backrooms.control.tally import Tally
+from backrooms.kit.settings import PREFIX
 from backrooms.params.smoothing import Smoother
 from backrooms.params.store import ParamStore
 
@@ -30,7 +31,8 @@ class KitOsc:
         smoother = Smoother(store.registry, values, fps, SMOOTHING_SECONDS)
         self.loop = LiveLoop(store, inbox, smoother, render=lambda _frame, _snapshot: None)
         receiver = OscReceiver(AddressTable(store.registry), inbox, self.tally)
-        self.servers = OscServers(receiver, AllowList(host), udp_port=port, tcp_port=None)
+        names = (f"setting {PREFIX}/osc_port", "")  # no TCP server in Kit
+        self.servers = OscServers(receiver, AllowList(host), udp_port=port, tcp_port=None, names=names)
 
     @property
     def port(self) -> int:
