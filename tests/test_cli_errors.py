@@ -223,6 +223,7 @@ def test_starting_warp_passes_on_everything_but_the_missing_driver_line(monkeypa
 
     import warp as wp
 
+    from backrooms import warp_start
     from backrooms.warp_start import NO_DRIVER, start_warp
 
     def init() -> None:  # stands in for Warp's native start, which writes to fd 2 from C
@@ -230,5 +231,7 @@ def test_starting_warp_passes_on_everything_but_the_missing_driver_line(monkeypa
         os.write(2, b"Warp CUDA error: something else\n")
 
     monkeypatch.setattr(wp, "init", init)
+    monkeypatch.setattr(warp_start, "_started", False)
     start_warp()
+    start_warp()  # once a process
     assert capfd.readouterr().err == "Warp CUDA error: something else\n"

@@ -19,8 +19,14 @@ def hush_warp() -> None:
     wp.config.log_level = wp.LOG_WARNING
 
 
+_started = False  # in this process: later calls touch no file descriptor
+
+
 def start_warp() -> None:
     """``wp.init()``, with whatever Warp's native side prints on the way passed on but ``NO_DRIVER``."""
+    global _started
+    if _started:
+        return
     import warp as wp
 
     sys.stderr.flush()
@@ -36,3 +42,4 @@ def start_warp() -> None:
             said = caught.read().decode("utf-8", "replace").splitlines(keepends=True)
     sys.stderr.write("".join(line for line in said if not line.startswith(NO_DRIVER)))
     sys.stderr.flush()
+    _started = True
