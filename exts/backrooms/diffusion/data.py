@@ -243,9 +243,7 @@ def ensure_clips(
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UserError(f"{manifest}: unreadable ({exc}); use another --data") from None
     if made_with != spec:
-        raise UserError(
-            f"{folder}: its clips were made with {record['spec']}, not {spec}; use another --data"
-        )
+        raise UserError(f"{folder}: its clips were made with {made_with}, not {spec}; use another --data")
     paths = [folder / f"clip-{i:04d}.safetensors" for i in range(count)]
     for i, path in enumerate(tqdm(paths, desc="render pairs", unit="clip", disable=not progress)):
         if _metadata(path) is not None:

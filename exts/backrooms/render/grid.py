@@ -102,15 +102,19 @@ def _cells_under(grid: Grid, lowers: np.ndarray, uppers: np.ndarray) -> tuple[np
     return a, b - a + 1
 
 
+def _widened(lowers: np.ndarray, uppers: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """The boxes grown by ``radius`` and the touch margin: ``bin_boxes`` ignores boxes that only
+    touch a cell, and a box within ``radius`` of one must not be lost."""
+    reach = radius + _TOUCH
+    return lowers - reach, uppers + reach
+
+
 def reach_within(grid: Grid, lowers: np.ndarray, uppers: np.ndarray, radius: float) -> float:
     """``radius``, or the largest reach below it (to 1 mm) whose ``bin_near`` weighs no more than
     ``MAX_NEAR_PAIRS`` pairs: counted from the boxes' spans, without binning anything."""
 
     def pairs(reach: float) -> int:
-        if len(lowers) == 0:
-            return 0
-        widen = reach + _TOUCH
-        return int(_cells_under(grid, lowers - widen, uppers + widen)[1].prod(axis=1).sum())
+        return int(_cells_under(grid, *_widened(lowers, uppers, reach))[1].prod(axis=1).sum())
 
     if pairs(radius) <= MAX_NEAR_PAIRS:
         return radius
@@ -125,8 +129,7 @@ def bin_near(
     grid: Grid, lowers: np.ndarray, uppers: np.ndarray, radius: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Like ``bin_boxes``, but each cell lists the boxes within ``radius`` of it (not just touching)."""
-    reach = radius + _TOUCH  # bin_boxes ignores boxes that only touch a cell; these must not be lost
-    start, items = bin_boxes(grid, lowers - reach, uppers + reach)
+    start, items = bin_boxes(grid, *_widened(lowers, uppers, radius))
     cell = np.repeat(np.arange(grid.count), np.diff(start))
     dims = grid.dims.astype(np.int64)
     index = np.stack([cell % dims[0], (cell // dims[0]) % dims[1], cell // (dims[0] * dims[1])], axis=1)

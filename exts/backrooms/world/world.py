@@ -181,8 +181,9 @@ class World:
         cx, cz = self.chunk_of(position)
         r = self.load_radius
         n = self.spec.chunk_size
-        if (n * (2 * r + 1)) ** 2 > MAX_LOADED_CELLS:
-            loads = f"world.chunk_size {n} at world.load_radius {r} loads {(n * (2 * r + 1)) ** 2:,} cells"
+        cells = (n * (2 * r + 1)) ** 2
+        if cells > MAX_LOADED_CELLS:
+            loads = f"world.chunk_size {n} at world.load_radius {r} loads {cells:,} cells"
             raise UserError(f"{loads} at once, more than {MAX_LOADED_CELLS:,}; lower either")
         return [(cx + i, cz + j) for j in range(-r, r + 1) for i in range(-r, r + 1)]
 
