@@ -244,9 +244,7 @@ def test_the_panels_reach_is_cut_to_what_the_budget_of_light_pairs_allows(monkey
 
     world = World(0)
     scene = Scene.from_view(world.view(world.camera(0, 24.0).position))
-    half = scene._light_half
-    extent = np.stack([half[:, 0], np.zeros(len(half), np.float32), half[:, 1]], axis=1)
-    panels = (scene._light_position - extent, scene._light_position + extent)
+    panels = scene.panel_boxes()
     full = len(grid_module.bin_near(scene._grid, *panels, 7.0)[1])
     assert grid_module.reach_within(scene._grid, *panels, 7.0) == 7.0  # the default world: untouched
     budget = full // 5

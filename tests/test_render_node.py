@@ -173,3 +173,23 @@ def test_the_fill_up_places_each_sample_where_its_ray_was_traced() -> None:
     internal.meta["jitter"] = (0.0, 0.0)  # read as centred samples, the ramp lands 1 too high
     upscale(internal, unjittered)
     assert (unjittered.buffers["rgb"].numpy()[:, inner, 0].astype(float) - expected[inner]).mean() == 1.0
+
+
+def test_a_variant_rate_moved_live_keeps_the_grid_and_renders_what_a_fresh_node_renders() -> None:
+    """Re-dressed walls keep their boxes: the grid, the camera tiles and the panel lists built on
+    them are kept (they took 33 ms of each frame while a variant rate glided); the frame is the
+    bytes a node started with the new value renders."""
+    context = GraphContext(seed=11, width=W, height=H, fps=24.0, device="cpu")
+    node = RenderNode(context)
+    frame(node, 60)
+    builds, upload, lists = node.scene.instance_builds, node.scene.upload, node.scene.data.lights
+    moved = frame(node, 61, **{"world.stain_rate": 0.9, "world.carpet_stain_rate": 0.6})
+    assert (node.scene.instance_builds, node.scene.upload) == (builds, upload)
+    assert node.scene.data.lights is lists
+    fresh = frame(RenderNode(context), 61, **{"world.stain_rate": 0.9, "world.carpet_stain_rate": 0.6})
+    for name, values in moved.items():
+        assert values.tobytes() == fresh[name].tobytes(), name
+    plain = frame(RenderNode(context), 61)
+    assert moved["rgb"].tobytes() != plain["rgb"].tobytes()  # the walls did change
+    frame(node, 62, **{"world.missing_tile_rate": 0.5})  # tiles gone: other boxes, a new grid
+    assert node.scene.instance_builds == builds + 1

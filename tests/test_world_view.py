@@ -91,6 +91,46 @@ def test_filming_knobs_keep_the_walk_and_layout_knobs_rebuild_the_world() -> Non
     assert world.view(np.zeros(3)).version != before
 
 
+def test_a_variant_rate_moved_live_re_dresses_the_cells_it_keeps_the_walls_and_the_walk(monkeypatch) -> None:
+    """A variant rate may glide (world/params.py); each of its values regenerated every loaded chunk
+    and re-planned the walk from its start (146 ms a frame instead of 52 while ``world.stain_rate``
+    glided at 320x240). Now the walls stay and the cells are re-dressed, the walk stays unless the
+    lights it glances at changed; and what is left is what a world made with the new values holds."""
+    import backrooms.world.world as world_module
+
+    store = ParamStore()
+    world = World(3, store.snapshot())
+    frames = (0, 240, 2400)
+    for frame in frames:
+        world.view(world.camera(frame, 24.0).position)
+    walk = world.autopilot
+    traced = []
+    generate = world_module.generate_block
+    monkeypatch.setattr(world_module, "generate_block", lambda *a: traced.append(a) or generate(*a))
+    for rates in ({"world.stain_rate": 0.7, "world.damp_rate": 0.5}, {"world.missing_light_rate": 0.2}):
+        store.update(rates)
+        world.set_params(store.snapshot())
+        assert world.autopilot is walk, rates
+        cameras = [world.camera(frame, 24.0) for frame in frames]
+        views = [world.view(camera.position) for camera in cameras]
+        assert not traced  # the walls were kept
+        fresh = World(3, store.snapshot())
+        for frame, here, mine in zip(frames, cameras, views, strict=True):
+            there = fresh.camera(frame, 24.0)
+            assert here.position.tobytes() == there.position.tobytes()
+            assert here.rotation.tobytes() == there.rotation.tobytes()
+            theirs = fresh.view(there.position)
+            assert mine.version == theirs.version
+            for name in ("mesh", "transform", "look", "key"):
+                assert np.array_equal(getattr(mine.instances, name), getattr(theirs.instances, name)), name
+            for name in ("position", "state", "intensity"):
+                assert np.array_equal(getattr(mine.lights, name), getattr(theirs.lights, name)), name
+        traced.clear()
+    store.update({"world.flicker_rate": 0.3})  # more failing lights to glance at: the walk is re-planned
+    world.set_params(store.snapshot())
+    assert world.autopilot is not walk
+
+
 def test_the_cache_holds_a_wide_neighbourhood_twice() -> None:
     store = ParamStore()
     store.update({"world.load_radius": 4})

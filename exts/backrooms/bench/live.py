@@ -9,7 +9,10 @@ handed to the screen (the design promise: applied to frame N+1, shown after the 
 ``latency`` more), and from the frame during which the probe was *sent* (what a performer feels; it
 adds the operating system's delivery to the server thread, reported in ms too). The flood run adds
 a separate process sending 10,000 messages/s to four knobs (a DAW automating a few lanes at
-audio-block rate) and compares frame time p99 and the achieved frame rate with the quiet run.
+audio-block rate) and compares frame time p99 and the achieved frame rate with the quiet run. A
+last flat-out run has a performer sweep a variant rate (``world.stain_rate``, 60 values a second:
+a glide that re-dresses the loaded chunks every frame) and reports its frame rate beside the quiet
+one.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ FLOOD_ADDRESSES = (
 PROBE_KEY = "decay.fields"
 PROBE_VALUES = ("upper", "interleaved")
 UNPACED = 1000.0  # a clock rate no chain reaches: the loop never waits
+SWEEP_ADDRESSES = ("/backrooms/world/stain_rate",)
+SWEEP_RATE = 60  # a MIDI knob turned by hand sends about this many values a second
 
 
 def _osc(address: str, tag: str, payload: bytes) -> bytes:
@@ -44,17 +49,17 @@ def _osc(address: str, tag: str, payload: bytes) -> bytes:
     return pad(address.encode()) + pad(f",{tag}".encode()) + payload
 
 
-def _flood(port: int, seconds: float, sent: Any) -> None:
-    """Runs in its own process: ``FLOOD_RATE`` messages a second, paced in 2 ms slices."""
+def _flood(port: int, seconds: float, sent: Any, addresses: tuple[str, ...], rate: int) -> None:
+    """Runs in its own process: ``rate`` messages a second to ``addresses``, paced in 2 ms slices."""
     import struct
 
     rng = random.Random(7)
-    packets = [_osc(rng.choice(FLOOD_ADDRESSES), "f", struct.pack(">f", rng.random())) for _ in range(4096)]
+    packets = [_osc(rng.choice(addresses), "f", struct.pack(">f", rng.random())) for _ in range(4096)]
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     count = 0
     start = time.perf_counter()
     while (now := time.perf_counter()) - start < seconds:
-        due = int((now - start) * FLOOD_RATE)
+        due = int((now - start) * rate)
         while count < due:
             sock.sendto(packets[count % len(packets)], ("127.0.0.1", port))
             count += 1
@@ -69,7 +74,8 @@ def _percentile(values: list[float], q: float) -> float:
 
 def _play(render: Any, initial: Any, fps: float, seconds: float, flood: str) -> dict[str, float]:
     """Play for ``seconds``; ``flood``: "" (none), "sink" (the sender runs, aimed at a socket nobody
-    reads: its own CPU use without any handling) or "session" (aimed at the session)."""
+    reads: its own CPU use without any handling), "session" (aimed at the session) or "sweep" (a
+    variant rate swept, aimed at the session)."""
     from backrooms.control.session import LiveOptions, LiveSession
     from backrooms.params import REGISTRY
 
@@ -99,9 +105,10 @@ def _play(render: Any, initial: Any, fps: float, seconds: float, flood: str) -> 
         sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         sink.bind(("127.0.0.1", 0))
         if flood:
-            port = live.osc.udp_port if flood == "session" else sink.getsockname()[1]
+            port = sink.getsockname()[1] if flood == "sink" else live.osc.udp_port
+            aim = (SWEEP_ADDRESSES, SWEEP_RATE) if flood == "sweep" else (FLOOD_ADDRESSES, FLOOD_RATE)
             flooder = multiprocessing.get_context("spawn").Process(
-                target=_flood, args=(port, seconds + 1.0, sent), daemon=True
+                target=_flood, args=(port, seconds + 1.0, sent, *aim), daemon=True
             )
             flooder.start()
             time.sleep(0.5)
@@ -177,6 +184,7 @@ def run(quick: bool, device: str = "auto") -> list[Measurement]:
         for fps in (UNPACED, recipe.fps)
         for flood in ("", "sink", "session")
     }
+    runs[(UNPACED, "sweep")] = _play(render, recipe.params, UNPACED, seconds, "sweep")
     out = []
     for fps, label in ((UNPACED, "flat out"), (recipe.fps, f"at {recipe.fps:g} fps")):
         quiet, sink, flooded = (runs[(fps, flood)] for flood in ("", "sink", "session"))
@@ -190,6 +198,17 @@ def run(quick: bool, device: str = "auto") -> list[Measurement]:
             Measurement(AREA, f"frame time p99 {label}, quiet", quiet["p99"] * 1000, "ms"),
             Measurement(AREA, f"frame time p99 {label}, flood", flooded["p99"] * 1000, "ms"),
         ]
+    quiet, swept = runs[(UNPACED, "")], runs[(UNPACED, "sweep")]
+    out.append(
+        Measurement(
+            AREA,
+            "frame rate flat out, a variant rate swept",
+            swept["fps"],
+            "fps",
+            f"{100 * (swept['fps'] / quiet['fps'] - 1):+.1f} % vs quiet; world.stain_rate, "
+            f"{SWEEP_RATE} values/s over OSC",
+        )
+    )
     quiet, flooded = runs[(recipe.fps, "")], runs[(recipe.fps, "session")]
     out += [
         Measurement(

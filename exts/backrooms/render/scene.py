@@ -100,9 +100,9 @@ class Scene:
         self._part_box = np.zeros((0, 2, 3), np.float32)  # ... and per part
         self._mesh_first_part = np.zeros(1, np.int64)
         self._grid: Grid | None = None
-        self._light_position = np.zeros((0, 3), np.float32)
+        self._placed: tuple | None = None  # (grid cell, mesh, transforms) the boxes were built from
+        self._panels: tuple[np.ndarray, np.ndarray] | None = None  # (centres, half sizes) uploaded
         self._told_reach = False  # the log said once that the panels' reach was cut
-        self._light_half = np.zeros((0, 2), np.float32)
         self._reach: float | None = None  # the light radius the per-cell panel lists were built for
         self.panel_emission = 0.0  # a light panel's emitted radiance per unit of gain (its material's)
         self.panel_albedo = (0.0, 0.0, 0.0)  # ... and the share of the light around it it reflects
@@ -124,7 +124,7 @@ class Scene:
         """Adopt ``view``: upload the library if it is a new one, the instances if the version moved."""
         if view.library is not self.library:
             self._upload_library(view.library)
-            self.version = None
+            self.version = self._placed = None  # the boxes were the old library's
         if view.version != self.version:
             cell = view.meta.get("cell_size")
             self._upload_instances(view.instances, cell)
@@ -138,9 +138,7 @@ class Scene:
         the log says so once."""
         if radius == self._reach:
             return
-        half = self._light_half
-        extent = np.stack([half[:, 0], np.zeros(len(half), np.float32), half[:, 1]], axis=1)
-        panels = (self._light_position - extent, self._light_position + extent)
+        panels = self.panel_boxes()
         reach = reach_within(self._grid, *panels, radius)
         if reach < radius and not self._told_reach:
             LOG.warning(
@@ -153,6 +151,12 @@ class Scene:
             self._told_reach = True
         self.data.lights = self._grid_data(self._grid, *bin_near(self._grid, *panels, reach))
         self._reach = radius
+
+    def panel_boxes(self) -> tuple[np.ndarray, np.ndarray]:
+        """(lowers, uppers) of the view's light panels, flat in Y."""
+        centre, half = self._panels
+        extent = np.stack([half[:, 0], np.zeros(len(half), np.float32), half[:, 1]], axis=1)
+        return centre - extent, centre + extent
 
     def _array(self, values: np.ndarray, dtype: object) -> wp.array:
         return wp.array(values, dtype=dtype, device=self.device)
@@ -210,9 +214,23 @@ class Scene:
         self.mesh_builds += 1
 
     def _upload_instances(self, inst: InstanceSet, cell: float | None) -> None:
+        """The instances of a new view; where only their looks changed (a variant rate moved live)
+        the boxes, the grid and the camera tiles built on them (``upload``) are kept."""
         d = self.data
         transforms = np.asarray(inst.transform, np.float32).reshape(-1, 4, 4)
         mesh = np.asarray(inst.mesh, np.int64)
+        d.instance_look = self._array(np.asarray(inst.look, np.int32).reshape(-1, 4), wp.vec4i)
+        d.instance_key = self._array(np.asarray(inst.key, np.uint32), wp.uint32)
+        placed = self._placed
+        if (
+            placed is not None
+            and placed[0] == cell
+            and _same(placed[1], mesh)
+            and _same(placed[2], transforms)
+        ):
+            return
+        self._placed = (cell, mesh, transforms)
+        self._reach = None  # the panel lists use the grid's cells
         lowers, uppers = _world_boxes(self._mesh_box[mesh], transforms)
         counts = np.diff(self._mesh_first_part)[mesh]
         owner = np.repeat(np.arange(len(mesh)), counts)
@@ -231,8 +249,6 @@ class Scene:
         d.instance_upper = self._array(uppers, wp.vec3)
         d.instance_thin = self._array(_thinnest(lowers, uppers), wp.int32)
         d.world_to_local = self._array(np.linalg.inv(transforms).astype(np.float32), wp.mat44)
-        d.instance_look = self._array(np.asarray(inst.look, np.int32).reshape(-1, 4), wp.vec4i)
-        d.instance_key = self._array(np.asarray(inst.key, np.uint32), wp.uint32)
         grid = fit_grid(lowers, uppers, cell)
         d.grid = self._grid_data(grid, *bin_boxes(grid, lowers, uppers))
         self._grid = grid  # the panel lists (reach_lights) use the same cells
@@ -250,17 +266,27 @@ class Scene:
         return g
 
     def _upload_lights(self, lights: LightSet) -> None:
+        """The panels of a new view; where they are where they were (their states changed) the
+        per-cell panel lists (``reach_lights``) are kept."""
         d = self.data
-        self._light_position = np.asarray(lights.position, np.float32).reshape(-1, 3)
-        self._light_half = np.asarray(lights.half_size, np.float32).reshape(-1, 2)
-        d.light_count = len(self._light_position)
-        d.light_position = self._array(self._light_position, wp.vec3)
-        d.light_half_size = self._array(self._light_half, wp.vec2)
         d.light_intensity = self._array(np.asarray(lights.intensity, np.float32), wp.float32)
         d.light_state = self._array(np.asarray(lights.state, np.int32), wp.int32)
         d.light_key = self._array(np.asarray(lights.key, np.uint32), wp.uint32)
+        position = np.asarray(lights.position, np.float32).reshape(-1, 3)
+        half = np.asarray(lights.half_size, np.float32).reshape(-1, 2)
+        panels = self._panels
+        if panels is not None and _same(panels[0], position) and _same(panels[1], half):
+            return
+        self._panels = (position, half)
+        d.light_count = len(position)
+        d.light_position = self._array(position, wp.vec3)
+        d.light_half_size = self._array(half, wp.vec2)
         d.light_gain = wp.zeros(d.light_count, dtype=wp.float32, device=self.device)
         self._reach = None
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and bool(np.array_equal(a, b))
 
 
 def _world_boxes(local: np.ndarray, transforms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -37,6 +37,20 @@ VARIANTS = {
     "lights": ("on", "flickering", "dead", "missing"),
 }
 STRAIGHTS = (EAST | WEST, NORTH | SOUTH)
+# LayoutSpec fields that shape the cells; the rest only dress them
+STRUCTURE = (
+    "seed",
+    "chunk_size",
+    "corridor_density",
+    "loop_rate",
+    "room_rate",
+    "pillar_rate",
+    "doorway_rate",
+    "landmark_rate",
+)
+# ... and of those, the ones that pick which panels flicker or are dead, the ones the camera's walk
+# glances up at (``_choose`` draws the missing band after them: ``missing_light_rate`` moves none)
+FAILING_RATES = ("flicker_rate", "light_failure_rate", "decay_scale")
 
 
 def rotate_mask(mask: int | np.ndarray, quarter_turns: int) -> int | np.ndarray:
@@ -77,6 +91,17 @@ class LayoutSpec:
         world = params.node("world")
         names = [f.name for f in fields(cls) if f.name != "seed"]
         return cls(seed=int(seed) + int(world["variation"]), **{k: world[k] for k in names})
+
+    @property
+    def structure(self) -> tuple:
+        """What the walls, rooms, doorways and landmarks depend on: the other rates only dress
+        those cells (``dress``), so a change of them keeps the structure (a knob glided live)."""
+        return tuple(getattr(self, name) for name in STRUCTURE)
+
+    @property
+    def walk(self) -> tuple:
+        """What the camera's walk reads of the cells: their structure and which lights fail."""
+        return self.structure + tuple(getattr(self, name) for name in FAILING_RATES)
 
     @property
     def border_rate(self) -> float:
@@ -323,13 +348,28 @@ def generate_block(spec: LayoutSpec, cx0: int, cz0: int, cx1: int, cz1: int) -> 
     kind[corridor & straight & (uniform(keys.door, x, z) < spec.doorway_rate)] = DOORWAY
     kind[corridor & (uniform(keys.landmark, x, z) < spec.landmark_rate)] = LANDMARK
 
+    pick = (hash_ints(keys.pick, x, z) >> np.uint64(32)).astype(np.uint32)
+    return CellBlock(x0, z0, kind, mask, pick=pick, **_dressing(spec, keys, x, z, kind == SOLID))
+
+
+def dress(spec: LayoutSpec, block: CellBlock) -> CellBlock:
+    """``block``'s cells with the variants ``spec`` draws for them: the same as generating them
+    under ``spec`` when its ``structure`` is the block's (the walls are kept, not re-traced)."""
+    height, width = block.shape
+    x = np.arange(block.x0, block.x0 + width, dtype=np.int64)[None, :].repeat(height, 0)
+    z = np.arange(block.z0, block.z0 + height, dtype=np.int64)[:, None].repeat(width, 1)
+    dressing = _dressing(spec, _Keys(spec.seed), x, z, block.kind == SOLID)
+    return CellBlock(block.x0, block.z0, block.kind, block.mask, pick=block.pick, **dressing)
+
+
+def _dressing(spec: LayoutSpec, keys: _Keys, x: np.ndarray, z: np.ndarray, solid: np.ndarray) -> dict:
+    """Each cell's wallpaper, carpet, ceiling, lights and wear variants (0 in solid cells)."""
     zone = _decay(spec, keys, x, z)
     boost = 0.3 + 1.4 * zone  # mean ~1: rates hold on average, failures cluster in zones
     lights = _choose(
         uniform(keys.lights, x, z),
         [spec.flicker_rate * boost, spec.light_failure_rate * boost, spec.missing_light_rate * boost],
     )
-    solid = kind == SOLID
     cells = {
         "wallpaper": _choose(
             uniform(keys.wallpaper, x, z), [spec.stain_rate * boost, spec.peel_rate * boost]
@@ -343,9 +383,7 @@ def generate_block(spec: LayoutSpec, cx0: int, cz0: int, cx1: int, cz1: int) -> 
         "lights": lights,
         "wear": np.minimum(3, (zone * 4).astype(np.uint8)),
     }
-    cells = {k: np.where(solid, 0, a).astype(np.uint8) for k, a in cells.items()}
-    pick = (hash_ints(keys.pick, x, z) >> np.uint64(32)).astype(np.uint32)
-    return CellBlock(x0, z0, kind, mask, pick=pick, **cells)
+    return {k: np.where(solid, 0, a).astype(np.uint8) for k, a in cells.items()}
 
 
 def generate_region(spec: LayoutSpec, x0: int, z0: int, x1: int, z1: int) -> CellBlock:

@@ -55,6 +55,11 @@ class PlacementTable:
             self.count[kind, mask] = len(found)
             for j, (p, k) in enumerate(found):
                 self.proto[kind, mask, j], self.turns[kind, mask, j] = p, k
+        # every prototype's light slots (prototype frame), flat: prototype p's are slot_first[p] on
+        slots = [np.asarray(p.light_slots, np.float32).reshape(-1, 3) for p in lib.prototypes]
+        self.slot_count = np.array([len(s) for s in slots], np.int64)
+        self.slot_first = np.concatenate([[0], np.cumsum(self.slot_count)[:-1]]).astype(np.int64)
+        self.slots = np.concatenate([np.zeros((0, 3), np.float32), *slots])
 
     def place(self, cells: CellBlock) -> Placement:
         kind, mask = cells.kind.astype(np.int64), cells.mask.astype(np.int64)
@@ -136,39 +141,34 @@ def build_scene(cells: CellBlock, lib: WorldLibrary, table: PlacementTable, seed
         InstanceSet(loose_of[proto[has_loose]], loose_t, look[has_loose], loose_keys.astype(np.uint32))
     )
 
+    # A panel for every light slot of every cell whose lights are not missing, in prototype order
+    # (then cell order, then slot order), as the scenes were first built one prototype at a time.
     state = cells.lights[zz, xx]
-    light_parts = []
+    lit = np.nonzero(state != LIGHT_MISSING)[0]
+    lit = lit[np.argsort(proto[lit], kind="stable")]
+    count = table.slot_count[proto[lit]]
+    cell_sel = np.repeat(lit, count)
+    slot_index = np.arange(len(cell_sel)) - np.repeat(np.cumsum(count) - count, count)
+    offset = np.zeros((len(cell_sel), 4, 4), np.float32)
+    offset[:] = np.eye(4, dtype=np.float32)
+    offset[:, :3, 3] = table.slots[table.slot_first[proto[cell_sel]] + slot_index]
+    panel_t = np.einsum("cij,cjk->cik", transform[cell_sel], offset)
+    keys = (hash_ints(seed, x[cell_sel], z[cell_sel], 2, slot_index) & np.uint64(0xFFFFFFFF)).astype(
+        np.uint32
+    )
     hx, hz = lib.panel_half
-    for index, prototype in enumerate(lib.prototypes):
-        sel = np.nonzero((proto == index) & (state != LIGHT_MISSING))[0]
-        if sel.size == 0 or len(prototype.light_slots) == 0:
-            continue
-        slots = prototype.light_slots
-        cell_t = transform[sel]  # (C, 4, 4)
-        offset = np.zeros((len(slots), 4, 4), np.float32)
-        offset[:] = np.eye(4, dtype=np.float32)
-        offset[:, :3, 3] = slots
-        panel_t = np.einsum("cij,sjk->csik", cell_t, offset).reshape(-1, 4, 4)
-        slot_index = np.tile(np.arange(len(slots)), len(sel))
-        cell_sel = np.repeat(sel, len(slots))
-        keys = (hash_ints(seed, x[cell_sel], z[cell_sel], 2, slot_index) & np.uint64(0xFFFFFFFF)).astype(
-            np.uint32
-        )
-        odd = (placement.turns[zz[cell_sel], xx[cell_sel]] % 2).astype(bool)
-        half = np.where(odd[:, None], [hz, hx], [hx, hz]).astype(np.float32)
-        panel_state = state[cell_sel].astype(np.int32)
-        light_parts.append(
-            ChunkScene(
-                InstanceSet(np.full(len(keys), lib.panel, np.int32), panel_t, look[cell_sel], keys),
-                LightSet(
-                    position=panel_t[:, :3, 3] - [0.0, lib.panel_depth, 0.0],
-                    half_size=half,
-                    intensity=np.where(panel_state == LIGHT_DEAD, 0.0, 1.0).astype(np.float32),
-                    state=panel_state,
-                    key=keys,
-                ),
-            )
-        )
+    odd = (placement.turns[zz[cell_sel], xx[cell_sel]] % 2).astype(bool)
+    panel_state = state[cell_sel].astype(np.int32)
+    panels = ChunkScene(
+        InstanceSet(np.full(len(keys), lib.panel, np.int32), panel_t, look[cell_sel], keys),
+        LightSet(
+            position=panel_t[:, :3, 3] - [0.0, lib.panel_depth, 0.0],
+            half_size=np.where(odd[:, None], [hz, hx], [hx, hz]).astype(np.float32),
+            intensity=np.where(panel_state == LIGHT_DEAD, 0.0, 1.0).astype(np.float32),
+            state=panel_state,
+            key=keys,
+        ),
+    )
     empty_lights = LightSet(
         np.zeros((0, 3), np.float32),
         np.zeros((0, 2), np.float32),
@@ -177,4 +177,4 @@ def build_scene(cells: CellBlock, lib: WorldLibrary, table: PlacementTable, seed
         np.zeros(0, np.uint32),
     )
     base = ChunkScene(_concat_instances(parts), empty_lights)
-    return concat_scenes([base, *light_parts])
+    return concat_scenes([base, panels])

@@ -17,7 +17,7 @@ from backrooms.errors import UserError
 from backrooms.params import ParamStore, Snapshot
 from backrooms.seeds import stream_key
 from backrooms.world.autopilot import Autopilot, CameraSpec, CellInfo
-from backrooms.world.layout import CellBlock, LayoutSpec, generate_block
+from backrooms.world.layout import CellBlock, LayoutSpec, dress, generate_block
 from backrooms.world.library import WorldLibrary, shared_library
 from backrooms.world.operator import Operator
 from backrooms.world.placement import ChunkScene, PlacementTable, build_scene, concat_scenes
@@ -39,6 +39,7 @@ class World:
         self.seed = int(seed)
         self.library = library or shared_library()
         self.table = PlacementTable(self.library)
+        self._structures: OrderedDict[tuple[int, int], CellBlock] = OrderedDict()  # cells to re-dress
         self._chunks: OrderedDict[tuple[int, int], tuple[CellBlock, list[list[CellInfo]]]] = OrderedDict()
         self._scenes: OrderedDict[tuple[int, int], ChunkScene] = OrderedDict()
         self._views: OrderedDict[tuple, SceneView] = OrderedDict()
@@ -51,27 +52,32 @@ class World:
 
     # -- parameters ---------------------------------------------------------------------------------
     def set_params(self, params: Snapshot, time: float | None = None) -> None:
-        """Adopt new parameters: chunks are regenerated only if the layout changed and the walk is
-        re-planned only if its route knobs changed. Filming knobs (shake, bob, fov, height) apply at
-        once; a new ``camera.speed`` given with ``time`` (seconds, the frame being shown) carries on
-        from where the camera is then (live play), without ``time`` the whole walk is re-timed, as if
-        it had always gone at that speed (same route either way)."""
+        """Adopt new parameters: chunks are regenerated only if the layout changed (re-dressed, their
+        walls kept, if only variant rates did) and the walk is re-planned only if its route knobs or
+        the cells it reads changed. Filming knobs (shake, bob, fov, height) apply at once; a new
+        ``camera.speed`` given with ``time`` (seconds, the frame being shown) carries on from where
+        the camera is then (live play), without ``time`` the whole walk is re-timed, as if it had
+        always gone at that speed (same route either way)."""
         spec = LayoutSpec.from_params(self.seed, params)
         camera = CameraSpec.from_params(params)
-        moved = getattr(self, "spec", None) != spec or getattr(self, "camera_spec", None) != camera
-        if getattr(self, "spec", None) != spec:
-            self.spec = spec
+        old = getattr(self, "spec", None)
+        walked = old is not None and old.walk == spec.walk
+        moved = not walked or getattr(self, "camera_spec", None) != camera
+        if old != spec:
+            if old is None or old.structure != spec.structure:
+                self._structures.clear()
             self._chunks.clear()
             self._scenes.clear()
             self._views.clear()
-            self._autopilot = None
-        walk = self._autopilot
+            self.spec = spec
+        walk = self._autopilot if walked else None
         if walk is not None and walk.spec.path_key != camera.path_key:
-            self._autopilot = walk = None
+            walk = None
         if walk is not None:
             if walk.spec.speed != camera.speed:
                 walk.retime(0.0 if time is None else time, camera.speed)
             walk.spec = camera
+        self._autopilot = walk
         self.camera_spec = camera
         self.load_radius = int(params["world.load_radius"])
         self.cache_size = max(CHUNK_CACHE, 2 * (2 * self.load_radius + 1) ** 2)
@@ -98,12 +104,16 @@ class World:
         key = (cx, cz)
         found = self._chunks.get(key)
         if found is None:
-            block = generate_block(self.spec, cx, cz, cx + 1, cz + 1)
+            walls = self._structures.get(key)
+            if walls is None:
+                block = generate_block(self.spec, cx, cz, cx + 1, cz + 1)
+                self._keep(self._structures, key, block)
+            else:
+                block = dress(self.spec, walls)
+                self._structures.move_to_end(key)
             info = np.stack([block.mask, block.kind, block.lights], -1).tolist()
             found = (block, [[tuple(c) for c in row] for row in info])  # the walk reads single cells a lot
-            self._chunks[key] = found
-            if len(self._chunks) > self.cache_size:
-                self._chunks.popitem(last=False)
+            self._keep(self._chunks, key, found)
         else:
             self._chunks.move_to_end(key)
         return found
@@ -114,12 +124,16 @@ class World:
         found = self._scenes.get(key)
         if found is None:
             found = build_scene(self.cells(cx, cz), self.library, self.table, self.spec.seed)
-            self._scenes[key] = found
-            if len(self._scenes) > self.cache_size:
-                self._scenes.popitem(last=False)
+            self._keep(self._scenes, key, found)
         else:
             self._scenes.move_to_end(key)
         return found
+
+    def _keep(self, cache: OrderedDict, key: tuple[int, int], value: object) -> None:
+        """Add to a chunk cache, forgetting its least recently used chunk past ``cache_size``."""
+        cache[key] = value
+        if len(cache) > self.cache_size:
+            cache.popitem(last=False)
 
     def cell_at(self, x: int, z: int) -> CellInfo:
         """(open-wall bits, kind, lights variant) of cell (x, z)."""
