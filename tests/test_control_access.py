@@ -75,9 +75,9 @@ def test_localhost_the_bound_address_and_allowed_names_can(live, server, host):
     assert live.inbox.target("decay.noise") == 7.25
 
 
-def _get(port: int, host: str, path: str = "/") -> http.client.HTTPResponse:
+def _get(port: int, host: str, path: str = "/", method: str = "GET") -> http.client.HTTPResponse:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    connection.request("GET", path, headers={"Host": f"{host}:{port}"})
+    connection.request(method, path, headers={"Host": f"{host}:{port}"})
     response = connection.getresponse()
     response.read()
     connection.close()
@@ -92,6 +92,16 @@ def test_http_answers_only_its_own_names_and_sends_no_cors_header(live, server):
     good = _get(port, "localhost")
     assert good.status == 200
     assert good.getheader("Access-Control-Allow-Origin") is None
+
+
+@pytest.mark.parametrize("server", ["preview", "oscquery"])
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"])
+def test_a_request_to_change_something_is_refused_with_405(live, server, method):
+    """Both servers only read; they answered a POST, PUT or DELETE as a GET, 200 and the table."""
+    port, _ = _ports(live)[server]
+    answer = _get(port, "localhost", "/", method)
+    assert answer.status == 405 and answer.getheader("Allow") == "GET"
+    assert _get(port, "localhost").status == 200
 
 
 @pytest.mark.parametrize("path", ["/params.json", "/status.json"])

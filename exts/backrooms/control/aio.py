@@ -70,9 +70,17 @@ class LoopThread:
 
 
 def refusal(connection: ServerConnection, request: Request, allow: AllowList) -> Response | None:
-    """The 403 for a request this server must not answer (sender not allowed, Host not ours), else None."""
+    """The 403 for a request this server must not answer (sender not allowed, Host not ours), the
+    405 for one that asks to change something (these servers only read: knobs move over OSC and
+    the page's WebSocket), else None."""
     if not allow.permits(connection.remote_address[0]):
         return respond(connection, HTTPStatus.FORBIDDEN, "sender not allowed\n")
+    if request.method != "GET":
+        refused = respond(
+            connection, HTTPStatus.METHOD_NOT_ALLOWED, f"{request.method[:20]}: only GET here\n"
+        )
+        refused.headers["Allow"] = "GET"
+        return refused
     if not allow.permits_host(request.headers.get("Host")):
         name = (request.headers.get("Host") or "")[:80]
         return respond(connection, HTTPStatus.FORBIDDEN, f"Host {name!r} is not this server (--allow-host)\n")
