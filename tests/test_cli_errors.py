@@ -43,6 +43,18 @@ def test_bad_arguments_give_one_line_and_exit_2(capsys, argv, fragment):
     assert fragment in err
 
 
+@pytest.mark.parametrize("command", [["live", "--osc-port", "0", "--no-preview"], ["render", "--out", "OUT"]])
+def test_a_neighbourhood_too_wide_is_refused_before_anything_opens(tmp_path, capsys, command):
+    """``live`` printed its banner and ports before the first frame refused the world knobs."""
+    out = tmp_path / "out"
+    argv = [str(out) if a == "OUT" else a for a in command]
+    assert main([*argv, "--set", "world.chunk_size=64", "--set", "world.load_radius=4"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1
+    assert "world.chunk_size 64 at world.load_radius 4 loads 331,776 cells at once" in captured.err
+    assert not out.exists()
+
+
 def test_unwritable_output_is_refused_before_rendering(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")

@@ -106,4 +106,8 @@ def recipe_from_args(args: argparse.Namespace) -> tuple:
     store = ParamStore(values=recipe.params)
     store.update(dict(parse_assignment(text) for text in args.assignments))
     snapshot = store.snapshot()
+    if "render" in recipe.nodes:  # before a command opens anything (live printed its ports first)
+        from backrooms.world.world import check_neighbourhood
+
+        check_neighbourhood(snapshot["world.chunk_size"], snapshot["world.load_radius"])
     return recipe.with_params(snapshot), snapshot

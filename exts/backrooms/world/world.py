@@ -194,11 +194,7 @@ class World:
         """Chunks within ``load_radius`` (Chebyshev) of the chunk holding ``position``."""
         cx, cz = self.chunk_of(position)
         r = self.load_radius
-        n = self.spec.chunk_size
-        cells = (n * (2 * r + 1)) ** 2
-        if cells > MAX_LOADED_CELLS:
-            loads = f"world.chunk_size {n} at world.load_radius {r} loads {cells:,} cells"
-            raise UserError(f"{loads} at once, more than {MAX_LOADED_CELLS:,}; lower either")
+        check_neighbourhood(self.spec.chunk_size, r)
         return [(cx + i, cz + j) for j in range(-r, r + 1) for i in range(-r, r + 1)]
 
     def view(self, position: np.ndarray) -> SceneView:
@@ -225,6 +221,14 @@ class World:
             if len(self._views) > 4:
                 self._views.popitem(last=False)
         return found
+
+
+def check_neighbourhood(chunk_size: int, load_radius: int) -> None:
+    """Refuse, in one line naming both knobs, a neighbourhood of more than ``MAX_LOADED_CELLS``."""
+    cells = (chunk_size * (2 * load_radius + 1)) ** 2
+    if cells > MAX_LOADED_CELLS:
+        loads = f"world.chunk_size {chunk_size} at world.load_radius {load_radius} loads {cells:,} cells"
+        raise UserError(f"{loads} at once, more than {MAX_LOADED_CELLS:,}; lower either")
 
 
 def _frozen(camera: Camera) -> Camera:
