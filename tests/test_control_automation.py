@@ -76,9 +76,9 @@ def test_take_with_a_bad_value_names_file_and_line(tmp_path):
     ],
 )
 def test_live_take_replays_as_byte_identical_batch_render(tmp_path, nodes, initial):
-    """The operator's walk and the camcorder's servos replay from the take like every other state;
-    the live executor traces the next frame ahead (pipelined), discarding it when a change lands,
-    and the diffusion node generates every other frame."""
+    """The operator's walk (its speed glided live) and the camcorder's servos replay from the take
+    like every other state; the live executor traces the next frame ahead (pipelined), discarding
+    it when a change lands, and the diffusion node generates every other frame."""
     recipe = Recipe(source="test", nodes=nodes, width=64, height=48, fps=24, frames=48, params=initial)
     frames: dict[int, np.ndarray] = {}
     options = LiveOptions(
@@ -92,6 +92,7 @@ def test_live_take_replays_as_byte_identical_batch_render(tmp_path, nodes, initi
         for step, (address, value) in enumerate(
             [
                 ("/backrooms/render/exposure", 0.9),
+                ("/backrooms/camera/speed", 2.5),  # glides: the walk goes on from where it is
                 ("/backrooms/decay/preset", "ep"),
                 ("/backrooms/camera/operator", "nervous"),
                 ("/backrooms/camcorder/aberration/native", 1.5),

@@ -163,6 +163,8 @@ class Executor:
                 for node in self.nodes:
                     node.reset()
                 since = frame if inputs is not None else self.first_needed(frame)
+                for node in self.nodes:
+                    node.catch_up(since, self.params_at)
             for warm in range(since, frame):
                 self._run(warm, None)
         product = self._run(frame, inputs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -43,6 +44,11 @@ class Node:
 
     def reset(self) -> None:
         """Forget temporal state; called before the executor seeks."""
+
+    def catch_up(self, frame: int, params_at: Callable[[int], Snapshot]) -> None:
+        """Called after ``reset``, before the node runs from ``frame``: a node whose output follows
+        how its knobs moved before ``frame`` (not only their values at it) plays those moves again
+        from ``params_at``. Nothing to do for most nodes."""
 
     def process(self, product: RenderProduct, params: Snapshot) -> None:
         raise NotImplementedError

@@ -107,6 +107,11 @@ class Automation:
     def __call__(self, frame: int) -> Snapshot:
         return self.params_at(frame)
 
+    def changes(self, until: int) -> list[int]:
+        """The frames up to ``until`` whose values differ from the frame before's (a node whose
+        output follows how the knobs moved, the render's walk, plays them again after a seek)."""
+        return self._frames[: bisect.bisect_right(self._frames, until)]
+
     def params_at(self, frame: int) -> Snapshot:
         """The values the live loop used for ``frame`` (the last recorded ones after the take)."""
         i = bisect.bisect_right(self._frames, frame)

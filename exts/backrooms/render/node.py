@@ -30,7 +30,7 @@ Beside the AOVs it leaves what other nodes (the audio node) need to know about t
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -66,14 +66,27 @@ class RenderNode(Node):
         self._params: Snapshot | None = None
         self.traces = 0  # frames traced so far (frames the diffusion node generates are not)
 
-    def world(self, params: Snapshot) -> World:
-        """The world, created on first use and handed each new snapshot (it decides what to rebuild)."""
+    def world(self, params: Snapshot, frame: int = 0) -> World:
+        """The world, created on first use and handed each new snapshot with the time of ``frame``,
+        so a ``camera.speed`` moved live carries on from where the camera is (it decides the rest)."""
         if self._world is None:
             self._world = World(self.context.seed, params)
         elif params is not self._params:
-            self._world.set_params(params)
+            self._world.set_params(params, time=frame / self.context.fps)
         self._params = params
         return self._world
+
+    def catch_up(self, frame: int, params_at: Callable[[int], Snapshot]) -> None:
+        """After a seek into a take (``params_at`` an ``Automation``), the walk is made again as it
+        went: every change up to ``frame`` handed over at its frame, as the run from the start did.
+        Fixed knobs have no changes to play; a live run never seeks back."""
+        changes = getattr(params_at, "changes", None)
+        if changes is None:
+            return
+        self._world = None
+        self.world(params_at(0))
+        for changed in changes(frame):
+            self.world(params_at(changed), changed)
 
     def process(self, product: RenderProduct, params: Snapshot) -> None:
         self.trace(product, params)
@@ -97,7 +110,7 @@ class RenderNode(Node):
 
     def trace(self, product: RenderProduct, params: Snapshot) -> None:
         """Everything but the exposure; what the pipelined executor runs ahead."""
-        world = self.world(params)
+        world = self.world(params, product.frame)
         previous, camera = world.cameras(product.frame, self.context.fps)
         self.scene.update(world.view(camera.position))
         settings = params.node("render")

@@ -70,7 +70,8 @@ class World:
             self._scenes.clear()
             self._views.clear()
             self.spec = spec
-        walk = self._autopilot if walked else None
+        # a timed change goes on from the walk so far, made now if no pose was asked for yet
+        walk = (self.autopilot if time is not None else self._autopilot) if walked else None
         if walk is not None and walk.spec.path_key != camera.path_key:
             walk = None
         if walk is not None:

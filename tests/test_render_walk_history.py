@@ -1,0 +1,86 @@
+"""A ``camera.speed`` moved live carries on from where the camera is, and a take replays it so:
+from its start, from a seek, or in a shard (the changes before the seek are played again)."""
+
+from __future__ import annotations
+
+import numpy as np
+import warp as wp
+
+from backrooms.graph.executor import Executor
+from backrooms.graph.node import GraphContext
+from backrooms.graph.product import RGB
+from backrooms.graph.recipe import load_recipe
+from backrooms.params import REGISTRY
+from backrooms.params.automation import Automation
+from backrooms.params.store import Snapshot
+from backrooms.world import World
+
+W, H = 16, 12
+MOVES = [(300, {"camera.speed": 3.0}), (400, {"camera.speed": 0.7, "decay.noise": 0.3})]
+
+
+def _take(end: int) -> Automation:
+    return Automation("<test>", {}, REGISTRY.defaults(), MOVES, end)
+
+
+def _executor(kinds: tuple[str, ...], params_at) -> Executor:
+    recipe = load_recipe()
+    return Executor(kinds, GraphContext(recipe.seed, W, H, recipe.fps, "cpu"), params_at)
+
+
+def _position(product) -> np.ndarray:
+    return np.asarray(product.meta["camera"]["position"], np.float64)
+
+
+def test_a_speed_moved_live_carries_on_from_where_the_camera_is() -> None:
+    """As ``backrooms live`` hands the executor a new snapshot: 12.5 s in, 1.4 -> 3.0 m/s made the
+    walk as if it had always gone at 3.0 m/s, and the camera jumped metres along its route."""
+    values = dict(REGISTRY.defaults())
+    now = {"snapshot": Snapshot(values, 0)}
+    executor = _executor(("render",), lambda _frame: now["snapshot"])
+    steps = []
+    last = None
+    for frame in range(410):
+        for at, changes in MOVES:
+            if frame == at:
+                values.update(changes)
+                now["snapshot"] = Snapshot(dict(values), frame)
+        position = _position(executor.render(frame))
+        if last is not None:
+            steps.append(float(np.linalg.norm(position - last)))
+        last = position
+    executor.close()
+    assert max(steps) < 0.3  # 3 m/s at 24 fps is 0.125 m a frame (with the walker's sway)
+    steady = World(load_recipe().seed, Snapshot(REGISTRY.defaults(), 0))  # never changed
+    still = [steady.camera(f, 24.0).position for f in range(299, 400)]
+    walked = np.linalg.norm(np.diff(still, axis=0), axis=1).sum()
+    assert sum(steps[299:399]) > 2 * walked  # and from frame 300 it walks faster (3.9x: it stops less)
+
+
+def test_a_seek_into_a_take_plays_the_speed_changes_before_it_again() -> None:
+    take = _take(420)
+    whole = _executor(("render",), take)
+    long_run = {
+        p.frame: (_position(p), wp.to_torch(p[RGB]).numpy().tobytes()) for p in whole.stream(range(412))
+    }
+    whole.close()
+    for frames in ([410], [390, 391], [401, 402, 411]):
+        alone = _executor(("render",), take)
+        for frame, product in zip(frames, alone.stream(frames), strict=True):
+            assert _position(product).tobytes() == long_run[frame][0].tobytes(), frame
+            assert wp.to_torch(product[RGB]).numpy().tobytes() == long_run[frame][1], frame
+        alone.close()
+
+
+def test_the_default_chain_seeks_into_a_take_to_the_bytes_of_the_long_run() -> None:
+    recipe = load_recipe()
+    take = _take(420)
+    whole = _executor(recipe.nodes, take)
+    long_run = {
+        p.frame: wp.to_torch(p[RGB]).numpy().tobytes() for p in whole.stream(range(410)) if p.frame > 401
+    }
+    whole.close()
+    alone = _executor(recipe.nodes, take)
+    for frame in (409, 403):
+        assert wp.to_torch(alone.render(frame)[RGB]).numpy().tobytes() == long_run[frame], frame
+    alone.close()
