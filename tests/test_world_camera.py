@@ -190,6 +190,26 @@ def test_a_live_speed_change_carries_on_from_where_the_camera_is() -> None:
     assert np.allclose(np.array(after) / np.array(walking), 1.4 / 3.0)  # walks faster, stands as long
 
 
+def test_failing_panels_moved_live_keep_the_camera_and_the_route_and_move_the_stops_after() -> None:
+    """The operator stops to look up at failing panels, so a new share of them re-planned the walk's
+    timing from its start: 17 minutes in, flicker_rate 0.08 -> 0.3 moved the camera 13.7 m."""
+    store = ParamStore()
+    w = World(0, store.snapshot())
+    t = 1000.0
+    before = w.camera(24000, 24.0).position.copy()
+    route = [w.autopilot.path_cell(i) for i in range(900)]
+    looks = [w.autopilot.looks_up(i) for i in range(900)]
+    store.update({"world.flicker_rate": 0.3, "world.light_failure_rate": 0.25})
+    w.set_params(store.snapshot(), time=t)
+    assert np.array_equal(w.camera(24000, 24.0).position, before)
+    assert [w.autopilot.path_cell(i) for i in range(900)] == route
+    now = w.autopilot.piece_at(t)
+    after = [w.autopilot.looks_up(i) for i in range(900)]
+    assert after[: now + 1] == looks[: now + 1] and sum(after[now + 1 :]) > sum(looks[now + 1 :])
+    as_if_always = World(0, store.snapshot())
+    assert np.linalg.norm(as_if_always.camera(24000, 24.0).position - before) > 1.0  # without a time
+
+
 def test_a_speed_change_without_a_time_is_as_if_the_walk_always_went_that_fast() -> None:
     store = ParamStore()
     w = World(4, store.snapshot())

@@ -337,6 +337,23 @@ class Autopilot:
         x, z, entry, exit_ = (int(v) for v in self._cells[index, :4])
         return x, z, entry, exit_, self.cell_at(x, z)
 
+    def replan_after(self, t: float) -> None:
+        """Plan the pieces after the one walked at ``t`` again, from the cells as they are now
+        (which panels fail moved live: where the operator stops to look up); the walk up to the
+        end of that piece stays, so the camera carries on from where it is. The route is the
+        same: exits depend on the walls and on the cells visited lately, rebuilt as they were."""
+        i = self.piece_at(t)
+        x, z, _, exit_, _ = (int(v) for v in self._cells[i])
+        self._n = i + 1
+        self._here = (x + STEPS[exit_][0], z + STEPS[exit_][1])
+        self._entry = OPPOSITE[exit_]
+        latest: dict[tuple[int, int], int] = {}  # each cell's last visit, newest first
+        for k in range(i, -1, -1):
+            latest.setdefault((int(self._cells[k, 0]), int(self._cells[k, 1])), k)
+            if len(latest) == MEMORY:
+                break
+        self._recent = OrderedDict(sorted(latest.items(), key=lambda item: item[1]))
+
     def retime(self, t: float, speed: float) -> None:
         """Walk on at ``speed`` from time ``t`` (a live speed change): the camera stays where it is
         at ``t`` and the pieces after it are re-timed (walking stretches scale, holds keep their

@@ -54,15 +54,26 @@ class World:
     def set_params(self, params: Snapshot, time: float | None = None) -> None:
         """Adopt new parameters: chunks are regenerated only if the layout changed (re-dressed, their
         walls kept, if only variant rates did) and the walk is re-planned only if its route knobs or
-        the cells it reads changed. Filming knobs (shake, bob, fov, height) apply at once; a new
-        ``camera.speed`` given with ``time`` (seconds, the frame being shown) carries on from where
-        the camera is then (live play), without ``time`` the whole walk is re-timed, as if it had
-        always gone at that speed (same route either way)."""
+        the cells it reads changed. Filming knobs (shake, bob, fov, height) apply at once. Given
+        ``time`` (seconds, the frame being shown: live play), a new ``camera.speed`` or a new
+        choice of failing panels (where the operator stops to look up) carries on from where the
+        camera is then; without it the walk is made again as if it had always been so (the same
+        route either way)."""
         spec = LayoutSpec.from_params(self.seed, params)
         camera = CameraSpec.from_params(params)
         old = getattr(self, "spec", None)
-        walked = old is not None and old.walk == spec.walk
-        moved = not walked or getattr(self, "camera_spec", None) != camera
+        walk = None
+        if old is not None and old.structure == spec.structure:
+            # a timed change goes on from the walk so far (made now if no pose was asked for yet),
+            # planned at least this far under the cells as they were, as a live run had it
+            walk = self.autopilot if time is not None else self._autopilot
+            if walk is not None and old.walk != spec.walk:
+                if time is None:
+                    walk = None  # made again as if those panels had always failed
+                else:
+                    walk.piece_at(time)
+        relit = walk is not None and old.walk != spec.walk
+        moved = walk is None or relit or getattr(self, "camera_spec", None) != camera
         if old != spec:
             if old is None or old.structure != spec.structure:
                 self._structures.clear()
@@ -70,8 +81,8 @@ class World:
             self._scenes.clear()
             self._views.clear()
             self.spec = spec
-        # a timed change goes on from the walk so far, made now if no pose was asked for yet
-        walk = (self.autopilot if time is not None else self._autopilot) if walked else None
+        if relit:
+            walk.replan_after(time)
         if walk is not None and walk.spec.path_key != camera.path_key:
             walk = None
         if walk is not None:
