@@ -1,6 +1,6 @@
-"""A ``camera.speed`` or a failing-light rate moved live carries on from where the camera is, and a
-take replays it so: from its start, from a seek, or in a shard (the changes before the seek are
-played again)."""
+"""A ``camera.speed``, a route knob or a failing-light rate moved live carries on from where the
+camera is, and a take replays it so: from its start, from a seek, or in a shard (the changes
+before the seek are played again)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ W, H = 16, 12
 MOVES = [
     (300, {"camera.speed": 3.0}),
     (350, {"world.flicker_rate": 0.3, "world.light_failure_rate": 0.25}),  # more stops under panels
+    (370, {"camera.turn_rate": 0.95, "camera.stop_rate": 0.3}),  # other turns from the next cell
     (400, {"camera.speed": 0.7, "decay.noise": 0.3}),
 ]
 
@@ -37,7 +38,7 @@ def _position(product) -> np.ndarray:
     return np.asarray(product.meta["camera"]["position"], np.float64)
 
 
-def test_speed_and_failing_lights_moved_live_carry_on_from_where_the_camera_is() -> None:
+def test_speed_route_and_failing_lights_moved_live_carry_on_from_where_the_camera_is() -> None:
     """As ``backrooms live`` hands the executor a new snapshot: 12.5 s in, 1.4 -> 3.0 m/s made the
     walk as if it had always gone at 3.0 m/s, and the camera jumped metres along its route; a new
     share of failing panels re-planned the walk's stops from its start."""

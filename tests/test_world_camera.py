@@ -210,6 +210,23 @@ def test_failing_panels_moved_live_keep_the_camera_and_the_route_and_move_the_st
     assert np.linalg.norm(as_if_always.camera(24000, 24.0).position - before) > 1.0  # without a time
 
 
+def test_route_knobs_moved_live_keep_the_camera_and_change_the_route_from_the_next_cell() -> None:
+    """A route knob re-planned the whole walk from its start (a teleport, 17 minutes in); given the
+    time the walk goes on from the current piece and the new knobs choose the turns after it."""
+    store = ParamStore()
+    w = World(0, store.snapshot())
+    t = 1000.0
+    before = w.camera(24000, 24.0).position.copy()
+    route = [w.autopilot.path_cell(i) for i in range(900)]
+    store.update({"camera.turn_rate": 0.95, "camera.explore": 0.2, "camera.stop_rate": 0.3})
+    w.set_params(store.snapshot(), time=t)
+    assert np.array_equal(w.camera(24000, 24.0).position, before)
+    now = w.autopilot.piece_at(t)
+    after = [w.autopilot.path_cell(i) for i in range(900)]
+    assert after[: now + 2] == route[: now + 2] and after != route  # the next cell is where the exit leads
+    assert np.linalg.norm(World(0, store.snapshot()).camera(24000, 24.0).position - before) > 1.0
+
+
 def test_a_speed_change_without_a_time_is_as_if_the_walk_always_went_that_fast() -> None:
     store = ParamStore()
     w = World(4, store.snapshot())

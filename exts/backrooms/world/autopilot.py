@@ -338,10 +338,10 @@ class Autopilot:
         return x, z, entry, exit_, self.cell_at(x, z)
 
     def replan_after(self, t: float) -> None:
-        """Plan the pieces after the one walked at ``t`` again, from the cells as they are now
-        (which panels fail moved live: where the operator stops to look up); the walk up to the
-        end of that piece stays, so the camera carries on from where it is. The route is the
-        same: exits depend on the walls and on the cells visited lately, rebuilt as they were."""
+        """Plan the pieces after the one walked at ``t`` again, from the route knobs (``spec``) and
+        the cells as they are now (a knob moved live: turn or stop rates, which panels fail); the
+        walk up to the end of that piece stays, so the camera carries on from where it is. The
+        cells visited lately, which the exits read, are rebuilt as they were after that piece."""
         i = self.piece_at(t)
         x, z, _, exit_, _ = (int(v) for v in self._cells[i])
         self._n = i + 1

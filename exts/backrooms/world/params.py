@@ -2,7 +2,7 @@
 
 Layout knobs are ``discrete``: changing one regenerates chunks (a new world), so a controller
 should step them, not sweep them; so are the camera's route knobs (turn, explore, stop... rates),
-which re-plan the walk. The operator style
+which re-plan the walk from the next cell on (live: docs/world.md). The operator style
 is discrete too (it shapes the walk's timing). Variant rates, speed and the filming knobs (shake,
 bob, curiosity, fov, height) may move continuously.
 """

@@ -53,27 +53,28 @@ class World:
     # -- parameters ---------------------------------------------------------------------------------
     def set_params(self, params: Snapshot, time: float | None = None) -> None:
         """Adopt new parameters: chunks are regenerated only if the layout changed (re-dressed, their
-        walls kept, if only variant rates did) and the walk is re-planned only if its route knobs or
-        the cells it reads changed. Filming knobs (shake, bob, fov, height) apply at once. Given
-        ``time`` (seconds, the frame being shown: live play), a new ``camera.speed`` or a new
-        choice of failing panels (where the operator stops to look up) carries on from where the
-        camera is then; without it the walk is made again as if it had always been so (the same
-        route either way)."""
+        walls kept, if only variant rates did); filming knobs (shake, bob, fov, height) apply at
+        once. Given ``time`` (seconds, the frame being shown: live play) the walk carries on from
+        where the camera is then: a new ``camera.speed`` re-times what comes after, new route
+        knobs or a new choice of failing panels (where the operator stops to look up) plan the
+        pieces after the current one again. Without ``time``, or for a new layout or operator, the
+        walk is made again as if it had always been so."""
         spec = LayoutSpec.from_params(self.seed, params)
         camera = CameraSpec.from_params(params)
         old = getattr(self, "spec", None)
         walk = None
-        if old is not None and old.structure == spec.structure:
-            # a timed change goes on from the walk so far (made now if no pose was asked for yet),
-            # planned at least this far under the cells as they were, as a live run had it
+        if (
+            old is not None
+            and old.structure == spec.structure
+            and self.camera_spec.operator == camera.operator
+        ):
             walk = self.autopilot if time is not None else self._autopilot
-            if walk is not None and old.walk != spec.walk:
-                if time is None:
-                    walk = None  # made again as if those panels had always failed
-                else:
-                    walk.piece_at(time)
-        relit = walk is not None and old.walk != spec.walk
-        moved = walk is None or relit or getattr(self, "camera_spec", None) != camera
+            if walk is not None and time is not None:
+                walk.piece_at(time)  # planned this far as things were, as a live run had it
+        replan = walk is not None and (old.walk != spec.walk or walk.spec.path_key != camera.path_key)
+        if replan and time is None:
+            walk = None
+        moved = walk is None or replan or getattr(self, "camera_spec", None) != camera
         if old != spec:
             if old is None or old.structure != spec.structure:
                 self._structures.clear()
@@ -81,14 +82,12 @@ class World:
             self._scenes.clear()
             self._views.clear()
             self.spec = spec
-        if relit:
-            walk.replan_after(time)
-        if walk is not None and walk.spec.path_key != camera.path_key:
-            walk = None
         if walk is not None:
             if walk.spec.speed != camera.speed:
                 walk.retime(0.0 if time is None else time, camera.speed)
             walk.spec = camera
+            if replan:
+                walk.replan_after(time)
         self._autopilot = walk
         self.camera_spec = camera
         self.load_radius = int(params["world.load_radius"])
