@@ -89,3 +89,37 @@ def test_the_default_chain_seeks_into_a_take_to_the_bytes_of_the_long_run() -> N
     for frame in (409, 403):
         assert wp.to_torch(alone.render(frame)[RGB]).numpy().tobytes() == long_run[frame], frame
     alone.close()
+
+
+def test_a_take_rendered_in_shards_by_worker_processes_has_the_bytes_of_one_run(tmp_path) -> None:
+    """The CLI's way: ``render --automation`` whole, and split over two worker processes (the take
+    pickles to them and each shard plays the moves before its first frame again)."""
+    from backrooms.cli import main
+    from backrooms.graph.recipe import Recipe
+    from backrooms.params.automation import Recorder
+
+    recipe = Recipe(source="test", nodes=("render", "decay"), width=32, height=24, fps=24, frames=48)
+    take = tmp_path / "take.jsonl"
+    recorder = Recorder(take, recipe.to_json(), REGISTRY.defaults())
+    for frame in range(48):
+        moves = {10: {"camera.speed": 3.0}, 20: {"camera.turn_rate": 0.95}, 30: {"camera.speed": 0.6}}
+        recorder.record(frame, moves.get(frame, {}))
+    recorder.close()
+    one, split = tmp_path / "one", tmp_path / "split"
+    assert main(["render", "--automation", str(take), "--out", str(one), "--quiet"]) == 0
+    args = [
+        "render",
+        "--automation",
+        str(take),
+        "--out",
+        str(split),
+        "--quiet",
+        "--workers",
+        "2",
+        "--shards",
+        "3",
+    ]
+    assert main(args) == 0
+    for frame in range(48):
+        name = f"frames/frame_{frame:06d}.png"
+        assert (one / name).read_bytes() == (split / name).read_bytes(), frame
