@@ -278,6 +278,13 @@ def _choose(u: np.ndarray, rates: list[float]) -> np.ndarray:
     return out
 
 
+def _cell_grid(x0: int, z0: int, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """(x, z) world cell coordinates of the (height, width) cells from (x0, z0), as int64 grids."""
+    x = np.arange(x0, x0 + width, dtype=np.int64)[None, :].repeat(height, 0)
+    z = np.arange(z0, z0 + height, dtype=np.int64)[:, None].repeat(width, 1)
+    return x, z
+
+
 def generate_block(spec: LayoutSpec, cx0: int, cz0: int, cx1: int, cz1: int) -> CellBlock:
     """Generate the chunks [cx0, cx1) x [cz0, cz1) in one vectorised pass."""
     if cx1 <= cx0 or cz1 <= cz0:
@@ -286,8 +293,7 @@ def generate_block(spec: LayoutSpec, cx0: int, cz0: int, cx1: int, cz1: int) -> 
     keys = _Keys(spec.seed)
     x0, z0 = cx0 * n, cz0 * n
     width, height = (cx1 - cx0) * n, (cz1 - cz0) * n
-    x = np.arange(x0, x0 + width, dtype=np.int64)[None, :].repeat(height, 0)
-    z = np.arange(z0, z0 + height, dtype=np.int64)[:, None].repeat(width, 1)
+    x, z = _cell_grid(x0, z0, width, height)
 
     room = _rooms(spec, keys, x, z)
     walk = _walkable(spec, keys, x, z, room)
@@ -356,8 +362,7 @@ def dress(spec: LayoutSpec, block: CellBlock) -> CellBlock:
     """``block``'s cells with the variants ``spec`` draws for them: the same as generating them
     under ``spec`` when its ``structure`` is the block's (the walls are kept, not re-traced)."""
     height, width = block.shape
-    x = np.arange(block.x0, block.x0 + width, dtype=np.int64)[None, :].repeat(height, 0)
-    z = np.arange(block.z0, block.z0 + height, dtype=np.int64)[:, None].repeat(width, 1)
+    x, z = _cell_grid(block.x0, block.z0, width, height)
     dressing = _dressing(spec, _Keys(spec.seed), x, z, block.kind == SOLID)
     return CellBlock(block.x0, block.z0, block.kind, block.mask, pick=block.pick, **dressing)
 
