@@ -156,3 +156,23 @@ def test_a_take_that_runs_out_of_room_ends_at_its_last_whole_line_and_the_show_g
     replayed = [automation.params_at(f)["decay.wear"] for f in range(reached)]
     assert replayed == [wear[f] for f in range(reached)]
     assert np.all(np.isfinite(list(wear.values())))
+
+
+def test_a_write_no_atomic_writer_wraps_gets_the_commands_hint_too(tmp_path, monkeypatch, capsys):
+    """An encoder's or a library's own write that fails for want of room reaches ``main`` as a plain
+    OSError; it gets the same line as an atomic writer's, with the command's way to finish. (The
+    command is a stand-in that raises what the encoder's write raised: the full disk is the point.)"""
+    import errno
+
+    from backrooms import cli
+
+    def full_disk(args):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "clip.mp4"))
+
+    monkeypatch.setattr(cli, "run_render", full_disk)
+    assert cli.main(["render", "--out", str(tmp_path), "--frames", "2"]) == 2
+    said = capsys.readouterr().err.splitlines()
+    assert said == [
+        f"backrooms: error: {tmp_path / 'clip.mp4'}: cannot write (No space left on device); "
+        "the frames written are kept: make room and add --resume"
+    ]

@@ -154,18 +154,16 @@ def main(argv: list[str] | None = None, catalog: Catalog = CATALOG) -> int:
         # The reader (``| head``) stopped reading: stop quietly, as Unix tools do on SIGPIPE.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
-    except NoRoom as exc:
+    except (NoRoom, OSError) as exc:
+        if not isinstance(exc, NoRoom):  # a write that no atomic writer wraps (an encoder's, a library's own)
+            if exc.errno not in NO_ROOM:
+                raise
+            exc = NoRoom.of(exc.filename or getattr(args, "out", None) or "a file", exc)
         hint = getattr(args, "no_room", None)
         print(f"backrooms: error: {exc}" + (f"; {hint}" if hint else ""), file=sys.stderr)
         return 2
     except UserError as exc:
         print(f"backrooms: error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:  # a write that no atomic writer wraps (an encoder's, a library's own)
-        if exc.errno not in NO_ROOM:
-            raise
-        where = exc.filename or getattr(args, "out", None) or "a file"
-        print(f"backrooms: error: {NoRoom.of(where, exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("backrooms: interrupted", file=sys.stderr)
