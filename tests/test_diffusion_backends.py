@@ -8,7 +8,7 @@ import torch
 from backrooms.diffusion.backends import load_stylizer, tensorrt_backend
 from backrooms.diffusion.backends.onnx_backend import INPUT_NAME, OUTPUT_NAME, OnnxDenoiser, export_onnx
 from backrooms.diffusion.backends.tensorrt_backend import TensorRTDenoiser, build_engine, profile_shapes
-from backrooms.diffusion.backends.torch_backend import TorchDenoiser
+from backrooms.diffusion.backends.torch_backend import TorchDenoiser, bfloat16_units
 from backrooms.diffusion.model import BEFORE_PATCHES, IN_CHANNELS, Denoiser, DenoiserConfig
 from backrooms.diffusion.pipeline import FrameInputs, StylisePipeline
 from backrooms.errors import UserError
@@ -48,10 +48,19 @@ def test_bfloat16_convolutions_stay_close_to_float32(model):
     assert float(difference.mean()) < 0.01 * float(exact.abs().mean())  # random weights: ~0.5 %
 
 
-@pytest.mark.parametrize("amx", [True, False])
-def test_bfloat16_is_the_default_where_the_cpu_has_amx_tiles(model, monkeypatch, amx):
+@pytest.mark.parametrize(
+    ("amx", "avx512_bf16", "units"),
+    [(True, True, "AMX"), (True, False, "AMX"), (False, True, "AVX-512 BF16"), (False, False, "")],
+)
+def test_bfloat16_is_the_default_where_the_cpu_multiplies_it_natively(
+    model, monkeypatch, amx, avx512_bf16, units
+):
+    """AMX tiles (Sapphire Rapids) and AVX-512 BF16 (Zen 4) run bfloat16 convolutions faster than
+    float32; AVX-512 alone emulates them, slower."""
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
-    assert TorchDenoiser(model).bfloat16 is amx
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16)
+    assert bfloat16_units() == units
+    assert TorchDenoiser(model).bfloat16 is bool(units)
     assert TorchDenoiser(model, bfloat16=False).bfloat16 is False
 
 

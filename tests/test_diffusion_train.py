@@ -342,11 +342,11 @@ def test_training_gives_the_same_bytes_whatever_the_cpus_vector_units(tmp_path):
 
 def test_eval_only_scores_the_held_out_walks_and_names_the_machine(tmp_path):
     """`backrooms train --eval-only` on a tiny model: every row of evaluation.json is a score, the
-    walks are averaged, and the CPU is recorded (its figures are that CPU's: on AMX tiles the network
-    runs in bfloat16, elsewhere in float32)."""
+    walks are averaged, and the CPU is recorded (its figures are that CPU's: on native bfloat16 units,
+    AMX or AVX-512 BF16, the network runs in bfloat16, elsewhere in float32)."""
     import math
 
-    from backrooms.diffusion.backends.torch_backend import amx_tiles
+    from backrooms.diffusion.backends.torch_backend import bfloat16_units
 
     out = tmp_path / "model"
     tiny = [*TINY_COMMAND, "--expensive-spp", "1", "--steps", "2"]
@@ -363,7 +363,7 @@ def test_eval_only_scores_the_held_out_walks_and_names_the_machine(tmp_path):
         sum(w["node"]["ssim"] for w in report["held_out_walks"]["walks"].values()) / 2
     )
     machine = report["machine"]
-    assert machine["cpu"] and machine["amx_tiles"] is amx_tiles()
+    assert machine["cpu"] and machine["bfloat16_units"] == bfloat16_units()
     assert machine["torch_cpu_capability"] == torch.backends.cpu.get_cpu_capability()
 
 

@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         info = machine()
         cuda = ", ".join(info.get("cuda_devices") or []) or "none"
-        units = info.get("torch_cpu_capability", "?") + (" + AMX" if info.get("amx_tiles") else "")
+        units = " + ".join(filter(None, (info.get("torch_cpu_capability", "?"), info.get("bfloat16_units"))))
         size = f"{info['cores']} cores, {info['memory_gib']} GiB"
         print(f"machine: {info['cpu']} ({units}), {size}, CUDA: {cuda}")
         print(format_table(results))

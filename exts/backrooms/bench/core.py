@@ -69,14 +69,14 @@ def machine() -> dict[str, Any]:
         )
     except Exception as exc:  # the table should still print when warp is broken
         info["warp"] = f"unavailable ({exc})"
-    try:  # the vector units torch's kernels run on; AMX tiles: the denoiser's convolutions in bfloat16
+    try:  # the vector units torch's kernels run on; bfloat16 units: the denoiser's convolutions in it
         import torch
 
-        from backrooms.diffusion.backends.torch_backend import amx_tiles
+        from backrooms.diffusion.backends.torch_backend import bfloat16_units
 
         info["torch"] = torch.__version__
         info["torch_cpu_capability"] = torch.backends.cpu.get_cpu_capability()
-        info["amx_tiles"] = amx_tiles()
+        info["bfloat16_units"] = bfloat16_units()
     except Exception as exc:
         info["torch"] = f"unavailable ({exc})"
     return info

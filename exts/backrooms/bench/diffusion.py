@@ -12,7 +12,7 @@ import warp as wp
 
 from backrooms.bench.core import Measurement, best_of, targets
 from backrooms.diffusion.backends.onnx_backend import OnnxDenoiser, export_onnx
-from backrooms.diffusion.backends.torch_backend import TorchDenoiser
+from backrooms.diffusion.backends.torch_backend import TorchDenoiser, bfloat16_units
 from backrooms.diffusion.model import IN_CHANNELS, Denoiser, parameter_count
 from backrooms.diffusion.node import DiffusionNode
 from backrooms.diffusion.styles import DEFAULT_STYLE, models_dir
@@ -81,7 +81,7 @@ def _cpu(style: str, what: str, tmp: Path, frames: int) -> list[Measurement]:
     planes = torch.randn(1, IN_CHANNELS, 240, 320)
     torch_denoiser = TorchDenoiser(model)
     torch_denoiser(planes)
-    precision = "bfloat16 convolutions (the CPU has AMX)" if torch_denoiser.bfloat16 else "float32"
+    precision = f"bfloat16 convolutions ({bfloat16_units()})" if torch_denoiser.bfloat16 else "float32"
     seconds = best_of(lambda: torch_denoiser(planes), 3)
     results.append(Measurement(AREA, "denoiser 320x240 torch cpu", seconds * 1e3, "ms", precision))
     onnx = OnnxDenoiser(export_onnx(model, tmp / "d.onnx"))

@@ -288,7 +288,9 @@ def _run_train(args: argparse.Namespace) -> int:
                 node = scores(frames, held_out, vhs_perceptual_loss)
             rows[index] = {"node": node, **through_graph}
         report["eval_frames"] = args.eval_frames
-        report["machine"] = machine()  # the figures are this CPU's: AMX tiles run the network in bfloat16
+        report["machine"] = (
+            machine()
+        )  # the figures are this CPU's: native bfloat16 units run the network in it
         report["held_out_walks"] = {"mean": mean_scores(list(rows.values())), "walks": rows}
         write_text(args.out / "evaluation.json", json.dumps(report, indent=2) + "\n")
         print(json.dumps(report, indent=2))
