@@ -241,8 +241,9 @@ def train(
     steps, seconds). ``reduced`` holds the clips traced at lower render scales, for
     ``config.reduced_share`` of the steps.
 
-    The weights are a pure function of the config and the clips, on any x86-64 CPU: the learning
-    rate follows the step count, and torch runs on ``config.threads`` threads in
+    The weights are a pure function of the config and the clips, whatever the vector units of an
+    Intel CPU (an AMD EPYC trained other bytes from the same clips): the learning rate follows the
+    step count, and torch runs on ``config.threads`` threads in
     :func:`~backrooms.diffusion.portable.portable_arithmetic` (the log's ``mkl_branch`` says whether
     this process got it). ``config.minutes`` only stops a run early, and the log then says so.
 
