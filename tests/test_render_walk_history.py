@@ -101,8 +101,8 @@ def test_a_take_rendered_in_shards_by_worker_processes_has_the_bytes_of_one_run(
     recipe = Recipe(source="test", nodes=("render", "decay"), width=32, height=24, fps=24, frames=48)
     take = tmp_path / "take.jsonl"
     recorder = Recorder(take, recipe.to_json(), REGISTRY.defaults())
+    moves = {10: {"camera.speed": 3.0}, 20: {"camera.turn_rate": 0.95}, 30: {"camera.speed": 0.6}}
     for frame in range(48):
-        moves = {10: {"camera.speed": 3.0}, 20: {"camera.turn_rate": 0.95}, 30: {"camera.speed": 0.6}}
         recorder.record(frame, moves.get(frame, {}))
     recorder.close()
     one, split = tmp_path / "one", tmp_path / "split"

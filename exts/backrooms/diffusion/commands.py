@@ -289,9 +289,8 @@ def _run_train(args: argparse.Namespace) -> int:
                 node = scores(frames, held_out, vhs_perceptual_loss)
             rows[index] = {"node": node, **through_graph}
         report["eval_frames"] = args.eval_frames
-        report["machine"] = (
-            machine()
-        )  # the figures are this CPU's: native bfloat16 units run the network in it
+        # the figures are this CPU's: where it multiplies bfloat16 natively, the network runs in it
+        report["machine"] = machine()
         report["held_out_walks"] = {"mean": mean_scores(list(rows.values())), "walks": rows}
         write_text(args.out / "evaluation.json", json.dumps(report, indent=2) + "\n")
         print(json.dumps(report, indent=2))
