@@ -60,6 +60,40 @@ def test_each_cell_lists_exactly_the_lights_within_reach() -> None:
         assert listed <= set(np.flatnonzero(np.linalg.norm(gap, axis=1) <= 7.0 + 1e-4).tolist())
 
 
+@pytest.mark.parametrize("pitch", [2.0, 0.25])  # 0.25: over 65,536 cells, past 16-bit cell numbers
+def test_binning_lists_each_cell_s_boxes_in_ascending_order(pitch: float) -> None:
+    """The exact arrays, order included (the traversal's order is every image's): each box's cell
+    range per axis worked out here box by box, the pairs sorted by (cell, box)."""
+    rng = np.random.default_rng(11)
+    lowers = rng.uniform(-10, 10, (120, 3)).astype(np.float32)
+    uppers = lowers + rng.uniform(0.0, 1.5 * pitch, (120, 3)).astype(np.float32)
+    grid = fit_grid(lowers, uppers, pitch)
+    dims = grid.dims.astype(np.int64)
+    for radius in (None, 0.75 * pitch):
+        lo, hi = (lowers, uppers) if radius is None else (lowers - radius - 0.005, uppers + radius + 0.005)
+        pairs = []
+        for b in range(len(lo)):
+            first = np.clip(np.floor((lo[b] + 0.005 - grid.lower) / grid.pitch).astype(np.int64), 0, dims - 1)
+            last = np.floor((hi[b] - 0.005 - grid.lower) / grid.pitch).astype(np.int64)
+            last = np.clip(np.maximum(first, last), 0, dims - 1)
+            for k in range(first[2], last[2] + 1):
+                for j in range(first[1], last[1] + 1):
+                    for i in range(first[0], last[0] + 1):
+                        cell_lo = grid.lower.astype(np.float64) + grid.pitch * np.array([i, j, k])
+                        gap = np.maximum(
+                            np.maximum(lowers[b] - (cell_lo + grid.pitch), cell_lo - uppers[b]), 0
+                        )
+                        if radius is None or (gap * gap).sum() <= radius * radius:
+                            pairs.append(((k * dims[1] + j) * dims[0] + i, b))
+        cells, boxes = np.array(sorted(pairs)).T
+        start, items = (
+            bin_boxes(grid, lowers, uppers) if radius is None else bin_near(grid, lowers, uppers, radius)
+        )
+        assert start.dtype == items.dtype == np.int32
+        assert items.tolist() == boxes.tolist()
+        assert start.tolist() == np.searchsorted(cells, np.arange(grid.count + 1)).tolist()
+
+
 def test_a_modular_scene_puts_each_piece_in_one_cell() -> None:
     world = World(0, ParamStore().snapshot())
     view = world.view(world.cameras(0, 24.0)[1].position)

@@ -74,9 +74,13 @@ def _phase(lowers: np.ndarray, volume: np.ndarray, pitch: float) -> np.ndarray:
 def bin_boxes(grid: Grid, lowers: np.ndarray, uppers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(start, items): the boxes overlapping cell ``c`` are ``items[start[c]:start[c + 1]]``, in
     ascending box order (so traversal, and with it every image, is deterministic)."""
-    dims = grid.dims.astype(np.int64)
     if len(lowers) == 0:
         return np.zeros(grid.count + 1, np.int32), np.zeros(0, np.int32)
+    return _by_cell(grid, *_pairs(grid, lowers, uppers))
+
+
+def _pairs(grid: Grid, lowers: np.ndarray, uppers: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Every (box, i, j, k) of a box and a cell it overlaps, box by box in ascending order."""
     a, span = _cells_under(grid, lowers, uppers)
     per_box = span.prod(axis=1)
     box = np.repeat(np.arange(len(lowers), dtype=np.int64), per_box)
@@ -85,9 +89,18 @@ def bin_boxes(grid: Grid, lowers: np.ndarray, uppers: np.ndarray) -> tuple[np.nd
     i = a[box, 0] + rank % sx
     j = a[box, 1] + (rank // sx) % sy
     k = a[box, 2] + rank // (sx * sy)
+    return box, i, j, k
+
+
+def _by_cell(
+    grid: Grid, box: np.ndarray, i: np.ndarray, j: np.ndarray, k: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs as ``bin_boxes`` returns them: ordered by cell, keeping the boxes' order within
+    one (a stable sort, radix on 16-bit cell numbers: 2-3x numpy's merge sort of int64)."""
+    dims = grid.dims.astype(np.int64)
     cell = (k * dims[1] + j) * dims[0] + i
-    order = np.argsort(cell, kind="stable")
-    start = np.searchsorted(cell[order], np.arange(grid.count + 1))
+    order = np.argsort(cell.astype(np.uint16 if grid.count <= 1 << 16 else np.uint32), kind="stable")
+    start = np.concatenate([[0], np.cumsum(np.bincount(cell, minlength=grid.count))])
     return start.astype(np.int32), box[order].astype(np.int32)
 
 
@@ -128,13 +141,20 @@ def reach_within(grid: Grid, lowers: np.ndarray, uppers: np.ndarray, radius: flo
 def bin_near(
     grid: Grid, lowers: np.ndarray, uppers: np.ndarray, radius: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Like ``bin_boxes``, but each cell lists the boxes within ``radius`` of it (not just touching)."""
-    start, items = bin_boxes(grid, *_widened(lowers, uppers, radius))
-    cell = np.repeat(np.arange(grid.count), np.diff(start))
-    dims = grid.dims.astype(np.int64)
-    index = np.stack([cell % dims[0], (cell // dims[0]) % dims[1], cell // (dims[0] * dims[1])], axis=1)
-    cell_lo = grid.lower + grid.pitch * index
-    gap = np.maximum(np.maximum(lowers[items] - (cell_lo + grid.pitch), cell_lo - uppers[items]), 0.0)
-    keep = (gap * gap).sum(axis=1) <= radius * radius  # drops the corners of the widened boxes
-    counts = np.bincount(cell[keep], minlength=grid.count)
-    return np.concatenate([[0], np.cumsum(counts)]).astype(np.int32), items[keep]
+    """Like ``bin_boxes``, but each cell lists the boxes within ``radius`` of it (not just touching).
+
+    The widened boxes' pairs are filtered before they are sorted, the gap summed axis by axis from
+    each pair's cell index (2.8x the stack-and-filter after sorting at 7 m on the default world; a
+    ``render.light_radius`` glide or a panel changing state bins again every frame)."""
+    if len(lowers) == 0:
+        return np.zeros(grid.count + 1, np.int32), np.zeros(0, np.int32)
+    box, *index = _pairs(grid, *_widened(lowers, uppers, radius))
+    gap2 = np.zeros(len(box))
+    for axis, cells in enumerate(index):
+        cell_lo = grid.lower[axis] + grid.pitch * cells
+        gap = np.maximum(
+            np.maximum(lowers[box, axis] - (cell_lo + grid.pitch), cell_lo - uppers[box, axis]), 0.0
+        )
+        gap2 += gap * gap
+    keep = gap2 <= radius * radius  # drops the corners of the widened boxes
+    return _by_cell(grid, box[keep], *(cells[keep] for cells in index))
