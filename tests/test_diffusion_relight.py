@@ -94,6 +94,25 @@ def test_a_pixels_instance_is_looked_up_among_the_panels_keys(count):
     assert found.numpy().tolist() == [first.get(key, -1) for key in asked.tolist()]
 
 
+def test_keys_crowding_the_table_s_end_are_found_past_it():
+    """64 keys whose searches all start in the last 8 of 128 slots: most run past the end and go
+    on from slot 0; each is found, and a key not among them still stops at a free slot."""
+    rng = np.random.default_rng(9)
+    candidates = rng.integers(1, 1 << 32, 200_000, dtype=np.uint64)
+    home = ((candidates * relight.HASH) & 0xFFFFFFFF) >> np.uint64(25)  # 128 slots: the top 7 bits
+    keys = np.unique(candidates[home >= 120])[:64].astype(np.uint32)
+    panels = relight.Panels()
+    slot_key, slot_panel, panels.slot_shift = relight.key_slots(keys)
+    assert len(slot_panel) == 128 and (slot_panel[:56] >= 0).any()  # some wrapped to the start
+    panels.slot_key = wp.array(slot_key, dtype=wp.uint32)
+    panels.slot_panel = wp.array(slot_panel, dtype=wp.int32)
+    asked = np.concatenate([keys, candidates[home >= 120][-50:].astype(np.uint32)])
+    found = wp.zeros(len(asked), dtype=wp.int32)
+    wp.launch(_panels_of, len(asked), [panels, wp.array(asked, dtype=wp.uint32)], [found])
+    where = {key: panel for panel, key in enumerate(keys.tolist())}
+    assert found.numpy().tolist() == [where.get(key, -1) for key in asked.tolist()]
+
+
 def test_a_panels_own_pixels_follow_how_the_renderer_shows_it():
     """A panel's pixels (instance id = its light's key) scale in display value by the tone curve's
     view of the panel at the two gains: its emission, the bounce it reflects (its own and its

@@ -113,17 +113,31 @@ def key_slots(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     """(slot keys, slot panels, shift): an open-addressing table at least twice as large as there
     are panels, so every search meets an empty slot; a key's search starts at its hash's top bits
     and steps on by one. Every pixel looks its instance up (is it a panel?): a binary search of the
-    2000 keys cost 0.7 ms a frame at 320x240, most probes here are one."""
+    2000 keys cost 0.7 ms a frame at 320x240, most probes here are one.
+
+    Filled without a loop in Python (1.4 ms for 2000 panels, every frame a light rate glides): the
+    keys in the order of their first slot each take the next free one, a run of slots without a gap
+    from where its search starts, which is all a search needs; the few that run past the table's end
+    go on from slot 0, one by one."""
     bits = max(1, int(2 * len(keys) - 1).bit_length())
-    slot_key = np.zeros(1 << bits, np.uint32)
-    slot_panel = np.full(1 << bits, -1, np.int32)
-    mask = (1 << bits) - 1
-    for panel, key in enumerate(keys.tolist()):
-        at = ((key * HASH) & 0xFFFFFFFF) >> (32 - bits)
-        while slot_panel[at] >= 0 and slot_key[at] != key:
-            at = (at + 1) & mask
-        if slot_panel[at] < 0:  # a key seen twice keeps its first panel
-            slot_key[at], slot_panel[at] = key, panel
+    size = 1 << bits
+    slot_key = np.zeros(size, np.uint32)
+    slot_panel = np.full(size, -1, np.int32)
+    distinct, panel = np.unique(
+        np.asarray(keys, np.uint32), return_index=True
+    )  # a shared key: its first panel
+    home = ((distinct.astype(np.uint64) * HASH) & 0xFFFFFFFF) >> np.uint64(32 - bits)
+    order = np.argsort(home, kind="stable")
+    rank = np.arange(len(order))
+    slot = np.maximum.accumulate(home[order].astype(np.int64) - rank) + rank if len(order) else rank
+    inside = slot < size
+    slot_key[slot[inside]] = distinct[order[inside]]
+    slot_panel[slot[inside]] = panel[order[inside]]
+    at = 0
+    for i in order[~inside].tolist():  # past the end: the first free slots from the start
+        while slot_panel[at] >= 0:
+            at += 1
+        slot_key[at], slot_panel[at] = distinct[i], panel[i]
     return slot_key, slot_panel, 32 - bits
 
 
