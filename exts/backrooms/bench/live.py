@@ -10,9 +10,10 @@ handed to the screen (the design promise: applied to frame N+1, shown after the 
 adds the operating system's delivery to the server thread, reported in ms too). The flood run adds
 a separate process sending 10,000 messages/s to four knobs (a DAW automating a few lanes at
 audio-block rate) and compares frame time p99 and the achieved frame rate with the quiet run. A
-last flat-out run has a performer sweep a variant rate (``world.stain_rate``, 60 values a second:
-a glide that re-dresses the loaded chunks every frame) and reports its frame rate beside the quiet
-one.
+last two flat-out runs have a performer sweep a knob at 60 values a second, each reported beside the
+quiet run: a variant rate (``world.stain_rate``: the loaded chunks dressed again every frame) and a
+light rate (``world.light_failure_rate``: panels come and go as well, so the walk, the renderer's
+grid and the panels' lists are made again every frame).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ FLOOD_ADDRESSES = (
 PROBE_KEY = "decay.fields"
 PROBE_VALUES = ("upper", "interleaved")
 UNPACED = 1000.0  # a clock rate no chain reaches: the loop never waits
-SWEEP_ADDRESSES = ("/backrooms/world/stain_rate",)
+SWEEPS = {"a variant rate": "world.stain_rate", "a light rate": "world.light_failure_rate"}
 SWEEP_RATE = 60  # a MIDI knob turned by hand sends about this many values a second
 
 
@@ -74,8 +75,8 @@ def _percentile(values: list[float], q: float) -> float:
 
 def _play(render: Any, initial: Any, fps: float, seconds: float, flood: str) -> dict[str, float]:
     """Play for ``seconds``; ``flood``: "" (none), "sink" (the sender runs, aimed at a socket nobody
-    reads: its own CPU use without any handling), "session" (aimed at the session) or "sweep" (a
-    variant rate swept, aimed at the session)."""
+    reads: its own CPU use without any handling), "session" (aimed at the session) or a knob of
+    ``SWEEPS`` (swept, aimed at the session)."""
     from backrooms.control.session import LiveOptions, LiveSession
     from backrooms.params import REGISTRY
 
@@ -106,7 +107,8 @@ def _play(render: Any, initial: Any, fps: float, seconds: float, flood: str) -> 
         sink.bind(("127.0.0.1", 0))
         if flood:
             port = sink.getsockname()[1] if flood == "sink" else live.osc.udp_port
-            aim = (SWEEP_ADDRESSES, SWEEP_RATE) if flood == "sweep" else (FLOOD_ADDRESSES, FLOOD_RATE)
+            swept = ("/backrooms/" + flood.replace(".", "/"),)
+            aim = (swept, SWEEP_RATE) if flood in SWEEPS.values() else (FLOOD_ADDRESSES, FLOOD_RATE)
             flooder = multiprocessing.get_context("spawn").Process(
                 target=_flood, args=(port, seconds + 1.0, sent, *aim), daemon=True
             )
@@ -184,7 +186,8 @@ def run(quick: bool, device: str = "auto") -> list[Measurement]:
         for fps in (UNPACED, recipe.fps)
         for flood in ("", "sink", "session")
     }
-    runs[(UNPACED, "sweep")] = _play(render, recipe.params, UNPACED, seconds, "sweep")
+    for knob in SWEEPS.values():
+        runs[(UNPACED, knob)] = _play(render, recipe.params, UNPACED, seconds, knob)
     out = []
     for fps, label in ((UNPACED, "flat out"), (recipe.fps, f"at {recipe.fps:g} fps")):
         quiet, sink, flooded = (runs[(fps, flood)] for flood in ("", "sink", "session"))
@@ -198,17 +201,12 @@ def run(quick: bool, device: str = "auto") -> list[Measurement]:
             Measurement(AREA, f"frame time p99 {label}, quiet", quiet["p99"] * 1000, "ms"),
             Measurement(AREA, f"frame time p99 {label}, flood", flooded["p99"] * 1000, "ms"),
         ]
-    quiet, swept = runs[(UNPACED, "")], runs[(UNPACED, "sweep")]
-    out.append(
-        Measurement(
-            AREA,
-            "frame rate flat out, a variant rate swept",
-            swept["fps"],
-            "fps",
-            f"{100 * (swept['fps'] / quiet['fps'] - 1):+.1f} % vs quiet; world.stain_rate, "
-            f"{SWEEP_RATE} values/s over OSC",
-        )
-    )
+    quiet = runs[(UNPACED, "")]
+    for what, knob in SWEEPS.items():
+        swept = runs[(UNPACED, knob)]
+        change = f"{100 * (swept['fps'] / quiet['fps'] - 1):+.1f} % vs quiet"
+        note = f"{change}; {knob}, {SWEEP_RATE} values/s over OSC"
+        out.append(Measurement(AREA, f"frame rate flat out, {what} swept", swept["fps"], "fps", note))
     quiet, flooded = runs[(recipe.fps, "")], runs[(recipe.fps, "session")]
     out += [
         Measurement(
