@@ -391,7 +391,7 @@ def _draws(keys: _Keys, decay_scale: float, x: np.ndarray, z: np.ndarray) -> _Dr
     return _Draws(_decay(decay_scale, keys, x, z), *uniforms)
 
 
-@lru_cache(maxsize=256)  # a few neighbourhoods of chunks: 2.5 MB at 16-cell chunks
+@lru_cache(maxsize=128)  # a few neighbourhoods of chunks: 1.3 MB at 16-cell chunks, 21 MB at 64
 def _block_draws(seed: int, decay_scale: float, x0: int, z0: int, width: int, height: int) -> _Draws:
     """A block's draws, kept: they depend on none of the rates, so a rate glided live (every frame
     a new value, every loaded chunk dressed again) no longer hashes its cells (4.6 of 5.7 ms a
