@@ -96,7 +96,8 @@ def _by_cell(
     grid: Grid, box: np.ndarray, i: np.ndarray, j: np.ndarray, k: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """The pairs as ``bin_boxes`` returns them: ordered by cell, keeping the boxes' order within
-    one (a stable sort, radix on 16-bit cell numbers: 2-3x numpy's merge sort of int64)."""
+    one (a stable sort: numpy sorts 16-bit numbers by radix, 7x its timsort of int64 on 130,000
+    shuffled cells)."""
     dims = grid.dims.astype(np.int64)
     cell = (k * dims[1] + j) * dims[0] + i
     order = np.argsort(cell.astype(np.uint16 if grid.count <= 1 << 16 else np.uint32), kind="stable")
