@@ -107,8 +107,8 @@ def _play(render: Any, initial: Any, fps: float, seconds: float, flood: str) -> 
         sink.bind(("127.0.0.1", 0))
         if flood:
             port = sink.getsockname()[1] if flood == "sink" else live.osc.udp_port
-            swept = ("/backrooms/" + flood.replace(".", "/"),)
-            aim = (swept, SWEEP_RATE) if flood in SWEEPS.values() else (FLOOD_ADDRESSES, FLOOD_RATE)
+            swept = flood in SWEEPS.values()
+            aim = ((REGISTRY[flood].osc_address,), SWEEP_RATE) if swept else (FLOOD_ADDRESSES, FLOOD_RATE)
             flooder = multiprocessing.get_context("spawn").Process(
                 target=_flood, args=(port, seconds + 1.0, sent, *aim), daemon=True
             )

@@ -387,6 +387,7 @@ class _Draws(NamedTuple):
 
 
 def _draws(keys: _Keys, decay_scale: float, x: np.ndarray, z: np.ndarray) -> _Draws:
+    """The cells' draws: hashes of the seed and the cell alone, so a region's are its chunks'."""
     uniforms = (uniform(getattr(keys, name), x, z) for name in _Draws._fields[1:])
     return _Draws(_decay(decay_scale, keys, x, z), *uniforms)
 
