@@ -94,6 +94,14 @@ def test_binning_lists_each_cell_s_boxes_in_ascending_order(pitch: float) -> Non
         assert start.tolist() == np.searchsorted(cells, np.arange(grid.count + 1)).tolist()
 
 
+def test_no_boxes_leave_every_cell_empty() -> None:
+    grid = Grid(np.zeros(3, np.float32), 2.0, np.array([5, 2, 7], np.int32))
+    none = np.zeros((0, 3), np.float32)
+    for start, items in (bin_boxes(grid, none, none), bin_near(grid, none, none, 7.0)):
+        assert start.dtype == items.dtype == np.int32
+        assert start.tolist() == [0] * 71 and items.shape == (0,)
+
+
 def test_a_modular_scene_puts_each_piece_in_one_cell() -> None:
     world = World(0, ParamStore().snapshot())
     view = world.view(world.cameras(0, 24.0)[1].position)

@@ -74,8 +74,6 @@ def _phase(lowers: np.ndarray, volume: np.ndarray, pitch: float) -> np.ndarray:
 def bin_boxes(grid: Grid, lowers: np.ndarray, uppers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(start, items): the boxes overlapping cell ``c`` are ``items[start[c]:start[c + 1]]``, in
     ascending box order (so traversal, and with it every image, is deterministic)."""
-    if len(lowers) == 0:
-        return np.zeros(grid.count + 1, np.int32), np.zeros(0, np.int32)
     return _by_cell(grid, *_pairs(grid, lowers, uppers))
 
 
@@ -147,8 +145,6 @@ def bin_near(
     The widened boxes' pairs are filtered before they are sorted, the gap summed axis by axis from
     each pair's cell index (2.8x the stack-and-filter after sorting at 7 m on the default world; a
     ``render.light_radius`` glide or a panel changing state bins again every frame)."""
-    if len(lowers) == 0:
-        return np.zeros(grid.count + 1, np.int32), np.zeros(0, np.int32)
     box, *index = _pairs(grid, *_widened(lowers, uppers, radius))
     gap2 = np.zeros(len(box))
     for axis, cells in enumerate(index):
