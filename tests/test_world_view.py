@@ -138,3 +138,28 @@ def test_the_cache_holds_a_wide_neighbourhood_twice() -> None:
     world.view(np.zeros(3))
     world.view(np.array([5 * SPAN, 0.0, 0.0]))
     assert len(world._scenes) == 2 * 81 - 36  # both 9 x 9 neighbourhoods, overlap once
+
+
+def test_a_new_neighbourhood_is_generated_in_one_block_as_its_chunks_are_alone(monkeypatch) -> None:
+    """A new world (a layout knob stepped live) or a crossing needs several chunks at once: one
+    vectorised block of them costs a fraction of each chunk alone (3x3 16-cell chunks: 7 against
+    48 ms), and each chunk of it is the same cells as generated alone."""
+    import dataclasses
+
+    import backrooms.world.world as world_module
+
+    boxes = []
+    generate = world_module.generate_block
+    monkeypatch.setattr(
+        world_module, "generate_block", lambda spec, *box: boxes.append(box) or generate(spec, *box)
+    )
+    world = World(5)
+    view = world.view(np.array([1.0, 1.6, 1.0]))  # no camera asked yet: all nine chunks are new
+    assert boxes == [(-1, -1, 2, 2)]
+    for cx, cz in view.meta["chunks"]:
+        mine, alone = world.cells(cx, cz), generate(world.spec, cx, cz, cx + 1, cz + 1)
+        for field in dataclasses.fields(alone):
+            assert np.array_equal(getattr(mine, field.name), getattr(alone, field.name)), (cx, cz, field.name)
+    boxes.clear()
+    world.view(np.array([1.0 + SPAN, 1.6, 1.0]))  # one chunk east: the column beyond, in one block
+    assert boxes == [(2, -1, 3, 2)]

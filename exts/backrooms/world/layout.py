@@ -142,6 +142,11 @@ class CellBlock:
         }
         return CellBlock(x0, z0, **arrays)
 
+    def copy(self) -> CellBlock:
+        """The same cells in arrays of their own (a crop's are views that keep its block alive)."""
+        arrays = {f.name: getattr(self, f.name) for f in fields(self)}
+        return CellBlock(**{k: v.copy() if isinstance(v, np.ndarray) else v for k, v in arrays.items()})
+
 
 class _Keys:
     """One hash key per purpose, derived once per seed."""
@@ -228,16 +233,21 @@ def _rooms(spec: LayoutSpec, keys: _Keys, x: np.ndarray, z: np.ndarray) -> np.nd
 
     Each chunk has a few room slots; a room's corner lies in its chunk, and since it is at most a
     chunk wide it may reach into the chunks east and south, so rooms straddle chunk borders like
-    anything else. A cell checks the slots of its own chunk and of the three chunks west/north of it.
+    anything else. Where rooms overlap, a cell takes the last slot's, and within a slot the room
+    of its own chunk, then those of the chunks west, north and north-west of it. The rooms are
+    painted rectangle by rectangle on the plan of the cells' bounding box: testing every cell
+    against every slot (85 at 64-cell chunks) took most of a big block's time (5x5 64-cell chunks
+    1.0 -> 0.15 s in all, AMD EPYC).
     """
-    kind = np.zeros(np.broadcast_shapes(x.shape, z.shape), dtype=np.uint8)
-    if kind.size == 0:
-        return kind
+    x, z = np.broadcast_arrays(x, z)
+    if x.size == 0:
+        return np.zeros(x.shape, dtype=np.uint8)
     n = spec.chunk_size
-    cx, cz = x // n, z // n
-    gx0, gz0 = int(cx.min()) - 1, int(cz.min()) - 1
-    gx = np.arange(gx0, int(cx.max()) + 1, dtype=np.int64)[None, :]
-    gz = np.arange(gz0, int(cz.max()) + 1, dtype=np.int64)[:, None]
+    px0, pz0, px1, pz1 = int(x.min()), int(z.min()), int(x.max()) + 1, int(z.max()) + 1
+    plan = np.zeros((pz1 - pz0, px1 - px0), dtype=np.uint8)
+    gx0, gz0 = px0 // n - 1, pz0 // n - 1
+    gx = np.arange(gx0, (px1 - 1) // n + 1, dtype=np.int64)[None, :]
+    gz = np.arange(gz0, (pz1 - 1) // n + 1, dtype=np.int64)[:, None]
     for slot in range(max(1, n * n // 48)):
         h = hash_ints(keys.room, gx, gz, slot)
         present = uniform(keys.room, gx, gz, slot, 1) < spec.room_rate
@@ -247,13 +257,16 @@ def _rooms(spec: LayoutSpec, keys: _Keys, x: np.ndarray, z: np.ndarray) -> np.nd
         d = np.minimum(n, big + ((h >> np.uint64(8)) % np.uint64(4)).astype(np.int64))
         ox = gx * n + ((h >> np.uint64(16)) % np.uint64(n)).astype(np.int64)
         oz = gz * n + ((h >> np.uint64(32)) % np.uint64(n)).astype(np.int64)
-        code = np.where(pillar, PILLAR, ROOM).astype(np.uint8)
-        for dx, dz in ((0, 0), (-1, 0), (0, -1), (-1, -1)):
-            ix, iz = cx + dx - gx0, cz + dz - gz0
-            rx, rz = ox[iz, ix], oz[iz, ix]
-            inside = present[iz, ix] & (x >= rx) & (x < rx + w[iz, ix]) & (z >= rz) & (z < rz + d[iz, ix])
-            kind[inside] = code[iz, ix][inside]
-    return kind
+        code = np.where(pillar, PILLAR, ROOM)[present]
+        # the room's part in its own chunk, then in the chunks east, south and south-east of it
+        for qx, qz in ((0, 0), (1, 0), (0, 1), (1, 1)):
+            x0 = np.maximum(np.maximum(ox, (gx + qx) * n), px0)[present] - px0
+            x1 = np.minimum(np.minimum(ox + w, (gx + qx + 1) * n), px1)[present] - px0
+            z0 = np.maximum(np.maximum(oz, (gz + qz) * n), pz0)[present] - pz0
+            z1 = np.minimum(np.minimum(oz + d, (gz + qz + 1) * n), pz1)[present] - pz0
+            for i in np.flatnonzero((x0 < x1) & (z0 < z1)).tolist():
+                plan[z0[i] : z1[i], x0[i] : x1[i]] = code[i]
+    return plan[z - pz0, x - px0]
 
 
 def _decay(s: float, keys: _Keys, x: np.ndarray, z: np.ndarray) -> np.ndarray:
