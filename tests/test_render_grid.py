@@ -60,13 +60,17 @@ def test_each_cell_lists_exactly_the_lights_within_reach() -> None:
         assert listed <= set(np.flatnonzero(np.linalg.norm(gap, axis=1) <= 7.0 + 1e-4).tolist())
 
 
-@pytest.mark.parametrize("pitch", [2.0, 0.25])  # 0.25: over 65,536 cells, past 16-bit cell numbers
-def test_binning_lists_each_cell_s_boxes_in_ascending_order(pitch: float) -> None:
+# 0.25: over 65,536 cells, past 16-bit cell numbers; a long box among short ones is binned in a
+# run of boxes of its own (laid out at the short ones' size, the rest would be laid out at its own)
+@pytest.mark.parametrize(("pitch", "long_box"), [(2.0, False), (0.25, False), (2.0, True)])
+def test_binning_lists_each_cell_s_boxes_in_ascending_order(pitch: float, long_box: bool) -> None:
     """The exact arrays, order included (the traversal's order is every image's): each box's cell
     range per axis worked out here box by box, the pairs sorted by (cell, box)."""
     rng = np.random.default_rng(11)
     lowers = rng.uniform(-10, 10, (120, 3)).astype(np.float32)
     uppers = lowers + rng.uniform(0.0, 1.5 * pitch, (120, 3)).astype(np.float32)
+    if long_box:
+        lowers[60], uppers[60] = -12.0, 12.0
     grid = fit_grid(lowers, uppers, pitch)
     dims = grid.dims.astype(np.int64)
     for radius in (None, 0.75 * pitch):

@@ -26,8 +26,8 @@ from backrooms.world.types import Camera, SceneView
 CHUNK_CACHE = 64  # chunks kept at least; always more than two loaded neighbourhoods
 CAMERA_CACHE = 64  # poses kept: every node of a frame asks for this frame's and the few before
 # cells loaded around the camera at once: 64-cell chunks at load radius 2 (102,400 cells) take about
-# 1.2-1.6 GB and 2 s to load (AMD EPYC; 6-7 s before issue 17's forty-second round); at radius 4
-# (331,776) 2.8 GB and 18 s then
+# 1 GB and 1.3-1.5 s to load (AMD EPYC; 1.2-1.6 GB and 5-7 s before issue 17's forty-second round);
+# at radius 4 (331,776) 2.8 GB and 18 s then
 MAX_LOADED_CELLS = 131_072
 
 
