@@ -142,8 +142,8 @@ def test_the_cache_holds_a_wide_neighbourhood_twice() -> None:
 
 def test_a_new_neighbourhood_is_generated_in_one_block_as_its_chunks_are_alone(monkeypatch) -> None:
     """A new world (a layout knob stepped live) or a crossing needs several chunks at once: one
-    vectorised block of them costs a fraction of each chunk alone (3x3 16-cell chunks: 7 against
-    48 ms), and each chunk of it is the same cells as generated alone."""
+    vectorised block of them costs a fraction of each chunk alone (3x3 16-cell chunks: 5 against
+    28 ms), and each chunk of it is the same cells as generated alone."""
     import dataclasses
 
     import backrooms.world.world as world_module

@@ -235,37 +235,39 @@ def _rooms(spec: LayoutSpec, keys: _Keys, x: np.ndarray, z: np.ndarray) -> np.nd
     chunk wide it may reach into the chunks east and south, so rooms straddle chunk borders like
     anything else. Where rooms overlap, a cell takes the last slot's, and within a slot the room
     of its own chunk, then those of the chunks west, north and north-west of it. The rooms are
-    painted rectangle by rectangle on the plan of the cells' bounding box: testing every cell
-    against every slot (85 at 64-cell chunks) took most of a big block's time (5x5 64-cell chunks
-    1.0 -> 0.15 s in all, AMD EPYC).
+    drawn for every slot at once and painted rectangle by rectangle on the plan of the cells'
+    bounding box: testing every cell against every slot (85 at 64-cell chunks) took most of a big
+    block's time (5x5 64-cell chunks 1.0 -> 0.12 s in all, one 16-cell chunk 4.9 -> 2.9 ms; AMD EPYC).
     """
     x, z = np.broadcast_arrays(x, z)
     if x.size == 0:
         return np.zeros(x.shape, dtype=np.uint8)
     n = spec.chunk_size
     px0, pz0, px1, pz1 = int(x.min()), int(z.min()), int(x.max()) + 1, int(z.max()) + 1
+    gx = np.arange(px0 // n - 1, (px1 - 1) // n + 1, dtype=np.int64)[None, None, :]
+    gz = np.arange(pz0 // n - 1, (pz1 - 1) // n + 1, dtype=np.int64)[None, :, None]
+    slot = np.arange(max(1, n * n // 48), dtype=np.int64)[:, None, None]
+    h = hash_ints(keys.room, gx, gz, slot)
+    present = uniform(keys.room, gx, gz, slot, 1) < spec.room_rate
+    pillar = uniform(keys.room, gx, gz, slot, 2) < spec.pillar_rate
+    big = np.where(pillar, 3, 2)
+    w = np.minimum(n, big + (h % np.uint64(4)).astype(np.int64))[present]
+    d = np.minimum(n, big + ((h >> np.uint64(8)) % np.uint64(4)).astype(np.int64))[present]
+    ox = (gx * n + ((h >> np.uint64(16)) % np.uint64(n)).astype(np.int64))[present]
+    oz = (gz * n + ((h >> np.uint64(32)) % np.uint64(n)).astype(np.int64))[present]
+    code = np.where(pillar, PILLAR, ROOM)[present]
+    slots, rows, cols = np.nonzero(present)
+    cx, cz = gx[0, 0, cols], gz[0, rows, 0]
+    # each room's part in its own chunk, then in the chunks east, south and south-east of it
+    qx, qz = np.array([[0], [1], [0], [1]]), np.array([[0], [0], [1], [1]])
+    x0 = np.maximum(np.maximum(ox, (cx + qx) * n), px0) - px0
+    x1 = np.minimum(np.minimum(ox + w, (cx + qx + 1) * n), px1) - px0
+    z0 = np.maximum(np.maximum(oz, (cz + qz) * n), pz0) - pz0
+    z1 = np.minimum(np.minimum(oz + d, (cz + qz + 1) * n), pz1) - pz0
+    part, room = np.nonzero((x0 < x1) & (z0 < z1))  # part by part, rooms in slot order
     plan = np.zeros((pz1 - pz0, px1 - px0), dtype=np.uint8)
-    gx0, gz0 = px0 // n - 1, pz0 // n - 1
-    gx = np.arange(gx0, (px1 - 1) // n + 1, dtype=np.int64)[None, :]
-    gz = np.arange(gz0, (pz1 - 1) // n + 1, dtype=np.int64)[:, None]
-    for slot in range(max(1, n * n // 48)):
-        h = hash_ints(keys.room, gx, gz, slot)
-        present = uniform(keys.room, gx, gz, slot, 1) < spec.room_rate
-        pillar = uniform(keys.room, gx, gz, slot, 2) < spec.pillar_rate
-        big = np.where(pillar, 3, 2)
-        w = np.minimum(n, big + (h % np.uint64(4)).astype(np.int64))
-        d = np.minimum(n, big + ((h >> np.uint64(8)) % np.uint64(4)).astype(np.int64))
-        ox = gx * n + ((h >> np.uint64(16)) % np.uint64(n)).astype(np.int64)
-        oz = gz * n + ((h >> np.uint64(32)) % np.uint64(n)).astype(np.int64)
-        code = np.where(pillar, PILLAR, ROOM)[present]
-        # the room's part in its own chunk, then in the chunks east, south and south-east of it
-        for qx, qz in ((0, 0), (1, 0), (0, 1), (1, 1)):
-            x0 = np.maximum(np.maximum(ox, (gx + qx) * n), px0)[present] - px0
-            x1 = np.minimum(np.minimum(ox + w, (gx + qx + 1) * n), px1)[present] - px0
-            z0 = np.maximum(np.maximum(oz, (gz + qz) * n), pz0)[present] - pz0
-            z1 = np.minimum(np.minimum(oz + d, (gz + qz + 1) * n), pz1)[present] - pz0
-            for i in np.flatnonzero((x0 < x1) & (z0 < z1)).tolist():
-                plan[z0[i] : z1[i], x0[i] : x1[i]] = code[i]
+    for q, i in zip(*(a[np.argsort(slots[room], kind="stable")] for a in (part, room)), strict=True):
+        plan[z0[q, i] : z1[q, i], x0[q, i] : x1[q, i]] = code[i]  # slot by slot, part by part
     return plan[z - pz0, x - px0]
 
 
