@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from backrooms.params import ParamStore
+from backrooms.world.cellhash import hash_ints, purpose_key, uniform
 from backrooms.world.forest import components, minimum_spanning_forest
 from backrooms.world.layout import (
     EAST,
@@ -144,6 +145,39 @@ def test_room_rate_zero_makes_no_rooms_and_a_high_rate_makes_many() -> None:
     assert np.isin(many.kind, (ROOM, PILLAR)).mean() > 0.2
 
 
+@pytest.mark.parametrize("chunk", [16, 23])
+def test_rooms_overlap_as_the_rule_says_cell_by_cell(chunk: int) -> None:
+    """Rooms are painted rectangle by rectangle, all slots at once; worked out here cell by cell
+    from the rule (the last slot's room wins, within a slot the room of the cell's own chunk, then
+    of the chunks west, north and north-west), at a room rate where rooms overlap everywhere."""
+    layout = spec(seed=9, chunk_size=chunk, room_rate=1.0, pillar_rate=0.5)
+    key, n = purpose_key(layout.seed, "room"), chunk
+    slots = max(1, n * n // 48)
+
+    def room(cx: int, cz: int, slot: int) -> tuple[int, int, int, int, int] | None:
+        if uniform(key, cx, cz, slot, 1) >= layout.room_rate:
+            return None
+        h = int(hash_ints(key, cx, cz, slot))
+        pillar = uniform(key, cx, cz, slot, 2) < layout.pillar_rate
+        big = 3 if pillar else 2
+        size = min(n, big + h % 4), min(n, big + (h >> 8) % 4)
+        return cx * n + (h >> 16) % n, cz * n + (h >> 32) % n, *size, PILLAR if pillar else ROOM
+
+    rooms = {(cx, cz, s): room(cx, cz, s) for cx in range(-2, 2) for cz in range(-2, 2) for s in range(slots)}
+    block = generate_block(layout, -1, -1, 1, 1)
+    expected = np.zeros(block.shape, np.uint8)
+    for z in range(block.z0, block.z0 + block.shape[0]):
+        for x in range(block.x0, block.x0 + block.shape[1]):
+            for s in range(slots):
+                for dx, dz in ((0, 0), (-1, 0), (0, -1), (-1, -1)):
+                    r = rooms[(x // n + dx, z // n + dz, s)]
+                    if r is not None and r[0] <= x < r[0] + r[2] and r[1] <= z < r[1] + r[3]:
+                        expected[z - block.z0, x - block.x0] = r[4]
+    found = np.where(np.isin(block.kind, (ROOM, PILLAR)), block.kind, 0)
+    assert (expected > 0).mean() > 0.3
+    assert np.array_equal(found, expected)
+
+
 def test_landmark_rate_sets_the_share_of_landmarks() -> None:
     cells = generate_block(spec(seed=9, landmark_rate=0.05), 0, 0, 16, 16)
     corridor_like = np.isin(cells.kind, (1, 4, LANDMARK))
@@ -171,7 +205,7 @@ def test_another_seed_gives_another_world() -> None:
 
 
 def test_scalar_and_vector_cell_hashes_agree() -> None:
-    from backrooms.world.cellhash import uniform, uniform_one
+    from backrooms.world.cellhash import uniform_one
 
     xs = np.array([-7, 0, 3, 2**40])
     assert [uniform_one(99, x, -2, 5) for x in xs] == uniform(99, xs, -2, 5).tolist()
