@@ -97,7 +97,7 @@ def _pairs(
         mask = reached[2][:, :, None, None] & reached[1][:, None, :, None] & reached[0][:, None, None, :]
         if near is not None:  # summed x, y, z as the pairs' gaps were: the same float64 sums
             lower, upper, radius = near
-            gx, gy, gz = (_gap2(grid, a, cells[a], lower[s:e, a], upper[s:e, a]) for a in range(3))
+            gx, gy, gz = (_gap2(grid, ax, cells[ax], lower[s:e, ax], upper[s:e, ax]) for ax in range(3))
             mask &= (gx[:, None, None, :] + gy[:, None, :, None]) + gz[:, :, None, None] <= radius * radius
         box, z, y, x = np.nonzero(mask)  # in C order: box by box
         found.append((box + s, cells[0][box, x], cells[1][box, y], cells[2][box, z]))
