@@ -9,7 +9,14 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from backrooms.diffusion.train_config import CHECKPOINT, CHOICES, REDUCED_SCALES, KnobError, TrainConfig
+from backrooms.diffusion.train_config import (
+    CHECKPOINT,
+    CHOICES,
+    REDUCED_SCALES,
+    KnobError,
+    TrainConfig,
+    TuneConfig,
+)
 from backrooms.errors import UserError
 
 DEFAULT_OUT = Path("models") / "remembered"
@@ -82,8 +89,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _register_tune(subparsers: argparse._SubParsersAction) -> None:
-    from backrooms.diffusion.tune import TuneConfig
-
     p = subparsers.add_parser(
         "tune",
         help="fine-tune your diffusers checkpoint (SD-Turbo, SDXL, SD3) on tape: writes a LoRA",
@@ -119,7 +124,7 @@ def run_tune(args: argparse.Namespace) -> int:
     import torch
 
     from backrooms.diffusion.data import Clip, ensure_clips
-    from backrooms.diffusion.tune import TuneConfig, Tuner, decayed, tune
+    from backrooms.diffusion.tune import Tuner, decayed, tune
     from backrooms.graph.recipe import parse_size
 
     if not (args.base / "model_index.json").is_file():

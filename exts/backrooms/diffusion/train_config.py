@@ -1,4 +1,5 @@
-"""Training knobs, kept free of torch so the CLI can show them without importing it."""
+"""Training knobs (the denoiser's and a LoRA's), kept free of torch so the CLI can show them without
+importing it."""
 
 from __future__ import annotations
 
@@ -65,3 +66,28 @@ class TrainConfig:
         for name in POSITIVE:
             if not 0.0 < getattr(self, name) < math.inf:  # NaN fails both
                 raise KnobError(name, getattr(self, name), "a number above 0")
+
+
+@dataclass
+class TuneConfig:
+    """``backrooms tune``'s knobs (a LoRA on the user's diffusers checkpoint, ``tune.py``)."""
+
+    steps: int = 500
+    batch: int = 1
+    crop: int = 512
+    lr: float = 1e-4
+    rank: int = 8
+    strength: float = 0.5  # the node's strength the VHS term trains for
+    vhs_weight: float = 1.0
+    checkpoint_every: int = 100
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        ranges = {  # NaN fails each
+            "lr": (0.0 < self.lr < math.inf, "a number above 0"),
+            "strength": (0.0 <= self.strength <= 1.0, "a number from 0 to 1"),
+            "vhs_weight": (0.0 <= self.vhs_weight < math.inf, "a number from 0 up"),
+        }
+        for name, (fine, expected) in ranges.items():
+            if not fine:
+                raise KnobError(name, getattr(self, name), expected)

@@ -19,9 +19,8 @@ result is ``pytorch_lora_weights.safetensors`` in diffusers' format (``load_lora
 from __future__ import annotations
 
 import json
-import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -29,36 +28,13 @@ from tqdm import tqdm
 
 from backrooms.diffusion import resume
 from backrooms.diffusion.data import Clip
-from backrooms.diffusion.train_config import CHECKPOINT, KnobError
+from backrooms.diffusion.train_config import CHECKPOINT, TuneConfig
 from backrooms.errors import UserError
 from backrooms.io.atomic import write_text
 from backrooms.seeds import stream_key
 
 LORA_FILE = "pytorch_lora_weights.safetensors"
 TARGET_MODULES = ["to_q", "to_k", "to_v", "to_out.0"]
-
-
-@dataclass
-class TuneConfig:
-    steps: int = 500
-    batch: int = 1
-    crop: int = 512
-    lr: float = 1e-4
-    rank: int = 8
-    strength: float = 0.5  # the node's strength the VHS term trains for
-    vhs_weight: float = 1.0
-    checkpoint_every: int = 100
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        ranges = {  # NaN fails each
-            "lr": (0.0 < self.lr < math.inf, "a number above 0"),
-            "strength": (0.0 <= self.strength <= 1.0, "a number from 0 to 1"),
-            "vhs_weight": (0.0 <= self.vhs_weight < math.inf, "a number from 0 up"),
-        }
-        for name, (fine, expected) in ranges.items():
-            if not fine:
-                raise KnobError(name, getattr(self, name), expected)
 
 
 def decayed(clip: Clip, seed: int, fps: float = 24.0) -> torch.Tensor:
