@@ -81,6 +81,24 @@ def test_the_global_registry_holds_every_knob_without_any_other_import():
     assert int(count) > 50 and present == ["True"] * 5
 
 
+def test_the_whole_table_comes_without_torch_and_the_nodes_declare_nothing_more():
+    """The registry reads its knobs from the parameter modules alone (``catalog.PARAM_MODULES``), so
+    ``backrooms params``, ``layout`` and ``decay`` start without torch or scipy (1 s instead of 3.6);
+    a knob declared in a node's own module would be missing until that node was imported."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from backrooms.params import REGISTRY; before = [p.key for p in REGISTRY]; "
+        "heavy = [m for m in ('torch', 'scipy') if m in sys.modules]; "
+        "from backrooms.graph.catalog import CATALOG; [CATALOG.node_class(kind) for kind in CATALOG]; "
+        "print(heavy, [p.key for p in REGISTRY] == before, len(before))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    heavy, same, count = out.rsplit(" ", 2)
+    assert heavy == "[]" and same == "True" and int(count) > 50
+
+
 def test_params_table_shows_the_value_the_built_in_recipe_renders_with(capsys):
     from backrooms.cli import main
 

@@ -23,12 +23,10 @@ from safetensors.torch import load_file
 from torch import nn
 from torch.nn import functional as F
 
+from backrooms.diffusion.styles import CONFIG_NAME, WEIGHTS_NAME
 from backrooms.errors import UserError
 from backrooms.io.atomic import atomic_path, write_text
 from backrooms.io.tensors import safetensors_bytes
-
-CONFIG_NAME = "config.json"
-WEIGHTS_NAME = "model.safetensors"
 
 # Input channel layout, in order. The model sees exactly these planes, all at frame resolution.
 INPUT_PLANES: tuple[tuple[str, int], ...] = (

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from backrooms.diffusion.model import CONFIG_NAME, WEIGHTS_NAME
 from backrooms.errors import UserError
 
 DEFAULT_STYLE = "remembered"
+CONFIG_NAME, WEIGHTS_NAME = "config.json", "model.safetensors"  # a denoiser folder's files (``model``)
 DIFFUSERS_INDEX = "model_index.json"  # a user's diffusers checkpoint
 DENOISER_FILES = (CONFIG_NAME, WEIGHTS_NAME)  # our own denoiser
 

@@ -15,8 +15,19 @@ from types import MappingProxyType
 from backrooms.errors import UserError
 from backrooms.graph.node import Node
 
-# Modules that declare parameters without being nodes themselves (world, camera, output ...).
-PARAM_MODULES: tuple[str, ...] = ("backrooms.world.params", "backrooms.control.beat")
+# The modules that declare parameters, in the table's order: the knobs of no node (world and camera
+# first, beat last) and each node's, declared apart from the node itself so the registry (``backrooms
+# params``, ``layout``, ``decay``, the live page, Kit's panel) holds the whole table without torch
+PARAM_MODULES: tuple[str, ...] = (
+    "backrooms.world.params",
+    "backrooms.render.params",
+    "backrooms.diffusion.params",
+    "backrooms.camcorder.params",
+    "backrooms.decay.settings",
+    "backrooms.decay.events",
+    "backrooms.audio.params",
+    "backrooms.control.beat",
+)
 
 
 @dataclass(frozen=True)
@@ -62,11 +73,10 @@ CATALOG = Catalog(
 
 
 def declare_all() -> None:
-    """Import every node and parameter module so the registry holds the whole table.
+    """Import every parameter module so the registry holds the whole table (``tests/test_params.py``
+    checks that the nodes declare nothing more).
 
     The global registry calls this itself before its first read; nobody else needs to.
     """
-    for kind in CATALOG:
-        CATALOG.node_class(kind)
     for module_name in PARAM_MODULES:
         importlib.import_module(module_name)

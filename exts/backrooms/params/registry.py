@@ -202,7 +202,7 @@ class Registry:
 
 
 def _declare_catalogue() -> None:
-    # The catalogue imports every module that declares knobs (nodes, world, camera).
+    # The catalogue imports every module that declares knobs (each node's, world, camera, beat).
     importlib.import_module("backrooms.graph.catalog").declare_all()
 
 
@@ -210,7 +210,8 @@ REGISTRY = Registry(complete=_declare_catalogue)
 
 
 def declare(node: str, name: str, default: Any, description: str, **spec: Any) -> Param:
-    """Declare a parameter in the global registry (call at import time, next to the node)."""
+    """Declare a parameter in the global registry (at import time, in a module the catalogue lists in
+    ``PARAM_MODULES``: a node's ``params`` module, not the node, which may import torch)."""
     return REGISTRY.declare(node, name, default, description, **spec)
 
 

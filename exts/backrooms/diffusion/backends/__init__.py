@@ -10,11 +10,11 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from backrooms.diffusion.model import WEIGHTS_NAME, Denoiser
+from backrooms.diffusion.model import Denoiser
+from backrooms.diffusion.params import BACKENDS
 from backrooms.diffusion.pipeline import StylisePipeline, Stylizer
+from backrooms.diffusion.styles import WEIGHTS_NAME
 from backrooms.errors import UserError
-
-BACKENDS = ("auto", "torch", "onnx", "tensorrt")
 
 
 def load_stylizer(folder: Path, backend: str, device: str, prompt: str = "") -> Stylizer:
