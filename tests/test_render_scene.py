@@ -17,11 +17,45 @@ def test_streaming_a_new_version_rebuilds_instances_but_not_meshes() -> None:
     view = demo.view()
     scene = Scene.from_view(view)
     fewer = dataclasses.replace(view, version=1)
-    fewer.instances = dataclasses.replace(view.instances, mesh=view.instances.mesh[:10])
-    fewer.instances.transform = view.instances.transform[:10]
+    inst = view.instances
+    fewer.instances = dataclasses.replace(
+        inst, mesh=inst.mesh[:10], transform=inst.transform[:10], look=inst.look[:10], key=inst.key[:10]
+    )
     scene.update(fewer)
     assert (scene.mesh_builds, scene.instance_builds) == (1, 2)
     assert scene.data.instance_mesh.shape[0] == 10
+
+
+def test_instances_placed_alike_keep_their_boxes_and_the_upload_equals_a_fresh_one() -> None:
+    """A light knob moved live adds or takes a few panels out of thousands of instances: the boxes
+    and inverse transforms of the instances placed alike are copied, not computed again (5.9 of 7.7
+    ms an upload on the default world), and every array equals a fresh scene's."""
+    from backrooms.world import World
+
+    store = ParamStore()
+    world = World(3, store.snapshot())
+    here = world.camera(0, 24.0).position
+    scene = Scene.from_view(world.view(here))
+    store.update({"world.light_failure_rate": 0.5, "world.missing_light_rate": 0.3})
+    world.set_params(store.snapshot())
+    view = world.view(here)
+    before = scene._placed
+    scene.update(view)
+    kept = np.isin(scene._placed.key, before.key).mean()
+    assert 0.7 < kept < 1.0  # panels came and went; the rest was placed before
+    fresh = Scene.from_view(view)
+    for name in (
+        "instance_lower",
+        "instance_upper",
+        "world_to_local",
+        "instance_first_placed",
+        "placed_instance",
+        "placed_part",
+        "placed_lower",
+        "placed_upper",
+    ):
+        assert np.array_equal(getattr(scene.data, name).numpy(), getattr(fresh.data, name).numpy()), name
+    assert np.array_equal(scene.data.grid.items.numpy(), fresh.data.grid.items.numpy())
 
 
 def test_the_same_version_uploads_nothing() -> None:

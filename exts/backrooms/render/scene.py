@@ -12,6 +12,7 @@ the per-frame camera tiles (:mod:`backrooms.render.bins`).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from itertools import count
 
 import numpy as np
@@ -100,7 +101,7 @@ class Scene:
         self._part_box = np.zeros((0, 2, 3), np.float32)  # ... and per part
         self._mesh_first_part = np.zeros(1, np.int64)
         self._grid: Grid | None = None
-        self._placed: tuple | None = None  # (grid cell, mesh, transforms) the boxes were built from
+        self._placed: _Placed | None = None  # what the boxes were built from, and the boxes
         self._panels: tuple[np.ndarray, np.ndarray] | None = None  # (centres, half sizes) uploaded
         self._told_reach = False  # the log said once that the panels' reach was cut
         self._reach: float | None = None  # the light radius the per-cell panel lists were built for
@@ -224,33 +225,29 @@ class Scene:
         placed = self._placed
         if (
             placed is not None
-            and placed[0] == cell
-            and _same(placed[1], mesh)
-            and _same(placed[2], transforms)
+            and placed.cell == cell
+            and _same(placed.mesh, mesh)
+            and _same(placed.transforms, transforms)
         ):
             return
-        self._placed = (cell, mesh, transforms)
         self._reach = None  # the panel lists use the grid's cells
-        lowers, uppers = _world_boxes(self._mesh_box[mesh], transforms)
-        counts = np.diff(self._mesh_first_part)[mesh]
-        owner = np.repeat(np.arange(len(mesh)), counts)
-        rank = np.arange(len(owner)) - np.repeat(np.cumsum(counts) - counts, counts)
-        part = self._mesh_first_part[mesh][owner] + rank
-        part_lowers, part_uppers = _world_boxes(self._part_box[part], transforms[owner])
-        d.placed_count = len(part)
-        d.placed_instance = self._array(owner.astype(np.int32), wp.int32)
-        d.placed_part = self._array(part.astype(np.int32), wp.int32)
-        d.placed_lower = self._array(part_lowers, wp.vec3)
-        d.placed_upper = self._array(part_uppers, wp.vec3)
-        d.placed_thin = self._array(_thinnest(part_lowers, part_uppers), wp.int32)
+        self._placed = p = _place(
+            self._mesh_box, self._part_box, self._mesh_first_part, placed, cell, inst.key, mesh, transforms
+        )
+        d.placed_count = len(p.part)
+        d.placed_instance = self._array(p.owner.astype(np.int32), wp.int32)
+        d.placed_part = self._array(p.part.astype(np.int32), wp.int32)
+        d.placed_lower = self._array(p.part_lowers, wp.vec3)
+        d.placed_upper = self._array(p.part_uppers, wp.vec3)
+        d.placed_thin = self._array(_thinnest(p.part_lowers, p.part_uppers), wp.int32)
         d.instance_mesh = self._array(mesh.astype(np.int32), wp.int32)
-        d.instance_first_placed = self._array(np.concatenate([[0], np.cumsum(counts)]), wp.int32)
-        d.instance_lower = self._array(lowers, wp.vec3)
-        d.instance_upper = self._array(uppers, wp.vec3)
-        d.instance_thin = self._array(_thinnest(lowers, uppers), wp.int32)
-        d.world_to_local = self._array(np.linalg.inv(transforms).astype(np.float32), wp.mat44)
-        grid = fit_grid(lowers, uppers, cell)
-        d.grid = self._grid_data(grid, *bin_boxes(grid, lowers, uppers))
+        d.instance_first_placed = self._array(p.first_part, wp.int32)
+        d.instance_lower = self._array(p.lowers, wp.vec3)
+        d.instance_upper = self._array(p.uppers, wp.vec3)
+        d.instance_thin = self._array(_thinnest(p.lowers, p.uppers), wp.int32)
+        d.world_to_local = self._array(p.inverse, wp.mat44)
+        grid = fit_grid(p.lowers, p.uppers, cell)
+        d.grid = self._grid_data(grid, *bin_boxes(grid, p.lowers, p.uppers))
         self._grid = grid  # the panel lists (reach_lights) use the same cells
         self.instance_builds += 1
         self.upload = next(_UPLOADS)
@@ -283,6 +280,84 @@ class Scene:
         d.light_half_size = self._array(half, wp.vec2)
         d.light_gain = wp.zeros(d.light_count, dtype=wp.float32, device=self.device)
         self._reach = None
+
+
+@dataclass(frozen=True)
+class _Placed:
+    """An instance upload's boxes and inverse transforms, with what they were computed from: the
+    next upload copies them for the instances it places alike (a light knob moved live adds or
+    takes a few panels out of thousands of instances; a crossing keeps six chunks of nine)."""
+
+    cell: float | None
+    key: np.ndarray  # (N,) uint32
+    mesh: np.ndarray  # (N,) int64
+    transforms: np.ndarray  # (N, 4, 4) float32
+    lowers: np.ndarray
+    uppers: np.ndarray
+    inverse: np.ndarray  # (N, 4, 4) float32
+    first_part: np.ndarray  # (N + 1,) each instance's first placed part
+    owner: np.ndarray  # (P,) the instance of each placed part
+    part: np.ndarray  # (P,) the library part of each placed part
+    part_lowers: np.ndarray
+    part_uppers: np.ndarray
+
+
+def _place(
+    mesh_box: np.ndarray,
+    part_box: np.ndarray,
+    mesh_first_part: np.ndarray,
+    before: _Placed | None,
+    cell: float | None,
+    key: np.ndarray,
+    mesh: np.ndarray,
+    transforms: np.ndarray,
+) -> _Placed:
+    """World boxes of the instances and their parts, and the inverse transforms: copied from
+    ``before`` for each instance placed there alike (same key, mesh and transform), computed for
+    the rest. Row by row the same numbers as computing them all (each row is its own sum)."""
+    key = np.asarray(key, np.uint32)
+    n = len(mesh)
+    row = np.full(n, -1, np.int64)  # each instance's row in ``before``, where placed alike
+    if before is not None and len(before.key) and n:
+        order = np.argsort(before.key, kind="stable")
+        at = order[np.minimum(np.searchsorted(before.key, key, sorter=order), len(order) - 1)]
+        alike = (before.key[at] == key) & (before.mesh[at] == mesh)
+        alike &= (before.transforms[at] == transforms).all(axis=(1, 2))
+        row[alike] = at[alike]
+    new, kept = row < 0, row >= 0
+    counts = np.diff(mesh_first_part)[mesh]
+    first_part = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    owner = np.repeat(np.arange(n), counts)
+    rank = np.arange(len(owner)) - first_part[owner]
+    part = mesh_first_part[mesh][owner] + rank
+    lowers, uppers = np.empty((n, 3), np.float32), np.empty((n, 3), np.float32)
+    inverse = np.empty((n, 4, 4), np.float32)
+    part_lowers = np.empty((len(part), 3), np.float32)
+    part_uppers = np.empty((len(part), 3), np.float32)
+    lowers[new], uppers[new] = _world_boxes(mesh_box[mesh[new]], transforms[new])
+    inverse[new] = np.linalg.inv(transforms[new])
+    fresh = new[owner]
+    part_lowers[fresh], part_uppers[fresh] = _world_boxes(part_box[part[fresh]], transforms[owner[fresh]])
+    if kept.any():
+        for mine, theirs in ((lowers, before.lowers), (uppers, before.uppers), (inverse, before.inverse)):
+            mine[kept] = theirs[row[kept]]
+        source = before.first_part[row[owner[~fresh]]] + rank[~fresh]
+        part_lowers[~fresh] = before.part_lowers[source]
+        part_uppers[~fresh] = before.part_uppers[source]
+    return _Placed(
+        cell,
+        key,
+        mesh,
+        transforms,
+        lowers,
+        uppers,
+        inverse,
+        first_part,
+        owner,
+        part,
+        part_lowers,
+        part_uppers,
+    )
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> bool:
