@@ -73,7 +73,7 @@ CATALOG = Catalog(
 
 
 def declare_all() -> None:
-    """Import every parameter module so the registry holds the whole table (``tests/test_params.py``
+    """Import every parameter module so the registry holds the whole table (``tests/test_params_registry.py``
     checks that the nodes declare nothing more).
 
     The global registry calls this itself before its first read; nobody else needs to.

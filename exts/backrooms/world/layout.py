@@ -134,18 +134,13 @@ class CellBlock:
         return self.kind.shape
 
     def crop(self, x0: int, z0: int, x1: int, z1: int) -> CellBlock:
-        """The cells [x0, x1) x [z0, z1) in world cell coordinates (must lie inside this block)."""
+        """The cells [x0, x1) x [z0, z1) in world cell coordinates (must lie inside this block), in
+        arrays of their own: a chunk the world keeps from a block must not hold the whole block."""
         rows = slice(z0 - self.z0, z1 - self.z0)
         cols = slice(x0 - self.x0, x1 - self.x0)
-        arrays = {
-            f.name: getattr(self, f.name)[rows, cols] for f in fields(self) if f.name not in ("x0", "z0")
-        }
+        names = [f.name for f in fields(self) if f.name not in ("x0", "z0")]
+        arrays = {name: getattr(self, name)[rows, cols].copy() for name in names}
         return CellBlock(x0, z0, **arrays)
-
-    def copy(self) -> CellBlock:
-        """The same cells in arrays of their own (a crop's are views that keep its block alive)."""
-        arrays = {f.name: getattr(self, f.name) for f in fields(self)}
-        return CellBlock(**{k: v.copy() if isinstance(v, np.ndarray) else v for k, v in arrays.items()})
 
 
 class _Keys:

@@ -140,7 +140,7 @@ class World:
         n = self.spec.chunk_size
         block = generate_block(self.spec, min(xs), min(zs), max(xs) + 1, max(zs) + 1)
         for cx, cz in new:
-            cells = block.crop(cx * n, cz * n, (cx + 1) * n, (cz + 1) * n).copy()
+            cells = block.crop(cx * n, cz * n, (cx + 1) * n, (cz + 1) * n)
             self._keep(self._structures, (cx, cz), cells)
             self._keep(self._chunks, (cx, cz), cells)
 
