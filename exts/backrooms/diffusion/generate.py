@@ -141,14 +141,16 @@ def splat_index(
 @wp.kernel
 def fill_holes(
     depth: wp.array2d(dtype=wp.float32),
+    listed: wp.array(dtype=wp.int32),
     index_in: wp.array2d(dtype=wp.int32),
-    first_row: int,
     index_out: wp.array2d(dtype=wp.int32),
 ):
-    """One pass: an empty pixel takes the farthest (background) key pixel among its 8 neighbours."""
-    row, j = wp.tid()
-    i = row + first_row
+    """One pass over the pixels ``listed`` (y * width + x): an empty pixel takes the farthest
+    (background) key pixel among its 8 neighbours. Every other pixel holds the same key pixel in
+    ``index_in`` and ``index_out`` already."""
+    at = listed[wp.tid()]
     h, w = index_in.shape[0], index_in.shape[1]
+    i, j = at // w, at % w
     best = index_in[i, j]
     if best < 0:
         far = -1.0
@@ -457,6 +459,7 @@ class FrameGenerator:
         self._splatted = wp.zeros(shape, dtype=wp.int32, device=device)
         self._revealed = wp.zeros(shape, dtype=wp.int32, device=device)  # after the first fill pass
         self._index = [wp.zeros(shape, dtype=wp.int32, device=device) for _ in range(2)]
+        self._every_pixel = wp.array(np.arange(width * height, dtype=np.int32), device=device)
         self._grid = wp.zeros((*shape, 2), dtype=wp.float32, device=device)
         self._valid = wp.zeros(shape, dtype=wp.float32, device=device)
         self._unread = wp.zeros((1, 1), dtype=wp.uint8, device=device)  # ``revealed`` when not ``exact``
@@ -515,10 +518,13 @@ class FrameGenerator:
         wp.launch(
             splat_index, size, [self._landing, self._reach, self._zbuf, self._splatted], device=self.device
         )
+        holes = self._holes()
+        for target in (self._revealed, *self._index):  # a pass writes only the holes
+            wp.copy(target, self._splatted)
         current = self._splatted
         for n in range(FILL_PASSES):
             target = self._revealed if n == 0 else self._index[n % 2]
-            self._bands.launch_split(fill_holes, self.height, [self._depth, current], [target], self.width)
+            wp.launch(fill_holes, holes.shape, [self._depth, holes, current], [target], device=self.device)
             current = target
         key = [self._rgb, self._depth, self._normals, self._ids, self._reach, self._seen]
         # still empty after the first pass: wider than a crack, newly seen
@@ -534,6 +540,14 @@ class FrameGenerator:
             wp.launch(put_listed, listed.shape, [listed, smoothed], [product[RGB]], device=self.device)
         if self._light_changed(product, cam):
             self._relighter.codes(product[RGB], traced)
+
+    def _holes(self) -> wp.array:
+        """The pixels (y * width + x) the fill passes visit: on the CPU those no key pixel landed
+        on (a few percent: six passes over the whole frame were a tenth of a generated frame's
+        time); on CUDA every pixel, so the host never waits for the device to count them."""
+        if self.device != "cpu":
+            return self._every_pixel
+        return wp.array(np.flatnonzero(self._splatted.numpy() < 0).astype(np.int32), device=self.device)
 
     def relit_history(self, product: RenderProduct) -> Callable[[torch.Tensor], torch.Tensor] | None:
         """For a traced frame: what re-lights an image of the key frame's (in [0, 1], warped to this
