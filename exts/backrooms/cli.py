@@ -110,7 +110,8 @@ def run_render(args: argparse.Namespace) -> int:
         engine=engine,
         params_at=params_at,
     )
-    print(f"wrote {len(manifest.frames)} frames and {args.out / manifest.video}")
+    count = len(manifest.frames)
+    print(f"wrote {count} frame{'' if count == 1 else 's'} and {args.out / manifest.video}")
     return 0
 
 

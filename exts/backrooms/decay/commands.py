@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         count = decay_video(
             args.input, args.output, params, args.seed, args.device, args.audio, progress=not args.quiet
         )
-        print(f"wrote {count} frames to {args.output}")
+        print(f"wrote {count} frame{'' if count == 1 else 's'} to {args.output}")
     return 0
 
 
