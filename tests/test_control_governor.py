@@ -12,7 +12,15 @@ import numpy as np
 import pytest
 
 from backrooms.control.clock import FrameClock
-from backrooms.control.governor import JUDGED, LADDER, SETTLE, UP_WINDOWS, FrameRateGovernor, window_frames
+from backrooms.control.governor import (
+    JUDGED,
+    LADDER,
+    LATE_AT_BOTTOM,
+    SETTLE,
+    UP_WINDOWS,
+    FrameRateGovernor,
+    window_frames,
+)
 from backrooms.control.inbox import Inbox
 from backrooms.control.live import LiveLoop
 from backrooms.control.tally import Tally
@@ -63,6 +71,33 @@ def test_late_frames_step_down_the_ladder_one_judged_window_at_a_time():
     assert [proposal for _, proposal in steps] == list(LADDER[1:])
     assert governor.state() == f"{len(LADDER)}/{len(LADDER)}"
     assert _until_change_at(governor, cost, limit=200)[1] == {}  # nothing left to give
+
+
+def test_the_lowest_step_still_late_asks_once_for_a_frame_more_of_latency():
+    """At the last step a late window has no step left to take: after ``LATE_AT_BOTTOM`` of them in
+    a row the governor asks the loop for one frame more of latency, once; a window on time between
+    them starts the count again."""
+    governor = FrameRateGovernor(FPS, _start(len(LADDER) - 1))
+    window = window_frames(FPS)
+
+    def frames(cost: float, count: int) -> list[bool]:
+        asked = []
+        for _ in range(count):
+            governor.observe(cost * BUDGET)
+            asked.append(governor.deeper())
+        return asked
+
+    def windows(cost: float, count: int) -> list[bool]:
+        return frames(cost, count * window)
+
+    assert not any(frames(1.5, SETTLE))  # the first frames are not judged
+    assert not any(windows(1.5, LATE_AT_BOTTOM - 1))  # one window short
+    assert not any(windows(0.9, 1))  # on time: the count starts again
+    asked = windows(1.5, LATE_AT_BOTTOM + 4)
+    assert asked.count(True) == 1
+    assert asked.index(True) == LATE_AT_BOTTOM * window - 1  # at the end of the last late window
+    assert governor.changes({}) == {}  # no step: the ladder is at its end
+    assert not any(windows(3.0, 10))  # once a session
 
 
 def test_a_step_down_that_is_no_faster_is_taken_back_and_the_ladder_ends_above_it(caplog):

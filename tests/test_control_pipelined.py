@@ -73,6 +73,57 @@ def test_live_shows_each_frame_two_frames_late_with_the_bytes_its_take_replays(t
     ]
 
 
+class _DeepenAt:
+    """Stands in for the frame-rate governor's decision (labelled: ``test_control_governor`` tests
+    when it asks): a frame more of latency, asked for at the start of frame ``at``."""
+
+    def __init__(self, at: int, loop_frame) -> None:
+        self.at, self.loop_frame = at, loop_frame
+
+    def changes(self, _sent):
+        return {}
+
+    def deeper(self) -> bool:
+        return self.loop_frame() == self.at
+
+    def observe(self, _seconds) -> None:
+        pass
+
+    def state(self) -> str:
+        return "held"
+
+
+def test_a_loop_that_deepens_mid_take_shows_every_frame_once_in_order_with_its_bytes(tmp_path):
+    """Frame 6 starts with a frame more under way: nothing new is shown while it starts, every
+    frame is still shown once and in order, three frames late from then on, with the bytes a
+    replay of the take renders; the clock names frames for timetags with the new latency."""
+    recipe = load_recipe(None).with_overrides(width=64, height=48)
+    take = tmp_path / "take.jsonl"
+    frames = GraphFrames(recipe, sound=False)
+    store = ParamStore(REGISTRY, dict(recipe.params))
+    start = store.snapshot()
+    inbox = Inbox(start, FrameClock(recipe.fps, frames.latency), Tally())
+    loop = LiveLoop(
+        store, inbox, Smoother(REGISTRY, start, recipe.fps, 0.1), frames, Recorder(take, {}, start)
+    )
+    loop.governor = _DeepenAt(6, lambda: loop.frame)
+    shown: list[tuple[int, int, bytes]] = []
+    loop.sinks.append(
+        lambda frame, rgb, _s: shown.append((frame, loop.frame, np.array(rgb.numpy()).tobytes()))
+    )
+    loop.run(FRAMES)
+    frames.executor.close()
+    assert [frame for frame, _, _ in shown] == list(range(FRAMES))
+    lag = {frame: started - frame for frame, started, _ in shown[: FRAMES - frames.latency]}
+    assert lag == {f: LATENCY if f < 4 else LATENCY + 1 for f in lag}, lag
+    assert frames.latency == loop.latency == inbox.clock.latency == LATENCY + 1
+    assert not frames.deepen() and frames.latency == LATENCY + 1  # one frame more, no further
+    serial = Executor(
+        tuple(recipe.nodes), frames.executor.context, load_automation(take).params_at, pipeline=False
+    )
+    assert all(rgb == np.array(serial.render(f)[RGB].numpy()).tobytes() for f, _, rgb in shown)
+
+
 def test_a_timetag_names_the_frame_shown_at_its_instant():
     plain, piped = FrameClock(24.0), FrameClock(24.0, latency=2)
     when = time.time() + 1.0

@@ -165,7 +165,7 @@ def _live_peak_rss(width: int, height: int, frames: int) -> float:
 def _live_rate(width: int, height: int, seconds: float, hold: bool, device: str = "cpu") -> tuple[float, str]:
     """The frame rate ``backrooms live`` plays the default recipe at, over the last third of
     ``seconds`` of play at the recipe's fps, with the rate held (``control.governor``) or not, and
-    the governor's step by then."""
+    the governor's step and the loop's latency by then."""
     from backrooms.control.live import achieved_fps
     from backrooms.control.session import GraphFrames, LiveOptions, LiveSession
     from backrooms.params import REGISTRY
@@ -178,10 +178,10 @@ def _live_rate(width: int, height: int, seconds: float, hold: bool, device: str 
         runner.start()
         time.sleep(seconds)
         rate = achieved_fps(tuple(live.loop.frame_starts), time.perf_counter(), seconds / 3)
-        state = live.loop.stats()["quality"]
+        stats = live.loop.stats()
         live.loop.stop()
         runner.join()
-    return rate, state
+    return rate, f"{stats['quality']}, latency {stats['latency']}"
 
 
 def _chain_rows(sizes: tuple[tuple[int, int], ...], quick: bool, device: str) -> list[Measurement]:
@@ -231,7 +231,7 @@ def _cpu(quick: bool) -> list[Measurement]:
             )
         unheld, _ = _live_rate(320, 240, 30.0, hold=False)
         held, step = _live_rate(320, 240, 30.0, hold=True)
-        note = f"live's default; step {step} of control.governor.LADDER after 30 s; {unheld:.1f} not held"
+        note = f"live's default; step {step} (control.governor.LADDER) after 30 s; {unheld:.1f} not held"
         out.append(Measurement(AREA, "backrooms live 320x240 frame rate, rate held", held, "fps", note))
     return out
 

@@ -43,6 +43,11 @@ class FrameClock:
                 self._start = now - frame / self.fps
             self.current = frame
 
+    def set_latency(self, latency: int) -> None:
+        """The picture now trails the frame started by ``latency`` frames (the loop deepened)."""
+        with self._lock:
+            self.latency = latency
+
     def frame_for(self, wall_time: float) -> int:
         """The frame to start so that it is shown in the first frame slot at or after the Unix time
         ``wall_time``."""

@@ -92,11 +92,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     live.add_argument(
         "--latency",
         type=count,
-        default=LATENCY,
+        default=None,
         metavar="FRAMES",
         help="frames the picture trails the controls: the graph works on the next ones meanwhile, "
-        "both cores busy; 0 shows each frame as it is made, at a lower rate "
-        "(default %(default)s; docs/live.md)",
+        "both cores busy; 0 shows each frame as it is made, at a lower rate (default "
+        f"{LATENCY}, and {LATENCY + 1} once frames run late at the frame-rate hold's lowest step; "
+        "given, it stays; docs/live.md)",
     )
     live.set_defaults(func=run_live)
 
@@ -113,7 +114,7 @@ def run_live(args: argparse.Namespace) -> int:
 
     if not 0 <= args.smoothing <= 10:
         raise UserError(f"--smoothing {args.smoothing}: expected 0 to 10 seconds")
-    if args.latency > MAX_LATENCY:
+    if args.latency is not None and args.latency > MAX_LATENCY:
         raise UserError(f"--latency {args.latency}: expected 0 to {MAX_LATENCY} frames")
     AllowList(args.bind, args.allow_remote, args.allow, args.allow_host)  # refuse bad options early
     recipe, params = recipe_from_args(args)
@@ -137,7 +138,9 @@ def run_live(args: argparse.Namespace) -> int:
     )
     ndi = start_ndi(args.ndi, recipe.width, recipe.height, recipe.fps) if args.ndi else None
     try:
-        render = GraphFrames(recipe, sound=ndi is not None, latency=args.latency)  # sound only for NDI
+        latency = LATENCY if args.latency is None else args.latency  # given: it stays
+        deepest = latency + 1 if args.latency is None else latency
+        render = GraphFrames(recipe, ndi is not None, latency, deepest)  # sound only for NDI
         session = LiveSession(REGISTRY, dict(params), recipe.fps, render, options, recipe.to_json())
     except BaseException as exc:
         if ndi is not None:
@@ -149,6 +152,8 @@ def run_live(args: argparse.Namespace) -> int:
         size, nodes = f"{recipe.width}x{recipe.height}", ", ".join(recipe.nodes)
         print(f"backrooms live: {size} at {recipe.fps:g} fps, nodes {nodes}")
         trail = f"{render.latency} frames ({1000 * render.latency / recipe.fps:.0f} ms)"
+        if options.hold_fps and render.deepest > render.latency:
+            trail += f", {render.deepest} if frames run late at the lowest step"
         print(f"  latency  the picture {trail} behind the controls")
         print(
             f"  OSC      udp://{args.bind}:{session.osc.udp_port}  tcp://{args.bind}:{session.osc.tcp_port}"
@@ -166,8 +171,12 @@ def run_live(args: argparse.Namespace) -> int:
             print(f"  NDI      {ndi.name}")
         link = start_link() if args.link else None
         if link is not None:
-            shown = render.latency / recipe.fps  # seconds from a frame's start to its showing
-            render.beat = lambda snapshot: on_the_beat(snapshot, ahead(link.state(), shown, QUANTUM), QUANTUM)
+
+            def on_beat(snapshot):  # the phase the beat will have when the frame is shown
+                shown = render.latency / recipe.fps  # read each frame: the loop may deepen
+                return on_the_beat(snapshot, ahead(link.state(), shown, QUANTUM), QUANTUM)
+
+            render.beat = on_beat
             print(f"  Link     {link.tempo:g} BPM, {link.peers} peers")
         tempo = (lambda: link.tempo) if link is not None else (lambda: 120.0)
         control = SceneControl(book, session.store, session.inbox, session.tally, recipe.fps, tempo)

@@ -22,6 +22,11 @@ program's load can make a step that helps look useless; on the 2-core Xeon, `bac
 latency 2 played step 5 no faster than step 4: 19.9-20.7 fps against 20.4-21.1 at 320x240, 5.8
 against 6.6 at 640x480; docs/live.md). A controller that sets either
 knob takes them over for the rest of the session (the governor stops, once, with a log line).
+
+When the lowest step it may take still runs late for ``LATE_AT_BOTTOM`` windows in a row, the
+governor asks the loop, once a session, for one more frame of latency (:meth:`deeper`): a traced
+frame costs several times a generated one, and a frame more under way evens that out, as a jitter
+buffer does (measured in docs/live.md, "Latency").
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ ROOM = 0.6  # a step up needs windows whose median fits in this share of the bud
 UP_WINDOWS = 8  # that many windows in a row before the first step up (doubled after each failed one)
 GAIN = 0.97  # a step down must bring the median frame time down to this share of what called for it
 JUDGED = 2  # in one of this many windows: one window of six frames can be a stall's
+LATE_AT_BOTTOM = 4  # windows in a row over budget at the lowest step before a frame more of latency
 
 
 def window_frames(fps: float) -> int:
@@ -75,6 +81,9 @@ class FrameRateGovernor:
         self._retry = 0  # windows until a step taken back may be tried again
         self._retry_patience = UP_WINDOWS
         self._proposed: dict[str, Any] = {}
+        self._late_at_bottom = 0  # windows in a row over budget with no step left to take
+        self._deeper = False  # a frame more of latency asked for and not yet taken
+        self._asked_deeper = False  # asked once per session
 
     def observe(self, seconds: float) -> None:
         """One frame took ``seconds`` (its whole step: render and sinks)."""
@@ -104,8 +113,15 @@ class FrameRateGovernor:
             self._quiet = 0
             if judged_step_up:  # the step up did not fit: wait twice as long before the next one
                 self._patience *= 2
-            self._step(self.level + 1, median)
-        elif median < ROOM * self.budget:
+            if self.level < self._lowest:
+                self._step(self.level + 1, median)
+            else:
+                self._late_at_bottom += 1
+                if self._late_at_bottom >= LATE_AT_BOTTOM and not self._asked_deeper:
+                    self._deeper = self._asked_deeper = True
+            return
+        self._late_at_bottom = 0
+        if median < ROOM * self.budget:
             self._quiet += 1
             if self._quiet >= self._patience:
                 self._quiet = 0
@@ -155,6 +171,12 @@ class FrameRateGovernor:
             LOG.warning("live: a controller set %s: the frame rate is no longer held", taken)
         proposed, self._proposed = self._proposed, {}
         return proposed
+
+    def deeper(self) -> bool:
+        """Whether the loop should take one frame more of latency now (asked once per session, when
+        the lowest step keeps running late)."""
+        asked, self._deeper = self._deeper, False
+        return asked
 
     def state(self) -> str:
         """For the readout: the level held, or why none is."""

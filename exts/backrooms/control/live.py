@@ -106,6 +106,8 @@ class LiveLoop:
                 self.smoother.jump(key, value)
                 changes[key] = value
             self.inbox.announce(steps)  # the page and OSCQuery show the values in use
+            if self.governor.deeper():
+                self._deepen()
         changes.update(self.smoother.step())
         applied = self._apply(changes)
         snapshot = self.store.snapshot()
@@ -118,6 +120,21 @@ class LiveLoop:
             self._show(rgb)
         self.frame = frame + 1
         return snapshot
+
+    def _deepen(self) -> None:
+        """One frame more under way, if the render can take it (``GraphFrames.deepen``): this frame
+        shows nothing new, and from the next the picture trails the controls by a frame more."""
+        deepen = getattr(self.render, "deepen", None)
+        if deepen is None or not deepen():
+            return
+        self.latency = self.render.latency
+        self.clock.set_latency(self.latency)
+        LOG.warning(
+            "live: frames still late at the lowest step: the picture now trails the controls by %d "
+            "frames (%.0f ms)",
+            self.latency,
+            1000 * self.latency / self.clock.fps,
+        )
 
     def _show(self, rgb: Any) -> None:
         """The oldest frame under way is done: record its changes, hand it to the sinks."""

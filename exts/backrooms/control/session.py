@@ -63,17 +63,23 @@ class GraphFrames:
     shows frame N the stages work on N + 1 and N + 2, both cores busy (docs/live.md has the rates
     and what the latency costs). Each frame is rendered with its own snapshot, so a take replays it.
 
+    ``deepest``: the most frames of latency it may take on when the live loop asks (``deepen``: the
+    frame rate governor's last resort); by default one more than ``latency``.
+
     With ``sound=False`` the recipe's ``audio`` node is left out: nothing live would hear it (no NDI),
     and a take does not need it, since it records the knobs and the recipe, and a replay renders
     the sound again (the audio node is stateless and nothing downstream of it reads its samples).
     The returned buffer is reused by the next frame; sinks copy what they keep.
     """
 
-    def __init__(self, recipe: Recipe, sound: bool = True, latency: int = LATENCY) -> None:
+    def __init__(
+        self, recipe: Recipe, sound: bool = True, latency: int = LATENCY, deepest: int | None = None
+    ) -> None:
         self._snapshot: Snapshot | None = None
         leave_out = () if sound else (AUDIO,)
         self.executor = Executor.from_recipe(recipe, self._params_at, leave_out, flight=latency + 1)
         self.latency = latency if self.executor.stages else 0  # a graph without a render: no stages
+        self.deepest = latency + 1 if deepest is None else deepest
         self.audio: Any = None  # the samples of the frame returned last, when the graph has an audio node
         self.beat: Callable[[Snapshot], Snapshot] | None = None  # knobs that follow Link's beat
 
@@ -91,6 +97,15 @@ class GraphFrames:
             return self._rgb(self.executor.render(frame))
         self.executor.send(frame)
         return self._rgb(self.executor.receive()) if self.executor.under_way > self.latency else None
+
+    def deepen(self) -> bool:
+        """One frame more under way from the next call (which then returns None: nothing new to
+        show), up to ``deepest``; whether it was taken. A pipelined graph only."""
+        if not self.latency or self.latency >= self.deepest:
+            return False
+        self.latency += 1
+        self.executor.widen(self.latency + 1)
+        return True
 
     def finish(self) -> Iterator[Any]:
         """The ``rgb`` of each frame still under way, in order (the loop ends)."""

@@ -251,6 +251,19 @@ class Executor:
             self._flight.append((product, self._submit(product, params, traced is None, self._abandon)))
         self._sent = frame + 1
 
+    def widen(self, flight: int) -> None:
+        """Let ``flight`` frames be under way from now on (more than before: a live loop taking a
+        frame more of latency); a run under way gets the buffer sets it needs for them."""
+        self.flight = max(self.flight, flight)
+        if self._sent is None:  # the next run takes them when it starts
+            return
+        while len(self._run_sets) < max(self.flight, 3):
+            spare = next((s for s in self._sets if all(s is not r for r in self._run_sets)), None)
+            if spare is None:
+                spare = {}
+                self._sets.append(spare)
+            self._run_sets.append(spare)
+
     @property
     def under_way(self) -> int:
         """Frames sent and not yet received."""
