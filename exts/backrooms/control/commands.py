@@ -151,10 +151,10 @@ def run_live(args: argparse.Namespace) -> int:
     with session:
         size, nodes = f"{recipe.width}x{recipe.height}", ", ".join(recipe.nodes)
         print(f"backrooms live: {size} at {recipe.fps:g} fps, nodes {nodes}")
-        trail = f"{render.latency} frames ({1000 * render.latency / recipe.fps:.0f} ms)"
+        trail = f"{render.latency} frames ({1000 * render.latency / recipe.fps:.0f} ms) behind the controls"
         if options.hold_fps and render.deepest > render.latency:
-            trail += f", {render.deepest} if frames run late at the lowest step"
-        print(f"  latency  the picture {trail} behind the controls")
+            trail += f"; {render.deepest} if frames still run late at the lowest step"
+        print(f"  latency  the picture {trail}")
         print(
             f"  OSC      udp://{args.bind}:{session.osc.udp_port}  tcp://{args.bind}:{session.osc.tcp_port}"
         )
