@@ -33,46 +33,6 @@ FRAMES = 14
 SENT_AT = {2: {"decay.tracking": 0.9}, 4: {"render.flicker": 0.8, "decay.preset": "ep"}}
 
 
-def _play(recipe, take):
-    frames = GraphFrames(recipe, sound=False)
-    store = ParamStore(REGISTRY, dict(recipe.params))
-    start = store.snapshot()
-    inbox = Inbox(start, FrameClock(recipe.fps, frames.latency), Tally())
-    loop = LiveLoop(
-        store, inbox, Smoother(REGISTRY, start, recipe.fps, 0.1), frames, Recorder(take, {}, start)
-    )
-    shown: dict[int, tuple[int, bytes]] = {}
-
-    def sink(frame, rgb, snapshot):
-        shown[frame] = (loop.frame, np.array(rgb.numpy()).tobytes())  # loop.frame: the frame started
-        inbox.submit(SENT_AT.get(frame, {}))
-
-    loop.sinks.append(sink)
-    loop.run(FRAMES)
-    frames.executor.close()
-    return frames, shown
-
-
-def test_live_shows_each_frame_two_frames_late_with_the_bytes_its_take_replays(tmp_path):
-    recipe = load_recipe(None).with_overrides(width=64, height=48)
-    take = tmp_path / "take.jsonl"
-    frames, shown = _play(recipe, take)
-    assert frames.latency == LATENCY == 2  # pipelined (a graph without stages has none)
-    assert sorted(shown) == list(range(FRAMES))  # every frame shown, the last ones after the loop ended
-    assert [started - frame for frame, (started, _) in sorted(shown.items())][: FRAMES - LATENCY] == [
-        LATENCY
-    ] * (FRAMES - LATENCY)
-    automation = load_automation(take)
-    assert automation.params_at(FRAMES - 1)["decay.preset"] == "ep"  # the changes are in the take
-    serial = Executor(tuple(recipe.nodes), frames.executor.context, automation.params_at, pipeline=False)
-    replayed = {f: np.array(serial.render(f)[RGB].numpy()).tobytes() for f in range(FRAMES)}
-    changed = [f for f in range(1, FRAMES) if replayed[f] != replayed[f - 1]]
-    assert changed  # the knobs moved the picture
-    assert all(shown[f][1] == replayed[f] for f in range(FRAMES)), [
-        f for f in range(FRAMES) if shown[f][1] != replayed[f]
-    ]
-
-
 class _DeepenAt:
     """Stands in for the frame-rate governor's decision (labelled: ``test_control_governor`` tests
     when it asks): a frame more of latency, asked for at the start of frame ``at``."""
@@ -93,12 +53,9 @@ class _DeepenAt:
         return "held"
 
 
-def test_a_loop_that_deepens_mid_take_shows_every_frame_once_in_order_with_its_bytes(tmp_path):
-    """Frame 6 starts with a frame more under way: nothing new is shown while it starts, every
-    frame is still shown once and in order, three frames late from then on, with the bytes a
-    replay of the take renders; the clock names frames for timetags with the new latency."""
-    recipe = load_recipe(None).with_overrides(width=64, height=48)
-    take = tmp_path / "take.jsonl"
+def _play(recipe, take, deepen_at: int | None = None):
+    """Play ``FRAMES`` live, sending ``SENT_AT``; (the graph, the loop, [(frame shown, frame started
+    then, its bytes)] in the order shown). ``deepen_at``: the frame that starts a frame more latency."""
     frames = GraphFrames(recipe, sound=False)
     store = ParamStore(REGISTRY, dict(recipe.params))
     start = store.snapshot()
@@ -106,22 +63,59 @@ def test_a_loop_that_deepens_mid_take_shows_every_frame_once_in_order_with_its_b
     loop = LiveLoop(
         store, inbox, Smoother(REGISTRY, start, recipe.fps, 0.1), frames, Recorder(take, {}, start)
     )
-    loop.governor = _DeepenAt(6, lambda: loop.frame)
+    if deepen_at is not None:
+        loop.governor = _DeepenAt(deepen_at, lambda: loop.frame)
     shown: list[tuple[int, int, bytes]] = []
-    loop.sinks.append(
-        lambda frame, rgb, _s: shown.append((frame, loop.frame, np.array(rgb.numpy()).tobytes()))
-    )
+
+    def sink(frame, rgb, snapshot):
+        shown.append((frame, loop.frame, np.array(rgb.numpy()).tobytes()))  # loop.frame: the frame started
+        inbox.submit(SENT_AT.get(frame, {}))
+
+    loop.sinks.append(sink)
     loop.run(FRAMES)
     frames.executor.close()
-    assert [frame for frame, _, _ in shown] == list(range(FRAMES))
-    lag = {frame: started - frame for frame, started, _ in shown[: FRAMES - frames.latency]}
-    assert lag == {f: LATENCY if f < 4 else LATENCY + 1 for f in lag}, lag
-    assert frames.latency == loop.latency == inbox.clock.latency == LATENCY + 1
-    assert not frames.deepen() and frames.latency == LATENCY + 1  # one frame more, no further
+    return frames, loop, shown
+
+
+def _replayed(recipe, frames, take) -> dict[int, bytes]:
+    """Every frame of the take rendered again by a plain serial executor."""
     serial = Executor(
         tuple(recipe.nodes), frames.executor.context, load_automation(take).params_at, pipeline=False
     )
-    assert all(rgb == np.array(serial.render(f)[RGB].numpy()).tobytes() for f, _, rgb in shown)
+    return {f: np.array(serial.render(f)[RGB].numpy()).tobytes() for f in range(FRAMES)}
+
+
+def test_live_shows_each_frame_two_frames_late_with_the_bytes_its_take_replays(tmp_path):
+    recipe = load_recipe(None).with_overrides(width=64, height=48)
+    take = tmp_path / "take.jsonl"
+    frames, _, shown = _play(recipe, take)
+    assert frames.latency == LATENCY == 2  # pipelined (a graph without stages has none)
+    assert [frame for frame, _, _ in shown] == list(range(FRAMES))  # the last ones after the loop ended
+    assert [started - frame for frame, started, _ in shown][: FRAMES - LATENCY] == [LATENCY] * (
+        FRAMES - LATENCY
+    )
+    automation = load_automation(take)
+    assert automation.params_at(FRAMES - 1)["decay.preset"] == "ep"  # the changes are in the take
+    replayed = _replayed(recipe, frames, take)
+    changed = [f for f in range(1, FRAMES) if replayed[f] != replayed[f - 1]]
+    assert changed  # the knobs moved the picture
+    assert all(rgb == replayed[f] for f, _, rgb in shown), [f for f, _, rgb in shown if rgb != replayed[f]]
+
+
+def test_a_loop_that_deepens_mid_take_shows_every_frame_once_in_order_with_its_bytes(tmp_path):
+    """Frame 6 starts with a frame more under way: nothing new is shown while it starts, every
+    frame is still shown once and in order, three frames late from then on, with the bytes a
+    replay of the take renders; the clock names frames for timetags with the new latency."""
+    recipe = load_recipe(None).with_overrides(width=64, height=48)
+    take = tmp_path / "take.jsonl"
+    frames, loop, shown = _play(recipe, take, deepen_at=6)
+    assert [frame for frame, _, _ in shown] == list(range(FRAMES))
+    lag = {frame: started - frame for frame, started, _ in shown[: FRAMES - frames.latency]}
+    assert lag == {f: LATENCY if f < 4 else LATENCY + 1 for f in lag}, lag
+    assert frames.latency == loop.latency == loop.clock.latency == LATENCY + 1
+    assert not frames.deepen() and frames.latency == LATENCY + 1  # one frame more, no further
+    replayed = _replayed(recipe, frames, take)
+    assert all(rgb == replayed[f] for f, _, rgb in shown)
 
 
 def test_a_timetag_names_the_frame_shown_at_its_instant():
