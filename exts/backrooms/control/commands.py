@@ -138,8 +138,8 @@ def run_live(args: argparse.Namespace) -> int:
     )
     ndi = start_ndi(args.ndi, recipe.width, recipe.height, recipe.fps) if args.ndi else None
     try:
-        latency = LATENCY if args.latency is None else args.latency  # given: it stays
-        deepest = latency + 1 if args.latency is None else latency
+        latency = LATENCY if args.latency is None else args.latency
+        deepest = None if args.latency is None else latency  # given, it stays; else GraphFrames' rule
         render = GraphFrames(recipe, ndi is not None, latency, deepest)  # sound only for NDI
         session = LiveSession(REGISTRY, dict(params), recipe.fps, render, options, recipe.to_json())
     except BaseException as exc:

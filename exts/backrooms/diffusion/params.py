@@ -3,11 +3,10 @@ the live page, Kit's panel) holds them without importing torch."""
 
 from __future__ import annotations
 
-from backrooms.diffusion import checkpoint_params  # noqa: F401  (declares the checkpoint-only knobs)
+from backrooms.diffusion.checkpoint_params import NODE  # importing it declares the checkpoint-only knobs
 from backrooms.diffusion.styles import DEFAULT_STYLE, find_style
 from backrooms.params import declare
 
-NODE = "diffusion"
 BACKENDS = ("auto", "torch", "onnx", "tensorrt")  # where the model may run (``backends.load_stylizer``)
 
 declare(
