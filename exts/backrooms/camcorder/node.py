@@ -9,7 +9,7 @@ meters, so ``history`` asks the executor to replay exactly those after a seek.
 
 from __future__ import annotations
 
-from backrooms.camcorder.exposure import Servos, memory
+from backrooms.camcorder.exposure import Automatics, Servos, memory
 from backrooms.camcorder.params import NODE
 from backrooms.camcorder.pipeline import Camcorder
 from backrooms.graph.node import GraphContext, Node
@@ -37,13 +37,23 @@ class CamcorderNode(Node):
     def process(self, product: RenderProduct, params: Snapshot) -> None:
         values = params.node(NODE)
         frame = product.frame
-        if self._last_frame is not None and frame != self._last_frame + 1:
-            self.reset()
+        auto = self._servo(product, values)
         depth, motion = product.allocate(DEPTH), product.allocate(MOTION_VECTORS)
-        meter = self.camera.meter(product[RGB], depth, values)
-        auto = self.servos.update(frame, meter, values)
         seed = warp_seed(self.context.seed, NODE, "noise", frame)
         self.camera.spill(auto.ev)
         self.camera.expose(auto, values, depth, motion, self.context.fps, seed, product[RGB])
         product.meta[NODE] = auto
+
+    def advance(self, product: RenderProduct, params: Snapshot) -> None:
+        """The servos alone: what they remember is each frame's meter (``history``)."""
+        self._servo(product, params.node(NODE))
+
+    def _servo(self, product: RenderProduct, values: dict) -> Automatics:
+        """Meter the frame and move the automatics to it (a frame that does not follow the last
+        one starts them afresh)."""
+        frame = product.frame
+        if self._last_frame is not None and frame != self._last_frame + 1:
+            self.reset()
+        meter = self.camera.meter(product[RGB], product.allocate(DEPTH), values)
         self._last_frame = frame
+        return self.servos.update(frame, meter, values)

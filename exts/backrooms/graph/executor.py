@@ -24,6 +24,7 @@ from backrooms.warp_start import start_warp
 ParamsAt = Callable[[int], Snapshot]
 PAUSE_AHEAD = 12  # frames traced here only after a frame traced ahead was made stale by a change
 SLACK = 1  # buffer sets a stream keeps beyond one per stage and the caller's: evens out uneven frames
+SKIP, ADVANCE, PROCESS = "skip", "advance", "process"  # what a node does on a replayed frame
 
 
 class Abandoned(Exception):
@@ -46,7 +47,8 @@ class Executor:
     ``render(frame)`` works for any frame: when it does not follow the previous one, temporal
     nodes are reset and replayed from the earliest frame any of them needs (``Node.history``), or
     carry on to it when they are no further back than that, so a render started at frame 10
-    matches frames 10.. of a render started at 0.
+    matches frames 10.. of a render started at 0. Each node replays only from the frame it needs
+    and, until the next node reads its output, only advances its state (``Node.advance``).
     The returned product's buffers are reused by the next call but one: copy what must outlive it.
 
     Pipelined: when the first node is ``render`` (stateless: any frame renders alone), frame N+1 is
@@ -143,10 +145,19 @@ class Executor:
         inputs exact from ``h``, so every node before it must have replayed from its own history
         of ``h`` (histories never decrease with the frame).
         """
+        return self.replay_starts(frame)[0]
+
+    def replay_starts(self, frame: int) -> list[int]:
+        """Per node, the first frame a seek to ``frame`` runs it for (``first_needed`` is the first
+        node's): each node from its own history of the frame where the node after it starts, so
+        nodes late in the chain skip most of a long replay (a seek at the defaults replays the
+        render and the diffusion node about 150 frames, the camcorder 71, the tape none)."""
+        starts = [frame] * len(self.nodes)
         start = frame
-        for node in reversed(self.nodes):
-            start = min(start, node.history(start, self.params_at(start)))
-        return max(0, start)
+        for i in reversed(range(len(self.nodes))):
+            start = min(start, self.nodes[i].history(start, self.params_at(start)))
+            starts[i] = max(0, start)
+        return starts
 
     def render(self, frame: int, inputs: Mapping[str, Any] | None = None) -> RenderProduct:
         """Run the nodes for ``frame``.
@@ -158,19 +169,31 @@ class Executor:
         self._end_run()  # a stream under way, if any, ends here
         if frame != self._next_frame:
             self._take_ahead(None)
-            since = self._next_frame  # the nodes carry on from there when a replay would start earlier
-            if inputs is not None or since is None or not self.first_needed(frame) <= since < frame:
-                for node in self.nodes:
-                    node.reset()
-                since = frame if inputs is not None else self.first_needed(frame)
-                for node in self.nodes:
-                    node.catch_up(since, self.params_at)
-            for warm in range(since, frame):
-                self._run(warm, None)
+            self._seek(frame, inputs is None)
         product = self._run(frame, inputs)
         self._next_frame = frame + 1
         self._returned = product.buffers
         return product
+
+    def _seek(self, frame: int, replay: bool) -> None:
+        """Bring every node's state to just before ``frame``: the nodes carry on from where they
+        stopped when no node needs to go further back (a node that would start later is reset and
+        starts there), else each is reset and replayed from its own start (``replay_starts``; with
+        no ``replay``, a host's own frames, only reset). A node runs ``advance`` on the frames
+        before the next node's start, ``process`` after; the first node runs every frame."""
+        since = self._next_frame  # the nodes carry on from there when a replay would start earlier
+        starts = self.replay_starts(frame) if replay else [frame] * len(self.nodes)
+        carry_on = replay and since is not None and starts[0] <= since < frame
+        if not carry_on:
+            since = starts[0]
+        for node, start in zip(self.nodes, starts, strict=True):
+            if not carry_on or start > since:
+                node.reset()
+                node.catch_up(max(start, since), self.params_at)
+        reads = [*starts[1:], frame]  # the first frame whose output the next node reads
+        for warm in range(since, frame):
+            roles = [_role(warm, max(start, since), read) for start, read in zip(starts, reads, strict=True)]
+            self._run(warm, None, roles[1:])
 
     def stream(self, frames: Iterable[int]) -> Iterator[RenderProduct]:
         """The products of ``frames`` (any order; each contiguous run is pipelined), in that order.
@@ -356,14 +379,19 @@ class Executor:
             abandon.from_frame(product.frame + 1)
             raise
 
-    def _run(self, frame: int, inputs: Mapping[str, Any] | None) -> RenderProduct:
+    def _run(
+        self, frame: int, inputs: Mapping[str, Any] | None, roles: Sequence[str] | None = None
+    ) -> RenderProduct:
+        """Every node on ``frame``; ``roles``: what each node after the first does on a replayed
+        frame (``_role``)."""
         params = self.params_at(frame)
         product = self._take_ahead(frame if inputs is None else None, params)
         if product is None:  # the first frame, after a seek or a change: all here, then trace ahead
             product = self._product(frame, self._buffers)
             for name, source in (inputs or {}).items():
                 product.load(name, source)
-            self._process(self.nodes, product, params)
+            self._process(self.nodes[:1], product, params)
+            self._process(self.nodes[1:], product, params, roles)
             if inputs is None:
                 self._trace_ahead(product)
             return product
@@ -371,13 +399,21 @@ class Executor:
         with one_band() if tracing else contextlib.nullcontext():  # the trace takes the other cores
             with wp.ScopedDevice(self.context.device):
                 self.nodes[0].finish(product, params)
-            self._process(self.nodes[1:], product, params)
+            self._process(self.nodes[1:], product, params, roles)
         return product
 
-    def _process(self, nodes: Sequence[Node], product: RenderProduct, params: Snapshot) -> None:
+    def _process(
+        self,
+        nodes: Sequence[Node],
+        product: RenderProduct,
+        params: Snapshot,
+        roles: Sequence[str] | None = None,
+    ) -> None:
         with wp.ScopedDevice(self.context.device):
-            for node in nodes:
-                node.process(product, params)
+            for node, role in zip(nodes, roles or [PROCESS] * len(nodes), strict=True):
+                if role == SKIP:
+                    continue
+                (node.advance if role == ADVANCE else node.process)(product, params)
                 self._done[node] = product.frame
 
     def _trace_ahead(self, product: RenderProduct) -> bool:
@@ -420,6 +456,12 @@ class Executor:
             self._paused = PAUSE_AHEAD
             return None
         return job.result()  # a failure of the frame asked for is this frame's
+
+
+def _role(frame: int, start: int, read: int) -> str:
+    """What a node does on a replayed ``frame``: nothing before its ``start``, ``advance`` until
+    the next node reads its output (from ``read``), ``process`` from there."""
+    return SKIP if frame < start else ADVANCE if frame < read else PROCESS
 
 
 def stage_cuts(kinds: Sequence[str]) -> list[int]:

@@ -53,6 +53,11 @@ class Node:
     def process(self, product: RenderProduct, params: Snapshot) -> None:
         raise NotImplementedError
 
+    def advance(self, product: RenderProduct, params: Snapshot) -> None:
+        """A frame a seek replays whose output no later node reads: only the state has to move on
+        (the camcorder meters the frame for its servos and films nothing). By default ``process``."""
+        self.process(product, params)
+
     def trace(self, product: RenderProduct, params: Snapshot) -> None:
         """The part of ``process`` the pipelined executor may run a frame ahead, in another thread
         (a stateless first node only); ``finish`` does the rest with the frame's own knobs."""
