@@ -127,6 +127,8 @@ class Executor:
         self._run_sets: list[dict[str, wp.array]] = []  # the buffer sets of the run under way
         self._abandon: Abandon | None = None  # stops the run under way
         self._done: dict[Node, int] = {}  # the last frame each node processed
+        # during a seek's replay, each node after the first: (its start, the next node's) (``_role``)
+        self._replaying: dict[Node, tuple[int, int]] = {}
 
     @classmethod
     def from_recipe(
@@ -180,7 +182,9 @@ class Executor:
         stopped when no node needs to go further back (a node that would start later is reset and
         starts there), else each is reset and replayed from its own start (``replay_starts``; with
         no ``replay``, a host's own frames, only reset). A node runs ``advance`` on the frames
-        before the next node's start, ``process`` after; the first node runs every frame."""
+        before the next node's start, ``process`` after; the first node runs every frame. The
+        replayed frames stream through the stages, as a batch render's do, when there are stages.
+        """
         since = self._next_frame  # the nodes carry on from there when a replay would start earlier
         starts = self.replay_starts(frame) if replay else [frame] * len(self.nodes)
         carry_on = replay and since is not None and starts[0] <= since < frame
@@ -190,10 +194,25 @@ class Executor:
             if not carry_on or start > since:
                 node.reset()
                 node.catch_up(max(start, since), self.params_at)
+        if since == frame:
+            return
         reads = [*starts[1:], frame]  # the first frame whose output the next node reads
-        for warm in range(since, frame):
-            roles = [_role(warm, max(start, since), read) for start, read in zip(starts, reads, strict=True)]
-            self._run(warm, None, roles[1:])
+        self._replaying = {
+            node: (max(start, since), read)
+            for node, start, read in zip(self.nodes[1:], starts[1:], reads[1:], strict=True)
+        }
+        self._next_frame = since  # where every node is now
+        until = self._until  # a stream's own, when the seek starts one
+        try:
+            if self.stages:
+                for _ in self.stream(range(since, frame)):
+                    pass
+            else:
+                for warm in range(since, frame):
+                    self._run(warm, None)
+        finally:
+            self._replaying = {}
+            self._until = until
 
     def stream(self, frames: Iterable[int]) -> Iterator[RenderProduct]:
         """The products of ``frames`` (any order; each contiguous run is pipelined), in that order.
@@ -379,19 +398,14 @@ class Executor:
             abandon.from_frame(product.frame + 1)
             raise
 
-    def _run(
-        self, frame: int, inputs: Mapping[str, Any] | None, roles: Sequence[str] | None = None
-    ) -> RenderProduct:
-        """Every node on ``frame``; ``roles``: what each node after the first does on a replayed
-        frame (``_role``)."""
+    def _run(self, frame: int, inputs: Mapping[str, Any] | None) -> RenderProduct:
         params = self.params_at(frame)
         product = self._take_ahead(frame if inputs is None else None, params)
         if product is None:  # the first frame, after a seek or a change: all here, then trace ahead
             product = self._product(frame, self._buffers)
             for name, source in (inputs or {}).items():
                 product.load(name, source)
-            self._process(self.nodes[:1], product, params)
-            self._process(self.nodes[1:], product, params, roles)
+            self._process(self.nodes, product, params)
             if inputs is None:
                 self._trace_ahead(product)
             return product
@@ -399,22 +413,20 @@ class Executor:
         with one_band() if tracing else contextlib.nullcontext():  # the trace takes the other cores
             with wp.ScopedDevice(self.context.device):
                 self.nodes[0].finish(product, params)
-            self._process(self.nodes[1:], product, params, roles)
+            self._process(self.nodes[1:], product, params)
         return product
 
-    def _process(
-        self,
-        nodes: Sequence[Node],
-        product: RenderProduct,
-        params: Snapshot,
-        roles: Sequence[str] | None = None,
-    ) -> None:
+    def _process(self, nodes: Sequence[Node], product: RenderProduct, params: Snapshot) -> None:
+        """Run ``nodes`` on the product's frame; during a seek's replay, each as its ``_role``."""
+        frame = product.frame
         with wp.ScopedDevice(self.context.device):
-            for node, role in zip(nodes, roles or [PROCESS] * len(nodes), strict=True):
+            for node in nodes:
+                replaying = self._replaying.get(node)
+                role = PROCESS if replaying is None else _role(frame, *replaying)
                 if role == SKIP:
                     continue
                 (node.advance if role == ADVANCE else node.process)(product, params)
-                self._done[node] = product.frame
+                self._done[node] = frame
 
     def _trace_ahead(self, product: RenderProduct) -> bool:
         """Start tracing the frame after ``product``'s into the other buffer set (pipelined only);
