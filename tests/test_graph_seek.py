@@ -4,6 +4,7 @@ bytes of a long run, while the tape and the sound run no replayed frame at all."
 
 from collections import Counter
 
+import pytest
 import warp as wp
 
 from backrooms.graph.executor import Executor
@@ -15,11 +16,11 @@ from backrooms.params import ParamStore
 FPS = 8.0  # the camcorder's servos remember 24 frames
 
 
-def _executor() -> Executor:
+def _executor(pipeline: bool = True) -> Executor:
     recipe = load_recipe()
     snapshot = ParamStore(values={**recipe.params, "diffusion.reset_interval": 10}).snapshot()
     context = GraphContext(recipe.seed, 32, 24, FPS, "cpu")
-    return Executor(recipe.nodes, context, lambda _f: snapshot)
+    return Executor(recipe.nodes, context, lambda _f: snapshot, pipeline=pipeline)
 
 
 def _frame(product) -> tuple[bytes, bytes]:
@@ -43,13 +44,15 @@ def _counted(executor: Executor) -> Counter:
     return calls
 
 
-def test_a_seek_runs_each_node_from_its_own_start_with_the_bytes_of_a_long_run():
-    long_run = _executor()
+@pytest.mark.parametrize("pipeline", [True, False])  # the replay streamed through the stages, or not
+def test_a_seek_runs_each_node_from_its_own_start_with_the_bytes_of_a_long_run(pipeline):
+    long_run = _executor(pipeline=False)
     expected = {f: _frame(long_run.render(f)) for f in range(51)}
     long_run.close()
     assert len({rgb for rgb, _ in expected.values()}) == 51  # frames differ: the test can fail
 
-    executor = _executor()
+    executor = _executor(pipeline)
+    assert bool(executor.stages) == pipeline
     assert [node.kind for node in executor.nodes] == ["render", "diffusion", "camcorder", "decay", "audio"]
     # the camcorder needs 17.. (24 frames of meters), the diffusion node the traced frame before the
     # memory chain frame 17 shows began (4), the tape and the sound nothing before the frame
