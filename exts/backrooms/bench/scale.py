@@ -2,7 +2,8 @@
 
 Each engine renders the same frames into its own folder, start-up included (worker processes import
 torch and Warp, every shard replays its warm-up frames); Ray's cluster start is timed on its own,
-as a real cluster is started once, not per render.
+as a real cluster is started once, not per render. First, what one seek costs (a shard's start, a
+render's ``--start``): the replay of the frames the nodes' state needs.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from pathlib import Path
 
 from backrooms.batch import render_clip
 from backrooms.bench.core import Measurement
-from backrooms.graph.recipe import load_recipe
+from backrooms.graph.executor import Executor
+from backrooms.graph.recipe import Recipe, load_recipe
 from backrooms.params import ParamStore
 from backrooms.scale.engine import Engine
 from backrooms.scale.local import InProcessEngine, ProcessPoolEngine
@@ -42,6 +44,7 @@ def run(quick: bool, device: str = "auto") -> list[Measurement]:
     single = fps(InProcessEngine())
     pool = fps(ProcessPoolEngine(workers))
     results = [
+        _seek(recipe, 96 if quick else 240),
         Measurement(AREA, f"single process, {size}", single, "fps", "default recipe, in-process engine"),
         Measurement(AREA, f"process pool, {workers} workers", pool, "fps", "spawn + imports included"),
         Measurement(AREA, "process pool vs single process", pool / single, "x", "throughput ratio"),
@@ -63,3 +66,19 @@ def run(quick: bool, device: str = "auto") -> list[Measurement]:
         Measurement(AREA, "ray vs single process", on_ray / single, "x", "throughput ratio"),
         Measurement(AREA, "ray one-node cluster start-up", ray_start, "s"),
     ]
+
+
+def _seek(recipe: Recipe, frame: int) -> Measurement:
+    """The wall time of ``Executor.render(frame)`` after frame 0 (the start-up is not in it)."""
+    snapshot = ParamStore(values=recipe.params).snapshot()
+    executor = Executor.from_recipe(recipe, lambda _f: snapshot)
+    try:
+        executor.render(0)
+        replayed = frame - executor.first_needed(frame)
+        began = time.perf_counter()
+        executor.render(frame)
+        seconds = time.perf_counter() - began
+    finally:
+        executor.close()
+    size = f"{recipe.width}x{recipe.height}"
+    return Measurement(AREA, f"a seek to frame {frame}, {size}", seconds, "s", f"{replayed} frames replayed")
