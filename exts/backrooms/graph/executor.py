@@ -147,7 +147,7 @@ class Executor:
         inputs exact from ``h``, so every node before it must have replayed from its own history
         of ``h`` (histories never decrease with the frame).
         """
-        return self.replay_starts(frame)[0]
+        return min(self.replay_starts(frame), default=frame)  # the first node's
 
     def replay_starts(self, frame: int) -> list[int]:
         """Per node, the first frame a seek to ``frame`` runs it for (``first_needed`` is the first
@@ -187,9 +187,10 @@ class Executor:
         """
         since = self._next_frame  # the nodes carry on from there when a replay would start earlier
         starts = self.replay_starts(frame) if replay else [frame] * len(self.nodes)
-        carry_on = replay and since is not None and starts[0] <= since < frame
+        first = min(starts, default=frame)
+        carry_on = replay and since is not None and first <= since < frame
         if not carry_on:
-            since = starts[0]
+            since = first
         for node, start in zip(self.nodes, starts, strict=True):
             if not carry_on or start > since:
                 node.reset()
