@@ -230,6 +230,28 @@ def test_a_quiet_render_says_nothing_on_stderr(tmp_path, workers):
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
 
 
+@pytest.mark.parametrize("backend", ["tensorrt", "onnx"])
+def test_a_backend_says_only_its_own_line(tmp_path, backend):
+    """A backend that cannot load is one line, before any ONNX export; one that loads exports the
+    graph without torch's exporter warnings (six lines on stderr before the error, before)."""
+    from backrooms.diffusion.backends.tensorrt_backend import tensorrt_available
+
+    if backend == "tensorrt" and tensorrt_available():
+        pytest.skip("TensorRT is installed: the backend would load")
+    out = tmp_path / "out"
+    argv = ["render", "--frames", "1", "--size", "32x32", "--quiet", "--out", str(out)]
+    argv += ["--set", f"diffusion.backend={backend}"]
+    proc = subprocess.run([sys.executable, "-m", "backrooms.cli", *argv], capture_output=True, text=True)
+    if backend == "tensorrt":
+        assert proc.returncode == 2
+        assert proc.stderr == (
+            "backrooms: error: diffusion.backend=tensorrt: the tensorrt package is not installed "
+            "(pip install tensorrt)\n"
+        )
+    else:
+        assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+
+
 def test_starting_warp_passes_on_everything_but_the_missing_driver_line(monkeypatch, capfd):
     import os
 

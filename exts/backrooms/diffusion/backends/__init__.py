@@ -40,12 +40,11 @@ def load_stylizer(folder: Path, backend: str, device: str, prompt: str = "") -> 
         )
     if backend == "tensorrt":
         from backrooms.diffusion.backends.onnx_backend import export_onnx
-        from backrooms.diffusion.backends.tensorrt_backend import TensorRTDenoiser
+        from backrooms.diffusion.backends.tensorrt_backend import TensorRTDenoiser, require_tensorrt
 
-        return StylisePipeline(
-            TensorRTDenoiser(export_onnx(model, _cache(folder) / "denoiser.onnx"), multiple=model.multiple),
-            model.multiple,
-        )
+        trt = require_tensorrt()
+        onnx = export_onnx(model, _cache(folder) / "denoiser.onnx")
+        return StylisePipeline(TensorRTDenoiser(onnx, trt, multiple=model.multiple), model.multiple)
     raise UserError(f"diffusion.backend: unknown backend {backend!r} (known: {', '.join(BACKENDS)})")
 
 

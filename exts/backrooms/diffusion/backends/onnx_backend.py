@@ -21,9 +21,11 @@ def export_onnx(model: Denoiser, path: Path, height: int = 64, width: int = 64) 
     example = torch.zeros(1, IN_CHANNELS, height, width)
     model = model.to("cpu", torch.float32).eval()
     dims = {0: "batch", 2: "height", 3: "width"}
-    # The TorchScript exporter handles dynamic H/W without onnxscript; torch flags it as legacy.
+    # The TorchScript exporter handles dynamic H/W without onnxscript; torch flags it as legacy, and
+    # says (once per slice) that it cannot fold the model's strided slices: neither is the user's.
     with torch.inference_mode(), warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.filterwarnings("ignore", "Constant folding", UserWarning)
         torch.onnx.export(
             model,
             (example,),

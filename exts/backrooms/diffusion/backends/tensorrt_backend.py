@@ -28,7 +28,10 @@ def tensorrt_available() -> bool:
     return _trt is not None and torch.cuda.is_available()
 
 
-def _require(trt: ModuleType | None) -> ModuleType:
+def require_tensorrt(trt: ModuleType | None = None) -> ModuleType:
+    """The tensorrt module (``trt`` where a caller hands one in), or one line saying it is missing:
+    asked before the ONNX export it would build from, so a machine without it exports nothing."""
+    trt = trt or _trt
     if trt is None:
         raise UserError(
             "diffusion.backend=tensorrt: the tensorrt package is not installed (pip install tensorrt)"
@@ -53,7 +56,7 @@ def build_engine(
     smallest: int = 1,
 ) -> bytes:
     """Parse the ONNX, add an optimisation profile up to the render size, return the serialised plan."""
-    trt = _require(trt or _trt)
+    trt = require_tensorrt(trt)
     logger = trt.Logger(trt.Logger.WARNING)
     builder = trt.Builder(logger)
     network = builder.create_network(0)
@@ -80,7 +83,7 @@ class TensorRTDenoiser:
     larger frame."""
 
     def __init__(self, onnx_path: Path, trt: ModuleType | None = None, multiple: int = 1) -> None:
-        self.trt = _require(trt or _trt)
+        self.trt = require_tensorrt(trt)
         self.onnx_path = onnx_path
         self.multiple = multiple
         self._size: tuple[int, int] | None = None
