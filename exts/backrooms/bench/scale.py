@@ -19,9 +19,11 @@ from backrooms.bench.core import Measurement
 from backrooms.graph.executor import Executor
 from backrooms.graph.recipe import Recipe, load_recipe
 from backrooms.params import ParamStore
+from backrooms.params.store import Snapshot
 from backrooms.scale.engine import Engine
 from backrooms.scale.local import InProcessEngine, ProcessPoolEngine
 from backrooms.scale.ray_engine import QUIET, RayEngine
+from backrooms.scale.shard import FixedParams
 
 AREA = "scale"
 
@@ -44,7 +46,7 @@ def run(quick: bool, device: str = "auto") -> list[Measurement]:
     single = fps(InProcessEngine())
     pool = fps(ProcessPoolEngine(workers))
     results = [
-        _seek(recipe, 96 if quick else 240),
+        _seek(recipe, params, 96 if quick else 240),
         Measurement(AREA, f"single process, {size}", single, "fps", "default recipe, in-process engine"),
         Measurement(AREA, f"process pool, {workers} workers", pool, "fps", "spawn + imports included"),
         Measurement(AREA, "process pool vs single process", pool / single, "x", "throughput ratio"),
@@ -68,10 +70,9 @@ def run(quick: bool, device: str = "auto") -> list[Measurement]:
     ]
 
 
-def _seek(recipe: Recipe, frame: int) -> Measurement:
+def _seek(recipe: Recipe, params: Snapshot, frame: int) -> Measurement:
     """The wall time of ``Executor.render(frame)`` after frame 0 (the start-up is not in it)."""
-    snapshot = ParamStore(values=recipe.params).snapshot()
-    executor = Executor.from_recipe(recipe, lambda _f: snapshot)
+    executor = Executor.from_recipe(recipe, FixedParams(params))
     try:
         executor.render(0)
         replayed = frame - executor.first_needed(frame)
