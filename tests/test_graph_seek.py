@@ -58,7 +58,10 @@ def test_a_seek_runs_each_node_from_its_own_start_with_the_bytes_of_a_long_run(p
     # memory chain frame 17 shows began (4), the tape and the sound nothing before the frame
     assert executor.replay_starts(40) == [4, 4, 17, 40, 40]
     calls = _counted(executor)
+    told = []
+    executor.on_replay = lambda done, total: told.append((done, total))
     assert _frame(executor.render(40)) == expected[40]
+    assert told == [(done, 36) for done in range(37)]  # 4..39, then the frame asked for
     assert calls == {
         ("diffusion", "advance"): 13,  # 4..16: read by nobody, but its memory is (a process)
         ("diffusion", "process"): 37,  # those and 17..40
@@ -71,8 +74,10 @@ def test_a_seek_runs_each_node_from_its_own_start_with_the_bytes_of_a_long_run(p
     # a jump forward that every node can carry on to: the ones that start later than where the
     # nodes stopped (the tape, the sound) are reset there instead of running the frames between
     calls.clear()
+    told.clear()
     assert executor.replay_starts(50)[0] <= 41
     assert _frame(executor.render(50)) == expected[50]
+    assert told == [(done, 9) for done in range(10)]  # 41..49
     assert calls == {
         ("diffusion", "process"): 10,  # 41..50
         ("camcorder", "advance"): 9,  # 41..49

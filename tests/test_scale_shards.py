@@ -1,17 +1,18 @@
 """Shards in one process: the split, the warm-start, and the per-shard bookkeeping of the output folder."""
 
 import json
+import time
 
 import pytest
 
 from backrooms.batch import job_record, render_clip, render_one_shard
 from backrooms.cli import main
 from backrooms.errors import UserError
-from backrooms.io.manifest import PartLog, frame_file, job_key
+from backrooms.io.manifest import PartLog, frame_file, job_key, replay_progress
 from backrooms.io.mp4 import read_mp4
 from backrooms.scale.engine import make_engine
 from backrooms.scale.local import InProcessEngine
-from backrooms.scale.progress import PartCounter
+from backrooms.scale.progress import PartCounter, shard_progress
 from backrooms.scale.shard import FixedParams, Shard, ShardJob, plan_shards, render_shard
 from scale_nodes import tape_recipe
 
@@ -57,6 +58,36 @@ def test_shards_starting_mid_period_warm_start_to_the_same_bytes(tmp_path):
     render(out, resume=True)
     assert frames_of(out) == frames_of(tmp_path / "one")
     assert len(frames_of(out)) == 24
+
+
+def test_a_shard_says_how_far_its_seek_has_replayed_and_leaves_no_replay_file(tmp_path, monkeypatch):
+    told = []
+    real = PartLog.replaying
+
+    def replaying(log, done, total):
+        real(log, done, total)
+        told.append((done, total, log.replay.read_text() if log.replay.exists() else None))
+
+    monkeypatch.setattr(PartLog, "replaying", replaying)
+    key = job_key(job_record(tape_recipe(24), PARAMS.snapshot, 0))
+    (tmp_path / "frames").mkdir()
+    render_shard(ShardJob(tape_recipe(24), PARAMS, tmp_path, key), Shard(tuple(range(13, 24))))
+    # frames 8..12 replayed (the tape's state restarts at 8), then the shard's end says it again
+    assert told == [*((d, 5, f"{d} 5\n") for d in range(5)), (5, 5, None), (0, 0, None)]
+    assert not list((tmp_path / "parts").glob("*.replay"))
+
+
+def test_the_bar_shows_the_replay_of_this_jobs_shards_only(tmp_path, capsys):
+    PartLog(tmp_path, "job1_shard_000000").replaying(3, 10)
+    PartLog(tmp_path, "job1_shard_000020").replaying(1, 4)
+    PartLog(tmp_path, "job2_shard_000000").replaying(5, 9)
+    (tmp_path / "parts" / "job1_shard_000030.replay").write_text("")  # caught while rewritten
+    assert replay_progress(tmp_path, "job1") == (4, 14)
+    with shard_progress(tmp_path, "job1", 30, 0):
+        time.sleep(0.6)
+    assert "catching up 4/14" in capsys.readouterr().err
+    render(tmp_path, frames=2)  # a fresh render into the folder drops replay files left by a kill
+    assert not list((tmp_path / "parts").glob("*.replay"))
 
 
 def test_a_sharded_render_plans_cuts_from_the_recipes_nodes(tmp_path):

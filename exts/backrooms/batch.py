@@ -25,7 +25,16 @@ from backrooms.graph.executor import ParamsAt
 from backrooms.graph.recipe import Recipe
 from backrooms.io.audio import read_frame_audio, read_wav, write_wav
 from backrooms.io.background import prefetched
-from backrooms.io.manifest import FRAMES, MANIFEST, PARTS, Manifest, is_manifest, job_key, part_logs
+from backrooms.io.manifest import (
+    FRAMES,
+    MANIFEST,
+    PARTS,
+    Manifest,
+    drop_replays,
+    is_manifest,
+    job_key,
+    part_logs,
+)
 from backrooms.io.mp4 import AAC_BITRATE, EncodeAlong, write_mp4
 from backrooms.io.png import read_png
 from backrooms.params.store import Snapshot
@@ -103,6 +112,7 @@ def forget_empty_render(out: Path, manifest: Manifest, created: bool) -> None:
         return  # finished frames stay for --resume
     manifest.path.unlink(missing_ok=True)
     (out / LOCK_NAME).unlink(missing_ok=True)
+    drop_replays(out, manifest.key)
     for folder in (out / FRAMES, out / PARTS, *((out,) if created else ())):
         with contextlib.suppress(OSError):  # kept if something else is in it
             folder.rmdir()

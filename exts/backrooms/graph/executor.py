@@ -129,6 +129,8 @@ class Executor:
         self._done: dict[Node, int] = {}  # the last frame each node processed
         # during a seek's replay, each node after the first: (its start, the next node's) (``_role``)
         self._replaying: dict[Node, tuple[int, int]] = {}
+        # told (frames replayed so far, of how many) as a seek replays: a caller's progress display
+        self.on_replay: Callable[[int, int], None] | None = None
 
     @classmethod
     def from_recipe(
@@ -204,13 +206,13 @@ class Executor:
         }
         self._next_frame = since  # where every node is now
         until = self._until  # a stream's own, when the seek starts one
+        replayed = range(since, frame)
+        report = self.on_replay or _ignore
         try:
-            if self.stages:
-                for _ in self.stream(range(since, frame)):
-                    pass
-            else:
-                for warm in range(since, frame):
-                    self._run(warm, None)
+            report(0, len(replayed))
+            products = self.stream(replayed) if self.stages else (self._run(f, None) for f in replayed)
+            for done, _ in enumerate(products, 1):
+                report(done, len(replayed))
         finally:
             self._replaying = {}
             self._until = until
@@ -469,6 +471,10 @@ class Executor:
             self._paused = PAUSE_AHEAD
             return None
         return job.result()  # a failure of the frame asked for is this frame's
+
+
+def _ignore(done: int, total: int) -> None:
+    """A seek's progress when no one asked for it."""
 
 
 def _role(frame: int, start: int, read: int) -> str:

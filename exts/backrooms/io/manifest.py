@@ -60,10 +60,21 @@ def audio_file(frame: int) -> str:
 
 
 class PartLog:
-    """``OUT/parts/<name>.jsonl``: the frames one shard finished, one JSON object per line."""
+    """``OUT/parts/<name>.jsonl``: the frames one shard finished, one JSON object per line; beside
+    it ``<name>.replay`` while the shard's seek replays the frames before its first."""
 
     def __init__(self, out: Path, name: str) -> None:
         self.path = Path(out) / PARTS / f"{name}.jsonl"
+        self.replay = self.path.with_suffix(".replay")
+
+    def replaying(self, done: int, total: int) -> None:
+        """Say how far the shard's seek has replayed (``done`` of ``total`` frames), for the driver's
+        progress bar, which has no frame to count meanwhile; the file goes once the replay is done."""
+        if done >= total:
+            self.replay.unlink(missing_ok=True)
+            return
+        self.replay.parent.mkdir(parents=True, exist_ok=True)
+        self.replay.write_text(f"{done} {total}\n")
 
     def append(self, frame: int, seconds: float, audio: bool = False) -> None:
         """Record a frame whose files are already in place; one ``write`` so lines never interleave."""
@@ -98,6 +109,25 @@ class PartLog:
 def part_logs(out: Path, key: str = "") -> list[PartLog]:
     """The part logs in ``out`` (only those of the job with ``key``, if given)."""
     return [PartLog(out, p.stem) for p in sorted((Path(out) / PARTS).glob(f"{key}*.jsonl"))]
+
+
+def replay_progress(out: Path, key: str) -> tuple[int, int]:
+    """Frames replayed so far and to replay in all, summed over the job's shards seeking now (a
+    file caught while it is rewritten counts as none)."""
+    done = total = 0
+    for path in (Path(out) / PARTS).glob(f"{key}*.replay"):
+        try:
+            shard_done, shard_total = map(int, path.read_text().split())
+        except (OSError, ValueError):
+            continue
+        done, total = done + shard_done, total + shard_total
+    return done, total
+
+
+def drop_replays(out: Path, key: str = "") -> None:
+    """Remove the replay files shards that were killed mid-seek left (only the job's with ``key``)."""
+    for path in (Path(out) / PARTS).glob(f"{key}*.replay"):
+        path.unlink(missing_ok=True)
 
 
 def is_manifest(path: Path) -> bool:
@@ -136,6 +166,7 @@ class Manifest:
             manifest.save()
             for log in part_logs(out):
                 log.path.unlink()
+            drop_replays(out)
         return manifest
 
     def _load(self) -> None:
@@ -164,6 +195,7 @@ class Manifest:
         for log in logs:
             with contextlib.suppress(FileNotFoundError):
                 log.path.unlink()
+        drop_replays(self.out, self.key)  # no shard of the job runs now
 
     def missing(self, wanted: Iterable[int]) -> list[int]:
         """The frames of ``wanted`` not yet finished: unrecorded, or recorded but their file is gone."""

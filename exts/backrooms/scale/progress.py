@@ -1,4 +1,8 @@
-"""One progress bar over every shard, fed by the part logs, so it works the same for every engine."""
+"""One progress bar over every shard, fed by the part logs, so it works the same for every engine.
+
+While shards seek (a render from ``--start``, a shard after the first, a resumed one), no frame is
+logged for seconds: the bar then says how far their replay has come.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from backrooms.io.manifest import PARTS
+from backrooms.io.manifest import PARTS, replay_progress
 
 POLL_SECONDS = 0.25
 
@@ -44,6 +48,8 @@ def shard_progress(out: Path, key: str, total: int, done: int, enabled: bool = T
 
     def refresh() -> None:
         bar.n = min(total, done + counter.count())
+        replayed, replaying = replay_progress(out, key)
+        bar.set_description_str(f"catching up {replayed}/{replaying}" if replaying else "", refresh=False)
         bar.refresh()
 
     def poll() -> None:

@@ -120,6 +120,7 @@ def render_shard(job: ShardJob, shard: Shard, encoder: EncodeAlong | None = None
     if not todo:
         return 0
     executor = Executor.from_recipe(job.recipe, job.params_at)
+    executor.on_replay = log.replaying
     try:
         with BackgroundWrites() as writes, contextlib.closing(executor.stream(todo)) as products:
             began = time.perf_counter()
@@ -133,6 +134,7 @@ def render_shard(job: ShardJob, shard: Shard, encoder: EncodeAlong | None = None
                 began = taken
     finally:
         executor.close()
+        log.replaying(0, 0)  # a seek that failed leaves no replay file behind
     return len(todo)
 
 
