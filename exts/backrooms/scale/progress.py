@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,9 +48,13 @@ def shard_progress(out: Path, key: str, total: int, done: int, enabled: bool = T
     stop = threading.Event()
 
     def refresh() -> None:
-        bar.n = min(total, done + counter.count())
         replayed, replaying = replay_progress(out, key)
         bar.set_description_str(f"catching up {replayed}/{replaying}" if replaying else "", refresh=False)
+        arrived = min(total, done + counter.count()) - bar.n
+        if arrived:
+            bar.update(arrived)
+        else:  # the rate (and so the time left) counts frames as they arrive, not the wait before
+            bar.last_print_t = time.time()  # the first: the start-up and a seek's replay
         bar.refresh()
 
     def poll() -> None:
