@@ -1,6 +1,7 @@
 """Shards in one process: the split, the warm-start, and the per-shard bookkeeping of the output folder."""
 
 import json
+import re
 import time
 
 import pytest
@@ -88,6 +89,19 @@ def test_the_bar_shows_the_replay_of_this_jobs_shards_only(tmp_path, capsys):
     assert "catching up 4/14" in capsys.readouterr().err
     render(tmp_path, frames=2)  # a fresh render into the folder drops replay files left by a kill
     assert not list((tmp_path / "parts").glob("*.replay"))
+
+
+def test_the_bars_rate_counts_frames_as_they_arrive_not_the_wait_before(tmp_path, capsys):
+    log = PartLog(tmp_path, "job1_shard_000000")
+    with shard_progress(tmp_path, "job1", 20, 0):
+        time.sleep(1.5)  # the start-up and a seek: no frame
+        for frame in range(10):
+            log.append(frame, 0.01)
+        time.sleep(0.6)
+    rates = [float(r) for r in re.findall(r"([0-9.]+)frame/s", capsys.readouterr().err)]
+    # while frames come: 10 within a poll (over the wait as well: under 7); the closing line is
+    # tqdm's average over the whole run, the wait included
+    assert len(rates) > 1 and max(rates[:-1]) > 15 and rates[-1] < 7
 
 
 def test_a_sharded_render_plans_cuts_from_the_recipes_nodes(tmp_path):
