@@ -285,7 +285,8 @@ def test_training_trusts_the_memory_at_its_own_setting_not_the_nodes_default(cli
 
     def total(**settings) -> float:
         config = TrainConfig(memory_dropout=0.0, **settings)
-        return float(training_losses(model, batch, config, torch.Generator().manual_seed(0), _l1)["total"])
+        losses = training_losses(model, batch, config, torch.Generator().manual_seed(0), _l1)
+        return float(losses["total"].detach())
 
     assert total(memory_trust=0.85) != total(memory_trust=0.3)
     assert total(memory="plain", memory_trust=0.85) == total(memory="plain", memory_trust=0.3)

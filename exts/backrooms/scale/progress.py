@@ -52,9 +52,11 @@ def shard_progress(out: Path, key: str, total: int, done: int, enabled: bool = T
         bar.set_description_str(f"catching up {replayed}/{replaying}" if replaying else "", refresh=False)
         arrived = min(total, done + counter.count()) - bar.n
         if arrived:
-            bar.update(arrived)
-        else:  # the rate (and so the time left) counts frames as they arrive, not the wait before
-            bar.last_print_t = time.time()  # the first: the start-up and a seek's replay
+            bar.update(arrived)  # shows them
+            return
+        # the rate (and so the time left) counts frames as they arrive, not the wait before the
+        # first (the start-up and a seek's replay)
+        bar.last_print_t = time.time()
         bar.refresh()
 
     def poll() -> None:
