@@ -15,8 +15,10 @@ SLOW = {"scale", "e2e", "diffusion"}  # start worker processes / a cluster, or t
 @pytest.mark.parametrize("area", [pytest.param(a, marks=pytest.mark.slow) if a in SLOW else a for a in AREAS])
 def test_bench_quick_runs_the_area_and_reports_finite_figures(area, capsys):
     assert main(["bench", "--quick", "--json", "--device", "cpu", area]) == 0
-    report = json.loads(capsys.readouterr().out)
+    said = capsys.readouterr()
+    report = json.loads(said.out)
     results = report["results"]
+    assert f"bench: {area}: {len(results)} figures in " in said.err  # a long run says what each took
     assert results and {r["area"] for r in results} == {area}
     assert all(isinstance(r["value"], int | float) and math.isfinite(r["value"]) for r in results)
     assert report["machine"]["cores"] >= 1 and isinstance(report["machine"]["bfloat16_units"], str)

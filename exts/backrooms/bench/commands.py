@@ -6,6 +6,7 @@ import argparse
 import importlib
 import json
 import sys
+import time
 
 from backrooms.bench import AREAS
 from backrooms.bench.core import cuda_available, format_table, machine
@@ -35,9 +36,13 @@ def run(args: argparse.Namespace) -> int:
     if args.device == "cuda" and not cuda_available():
         raise UserError("--device cuda: no CUDA device is available on this machine")
     results = []
-    for area in args.areas or AREAS:
+    for area in args.areas or AREAS:  # minutes each: say what runs and what it took
         print(f"bench: {area} ...", file=sys.stderr, flush=True)
-        results += importlib.import_module(f"backrooms.bench.{area}").run(args.quick, args.device)
+        began = time.perf_counter()
+        measured = importlib.import_module(f"backrooms.bench.{area}").run(args.quick, args.device)
+        seconds = time.perf_counter() - began
+        print(f"bench: {area}: {len(measured)} figures in {seconds:.0f} s", file=sys.stderr, flush=True)
+        results += measured
     if args.json:
         print(json.dumps({"machine": machine(), "results": [m.to_json() for m in results]}, indent=2))
     else:
