@@ -175,3 +175,24 @@ def test_a_live_take_without_sound_replays_with_its_sound(tmp_path, capsys):
     assert main(["render", "--automation", str(take), "--out", str(tmp_path / "out")]) == 0
     samples, rate = read_wav(tmp_path / "out" / "clip.wav")
     assert rate == 48000 and samples.shape == (6 * 2000, 2) and np.abs(samples).max() > 0.001
+
+
+def test_the_status_says_where_each_frames_time_goes_node_by_node(tmp_path):
+    from backrooms.control.session import COST_FRAMES, GraphFrames
+    from backrooms.graph.recipe import load_recipe
+    from backrooms.params import ParamStore
+
+    path = tmp_path / "recipe.toml"
+    path.write_text('nodes = ["render", "decay", "audio"]\n[output]\nsize = "64x48"\nfps = 24\n')
+    frames = GraphFrames(load_recipe(path))
+    assert frames.costs() == {}  # nothing measured yet
+    plain, copied = ParamStore().snapshot(), ParamStore(values={"decay.generations": 3}).snapshot()
+    for frame in range(2 * COST_FRAMES + 2):  # the first window loads the kernels; the readout
+        frames(frame, plain)  # covers the last one only
+    before = frames.costs()["nodes"]
+    assert set(before) == {"render", "decay", "audio"} and all(ms > 0 for ms in before.values())
+    for frame in range(2 * COST_FRAMES + 2, 3 * COST_FRAMES + 3):
+        frames(frame, copied)  # the tape dubbed three times over: the decay node's cost, not the others'
+    after = frames.costs()["nodes"]
+    assert after["decay"] > 1.5 * before["decay"], (before, after)
+    frames.executor.close()

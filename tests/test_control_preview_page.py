@@ -95,6 +95,9 @@ async def _perform(debugger_url: str, url: str, take: Path, scenes: Path):
         assert quality in {f"{step}/{len(LADDER)}" for step in range(1, len(LADDER) + 1)}, quality
         latency = await tools.eval("document.getElementById('latency').textContent")
         assert latency == f"{LATENCY} ({round(1000 * LATENCY / FPS)} ms)", latency  # live's default
+        # where each frame's time goes, node by node (the recipe's two nodes, in their order)
+        costs = "document.getElementById('nodes').textContent"
+        await tools.until(f"/^render [0-9]+ · decay [0-9]+ ms$/.test({costs})")
         readout = "document.getElementById('tempo').textContent"
         tempo = float(await tools.until(f"/^[0-9.]+$/.test({readout}) && {readout}"))
         assert 20.0 <= tempo <= 999.0, tempo  # Link's range (120 unless another peer on this host set it)

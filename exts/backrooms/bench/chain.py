@@ -81,26 +81,16 @@ def _timed_chain(
     snapshot = ParamStore(values={**recipe.params, **values}).snapshot()
     context = GraphContext(recipe.seed, width, height, recipe.fps, device)
     executor = Executor(nodes, context, lambda _f: snapshot, pipeline=mode != "serial", cuts=cuts)
-    spent = dict.fromkeys((*nodes, "png"), 0.0)
-    lock = threading.Lock()  # stages on several threads add to ``spent``
-
-    def timed(call, kind):
-        def run(*args) -> None:
-            began = time.perf_counter()
-            call(*args)
-            with lock:
-                spent[kind] += time.perf_counter() - began
-
-        return run
-
-    for i, node in enumerate(executor.nodes):
-        for name in ("trace", "finish") if i == 0 else ("process",):  # the first: its process calls both
-            setattr(node, name, timed(getattr(node, name), node.kind))
     for f in range(START - WARM, START):
         executor.render(f)
-    for kind in spent:
-        spent[kind] = 0.0
-    write_png_timed = timed(write_png, "png")
+    warm = dict(executor.spent)  # each node's seconds so far, whatever thread ran it
+    png = [0.0]  # the PNG writer's, on a thread of its own when streamed
+
+    def write_png_timed(path: Path, rgb: np.ndarray) -> None:
+        began = time.perf_counter()
+        write_png(path, rgb)
+        png[0] += time.perf_counter() - began
+
     with tempfile.TemporaryDirectory() as tmp:
         along = EncodeAlong(Path(tmp) / "clip.mp4", recipe.fps)
         loop, cpu = time.perf_counter(), time.process_time()
@@ -122,10 +112,7 @@ def _timed_chain(
         wall = began - loop + mp4
         busy = (time.process_time() - cpu) / wall  # every thread of this process, over the loop
     executor.close()
-    for node in executor.nodes:  # the timing wrappers hold their node: unwrapped, each row's buffers
-        # go with it (left to the cycle collector, later rows at 640x480 ran up to 2.4x slower)
-        for name in ("trace", "finish", "process"):
-            vars(node).pop(name, None)
+    spent = {kind: executor.spent[kind] - warm[kind] for kind in nodes} | {"png": png[0]}
     seconds = {kind: s / frames for kind, s in spent.items()}
     if "diffusion" in nodes:
         seconds["mp4"] = mp4 / frames

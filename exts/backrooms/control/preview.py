@@ -2,14 +2,15 @@
 
 ``GET /`` serves the page (``control/web/``); ``GET /params.json`` the registry, the current targets,
 the knobs grouped by node (most-played first, see ``MOST_PLAYED``) and the OSC commands the page may
-send; ``GET /status.json`` the loop's counters (achieved fps, dropped frames), the Link clock and the
-scene names, which the page polls. The WebSocket ``/ws`` streams frames as binary messages (4-byte
-big-endian frame number, then a JPEG) and takes ``{"set": {key: value}}`` (native units),
-``{"bang": key}`` (triggers, e.g. the tape events ``decay.event/<name>``), ``{"learn": key}`` (MIDI
-learn) and ``{"command": address, "args": [...]}`` (an OSC command such as
-``/backrooms/scene/recall``, run by the same handler OSC runs). Each client always gets the newest
-frame; a slow client skips frames instead of slowing the loop. WebSocket handshakes from other web
-origins, and requests naming another Host, are refused, so a random web page cannot play your knobs.
+send; ``GET /status.json`` the loop's counters (achieved fps, dropped frames), each node's cost a
+frame, the Link clock and the scene names, which the page polls. The WebSocket ``/ws`` streams
+frames as binary messages (4-byte big-endian frame number, then a JPEG) and takes
+``{"set": {key: value}}`` (native units), ``{"bang": key}`` (triggers, e.g. the tape events
+``decay.event/<name>``), ``{"learn": key}`` (MIDI learn) and ``{"command": address, "args": [...]}``
+(an OSC command such as ``/backrooms/scene/recall``, run by the same handler OSC runs). Each client
+always gets the newest frame; a slow client skips frames instead of slowing the loop. WebSocket
+handshakes from other web origins, and requests naming another Host, are refused, so a random web
+page cannot play your knobs.
 """
 
 from __future__ import annotations

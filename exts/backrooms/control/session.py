@@ -5,6 +5,7 @@ Tests and the benchmark build one directly; ``backrooms live`` builds one from i
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,7 @@ from backrooms.params.store import ParamStore, Snapshot
 
 LEARN_ADDRESS = "/backrooms/midi/learn"
 AUDIO = "audio"  # the node kind that only makes sound
+COST_FRAMES = 24  # frames the status page's cost of each node averages over (a second at 24 fps)
 
 
 @dataclass
@@ -82,6 +84,7 @@ class GraphFrames:
         self.deepest = latency + 1 if deepest is None else deepest
         self.audio: Any = None  # the samples of the frame returned last, when the graph has an audio node
         self.beat: Callable[[Snapshot], Snapshot] | None = None  # knobs that follow Link's beat
+        self._spent: deque[dict[str, float]] = deque(maxlen=COST_FRAMES + 1)  # at each frame's start
 
     def _params_at(self, frame: int) -> Snapshot:
         """The snapshot handed over last: the executor reads a frame's knobs when it is sent (and a
@@ -93,10 +96,20 @@ class GraphFrames:
         """Start ``frame``; the ``rgb`` buffer of frame ``frame - latency``, left on the device
         (sinks copy it only if they need it), or None while a run's first frames are under way."""
         self._snapshot = snapshot if self.beat is None else self.beat(snapshot)
+        self._spent.append(dict(self.executor.spent))
         if not self.latency:
             return self._rgb(self.executor.render(frame))
         self.executor.send(frame)
         return self._rgb(self.executor.receive()) if self.executor.under_way > self.latency else None
+
+    def costs(self) -> dict[str, Any]:
+        """The status page's ``nodes``: each node's milliseconds a frame over the last
+        ``COST_FRAMES`` frames (wall time beside the others, as a VJ tool shows its operators' cook
+        times), so a knob that costs frames shows where (``decay.generations`` in ``decay``)."""
+        if len(self._spent) < 2:
+            return {}
+        first, last, frames = self._spent[0], self._spent[-1], len(self._spent) - 1
+        return {"nodes": {kind: round(1000 * (last[kind] - first[kind]) / frames, 1) for kind in last}}
 
     def deepen(self) -> bool:
         """One frame more under way from the next call (which then returns None: nothing new to
@@ -179,6 +192,8 @@ class LiveSession:
                     self.receiver.commands,
                 )
             self.preview.status.append(self.loop.stats)
+            if hasattr(self.loop.render, "costs"):  # a graph's: where each frame's time goes
+                self.preview.status.append(self.loop.render.costs)
             self._closers.append(self.preview)
             self.loop.sinks.append(self.preview.sink)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -131,6 +133,10 @@ class Executor:
         self._replaying: dict[Node, tuple[int, int]] = {}
         # told (frames replayed so far, of how many) as a seek replays: a caller's progress display
         self.on_replay: Callable[[int, int], None] | None = None
+        # wall seconds each node kind has run so far, whatever thread ran it (the render's trace
+        # and finish both count as ``render``): callers difference it over the frames they watch
+        self.spent: dict[str, float] = dict.fromkeys(kinds, 0.0)
+        self._spent_lock = threading.Lock()
 
     @classmethod
     def from_recipe(
@@ -390,12 +396,14 @@ class Executor:
             with wp.ScopedDevice(self.context.device):
                 if nodes is None:  # the finish too: off the first group (in the default graph
                     # the diffusion node's, the longest stage)
-                    self.nodes[0].trace(product, params)
-                    self.nodes[0].finish(product, params)
+                    with self._timed(self.nodes[0]):
+                        self.nodes[0].trace(product, params)
+                        self.nodes[0].finish(product, params)
                     return
                 with one_band():  # the other stages fill the cores
                     if finish:
-                        self.nodes[0].finish(product, params)
+                        with self._timed(self.nodes[0]):
+                            self.nodes[0].finish(product, params)
                     self._process([self.nodes[index] for index in nodes], product, params)
         except BaseException:
             abandon.from_frame(product.frame + 1)
@@ -414,7 +422,7 @@ class Executor:
             return product
         tracing = self._trace_ahead(product)  # while the other nodes finish this frame
         with one_band() if tracing else contextlib.nullcontext():  # the trace takes the other cores
-            with wp.ScopedDevice(self.context.device):
+            with wp.ScopedDevice(self.context.device), self._timed(self.nodes[0]):
                 self.nodes[0].finish(product, params)
             self._process(self.nodes[1:], product, params)
         return product
@@ -428,8 +436,19 @@ class Executor:
                 role = PROCESS if replaying is None else _role(frame, *replaying)
                 if role == SKIP:
                     continue
-                (node.advance if role == ADVANCE else node.process)(product, params)
+                with self._timed(node):
+                    (node.advance if role == ADVANCE else node.process)(product, params)
                 self._done[node] = frame
+
+    @contextlib.contextmanager
+    def _timed(self, node: Node) -> Iterator[None]:
+        """Add the wall time of the block to ``spent`` for ``node``'s kind."""
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            with self._spent_lock:
+                self.spent[node.kind] += time.perf_counter() - began
 
     def _trace_ahead(self, product: RenderProduct) -> bool:
         """Start tracing the frame after ``product``'s into the other buffer set (pipelined only);
@@ -453,7 +472,7 @@ class Executor:
         return RenderProduct(frame, ctx.width, ctx.height, ctx.device, buffers)
 
     def _trace(self, product: RenderProduct, params: Snapshot) -> RenderProduct:
-        with wp.ScopedDevice(self.context.device):
+        with wp.ScopedDevice(self.context.device), self._timed(self.nodes[0]):
             self.nodes[0].trace(product, params)
         return product
 

@@ -190,6 +190,10 @@ function showStatus(status) {
     document.body.dataset.fps = status.fps;
     document.body.dataset.dropped = status.dropped;
   }
+  if (status.nodes) {
+    const costs = Object.entries(status.nodes).map(([kind, ms]) => `${kind} ${Math.round(ms)}`);
+    document.getElementById("nodes").textContent = `${costs.join(" · ")} ms`;
+  }
   const link = document.getElementById("link");
   link.hidden = !status.link;
   if (status.link) {
