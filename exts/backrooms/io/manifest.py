@@ -19,7 +19,7 @@ import json
 import os
 import platform
 import socket
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -111,11 +111,16 @@ def part_logs(out: Path, key: str = "") -> list[PartLog]:
     return [PartLog(out, p.stem) for p in sorted((Path(out) / PARTS).glob(f"{key}*.jsonl"))]
 
 
+def _replays(out: Path, key: str) -> Iterator[Path]:
+    """The replay files (``PartLog.replay``) in ``out`` of the job with ``key`` (every job's: "")."""
+    return (Path(out) / PARTS).glob(f"{key}*.replay")
+
+
 def replay_progress(out: Path, key: str) -> tuple[int, int]:
     """Frames replayed so far and to replay in all, summed over the job's shards seeking now (a
     file caught while it is rewritten counts as none)."""
     done = total = 0
-    for path in (Path(out) / PARTS).glob(f"{key}*.replay"):
+    for path in _replays(out, key):
         try:
             shard_done, shard_total = map(int, path.read_text().split())
         except (OSError, ValueError):
@@ -126,7 +131,7 @@ def replay_progress(out: Path, key: str) -> tuple[int, int]:
 
 def drop_replays(out: Path, key: str = "") -> None:
     """Remove the replay files shards that were killed mid-seek left (only the job's with ``key``)."""
-    for path in (Path(out) / PARTS).glob(f"{key}*.replay"):
+    for path in _replays(out, key):
         path.unlink(missing_ok=True)
 
 
