@@ -71,11 +71,18 @@ def run(quick: bool, device: str = "auto") -> list[Measurement]:
 
 
 def _seek(recipe: Recipe, params: Snapshot, frame: int) -> Measurement:
-    """The wall time of ``Executor.render(frame)`` after frame 0 (the start-up is not in it)."""
+    """The wall time of ``Executor.render(frame)`` after frame 0 (the start-up is not in it) and the
+    frames it replayed, as the seek tells them (``Executor.on_replay``)."""
     executor = Executor.from_recipe(recipe, FixedParams(params))
+    replayed = 0
+
+    def told(done: int, total: int) -> None:
+        nonlocal replayed
+        replayed = total
+
     try:
         executor.render(0)
-        replayed = frame - executor.first_needed(frame)
+        executor.on_replay = told
         began = time.perf_counter()
         executor.render(frame)
         seconds = time.perf_counter() - began
