@@ -3,6 +3,7 @@
 import json
 from dataclasses import replace
 
+import numpy as np
 import pytest
 import torch
 
@@ -339,6 +340,40 @@ def test_training_gives_the_same_bytes_whatever_the_cpus_vector_units(tmp_path):
     avx2, capped_log = trained("avx2", capped)
     assert capped_log["data"]["sha256"] == log["data"]["sha256"]
     assert avx2 == native
+
+
+def test_a_training_takes_its_square_roots_correctly_rounded(clip):
+    """The roots a training takes (AdamW's denominators, the VHS loss's) are the IEEE ones, which
+    every CPU rounds alike; torch's own go through MKL's vector math, which starts from the CPU's
+    rsqrtps estimate and rounds about one in six otherwise, differently on an Intel and an AMD CPU.
+    The gradient keeps torch's formula (half over the root). A training of two steps takes no root
+    past them."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    from backrooms.diffusion.portable import IeeeSquareRoots
+
+    x = torch.rand(1 << 16, generator=torch.Generator().manual_seed(0)) * 10.0
+    exact = torch.from_numpy(np.sqrt(x.numpy().astype(np.float64)).astype(np.float32))
+    leaf = x.clone().requires_grad_()
+    with IeeeSquareRoots():
+        roots = [torch.sqrt(x), x.sqrt(), x**0.5, x.clone().sqrt_(), x.double().sqrt().float()]
+        torch.sqrt(leaf).sum().backward()
+    for root in roots:
+        assert torch.equal(root, exact)
+    assert torch.equal(leaf.grad, 1.0 / (2.0 * exact))
+
+    class Roots(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            if func.__name__.startswith("sqrt") or (func.__name__.startswith("pow") and args[1] == 0.5):
+                taken.append(func.__name__)
+            return func(*args, **(kwargs or {}))
+
+    taken: list[str] = []
+    with Roots():
+        torch.sqrt(x)  # the recorder sees a root taken outside
+        assert taken == ["sqrt.default"]
+        train([clip], TrainConfig(steps=2, batch=2, crop=32, memory_frames=1), TINY, progress=False)
+    assert taken == ["sqrt.default"]
 
 
 def test_eval_only_scores_the_held_out_walks_and_names_the_machine(tmp_path):

@@ -261,9 +261,8 @@ def _run_train(args: argparse.Namespace) -> int:
             "render_seconds_per_frame": mean_timing(args.data),
             "sha256": digest,
         }
-        # which machine made them: the same bytes whatever the CPU's vector units in the portable
-        # arithmetic (its `mkl_branch` says whether this run had it), not across vendors (an AMD
-        # EPYC trained other weights from the same clips); where they differ, where to look
+        # which machine made them: the same bytes whatever the CPU in the portable arithmetic (its
+        # `mkl_branch` says whether this run had it); where two runs differ, where to look
         log["machine"] = machine()
         write_log(log, args.out / "training.json")
         checkpoint.unlink(missing_ok=True)  # the run is written: nothing left to go on from

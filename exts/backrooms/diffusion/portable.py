@@ -14,25 +14,37 @@ statement, so no multiply-add is fused whatever the CPU (the clips hash alike bu
 x86-64 and for a Zen 2). Inference keeps oneDNN and MKL's own dispatch: it is not what a shipped
 file is made of.
 
-Measured across vendors once (issue 17's fortieth round): on an AMD EPYC (Zen 4) the full command
-rendered the Xeons' clips to the byte but trained other weights. There MKL's dynamic threads, one
-MKL thread, its STRICT mode and AVX2 caps left a short training's bytes as they were, so what
-differs between the vendors is none of the levers above.
+Across vendors one more thing differs (found in issue 17's forty-sixth round): torch takes a float
+tensor's square root through MKL's vector math, and the kernel MKL runs for it on the COMPATIBLE
+branch (on AMD's processors at any setting, and the same one with MKL's vendor check answering Intel)
+starts from the CPU's ``rsqrtps`` estimate, an approximation each vendor tabulates its own way
+(``mkl_vml_kernel_sSqrt_EXHAynn``: five rsqrtps, no sqrt instruction). 15.5 % of its results are not
+the correctly rounded root, so which of them are off by an ulp depends on the make of the CPU. The
+training takes such roots every step (AdamW's denominators, the VHS loss's Charbonnier term). The
+other MKL code a training runs uses no estimate: the matrix products (CNR kernels) and the
+exponential (``sExp_EXHAynn``), which the clips, bit-identical across vendors, go through too. So
+a training takes its square roots as the sqrt instruction does (IEEE: correctly rounded, the same
+bits on any CPU), through numpy: :class:`PortableAdamW` and :func:`with_ieee_roots`. Before this an
+AMD EPYC rendered the Xeons' clips to the byte and trained other weights (the fortieth round).
 """
 
 from __future__ import annotations
 
 import ctypes
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
+import numpy as np
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 
 MKL_BRANCH = "COMPATIBLE"
 # mkl_service.h's codes for the branch in effect (MKL_CBWR_BRANCH_OFF, MKL_CBWR_AUTO, ...)
 _BRANCH_NAMES = {1: "off", 2: "AUTO", 3: "COMPATIBLE"}
+T = TypeVar("T")
 
 
 def mkl_branch() -> str | None:
@@ -65,9 +77,57 @@ def compatible_mkl() -> Iterator[None]:
             del os.environ["MKL_CBWR"]
 
 
+_FLOATS = (torch.float32, torch.float64)
+
+
+def ieee_sqrt(x: torch.Tensor) -> torch.Tensor:
+    """The correctly rounded square root of a float CPU tensor (numpy's: the sqrt instruction), laid
+    out as ``x``."""
+    root = torch.empty_like(x)
+    np.sqrt(x.detach().numpy(), out=root.numpy())
+    return root
+
+
+class IeeeSquareRoots(TorchDispatchMode):
+    """While active, torch's square roots of float CPU tensors (``sqrt``, ``sqrt_``, ``pow`` by 0.5)
+    are :func:`ieee_sqrt` instead of MKL's estimate (autograd's formula for them is unchanged). Every
+    op inside pays a Python call (the whole training step inside: 30 % slower), so it wraps only
+    the code that takes roots: the optimiser's step and the VHS loss."""
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        x = args[0] if args else None
+        if isinstance(x, torch.Tensor) and x.device.type == "cpu" and x.dtype in _FLOATS:
+            if func is torch.ops.aten.sqrt.default:
+                return ieee_sqrt(x)
+            if func is torch.ops.aten.sqrt_.default:
+                return x.copy_(ieee_sqrt(x))
+            if func is torch.ops.aten.pow.Tensor_Scalar and args[1] == 0.5:
+                return ieee_sqrt(x)
+        return func(*args, **(kwargs or {}))
+
+
+def with_ieee_roots(fn: Callable[..., T]) -> Callable[..., T]:
+    """``fn`` with its square roots taken inside :class:`IeeeSquareRoots` (e.g. a loss)."""
+
+    def call(*args: Any, **kwargs: Any) -> T:
+        with IeeeSquareRoots():
+            return fn(*args, **kwargs)
+
+    return call
+
+
+class PortableAdamW(torch.optim.AdamW):
+    """torch's AdamW, its denominators' square roots correctly rounded (:class:`IeeeSquareRoots`)."""
+
+    def step(self, closure=None):
+        with IeeeSquareRoots():
+            return super().step(closure)
+
+
 @contextmanager
 def portable_arithmetic(threads: int) -> Iterator[None]:
-    """Train inside this: convolutions off oneDNN, MKL asked for its COMPATIBLE branch,
+    """Train inside this (with :class:`PortableAdamW` and the roots of the losses taken by
+    :func:`with_ieee_roots`): convolutions off oneDNN, MKL asked for its COMPATIBLE branch,
     ``threads`` torch threads; the thread count and oneDNN are restored after."""
     with compatible_mkl():
         previous, onednn = torch.get_num_threads(), torch.backends.mkldnn.enabled

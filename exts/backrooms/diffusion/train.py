@@ -52,7 +52,7 @@ from backrooms.diffusion.data import Clip
 from backrooms.diffusion.lighting import lighting, remembered, unlit
 from backrooms.diffusion.model import Denoiser, DenoiserConfig, parameter_count
 from backrooms.diffusion.pipeline import FrameInputs
-from backrooms.diffusion.portable import mkl_branch, portable_arithmetic
+from backrooms.diffusion.portable import PortableAdamW, mkl_branch, portable_arithmetic, with_ieee_roots
 from backrooms.diffusion.train_config import TrainConfig
 from backrooms.diffusion.warping import carry_noise, source_grid, valid_mask, warp
 from backrooms.errors import UserError
@@ -241,11 +241,11 @@ def train(
     steps, seconds). ``reduced`` holds the clips traced at lower render scales, for
     ``config.reduced_share`` of the steps.
 
-    The weights are a pure function of the config and the clips, whatever the vector units of an
-    Intel CPU (an AMD EPYC trained other bytes from the same clips): the learning rate follows the
-    step count, and torch runs on ``config.threads`` threads in
+    The weights are a pure function of the config and the clips, whatever the CPU: the learning
+    rate follows the step count, and torch runs on ``config.threads`` threads in
     :func:`~backrooms.diffusion.portable.portable_arithmetic` (the log's ``mkl_branch`` says whether
-    this process got it). ``config.minutes`` only stops a run early, and the log then says so.
+    this process got it), its square roots correctly rounded (the optimiser's and the VHS loss's).
+    ``config.minutes`` only stops a run early, and the log then says so.
 
     ``checkpoint`` (a file, :mod:`~backrooms.diffusion.resume`) is written every
     ``config.checkpoint_every`` steps, when the minutes run out and after the step a Ctrl-C lands in
@@ -256,6 +256,7 @@ def train(
     if vhs_loss is None:
         from backrooms.decay.loss import vhs_perceptual_loss as vhs_loss
     with portable_arithmetic(config.threads):
+        vhs_loss = with_ieee_roots(vhs_loss)
         model, log = _train(clips, reduced, config, model_config, vhs_loss, progress, checkpoint, data)
     log["mkl_branch"] = mkl_branch()
     return model, log
@@ -271,7 +272,7 @@ class _Run:
         torch.manual_seed(config.seed)
         self.model = Denoiser(model_config).train()
         self.ema = copy.deepcopy(self.model).eval()
-        self.optimiser = torch.optim.AdamW(self.model.parameters(), lr=config.lr, weight_decay=1e-4)
+        self.optimiser = PortableAdamW(self.model.parameters(), lr=config.lr, weight_decay=1e-4)
         self.sampler = sampler
         self.generator = torch.Generator().manual_seed(config.seed + 1)
         self.config, self.recipe = config, recipe
