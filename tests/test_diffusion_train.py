@@ -403,6 +403,67 @@ def test_eval_only_scores_the_held_out_walks_and_names_the_machine(tmp_path):
     assert machine["torch_cpu_capability"] == torch.backends.cpu.get_cpu_capability()
 
 
+def test_a_training_records_a_check_that_another_machine_repeats_in_minutes(tmp_path, capsys, monkeypatch):
+    """`backrooms train` records the bytes of a short training of its own settings (its check: made
+    in the same process after the full run, as a separate short run makes them); `--check` trains it
+    again from the settings and clips training.json records, and says whether this CPU gives the same
+    bytes (exit 0) or other ones (exit 1), and whether the clips already differ."""
+    import hashlib
+
+    from backrooms.diffusion import commands
+
+    monkeypatch.setattr(commands, "CHECK_STEPS", 2)
+    data, out, short = tmp_path / "data", tmp_path / "model", tmp_path / "short"
+    tiny = [*TINY_COMMAND, "--expensive-spp", "1", "--data", str(data)]
+    check = ["train", "--check", "--out", str(out), "--data", str(data), "--quiet"]
+
+    def run(*args: str) -> tuple[int, str]:
+        capsys.readouterr()
+        with torch.random.fork_rng():  # the command seeds torch: the tests after this one keep their state
+            code = main(list(args))
+        return code, capsys.readouterr().out
+
+    assert run("train", "--out", str(out), *tiny, "--steps", "3")[0] == 0
+    assert run("train", "--out", str(short), *tiny, "--steps", "2")[0] == 0
+    log = json.loads((out / "training.json").read_text())
+    short_digest = hashlib.sha256((short / "model.safetensors").read_bytes()).hexdigest()
+    assert log["check"] == {"steps": 2, "sha256": short_digest}
+    assert json.loads((short / "training.json").read_text())["check"]["sha256"] == short_digest  # its own
+    code, said = run(*check)
+    assert code == 0 and f"2 steps give the bytes {out / 'training.json'} records ({short_digest[:8]}" in said
+    log["check"]["sha256"] = "0" * 64  # as another CPU's arithmetic would have recorded
+    (out / "training.json").write_text(json.dumps(log))
+    code, said = run(*check)
+    assert code == 1 and f"2 steps give {short_digest[:8]}… where" in said and "other arithmetic" in said
+    log["data"]["sha256"] = "f" * 64  # as another machine's renderer would have recorded
+    (out / "training.json").write_text(json.dumps(log))
+    code, said = run(*check)
+    assert code == 1 and "are not the ones" in said and "renders other bytes" in said
+
+
+@pytest.mark.parametrize(
+    "log, args, message",
+    [
+        (None, [], "training.json: no such file"),
+        ("{not json", [], "not readable"),
+        ('{"config": {}}', [], "records no check"),
+        ('{"check": {"steps": 2, "sha256": "0"}, "config": {"lr": -1}}', [], "not a training log"),
+        ('{"check": {"steps": 2, "sha256": "0"}}', ["--eval-only"], "--check and --eval-only"),
+    ],
+)
+def test_train_check_refuses_a_folder_without_a_readable_check_in_one_line(
+    tmp_path, capsys, log, args, message
+):
+    out = tmp_path / "model"
+    out.mkdir()
+    if log is not None:
+        (out / "training.json").write_text(log)
+    assert main(["train", "--check", "--out", str(out), "--data", str(tmp_path / "data"), *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "data").exists()  # refused before any clip is rendered
+
+
 def test_a_training_stopped_by_ctrl_c_goes_on_from_its_checkpoint_to_the_same_bytes(clip, tmp_path):
     """A real SIGINT in the middle of step 3: the step ends, its checkpoint is written, the run
     stops; going on from the checkpoint gives the weights, the loss curve and the last losses of a run

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from backrooms.diffusion.train_config import (
     CHECKPOINT,
@@ -18,6 +20,9 @@ from backrooms.diffusion.train_config import (
     TuneConfig,
 )
 from backrooms.errors import UserError
+
+if TYPE_CHECKING:
+    from backrooms.diffusion.data import Clip
 
 DEFAULT_OUT = Path("models") / "remembered"
 EVAL_GENERATE = (1, 2)  # diffusion.generate values the real graph is evaluated at
@@ -49,6 +54,9 @@ TUNE_HELP = {  # every TuneConfig field is a flag
 HELD_OUT_WALK = 10_000  # clip index of the evaluation walk (its own world seed), far from 0..N-1
 HELD_OUT_WALKS = 5  # walks HELD_OUT_WALK, +1, ... averaged: one walk's scores swing by ~0.01 of SSIM
 GOES_ON = "make room and run the same command: it goes on from its last checkpoint"  # after a full disk
+# steps of a training's check (``--check``): half a minute on two cores, every kind of step a full
+# run takes (the memory carried, the VHS loss, AdamW, on the 300 steps measured one clipped gradient)
+CHECK_STEPS = 150
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -73,6 +81,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"held-out walks averaged (the first also gets every variant; default {HELD_OUT_WALKS})",
     )
     p.add_argument("--eval-only", action="store_true", help="evaluate the model in --out without training")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help=f"train the first {CHECK_STEPS} steps' worth of the model in --out as its training.json "
+        "records (settings, clips; other training flags are ignored) and compare the bytes with the check "
+        "it records: whether this CPU trains in the same arithmetic, in minutes instead of an hour "
+        "(exit 1 where not)",
+    )
     defaults = TrainConfig()
     for f in fields(TrainConfig):
         if f.name in TRAIN_HELP:
@@ -169,17 +185,7 @@ def _run_train(args: argparse.Namespace) -> int:
 
     from backrooms.bench.core import machine
     from backrooms.decay.loss import vhs_perceptual_loss
-    from backrooms.diffusion.data import (
-        Clip,
-        clip_settings,
-        clip_world,
-        ensure_clips,
-        ensure_scaled,
-        files_digest,
-        load_scaled,
-        mean_timing,
-        render_clip,
-    )
+    from backrooms.diffusion.data import clip_settings, clip_world, mean_timing, render_clip
     from backrooms.diffusion.evaluate import (
         evaluate,
         evaluate_graph,
@@ -208,6 +214,10 @@ def _run_train(args: argparse.Namespace) -> int:
         config = TrainConfig(**{name: getattr(args, name) for name in TRAIN_HELP})
     except KnobError as error:
         raise UserError(error.flag_message) from None
+    if args.check and args.eval_only:
+        raise UserError("--check and --eval-only: one at a time")
+    if args.check:
+        return _check(args)
     if args.eval_only:  # a wrong --out is named before the held-out walks are rendered
         try:
             find_style(str(args.out.resolve()))
@@ -216,19 +226,8 @@ def _run_train(args: argparse.Namespace) -> int:
     progress = not args.quiet
     torch.manual_seed(args.seed)
     if not args.eval_only:
-        paths = ensure_clips(
-            args.data, args.clips, args.frames, width, height, args.expensive_spp, args.seed, progress
-        )
-        clips = [Clip.load(p) for p in paths]
-        reduced = None
-        read = list(paths)  # every file the training reads, for the log's digest
-        if config.reduced_share > 0:
-            views = ensure_scaled(paths, args.frames, width, height, REDUCED_SCALES, args.seed, progress)
-            reduced = {
-                s: [load_scaled(c, p) for c, p in zip(clips, v, strict=True)] for s, v in views.items()
-            }
-            read += [p for v in views.values() for p in v]
-        digest = files_digest(read)
+        dataset = (args.data, args.clips, args.frames, width, height, args.expensive_spp)
+        clips, reduced, digest = _training_data(*dataset, config, progress)
         checkpoint = args.out / CHECKPOINT
         if checkpoint.is_file() and progress:
             print(f"going on from {checkpoint}", flush=True)
@@ -252,7 +251,14 @@ def _run_train(args: argparse.Namespace) -> int:
                 f"{args.out}: the same command goes on from {checkpoint}"
             )
             return 0
+        steps = min(CHECK_STEPS, config.steps)
+        if steps < config.steps and progress:
+            print(f"check: {steps} steps, for `backrooms train --check` on other machines", flush=True)
+        check = (
+            _check_digest(clips, reduced, config, steps, digest, progress) if steps < config.steps else None
+        )
         model.save_pretrained(args.out)
+        log["check"] = {"steps": steps, "sha256": check or hashlib.sha256(model.weights_bytes()).hexdigest()}
         log["data"] = {
             "clips": args.clips,
             "frames": args.frames,
@@ -298,4 +304,97 @@ def _run_train(args: argparse.Namespace) -> int:
         report["held_out_walks"] = {"mean": mean_scores(list(rows.values())), "walks": rows}
         write_text(args.out / "evaluation.json", json.dumps(report, indent=2) + "\n")
         print(json.dumps(report, indent=2))
+    return 0
+
+
+def _training_data(
+    folder: Path,
+    count: int,
+    frames: int,
+    width: int,
+    height: int,
+    spp: int,
+    config: TrainConfig,
+    progress: bool,
+) -> tuple[list[Clip], dict[float, list[Clip]] | None, str]:
+    """The clips a training reads (rendered where the cache ``folder`` lacks them), their renders at
+    the reduced scales where ``config`` draws from them (else None), and the digest of every file read."""
+    from backrooms.diffusion.data import Clip, ensure_clips, ensure_scaled, files_digest, load_scaled
+
+    paths = ensure_clips(folder, count, frames, width, height, spp, config.seed, progress)
+    clips = [Clip.load(p) for p in paths]
+    reduced = None
+    read = list(paths)
+    if config.reduced_share > 0:
+        views = ensure_scaled(paths, frames, width, height, REDUCED_SCALES, config.seed, progress)
+        reduced = {s: [load_scaled(c, p) for c, p in zip(clips, v, strict=True)] for s, v in views.items()}
+        read += [p for v in views.values() for p in v]
+    return clips, reduced, files_digest(read)
+
+
+def _check_digest(
+    clips: list[Clip],
+    reduced: dict[float, list[Clip]] | None,
+    config: TrainConfig,
+    steps: int,
+    data: str,
+    progress: bool,
+) -> str:
+    """sha256 of the weights a training of ``config``'s settings makes in ``steps`` steps (its
+    learning rate decays over them): a pure function of the settings and the clips, as the full run
+    is, so another CPU that gives the same bytes trains in the same arithmetic."""
+    from backrooms.decay.loss import vhs_perceptual_loss
+    from backrooms.diffusion.train import train
+
+    model, _ = train(
+        clips,
+        replace(config, steps=steps),
+        vhs_loss=vhs_perceptual_loss,
+        progress=progress,
+        reduced=reduced,
+        data=data,
+    )
+    return hashlib.sha256(model.weights_bytes()).hexdigest()
+
+
+def _check(args: argparse.Namespace) -> int:
+    """``--check``: the check ``args.out``'s training.json records, made again on this machine."""
+    from backrooms.bench.core import machine
+
+    path = args.out / "training.json"
+    try:
+        log = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise UserError(f"--check: {path}: no such file (a model folder `backrooms train` wrote)") from None
+    except (OSError, ValueError) as error:
+        raise UserError(f"--check: {path}: not readable ({error})") from None
+    if not isinstance(log, dict) or not log.get("check"):
+        raise UserError(f"--check: {path} records no check (made before `backrooms train` made one)")
+    try:
+        config = TrainConfig(**log["config"])
+        data, steps, expected = log["data"], int(log["check"]["steps"]), str(log["check"]["sha256"])
+        width, height = data["size"]
+        dataset = (args.data, data["clips"], data["frames"], width, height, data["expensive_spp"])
+        made_on = log.get("machine", {}).get("cpu", "an unnamed CPU")
+    except (KeyError, TypeError, ValueError) as error:
+        raise UserError(f"--check: {path}: not a training log this version reads ({error})") from None
+    progress = not args.quiet
+    clips, reduced, digest = _training_data(*dataset, config, progress)
+    cpu = machine()["cpu"]
+    if digest != data["sha256"]:
+        print(
+            f"check: the clips in {args.data} ({digest[:8]}…) are not the ones {path} records "
+            f"({data['sha256'][:8]}…): this {cpu} renders other bytes than the {made_on} did"
+        )
+        return 1
+    print(f"check: the clips are the ones {path} records ({digest[:8]}…); {steps} steps", flush=True)
+    made = _check_digest(clips, reduced, config, steps, digest, progress)
+    if made != expected:
+        print(
+            f"check: {steps} steps give {made[:8]}… where {path} records {expected[:8]}… (made on the "
+            f"{made_on}): this {cpu} trains in other arithmetic"
+        )
+        return 1
+    same = f"{steps} steps give the bytes {path} records ({made[:8]}…)"
+    print(f"check: {same}: this {cpu} trains as the {made_on} did")
     return 0

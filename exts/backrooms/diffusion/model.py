@@ -191,12 +191,16 @@ class Denoiser(nn.Module):
             start = _filtered(start, out[:, 3:].softmax(dim=1), self.config.filter)
         return start + out[:, :3]
 
+    def weights_bytes(self) -> bytes:
+        """The bytes of ``model.safetensors``: what a training's reproducibility is judged by."""
+        return safetensors_bytes(self.state_dict(), metadata={"format": "pt"})
+
     def save_pretrained(self, folder: str | Path) -> Path:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         # Both written before either replaces its file: a failure leaves the old pair, not a mix.
         with atomic_path(folder / WEIGHTS_NAME) as weights:
-            weights.write_bytes(safetensors_bytes(self.state_dict(), metadata={"format": "pt"}))
+            weights.write_bytes(self.weights_bytes())
             write_text(folder / CONFIG_NAME, self.config.to_json() + "\n")
         return folder
 
