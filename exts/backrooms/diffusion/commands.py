@@ -1,5 +1,6 @@
-"""``backrooms train``: render training pairs, train the denoiser, evaluate it on a held-out walk.
-``backrooms tune``: fine-tune a user's diffusers checkpoint on tape with a LoRA (see ``tune``)."""
+"""``backrooms train``: render training pairs, train the denoiser, evaluate it on a held-out walk;
+with ``--check``, whether this CPU trains a model folder's bytes. ``backrooms tune``: fine-tune a
+user's diffusers checkpoint on tape with a LoRA (see ``tune``)."""
 
 from __future__ import annotations
 
@@ -84,10 +85,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--check",
         action="store_true",
-        help=f"train the first {CHECK_STEPS} steps' worth of the model in --out as its training.json "
-        "records (settings, clips; other training flags are ignored) and compare the bytes with the check "
-        "it records: whether this CPU trains in the same arithmetic, in minutes instead of an hour "
-        "(exit 1 where not)",
+        help=f"a {CHECK_STEPS}-step training of the settings and clips --out's training.json records "
+        "(other training flags are ignored), compared with the check it records: whether this CPU "
+        "trains in the same arithmetic, in minutes instead of an hour (exit 1 where not)",
     )
     defaults = TrainConfig()
     for f in fields(TrainConfig):
