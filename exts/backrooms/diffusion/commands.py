@@ -24,6 +24,7 @@ from backrooms.errors import UserError
 
 if TYPE_CHECKING:
     from backrooms.diffusion.data import Clip
+    from backrooms.diffusion.model import Denoiser
 
 DEFAULT_OUT = Path("models") / "remembered"
 EVAL_GENERATE = (1, 2)  # diffusion.generate values the real graph is evaluated at
@@ -254,11 +255,12 @@ def _run_train(args: argparse.Namespace) -> int:
         steps = min(CHECK_STEPS, config.steps)
         if steps < config.steps and progress:
             print(f"check: {steps} steps, for `backrooms train --check` on other machines", flush=True)
-        check = (
-            _check_digest(clips, reduced, config, steps, digest, progress) if steps < config.steps else None
+        # a run no longer than the check is its own check
+        short = (
+            _check_model(clips, reduced, config, steps, digest, progress) if steps < config.steps else model
         )
         model.save_pretrained(args.out)
-        log["check"] = {"steps": steps, "sha256": check or hashlib.sha256(model.weights_bytes()).hexdigest()}
+        log["check"] = {"steps": steps, "sha256": _weights_digest(short)}
         log["data"] = {
             "clips": args.clips,
             "frames": args.frames,
@@ -332,17 +334,17 @@ def _training_data(
     return clips, reduced, files_digest(read)
 
 
-def _check_digest(
+def _check_model(
     clips: list[Clip],
     reduced: dict[float, list[Clip]] | None,
     config: TrainConfig,
     steps: int,
     data: str,
     progress: bool,
-) -> str:
-    """sha256 of the weights a training of ``config``'s settings makes in ``steps`` steps (its
-    learning rate decays over them): a pure function of the settings and the clips, as the full run
-    is, so another CPU that gives the same bytes trains in the same arithmetic."""
+) -> Denoiser:
+    """The weights a training of ``config``'s settings makes in ``steps`` steps (its learning rate
+    decays over them): a pure function of the settings and the clips, as the full run is, so another
+    CPU that gives the same bytes trains in the same arithmetic."""
     from backrooms.decay.loss import vhs_perceptual_loss
     from backrooms.diffusion.train import train
 
@@ -354,6 +356,11 @@ def _check_digest(
         reduced=reduced,
         data=data,
     )
+    return model
+
+
+def _weights_digest(model: Denoiser) -> str:
+    """sha256 of the model.safetensors ``model`` writes: a training's check."""
     return hashlib.sha256(model.weights_bytes()).hexdigest()
 
 
@@ -388,7 +395,7 @@ def _check(args: argparse.Namespace) -> int:
         )
         return 1
     print(f"check: the clips are the ones {path} records ({digest[:8]}…); {steps} steps", flush=True)
-    made = _check_digest(clips, reduced, config, steps, digest, progress)
+    made = _weights_digest(_check_model(clips, reduced, config, steps, digest, progress))
     if made != expected:
         print(
             f"check: {steps} steps give {made[:8]}… where {path} records {expected[:8]}… (made on the "
